@@ -1,0 +1,154 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * The configuration schema: the source of truth for job types and every other setting.
+ * Types are inferred from it; defaults live here. docs/config.md describes it.
+ */
+
+const Retry = Type.Object(
+  {
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+    /** First backoff; doubles each attempt up to maxBackoffMs, with ±20% jitter. */
+    backoffMs: Type.Integer({ minimum: 0, default: 1000 }),
+    maxBackoffMs: Type.Integer({ minimum: 0, default: 60_000 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Scaling = Type.Object(
+  {
+    min: Type.Integer({ minimum: 0, default: 0 }),
+    max: Type.Integer({ minimum: 0, default: 5 }),
+    /** Backlog (ready jobs) over this starts workers in bursts (seed 000: 40). */
+    threshold: Type.Integer({ minimum: 0, default: 40 }),
+    /** Most workers started in one decision (seed 000: 5). */
+    burst: Type.Integer({ minimum: 1, default: 5 }),
+    /** Ready jobs one worker is expected to absorb before another starts (seed 002: 5). */
+    targetPerWorker: Type.Integer({ minimum: 1, default: 5 }),
+    /** A worker idle this long may be retired (seed 000: 30 s). */
+    idleSeconds: Type.Number({ minimum: 0, default: 30 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+const Worker = Type.Object(
+  {
+    /** A command run once per job: payload on stdin and in $GAFFER_PAYLOAD_FILE; result on stdout or $GAFFER_RESULT_FILE. */
+    command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    /** A TypeScript/JavaScript module whose default export handles a job, `path` or `path#export`. */
+    handler: Type.Optional(Type.String({ minLength: 1 })),
+    /** Container image (Kubernetes executor); seed 000's `image`. */
+    image: Type.Optional(Type.String({ minLength: 1 })),
+    env: Type.Record(Type.String(), Type.String(), { default: {} }),
+    cwd: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const JobTypeSchema = Type.Object(
+  {
+    queue: Type.Optional(Type.String({ minLength: 1 })),
+    description: Type.Optional(Type.String()),
+    /** pool: long-lived workers pull jobs; per-job: one process per job (seeds 003/004). */
+    mode: Type.Union([Type.Literal('pool'), Type.Literal('per-job')], { default: 'pool' }),
+    worker: Worker,
+    /** Jobs one pool worker runs at once. */
+    concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
+    timeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 300 }),
+    priority: Type.Integer({ default: 0 }),
+    retry: Retry,
+    scaling: Scaling,
+    /** JSON Schema every payload of this type must match. */
+    payloadSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Keep jobs that exhaust their attempts in the dead-letter queue (else they end `failed`). */
+    deadLetter: Type.Boolean({ default: true }),
+  },
+  { additionalProperties: false },
+);
+
+const Condition = Type.Object(
+  {
+    /** A payload or attribute field, e.g. `latency_sensitive`. */
+    field: Type.Optional(Type.String()),
+    equals: Type.Optional(Type.Unknown()),
+    /** Compared with the field, or with the cost when no field is given. */
+    above: Type.Optional(Type.Number()),
+    atMost: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+
+export const RouteRuleSchema = Type.Object(
+  { when: Type.Optional(Condition), type: Type.String({ minLength: 1 }) },
+  { additionalProperties: false },
+);
+
+const Cost = Type.Object(
+  {
+    rowsPerUnit: Type.Number({ exclusiveMinimum: 0, default: 1_000_000 }),
+    secondsPerUnit: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    highPriorityFactor: Type.Number({ exclusiveMinimum: 0, default: 1.5 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        /** Largest CSV upload accepted. */
+        uploadLimitBytes: Type.Integer({ minimum: 1, default: 512 * 1024 * 1024 }),
+        /** Largest JSON body accepted. */
+        bodyLimitBytes: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
+        maxBatchJobs: Type.Integer({ minimum: 1, default: 1_000_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    store: Type.Object(
+      {
+        /** Directory of the SQLite file and per-job scratch files. */
+        dataDir: Type.String({ default: '.gaffer' }),
+        /** FULL survives power loss; NORMAL only a process crash. */
+        synchronous: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], {
+          default: 'FULL',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    autoscaler: Type.Object(
+      {
+        intervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    leases: Type.Object(
+      {
+        /** A worker that misses heartbeats this long loses its jobs. */
+        ttlMs: Type.Integer({ minimum: 100, default: 30_000 }),
+        /** How often expired leases are swept; must be below ttlMs (invariant 7). */
+        sweepMs: Type.Integer({ minimum: 10, default: 5_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    jobTypes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), JobTypeSchema, {
+      default: {},
+    }),
+    routes: Type.Object(
+      {
+        cost: Cost,
+        /** First match wins; absent: seed 002's cost rule (when its types exist). */
+        rules: Type.Optional(Type.Array(RouteRuleSchema)),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type GafferConfig = Static<typeof ConfigSchema>;
+export type JobTypeConfig = Static<typeof JobTypeSchema> & { queue: string };
+export type RouteRule = Static<typeof RouteRuleSchema>;
+export type CostConfig = Static<typeof Cost>;
+export type ScalingConfig = Static<typeof Scaling>;

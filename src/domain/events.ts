@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import type { Job, JobError } from './job.ts';
+
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'draining' | 'stopped';
+
+export interface WorkerInfo {
+  id: string;
+  type: string;
+  mode: 'pool' | 'per-job';
+  state: WorkerState;
+  /** Jobs the worker holds a lease on right now. */
+  active: number;
+  concurrency: number;
+  startedAt: number;
+  /** Store-clock ms when it last became idle (null while busy or never idle). */
+  idleSince: number | null;
+  pid: number | null;
+}
+
+export interface ScalingDecision {
+  type: string;
+  at: number;
+  from: number;
+  to: number;
+  /** Worker ids chosen to retire (only idle ones, by construction). */
+  retire: string[];
+  reason: string;
+  inputs: Record<string, number>;
+}
+
+/**
+ * Every domain event, `noun:verb`, one payload type each. Metrics, the dashboard's live feed and
+ * tests subscribe here; tests await an event instead of sleeping.
+ */
+export interface GafferEventMap {
+  'job:queued': { jobs: readonly Job[] };
+  'job:started': { job: Job };
+  'job:succeeded': { job: Job };
+  'job:retrying': { job: Job; error: JobError };
+  'job:failed': { job: Job };
+  'job:cancelled': { job: Job };
+  'job:log': { jobId: string; stream: 'stdout' | 'stderr'; data: string };
+  'worker:started': { worker: WorkerInfo };
+  'worker:state': { worker: WorkerInfo };
+  'worker:stopped': { worker: WorkerInfo; code: number | null; signal: string | null };
+  'scaler:decision': { decision: ScalingDecision };
+  'batch:progress': { batchId: string };
+  'config:reloaded': { types: string[] };
+}
+
+export type GafferEventName = keyof GafferEventMap;
+
+/** A typed emitter; a listener that throws is reported, never breaks the emitter's caller. */
+export class GafferEvents {
+  readonly #emitter = new EventEmitter({ captureRejections: false });
+  constructor() {
+    this.#emitter.setMaxListeners(1000);
+  }
+  emit<K extends GafferEventName>(name: K, payload: GafferEventMap[K]): void {
+    for (const listener of this.#emitter.listeners(name)) {
+      try {
+        (listener as (p: GafferEventMap[K]) => void)(payload);
+      } catch (err) {
+        console.error(`listener of ${name} threw`, err);
+      }
+    }
+  }
+  on<K extends GafferEventName>(name: K, fn: (payload: GafferEventMap[K]) => void): () => void {
+    this.#emitter.on(name, fn);
+    return () => this.#emitter.off(name, fn);
+  }
+  /** Resolves with the first payload that matches. */
+  once<K extends GafferEventName>(
+    name: K,
+    match: (payload: GafferEventMap[K]) => boolean = () => true,
+  ): Promise<GafferEventMap[K]> {
+    return new Promise((resolve) => {
+      const off = this.on(name, (payload) => {
+        if (match(payload)) {
+          off();
+          resolve(payload);
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The job record and its state machine. Pure: no I/O, no clock.
+ *
+ * queued ──claim──▶ running ──▶ succeeded | failed | timed_out | cancelled | dead_lettered
+ * queued ──claim (per-job mode)──▶ starting ──worker up──▶ running
+ * running/starting ──failure with attempts left, or lease expired──▶ queued (a retry)
+ * queued ──cancel──▶ cancelled;  failed/timed_out/dead_lettered/cancelled ──retry──▶ queued
+ */
+export const JOB_STATES = [
+  'queued',
+  'starting',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'dead_lettered',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'dead_lettered',
+]);
+export const IN_FLIGHT_STATES: ReadonlySet<JobState> = new Set(['starting', 'running']);
+
+const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+  queued: ['starting', 'running', 'cancelled'],
+  starting: ['running', 'queued', 'failed', 'timed_out', 'cancelled', 'dead_lettered'],
+  running: ['succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered', 'queued'],
+  succeeded: [],
+  failed: ['queued'],
+  timed_out: ['queued'],
+  cancelled: ['queued'],
+  dead_lettered: ['queued'],
+};
+
+export function canTransition(from: JobState, to: JobState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** Why an attempt failed; each class has its own retry decision (issue 6 deepens this). */
+export type FailureClass = 'application' | 'timeout' | 'infrastructure' | 'oom';
+
+export interface JobError {
+  class: FailureClass;
+  message: string;
+  exitCode?: number | null;
+  signal?: string | null;
+}
+
+export interface Job {
+  id: string;
+  type: string;
+  queue: string;
+  payload: unknown;
+  /** Higher runs first. */
+  priority: number;
+  /** Routing attributes of seed 002 (rows, estimated runtime, latency sensitivity, …). */
+  attributes: Record<string, unknown>;
+  state: JobState;
+  /** Number of attempts started so far (0 while never claimed). */
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  /** Store-clock ms. */
+  createdAt: number;
+  /** Not claimable before this store-clock time (retry backoff). */
+  runAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Fencing token of the current lease; every write by a worker must carry it. */
+  leaseToken: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  cancelRequested: boolean;
+  result: unknown;
+  error: JobError | null;
+  batchId: string | null;
+  idempotencyKey: string | null;
+  /** Why the router picked this type (seed 002's cost rule explains itself). */
+  routeReason: string | null;
+}
+
+/** What a submitter provides; the service fills in the rest. */
+export interface NewJob {
+  id: string;
+  type: string;
+  queue: string;
+  payload: unknown;
+  priority: number;
+  attributes: Record<string, unknown>;
+  maxAttempts: number;
+  timeoutMs: number;
+  createdAt: number;
+  runAt: number;
+  batchId: string | null;
+  idempotencyKey: string | null;
+  routeReason: string | null;
+}
+
+/** How a claimed attempt ended, as reported by a worker or decided by gaffer. */
+export type Outcome =
+  | { status: 'succeeded'; result: unknown }
+  | { status: 'failed'; error: JobError }
+  | { status: 'cancelled' };

@@ -1,0 +1,56 @@
+/**
+ * The catalogue of every error the API can return: a stable code, an HTTP status and a message.
+ * docs/errors.md is checked against this list by a test.
+ */
+export const ERRORS = {
+  GAFFER_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  GAFFER_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema' },
+  GAFFER_UNKNOWN_TYPE: { status: 400, message: 'No job type has this name' },
+  GAFFER_NO_ROUTE: { status: 400, message: 'The job names no type and no route rule matches it' },
+  GAFFER_PAYLOAD_INVALID: {
+    status: 422,
+    message: "The payload does not match the job type's schema",
+  },
+  GAFFER_CSV_INVALID: { status: 400, message: 'The upload is not a readable CSV file' },
+  GAFFER_UPLOAD_MISSING: { status: 400, message: 'The multipart request carries no file' },
+  GAFFER_BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more jobs than allowed' },
+  GAFFER_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the size limit' },
+  GAFFER_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted here' },
+  GAFFER_JOB_NOT_FOUND: { status: 404, message: 'No job has this id' },
+  GAFFER_BATCH_NOT_FOUND: { status: 404, message: 'No batch has this id' },
+  GAFFER_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  GAFFER_NOT_CANCELLABLE: { status: 409, message: 'The job has already ended' },
+  GAFFER_NOT_RETRYABLE: {
+    status: 409,
+    message: 'Only an ended job that did not succeed can be retried',
+  },
+  GAFFER_STALE_LEASE: { status: 409, message: 'The lease token is not the current one' },
+  GAFFER_UNAVAILABLE: { status: 503, message: 'gaffer cannot commit right now; retry later' },
+  GAFFER_INTERNAL: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class GafferError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+  constructor(code: ErrorCode, detail?: string, options?: { details?: unknown; cause?: unknown }) {
+    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, {
+      cause: options?.cause,
+    });
+    this.name = 'GafferError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = options?.details;
+  }
+}
+
+export function isGafferError(err: unknown): err is GafferError {
+  return err instanceof GafferError;
+}
+
+/** Turns anything thrown into an Error, keeping the original as `cause`. */
+export function coerceError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err), { cause: err });
+}

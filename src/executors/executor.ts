@@ -1,0 +1,32 @@
+import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
+
+/**
+ * Starts and stops worker processes. The executor owns processes, not jobs: which job a worker
+ * runs is decided by gaffer over the worker's connection.
+ *
+ * Contract: `start` resolves once the process exists (not once it is ready); the executor calls
+ * `hooks.connected` when the worker's connection is up and `hooks.exited` exactly once when the
+ * process is gone, whatever the reason. `kill` is idempotent.
+ */
+export interface Executor {
+  readonly name: string;
+  start(req: StartRequest): Promise<void>;
+  /** Kills the worker's whole process tree (SIGTERM, then SIGKILL after the grace). */
+  kill(workerId: string, graceMs?: number): void;
+  /** Kills every worker and waits for them to be gone. */
+  close(): Promise<void>;
+}
+
+export interface StartRequest {
+  workerId: string;
+  spec: WorkerSpec;
+  /** Per-job mode: the job this worker is started for. */
+  jobId?: string;
+}
+
+export interface ExecutorHooks {
+  connected(workerId: string, conn: WorkerConnection, pid: number | null): void;
+  /** The worker's own stdout/stderr outside any job (per-job workers: the job's logs). */
+  output(workerId: string, stream: 'stdout' | 'stderr', data: string): void;
+  exited(workerId: string, code: number | null, signal: string | null): void;
+}
