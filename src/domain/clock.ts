@@ -18,3 +18,14 @@ export class ManualClock implements Clock {
     this.#now += ms;
   }
 }
+
+/** Real time plus an offset tests can move forward: time keeps flowing, windows can be skipped. */
+export class OffsetClock implements Clock {
+  #offset = 0;
+  now(): number {
+    return Date.now() + this.#offset;
+  }
+  advance(ms: number): void {
+    this.#offset += ms;
+  }
+}

@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { benchBullmq } from './bullmq.ts';
+import { benchGaffer } from './gaffer.ts';
+import { round, startRedis } from './lib.ts';
+
+/**
+ * `npm run bench [-- --n=20000 --rounds=3]`: gaffer (embedded) and BullMQ (Redis) in the same run,
+ * rounds interleaved so machine noise spreads over both; prints medians and ratios.
+ *
+ * Durability, like for like: gaffer NORMAL and BullMQ on Redis with AOF `everysec` both survive a
+ * process crash and may lose the last moments on power loss; gaffer FULL survives power loss.
+ */
+const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const n = arg('n', 20_000);
+const rounds = arg('rounds', 3);
+
+try {
+  execFileSync('redis-server', ['--version']);
+} catch {
+  console.error('redis-server is missing: run `bash scripts/install-deps.sh --bench` first');
+  process.exit(2);
+}
+
+const results: Record<string, { submit: number[]; e2e: number[] }> = {};
+const add = (name: string, r: { submit: number; e2e: number }) => {
+  results[name] ??= { submit: [], e2e: [] };
+  results[name].submit.push(r.submit);
+  results[name].e2e.push(r.e2e);
+  console.log(`  ${name.padEnd(34)} submit ${String(r.submit).padStart(7)} jobs/s   end to end ${String(r.e2e).padStart(7)} jobs/s`);
+};
+
+const redis = await startRedis('everysec');
+try {
+  for (let round = 1; round <= rounds; round++) {
+    console.log(`round ${round}/${rounds} (n=${n}, load ${os.loadavg()[0]!.toFixed(2)})`);
+    add('BullMQ (Redis, AOF everysec)', await benchBullmq(redis.port, n));
+    add('gaffer embedded (synchronous=NORMAL)', await benchGaffer(n, 'NORMAL'));
+    add('gaffer embedded (synchronous=FULL)', await benchGaffer(n, 'FULL'));
+  }
+} finally {
+  await redis.stop();
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const base = results['BullMQ (Redis, AOF everysec)']!;
+console.log(`\nmedian of ${rounds} rounds, ${n} no-op jobs, ${os.cpus().length} cores`);
+console.log('| system | submit jobs/s | × BullMQ | end to end jobs/s | × BullMQ | min–max e2e |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [name, r] of Object.entries(results)) {
+  const s = median(r.submit);
+  const e = median(r.e2e);
+  console.log(`| ${name} | ${s} | ${round(s / median(base.submit), 2)} | ${e} | ${round(e / median(base.e2e), 2)} | ${Math.min(...r.e2e)}–${Math.max(...r.e2e)} |`);
+}

@@ -1,0 +1,60 @@
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Orchestrator } from '../orchestrator.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { handleError, handleNotFound } from './error-handler.ts';
+import { aliasRoutes } from './routes/aliases.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { eventRoutes } from './routes/events.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { queueRoutes } from './routes/queues.ts';
+
+const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
+
+export interface AppOptions {
+  /** Log requests (pino). Off in tests. */
+  logger?: boolean;
+}
+
+/** Builds the HTTP app without listening, so tests use `inject()`. Handlers call services only. */
+export async function buildApp(orch: Orchestrator, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: 'info' } : false,
+    bodyLimit: orch.config.server.bodyLimitBytes,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'gaffer', version: '1', description: 'Submit jobs, watch them run, see why workers scale.' },
+    },
+  });
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: orch.config.server.uploadLimitBytes, files: 1, fields: 20 },
+  });
+  const metrics = createMetrics(orch.events, {
+    queueStats: (now) => orch.store.queueStats(now),
+    workers: () => orch.gateway.workers(),
+    now: () => orch.clock.now(),
+  });
+  await app.register(
+    async (v1) => {
+      await v1.register(jobRoutes, { orch });
+      await v1.register(batchRoutes, { orch });
+      await v1.register(queueRoutes, { orch });
+      await v1.register(eventRoutes, { orch });
+    },
+    { prefix: '/v1' },
+  );
+  await app.register(opsRoutes, { orch, metrics });
+  await app.register(aliasRoutes, { orch });
+  await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: ['index.html'], wildcard: false });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,43 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Job } from '../../domain/job.ts';
+import type { Orchestrator } from '../../orchestrator.ts';
+
+/**
+ * Server-sent events for live views. Job changes are coalesced into one `jobs` event per 250 ms
+ * (a sample of 20 plus a count), so a 10,000-job burst does not flood a browser.
+ */
+export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+  app.get('/events', { schema: { tags: ['events'] } }, (req, reply) => {
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (event: string, data: unknown) => reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send('hello', { at: orch.clock.now() });
+    let changed = 0;
+    let sample: { id: string; type: string; state: string; attempt: number }[] = [];
+    const jobChanged = (job: Job) => {
+      changed++;
+      if (sample.length < 20) sample.push({ id: job.id, type: job.type, state: job.state, attempt: job.attempt });
+    };
+    const offs = [
+      orch.events.on('job:queued', ({ jobs }) => jobs.forEach(jobChanged)),
+      orch.events.on('job:started', ({ job }) => jobChanged(job)),
+      orch.events.on('job:succeeded', ({ job }) => jobChanged(job)),
+      orch.events.on('job:failed', ({ job }) => jobChanged(job)),
+      orch.events.on('job:retrying', ({ job }) => jobChanged(job)),
+      orch.events.on('job:cancelled', ({ job }) => jobChanged(job)),
+      orch.events.on('worker:started', ({ worker }) => send('worker', worker)),
+      orch.events.on('worker:state', ({ worker }) => send('worker', worker)),
+      orch.events.on('worker:stopped', ({ worker }) => send('worker', worker)),
+      orch.events.on('scaler:decision', ({ decision }) => send('decision', decision)),
+      orch.events.on('batch:progress', ({ batchId }) => send('batch', { batchId })),
+    ];
+    const timer = setInterval(() => {
+      if (changed > 0) send('jobs', { changed, sample });
+      changed = 0;
+      sample = [];
+    }, 250);
+    req.raw.on('close', () => {
+      clearInterval(timer);
+      for (const off of offs) off();
+    });
+  });
+};

@@ -1,0 +1,54 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Orchestrator } from '../../orchestrator.ts';
+import { DecisionsQuery } from '../schemas.ts';
+
+export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/queues', { schema: { tags: ['queues'] } }, async () => ({ queues: await queueStatus(orch) }));
+  r.get('/workers', { schema: { tags: ['queues'] } }, async () => ({ workers: orch.gateway.workers() }));
+  r.get('/scaling/desired', { schema: { tags: ['scaling'] } }, async () => ({ types: desiredScale(orch) }));
+  r.get('/scaling/decisions', { schema: { querystring: DecisionsQuery, tags: ['scaling'] } }, async (req) => ({
+    decisions: await orch.store.decisions({ limit: req.query.limit, ...(req.query.type ? { type: req.query.type } : {}) }),
+  }));
+  r.get('/workers/events', { schema: { querystring: DecisionsQuery, tags: ['queues'] } }, async (req) => ({
+    events: await orch.store.workerEvents({ limit: req.query.limit, ...(req.query.type ? { type: req.query.type } : {}) }),
+  }));
+  r.get('/config', { schema: { tags: ['config'] } }, async () => ({ jobTypes: orch.config.jobTypes, routes: orch.config.routes }));
+};
+
+/** Per type: the backlog, the workers by state, and what the autoscaler wants. */
+export async function queueStatus(orch: Orchestrator) {
+  const stats = new Map((await orch.store.queueStats(orch.clock.now())).map((s) => [s.type, s]));
+  const desired = desiredScale(orch);
+  return orch.catalog.names().map((type) => {
+    const config = orch.catalog.type(type)!;
+    const s = stats.get(type);
+    const workers = { starting: 0, idle: 0, busy: 0, draining: 0 };
+    for (const w of orch.gateway.workers(type)) if (w.state !== 'stopped') workers[w.state]++;
+    return {
+      type,
+      queue: config.queue,
+      mode: config.mode,
+      ready: s?.ready ?? 0,
+      delayed: s?.delayed ?? 0,
+      inFlight: s?.inFlight ?? 0,
+      byState: s?.byState ?? {},
+      oldestReadyAt: s?.oldestReadyAt ?? null,
+      workers,
+      desired: desired[type]?.desired ?? 0,
+      min: config.scaling.min,
+      max: config.scaling.max,
+    };
+  });
+}
+
+export function desiredScale(orch: Orchestrator): Record<string, { current: number; desired: number }> {
+  const last = orch.loop.lastDecisions();
+  const out: Record<string, { current: number; desired: number }> = {};
+  for (const type of orch.catalog.names()) {
+    const current = orch.gateway.workers(type).filter((w) => w.state !== 'draining' && w.state !== 'stopped').length;
+    out[type] = { current, desired: last.get(type)?.inputs['desired'] ?? current };
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import type { ScalingConfig } from '../config/schema.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { GafferEvents, ScalingDecision, WorkerInfo } from '../domain/events.ts';
+import type { QueueStats } from '../store/job-store.ts';
+import { decide } from './decide.ts';
+import type { Decision, Observation } from './policy.ts';
+
+/** What the loop needs from the rest of gaffer: observe and act, nothing else. */
+export interface ScalingTarget {
+  /** Job types with their scaling settings, read every tick (a config reload applies at once). */
+  types(): { name: string; mode: 'pool' | 'per-job'; concurrency: number; scaling: ScalingConfig }[];
+  queueStats(now: number): Promise<QueueStats[]>;
+  workers(type: string): WorkerInfo[];
+  /** Starts `count` workers (per-job mode: launches up to `count` jobs). */
+  start(type: string, count: number): Promise<void>;
+  retire(workerId: string): void;
+  record(decision: ScalingDecision): Promise<void>;
+}
+
+/**
+ * The autoscaler: per type, observe → decide (pure) → act. Ticks on an interval and as soon as
+ * new jobs arrive, so a type with no workers starts some without waiting a whole period.
+ */
+export class ControlLoop {
+  readonly #target: ScalingTarget;
+  readonly #clock: Clock;
+  readonly #events: GafferEvents;
+  readonly #intervalMs: number;
+  readonly #last = new Map<string, Decision>();
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+
+  constructor(options: { target: ScalingTarget; clock: Clock; events: GafferEvents; intervalMs: number }) {
+    this.#target = options.target;
+    this.#clock = options.clock;
+    this.#events = options.events;
+    this.#intervalMs = options.intervalMs;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.poke(), this.#intervalMs);
+    this.#timer.unref();
+    this.poke();
+  }
+
+  /** Asks for a tick soon; ticks never overlap, and a poke during one causes exactly one more. */
+  poke(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.tick()
+      .catch((err) => console.error('autoscaler tick failed', err))
+      .finally(() => {
+        this.#running = null;
+        if (this.#again) {
+          this.#again = false;
+          this.poke();
+        }
+      });
+  }
+
+  /** Resolves when no tick is running (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** The latest decision per type, for `desired` in the API. */
+  lastDecisions(): Map<string, Decision> {
+    return new Map(this.#last);
+  }
+
+  async tick(): Promise<void> {
+    const now = this.#clock.now();
+    const stats = new Map((await this.#target.queueStats(now)).map((s) => [s.type, s]));
+    for (const type of this.#target.types()) {
+      const s = stats.get(type.name);
+      const obs: Observation = {
+        type: type.name,
+        mode: type.mode,
+        now,
+        ready: s?.ready ?? 0,
+        inFlight: s?.inFlight ?? 0,
+        workers: this.#target.workers(type.name),
+        concurrency: type.concurrency,
+      };
+      const decision = decide(obs, type.scaling);
+      this.#last.set(type.name, decision);
+      if (decision.start > 0 || decision.retire.length > 0) await this.#act(decision, now);
+    }
+  }
+
+  async #act(d: Decision, now: number): Promise<void> {
+    const record: ScalingDecision = { type: d.type, at: now, from: d.from, to: d.to, retire: d.retire, reason: d.reason, inputs: d.inputs };
+    await this.#target.record(record);
+    this.#events.emit('scaler:decision', { decision: record });
+    for (const id of d.retire) this.#target.retire(id);
+    if (d.start > 0) await this.#target.start(d.type, d.start);
+  }
+}

@@ -1,0 +1,79 @@
+import { GafferError } from '../errors.ts';
+import type { NewJob } from '../domain/job.ts';
+import { newJobId } from '../domain/ids.ts';
+import { classify } from '../router/classify.ts';
+import type { Catalog } from './catalog.ts';
+
+/** A job as a submitter describes it (API body, CSV row, library call). */
+export interface Submission {
+  type?: string | undefined;
+  payload: unknown;
+  /** A number (higher first) or seed 002's "low" / "normal" / "high". */
+  priority?: number | string | undefined;
+  attributes?: Record<string, unknown> | undefined;
+  idempotencyKey?: string | undefined;
+  maxAttempts?: number | undefined;
+  timeoutSeconds?: number | undefined;
+}
+
+const NAMED_PRIORITIES: Record<string, number> = { low: -10, normal: 0, high: 10 };
+
+/**
+ * Turns a submission into a job record ready to insert: picks its type (given, or by the route
+ * rules), checks the payload against the type's schema. Pure apart from the id. Throws GafferError.
+ */
+export function prepareJob(
+  sub: Submission,
+  catalog: Catalog,
+  now: number,
+  batchId: string | null = null,
+): NewJob {
+  const attributes = sub.attributes ?? {};
+  const { type, reason } = pickType(sub, attributes, catalog);
+  const config = catalog.type(type);
+  if (!config) throw new GafferError('GAFFER_UNKNOWN_TYPE', type);
+  const problem = catalog.checkPayload(type, sub.payload);
+  if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
+  return {
+    id: newJobId(now),
+    type,
+    queue: config.queue,
+    payload: sub.payload,
+    priority: priorityOf(sub.priority, config.priority),
+    attributes:
+      typeof sub.priority === 'string' ? { ...attributes, priority: sub.priority } : attributes,
+    maxAttempts: sub.maxAttempts ?? config.retry.maxAttempts,
+    timeoutMs: Math.round((sub.timeoutSeconds ?? config.timeoutSeconds) * 1000),
+    createdAt: now,
+    runAt: now,
+    batchId,
+    idempotencyKey: sub.idempotencyKey ?? null,
+    routeReason: reason,
+  };
+}
+
+function pickType(
+  sub: Submission,
+  attributes: Record<string, unknown>,
+  catalog: Catalog,
+): { type: string; reason: string | null } {
+  if (sub.type) return { type: sub.type, reason: null };
+  const routed = classify(
+    { payload: sub.payload, attributes, priority: sub.priority },
+    catalog.rules,
+    catalog.cost,
+  );
+  if (!routed) throw new GafferError('GAFFER_NO_ROUTE');
+  return { type: routed.type, reason: routed.reason };
+}
+
+function priorityOf(given: number | string | undefined, typeDefault: number): number {
+  if (typeof given === 'number') return given;
+  if (typeof given === 'string') {
+    const named = NAMED_PRIORITIES[given.toLowerCase()];
+    if (named !== undefined) return named;
+    const parsed = Number(given);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  return typeDefault;
+}

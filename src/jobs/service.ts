@@ -1,0 +1,209 @@
+import type { Clock } from '../domain/clock.ts';
+import type { GafferEvents } from '../domain/events.ts';
+import type { Job, JobError, NewJob, Outcome } from '../domain/job.ts';
+import { isTerminal } from '../domain/job.ts';
+import { GafferError } from '../errors.ts';
+import type { FinishUpdate, JobFilter, JobPage, JobStore, LogLine } from '../store/job-store.ts';
+import type { Catalog } from './catalog.ts';
+import { GroupCommit } from './group-commit.ts';
+import { prepareJob, type Submission } from './prepare.ts';
+import { afterFailure } from './retry.ts';
+
+export interface JobServiceOptions {
+  store: JobStore;
+  clock: Clock;
+  events: GafferEvents;
+  /** The catalog in force; read on every call so a config reload takes effect at once. */
+  catalog: () => Catalog;
+  leaseTtlMs: number;
+}
+
+export interface RejectedSubmission {
+  index: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * Every job state change goes through here: submission (with group commit), claims and
+ * completions from workers (lease-fenced), cancel, retry, and recovery of lost leases.
+ * The API, the CLI and the worker gateway call this, never the store directly.
+ */
+export class JobService {
+  readonly #o: JobServiceOptions;
+  readonly #inserts: GroupCommit<NewJob, Job>;
+  readonly #finishes: GroupCommit<FinishUpdate, Job | null>;
+
+  constructor(options: JobServiceOptions) {
+    this.#o = options;
+    this.#inserts = new GroupCommit((jobs) => options.store.insert(jobs));
+    this.#finishes = new GroupCommit(async (updates) => {
+      const changed = new Map((await options.store.finish(updates)).map((j) => [j.id, j]));
+      return updates.map((u) => changed.get(u.id) ?? null);
+    });
+  }
+
+  get store(): JobStore {
+    return this.#o.store;
+  }
+
+  /** Resolves once the job is committed; `created` is false for a known idempotency key. */
+  async submit(sub: Submission): Promise<{ job: Job; created: boolean }> {
+    const prepared = prepareJob(sub, this.#o.catalog(), this.#o.clock.now());
+    const [job] = await this.#insert([prepared]);
+    if (!job) throw new GafferError('GAFFER_INTERNAL', 'insert returned nothing');
+    return { job, created: job.id === prepared.id };
+  }
+
+  /** Validates every item; commits the valid ones together; reports the rest by index. */
+  async submitMany(
+    subs: readonly Submission[],
+    batchId: string | null = null,
+    firstIndex = 0,
+  ): Promise<{ accepted: Job[]; rejected: RejectedSubmission[] }> {
+    const catalog = this.#o.catalog();
+    const now = this.#o.clock.now();
+    const prepared: NewJob[] = [];
+    const rejected: RejectedSubmission[] = [];
+    subs.forEach((sub, i) => {
+      try {
+        prepared.push(prepareJob(sub, catalog, now, batchId));
+      } catch (err) {
+        if (!(err instanceof GafferError)) throw err;
+        rejected.push({ index: firstIndex + i, code: err.code, message: err.message });
+      }
+    });
+    const accepted = prepared.length ? await this.#insert(prepared) : [];
+    return { accepted, rejected };
+  }
+
+  async #insert(jobs: NewJob[]): Promise<Job[]> {
+    let inserted: Job[];
+    try {
+      inserted = await this.#inserts.add(jobs);
+    } catch (err) {
+      // Nothing was committed: the caller must not get a 2xx (invariant 3).
+      throw new GafferError('GAFFER_UNAVAILABLE', (err as Error).message, { cause: err });
+    }
+    this.#o.events.emit('job:queued', { jobs: inserted });
+    return inserted;
+  }
+
+  async get(id: string): Promise<Job> {
+    const job = await this.#o.store.get(id);
+    if (!job) throw new GafferError('GAFFER_JOB_NOT_FOUND', id);
+    return job;
+  }
+
+  list(filter: JobFilter): Promise<JobPage> {
+    return this.#o.store.list(filter);
+  }
+
+  async logs(id: string, afterSeq?: number): Promise<LogLine[]> {
+    await this.get(id);
+    return this.#o.store.logs(id, afterSeq);
+  }
+
+  /** Queued: cancelled at once. In flight: flagged; the gateway stops the worker's process. */
+  async cancel(id: string): Promise<Job> {
+    const before = await this.get(id);
+    if (isTerminal(before.state)) throw new GafferError('GAFFER_NOT_CANCELLABLE', before.state);
+    const job = await this.#o.store.cancel(id, this.#o.clock.now());
+    if (!job) throw new GafferError('GAFFER_JOB_NOT_FOUND', id);
+    this.#o.events.emit('job:cancelled', { job });
+    return job;
+  }
+
+  async retry(id: string): Promise<Job> {
+    const before = await this.get(id);
+    if (!isTerminal(before.state) || before.state === 'succeeded') {
+      throw new GafferError('GAFFER_NOT_RETRYABLE', before.state);
+    }
+    const job = await this.#o.store.requeue(id, this.#o.clock.now());
+    if (!job) throw new GafferError('GAFFER_JOB_NOT_FOUND', id);
+    this.#o.events.emit('job:queued', { jobs: [job] });
+    return job;
+  }
+
+  // ---- worker side: every write is fenced by the lease token ----
+
+  claim(type: string, owner: string, limit: number, to: 'running' | 'starting', jobId?: string) {
+    const now = this.#o.clock.now();
+    return this.#o.store.claim({
+      type,
+      owner,
+      limit,
+      now,
+      leaseExpiresAt: now + this.#o.leaseTtlMs,
+      to,
+      ...(jobId ? { jobId } : {}),
+    });
+  }
+
+  heartbeat(id: string, token: number): Promise<boolean> {
+    return this.#o.store.heartbeat(id, token, this.#o.clock.now() + this.#o.leaseTtlMs);
+  }
+
+  async markRunning(id: string, token: number): Promise<Job | null> {
+    const now = this.#o.clock.now();
+    const [job] = await this.#finishes.add([
+      { id, token, now, to: 'running', leaseExpiresAt: now + this.#o.leaseTtlMs },
+    ]);
+    if (job) this.#o.events.emit('job:started', { job });
+    return job ?? null;
+  }
+
+  async appendLog(id: string, stream: 'stdout' | 'stderr', data: string): Promise<void> {
+    await this.#o.store.appendLog(id, stream, data, this.#o.clock.now());
+    this.#o.events.emit('job:log', { jobId: id, stream, data });
+  }
+
+  /**
+   * Records how an attempt ended. Returns the job after, or null when the token was stale (the
+   * job was re-leased meanwhile, or already ended): the write is refused (invariant 1).
+   */
+  async complete(job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>, token: number, outcome: Outcome) {
+    const update = await this.#updateFor(job, token, outcome);
+    const [after] = await this.#finishes.add([update]);
+    if (after) this.#announce(after, outcome.status === 'failed' ? outcome.error : null);
+    return after ?? null;
+  }
+
+  /** Ends attempts whose holder is gone (lease expired, worker exited): retried or ended. */
+  async abandon(jobs: readonly Job[], error: JobError): Promise<Job[]> {
+    const out: Job[] = [];
+    for (const job of jobs) {
+      if (job.leaseToken === null) continue;
+      const after = await this.complete(job, job.leaseToken, { status: 'failed', error });
+      if (after) out.push(after);
+    }
+    return out;
+  }
+
+  async #updateFor(
+    job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>,
+    token: number,
+    outcome: Outcome,
+  ): Promise<FinishUpdate> {
+    const now = this.#o.clock.now();
+    if (outcome.status === 'succeeded') return { id: job.id, token, now, to: 'succeeded', result: outcome.result };
+    if (outcome.status === 'cancelled') return { id: job.id, token, now, to: 'cancelled' };
+    // A failure after a cancel request ends the job: a retry would sit unclaimable forever.
+    // Failures are rare, so the extra read is cheap.
+    if ((await this.#o.store.get(job.id))?.cancelRequested) {
+      return { id: job.id, token, now, to: 'cancelled', error: outcome.error };
+    }
+    const type = this.#o.catalog().type(job.type) ?? { retry: { maxAttempts: 1, backoffMs: 0, maxBackoffMs: 0 }, deadLetter: true };
+    const next = afterFailure(job, outcome.error, type, now);
+    if (next.to === 'queued') return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error: outcome.error };
+    return { id: job.id, token, now, to: next.to, error: outcome.error };
+  }
+
+  #announce(job: Job, error: JobError | null): void {
+    const events = this.#o.events;
+    if (job.state === 'succeeded') events.emit('job:succeeded', { job });
+    else if (job.state === 'cancelled') events.emit('job:cancelled', { job });
+    else if (job.state === 'queued' && error) events.emit('job:retrying', { job, error });
+    else events.emit('job:failed', { job });
+  }
+}

@@ -1,0 +1,245 @@
+import type { Clock } from '../domain/clock.ts';
+import type { GafferEvents, WorkerInfo } from '../domain/events.ts';
+import type { Job, JobError } from '../domain/job.ts';
+import type { WorkerEvent } from '../store/job-store.ts';
+import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
+import type { JobService } from './service.ts';
+
+interface Lease {
+  token: number;
+  job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>;
+}
+
+interface Tracked {
+  info: WorkerInfo;
+  conn: WorkerConnection | null;
+  leases: Map<string, Lease>;
+  /** Jobs the worker asked for and has not been given yet (a long poll). */
+  wants: number;
+  claiming: boolean;
+  /** Per-job mode: the job claimed for this worker before it was started. */
+  assigned: Job | null;
+}
+
+/**
+ * gaffer's side of every worker connection: serves claims (long-polled, woken by new jobs), keeps
+ * the leases each worker holds, turns heartbeats, logs and completions into fenced service calls,
+ * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
+ * worker is told to stop only once it holds nothing (invariant 5).
+ */
+export class WorkerGateway {
+  readonly #service: JobService;
+  readonly #events: GafferEvents;
+  readonly #clock: Clock;
+  readonly #workers = new Map<string, Tracked>();
+  /** Bumped on every notify of a type, so a claim that raced with new jobs tries again. */
+  readonly #notifySeq = new Map<string, number>();
+
+  constructor(options: { service: JobService; events: GafferEvents; clock: Clock }) {
+    this.#service = options.service;
+    this.#events = options.events;
+    this.#clock = options.clock;
+  }
+
+  /** A worker process is being started; it counts as capacity on the way. */
+  register(worker: Pick<WorkerInfo, 'id' | 'type' | 'mode' | 'concurrency'>, assigned: Job | null = null): void {
+    const info: WorkerInfo = { ...worker, state: 'starting', active: 0, startedAt: this.#clock.now(), idleSince: null, pid: null };
+    this.#workers.set(worker.id, { info, conn: null, leases: new Map(), wants: 0, claiming: false, assigned });
+    if (assigned?.leaseToken != null) this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
+    this.#record(info, 'started', null);
+    this.#events.emit('worker:started', { worker: { ...info } });
+  }
+
+  connected(id: string, conn: WorkerConnection, pid: number | null): void {
+    const w = this.#workers.get(id);
+    if (!w) return;
+    w.conn = conn;
+    w.info.pid = pid;
+    conn.onMessage((msg) => void this.#onMessage(w, msg).catch((err) => console.error('worker message failed', err)));
+  }
+
+  /** The worker's process is gone. Jobs it held are retried or ended (never lost). */
+  async exited(id: string, code: number | null, signal: string | null): Promise<void> {
+    const w = this.#workers.get(id);
+    if (!w) return;
+    this.#workers.delete(id);
+    const held = [...w.leases.values()];
+    const clean = w.info.state === 'draining' && held.length === 0;
+    w.info.state = 'stopped';
+    this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
+    this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal });
+    const error: JobError = { class: 'infrastructure', message: `worker ${id} exited (code ${code}, signal ${signal})`, exitCode: code, signal };
+    await this.#service.abandon(held.map((l) => ({ ...l.job, leaseToken: l.token }) as Job), error);
+  }
+
+  /** Scale-in: the worker takes nothing new and is told to exit once it holds no job. */
+  retire(id: string): boolean {
+    const w = this.#workers.get(id);
+    if (!w || w.info.state === 'draining') return false;
+    w.info.state = 'draining';
+    this.#record(w.info, 'draining', null);
+    this.#emitState(w);
+    this.#maybeStop(w);
+    return true;
+  }
+
+  /** New jobs of this type may be claimable: serve the workers waiting for some. */
+  notify(type: string): void {
+    this.#notifySeq.set(type, (this.#notifySeq.get(type) ?? 0) + 1);
+    for (const w of this.#workers.values()) {
+      if (w.info.type === type && w.wants > 0) void this.#serve(w);
+    }
+  }
+
+  /** Stop a job wherever it runs (cancelled, or its lease was lost). */
+  stopJob(jobId: string, reason: string): void {
+    for (const w of this.#workers.values()) {
+      if (w.leases.has(jobId)) w.conn?.send({ t: 'cancel', id: jobId, reason });
+    }
+  }
+
+  /** The lease was expired by the reconciler: whatever the holder reports now is stale. */
+  forget(jobId: string): void {
+    for (const w of this.#workers.values()) {
+      if (w.leases.delete(jobId)) {
+        w.conn?.send({ t: 'cancel', id: jobId, reason: 'lease expired' });
+        this.#released(w);
+      }
+    }
+  }
+
+  workers(type?: string): WorkerInfo[] {
+    const out: WorkerInfo[] = [];
+    for (const w of this.#workers.values()) if (!type || w.info.type === type) out.push({ ...w.info });
+    return out;
+  }
+
+  types(): string[] {
+    return [...new Set([...this.#workers.values()].map((w) => w.info.type))];
+  }
+
+  async #onMessage(w: Tracked, msg: WorkerMessage): Promise<void> {
+    switch (msg.t) {
+      case 'hello':
+        return this.#hello(w);
+      case 'claim':
+        w.wants = msg.max;
+        return this.#serve(w);
+      case 'heartbeat':
+        return this.#heartbeat(w, msg.leases);
+      case 'started':
+        if (w.leases.get(msg.id)?.token !== msg.token) return;
+        w.info.state = 'busy';
+        this.#emitState(w);
+        await this.#service.markRunning(msg.id, msg.token);
+        return;
+      case 'log':
+        if (w.leases.get(msg.id)?.token === msg.token) await this.#service.appendLog(msg.id, msg.stream, msg.data);
+        return;
+      case 'done':
+        return this.#done(w, msg.id, msg.token, msg.outcome);
+    }
+  }
+
+  #hello(w: Tracked): void {
+    if (w.assigned && w.assigned.leaseToken != null) {
+      w.conn?.send({ t: 'jobs', jobs: [toAssignment(w.assigned, w.assigned.leaseToken)] });
+    } else {
+      w.info.state = w.info.state === 'draining' ? 'draining' : 'idle';
+      w.info.idleSince = this.#clock.now();
+      this.#record(w.info, 'ready', null);
+      this.#emitState(w);
+      this.#maybeStop(w);
+    }
+  }
+
+  async #serve(w: Tracked): Promise<void> {
+    if (w.claiming || w.wants <= 0 || !w.conn || w.info.state === 'draining' || w.info.mode === 'per-job') return;
+    w.claiming = true;
+    const seq = this.#notifySeq.get(w.info.type) ?? 0;
+    let jobs: Job[];
+    try {
+      jobs = await this.#service.claim(w.info.type, w.info.id, w.wants, 'running');
+    } finally {
+      w.claiming = false;
+    }
+    if (!this.#workers.has(w.info.id)) {
+      // The worker died while we claimed: hand the jobs back at once.
+      await this.#service.abandon(jobs, { class: 'infrastructure', message: 'worker gone before delivery' });
+      return;
+    }
+    if (jobs.length === 0) {
+      this.#maybeStop(w);
+      if ((this.#notifySeq.get(w.info.type) ?? 0) !== seq) return this.#serve(w);
+      return;
+    }
+    w.wants = Math.max(0, w.wants - jobs.length);
+    for (const job of jobs) this.#hold(w, job, job.leaseToken!);
+    w.conn.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!)) });
+    for (const job of jobs) this.#events.emit('job:started', { job });
+  }
+
+  #hold(w: Tracked, job: Job, token: number): void {
+    w.leases.set(job.id, { token, job: { id: job.id, type: job.type, attempt: job.attempt, maxAttempts: job.maxAttempts } });
+    w.info.active = w.leases.size;
+    if (w.info.state === 'idle' || w.info.state === 'starting') {
+      w.info.state = w.info.mode === 'per-job' && w.info.state === 'starting' ? 'starting' : 'busy';
+      w.info.idleSince = null;
+      this.#emitState(w);
+    }
+  }
+
+  async #heartbeat(w: Tracked, leases: { id: string; token: number }[]): Promise<void> {
+    for (const { id, token } of leases) {
+      if (w.leases.get(id)?.token !== token) continue;
+      if (!(await this.#service.heartbeat(id, token))) this.forget(id);
+    }
+  }
+
+  async #done(w: Tracked, id: string, token: number, outcome: Parameters<JobService['complete']>[2]): Promise<void> {
+    const lease = w.leases.get(id);
+    if (!lease || lease.token !== token) return; // stale: the job was re-leased or ended
+    w.leases.delete(id);
+    this.#released(w);
+    await this.#service.complete(lease.job, token, outcome);
+  }
+
+  #released(w: Tracked): void {
+    w.info.active = w.leases.size;
+    if (w.leases.size === 0 && w.info.state === 'busy') {
+      w.info.state = 'idle';
+      w.info.idleSince = this.#clock.now();
+      this.#emitState(w);
+    }
+    this.#maybeStop(w);
+  }
+
+  /** A draining worker holding no job is told to exit; a busy one never is. */
+  #maybeStop(w: Tracked): void {
+    if (w.info.state === 'draining' && w.leases.size === 0 && !w.claiming && w.conn) {
+      w.conn.send({ t: 'drain' });
+    }
+  }
+
+  #emitState(w: Tracked): void {
+    this.#events.emit('worker:state', { worker: { ...w.info } });
+  }
+
+  #record(info: WorkerInfo, event: WorkerEvent['event'], detail: string | null): void {
+    const entry: WorkerEvent = { at: this.#clock.now(), workerId: info.id, type: info.type, event, active: info.active, detail };
+    void this.#service.store.recordWorkerEvent(entry).catch((err) => console.error('recording a worker event failed', err));
+  }
+}
+
+function toAssignment(job: Job, token: number): Assignment {
+  return {
+    id: job.id,
+    token,
+    type: job.type,
+    payload: job.payload,
+    attributes: job.attributes,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+  };
+}

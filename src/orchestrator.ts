@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ControlLoop } from './autoscaler/control-loop.ts';
+import type { ResolvedConfig } from './config/load.ts';
+import type { JobTypeConfig } from './config/schema.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { GafferEvents, type WorkerInfo } from './domain/events.ts';
+import type { Executor } from './executors/executor.ts';
+import { createLocalProcessExecutor } from './executors/local-process/index.ts';
+import { createCatalog, type Catalog } from './jobs/catalog.ts';
+import { Reconciler } from './jobs/reconciler.ts';
+import { JobService } from './jobs/service.ts';
+import { WorkerGateway } from './jobs/worker-gateway.ts';
+import type { JobStore } from './store/job-store.ts';
+import { createSqliteStore } from './store/sqlite/index.ts';
+import type { WorkerSpec } from './worker/protocol.ts';
+
+export interface OrchestratorOptions {
+  config: ResolvedConfig;
+  clock?: Clock;
+  /** Run the autoscaler (default true). Tests of the API alone turn it off. */
+  autoscale?: boolean;
+}
+
+/**
+ * The composition root: config → store → services → executor → autoscaler. Owns their lifecycle.
+ * Everything the API and the CLI's `up` need hangs off this object.
+ */
+export class Orchestrator {
+  readonly events = new GafferEvents();
+  readonly config: ResolvedConfig;
+  readonly clock: Clock;
+  readonly store: JobStore;
+  readonly service: JobService;
+  readonly gateway: WorkerGateway;
+  readonly loop: ControlLoop;
+  readonly executor: Executor;
+  /** Prefix of this process's local worker ids; leases of other prefixes are orphans on start. */
+  readonly instance = `local-${randomUUID().slice(0, 8)}`;
+  readonly #reconciler: Reconciler;
+  readonly #autoscale: boolean;
+  #catalog: Catalog;
+  #seq = 0;
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor(options: OrchestratorOptions) {
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.#autoscale = options.autoscale ?? true;
+    const dataDir = path.resolve(this.config.store.dataDir);
+    mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
+    this.store = createSqliteStore({ path: path.join(dataDir, 'gaffer.db'), synchronous: this.config.store.synchronous });
+    this.#catalog = catalogOf(this.config);
+    this.service = new JobService({
+      store: this.store,
+      clock: this.clock,
+      events: this.events,
+      catalog: () => this.#catalog,
+      leaseTtlMs: this.config.leases.ttlMs,
+    });
+    this.gateway = new WorkerGateway({ service: this.service, events: this.events, clock: this.clock });
+    this.executor = createLocalProcessExecutor({
+      hooks: {
+        connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
+        output: () => {},
+        exited: (id, code, signal) => {
+          void this.gateway.exited(id, code, signal).finally(() => this.loop.poke());
+        },
+      },
+    });
+    this.loop = new ControlLoop({ target: this.#scalingTarget(), clock: this.clock, events: this.events, intervalMs: this.config.autoscaler.intervalMs });
+    this.#reconciler = new Reconciler({ service: this.service, gateway: this.gateway, clock: this.clock, types: () => this.#catalog.names() });
+    this.#wire();
+  }
+
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /** Recovers jobs left in flight by a previous gaffer process, then starts the loops. */
+  async start(): Promise<void> {
+    await this.#reconciler.recoverOrphans('local-', this.instance);
+    this.#reconciler.start(this.config.leases.sweepMs);
+    if (this.#autoscale) this.loop.start();
+  }
+
+  /** Stops scaling, stops every worker (their jobs are retried on the next start), closes the store. */
+  async close(): Promise<void> {
+    this.loop.stop();
+    this.#reconciler.stop();
+    for (const t of this.#timers) clearTimeout(t);
+    await this.loop.idle();
+    await this.executor.close();
+    await this.store.close();
+  }
+
+  #wire(): void {
+    this.events.on('job:queued', ({ jobs }) => {
+      for (const type of new Set(jobs.map((j) => j.type))) this.gateway.notify(type);
+      if (this.#autoscale) this.loop.poke();
+    });
+    this.events.on('job:retrying', ({ job }) => {
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        this.gateway.notify(job.type);
+        if (this.#autoscale) this.loop.poke();
+      }, Math.max(0, job.runAt - this.clock.now()));
+      t.unref();
+      this.#timers.add(t);
+    });
+    this.events.on('job:cancelled', ({ job }) => {
+      if (job.state !== 'cancelled') this.gateway.stopJob(job.id, 'cancelled by a user');
+    });
+  }
+
+  #scalingTarget() {
+    return {
+      types: () =>
+        this.#catalog.names().map((name) => {
+          const t = this.#catalog.type(name)!;
+          return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
+        }),
+      queueStats: (now: number) => this.store.queueStats(now),
+      workers: (type: string): WorkerInfo[] => this.gateway.workers(type),
+      start: (type: string, count: number) => this.#startWorkers(type, count),
+      retire: (id: string) => void this.gateway.retire(id),
+      record: (d: Parameters<JobStore['recordDecision']>[0]) => this.store.recordDecision(d),
+    };
+  }
+
+  async #startWorkers(typeName: string, count: number): Promise<void> {
+    const type = this.#catalog.type(typeName);
+    if (!type || !(type.worker.command || type.worker.handler)) return; // image-only: not runnable locally
+    const spec = this.#specFor(typeName, type);
+    for (let i = 0; i < count; i++) {
+      const workerId = `${this.instance}-${typeName}-${++this.#seq}`;
+      const worker = { id: workerId, type: typeName, mode: type.mode, concurrency: type.mode === 'pool' ? type.concurrency : 1 };
+      if (type.mode === 'per-job') {
+        const [job] = await this.service.claim(typeName, workerId, 1, 'starting');
+        if (!job) return;
+        this.gateway.register(worker, job);
+        await this.executor.start({ workerId, spec, jobId: job.id });
+      } else {
+        this.gateway.register(worker);
+        await this.executor.start({ workerId, spec });
+      }
+    }
+  }
+
+  #specFor(name: string, type: JobTypeConfig): WorkerSpec {
+    return {
+      type: name,
+      mode: type.mode,
+      concurrency: type.concurrency,
+      ...(type.worker.command ? { command: type.worker.command } : {}),
+      ...(type.worker.handler ? { handler: type.worker.handler } : {}),
+      env: type.worker.env,
+      ...(type.worker.cwd ? { cwd: type.worker.cwd } : {}),
+      scratchDir: path.resolve(this.config.store.dataDir, 'scratch'),
+      heartbeatMs: Math.max(50, Math.floor(this.config.leases.ttlMs / 3)),
+      killGraceMs: 5000,
+    };
+  }
+}
+
+export function catalogOf(config: ResolvedConfig): Catalog {
+  return createCatalog({ jobTypes: config.jobTypes, rules: config.routes.rules ?? [], cost: config.routes.cost });
+}

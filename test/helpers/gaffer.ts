@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { OffsetClock } from '../../src/domain/clock.ts';
+import type { GafferEventName } from '../../src/domain/events.ts';
+import { Orchestrator } from '../../src/orchestrator.ts';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+
+export interface TestGaffer {
+  orch: Orchestrator;
+  app: FastifyInstance;
+  clock: OffsetClock;
+  dataDir: string;
+  /** Stops gaffer; keeps the data dir unless `wipe`. */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A real gaffer (store, executor, autoscaler, API) on a private data dir. */
+export async function startGaffer(raw: Record<string, unknown>, dataDir?: string): Promise<TestGaffer> {
+  const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'gaffer-test-'));
+  const config = parseConfig({ ...raw, store: { dataDir: dir, synchronous: 'NORMAL', ...(raw['store'] as object) } }, 'test');
+  const clock = new OffsetClock();
+  const orch = new Orchestrator({ config, clock });
+  await orch.start();
+  const app = await buildApp(orch);
+  await app.ready();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+    await orch.close();
+  };
+  return {
+    orch,
+    app,
+    clock,
+    dataDir: dir,
+    stop,
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Resolves once `check` holds, re-checking whenever one of `events` fires (and once at start).
+ * No sleeping: the events are the clock of the test. Rejects after `timeoutMs` as a safety net.
+ */
+export function until(
+  g: TestGaffer,
+  check: () => Promise<boolean> | boolean,
+  events: GafferEventName[] = ['job:succeeded', 'job:failed', 'job:retrying', 'worker:state', 'worker:stopped', 'scaler:decision'],
+  timeoutMs = 120_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let busy = false;
+    let again = false;
+    const offs: (() => void)[] = [];
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => done(new Error(`condition not met in ${timeoutMs} ms`)), timeoutMs);
+    const run = async () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      try {
+        if (await check()) return done();
+      } catch (err) {
+        return done(err as Error);
+      } finally {
+        busy = false;
+      }
+      if (again) {
+        again = false;
+        void run();
+      }
+    };
+    for (const e of events) offs.push(g.orch.events.on(e, () => void run()));
+    void run();
+  });
+}
+
+/** A multipart/form-data body holding one file, for `app.inject`. */
+export function multipart(filename: string, content: string | Buffer, field = 'file') {
+  const boundary = `----gaffer${Math.random().toString(16).slice(2)}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`;
+  const body = Buffer.concat([Buffer.from(head), Buffer.from(content), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  return { payload: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+export async function countByState(g: TestGaffer, type: string): Promise<Record<string, number>> {
+  const stats = await g.orch.store.queueStats(g.clock.now());
+  return (stats.find((s) => s.type === type)?.byState ?? {}) as Record<string, number>;
+}
