@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { REPO } from './gaffer.ts';
+
+export interface GafferProcess {
+  child: ChildProcess;
+  url: string;
+  /** Exit promise; resolves with the exit code or signal. */
+  exited: Promise<number | string | null>;
+}
+
+/** Starts `gaffer up` as its own process (the README's command) and resolves once it listens. */
+export async function spawnGaffer(args: string[], env: Record<string, string> = {}): Promise<GafferProcess> {
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'up', '--port', '0', ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = /gaffer up: (http:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`gaffer exited (${code}) before listening`)));
+  });
+  return { child, url, exited };
+}
+
+/**
+ * Reads the server-sent event stream of a running gaffer and resolves once `check` holds;
+ * `check` runs at start and after every event. Event-driven, no sleeping.
+ */
+export async function untilEvent(url: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`condition not met in ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const res = await fetch(`${url}/v1/events`, { signal: ac.signal });
+    if (await check()) return;
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      if (decoder.decode(chunk, { stream: true }).includes('\n\n') && (await check())) return;
+    }
+    throw new Error('event stream ended');
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+}
+
+export async function api<T = Record<string, unknown>>(url: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
