@@ -8,20 +8,33 @@ import { inLanes, perSecond } from './lib.ts';
  * of 1,000, and end to end with 50 concurrent `add()` while one Worker process (concurrency 50)
  * completes no-op jobs.
  */
-export async function benchBullmq(port: number, n: number): Promise<{ submit: number; e2e: number }> {
+export async function benchBullmq(
+  port: number,
+  n: number,
+): Promise<{ submit: number; e2e: number }> {
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
   const tag = `${process.pid}-${Date.now()}`;
   const qa = new Queue(`a-${tag}`, { connection });
   const t0 = performance.now();
   for (let i = 0; i < n; i += 1000) {
-    await qa.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
+    await qa.addBulk(
+      Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+        name: 'noop',
+        data: { i: i + j },
+      })),
+    );
   }
   const submit = perSecond(n, performance.now() - t0);
   await qa.obliterate({ force: true });
   await qa.close();
 
   const qc = new Queue(`c-${tag}`, { connection });
-  const child = fork(fileURLToPath(import.meta.url), ['consumer', qc.name, String(n), String(port)]);
+  const child = fork(fileURLToPath(import.meta.url), [
+    'consumer',
+    qc.name,
+    String(n),
+    String(port),
+  ]);
   await new Promise((resolve) => child.once('message', resolve));
   const t1 = performance.now();
   const done = new Promise((resolve) => child.once('message', resolve));
@@ -36,7 +49,10 @@ export async function benchBullmq(port: number, n: number): Promise<{ submit: nu
 
 async function consumer(queue: string, n: number, port: number): Promise<void> {
   let done = 0;
-  const worker = new Worker(queue, async () => null, { connection: { host: '127.0.0.1', port, maxRetriesPerRequest: null }, concurrency: 50 });
+  const worker = new Worker(queue, async () => null, {
+    connection: { host: '127.0.0.1', port, maxRetriesPerRequest: null },
+    concurrency: 50,
+  });
   worker.on('completed', () => {
     if (++done === n) process.send!('done');
   });

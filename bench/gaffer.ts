@@ -10,13 +10,20 @@ import { inLanes, perSecond } from './lib.ts';
  * (its addBulk), and end to end with 50 concurrent `submit()` while one pool worker process
  * (concurrency 50, a no-op handler) runs the jobs. Every submit resolves only after its commit.
  */
-export async function benchGaffer(n: number, synchronous: 'FULL' | 'NORMAL'): Promise<{ submit: number; e2e: number }> {
+export async function benchGaffer(
+  n: number,
+  synchronous: 'FULL' | 'NORMAL',
+): Promise<{ submit: number; e2e: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-bench-'));
   const config = parseConfig(
     {
       store: { dataDir: dir, synchronous },
       jobTypes: {
-        noop: { worker: { handler: 'bench/noop-handler.ts' }, concurrency: 50, scaling: { min: 1, max: 1 } },
+        noop: {
+          worker: { handler: 'bench/noop-handler.ts' },
+          concurrency: 50,
+          scaling: { min: 1, max: 1 },
+        },
         held: { worker: { handler: 'bench/noop-handler.ts' }, scaling: { min: 0, max: 0 } },
       },
     },
@@ -27,11 +34,19 @@ export async function benchGaffer(n: number, synchronous: 'FULL' | 'NORMAL'): Pr
     await orch.start();
     const t0 = performance.now();
     for (let i = 0; i < n; i += 1000) {
-      await orch.service.submitMany(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ type: 'held', payload: { i: i + j } })));
+      await orch.service.submitMany(
+        Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+          type: 'held',
+          payload: { i: i + j },
+        })),
+      );
     }
     const submit = perSecond(n, performance.now() - t0);
 
-    await orch.events.once('worker:state', ({ worker }) => worker.type === 'noop' && worker.state === 'idle');
+    await orch.events.once(
+      'worker:state',
+      ({ worker }) => worker.type === 'noop' && worker.state === 'idle',
+    );
     let done = 0;
     const finished = new Promise<void>((resolve) => {
       orch.events.on('job:succeeded', ({ job }) => {

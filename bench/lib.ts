@@ -24,11 +24,20 @@ export function freePort(): Promise<number> {
 }
 
 /** A private redis-server on loopback; `appendfsync` states its durability. */
-export async function startRedis(appendfsync: 'everysec' | 'always' | 'no-aof'): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startRedis(
+  appendfsync: 'everysec' | 'always' | 'no-aof',
+): Promise<{ port: number; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-bench-redis-'));
-  const aof = appendfsync === 'no-aof' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', appendfsync];
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...aof], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const aof =
+    appendfsync === 'no-aof'
+      ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', appendfsync];
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...aof],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.stdout!.on('data', (d: Buffer) => {
@@ -46,7 +55,11 @@ export async function startRedis(appendfsync: 'everysec' | 'always' | 'no-aof'):
 }
 
 /** Runs `n` calls of `fn` with `lanes` of them in flight at a time. */
-export async function inLanes(n: number, lanes: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+export async function inLanes(
+  n: number,
+  lanes: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < n) await fn(next++);

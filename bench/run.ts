@@ -11,7 +11,8 @@ import { round, startRedis } from './lib.ts';
  * Durability, like for like: gaffer NORMAL and BullMQ on Redis with AOF `everysec` both survive a
  * process crash and may lose the last moments on power loss; gaffer FULL survives power loss.
  */
-const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const arg = (name: string, dflt: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const n = arg('n', 20_000);
 const rounds = arg('rounds', 3);
 
@@ -27,7 +28,9 @@ const add = (name: string, r: { submit: number; e2e: number }) => {
   results[name] ??= { submit: [], e2e: [] };
   results[name].submit.push(r.submit);
   results[name].e2e.push(r.e2e);
-  console.log(`  ${name.padEnd(34)} submit ${String(r.submit).padStart(7)} jobs/s   end to end ${String(r.e2e).padStart(7)} jobs/s`);
+  console.log(
+    `  ${name.padEnd(34)} submit ${String(r.submit).padStart(7)} jobs/s   end to end ${String(r.e2e).padStart(7)} jobs/s`,
+  );
 };
 
 const redis = await startRedis('everysec');
@@ -50,5 +53,7 @@ console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of Object.entries(results)) {
   const s = median(r.submit);
   const e = median(r.e2e);
-  console.log(`| ${name} | ${s} | ${round(s / median(base.submit), 2)} | ${e} | ${round(e / median(base.e2e), 2)} | ${Math.min(...r.e2e)}–${Math.max(...r.e2e)} |`);
+  console.log(
+    `| ${name} | ${s} | ${round(s / median(base.submit), 2)} | ${e} | ${round(e / median(base.e2e), 2)} | ${Math.min(...r.e2e)}–${Math.max(...r.e2e)} |`,
+  );
 }

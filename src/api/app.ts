@@ -22,7 +22,10 @@ export interface AppOptions {
 }
 
 /** Builds the HTTP app without listening, so tests use `inject()`. Handlers call services only. */
-export async function buildApp(orch: Orchestrator, options: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  orch: Orchestrator,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: orch.config.server.bodyLimitBytes,
@@ -32,7 +35,11 @@ export async function buildApp(orch: Orchestrator, options: AppOptions = {}): Pr
   app.setNotFoundHandler(handleNotFound);
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'gaffer', version: '1', description: 'Submit jobs, watch them run, see why workers scale.' },
+      info: {
+        title: 'gaffer',
+        version: '1',
+        description: 'Submit jobs, watch them run, see why workers scale.',
+      },
     },
   });
   await app.register(fastifyMultipart, {
@@ -54,7 +61,12 @@ export async function buildApp(orch: Orchestrator, options: AppOptions = {}): Pr
   );
   await app.register(opsRoutes, { orch, metrics });
   await app.register(aliasRoutes, { orch });
-  await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: ['index.html'], wildcard: false });
+  await app.register(fastifyStatic, {
+    root: DASHBOARD_DIR,
+    prefix: '/',
+    index: ['index.html'],
+    wildcard: false,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -39,7 +39,13 @@ export function handleNotFound(req: FastifyRequest, reply: FastifyReply): void {
 }
 
 export function errorBody(g: GafferError) {
-  return { error: { code: g.code, message: g.message, ...(g.details === undefined ? {} : { details: g.details }) } };
+  return {
+    error: {
+      code: g.code,
+      message: g.message,
+      ...(g.details === undefined ? {} : { details: g.details }),
+    },
+  };
 }
 
 export { ERRORS };

@@ -45,7 +45,12 @@ export async function ingestCsv(
   });
   const skipped: RejectedRow[] = [];
   parser.on('skip', (err: CsvError & { lines?: number; raw?: string }) => {
-    skipped.push({ row: err.lines ?? 0, raw: String(err.raw ?? '').slice(0, 1000), code: 'GAFFER_CSV_INVALID', message: err.message });
+    skipped.push({
+      row: err.lines ?? 0,
+      raw: String(err.raw ?? '').slice(0, 1000),
+      code: 'GAFFER_CSV_INVALID',
+      message: err.message,
+    });
   });
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
@@ -59,7 +64,11 @@ export async function ingestCsv(
     lines = [];
     raws = [];
   };
-  for await (const { record, info, raw } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
+  for await (const { record, info, raw } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+    raw: string;
+  }>) {
     subs.push({ type: options.type, priority: options.priority, payload: record });
     lines.push(info.lines);
     raws.push(raw);
@@ -79,10 +88,17 @@ async function commitChunk(
   skipped: RejectedRow[],
   result: CsvIngestResult,
 ): Promise<void> {
-  const { accepted, rejected } = subs.length ? await service.submitMany(subs, options.batchId) : { accepted: [], rejected: [] };
+  const { accepted, rejected } = subs.length
+    ? await service.submitMany(subs, options.batchId)
+    : { accepted: [], rejected: [] };
   const rows: RejectedRow[] = [
     ...skipped,
-    ...rejected.map((r) => ({ row: lines[r.index] ?? 0, raw: (raws[r.index] ?? '').trimEnd().slice(0, 1000), code: r.code, message: r.message })),
+    ...rejected.map((r) => ({
+      row: lines[r.index] ?? 0,
+      raw: (raws[r.index] ?? '').trimEnd().slice(0, 1000),
+      code: r.code,
+      message: r.message,
+    })),
   ];
   result.accepted += accepted.length;
   result.rejected += rows.length;
@@ -90,5 +106,8 @@ async function commitChunk(
     await store.addRejectedRows(options.batchId, rows);
     result.firstRejected.push(...rows.slice(0, Math.max(0, 100 - result.firstRejected.length)));
   }
-  await store.updateBatch(options.batchId, { accepted: result.accepted, rejected: result.rejected });
+  await store.updateBatch(options.batchId, {
+    accepted: result.accepted,
+    rejected: result.rejected,
+  });
 }

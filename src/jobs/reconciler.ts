@@ -11,12 +11,20 @@ export class Reconciler {
   readonly #o: { service: JobService; gateway: WorkerGateway; clock: Clock; types: () => string[] };
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(options: { service: JobService; gateway: WorkerGateway; clock: Clock; types: () => string[] }) {
+  constructor(options: {
+    service: JobService;
+    gateway: WorkerGateway;
+    clock: Clock;
+    types: () => string[];
+  }) {
     this.#o = options;
   }
 
   start(everyMs: number): void {
-    this.#timer = setInterval(() => void this.sweep().catch((err) => console.error('sweep failed', err)), everyMs);
+    this.#timer = setInterval(
+      () => void this.sweep().catch((err) => console.error('sweep failed', err)),
+      everyMs,
+    );
     this.#timer.unref();
   }
 
@@ -28,7 +36,10 @@ export class Reconciler {
   async sweep(): Promise<number> {
     const expired = await this.#o.service.store.findExpired(this.#o.clock.now());
     for (const job of expired) this.#o.gateway.forget(job.id);
-    await this.#o.service.abandon(expired, { class: 'infrastructure', message: 'lease expired: the worker stopped heartbeating' });
+    await this.#o.service.abandon(expired, {
+      class: 'infrastructure',
+      message: 'lease expired: the worker stopped heartbeating',
+    });
     for (const type of this.#o.types()) this.#o.gateway.notify(type);
     return expired.length;
   }
@@ -36,7 +47,10 @@ export class Reconciler {
   /** Jobs held by local workers of an earlier gaffer process: those processes are gone. */
   async recoverOrphans(prefix: string, current: string): Promise<number> {
     const orphans = await this.#o.service.store.findOwnedByPrefix(prefix, current);
-    await this.#o.service.abandon(orphans, { class: 'infrastructure', message: 'gaffer restarted while the job ran' });
+    await this.#o.service.abandon(orphans, {
+      class: 'infrastructure',
+      message: 'gaffer restarted while the job ran',
+    });
     return orphans.length;
   }
 }

@@ -2,8 +2,7 @@ import type { JobTypeConfig } from '../config/schema.ts';
 import type { Job, JobError } from '../domain/job.ts';
 
 export type AfterFailure =
-  | { to: 'queued'; runAt: number }
-  | { to: 'failed' | 'timed_out' | 'dead_lettered' };
+  { to: 'queued'; runAt: number } | { to: 'failed' | 'timed_out' | 'dead_lettered' };
 
 /**
  * What happens to a job whose attempt failed: another attempt after an exponential backoff with

@@ -162,7 +162,11 @@ export class JobService {
    * Records how an attempt ended. Returns the job after, or null when the token was stale (the
    * job was re-leased meanwhile, or already ended): the write is refused (invariant 1).
    */
-  async complete(job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>, token: number, outcome: Outcome) {
+  async complete(
+    job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>,
+    token: number,
+    outcome: Outcome,
+  ) {
     const update = await this.#updateFor(job, token, outcome);
     const [after] = await this.#finishes.add([update]);
     if (after) this.#announce(after, outcome.status === 'failed' ? outcome.error : null);
@@ -186,16 +190,23 @@ export class JobService {
     outcome: Outcome,
   ): Promise<FinishUpdate> {
     const now = this.#o.clock.now();
-    if (outcome.status === 'succeeded') return { id: job.id, token, now, to: 'succeeded', result: outcome.result };
+    if (outcome.status === 'succeeded') {
+      return { id: job.id, token, now, to: 'succeeded', result: outcome.result };
+    }
     if (outcome.status === 'cancelled') return { id: job.id, token, now, to: 'cancelled' };
     // A failure after a cancel request ends the job: a retry would sit unclaimable forever.
     // Failures are rare, so the extra read is cheap.
     if ((await this.#o.store.get(job.id))?.cancelRequested) {
       return { id: job.id, token, now, to: 'cancelled', error: outcome.error };
     }
-    const type = this.#o.catalog().type(job.type) ?? { retry: { maxAttempts: 1, backoffMs: 0, maxBackoffMs: 0 }, deadLetter: true };
+    const type = this.#o.catalog().type(job.type) ?? {
+      retry: { maxAttempts: 1, backoffMs: 0, maxBackoffMs: 0 },
+      deadLetter: true,
+    };
     const next = afterFailure(job, outcome.error, type, now);
-    if (next.to === 'queued') return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error: outcome.error };
+    if (next.to === 'queued') {
+      return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error: outcome.error };
+    }
     return { id: job.id, token, now, to: next.to, error: outcome.error };
   }
 

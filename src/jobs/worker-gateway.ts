@@ -42,10 +42,29 @@ export class WorkerGateway {
   }
 
   /** A worker process is being started; it counts as capacity on the way. */
-  register(worker: Pick<WorkerInfo, 'id' | 'type' | 'mode' | 'concurrency'>, assigned: Job | null = null): void {
-    const info: WorkerInfo = { ...worker, state: 'starting', active: 0, startedAt: this.#clock.now(), idleSince: null, pid: null };
-    this.#workers.set(worker.id, { info, conn: null, leases: new Map(), wants: 0, claiming: false, assigned });
-    if (assigned?.leaseToken != null) this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
+  register(
+    worker: Pick<WorkerInfo, 'id' | 'type' | 'mode' | 'concurrency'>,
+    assigned: Job | null = null,
+  ): void {
+    const info: WorkerInfo = {
+      ...worker,
+      state: 'starting',
+      active: 0,
+      startedAt: this.#clock.now(),
+      idleSince: null,
+      pid: null,
+    };
+    this.#workers.set(worker.id, {
+      info,
+      conn: null,
+      leases: new Map(),
+      wants: 0,
+      claiming: false,
+      assigned,
+    });
+    if (assigned?.leaseToken != null) {
+      this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
+    }
     this.#record(info, 'started', null);
     this.#events.emit('worker:started', { worker: { ...info } });
   }
@@ -55,7 +74,10 @@ export class WorkerGateway {
     if (!w) return;
     w.conn = conn;
     w.info.pid = pid;
-    conn.onMessage((msg) => void this.#onMessage(w, msg).catch((err) => console.error('worker message failed', err)));
+    conn.onMessage(
+      (msg) =>
+        void this.#onMessage(w, msg).catch((err) => console.error('worker message failed', err)),
+    );
   }
 
   /** The worker's process is gone. Jobs it held are retried or ended (never lost). */
@@ -68,8 +90,16 @@ export class WorkerGateway {
     w.info.state = 'stopped';
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
     this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal });
-    const error: JobError = { class: 'infrastructure', message: `worker ${id} exited (code ${code}, signal ${signal})`, exitCode: code, signal };
-    await this.#service.abandon(held.map((l) => ({ ...l.job, leaseToken: l.token }) as Job), error);
+    const error: JobError = {
+      class: 'infrastructure',
+      message: `worker ${id} exited (code ${code}, signal ${signal})`,
+      exitCode: code,
+      signal,
+    };
+    await this.#service.abandon(
+      held.map((l) => ({ ...l.job, leaseToken: l.token }) as Job),
+      error,
+    );
   }
 
   /** Scale-in: the worker takes nothing new and is told to exit once it holds no job. */
@@ -110,7 +140,9 @@ export class WorkerGateway {
 
   workers(type?: string): WorkerInfo[] {
     const out: WorkerInfo[] = [];
-    for (const w of this.#workers.values()) if (!type || w.info.type === type) out.push({ ...w.info });
+    for (const w of this.#workers.values()) {
+      if (!type || w.info.type === type) out.push({ ...w.info });
+    }
     return out;
   }
 
@@ -134,7 +166,9 @@ export class WorkerGateway {
         await this.#service.markRunning(msg.id, msg.token);
         return;
       case 'log':
-        if (w.leases.get(msg.id)?.token === msg.token) await this.#service.appendLog(msg.id, msg.stream, msg.data);
+        if (w.leases.get(msg.id)?.token === msg.token) {
+          await this.#service.appendLog(msg.id, msg.stream, msg.data);
+        }
         return;
       case 'done':
         return this.#done(w, msg.id, msg.token, msg.outcome);
@@ -154,7 +188,15 @@ export class WorkerGateway {
   }
 
   async #serve(w: Tracked): Promise<void> {
-    if (w.claiming || w.wants <= 0 || !w.conn || w.info.state === 'draining' || w.info.mode === 'per-job') return;
+    if (
+      w.claiming ||
+      w.wants <= 0 ||
+      !w.conn ||
+      w.info.state === 'draining' ||
+      w.info.mode === 'per-job'
+    ) {
+      return;
+    }
     w.claiming = true;
     const seq = this.#notifySeq.get(w.info.type) ?? 0;
     let jobs: Job[];
@@ -165,7 +207,10 @@ export class WorkerGateway {
     }
     if (!this.#workers.has(w.info.id)) {
       // The worker died while we claimed: hand the jobs back at once.
-      await this.#service.abandon(jobs, { class: 'infrastructure', message: 'worker gone before delivery' });
+      await this.#service.abandon(jobs, {
+        class: 'infrastructure',
+        message: 'worker gone before delivery',
+      });
       return;
     }
     if (jobs.length === 0) {
@@ -180,7 +225,10 @@ export class WorkerGateway {
   }
 
   #hold(w: Tracked, job: Job, token: number): void {
-    w.leases.set(job.id, { token, job: { id: job.id, type: job.type, attempt: job.attempt, maxAttempts: job.maxAttempts } });
+    w.leases.set(job.id, {
+      token,
+      job: { id: job.id, type: job.type, attempt: job.attempt, maxAttempts: job.maxAttempts },
+    });
     w.info.active = w.leases.size;
     if (w.info.state === 'idle' || w.info.state === 'starting') {
       w.info.state = w.info.mode === 'per-job' && w.info.state === 'starting' ? 'starting' : 'busy';
@@ -196,7 +244,12 @@ export class WorkerGateway {
     }
   }
 
-  async #done(w: Tracked, id: string, token: number, outcome: Parameters<JobService['complete']>[2]): Promise<void> {
+  async #done(
+    w: Tracked,
+    id: string,
+    token: number,
+    outcome: Parameters<JobService['complete']>[2],
+  ): Promise<void> {
     const lease = w.leases.get(id);
     if (!lease || lease.token !== token) return; // stale: the job was re-leased or ended
     w.leases.delete(id);
@@ -226,8 +279,17 @@ export class WorkerGateway {
   }
 
   #record(info: WorkerInfo, event: WorkerEvent['event'], detail: string | null): void {
-    const entry: WorkerEvent = { at: this.#clock.now(), workerId: info.id, type: info.type, event, active: info.active, detail };
-    void this.#service.store.recordWorkerEvent(entry).catch((err) => console.error('recording a worker event failed', err));
+    const entry: WorkerEvent = {
+      at: this.#clock.now(),
+      workerId: info.id,
+      type: info.type,
+      event,
+      active: info.active,
+      detail,
+    };
+    void this.#service.store
+      .recordWorkerEvent(entry)
+      .catch((err) => console.error('recording a worker event failed', err));
   }
 }
 

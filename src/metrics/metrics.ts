@@ -15,21 +15,61 @@ export interface MetricsSources {
 
 export function createMetrics(events: GafferEvents, sources: MetricsSources): Registry {
   const registry = new Registry();
-  const submitted = new Counter({ name: 'gaffer_jobs_submitted_total', help: 'Jobs accepted, by type', labelNames: ['type'], registers: [registry] });
-  const finished = new Counter({ name: 'gaffer_jobs_finished_total', help: 'Jobs ended, by type and state (succeeded, failed, timed_out, cancelled, dead_lettered)', labelNames: ['type', 'state'], registers: [registry] });
-  const retries = new Counter({ name: 'gaffer_job_retries_total', help: 'Attempts that failed and were retried, by type and failure class', labelNames: ['type', 'class'], registers: [registry] });
-  const decisions = new Counter({ name: 'gaffer_scaling_decisions_total', help: 'Scaling decisions acted on, by type and direction (out, in)', labelNames: ['type', 'direction'], registers: [registry] });
-  const duration = new Histogram({ name: 'gaffer_job_duration_seconds', help: 'Run time of ended attempts, by type and state', labelNames: ['type', 'state'], buckets: [0.005, 0.05, 0.25, 1, 5, 30, 120, 600, 3600], registers: [registry] });
-  const rate = new Gauge({ name: 'job_processing_rate', help: 'Jobs finished per minute over the last minute, by type (seed 003)', labelNames: ['type'], registers: [registry] });
+  const submitted = new Counter({
+    name: 'gaffer_jobs_submitted_total',
+    help: 'Jobs accepted, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const finished = new Counter({
+    name: 'gaffer_jobs_finished_total',
+    help: 'Jobs ended, by type and state (succeeded, failed, timed_out, cancelled, dead_lettered)',
+    labelNames: ['type', 'state'],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'gaffer_job_retries_total',
+    help: 'Attempts that failed and were retried, by type and failure class',
+    labelNames: ['type', 'class'],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'gaffer_scaling_decisions_total',
+    help: 'Scaling decisions acted on, by type and direction (out, in)',
+    labelNames: ['type', 'direction'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'gaffer_job_duration_seconds',
+    help: 'Run time of ended attempts, by type and state',
+    labelNames: ['type', 'state'],
+    buckets: [0.005, 0.05, 0.25, 1, 5, 30, 120, 600, 3600],
+    registers: [registry],
+  });
+  const rate = new Gauge({
+    name: 'job_processing_rate',
+    help: 'Jobs finished per minute over the last minute, by type (seed 003)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   // Per type, finished jobs per second over the last minute (bounded whatever the rate).
   const perSecond = new Map<string, Map<number, number>>();
 
   events.on('job:queued', ({ jobs }) => {
     for (const job of jobs) submitted.inc({ type: job.type });
   });
-  const ended = ({ job }: { job: { type: string; state: string; startedAt: number | null; finishedAt: number | null } }) => {
+  const ended = ({
+    job,
+  }: {
+    job: { type: string; state: string; startedAt: number | null; finishedAt: number | null };
+  }) => {
     finished.inc({ type: job.type, state: job.state });
-    if (job.startedAt !== null && job.finishedAt !== null) duration.observe({ type: job.type, state: job.state }, (job.finishedAt - job.startedAt) / 1000);
+    if (job.startedAt !== null && job.finishedAt !== null) {
+      duration.observe(
+        { type: job.type, state: job.state },
+        (job.finishedAt - job.startedAt) / 1000,
+      );
+    }
     const second = Math.floor(sources.now() / 1000);
     const counts = perSecond.get(job.type) ?? new Map<number, number>();
     counts.set(second, (counts.get(second) ?? 0) + 1);
@@ -37,13 +77,37 @@ export function createMetrics(events: GafferEvents, sources: MetricsSources): Re
   };
   events.on('job:succeeded', ended);
   events.on('job:failed', ended);
-  events.on('job:retrying', ({ job, error }) => retries.inc({ type: job.type, class: error.class }));
-  events.on('scaler:decision', ({ decision }) => decisions.inc({ type: decision.type, direction: decision.to >= decision.from ? 'out' : 'in' }));
+  events.on('job:retrying', ({ job, error }) =>
+    retries.inc({ type: job.type, class: error.class }),
+  );
+  events.on('scaler:decision', ({ decision }) =>
+    decisions.inc({ type: decision.type, direction: decision.to >= decision.from ? 'out' : 'in' }),
+  );
 
-  const queueLength = new Gauge({ name: 'job_queue_length', help: 'Jobs ready to run, by type (seed 003)', labelNames: ['type'], registers: [registry] });
-  const inFlight = new Gauge({ name: 'gaffer_jobs_in_flight', help: 'Jobs held by workers, by type', labelNames: ['type'], registers: [registry] });
-  const oldest = new Gauge({ name: 'gaffer_oldest_ready_job_age_seconds', help: 'Age of the oldest ready job, by type', labelNames: ['type'], registers: [registry] });
-  const pool = new Gauge({ name: 'worker_pool_size', help: 'Workers by type and state (starting, idle, busy, draining) (seed 003)', labelNames: ['type', 'state'], registers: [registry] });
+  const queueLength = new Gauge({
+    name: 'job_queue_length',
+    help: 'Jobs ready to run, by type (seed 003)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: 'gaffer_jobs_in_flight',
+    help: 'Jobs held by workers, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const oldest = new Gauge({
+    name: 'gaffer_oldest_ready_job_age_seconds',
+    help: 'Age of the oldest ready job, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const pool = new Gauge({
+    name: 'worker_pool_size',
+    help: 'Workers by type and state (starting, idle, busy, draining) (seed 003)',
+    labelNames: ['type', 'state'],
+    registers: [registry],
+  });
 
   new Gauge({
     name: 'gaffer_scrape_collect',

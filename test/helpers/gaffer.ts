@@ -21,9 +21,15 @@ export interface TestGaffer {
 }
 
 /** A real gaffer (store, executor, autoscaler, API) on a private data dir. */
-export async function startGaffer(raw: Record<string, unknown>, dataDir?: string): Promise<TestGaffer> {
+export async function startGaffer(
+  raw: Record<string, unknown>,
+  dataDir?: string,
+): Promise<TestGaffer> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'gaffer-test-'));
-  const config = parseConfig({ ...raw, store: { dataDir: dir, synchronous: 'NORMAL', ...(raw['store'] as object) } }, 'test');
+  const config = parseConfig(
+    { ...raw, store: { dataDir: dir, synchronous: 'NORMAL', ...(raw['store'] as object) } },
+    'test',
+  );
   const clock = new OffsetClock();
   const orch = new Orchestrator({ config, clock });
   await orch.start();
@@ -56,7 +62,14 @@ export async function startGaffer(raw: Record<string, unknown>, dataDir?: string
 export function until(
   g: TestGaffer,
   check: () => Promise<boolean> | boolean,
-  events: GafferEventName[] = ['job:succeeded', 'job:failed', 'job:retrying', 'worker:state', 'worker:stopped', 'scaler:decision'],
+  events: GafferEventName[] = [
+    'job:succeeded',
+    'job:failed',
+    'job:retrying',
+    'worker:state',
+    'worker:stopped',
+    'scaler:decision',
+  ],
   timeoutMs = 120_000,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -69,7 +82,10 @@ export function until(
       if (err) reject(err);
       else resolve();
     };
-    const timer = setTimeout(() => done(new Error(`condition not met in ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`condition not met in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const run = async () => {
       if (busy) {
         again = true;
@@ -97,8 +113,15 @@ export function until(
 export function multipart(filename: string, content: string | Buffer, field = 'file') {
   const boundary = `----gaffer${Math.random().toString(16).slice(2)}`;
   const head = `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`;
-  const body = Buffer.concat([Buffer.from(head), Buffer.from(content), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  return { payload: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+  const body = Buffer.concat([
+    Buffer.from(head),
+    Buffer.from(content),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return {
+    payload: body,
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
 }
 
 export async function countByState(g: TestGaffer, type: string): Promise<Record<string, number>> {

@@ -10,13 +10,18 @@ export interface GafferProcess {
 }
 
 /** Starts `gaffer up` as its own process (the README's command) and resolves once it listens. */
-export async function spawnGaffer(args: string[], env: Record<string, string> = {}): Promise<GafferProcess> {
+export async function spawnGaffer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<GafferProcess> {
   const child = spawn(process.execPath, ['src/cli/main.ts', 'up', '--port', '0', ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -32,9 +37,16 @@ export async function spawnGaffer(args: string[], env: Record<string, string> = 
  * Reads the server-sent event stream of a running gaffer and resolves once `check` holds;
  * `check` runs at start and after every event. Event-driven, no sleeping.
  */
-export async function untilEvent(url: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+export async function untilEvent(
+  url: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
   const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(new Error(`condition not met in ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => ac.abort(new Error(`condition not met in ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     const res = await fetch(`${url}/v1/events`, { signal: ac.signal });
     if (await check()) return;
@@ -49,8 +61,21 @@ export async function untilEvent(url: string, check: () => Promise<boolean>, tim
   }
 }
 
-export async function api<T = Record<string, unknown>>(url: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function api<T = Record<string, unknown>>(
+  url: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(
+    `${url}${path}`,
+    body === undefined
+      ? {}
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+  );
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }

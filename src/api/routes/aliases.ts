@@ -13,23 +13,40 @@ import { desiredScale, queueStatus } from './queues.ts';
 export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['seed aliases'];
-  r.post('/upload', { schema: { querystring: UploadQuery, tags } }, (req, reply) => uploadCsv(orch, req, reply, req.query));
+  r.post('/upload', { schema: { querystring: UploadQuery, tags } }, (req, reply) =>
+    uploadCsv(orch, req, reply, req.query),
+  );
 
-  r.post('/submit/:type', { schema: { params: Type.Object({ type: Type.String() }), tags } }, async (req, reply) => {
-    const { job, created } = await orch.service.submit({ type: req.params.type, payload: req.body ?? {} });
-    return reply.status(created ? 201 : 200).send({ job_id: job.id, queue: job.queue, job });
-  });
+  r.post(
+    '/submit/:type',
+    { schema: { params: Type.Object({ type: Type.String() }), tags } },
+    async (req, reply) => {
+      const { job, created } = await orch.service.submit({
+        type: req.params.type,
+        payload: req.body ?? {},
+      });
+      return reply.status(created ? 201 : 200).send({ job_id: job.id, queue: job.queue, job });
+    },
+  );
 
   // Seed 002: the body is the job model itself; its fields are the routing attributes.
   r.post('/submit-job', { schema: { tags } }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const priority = typeof body['priority'] === 'string' || typeof body['priority'] === 'number' ? body['priority'] : undefined;
+    const priority =
+      typeof body['priority'] === 'string' || typeof body['priority'] === 'number'
+        ? body['priority']
+        : undefined;
     const { job } = await orch.service.submit({ payload: body, attributes: body, priority });
-    return reply.status(201).send({ job_id: job.id, queue: job.queue, reason: job.routeReason, job });
+    return reply
+      .status(201)
+      .send({ job_id: job.id, queue: job.queue, reason: job.routeReason, job });
   });
 
   r.post('/matrix-multiplication/submit-job/', { schema: { tags } }, async (req, reply) => {
-    const { job } = await orch.service.submit({ type: 'matrix-multiplication', payload: req.body ?? {} });
+    const { job } = await orch.service.submit({
+      type: 'matrix-multiplication',
+      payload: req.body ?? {},
+    });
     return reply.status(201).send({ job_id: job.id, job });
   });
 

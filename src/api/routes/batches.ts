@@ -9,22 +9,40 @@ import { createBatch } from './jobs.ts';
 
 export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.post('/batches', { schema: { querystring: UploadQuery, tags: ['batches'], consumes: ['multipart/form-data'] } }, (req, reply) =>
-    uploadCsv(orch, req, reply, req.query),
+  r.post(
+    '/batches',
+    { schema: { querystring: UploadQuery, tags: ['batches'], consumes: ['multipart/form-data'] } },
+    (req, reply) => uploadCsv(orch, req, reply, req.query),
   );
 
-  r.get('/batches/:id', { schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] } }, async (req) => {
-    const batch = await orch.store.getBatch(req.params.id);
-    if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
-    return { batch };
-  });
+  r.get(
+    '/batches/:id',
+    { schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] } },
+    async (req) => {
+      const batch = await orch.store.getBatch(req.params.id);
+      if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
+      return { batch };
+    },
+  );
 
-  r.get('/batches/:id/rejected', { schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] } }, async (req, reply) => {
-    if (!(await orch.store.getBatch(req.params.id))) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
-    const rows = await orch.store.rejectedRows(req.params.id);
-    const lines = ['row,code,message,raw', ...rows.map((x) => [x.row, x.code, x.message, x.raw].map(csvCell).join(','))];
-    return reply.type('text/csv').header('content-disposition', `attachment; filename="${req.params.id}-rejected.csv"`).send(lines.join('\n') + '\n');
-  });
+  r.get(
+    '/batches/:id/rejected',
+    { schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] } },
+    async (req, reply) => {
+      if (!(await orch.store.getBatch(req.params.id))) {
+        throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
+      }
+      const rows = await orch.store.rejectedRows(req.params.id);
+      const lines = [
+        'row,code,message,raw',
+        ...rows.map((x) => [x.row, x.code, x.message, x.raw].map(csvCell).join(',')),
+      ];
+      return reply
+        .type('text/csv')
+        .header('content-disposition', `attachment; filename="${req.params.id}-rejected.csv"`)
+        .send(lines.join('\n') + '\n');
+    },
+  );
 };
 
 /** Shared by `POST /v1/batches` and seed 000's `POST /upload`. */
@@ -34,19 +52,44 @@ export async function uploadCsv(
   reply: FastifyReply,
   query: { type?: string | undefined; priority?: number | string | undefined },
 ) {
-  if (!req.isMultipart()) throw new GafferError('GAFFER_UNSUPPORTED_MEDIA_TYPE', 'send the CSV as multipart/form-data, field "file"');
+  if (!req.isMultipart()) {
+    throw new GafferError(
+      'GAFFER_UNSUPPORTED_MEDIA_TYPE',
+      'send the CSV as multipart/form-data, field "file"',
+    );
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   const limit = orch.config.server.uploadLimitBytes;
-  if (declared > limit + 64 * 1024) throw new GafferError('GAFFER_BODY_TOO_LARGE', `${declared} bytes > ${limit}`);
-  if (query.type && !orch.catalog.type(query.type)) throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
+  if (declared > limit + 64 * 1024) {
+    throw new GafferError('GAFFER_BODY_TOO_LARGE', `${declared} bytes > ${limit}`);
+  }
+  if (query.type && !orch.catalog.type(query.type)) {
+    throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
+  }
   const file = await req.file();
   if (!file) throw new GafferError('GAFFER_UPLOAD_MISSING');
   const batchId = await createBatch(orch, file.filename || 'upload.csv', query.type ?? null);
   let result;
   try {
-    result = await ingestCsv(orch.service, orch.store, file.file, { batchId, type: query.type, priority: query.priority });
+    result = await ingestCsv(orch.service, orch.store, file.file, {
+      batchId,
+      type: query.type,
+      priority: query.priority,
+    });
   } catch (err) {
-    const g = err instanceof GafferError ? err : (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' ? new GafferError('GAFFER_BODY_TOO_LARGE', `over ${limit} bytes; rows before the limit were kept in batch ${batchId}`, { details: { batchId } }) : new GafferError('GAFFER_CSV_INVALID', (err as Error).message, { details: { batchId }, cause: err });
+    const g =
+      err instanceof GafferError
+        ? err
+        : (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
+          ? new GafferError(
+              'GAFFER_BODY_TOO_LARGE',
+              `over ${limit} bytes; rows before the limit were kept in batch ${batchId}`,
+              { details: { batchId } },
+            )
+          : new GafferError('GAFFER_CSV_INVALID', (err as Error).message, {
+              details: { batchId },
+              cause: err,
+            });
     await orch.store.updateBatch(batchId, { done: true });
     throw g;
   }

@@ -8,14 +8,21 @@ import type { Orchestrator } from '../../orchestrator.ts';
  */
 export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   app.get('/events', { schema: { tags: ['events'] } }, (req, reply) => {
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (event: string, data: unknown) => reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const send = (event: string, data: unknown) =>
+      reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('hello', { at: orch.clock.now() });
     let changed = 0;
     let sample: { id: string; type: string; state: string; attempt: number }[] = [];
     const jobChanged = (job: Job) => {
       changed++;
-      if (sample.length < 20) sample.push({ id: job.id, type: job.type, state: job.state, attempt: job.attempt });
+      if (sample.length < 20) {
+        sample.push({ id: job.id, type: job.type, state: job.state, attempt: job.attempt });
+      }
     };
     const offs = [
       orch.events.on('job:queued', ({ jobs }) => jobs.forEach(jobChanged)),

@@ -16,12 +16,23 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
 
   r.post('/jobs/batch', { schema: { body: BatchBody, tags: ['jobs'] } }, async (req, reply) => {
     const max = orch.config.server.maxBatchJobs;
-    if (req.body.jobs.length > max) throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${req.body.jobs.length} > ${max}`);
+    if (req.body.jobs.length > max) {
+      throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${req.body.jobs.length} > ${max}`);
+    }
     const batchId = await createBatch(orch, 'json', req.body.type ?? null);
-    const subs = req.body.jobs.map((j: Static<typeof SubmissionBody>) => ({ ...j, type: j.type ?? req.body.type }));
+    const subs = req.body.jobs.map((j: Static<typeof SubmissionBody>) => ({
+      ...j,
+      type: j.type ?? req.body.type,
+    }));
     const { accepted, rejected } = await service.submitMany(subs, batchId);
-    await orch.store.updateBatch(batchId, { accepted: accepted.length, rejected: rejected.length, done: true });
-    return reply.status(201).send({ batchId, accepted: accepted.length, rejected, jobIds: accepted.map((j) => j.id) });
+    await orch.store.updateBatch(batchId, {
+      accepted: accepted.length,
+      rejected: rejected.length,
+      done: true,
+    });
+    return reply
+      .status(201)
+      .send({ batchId, accepted: accepted.length, rejected, jobIds: accepted.map((j) => j.id) });
   });
 
   r.get('/jobs', { schema: { querystring: ListQuery, tags: ['jobs'] } }, async (req) => {
@@ -36,16 +47,38 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     });
   });
 
-  r.get('/jobs/:id', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({ job: await service.get(req.params.id) }));
-  r.post('/jobs/:id/cancel', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({ job: await service.cancel(req.params.id) }));
-  r.post('/jobs/:id/retry', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({ job: await service.retry(req.params.id) }));
-  r.get('/jobs/:id/logs', { schema: { params: JobIdParams, querystring: LogsQuery, tags: ['jobs'] } }, async (req) => ({
-    lines: await service.logs(req.params.id, req.query.after),
+  r.get('/jobs/:id', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
+    job: await service.get(req.params.id),
   }));
+  r.post('/jobs/:id/cancel', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
+    job: await service.cancel(req.params.id),
+  }));
+  r.post('/jobs/:id/retry', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
+    job: await service.retry(req.params.id),
+  }));
+  r.get(
+    '/jobs/:id/logs',
+    { schema: { params: JobIdParams, querystring: LogsQuery, tags: ['jobs'] } },
+    async (req) => ({
+      lines: await service.logs(req.params.id, req.query.after),
+    }),
+  );
 };
 
-export async function createBatch(orch: Orchestrator, source: string, type: string | null): Promise<string> {
+export async function createBatch(
+  orch: Orchestrator,
+  source: string,
+  type: string | null,
+): Promise<string> {
   const id = `batch-${crypto.randomUUID().slice(0, 12)}`;
-  await orch.store.createBatch({ id, createdAt: orch.clock.now(), source, type, accepted: 0, rejected: 0, done: false });
+  await orch.store.createBatch({
+    id,
+    createdAt: orch.clock.now(),
+    source,
+    type,
+    accepted: 0,
+    rejected: 0,
+    done: false,
+  });
   return id;
 }

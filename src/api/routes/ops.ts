@@ -3,7 +3,10 @@ import type { Registry } from 'prom-client';
 import { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 
-export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: Registry }> = async (app, { orch, metrics }) => {
+export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: Registry }> = async (
+  app,
+  { orch, metrics },
+) => {
   app.get('/metrics', { schema: { tags: ['ops'] } }, async (_req, reply) =>
     reply.type(metrics.contentType).send(await metrics.metrics()),
   );

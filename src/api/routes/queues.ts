@@ -5,16 +5,39 @@ import { DecisionsQuery } from '../schemas.ts';
 
 export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/queues', { schema: { tags: ['queues'] } }, async () => ({ queues: await queueStatus(orch) }));
-  r.get('/workers', { schema: { tags: ['queues'] } }, async () => ({ workers: orch.gateway.workers() }));
-  r.get('/scaling/desired', { schema: { tags: ['scaling'] } }, async () => ({ types: desiredScale(orch) }));
-  r.get('/scaling/decisions', { schema: { querystring: DecisionsQuery, tags: ['scaling'] } }, async (req) => ({
-    decisions: await orch.store.decisions({ limit: req.query.limit, ...(req.query.type ? { type: req.query.type } : {}) }),
+  r.get('/queues', { schema: { tags: ['queues'] } }, async () => ({
+    queues: await queueStatus(orch),
   }));
-  r.get('/workers/events', { schema: { querystring: DecisionsQuery, tags: ['queues'] } }, async (req) => ({
-    events: await orch.store.workerEvents({ limit: req.query.limit, ...(req.query.type ? { type: req.query.type } : {}) }),
+  r.get('/workers', { schema: { tags: ['queues'] } }, async () => ({
+    workers: orch.gateway.workers(),
   }));
-  r.get('/config', { schema: { tags: ['config'] } }, async () => ({ jobTypes: orch.config.jobTypes, routes: orch.config.routes }));
+  r.get('/scaling/desired', { schema: { tags: ['scaling'] } }, async () => ({
+    types: desiredScale(orch),
+  }));
+  r.get(
+    '/scaling/decisions',
+    { schema: { querystring: DecisionsQuery, tags: ['scaling'] } },
+    async (req) => ({
+      decisions: await orch.store.decisions({
+        limit: req.query.limit,
+        ...(req.query.type ? { type: req.query.type } : {}),
+      }),
+    }),
+  );
+  r.get(
+    '/workers/events',
+    { schema: { querystring: DecisionsQuery, tags: ['queues'] } },
+    async (req) => ({
+      events: await orch.store.workerEvents({
+        limit: req.query.limit,
+        ...(req.query.type ? { type: req.query.type } : {}),
+      }),
+    }),
+  );
+  r.get('/config', { schema: { tags: ['config'] } }, async () => ({
+    jobTypes: orch.config.jobTypes,
+    routes: orch.config.routes,
+  }));
 };
 
 /** Per type: the backlog, the workers by state, and what the autoscaler wants. */
@@ -43,11 +66,15 @@ export async function queueStatus(orch: Orchestrator) {
   });
 }
 
-export function desiredScale(orch: Orchestrator): Record<string, { current: number; desired: number }> {
+export function desiredScale(
+  orch: Orchestrator,
+): Record<string, { current: number; desired: number }> {
   const last = orch.loop.lastDecisions();
   const out: Record<string, { current: number; desired: number }> = {};
   for (const type of orch.catalog.names()) {
-    const current = orch.gateway.workers(type).filter((w) => w.state !== 'draining' && w.state !== 'stopped').length;
+    const current = orch.gateway
+      .workers(type)
+      .filter((w) => w.state !== 'draining' && w.state !== 'stopped').length;
     out[type] = { current, desired: last.get(type)?.inputs['desired'] ?? current };
   }
   return out;
