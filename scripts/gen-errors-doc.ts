@@ -2,7 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { ERRORS } from '../src/errors.ts';
 
-const rows = Object.entries(ERRORS).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`);
+const rows = Object.entries(ERRORS).map(
+  ([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`,
+);
 writeFileSync(
   new URL('../docs/errors.md', import.meta.url),
   `# Error catalogue

@@ -7,7 +7,12 @@ export { buildApp, type AppOptions } from './api/app.ts';
 export { resolveConfig, parseConfig, ConfigError, type ResolvedConfig } from './config/load.ts';
 export type { GafferConfig, JobTypeConfig } from './config/schema.ts';
 export type { Job, JobState, JobError, FailureClass } from './domain/job.ts';
-export type { GafferEventMap, GafferEventName, WorkerInfo, ScalingDecision } from './domain/events.ts';
+export type {
+  GafferEventMap,
+  GafferEventName,
+  WorkerInfo,
+  ScalingDecision,
+} from './domain/events.ts';
 export type { JobContext, JobHandler } from './worker/handler.ts';
 export type { Submission } from './jobs/prepare.ts';
 export { GafferError, ERRORS, type ErrorCode } from './errors.ts';

@@ -50,7 +50,10 @@ export class Orchestrator {
     this.#autoscale = options.autoscale ?? true;
     const dataDir = path.resolve(this.config.store.dataDir);
     mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
-    this.store = createSqliteStore({ path: path.join(dataDir, 'gaffer.db'), synchronous: this.config.store.synchronous });
+    this.store = createSqliteStore({
+      path: path.join(dataDir, 'gaffer.db'),
+      synchronous: this.config.store.synchronous,
+    });
     this.#catalog = catalogOf(this.config);
     this.service = new JobService({
       store: this.store,
@@ -59,7 +62,11 @@ export class Orchestrator {
       catalog: () => this.#catalog,
       leaseTtlMs: this.config.leases.ttlMs,
     });
-    this.gateway = new WorkerGateway({ service: this.service, events: this.events, clock: this.clock });
+    this.gateway = new WorkerGateway({
+      service: this.service,
+      events: this.events,
+      clock: this.clock,
+    });
     this.executor = createLocalProcessExecutor({
       hooks: {
         connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
@@ -69,8 +76,18 @@ export class Orchestrator {
         },
       },
     });
-    this.loop = new ControlLoop({ target: this.#scalingTarget(), clock: this.clock, events: this.events, intervalMs: this.config.autoscaler.intervalMs });
-    this.#reconciler = new Reconciler({ service: this.service, gateway: this.gateway, clock: this.clock, types: () => this.#catalog.names() });
+    this.loop = new ControlLoop({
+      target: this.#scalingTarget(),
+      clock: this.clock,
+      events: this.events,
+      intervalMs: this.config.autoscaler.intervalMs,
+    });
+    this.#reconciler = new Reconciler({
+      service: this.service,
+      gateway: this.gateway,
+      clock: this.clock,
+      types: () => this.#catalog.names(),
+    });
     this.#wire();
   }
 
@@ -101,11 +118,14 @@ export class Orchestrator {
       if (this.#autoscale) this.loop.poke();
     });
     this.events.on('job:retrying', ({ job }) => {
-      const t = setTimeout(() => {
-        this.#timers.delete(t);
-        this.gateway.notify(job.type);
-        if (this.#autoscale) this.loop.poke();
-      }, Math.max(0, job.runAt - this.clock.now()));
+      const t = setTimeout(
+        () => {
+          this.#timers.delete(t);
+          this.gateway.notify(job.type);
+          if (this.#autoscale) this.loop.poke();
+        },
+        Math.max(0, job.runAt - this.clock.now()),
+      );
       t.unref();
       this.#timers.add(t);
     });
@@ -135,7 +155,12 @@ export class Orchestrator {
     const spec = this.#specFor(typeName, type);
     for (let i = 0; i < count; i++) {
       const workerId = `${this.instance}-${typeName}-${++this.#seq}`;
-      const worker = { id: workerId, type: typeName, mode: type.mode, concurrency: type.mode === 'pool' ? type.concurrency : 1 };
+      const worker = {
+        id: workerId,
+        type: typeName,
+        mode: type.mode,
+        concurrency: type.mode === 'pool' ? type.concurrency : 1,
+      };
       if (type.mode === 'per-job') {
         const [job] = await this.service.claim(typeName, workerId, 1, 'starting');
         if (!job) return;
@@ -165,5 +190,9 @@ export class Orchestrator {
 }
 
 export function catalogOf(config: ResolvedConfig): Catalog {
-  return createCatalog({ jobTypes: config.jobTypes, rules: config.routes.rules ?? [], cost: config.routes.cost });
+  return createCatalog({
+    jobTypes: config.jobTypes,
+    rules: config.routes.rules ?? [],
+    cost: config.routes.cost,
+  });
 }

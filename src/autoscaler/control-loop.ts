@@ -8,7 +8,12 @@ import type { Decision, Observation } from './policy.ts';
 /** What the loop needs from the rest of gaffer: observe and act, nothing else. */
 export interface ScalingTarget {
   /** Job types with their scaling settings, read every tick (a config reload applies at once). */
-  types(): { name: string; mode: 'pool' | 'per-job'; concurrency: number; scaling: ScalingConfig }[];
+  types(): {
+    name: string;
+    mode: 'pool' | 'per-job';
+    concurrency: number;
+    scaling: ScalingConfig;
+  }[];
   queueStats(now: number): Promise<QueueStats[]>;
   workers(type: string): WorkerInfo[];
   /** Starts `count` workers (per-job mode: launches up to `count` jobs). */
@@ -31,7 +36,12 @@ export class ControlLoop {
   #running: Promise<void> | null = null;
   #again = false;
 
-  constructor(options: { target: ScalingTarget; clock: Clock; events: GafferEvents; intervalMs: number }) {
+  constructor(options: {
+    target: ScalingTarget;
+    clock: Clock;
+    events: GafferEvents;
+    intervalMs: number;
+  }) {
     this.#target = options.target;
     this.#clock = options.clock;
     this.#events = options.events;
@@ -97,7 +107,15 @@ export class ControlLoop {
   }
 
   async #act(d: Decision, now: number): Promise<void> {
-    const record: ScalingDecision = { type: d.type, at: now, from: d.from, to: d.to, retire: d.retire, reason: d.reason, inputs: d.inputs };
+    const record: ScalingDecision = {
+      type: d.type,
+      at: now,
+      from: d.from,
+      to: d.to,
+      retire: d.retire,
+      reason: d.reason,
+      inputs: d.inputs,
+    };
     await this.#target.record(record);
     this.#events.emit('scaler:decision', { decision: record });
     for (const id of d.retire) this.#target.retire(id);

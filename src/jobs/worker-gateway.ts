@@ -218,7 +218,8 @@ export class WorkerGateway {
       if ((this.#notifySeq.get(w.info.type) ?? 0) !== seq) return this.#serve(w);
       return;
     }
-    w.wants = Math.max(0, w.wants - jobs.length);
+    // One claim, at most one answer: the worker asks again for whatever slots are still free.
+    w.wants = 0;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
     w.conn.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!)) });
     for (const job of jobs) this.#events.emit('job:started', { job });
