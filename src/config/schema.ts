@@ -23,8 +23,11 @@ const Scaling = Type.Object(
     threshold: Type.Integer({ minimum: 0, default: 40 }),
     /** Most workers started in one decision (seed 000: 5). */
     burst: Type.Integer({ minimum: 1, default: 5 }),
-    /** Ready jobs one worker is expected to absorb before another starts (seed 002: 5). */
-    targetPerWorker: Type.Integer({ minimum: 1, default: 5 }),
+    /**
+     * Jobs (ready + in flight) per worker before another starts (seed 002: 5 messages per
+     * replica). Absent: the worker's concurrency.
+     */
+    targetPerWorker: Type.Optional(Type.Integer({ minimum: 1 })),
     /** A worker idle this long may be retired (seed 000: 30 s). */
     idleSeconds: Type.Number({ minimum: 0, default: 30 }),
   },

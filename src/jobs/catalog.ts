@@ -1,10 +1,14 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
 import type { CostConfig, JobTypeConfig, RouteRule } from '../config/schema.ts';
 
 /**
  * The job types and route rules in force. Replaced whole on a config reload, so a running job
  * keeps the definition it was claimed under (the caller holds the old catalog).
  */
+// ajv-formats is CommonJS: its default export arrives as the module object under ESM.
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
+
 export interface Catalog {
   type(name: string): JobTypeConfig | undefined;
   names(): string[];
@@ -20,6 +24,7 @@ export function createCatalog(input: {
   cost: CostConfig;
 }): Catalog {
   const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
   const validators = new Map<string, ValidateFunction>();
   for (const [name, type] of Object.entries(input.jobTypes)) {
     if (type.payloadSchema) validators.set(name, ajv.compile(type.payloadSchema));

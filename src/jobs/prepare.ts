@@ -7,7 +7,8 @@ import type { Catalog } from './catalog.ts';
 /** A job as a submitter describes it (API body, CSV row, library call). */
 export interface Submission {
   type?: string | undefined;
-  payload: unknown;
+  /** Absent: null. */
+  payload?: unknown;
   /** A number (higher first) or seed 002's "low" / "normal" / "high". */
   priority?: number | string | undefined;
   attributes?: Record<string, unknown> | undefined;
@@ -32,13 +33,13 @@ export function prepareJob(
   const { type, reason } = pickType(sub, attributes, catalog);
   const config = catalog.type(type);
   if (!config) throw new GafferError('GAFFER_UNKNOWN_TYPE', type);
-  const problem = catalog.checkPayload(type, sub.payload);
+  const problem = catalog.checkPayload(type, sub.payload ?? null);
   if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
   return {
     id: newJobId(now),
     type,
     queue: config.queue,
-    payload: sub.payload,
+    payload: sub.payload ?? null,
     priority: priorityOf(sub.priority, config.priority),
     attributes:
       typeof sub.priority === 'string' ? { ...attributes, priority: sub.priority } : attributes,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { InjectOptions } from 'fastify';
 import { after, before, test } from 'node:test';
 import { ERRORS } from '../../src/errors.ts';
 import { multipart, startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
@@ -41,7 +42,7 @@ after(() => g.close());
 
 const cases: {
   name: string;
-  req: Parameters<TestGaffer['app']['inject']>[0];
+  req: InjectOptions;
   status: number;
   code: keyof typeof ERRORS;
 }[] = [
@@ -89,8 +90,14 @@ const cases: {
     req: {
       method: 'POST',
       url: '/v1/batches?type=typed',
-      ...multipart('big.csv', 'n\n' + '1\n'.repeat(5000)),
+      ...multipart('big.csv', 'n\n' + '1\n'.repeat(20_000)),
     },
+    status: 413,
+    code: 'GAFFER_BODY_TOO_LARGE',
+  },
+  {
+    name: 'upload cut off at the size limit while streaming',
+    req: { method: 'POST', url: '/v1/batches?type=rows', ...multipart('cut.csv', 'n\n' + '1\n'.repeat(1900)) },
     status: 413,
     code: 'GAFFER_BODY_TOO_LARGE',
   },

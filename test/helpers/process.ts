@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { REPO } from './gaffer.ts';
 
@@ -80,10 +81,15 @@ export async function api<T = Record<string, unknown>>(
   return (await res.json()) as T;
 }
 
+/** True while the process exists and is not a zombie (an exited child nobody reaped yet). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

@@ -1,0 +1,22 @@
+/** The config component's public face: the schema (source of truth) and loading. */
+export {
+  ConfigSchema,
+  JobTypeSchema,
+  RouteRuleSchema,
+  type CostConfig,
+  type GafferConfig,
+  type JobTypeConfig,
+  type RouteRule,
+  type ScalingConfig,
+} from './schema.ts';
+export {
+  ConfigError,
+  loadConfigFile,
+  parseConfig,
+  resolveConfig,
+  type ConfigOverrides,
+  type ConfigProblem,
+  type ResolvedConfig,
+} from './load.ts';
+export { fromSeed000 } from './seed000.ts';
+export { SEED_002_RULES } from './seed002.ts';

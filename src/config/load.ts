@@ -1,0 +1,274 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import YAML from 'yaml';
+import { fromSeed000, isRecord } from './seed000.ts';
+import { SEED_002_RULES } from './seed002.ts';
+import {
+  ConfigSchema,
+  type CostConfig,
+  type GafferConfig,
+  type JobTypeConfig,
+  type RouteRule,
+} from './schema.ts';
+
+/**
+ * Loading the configuration: defaults (in the schema) < file < environment < explicit overrides.
+ * Every problem is reported at once, each with the path of the offending value, so one run of
+ * `gaffer up` shows everything to fix.
+ */
+
+/** The config as the rest of gaffer sees it: every queue named, the route rules decided. */
+export type ResolvedConfig = Omit<GafferConfig, 'jobTypes' | 'routes'> & {
+  jobTypes: Record<string, JobTypeConfig>;
+  routes: { cost: CostConfig; rules: RouteRule[] };
+};
+
+export interface ConfigProblem {
+  /** JSON pointer to the value, e.g. `/jobTypes/csv-row/scaling/max` ('' for the whole file). */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  readonly source: string;
+  constructor(source: string, problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  ${p.path || '/'}: ${p.message}`);
+    super(`invalid configuration in ${source}:\n${lines.join('\n')}`);
+    this.name = 'ConfigError';
+    this.source = source;
+    this.problems = problems;
+  }
+}
+
+export interface ConfigOverrides {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+}
+
+const TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const SEED_002_TYPES = ['actor', 'spark', 'ml', 'batch'];
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+const validateSchema = ajv.compile(ConfigSchema);
+
+/** Loads, layers and validates; with no file the config has no job types (which is valid). */
+export async function resolveConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {},
+): Promise<ResolvedConfig> {
+  const raw = options.file ? await readConfigFile(options.file) : {};
+  const layered = applyOverrides(applyEnv(raw, options.env ?? {}), options.overrides ?? {});
+  return parseConfig(layered, options.file ?? 'defaults');
+}
+
+export async function loadConfigFile(file: string): Promise<ResolvedConfig> {
+  return parseConfig(await readConfigFile(file), file);
+}
+
+/** Reads YAML (`.yaml`, `.yml`, anything else) or JSON (`.json`); a parse failure is a ConfigError. */
+async function readConfigFile(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot parse: ${(err as Error).message}` }]);
+  }
+}
+
+/** Validates a raw config (any source) and fills defaults. Never mutates `raw`. Throws ConfigError. */
+export function parseConfig(raw: unknown, source: string): ResolvedConfig {
+  const data: unknown = structuredClone(fromSeed000(raw ?? {}));
+  const problems: ConfigProblem[] = [];
+  if (!validateSchema(data)) problems.push(...schemaProblems(validateSchema.errors ?? []));
+  problems.push(...semanticProblems(data));
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return resolve(data as GafferConfig);
+}
+
+function resolve(config: GafferConfig): ResolvedConfig {
+  const jobTypes: Record<string, JobTypeConfig> = {};
+  for (const [name, type] of Object.entries(config.jobTypes)) {
+    jobTypes[name] = { ...type, queue: type.queue ?? name };
+  }
+  const seed002 = SEED_002_TYPES.every((t) => Object.hasOwn(jobTypes, t));
+  const rules = config.routes.rules ?? (seed002 ? structuredClone(SEED_002_RULES) : []);
+  return { ...config, jobTypes, routes: { cost: config.routes.cost, rules } };
+}
+
+/** GAFFER_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file. */
+function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  const port = env['GAFFER_PORT'];
+  const sync = env['GAFFER_SYNCHRONOUS'];
+  return layer(raw, {
+    server: {
+      // A non-numeric port stays a string so the schema reports it at /server/port.
+      ...(port ? { port: /^\d+$/.test(port.trim()) ? Number(port) : port } : {}),
+      ...(env['GAFFER_HOST'] ? { host: env['GAFFER_HOST'] } : {}),
+    },
+    store: {
+      ...(env['GAFFER_DATA_DIR'] ? { dataDir: env['GAFFER_DATA_DIR'] } : {}),
+      ...(sync ? { synchronous: sync.toUpperCase() } : {}),
+    },
+  });
+}
+
+function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
+  return layer(raw, {
+    server: {
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.host !== undefined ? { host: o.host } : {}),
+    },
+    store: o.dataDir !== undefined ? { dataDir: o.dataDir } : {},
+  });
+}
+
+/** Merges `server`/`store` settings over a raw config, keeping everything else. */
+function layer(raw: unknown, top: Record<string, Record<string, unknown>>): unknown {
+  const base = fromSeed000(raw ?? {});
+  if (!isRecord(base)) return base;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, values] of Object.entries(top)) {
+    if (Object.keys(values).length === 0) continue;
+    out[key] = isRecord(base[key]) ? { ...base[key], ...values } : values;
+  }
+  return out;
+}
+
+/** Ajv's errors as problems: one per cause, with the path of the value at fault. */
+function schemaProblems(errors: ErrorObject[]): ConfigProblem[] {
+  // An anyOf failure (e.g. mode: pool | per-job) also reports each branch; keep only the summary.
+  const unions = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const e of errors) {
+    if (unions.some((u) => e.schemaPath.startsWith(u))) continue;
+    const problem = describe(e);
+    const key = `${problem.path}\n${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function describe(e: ErrorObject): ConfigProblem {
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return {
+        path: `${e.instancePath}/${String(params['missingProperty'])}`,
+        message: 'is required',
+      };
+    case 'additionalProperties':
+      return {
+        path: `${e.instancePath}/${String(params['additionalProperty'])}`,
+        message: 'is not a known setting',
+      };
+    case 'anyOf': {
+      const branches = Array.isArray(e.schema) ? (e.schema as { const?: unknown }[]) : [];
+      if (branches.length === 0 || branches.some((b) => !Object.hasOwn(b, 'const'))) {
+        return { path: e.instancePath, message: e.message ?? 'matches no allowed form' };
+      }
+      const options = branches.map((b) => JSON.stringify(b.const));
+      return { path: e.instancePath, message: `must be one of ${options.join(', ')}` };
+    }
+    default:
+      return { path: e.instancePath, message: e.message ?? e.keyword };
+  }
+}
+
+/** Checks the schema cannot express. Defensive: runs even when the schema found problems. */
+function semanticProblems(data: unknown): ConfigProblem[] {
+  if (!isRecord(data)) return [];
+  const problems: ConfigProblem[] = [];
+  const types = isRecord(data['jobTypes']) ? data['jobTypes'] : {};
+  for (const [name, type] of Object.entries(types)) {
+    problems.push(...typeProblems(name, type));
+  }
+  problems.push(...ruleProblems(data['routes'], types));
+  const leases = data['leases'];
+  if (isRecord(leases) && typeof leases['sweepMs'] === 'number') {
+    const { sweepMs, ttlMs } = leases as { sweepMs: number; ttlMs: unknown };
+    if (typeof ttlMs === 'number' && sweepMs >= ttlMs) {
+      problems.push({
+        path: '/leases/sweepMs',
+        message: `must be below leases.ttlMs (${sweepMs} ≥ ${ttlMs}): a dead worker's lease would outlive a sweep (invariant 7)`,
+      });
+    }
+  }
+  return problems;
+}
+
+function typeProblems(name: string, type: unknown): ConfigProblem[] {
+  const at = `/jobTypes/${escapePointer(name)}`;
+  // The schema's record keys are patterns, so a bad name would escape validation altogether.
+  if (!TYPE_NAME.test(name)) {
+    return [{ path: at, message: `a type name must match ${TYPE_NAME.source}` }];
+  }
+  if (!isRecord(type)) return [];
+  const problems: ConfigProblem[] = [];
+  const worker = type['worker'];
+  if (isRecord(worker)) {
+    const given = ['command', 'handler', 'image'].filter((k) => worker[k] !== undefined);
+    if (given.length === 0) {
+      problems.push({ path: `${at}/worker`, message: 'needs a command, a handler or an image' });
+    } else if (given.includes('command') && given.includes('handler')) {
+      problems.push({ path: `${at}/worker`, message: 'give a command or a handler, not both' });
+    }
+  }
+  const scaling = type['scaling'];
+  // Only when both are valid counts: an invalid one is already reported by the schema.
+  if (isRecord(scaling) && isCount(scaling['min']) && isCount(scaling['max'])) {
+    if (scaling['min'] > scaling['max']) {
+      problems.push({
+        path: `${at}/scaling/min`,
+        message: `must not exceed scaling.max (${scaling['min']} > ${scaling['max']})`,
+      });
+    }
+  }
+  const schema = type['payloadSchema'];
+  if (isRecord(schema)) {
+    const problem = payloadSchemaProblem(schema);
+    if (problem) problems.push({ path: `${at}/payloadSchema`, message: problem });
+  }
+  return problems;
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0;
+}
+
+/** A payload schema must compile, or every submission of the type would fail at run time. */
+function payloadSchemaProblem(schema: Record<string, unknown>): string | null {
+  try {
+    const check = new Ajv({ allErrors: true, strict: false });
+    addFormats.default(check);
+    check.compile(schema);
+    return null;
+  } catch (err) {
+    return `is not a valid JSON Schema: ${(err as Error).message}`;
+  }
+}
+
+function ruleProblems(routes: unknown, types: Record<string, unknown>): ConfigProblem[] {
+  if (!isRecord(routes) || !Array.isArray(routes['rules'])) return [];
+  const problems: ConfigProblem[] = [];
+  routes['rules'].forEach((rule: unknown, i) => {
+    if (!isRecord(rule) || typeof rule['type'] !== 'string') return;
+    if (!Object.hasOwn(types, rule['type'])) {
+      problems.push({
+        path: `/routes/rules/${i}/type`,
+        message: `names no job type: ${JSON.stringify(rule['type'])}`,
+      });
+    }
+  });
+  return problems;
+}
+
+/** RFC 6901: `~` → `~0`, `/` → `~1`. */
+function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}

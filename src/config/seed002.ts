@@ -1,0 +1,14 @@
+import type { RouteRule } from './schema.ts';
+
+/**
+ * Seed 002's classifier as rules: latency-sensitive → actor; cost > 10 → spark; cost > 4 → ml;
+ * anything else → batch. The default when a config names no rules but has these four types.
+ * Kept here, not in router/, because config is below the router and resolves the default; the
+ * router re-exports it.
+ */
+export const SEED_002_RULES: RouteRule[] = [
+  { when: { field: 'latency_sensitive', equals: true }, type: 'actor' },
+  { when: { above: 10 }, type: 'spark' },
+  { when: { above: 4 }, type: 'ml' },
+  { type: 'batch' },
+];

@@ -1,0 +1,329 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  ConfigError,
+  loadConfigFile,
+  parseConfig,
+  resolveConfig,
+  type ConfigProblem,
+} from '../../src/config/load.ts';
+import { SEED_002_RULES } from '../../src/router/classify.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** The problems a config raises (fails the test if it raises none, or something else). */
+function problemsOf(raw: unknown): ConfigProblem[] {
+  try {
+    parseConfig(raw, 'test');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const FULL_YAML = `
+server:
+  port: 9090
+store:
+  dataDir: /tmp/gaffer-data
+  synchronous: NORMAL
+leases:
+  ttlMs: 10000
+  sweepMs: 1000
+jobTypes:
+  csv-row:
+    queue: rows
+    worker:
+      command: [node, examples/csv-row.ts]
+    concurrency: 4
+    scaling: { max: 8, threshold: 40, burst: 5, idleSeconds: 30 }
+    payloadSchema:
+      type: object
+      required: [email]
+      properties: { email: { type: string, format: email } }
+  resize:
+    mode: per-job
+    worker: { image: 'resizer:1', command: [resize] }
+routes:
+  cost: { rowsPerUnit: 500000 }
+  rules:
+    - when: { field: kind, equals: csv }
+      type: csv-row
+    - type: resize
+`;
+
+describe('loadConfigFile', () => {
+  test('a full YAML file', async () => {
+    const config = await loadConfigFile(write('full.yaml', FULL_YAML));
+    assert.equal(config.server.port, 9090);
+    assert.equal(config.server.host, '127.0.0.1');
+    assert.equal(config.store.synchronous, 'NORMAL');
+    assert.deepEqual(Object.keys(config.jobTypes), ['csv-row', 'resize']);
+    const row = config.jobTypes['csv-row'];
+    assert.equal(row?.queue, 'rows');
+    assert.equal(row?.concurrency, 4);
+    assert.equal(row?.scaling.max, 8);
+    assert.equal(row?.scaling.min, 0);
+    assert.equal(config.jobTypes['resize']?.queue, 'resize');
+    assert.equal(config.jobTypes['resize']?.mode, 'per-job');
+    assert.deepEqual(config.routes.cost, {
+      rowsPerUnit: 500_000,
+      secondsPerUnit: 10,
+      highPriorityFactor: 1.5,
+    });
+    assert.equal(config.routes.rules.length, 2);
+  });
+
+  test("seed 000's jobs.config.json shape", async () => {
+    const file = write(
+      'jobs.config.json',
+      JSON.stringify({
+        'csv-row': { queue: 'queue_csv', image: 'worker:latest', threshold: 40 },
+        'new-job': { queue: 'queue_new', image: 'worker-new:latest', threshold: 10 },
+        'local-job': { command: 'echo hi', max_workers: 3, min_workers: 1 },
+      }),
+    );
+    const config = await loadConfigFile(file);
+    const newJob = config.jobTypes['new-job'];
+    assert.equal(newJob?.queue, 'queue_new');
+    assert.equal(newJob?.worker.image, 'worker-new:latest');
+    assert.equal(newJob?.scaling.threshold, 10);
+    assert.equal(newJob?.scaling.burst, 5);
+    const local = config.jobTypes['local-job'];
+    assert.deepEqual(local?.worker.command, ['sh', '-c', 'echo hi']);
+    assert.equal(local?.queue, 'local-job');
+    assert.deepEqual([local?.scaling.min, local?.scaling.max], [1, 3]);
+    assert.equal(config.server.port, 8080);
+  });
+
+  test('an unparsable file is a ConfigError naming the file', async () => {
+    const file = write('broken.json', '{"a": ');
+    await assert.rejects(loadConfigFile(file), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /broken\.json/);
+      return true;
+    });
+  });
+});
+
+describe('parseConfig problems', () => {
+  test('a file with 3 separate errors yields 3 problems, each with its path', () => {
+    const file = write(
+      'three.yaml',
+      `
+jobTypes:
+  csv-row:
+    worker: { command: [x] }
+    scaling: { max: -1 }
+    mode: sometimes
+server:
+  prot: 80
+`,
+    );
+    return assert.rejects(loadConfigFile(file), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.problems.map((p) => p.path).sort(),
+        ['/jobTypes/csv-row/mode', '/jobTypes/csv-row/scaling/max', '/server/prot'].sort(),
+      );
+      assert.match(err.message, /\/jobTypes\/csv-row\/mode: must be one of "pool", "per-job"/);
+      assert.equal(err.message.split('\n').length, 4);
+      return true;
+    });
+  });
+
+  const cases: [string, unknown, ConfigProblem[]][] = [
+    [
+      'a worker with nothing to run',
+      { jobTypes: { a: { worker: {} } } },
+      [{ path: '/jobTypes/a/worker', message: 'needs a command, a handler or an image' }],
+    ],
+    [
+      'both command and handler',
+      { jobTypes: { a: { worker: { command: ['x'], handler: 'h.ts' } } } },
+      [{ path: '/jobTypes/a/worker', message: 'give a command or a handler, not both' }],
+    ],
+    [
+      'a missing worker',
+      { jobTypes: { a: {} } },
+      [{ path: '/jobTypes/a/worker', message: 'is required' }],
+    ],
+    [
+      'min above max',
+      { jobTypes: { a: { worker: { image: 'i' }, scaling: { min: 3, max: 2 } } } },
+      [{ path: '/jobTypes/a/scaling/min', message: 'must not exceed scaling.max (3 > 2)' }],
+    ],
+    [
+      'a bad type name',
+      { jobTypes: { 'bad name': { worker: { image: 'i' } } } },
+      [
+        {
+          path: '/jobTypes/bad name',
+          message: 'a type name must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        },
+      ],
+    ],
+  ];
+  for (const [name, raw, expected] of cases) {
+    test(name, () => assert.deepEqual(problemsOf(raw), expected));
+  }
+
+  test('route rules must name existing types', () => {
+    const problems = problemsOf({
+      jobTypes: { a: { worker: { image: 'i' } } },
+      routes: { rules: [{ type: 'a' }, { when: { above: 1 }, type: 'nope' }] },
+    });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/routes/rules/1/type'],
+    );
+  });
+
+  test('sweep must be below the lease TTL (invariant 7)', () => {
+    const problems = problemsOf({ leases: { ttlMs: 1000, sweepMs: 1000 } });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/leases/sweepMs'],
+    );
+  });
+
+  test('a payload schema must compile', () => {
+    const problems = problemsOf({
+      jobTypes: { a: { worker: { image: 'i' }, payloadSchema: { type: 'no-such-type' } } },
+    });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/jobTypes/a/payloadSchema'],
+    );
+  });
+
+  test('semantic and schema problems are reported together', () => {
+    const problems = problemsOf({
+      jobTypes: { a: { worker: {}, concurrency: 0 } },
+      leases: { ttlMs: 1000, sweepMs: 5000 },
+    });
+    assert.deepEqual(problems.map((p) => p.path).sort(), [
+      '/jobTypes/a/concurrency',
+      '/jobTypes/a/worker',
+      '/leases/sweepMs',
+    ]);
+  });
+});
+
+describe('defaults and routes', () => {
+  test('no file: defaults everywhere and no job types', async () => {
+    const config = await resolveConfig({ env: {} });
+    assert.deepEqual(config.jobTypes, {});
+    assert.deepEqual(config.routes.rules, []);
+    assert.equal(config.server.port, 8080);
+    assert.equal(config.store.dataDir, '.gaffer');
+    assert.equal(config.store.synchronous, 'FULL');
+    assert.deepEqual(config.leases, { ttlMs: 30_000, sweepMs: 5_000 });
+    assert.equal(config.autoscaler.intervalMs, 1000);
+  });
+
+  test('a type gets every default', () => {
+    const config = parseConfig({ jobTypes: { t: { worker: { handler: 'h.ts' } } } }, 'test');
+    assert.deepEqual(config.jobTypes['t'], {
+      queue: 't',
+      mode: 'pool',
+      worker: { handler: 'h.ts', env: {} },
+      concurrency: 1,
+      timeoutSeconds: 300,
+      priority: 0,
+      retry: { maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 60_000 },
+      scaling: { min: 0, max: 5, threshold: 40, burst: 5, idleSeconds: 30 },
+      deadLetter: true,
+    });
+  });
+
+  test('parseConfig does not mutate its input', () => {
+    const raw = { jobTypes: { t: { worker: { image: 'i' } } } };
+    parseConfig(raw, 'test');
+    assert.deepEqual(raw, { jobTypes: { t: { worker: { image: 'i' } } } });
+  });
+
+  const typesOf = (names: string[]) =>
+    Object.fromEntries(names.map((n) => [n, { worker: { image: `${n}:1` } }]));
+
+  test("routes default to seed 002's rule when actor, spark, ml and batch exist", () => {
+    const config = parseConfig({ jobTypes: typesOf(['actor', 'spark', 'ml', 'batch']) }, 't');
+    assert.deepEqual(config.routes.rules, SEED_002_RULES);
+  });
+
+  test('routes default to none when one of those types is missing', () => {
+    const config = parseConfig({ jobTypes: typesOf(['actor', 'spark', 'ml']) }, 't');
+    assert.deepEqual(config.routes.rules, []);
+  });
+
+  test('explicit rules win, even an empty list', () => {
+    const jobTypes = typesOf(['actor', 'spark', 'ml', 'batch']);
+    assert.deepEqual(parseConfig({ jobTypes, routes: { rules: [] } }, 't').routes.rules, []);
+    const rules = [{ type: 'ml' }];
+    assert.deepEqual(parseConfig({ jobTypes, routes: { rules } }, 't').routes.rules, rules);
+  });
+});
+
+describe('layering: defaults < file < env < overrides', () => {
+  const file = write(
+    'layers.yaml',
+    'server: { port: 9000, host: 0.0.0.0 }\nstore: { dataDir: from-file, synchronous: FULL }\n',
+  );
+
+  test('the file over defaults', async () => {
+    const config = await resolveConfig({ file, env: {} });
+    assert.deepEqual([config.server.port, config.server.host], [9000, '0.0.0.0']);
+    assert.equal(config.store.dataDir, 'from-file');
+  });
+
+  test('the environment over the file', async () => {
+    const env = {
+      GAFFER_PORT: '9100',
+      GAFFER_HOST: '10.0.0.1',
+      GAFFER_DATA_DIR: 'from-env',
+      GAFFER_SYNCHRONOUS: 'normal',
+    };
+    const config = await resolveConfig({ file, env });
+    assert.deepEqual([config.server.port, config.server.host], [9100, '10.0.0.1']);
+    assert.deepEqual([config.store.dataDir, config.store.synchronous], ['from-env', 'NORMAL']);
+  });
+
+  test('overrides over the environment', async () => {
+    const config = await resolveConfig({
+      file,
+      env: { GAFFER_PORT: '9100', GAFFER_DATA_DIR: 'from-env' },
+      overrides: { port: 9200, host: '::1', dataDir: 'from-flag' },
+    });
+    assert.deepEqual([config.server.port, config.server.host], [9200, '::1']);
+    assert.equal(config.store.dataDir, 'from-flag');
+  });
+
+  test('layering works on a seed 000 file too', async () => {
+    const seed = write('seed.json', '{"new-job": {"queue": "q", "image": "i"}}');
+    const config = await resolveConfig({ file: seed, env: { GAFFER_PORT: '7000' } });
+    assert.equal(config.server.port, 7000);
+    assert.equal(config.jobTypes['new-job']?.queue, 'q');
+  });
+
+  test('a bad environment value is reported at its path', async () => {
+    await assert.rejects(resolveConfig({ env: { GAFFER_PORT: 'eighty' } }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.problems.map((p) => p.path),
+        ['/server/port'],
+      );
+      return true;
+    });
+  });
+});
