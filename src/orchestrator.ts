@@ -108,6 +108,7 @@ export class Orchestrator {
     this.#reconciler.stop();
     for (const t of this.#timers) clearTimeout(t);
     await this.loop.idle();
+    this.gateway.close();
     await this.executor.close();
     await this.store.close();
   }

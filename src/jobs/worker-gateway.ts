@@ -34,11 +34,18 @@ export class WorkerGateway {
   readonly #workers = new Map<string, Tracked>();
   /** Bumped on every notify of a type, so a claim that raced with new jobs tries again. */
   readonly #notifySeq = new Map<string, number>();
+  /** Set by close(): messages still in flight from dying workers are dropped, not applied. */
+  #closed = false;
 
   constructor(options: { service: JobService; events: GafferEvents; clock: Clock }) {
     this.#service = options.service;
     this.#events = options.events;
     this.#clock = options.clock;
+  }
+
+  /** Stops serving workers; their in-flight jobs are recovered on the next start (invariant 4). */
+  close(): void {
+    this.#closed = true;
   }
 
   /** A worker process is being started; it counts as capacity on the way. */
@@ -83,7 +90,7 @@ export class WorkerGateway {
   /** The worker's process is gone. Jobs it held are retried or ended (never lost). */
   async exited(id: string, code: number | null, signal: string | null): Promise<void> {
     const w = this.#workers.get(id);
-    if (!w) return;
+    if (!w || this.#closed) return;
     this.#workers.delete(id);
     const held = [...w.leases.values()];
     const clean = w.info.state === 'draining' && held.length === 0;
@@ -151,6 +158,7 @@ export class WorkerGateway {
   }
 
   async #onMessage(w: Tracked, msg: WorkerMessage): Promise<void> {
+    if (this.#closed) return;
     switch (msg.t) {
       case 'hello':
         return this.#hello(w);

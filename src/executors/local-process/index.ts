@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
+import {
+  WORKER_ENV,
+  type GafferMessage,
+  type WorkerConnection,
+  type WorkerMessage,
+} from '../../worker/protocol.ts';
+import { killTree } from './process-tree.ts';
+
+/**
+ * Runs workers as local child processes of gaffer, talking over Node's IPC channel.
+ *
+ * Each worker leads its own process group (`detached`), so a kill reaches the worker and what it
+ * runs in-process, and never gaffer itself. A kill is SIGTERM first (the worker drains), then,
+ * after the grace, SIGKILL of the worker's whole tree, including its jobs' process groups.
+ */
+
+export interface LocalProcessOptions {
+  hooks: ExecutorHooks;
+  /** The worker program; defaults to src/worker/main.ts. */
+  workerEntry?: string;
+  /** Added to every worker's environment. */
+  env?: Record<string, string>;
+}
+
+const DEFAULT_ENTRY = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
+const DEFAULT_GRACE_MS = 5000;
+/** After the worker exits, how long its stdout/stderr may stay open (held by an escaped child). */
+const OUTPUT_DRAIN_MS = 1000;
+
+interface Worker {
+  child: ChildProcess;
+  exited: Promise<void>;
+  gone: boolean;
+  /** When the pending SIGKILL is due (performance.now() ms), if a kill was asked. */
+  killAt: number | null;
+  killTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export function createLocalProcessExecutor(options: LocalProcessOptions): Executor {
+  const { hooks } = options;
+  const entry = options.workerEntry ?? DEFAULT_ENTRY;
+  const workers = new Map<string, Worker>();
+
+  function start(req: StartRequest): Promise<void> {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.env,
+      [WORKER_ENV.workerId]: req.workerId,
+      [WORKER_ENV.type]: req.spec.type,
+      [WORKER_ENV.spec]: JSON.stringify(req.spec),
+    };
+    if (req.jobId) env[WORKER_ENV.jobId] = req.jobId;
+    else delete env[WORKER_ENV.jobId];
+    const child = spawn(process.execPath, [entry], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+      env,
+    });
+    track(req.workerId, child);
+    if (child.pid === undefined) {
+      // Spawning failed; 'error' follows, then 'close' (which reports the exit).
+      return new Promise((_, reject) => child.once('error', reject));
+    }
+    hooks.connected(req.workerId, connection(child), child.pid);
+    return Promise.resolve();
+  }
+
+  function track(workerId: string, child: ChildProcess): void {
+    pipeLines(child.stdout, (line) => hooks.output(workerId, 'stdout', line));
+    pipeLines(child.stderr, (line) => hooks.output(workerId, 'stderr', line));
+    child.on('error', () => {}); // spawn failures reject start(); a failed send is a lost worker
+    let exit: { code: number | null; signal: string | null } = { code: null, signal: null };
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Normally stdout/stderr close right after; a process that escaped the tree may hold them.
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, OUTPUT_DRAIN_MS).unref();
+    });
+    const worker: Worker = {
+      child,
+      exited: Promise.resolve(),
+      gone: false,
+      killAt: null,
+      killTimer: undefined,
+    };
+    worker.exited = new Promise<void>((resolve) => {
+      child.once('close', () => {
+        clearTimeout(worker.killTimer);
+        worker.gone = true;
+        if (workers.get(workerId) === worker) workers.delete(workerId);
+        hooks.exited(workerId, exit.code, exit.signal);
+        resolve();
+      });
+    });
+    workers.set(workerId, worker);
+  }
+
+  function kill(workerId: string, graceMs = DEFAULT_GRACE_MS): void {
+    const w = workers.get(workerId);
+    const pid = w?.child.pid;
+    if (!w || w.gone || pid === undefined) return;
+    const killAt = performance.now() + graceMs;
+    if (w.killAt !== null && w.killAt <= killAt) return; // already dying at least as soon
+    if (w.killAt === null) signalGroup(pid, 'SIGTERM');
+    w.killAt = killAt;
+    clearTimeout(w.killTimer);
+    w.killTimer = setTimeout(() => killTree(pid), graceMs);
+  }
+
+  async function close(): Promise<void> {
+    const all = [...workers.entries()];
+    for (const [id] of all) kill(id);
+    await Promise.all(all.map(([, w]) => w.exited));
+  }
+
+  return { name: 'local-process', start, kill, close };
+}
+
+/** The worker's IPC channel as a WorkerConnection. */
+function connection(child: ChildProcess): WorkerConnection {
+  return {
+    send(msg: GafferMessage) {
+      if (child.connected) child.send(msg);
+    },
+    onMessage(fn: (msg: WorkerMessage) => void) {
+      child.on('message', fn as (msg: unknown) => void);
+    },
+    onClose(fn: () => void) {
+      if (child.connected) child.once('disconnect', fn);
+      else queueMicrotask(fn);
+    },
+  };
+}
+
+function pipeLines(stream: Readable | null, fn: (line: string) => void): void {
+  if (!stream) return;
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', fn);
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // ESRCH: already gone.
+  }
+}

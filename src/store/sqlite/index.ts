@@ -1,0 +1,44 @@
+import type { JobStore } from '../job-store.ts';
+import * as jobs from './jobs.ts';
+import { listJobs, queueStats } from './listing.ts';
+import * as records from './records.ts';
+import { openDatabase, type OpenOptions } from './schema.ts';
+import { Statements } from './statements.ts';
+
+/**
+ * The embedded store: one SQLite file in WAL mode. "Committed" means the COMMIT returned: with
+ * synchronous=FULL the WAL was fsynced (survives power loss), with NORMAL it reached the OS (survives
+ * a gaffer crash, not a machine crash). Work runs synchronously inside each call, so calls from
+ * this process never interleave; other processes are serialised by SQLite's lock (busy_timeout).
+ */
+export function createSqliteStore(options: OpenOptions): JobStore {
+  const db = openDatabase(options);
+  const s = new Statements(db);
+  return {
+    insert: async (list) => jobs.insertJobs(s, list),
+    get: async (id) => jobs.getJob(s, id),
+    list: async (filter) => listJobs(s, filter),
+    claim: async (req) => jobs.claimJobs(s, req),
+    heartbeat: async (id, token, expiresAt) => jobs.heartbeat(s, id, token, expiresAt),
+    finish: async (updates) => jobs.finishJobs(s, updates),
+    findExpired: async (now, owners) => jobs.findExpired(s, now, owners),
+    findOwnedByPrefix: async (prefix, except) => jobs.findOwnedByPrefix(s, prefix, except),
+    cancel: async (id, now) => jobs.cancelJob(s, id, now),
+    requeue: async (id, now) => jobs.requeueJob(s, id, now),
+    appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
+    logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
+    queueStats: async (now) => queueStats(s, now),
+    createBatch: async (batch) => records.createBatch(s, batch),
+    updateBatch: async (id, patch) => records.updateBatch(s, id, patch),
+    getBatch: async (id) => records.getBatch(s, id),
+    addRejectedRows: async (batchId, rows) => records.addRejectedRows(s, batchId, rows),
+    rejectedRows: async (batchId) => records.rejectedRows(s, batchId),
+    recordDecision: async (decision) => records.recordDecision(s, decision),
+    decisions: async (filter) => records.decisions(s, filter),
+    recordWorkerEvent: async (event) => records.recordWorkerEvent(s, event),
+    workerEvents: async (filter) => records.workerEvents(s, filter),
+    close: async () => {
+      if (db.isOpen) db.close();
+    },
+  };
+}

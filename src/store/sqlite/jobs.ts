@@ -1,0 +1,191 @@
+import type { Job, NewJob } from '../../domain/job.ts';
+import type { SQLInputValue } from 'node:sqlite';
+import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
+import { INSERT_JOB_SQL, insertParams, newJobRow, rowToJob, toJson, type JobRow } from './rows.ts';
+import type { Statements } from './statements.ts';
+
+/** The lease-holding states; every fenced write requires one of them. */
+const IN_FLIGHT = `state IN ('starting', 'running')`;
+
+const CLAIM_SET = `state = ?, attempt = attempt + 1, lease_token = ?, lease_owner = ?,
+  lease_expires_at = ?, started_at = ?`;
+
+const CLAIMABLE = `type = ? AND state = 'queued' AND cancel_requested = 0 AND run_at <= ?`;
+
+/** Ends the lease without dropping its token: a replayed write with that token stays refused. */
+const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
+
+/**
+ * Inserts all jobs in one transaction with one reused statement. A job whose idempotency key is
+ * already stored (by an earlier call or earlier in this one) yields the stored job instead.
+ */
+export function insertJobs(s: Statements, jobs: readonly NewJob[]): Job[] {
+  if (jobs.length === 0) return [];
+  const insert = s.prepare(INSERT_JOB_SQL);
+  const byKey = s.prepare('SELECT * FROM jobs WHERE idempotency_key = ?');
+  return s.transaction(() =>
+    jobs.map((job) => {
+      // Built in JS rather than read back (RETURNING doubles the cost of a large insert).
+      const row = newJobRow(job);
+      if (insert.run(...insertParams(row)).changes > 0) return rowToJob(row);
+      // Nothing inserted means the key conflicted, so a row with that key exists.
+      return rowToJob(byKey.get(job.idempotencyKey) as unknown as JobRow);
+    }),
+  );
+}
+
+export function getJob(s: Statements, id: string): Job | undefined {
+  const row = s.get<JobRow>('SELECT * FROM jobs WHERE id = ?', id);
+  return row && rowToJob(row);
+}
+
+/**
+ * Claims in one transaction. All jobs of one claim share one token taken from the global counter:
+ * the counter only grows, so the token is above every earlier token of each job, and a fenced
+ * write compares (id, token), so sharing a value across different jobs is harmless.
+ */
+export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
+  if (req.limit <= 0) return [];
+  return s.transaction(() => {
+    const token = nextLeaseToken(s);
+    const set = [req.to, token, req.owner, req.leaseExpiresAt, req.now];
+    const rows =
+      req.jobId === undefined
+        ? s.all<JobRow>(
+            `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE}
+              ORDER BY priority DESC, run_at, id LIMIT ?) RETURNING *`,
+            ...set,
+            req.type,
+            req.now,
+            req.limit,
+          )
+        : s.all<JobRow>(
+            `UPDATE jobs SET ${CLAIM_SET} WHERE id = ? AND ${CLAIMABLE} RETURNING *`,
+            ...set,
+            req.jobId,
+            req.type,
+            req.now,
+          );
+    if (rows.length > 0) s.run(`UPDATE meta SET value = ? WHERE key = 'lease_token'`, token);
+    return rows.sort(byClaimOrder).map(rowToJob);
+  });
+}
+
+/** The next token; only consumed (written back) when a claim actually took a job. */
+function nextLeaseToken(s: Statements): number {
+  const row = s.get<{ v: number }>(`SELECT value + 1 AS v FROM meta WHERE key = 'lease_token'`);
+  if (!row) throw new Error('meta.lease_token is missing: the schema is damaged');
+  return row.v;
+}
+
+/** RETURNING gives no order; restore the claim order (priority desc, then oldest runAt, id). */
+function byClaimOrder(a: JobRow, b: JobRow): number {
+  return b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function heartbeat(s: Statements, id: string, token: number, expiresAt: number): boolean {
+  const sql = `UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND ${IN_FLIGHT}`;
+  return s.run(sql, expiresAt, id, token) > 0;
+}
+
+/** Applies each fenced update in one transaction; returns the jobs that changed, in input order. */
+export function finishJobs(s: Statements, updates: readonly FinishUpdate[]): Job[] {
+  if (updates.length === 0) return [];
+  return s.transaction(() => {
+    const changed: Job[] = [];
+    for (const update of updates) {
+      const [set, params, from] = finishSet(update);
+      const row = s.get<JobRow>(
+        `UPDATE jobs SET ${set} WHERE id = ? AND lease_token = ? AND ${from} RETURNING *`,
+        ...params,
+        update.id,
+        update.token,
+      );
+      if (row) changed.push(rowToJob(row));
+    }
+    return changed;
+  });
+}
+
+/** The SET clause, its parameters and the states the transition may start from. */
+function finishSet(u: FinishUpdate): [string, SQLInputValue[], string] {
+  switch (u.to) {
+    case 'running':
+      // Only the starting → running step; a running job extends its lease with heartbeat.
+      return [`state = 'running', lease_expires_at = ?`, [u.leaseExpiresAt], `state = 'starting'`];
+    case 'succeeded':
+      return [
+        `state = 'succeeded', finished_at = ?, result = ?, error = NULL, ${END_LEASE}`,
+        [u.now, toJson(u.result)],
+        IN_FLIGHT,
+      ];
+    case 'queued':
+      // A retry: the error of the attempt that just ended stays visible while the job waits.
+      return [
+        `state = 'queued', run_at = ?, error = ?, ${END_LEASE}`,
+        [u.runAt, toJson(u.error)],
+        IN_FLIGHT,
+      ];
+    default:
+      return [
+        `state = ?, finished_at = ?, result = NULL, error = ?, ${END_LEASE}`,
+        [u.to, u.now, toJson(u.error ?? null)],
+        IN_FLIGHT,
+      ];
+  }
+}
+
+/** In-flight jobs whose lease ran out before `now`, plus those held by any of `owners`. */
+export function findExpired(s: Statements, now: number, owners: readonly string[] = []): Job[] {
+  const rows = s.all<JobRow>(
+    `SELECT * FROM jobs WHERE ${IN_FLIGHT} AND (lease_expires_at < ?
+      OR lease_owner IN (SELECT value FROM json_each(?))) ORDER BY id`,
+    now,
+    JSON.stringify(owners),
+  );
+  return rows.map(rowToJob);
+}
+
+/** In-flight jobs whose owner starts with `prefix` but not with `exceptPrefix` (exact, case-sensitive). */
+export function findOwnedByPrefix(s: Statements, prefix: string, exceptPrefix: string): Job[] {
+  const rows = s.all<JobRow>(
+    `SELECT * FROM jobs WHERE ${IN_FLIGHT} AND instr(lease_owner, ?) = 1
+      AND instr(lease_owner, ?) <> 1 ORDER BY id`,
+    prefix,
+    exceptPrefix,
+  );
+  return rows.map(rowToJob);
+}
+
+/**
+ * queued → cancelled at once; an in-flight job only gets the request (its worker ends it, and the
+ * flag keeps it from being claimed again); an ended job is left alone. Returns the job after.
+ */
+export function cancelJob(s: Statements, id: string, now: number): Job | undefined {
+  // SET expressions all read the row as it was before the update, so the CASEs see the old state.
+  const row = s.get<JobRow>(
+    `UPDATE jobs SET
+      state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+      finished_at = CASE WHEN state = 'queued' THEN ? ELSE finished_at END,
+      cancel_requested = CASE WHEN ${IN_FLIGHT} THEN 1 ELSE cancel_requested END
+    WHERE id = ? AND state IN ('queued', 'starting', 'running') RETURNING *`,
+    now,
+    id,
+  );
+  return row ? rowToJob(row) : getJob(s, id);
+}
+
+/**
+ * An ended, unsuccessful job back to queued as if new (attempt 0, claimable at `now`). Any other
+ * state is returned unchanged, so the caller decides from the state whether it worked.
+ */
+export function requeueJob(s: Statements, id: string, now: number): Job | undefined {
+  const row = s.get<JobRow>(
+    `UPDATE jobs SET state = 'queued', attempt = 0, run_at = ?, started_at = NULL,
+      finished_at = NULL, result = NULL, error = NULL, cancel_requested = 0, ${END_LEASE}
+    WHERE id = ? AND state IN ('failed', 'timed_out', 'cancelled', 'dead_lettered') RETURNING *`,
+    now,
+    id,
+  );
+  return row ? rowToJob(row) : getJob(s, id);
+}

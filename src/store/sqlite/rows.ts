@@ -1,0 +1,149 @@
+import {
+  JOB_STATES,
+  type Job,
+  type JobError,
+  type JobState,
+  type NewJob,
+} from '../../domain/job.ts';
+import type { SQLInputValue } from 'node:sqlite';
+
+/** A `jobs` row as SQLite returns it: JSON columns are text, booleans are 0/1. */
+export interface JobRow {
+  id: string;
+  type: string;
+  queue: string;
+  payload: string | null;
+  priority: number;
+  attributes: string;
+  state: JobState;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number;
+  created_at: number;
+  run_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  lease_token: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  cancel_requested: number;
+  result: string | null;
+  error: string | null;
+  batch_id: string | null;
+  idempotency_key: string | null;
+  route_reason: string | null;
+}
+
+/** The column order of INSERT_JOB_SQL's placeholders. */
+const JOB_COLUMNS = [
+  'id',
+  'type',
+  'queue',
+  'payload',
+  'priority',
+  'attributes',
+  'state',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'created_at',
+  'run_at',
+  'started_at',
+  'finished_at',
+  'lease_token',
+  'lease_owner',
+  'lease_expires_at',
+  'cancel_requested',
+  'result',
+  'error',
+  'batch_id',
+  'idempotency_key',
+  'route_reason',
+] as const satisfies readonly (keyof JobRow)[];
+
+/** Writes every column, so the row built in JS is exactly the stored row. */
+export const INSERT_JOB_SQL = `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
+  VALUES (${JOB_COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+
+export function insertParams(row: JobRow): SQLInputValue[] {
+  return JOB_COLUMNS.map((column) => row[column]);
+}
+
+/** The row of a job never claimed: queued, no attempts, no lease. */
+export function newJobRow(job: NewJob): JobRow {
+  return {
+    id: job.id,
+    type: job.type,
+    queue: job.queue,
+    payload: toJson(job.payload),
+    priority: job.priority,
+    attributes: toJson(job.attributes) ?? '{}',
+    state: 'queued',
+    attempt: 0,
+    max_attempts: job.maxAttempts,
+    timeout_ms: job.timeoutMs,
+    created_at: job.createdAt,
+    run_at: job.runAt,
+    started_at: null,
+    finished_at: null,
+    lease_token: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    cancel_requested: 0,
+    result: null,
+    error: null,
+    batch_id: job.batchId,
+    idempotency_key: job.idempotencyKey,
+    route_reason: job.routeReason,
+  };
+}
+
+export function rowToJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    type: row.type,
+    queue: row.queue,
+    payload: fromJson(row.payload),
+    priority: row.priority,
+    attributes: (fromJson(row.attributes) ?? {}) as Record<string, unknown>,
+    state: row.state,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    createdAt: row.created_at,
+    runAt: row.run_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    leaseToken: row.lease_token,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    cancelRequested: row.cancel_requested !== 0,
+    result: fromJson(row.result),
+    error: fromJson(row.error) as JobError | null,
+    batchId: row.batch_id,
+    idempotencyKey: row.idempotency_key,
+    routeReason: row.route_reason,
+  };
+}
+
+/** JSON text, or NULL for `undefined` (which JSON cannot represent); read back as null. */
+export function toJson(value: unknown): string | null {
+  return JSON.stringify(value) ?? null;
+}
+
+export function fromJson(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+/** Job counts per state, keyed in the domain's state order. */
+export function countByState(
+  rows: readonly { state: JobState; n: number }[],
+): Partial<Record<JobState, number>> {
+  const out: Partial<Record<JobState, number>> = {};
+  for (const state of JOB_STATES) {
+    const row = rows.find((r) => r.state === state);
+    if (row) out[state] = row.n;
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+import { DatabaseSync } from 'node:sqlite';
+import { transaction } from './statements.ts';
+
+/**
+ * Ordered migrations: entry i takes the schema from version i to i + 1. Append only; never edit a
+ * released entry, because databases in the field already ran it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    payload TEXT,
+    priority INTEGER NOT NULL,
+    attributes TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    timeout_ms INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    run_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    lease_token INTEGER,
+    lease_owner TEXT,
+    lease_expires_at INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    result TEXT,
+    error TEXT,
+    batch_id TEXT,
+    idempotency_key TEXT,
+    route_reason TEXT
+  );
+  -- Claim walks this in claim order; it holds only claimable candidates, so it stays small when
+  -- most jobs have ended. created_at makes the ready count and oldest-ready age index-only.
+  CREATE INDEX jobs_claim ON jobs (type, priority DESC, run_at, id, created_at)
+    WHERE state = 'queued' AND cancel_requested = 0;
+  -- Per-type counts by state (GROUP BY type, state) and the delayed count read only this index.
+  CREATE INDEX jobs_type_state ON jobs (type, state, run_at);
+  -- Listing newest first, unfiltered or by state or type, reads rows already in page order. The
+  -- state index also lets in-flight scans (expired leases, owners) touch only in-flight rows.
+  CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+  CREATE INDEX jobs_state ON jobs (state, created_at DESC, id DESC);
+  CREATE INDEX jobs_type_created ON jobs (type, created_at DESC, id DESC);
+  CREATE INDEX jobs_batch ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;
+  CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+  -- Source of lease tokens: one global counter, so a new token is above every earlier one.
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO meta (key, value) VALUES ('lease_token', 0);
+
+  CREATE TABLE logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX logs_job ON logs (job_id, seq);
+
+  CREATE TABLE batches (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    type TEXT,
+    accepted INTEGER NOT NULL,
+    rejected INTEGER NOT NULL,
+    done INTEGER NOT NULL
+  );
+  CREATE TABLE rejected_rows (
+    batch_id TEXT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    row INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX rejected_rows_batch ON rejected_rows (batch_id, row);
+
+  CREATE TABLE decisions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    from_count INTEGER NOT NULL,
+    to_count INTEGER NOT NULL,
+    retire TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    inputs TEXT NOT NULL
+  );
+  CREATE INDEX decisions_type ON decisions (type, at);
+
+  CREATE TABLE worker_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    worker_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    event TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX worker_events_type ON worker_events (type, at);
+  `,
+];
+
+export interface OpenOptions {
+  path: string;
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+/** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens the database with the durability the caller chose and brings the schema up to date.
+ * WAL + synchronous=FULL survives power loss; NORMAL survives a process crash only.
+ */
+export function openDatabase(options: OpenOptions): DatabaseSync {
+  const db = new DatabaseSync(options.path);
+  try {
+    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${options.synchronous}`);
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Applies the missing migrations in one transaction, so a failed upgrade leaves no half schema. */
+function migrate(db: DatabaseSync): void {
+  transaction(
+    db,
+    () => {
+      db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)');
+      const row = db.prepare('SELECT max(version) AS v FROM schema_version').get();
+      const current = Number(row?.['v'] ?? 0);
+      if (current > MIGRATIONS.length) {
+        throw new Error(
+          `database schema version ${current} is newer than this gaffer (${MIGRATIONS.length})`,
+        );
+      }
+      const record = db.prepare('INSERT INTO schema_version (version) VALUES (?)');
+      MIGRATIONS.slice(current).forEach((sql, i) => {
+        db.exec(sql);
+        record.run(current + i + 1);
+      });
+    },
+    'IMMEDIATE',
+  );
+}

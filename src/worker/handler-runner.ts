@@ -1,0 +1,88 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Outcome } from '../domain/job.ts';
+import type { JobContext, JobHandler } from './handler.ts';
+import type { Assignment } from './protocol.ts';
+import { failed, type JobControl, type JobRunner } from './runtime.ts';
+
+/**
+ * Runs jobs with an in-process handler (src/worker/handler.ts). The module is imported once, when
+ * the worker starts. This is the hot path of pool workers (thousands of jobs a second): per job it
+ * allocates one context and one promise, and does no I/O and no timers of its own.
+ */
+
+/** Loads `spec.handler` ("path/to/module.ts" or "path#exportName"), resolved against `cwd`. */
+export async function loadHandler(ref: string, cwd: string = process.cwd()): Promise<JobHandler> {
+  const hash = ref.lastIndexOf('#');
+  const path = hash >= 0 ? ref.slice(0, hash) : ref;
+  const name = hash >= 0 ? ref.slice(hash + 1) : 'default';
+  const file = isAbsolute(path) ? path : resolve(cwd, path);
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const fn = mod[name];
+  if (typeof fn !== 'function') {
+    throw new Error(`handler ${ref}: export '${name}' of ${file} is not a function`);
+  }
+  return fn as JobHandler;
+}
+
+/**
+ * A runner for `ref`. A handler that cannot be loaded fails every job as 'application' with the
+ * reason, so the mistake shows on the jobs themselves instead of as a crash-looping worker.
+ */
+export async function createHandlerRunner(ref: string, cwd?: string): Promise<JobRunner> {
+  let handler: JobHandler;
+  try {
+    handler = await loadHandler(ref, cwd);
+  } catch (err) {
+    const outcome = failed('application', `cannot load handler: ${errorMessage(err)}`);
+    return { inProcess: true, run: () => Promise.resolve(outcome) };
+  }
+  return { inProcess: true, run: (job, control) => runHandler(handler, job, control) };
+}
+
+function runHandler(handler: JobHandler, job: Assignment, control: JobControl): Promise<Outcome> {
+  let value: unknown;
+  try {
+    value = handler(new Context(job, control));
+  } catch (err) {
+    return Promise.resolve(failed('application', errorMessage(err)));
+  }
+  return Promise.resolve(value).then(succeeded, (err: unknown) =>
+    failed('application', errorMessage(err)),
+  );
+}
+
+function succeeded(result: unknown): Outcome {
+  return { status: 'succeeded', result: result === undefined ? null : result };
+}
+
+class Context implements JobContext {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly attributes: Record<string, unknown>;
+  readonly attempt: number;
+  readonly #control: JobControl;
+
+  constructor(job: Assignment, control: JobControl) {
+    this.id = job.id;
+    this.type = job.type;
+    this.payload = job.payload;
+    this.attributes = job.attributes;
+    this.attempt = job.attempt;
+    this.#control = control;
+  }
+
+  /** Delegated, so the abort controller exists only for handlers that look at it. */
+  get signal(): AbortSignal {
+    return this.#control.signal;
+  }
+
+  log(line: string): void {
+    this.#control.log('stdout', line.endsWith('\n') ? line : `${line}\n`);
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

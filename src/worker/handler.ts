@@ -1,0 +1,29 @@
+/**
+ * The public SDK for in-process job handlers. A job type's `handler` names a module exporting a
+ * `JobHandler` (default export, or `path#exportName`); the worker loads it once and calls it for
+ * every job of that type.
+ */
+
+/** What a handler gets for one attempt of one job. */
+export interface JobContext<P = unknown> {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: P;
+  readonly attributes: Record<string, unknown>;
+  /** 1 on the first attempt; higher on retries. */
+  readonly attempt: number;
+  /**
+   * Aborted when the job times out, is cancelled, or the worker shuts down. A handler that runs
+   * long must honour it: one that has not settled `killGraceMs` after the abort makes the worker
+   * exit (the only way to stop code running in this process), failing its other jobs too.
+   */
+  readonly signal: AbortSignal;
+  /** Appends a line to the job's log (stdout stream). */
+  log(line: string): void;
+}
+
+/**
+ * The return value (or resolved value) is the job's result and must be JSON-serialisable; a throw
+ * (or rejection) fails the attempt as an 'application' failure with the error's message.
+ */
+export type JobHandler<P = unknown, R = unknown> = (ctx: JobContext<P>) => R | Promise<R>;

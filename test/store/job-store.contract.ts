@@ -1,0 +1,596 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Job, JobError, NewJob } from '../../src/domain/job.ts';
+import type { ClaimRequest, JobStore, WorkerEvent } from '../../src/store/job-store.ts';
+
+/** Store-clock times: jobs are created just after T0; NOW is well after every default runAt. */
+const T0 = 1_700_000_000_000;
+const NOW = T0 + 1_000_000;
+const LEASE = NOW + 30_000;
+const BOOM: JobError = { class: 'application', message: 'boom', exitCode: 1, signal: null };
+
+/** A job factory: ids and createdAt grow with each call, so "older" means "made earlier". */
+function jobFactory(): (overrides?: Partial<NewJob>) => NewJob {
+  let n = 0;
+  return (overrides = {}) => {
+    n += 1;
+    return {
+      id: `job-${String(n).padStart(5, '0')}`,
+      type: 'render',
+      queue: 'render',
+      payload: { n },
+      priority: 0,
+      attributes: {},
+      maxAttempts: 3,
+      timeoutMs: 60_000,
+      createdAt: T0 + n,
+      runAt: T0 + n,
+      batchId: null,
+      idempotencyKey: null,
+      routeReason: null,
+      ...overrides,
+    };
+  };
+}
+
+const ids = (jobs: readonly Job[]) => jobs.map((j) => j.id);
+
+/** The token of a claimed job; a claimed job always has one. */
+function tokenOf(job: Job | undefined): number {
+  assert.ok(job, 'expected a claimed job');
+  assert.equal(typeof job.leaseToken, 'number');
+  return job.leaseToken as number;
+}
+
+/**
+ * The behaviour every JobStore must have (SQLite now, PostgreSQL later). `makeStore` must return a
+ * fresh, empty store each call; the suite closes it after each test.
+ */
+export function describeJobStoreContract(name: string, makeStore: () => Promise<JobStore>): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let store: JobStore;
+    let newJob: ReturnType<typeof jobFactory>;
+    const claim = (req: Partial<ClaimRequest> = {}) =>
+      store.claim({
+        type: 'render',
+        owner: 'gaffer-1/w1',
+        limit: 100,
+        now: NOW,
+        leaseExpiresAt: LEASE,
+        to: 'running',
+        ...req,
+      });
+
+    beforeEach(async () => {
+      store = await makeStore();
+      newJob = jobFactory();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('insert and get', () => {
+      test('round-trips every field of a new job', async () => {
+        const input = newJob({
+          payload: { file: 'a.csv', nested: { list: [1, 'two', null], ok: true } },
+          priority: -3,
+          attributes: { rows: 1200, latencySensitive: true },
+          maxAttempts: 5,
+          timeoutMs: 1234,
+          runAt: T0 + 500,
+          batchId: 'batch-1',
+          idempotencyKey: 'key-1',
+          routeReason: 'rows > 1000',
+        });
+        const expected: Job = {
+          ...input,
+          state: 'queued',
+          attempt: 0,
+          startedAt: null,
+          finishedAt: null,
+          leaseToken: null,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          cancelRequested: false,
+          result: null,
+          error: null,
+        };
+        assert.deepEqual(await store.insert([input]), [expected]);
+        assert.deepEqual(await store.get(input.id), expected);
+      });
+
+      test('returns jobs in input order; an empty insert is a no-op', async () => {
+        const jobs = [newJob({ priority: 1 }), newJob({ priority: 9 }), newJob()];
+        assert.deepEqual(ids(await store.insert(jobs)), ids(jobs as Job[]));
+        assert.deepEqual(await store.insert([]), []);
+        assert.equal(await store.get('missing'), undefined);
+      });
+
+      test('a duplicate idempotency key within one call yields the first job', async () => {
+        const first = newJob({ idempotencyKey: 'k' });
+        const dup = newJob({ idempotencyKey: 'k', payload: { other: true } });
+        const other = newJob();
+        const out = await store.insert([first, dup, other]);
+        assert.deepEqual(ids(out), [first.id, first.id, other.id]);
+        assert.deepEqual(out[1]?.payload, first.payload);
+        assert.equal(await store.get(dup.id), undefined);
+      });
+
+      test('a duplicate idempotency key across calls yields the stored job', async () => {
+        const [stored] = await store.insert([newJob({ idempotencyKey: 'k' })]);
+        const [again] = await store.insert([newJob({ idempotencyKey: 'k' })]);
+        assert.deepEqual(again, stored);
+        assert.equal((await store.list({ limit: 10 })).jobs.length, 1);
+      });
+
+      test('a failing insert stores none of its jobs (one transaction)', async () => {
+        const existing = newJob();
+        await store.insert([existing]);
+        const fresh = newJob();
+        await assert.rejects(store.insert([fresh, { ...newJob(), id: existing.id }]));
+        assert.equal(await store.get(fresh.id), undefined);
+      });
+    });
+
+    describe('claim', () => {
+      test('writes the lease and starts the attempt', async () => {
+        const [job] = await store.insert([newJob()]);
+        const [claimed] = await claim({ owner: 'gaffer-1/w7', to: 'starting' });
+        assert.ok(job && claimed);
+        assert.equal(claimed.id, job.id);
+        assert.equal(claimed.state, 'starting');
+        assert.equal(claimed.attempt, 1);
+        assert.equal(claimed.leaseOwner, 'gaffer-1/w7');
+        assert.equal(claimed.leaseExpiresAt, LEASE);
+        assert.equal(claimed.startedAt, NOW);
+        tokenOf(claimed);
+        assert.deepEqual(await store.get(job.id), claimed);
+      });
+
+      test('takes highest priority first, then oldest', async () => {
+        const low = newJob({ priority: 0 });
+        const highNew = newJob({ priority: 5 });
+        const mid = newJob({ priority: 2 });
+        const highOld = { ...newJob({ priority: 5 }), createdAt: T0 - 10, runAt: T0 - 10 };
+        await store.insert([low, highNew, mid, highOld]);
+        assert.deepEqual(ids(await claim()), [highOld.id, highNew.id, mid.id, low.id]);
+      });
+
+      test('respects runAt, limit and type', async () => {
+        const later = newJob({ runAt: NOW + 1 });
+        const other = newJob({ type: 'ocr', queue: 'ocr' });
+        const ready = [newJob(), newJob(), newJob()];
+        await store.insert([later, other, ...ready]);
+        assert.deepEqual(ids(await claim({ limit: 2 })), [ready[0]?.id, ready[1]?.id]);
+        assert.deepEqual(ids(await claim()), [ready[2]?.id]);
+        assert.deepEqual(await claim(), []);
+        assert.deepEqual(ids(await claim({ now: NOW + 1 })), [later.id]);
+        assert.deepEqual(ids(await claim({ type: 'ocr' })), [other.id]);
+        assert.deepEqual(await claim({ limit: 0, type: 'ocr' }), []);
+      });
+
+      test('two claims never hand out the same job', async () => {
+        await store.insert(Array.from({ length: 50 }, () => newJob()));
+        const [a, b] = await Promise.all([
+          claim({ owner: 'w1', limit: 30 }),
+          claim({ owner: 'w2', limit: 30 }),
+        ]);
+        assert.ok(a && b);
+        assert.equal(a.length + b.length, 50);
+        assert.equal(new Set([...ids(a), ...ids(b)]).size, 50);
+      });
+
+      test('with jobId takes only that job, and only while it is claimable', async () => {
+        const [first, second] = await store.insert([newJob(), newJob()]);
+        assert.ok(first && second);
+        assert.deepEqual(ids(await claim({ jobId: second.id })), [second.id]);
+        assert.deepEqual(await claim({ jobId: second.id }), []);
+        assert.deepEqual(await claim({ jobId: first.id, type: 'ocr' }), []);
+        assert.equal((await store.get(first.id))?.state, 'queued');
+      });
+    });
+
+    describe('lease fencing', () => {
+      test('a retry gives a larger token and attempt 2; the old token is refused', async () => {
+        const [job] = await store.insert([newJob()]);
+        assert.ok(job);
+        const old = tokenOf((await claim())[0]);
+        const retry = await store.finish([
+          { id: job.id, token: old, now: NOW + 1, to: 'queued', runAt: NOW + 5, error: BOOM },
+        ]);
+        assert.equal(retry[0]?.state, 'queued');
+        assert.deepEqual(retry[0]?.error, BOOM);
+        assert.equal(retry[0]?.leaseOwner, null);
+        assert.deepEqual(await claim({ now: NOW + 4 }), [], 'runAt of the retry is respected');
+
+        const [again] = await claim({ now: NOW + 5 });
+        const fresh = tokenOf(again);
+        assert.ok(fresh > old);
+        assert.equal(again?.attempt, 2);
+        assert.equal(await store.heartbeat(job.id, old, LEASE + 1), false);
+        const stale = { id: job.id, token: old, now: NOW + 6, to: 'succeeded' as const, result: 1 };
+        assert.deepEqual(await store.finish([stale]), []);
+        assert.equal(await store.heartbeat(job.id, fresh, LEASE + 99), true);
+        assert.equal((await store.get(job.id))?.leaseExpiresAt, LEASE + 99);
+      });
+
+      test('tokens grow across jobs and claims', async () => {
+        await store.insert([newJob(), newJob()]);
+        const first = tokenOf((await claim({ limit: 1 }))[0]);
+        const second = tokenOf((await claim({ limit: 1 }))[0]);
+        assert.ok(second > first);
+      });
+
+      test('finish applies once: the same update again is refused', async () => {
+        const [job] = await store.insert([newJob()]);
+        assert.ok(job);
+        const token = tokenOf((await claim())[0]);
+        const done = {
+          id: job.id,
+          token,
+          now: NOW + 10,
+          to: 'succeeded' as const,
+          result: { a: 1 },
+        };
+        const [finished] = await store.finish([done]);
+        assert.equal(finished?.state, 'succeeded');
+        assert.deepEqual(finished?.result, { a: 1 });
+        assert.equal(finished?.finishedAt, NOW + 10);
+        assert.equal(finished?.leaseOwner, null);
+        assert.equal(finished?.leaseExpiresAt, null);
+        assert.equal(finished?.leaseToken, token);
+        assert.deepEqual(await store.finish([{ ...done, now: NOW + 20 }]), []);
+        const failed = { id: job.id, token, now: NOW + 30, to: 'failed' as const, error: BOOM };
+        assert.deepEqual(await store.finish([failed]), []);
+        assert.deepEqual(await store.get(job.id), finished);
+        assert.equal(await store.heartbeat(job.id, token, LEASE + 1), false);
+      });
+
+      test('one finish call applies the current updates and skips the stale ones', async () => {
+        const [a, b, c] = await store.insert([newJob(), newJob(), newJob()]);
+        assert.ok(a && b && c);
+        const claimed = await claim({ to: 'starting' });
+        const token = (id: string) => tokenOf(claimed.find((j) => j.id === id));
+        const changed = await store.finish([
+          { id: a.id, token: token(a.id), now: NOW, to: 'running', leaseExpiresAt: LEASE + 5 },
+          { id: b.id, token: token(b.id) + 1000, now: NOW, to: 'failed', error: BOOM },
+          { id: c.id, token: token(c.id), now: NOW + 3, to: 'timed_out', error: BOOM },
+          { id: 'missing', token: 1, now: NOW, to: 'cancelled' },
+        ]);
+        assert.deepEqual(
+          changed.map((j) => [j.id, j.state]),
+          [
+            [a.id, 'running'],
+            [c.id, 'timed_out'],
+          ],
+        );
+        assert.equal(changed[0]?.leaseExpiresAt, LEASE + 5);
+        assert.deepEqual(changed[1]?.error, BOOM);
+        assert.equal(changed[1]?.finishedAt, NOW + 3);
+        assert.equal((await store.get(b.id))?.state, 'starting');
+      });
+    });
+
+    describe('finding lost leases', () => {
+      test('findExpired: expired leases, or held by the given owners', async () => {
+        const [a, b, c, d] = await store.insert([newJob(), newJob(), newJob(), newJob()]);
+        assert.ok(a && b && c && d);
+        await claim({ jobId: a.id, owner: 'w1', leaseExpiresAt: NOW + 10 });
+        await claim({ jobId: b.id, owner: 'w2', leaseExpiresAt: NOW + 100 });
+        const [done] = await claim({ jobId: c.id, owner: 'w1', leaseExpiresAt: NOW + 10 });
+        const token = tokenOf(done);
+        await store.finish([{ id: c.id, token, now: NOW, to: 'succeeded', result: null }]);
+
+        assert.deepEqual(ids(await store.findExpired(NOW + 10)), []);
+        assert.deepEqual(ids(await store.findExpired(NOW + 11)), [a.id]);
+        assert.deepEqual(ids(await store.findExpired(NOW + 11, ['w2'])).sort(), [a.id, b.id]);
+        assert.deepEqual(ids(await store.findExpired(NOW, ['w2'])), [b.id]);
+        assert.deepEqual(ids(await store.findExpired(NOW, [])), []);
+      });
+
+      test('findOwnedByPrefix: owners of an earlier process, not of this one', async () => {
+        const [a, b, c] = await store.insert([newJob(), newJob(), newJob()]);
+        assert.ok(a && b && c);
+        await claim({ jobId: a.id, owner: 'gaffer-old/w1' });
+        await claim({ jobId: b.id, owner: 'gaffer-new/w1' });
+        await claim({ jobId: c.id, owner: 'other/w1' });
+        assert.deepEqual(ids(await store.findOwnedByPrefix('gaffer-', 'gaffer-new/')), [a.id]);
+      });
+    });
+
+    describe('cancel and requeue', () => {
+      test('cancel: queued ends at once, in flight is flagged, ended is untouched', async () => {
+        const [queued, running] = await store.insert([newJob(), newJob()]);
+        assert.ok(queued && running);
+        const token = tokenOf((await claim({ jobId: running.id }))[0]);
+
+        const cancelled = await store.cancel(queued.id, NOW + 1);
+        assert.equal(cancelled?.state, 'cancelled');
+        assert.equal(cancelled?.finishedAt, NOW + 1);
+
+        const flagged = await store.cancel(running.id, NOW + 2);
+        assert.equal(flagged?.state, 'running');
+        assert.equal(flagged?.cancelRequested, true);
+        assert.equal(flagged?.finishedAt, null);
+        const [ended] = await store.finish([
+          { id: running.id, token, now: NOW + 3, to: 'cancelled' },
+        ]);
+        assert.equal(ended?.state, 'cancelled');
+
+        assert.deepEqual(await store.cancel(running.id, NOW + 4), ended);
+        assert.equal(await store.cancel('missing', NOW), undefined);
+      });
+
+      test('a cancel-requested job that goes back to queued is not claimed', async () => {
+        const [job] = await store.insert([newJob()]);
+        assert.ok(job);
+        const token = tokenOf((await claim())[0]);
+        await store.cancel(job.id, NOW);
+        await store.finish([
+          { id: job.id, token, now: NOW, to: 'queued', runAt: NOW, error: BOOM },
+        ]);
+        assert.deepEqual(await claim(), []);
+      });
+
+      test('requeue: an unsuccessful ended job starts over; others are unchanged', async () => {
+        const [failing, ok, waiting] = await store.insert([newJob(), newJob(), newJob()]);
+        assert.ok(failing && ok && waiting);
+        const claimed = await claim({ limit: 2 });
+        const token = (id: string) => tokenOf(claimed.find((j) => j.id === id));
+        await store.finish([
+          { id: failing.id, token: token(failing.id), now: NOW, to: 'dead_lettered', error: BOOM },
+          { id: ok.id, token: token(ok.id), now: NOW, to: 'succeeded', result: 'fine' },
+        ]);
+
+        const requeued = await store.requeue(failing.id, NOW + 50);
+        assert.equal(requeued?.state, 'queued');
+        assert.equal(requeued?.attempt, 0);
+        assert.equal(requeued?.runAt, NOW + 50);
+        assert.equal(requeued?.error, null);
+        assert.equal(requeued?.finishedAt, null);
+        assert.equal(requeued?.cancelRequested, false);
+        const [again] = await claim({ now: NOW + 50, jobId: failing.id });
+        assert.ok(tokenOf(again) > token(failing.id));
+        assert.equal(again?.attempt, 1);
+
+        const succeeded = await store.get(ok.id);
+        assert.deepEqual(await store.requeue(ok.id, NOW + 50), succeeded);
+        assert.equal((await store.requeue(waiting.id, NOW + 50))?.state, 'queued');
+        assert.equal(await store.requeue('missing', NOW), undefined);
+      });
+
+      test('requeue clears the cancel request of a cancelled job', async () => {
+        const [job] = await store.insert([newJob()]);
+        assert.ok(job);
+        const token = tokenOf((await claim())[0]);
+        await store.cancel(job.id, NOW);
+        await store.finish([{ id: job.id, token, now: NOW, to: 'cancelled' }]);
+        assert.equal((await store.requeue(job.id, NOW))?.cancelRequested, false);
+        assert.deepEqual(ids(await claim()), [job.id]);
+      });
+    });
+
+    describe('logs', () => {
+      test('lines come back in append order, per job, after a sequence number', async () => {
+        const [a, b] = await store.insert([newJob(), newJob()]);
+        assert.ok(a && b);
+        await store.appendLog(a.id, 'stdout', 'one', NOW);
+        await store.appendLog(b.id, 'stdout', 'other job', NOW);
+        await store.appendLog(a.id, 'stderr', 'two', NOW + 1);
+        await store.appendLog(a.id, 'stdout', 'three', NOW + 2);
+
+        const all = await store.logs(a.id);
+        assert.deepEqual(
+          all.map(({ at, stream, data }) => ({ at, stream, data })),
+          [
+            { at: NOW, stream: 'stdout', data: 'one' },
+            { at: NOW + 1, stream: 'stderr', data: 'two' },
+            { at: NOW + 2, stream: 'stdout', data: 'three' },
+          ],
+        );
+        const seqs = all.map((l) => l.seq);
+        assert.deepEqual(
+          seqs,
+          [...seqs].sort((x, y) => x - y),
+        );
+        assert.deepEqual(
+          (await store.logs(a.id, seqs[0])).map((l) => l.data),
+          ['two', 'three'],
+        );
+        assert.deepEqual(await store.logs(a.id, seqs[2]), []);
+        assert.deepEqual(await store.logs('missing'), []);
+      });
+    });
+
+    describe('queueStats', () => {
+      test('counts ready, delayed, in flight and every state, per type', async () => {
+        const [r1, r2, , , running, failing] = await store.insert([
+          newJob(),
+          newJob(),
+          newJob({ runAt: NOW + 1 }),
+          newJob({ runAt: NOW + 2 }),
+          newJob({ priority: 9 }),
+          newJob({ priority: 8 }),
+          newJob({ type: 'ocr', queue: 'ocr' }),
+        ]);
+        assert.ok(r1 && r2 && running && failing);
+        const claimed = await claim({ limit: 2 });
+        const failToken = tokenOf(claimed.find((j) => j.id === failing.id));
+        await store.finish([
+          { id: failing.id, token: failToken, now: NOW, to: 'failed', error: BOOM },
+        ]);
+
+        const stats = await store.queueStats(NOW);
+        assert.deepEqual(
+          stats.sort((a, b) => a.type.localeCompare(b.type)),
+          [
+            {
+              type: 'ocr',
+              ready: 1,
+              delayed: 0,
+              inFlight: 0,
+              byState: { queued: 1 },
+              oldestReadyAt: T0 + 7,
+            },
+            {
+              type: 'render',
+              ready: 2,
+              delayed: 2,
+              inFlight: 1,
+              byState: { queued: 4, running: 1, failed: 1 },
+              oldestReadyAt: r1.createdAt,
+            },
+          ],
+        );
+        const later = (await store.queueStats(NOW + 2)).find((s) => s.type === 'render');
+        assert.equal(later?.ready, 4);
+        assert.equal(later?.delayed, 0);
+      });
+
+      test('is empty for an empty store', async () => {
+        assert.deepEqual(await store.queueStats(NOW), []);
+      });
+    });
+
+    describe('list', () => {
+      test('pages newest first and covers every job exactly once', async () => {
+        const jobs = Array.from({ length: 23 }, (_, i) =>
+          // Pairs share a createdAt, so the order must fall back to the id.
+          newJob({ createdAt: T0 + Math.floor(i / 2) }),
+        );
+        await store.insert(jobs);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await store.list({ limit: 5, ...(cursor ? { cursor } : {}) });
+          assert.ok(page.jobs.length <= 5);
+          seen.push(...ids(page.jobs));
+          if (page.nextCursor === null) break;
+          cursor = page.nextCursor;
+        }
+        const expected = [...jobs]
+          .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+          .map((j) => j.id);
+        assert.deepEqual(seen, expected);
+      });
+
+      test('filters by type, state, batch and search', async () => {
+        const [a, b, c] = await store.insert([
+          newJob({ payload: { file: 'invoice-2024.pdf' }, batchId: 'b1' }),
+          newJob({ type: 'ocr', queue: 'ocr', payload: { file: 'scan.png' }, batchId: 'b1' }),
+          newJob({ payload: { file: '100%_done' } }),
+        ]);
+        assert.ok(a && b && c);
+        await claim({ jobId: c.id });
+        const list = async (filter: Omit<Parameters<JobStore['list']>[0], 'limit'>) =>
+          ids((await store.list({ limit: 10, ...filter })).jobs);
+        assert.deepEqual(await list({ type: 'ocr' }), [b.id]);
+        assert.deepEqual(await list({ state: 'running' }), [c.id]);
+        assert.deepEqual(await list({ batchId: 'b1' }), [b.id, a.id]);
+        assert.deepEqual(await list({ batchId: 'b1', type: 'render' }), [a.id]);
+        assert.deepEqual(await list({ search: 'invoice-2024' }), [a.id]);
+        assert.deepEqual(await list({ search: a.id }), [a.id], 'an id prefix matches');
+        assert.deepEqual(await list({ search: '0%_' }), [c.id], 'wildcards match literally');
+        assert.deepEqual(await list({ search: 'nothing-like-this' }), []);
+      });
+
+      test('caps the page at 1000 jobs', async () => {
+        await store.insert(Array.from({ length: 1001 }, () => newJob()));
+        const page = await store.list({ limit: 5000 });
+        assert.equal(page.jobs.length, 1000);
+        assert.notEqual(page.nextCursor, null);
+      });
+
+      test('rejects a cursor it did not issue', async () => {
+        await assert.rejects(store.list({ limit: 5, cursor: 'not-a-cursor' }));
+      });
+    });
+
+    describe('batches, decisions and worker events', () => {
+      test('a batch round-trips, updates, and counts its jobs by state', async () => {
+        const batch = {
+          id: 'b1',
+          createdAt: T0,
+          source: 'upload.csv',
+          type: 'render',
+          accepted: 0,
+          rejected: 0,
+          done: false,
+        };
+        await store.createBatch(batch);
+        assert.deepEqual(await store.getBatch('b1'), { ...batch, byState: {} });
+
+        await store.insert([newJob({ batchId: 'b1' }), newJob({ batchId: 'b1' }), newJob()]);
+        await claim({ limit: 1 });
+        await store.updateBatch('b1', { accepted: 2, rejected: 1, done: true });
+        assert.deepEqual(await store.getBatch('b1'), {
+          ...batch,
+          accepted: 2,
+          rejected: 1,
+          done: true,
+          byState: { queued: 1, running: 1 },
+        });
+        await store.updateBatch('b1', { type: null });
+        assert.equal((await store.getBatch('b1'))?.type, null);
+        assert.equal(await store.getBatch('missing'), undefined);
+      });
+
+      test('rejected rows round-trip in row order', async () => {
+        await store.createBatch({
+          id: 'b1',
+          createdAt: T0,
+          source: 'api',
+          type: null,
+          accepted: 0,
+          rejected: 2,
+          done: true,
+        });
+        const rows = [
+          { row: 7, raw: 'x,,y', code: 'GAFFER_PAYLOAD_INVALID', message: 'missing field' },
+          { row: 3, raw: '"', code: 'GAFFER_CSV_INVALID', message: 'unclosed quote' },
+        ];
+        await store.addRejectedRows('b1', rows);
+        await store.addRejectedRows('b1', []);
+        assert.deepEqual(await store.rejectedRows('b1'), [rows[1], rows[0]]);
+        assert.deepEqual(await store.rejectedRows('other'), []);
+      });
+
+      test('decisions: newest first, filtered by type, limited', async () => {
+        const decision = (type: string, at: number) => ({
+          type,
+          at,
+          from: 1,
+          to: 3,
+          retire: ['w1', 'w2'],
+          reason: 'backlog',
+          inputs: { ready: 40, inFlight: 2 },
+        });
+        const all = [decision('render', T0), decision('ocr', T0 + 1), decision('render', T0 + 2)];
+        for (const d of all) await store.recordDecision(d);
+        assert.deepEqual(await store.decisions({ limit: 10 }), [all[2], all[1], all[0]]);
+        assert.deepEqual(await store.decisions({ type: 'render', limit: 10 }), [all[2], all[0]]);
+        assert.deepEqual(await store.decisions({ limit: 1 }), [all[2]]);
+      });
+
+      test('worker events: newest first, filtered by type, limited', async () => {
+        const event = (type: string, at: number, e: WorkerEvent['event']): WorkerEvent => ({
+          at,
+          workerId: `${type}-w1`,
+          type,
+          event: e,
+          active: 0,
+          detail: e === 'crashed' ? 'exit 137' : null,
+        });
+        const all = [
+          event('render', T0, 'started'),
+          event('ocr', T0 + 1, 'crashed'),
+          event('render', T0 + 2, 'stopped'),
+        ];
+        for (const e of all) await store.recordWorkerEvent(e);
+        assert.deepEqual(await store.workerEvents({ limit: 10 }), [all[2], all[1], all[0]]);
+        assert.deepEqual(await store.workerEvents({ type: 'ocr', limit: 10 }), [all[1]]);
+        assert.deepEqual(await store.workerEvents({ limit: 2 }), [all[2], all[1]]);
+      });
+    });
+  });
+}
