@@ -43,10 +43,8 @@ export async function benchGaffer(
     }
     const submit = perSecond(n, performance.now() - t0);
 
-    await orch.events.once(
-      'worker:state',
-      ({ worker }) => worker.type === 'noop' && worker.state === 'idle',
-    );
+    const ready = () => orch.gateway.workers('noop').some((w) => w.state === 'idle');
+    if (!ready()) await orch.events.once('worker:state', ready);
     let done = 0;
     const finished = new Promise<void>((resolve) => {
       orch.events.on('job:succeeded', ({ job }) => {

@@ -115,8 +115,13 @@ export class Orchestrator {
 
   #wire(): void {
     this.events.on('job:queued', ({ jobs }) => {
-      for (const type of new Set(jobs.map((j) => j.type))) this.gateway.notify(type);
-      if (this.#autoscale) this.loop.poke();
+      const types = new Set(jobs.map((j) => j.type));
+      for (const type of types) this.gateway.notify(type);
+      // A type with no worker reacts at once; others wait for the next tick, which keeps a
+      // stream of submissions from turning into a stream of ticks.
+      if (this.#autoscale && [...types].some((t) => this.gateway.workers(t).length === 0)) {
+        this.loop.poke();
+      }
     });
     this.events.on('job:retrying', ({ job }) => {
       const t = setTimeout(

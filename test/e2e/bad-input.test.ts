@@ -97,7 +97,11 @@ const cases: {
   },
   {
     name: 'upload cut off at the size limit while streaming',
-    req: { method: 'POST', url: '/v1/batches?type=rows', ...multipart('cut.csv', 'n\n' + '1\n'.repeat(1900)) },
+    req: {
+      method: 'POST',
+      url: '/v1/batches?type=rows',
+      ...multipart('cut.csv', 'n\n' + '1\n'.repeat(1900)),
+    },
     status: 413,
     code: 'GAFFER_BODY_TOO_LARGE',
   },

@@ -29,7 +29,11 @@ test('a 10,000-row upload bursts 0 → max, runs every row, then retires only id
     'id,name,amount',
     ...Array.from({ length: ROWS }, (_, i) => `${i},name-${i},${i % 97}`),
   ].join('\n');
-  const res = await g.app.inject({ method: 'POST', url: '/upload?type=csv-row', ...multipart('data.csv', csv) });
+  const res = await g.app.inject({
+    method: 'POST',
+    url: '/upload?type=csv-row',
+    ...multipart('data.csv', csv),
+  });
   assert.equal(res.statusCode, 201, res.body);
   assert.equal(res.json().batch.accepted, ROWS);
 

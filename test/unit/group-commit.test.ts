@@ -20,7 +20,10 @@ test('a failed flush rejects every caller of that group and spares the next grou
     return items;
   });
   const results = await Promise.allSettled([gc.add([1]), gc.add([2])]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
   fail = false;
   assert.deepEqual(await gc.add([3]), [3]);
 });

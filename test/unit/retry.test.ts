@@ -16,16 +16,40 @@ test('afterFailure: retries while attempts remain, then ends by the dead-letter 
     { attempt: 3, error: timeout, deadLetter: false, to: 'timed_out' },
   ] as const;
   for (const c of cases) {
-    const next = afterFailure({ attempt: c.attempt, maxAttempts: 3 }, c.error, { retry, deadLetter: c.deadLetter }, 0, () => 0.5);
+    const next = afterFailure(
+      { attempt: c.attempt, maxAttempts: 3 },
+      c.error,
+      { retry, deadLetter: c.deadLetter },
+      0,
+      () => 0.5,
+    );
     assert.equal(next.to, c.to, JSON.stringify(c));
   }
 });
 
 test('backoff doubles per attempt, is capped, and jitters within ±20%', () => {
-  assert.equal(backoffMs(1, retry, () => 0.5), 1000);
-  assert.equal(backoffMs(2, retry, () => 0.5), 2000);
-  assert.equal(backoffMs(3, retry, () => 0.5), 4000);
-  assert.equal(backoffMs(9, retry, () => 0.5), 5000);
-  assert.equal(backoffMs(1, retry, () => 0), 800);
-  assert.equal(backoffMs(1, retry, () => 1), 1200);
+  assert.equal(
+    backoffMs(1, retry, () => 0.5),
+    1000,
+  );
+  assert.equal(
+    backoffMs(2, retry, () => 0.5),
+    2000,
+  );
+  assert.equal(
+    backoffMs(3, retry, () => 0.5),
+    4000,
+  );
+  assert.equal(
+    backoffMs(9, retry, () => 0.5),
+    5000,
+  );
+  assert.equal(
+    backoffMs(1, retry, () => 0),
+    800,
+  );
+  assert.equal(
+    backoffMs(1, retry, () => 1),
+    1200,
+  );
 });

@@ -96,7 +96,11 @@ export async function uploadCsv(
   }
   await orch.store.updateBatch(batchId, { done: true });
   if (file.file.truncated) {
-    throw new GafferError('GAFFER_BODY_TOO_LARGE', `over ${limit} bytes; the ${result.accepted} rows before the limit were kept in batch ${batchId}`, { details: { batchId, accepted: result.accepted } });
+    throw new GafferError(
+      'GAFFER_BODY_TOO_LARGE',
+      `over ${limit} bytes; the ${result.accepted} rows before the limit were kept in batch ${batchId}`,
+      { details: { batchId, accepted: result.accepted } },
+    );
   }
   const batch = await orch.store.getBatch(batchId);
   orch.events.emit('batch:progress', { batchId });

@@ -1,0 +1,73 @@
+import { stat } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { contextOf, parsePriority, printJson, UsageError } from '../context.ts';
+import { formatBytes, table, truncate } from '../format.ts';
+
+interface UploadOptions {
+  type?: string;
+  priority?: number | string;
+  progress?: boolean;
+}
+
+export function registerUpload(program: Command): void {
+  program
+    .command('upload')
+    .description('upload a CSV file: one job per row (seed 000)')
+    .argument('<file>', 'CSV file with a header row')
+    .option('-t, --type <type>', 'job type of every row (else the route rules decide per row)')
+    .option('--priority <n>', 'priority of every row', parsePriority)
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, opts: UploadOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const size = await stat(file).then(
+        (s) => s.size,
+        (err: Error) => {
+          throw new UsageError(`cannot read ${file}: ${err.message}`);
+        },
+      );
+      const bar = opts.progress !== false && process.stderr.isTTY ? progressBar() : null;
+      bar?.start(size, 0, { label: 'uploading' });
+      let result;
+      try {
+        result = await ctx.client.uploadCsv(file, {
+          ...(opts.type ? { type: opts.type } : {}),
+          ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+          onProgress: (sent) => {
+            bar?.update(sent, { label: sent >= size ? 'ingesting' : 'uploading' });
+          },
+        });
+      } finally {
+        bar?.stop();
+      }
+      const { batch, rejected } = result;
+      if (ctx.json) return printJson(ctx, result);
+      ctx.out(`batch     ${batch.id}`);
+      ctx.out(`accepted  ${batch.accepted}`);
+      ctx.out(`rejected  ${batch.rejected}`);
+      if (rejected.length > 0) {
+        const rows = rejected
+          .slice(0, 10)
+          .map((r) => [String(r.row ?? r.index ?? ''), r.code, truncate(r.message, 70)]);
+        ctx.err(table(['ROW', 'CODE', 'MESSAGE'], rows));
+        if (batch.rejected > rows.length) {
+          ctx.err(`… all ${batch.rejected} rejected rows: GET /v1/batches/${batch.id}/rejected`);
+        }
+      }
+      ctx.err(`(${formatBytes(size)}) progress: gaffer batch ${batch.id}`);
+    });
+}
+
+function progressBar(): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{label} [{bar}] {percentage}% | {value}/{total}',
+      formatValue: (v, _o, type) =>
+        type === 'value' || type === 'total' ? formatBytes(v) : `${v}`,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}

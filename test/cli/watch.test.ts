@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { renderBatch } from '../../src/cli/commands/batch.ts';
+import { renderDecisions } from '../../src/cli/commands/decisions.ts';
+import { renderQueues } from '../../src/cli/commands/queues.ts';
+import { renderWatch, type WatchData } from '../../src/cli/commands/watch.ts';
+import type { QueueStatus, ScalingDecision, WorkerInfo } from '../../src/cli/http-client.ts';
+
+const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+function queue(over: Partial<QueueStatus> = {}): QueueStatus {
+  return {
+    type: 'csv-row',
+    queue: 'csv-rows',
+    mode: 'pool',
+    ready: 120,
+    delayed: 0,
+    inFlight: 8,
+    byState: { queued: 120, running: 8 },
+    oldestReadyAt: NOW - 5000,
+    workers: { starting: 1, idle: 0, busy: 2, draining: 0 },
+    desired: 5,
+    min: 0,
+    max: 5,
+    ...over,
+  };
+}
+
+function worker(i: number, over: Partial<WorkerInfo> = {}): WorkerInfo {
+  return {
+    id: `w-${i}`,
+    type: 'csv-row',
+    mode: 'pool',
+    state: 'busy',
+    active: 4,
+    concurrency: 4,
+    startedAt: NOW - 60_000,
+    idleSince: null,
+    pid: 1000 + i,
+    ...over,
+  };
+}
+
+function decision(i: number): ScalingDecision {
+  return {
+    type: 'csv-row',
+    at: NOW - i * 1000,
+    from: i,
+    to: i + 1,
+    retire: [],
+    reason: `backlog 120 > threshold 40: burst +${i}`,
+    inputs: { ready: 120 },
+  };
+}
+
+function data(over: Partial<WatchData> = {}): WatchData {
+  return {
+    url: 'http://127.0.0.1:8080',
+    now: NOW,
+    intervalMs: 1000,
+    queues: [
+      queue(),
+      queue({
+        type: 'matrix-multiplication',
+        ready: 0,
+        inFlight: 0,
+        workers: { starting: 0, idle: 1, busy: 0, draining: 0 },
+        desired: 1,
+        min: 1,
+        max: 10,
+      }),
+    ],
+    workers: [worker(1), worker(2), worker(3, { state: 'idle', active: 0, idleSince: NOW - 3000 })],
+    decisions: [1, 2, 3, 4, 5, 6, 7].map(decision),
+    ...over,
+  };
+}
+
+describe('renderWatch', () => {
+  it('shows queues, workers and the last five decisions', () => {
+    const out = renderWatch(data(), 200);
+    assert.match(out, /^gaffer {2}http:\/\/127\.0\.0\.1:8080 /);
+    assert.match(out, /^QUEUES {2}\(120 ready, 8 in flight\)$/m);
+    assert.match(out, /^csv-row +pool +120 +0 +8 +1 +0 +2 +0 +5 +0–5$/m);
+    assert.match(out, /^matrix-multiplication +pool +0 +0 +0 +0 +1 +0 +0 +1 +1–10$/m);
+    assert.match(out, /^WORKERS {2}\(3 live: 0 starting, 1 idle, 2 busy, 0 draining\)$/m);
+    assert.match(out, /^w-3 +csv-row +pool +idle +0\/4 +1003 +1m 00s ago +3\.0s ago$/m);
+    assert.match(out, /^LAST SCALING DECISIONS$/m);
+    const decisionLines = out.split('\n').filter((l) => l.includes('burst +'));
+    assert.equal(decisionLines.length, 5);
+    assert.match(
+      out,
+      /^\d\d:\d\d:\d\d {2}csv-row {2}1 → 2\n {10}backlog 120 > threshold 40: burst \+1$/m,
+    );
+  });
+
+  it('keeps every line within the width', () => {
+    for (const width of [20, 40, 80]) {
+      for (const line of renderWatch(data(), width).split('\n')) {
+        assert.ok(line.length <= width, `${width}: ${line}`);
+      }
+    }
+  });
+
+  it('draws backlog bars scaled to the largest queue', () => {
+    const out = renderWatch(data(), 200);
+    const bar = out.split('\n').find((l) => l.startsWith('csv-row ') && l.includes('|'));
+    assert.ok(bar);
+    assert.match(bar, /\|#{19}=\|/);
+  });
+
+  it('lists at most 15 workers and says how many more', () => {
+    const many = Array.from({ length: 20 }, (_, i) => worker(i));
+    const out = renderWatch(data({ workers: many }), 200);
+    assert.equal(out.split('\n').filter((l) => /^w-\d+ /.test(l)).length, 15);
+    assert.match(out, /^… 5 more$/m);
+  });
+
+  it('shows an error with the last data, and empty states', () => {
+    const out = renderWatch(
+      data({
+        error: 'cannot connect to http://x: ECONNREFUSED',
+        queues: [],
+        workers: [],
+        decisions: [],
+      }),
+      200,
+    );
+    assert.match(out, /^!! cannot connect to http:\/\/x: ECONNREFUSED — showing the last data$/m);
+    assert.match(out, /\(no job types configured\)/);
+    assert.match(out, /\(no workers\)/);
+    assert.match(out, /\(no scaling decisions yet\)/);
+  });
+});
+
+describe('other renderers', () => {
+  it('renders the queues table header', () => {
+    const head = renderQueues([queue()]).split('\n')[0];
+    assert.match(
+      head!,
+      /^TYPE +MODE +READY +DELAYED +IN FLIGHT +START +IDLE +BUSY +DRAIN +DESIRED +MIN–MAX$/,
+    );
+  });
+  it('renders decisions with retired workers', () => {
+    const out = renderDecisions([
+      { ...decision(1), from: 3, to: 1, retire: ['w-1', 'w-2'], reason: 'idle 30s' },
+    ]);
+    assert.match(out, /csv-row {2}3 → 1 {2}retire 2\n {10}idle 30s$/);
+  });
+  it('wraps long reasons instead of cutting them', () => {
+    const reason = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ');
+    const out = renderDecisions([{ ...decision(1), reason }], 40);
+    const lines = out.split('\n');
+    assert.ok(lines.length > 3);
+    for (const l of lines) assert.ok(l.length <= 40, l);
+    assert.equal(
+      lines
+        .slice(1)
+        .map((l) => l.trim())
+        .join(' '),
+      reason,
+    );
+  });
+  it('renders batch progress', () => {
+    const out = renderBatch({
+      id: 'b1',
+      createdAt: NOW,
+      source: 'data.csv',
+      type: 'csv-row',
+      accepted: 10,
+      rejected: 2,
+      done: true,
+      byState: { succeeded: 6, failed: 1, queued: 3 },
+    });
+    assert.match(out, /^ended: +7 of 10 \(70%\)$/m);
+    assert.match(out, /^states: +succeeded 6, failed 1, queued 3$/m);
+  });
+});
