@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { benchBullmq } from './bullmq.ts';
 import { benchGaffer } from './gaffer.ts';
 import { round, startRedis } from './lib.ts';
 
@@ -22,6 +21,13 @@ try {
   console.error('redis-server is missing: run `bash scripts/install-deps.sh --bench` first');
   process.exit(2);
 }
+
+// Loaded by URL: the baseline's dependencies are installed on demand in bench/baseline, outside
+// gaffer's own dependency tree, so the type checker does not follow this import.
+type BenchFn = (port: number, n: number) => Promise<{ submit: number; e2e: number }>;
+const { benchBullmq } = (await import(new URL('./baseline/bullmq.ts', import.meta.url).href)) as {
+  benchBullmq: BenchFn;
+};
 
 const results: Record<string, { submit: number[]; e2e: number[] }> = {};
 const add = (name: string, r: { submit: number; e2e: number }) => {

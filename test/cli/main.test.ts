@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { deadUrl, fakeServer, notFound } from './fake-server.ts';
+import type { ApiJob } from '../../src/cli/http-client.ts';
+import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const BIN = path.resolve(import.meta.dirname, '../../bin/gaffer.mjs');
@@ -21,29 +23,14 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-const JOB = {
-  id: 'job-1',
-  type: 'matrix-multiplication',
-  queue: 'matrix',
-  state: 'queued',
-  priority: 0,
-  attempt: 0,
-  maxAttempts: 3,
-  timeoutMs: 1000,
-  payload: { size: 3 },
-  attributes: {},
-  result: null,
-  error: null,
-  createdAt: 0,
-  runAt: 0,
-  startedAt: null,
-  finishedAt: null,
-  batchId: null,
-  idempotencyKey: null,
-  routeReason: null,
-  cancelRequested: false,
-  leaseOwner: null,
-};
+/** A loopback URL where nothing listens (a port bound, then released). */
+async function closedPortUrl(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
 
 describe('usage errors exit 2', () => {
   const cases: [string, string[]][] = [
@@ -79,39 +66,66 @@ describe('usage errors exit 2', () => {
   });
 });
 
-describe('exit codes against a server', () => {
-  let server: Awaited<ReturnType<typeof fakeServer>>;
+describe('exit codes against a real gaffer', () => {
+  let g: TestGaffer;
+  let url: string;
+  const job = async (id: string) =>
+    (await g.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).json<{ job: ApiJob }>().job;
+
   before(async () => {
-    server = await fakeServer((req) => {
-      if (req.url === '/v1/jobs' && req.method === 'POST') {
-        return { status: 201, json: { job: JOB } };
-      }
-      if (req.url.startsWith('/v1/jobs/job-1')) {
-        return { json: { job: { ...JOB, state: 'failed', attempt: 3 } } };
-      }
-      return notFound;
+    g = await startGaffer({
+      jobTypes: {
+        // max 0: no worker starts, so a submitted job stays exactly as sent.
+        held: { worker: { command: ['true'] }, scaling: { max: 0 } },
+        ok: {
+          worker: { command: ['sh', '-c', 'echo {\\"ok\\":true}'] },
+          scaling: { max: 1, threshold: 0 },
+        },
+        fails: {
+          worker: { command: ['sh', '-c', 'echo boom >&2; exit 3'] },
+          retry: { maxAttempts: 3, backoffMs: 0 },
+          deadLetter: false,
+          scaling: { max: 1, threshold: 0 },
+        },
+      },
     });
+    url = await g.app.listen({ host: '127.0.0.1', port: 0 });
   });
-  after(() => server.close());
+  after(() => g.close());
 
   it('an API error exits 1 with its code and message', async () => {
-    const r = await cli(['job', 'nope', '--url', server.url]);
+    const real = (await g.app.inject({ method: 'GET', url: '/v1/jobs/nope' })).json<{
+      error: { code: string; message: string };
+    }>();
+    assert.equal(real.error.code, 'GAFFER_JOB_NOT_FOUND');
+    const r = await cli(['job', 'nope', '--url', url]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /GAFFER_JOB_NOT_FOUND: No job has this id: nope/);
+    assert.equal(r.stderr, `error: GAFFER_JOB_NOT_FOUND: ${real.error.message}\n`);
+    assert.match(r.stderr, /nope/);
+    assert.equal(r.stdout, '');
   });
 
   it('--json puts the error as JSON on stderr', async () => {
-    const r = await cli(['--json', 'job', 'nope', '--url', server.url]);
+    const r = await cli(['--json', 'job', 'nope', '--url', url]);
     assert.equal(r.code, 1);
-    const body = JSON.parse(r.stderr) as { error: { code: string; status: number } };
+    const body = JSON.parse(r.stderr) as {
+      error: { code: string; status: number; message: string };
+    };
     assert.equal(body.error.code, 'GAFFER_JOB_NOT_FOUND');
     assert.equal(body.error.status, 404);
+    assert.match(body.error.message, /nope/);
+  });
+
+  it('a refused submission exits 1 with the code of the real answer', async () => {
+    const r = await cli(['submit', 'no-such-type', '--url', url]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: GAFFER_UNKNOWN_TYPE: .*no-such-type/);
   });
 
   it('submit prints the id and sends type, payload, priority and attributes', async () => {
-    const r = await cli([
+    const args = [
       'submit',
-      'matrix-multiplication',
+      'held',
       '--payload',
       '{"size": 3}',
       '--priority',
@@ -124,36 +138,90 @@ describe('exit codes against a server', () => {
       'team=ml',
       '--idempotency-key',
       'k1',
+      '--max-attempts',
+      '2',
+      '--timeout',
+      '7',
       '--url',
-      server.url,
-    ]);
+      url,
+    ];
+    const r = await cli(args);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'job-1\n');
-    const sent = JSON.parse(server.seen.at(-1)!.body.toString()) as Record<string, unknown>;
-    assert.deepEqual(sent, {
-      type: 'matrix-multiplication',
-      payload: { size: 3 },
-      priority: 5,
-      attributes: { rows: 100, latency_sensitive: true, team: 'ml' },
-      idempotencyKey: 'k1',
-    });
+    assert.match(r.stdout, /^\S+\n$/);
+    const id = r.stdout.trim();
+    const stored = await job(id);
+    assert.equal(stored.type, 'held');
+    assert.equal(stored.state, 'queued');
+    assert.deepEqual(stored.payload, { size: 3 });
+    assert.equal(stored.priority, 5);
+    assert.deepEqual(stored.attributes, { rows: 100, latency_sensitive: true, team: 'ml' });
+    assert.equal(stored.idempotencyKey, 'k1');
+    assert.equal(stored.maxAttempts, 2);
+    assert.equal(stored.timeoutMs, 7000);
+
+    const again = await cli(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, `${id}\n`, 'the same idempotency key gives the same job');
+    assert.match(again.stderr, /already submitted/);
+  });
+
+  it('--json prints the answer as JSON on stdout', async () => {
+    const r = await cli(['--json', 'submit', 'held', '--payload', '{"n": 1}', '--url', url]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { job: ApiJob; created: boolean };
+    assert.equal(out.created, true);
+    assert.deepEqual(out.job, await job(out.job.id));
+
+    const list = await cli(['jobs', '--type', 'held', '--json', '--url', url]);
+    assert.equal(list.code, 0, list.stderr);
+    const { jobs } = JSON.parse(list.stdout) as { jobs: ApiJob[] };
+    assert.ok(jobs.some((j) => j.id === out.job.id));
+    assert.ok(jobs.every((j) => j.type === 'held'));
+  });
+
+  it('submit --wait exits 0 and prints the result when the job succeeds', async () => {
+    const r = await cli(['submit', 'ok', '--wait', '--url', url]);
+    assert.equal(r.code, 0, r.stderr);
+    const [id, result] = r.stdout.trimEnd().split('\n');
+    assert.equal(result, '{"ok":true}');
+    assert.match(r.stderr, /succeeded after 1 attempt\b/);
+    const end = await job(id!);
+    assert.equal(end.state, 'succeeded');
+    assert.deepEqual(end.result, { ok: true });
+  });
+
+  it('submit --wait --json prints the ended job', async () => {
+    const r = await cli(['--json', 'submit', 'ok', '--wait', '--url', url]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { job: ApiJob };
+    assert.equal(out.job.state, 'succeeded');
+    assert.deepEqual(out.job.result, { ok: true });
   });
 
   it('submit --wait exits 1 when the job does not succeed', async () => {
-    const r = await cli(['submit', 'matrix-multiplication', '--wait', '--url', server.url]);
+    const r = await cli(['submit', 'fails', '--wait', '--url', url]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /failed after 3 attempts/);
+    const end = await job(r.stdout.trim());
+    assert.equal(end.state, 'failed');
+    assert.equal(end.attempt, 3);
+    assert.ok(end.error);
+    assert.ok(r.stderr.includes(`error (${end.error.class}): ${end.error.message}`), r.stderr);
   });
 
   it('the URL comes from GAFFER_URL when --url is not given', async () => {
-    const r = await cli(['job', 'nope'], { GAFFER_URL: server.url });
+    const r = await cli(['job', 'nope'], { GAFFER_URL: url });
     assert.equal(r.code, 1);
+    assert.match(r.stderr, /GAFFER_JOB_NOT_FOUND/);
+    const q = await cli(['--json', 'queues'], { GAFFER_URL: url });
+    assert.equal(q.code, 0, q.stderr);
+    assert.ok(q.stdout.includes('"fails"'));
   });
 });
 
 describe('cannot connect exits 3', () => {
   it('for a refused connection', async () => {
-    const url = await deadUrl();
+    const url = await closedPortUrl();
     const r = await cli(['queues', '--url', url]);
     assert.equal(r.code, 3);
     assert.ok(r.stderr.includes(`cannot connect to ${url}: ECONNREFUSED`), r.stderr);

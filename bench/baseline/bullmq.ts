@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import { inLanes, perSecond } from './lib.ts';
+import { inLanes, perSecond } from '../lib.ts';
 
 /**
  * The baseline: BullMQ on a private Redis, measured the same way as gaffer — bulk add in chunks
