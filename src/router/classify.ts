@@ -94,7 +94,8 @@ type Condition = NonNullable<RouteRule['when']>;
 
 /**
  * Whether a condition holds, and the words saying why. Every clause given must hold; `equals` is
- * strict (=== on the raw value), `above`/`atMost` need a numeric value (a missing field fails).
+ * strict, except that the text of a CSV cell equals the boolean or number it spells ("true" = true),
+ * so uploaded rows route like JSON; `above`/`atMost` need a numeric value (a missing field fails).
  */
 function check(sub: Routable, when: Condition, parts: CostParts): { ok: boolean; why: string } {
   const hasField = when.field !== undefined;
@@ -103,7 +104,7 @@ function check(sub: Routable, when: Condition, parts: CostParts): { ok: boolean;
   const clauses: string[] = [];
   let ok = true;
   if (Object.hasOwn(when, 'equals')) {
-    ok &&= value === when.equals;
+    ok &&= value === when.equals || (typeof value === 'string' && value === String(when.equals));
     clauses.push(`= ${JSON.stringify(when.equals)}`);
   }
   if (when.above !== undefined) {

@@ -113,3 +113,12 @@ describe('classify with custom rules', () => {
     assert.equal(classify(body({}), [], COST), null);
   });
 });
+
+test('a CSV cell spelling the value matches equals: "true" routes like true', () => {
+  const routed = classify(
+    { payload: { latency_sensitive: 'true', rows: '10' }, attributes: {} },
+    SEED_002_RULES,
+    COST,
+  );
+  assert.equal(routed?.type, 'actor');
+});
