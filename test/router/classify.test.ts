@@ -47,11 +47,8 @@ describe('classify with SEED_002_RULES', () => {
     ['cost 5 → ml', body({ rows: 5_000_000 }), 'ml'],
     ['latency_sensitivity alias → actor', body({ latency_sensitivity: true, rows: 9e9 }), 'actor'],
     ['latency false falls through', body({ latency_sensitive: false, rows: 1 }), 'batch'],
-    [
-      'latency "true" (a string) is not true: equals is strict',
-      body({ latency_sensitive: 'true' }),
-      'batch',
-    ],
+    ['latency "false" (a CSV cell) is not true', body({ latency_sensitive: 'false' }), 'batch'],
+    ['latency 1 (a number) is not true: equals is strict', body({ latency_sensitive: 1 }), 'batch'],
     // Boundaries: "above" is strict.
     ['cost exactly 10 → ml', body({ rows: 10_000_000 }), 'ml'],
     ['cost just over 10 → spark', body({ rows: 10_000_001 }), 'spark'],
