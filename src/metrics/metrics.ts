@@ -4,7 +4,7 @@ import type { QueueStats } from '../store/job-store.ts';
 
 /**
  * Every metric gaffer serves, defined in one place. Counters follow domain events; gauges are
- * read from the store and the gateway at scrape time, so they are never stale. Seed 003's names
+ * read from the store and the gateway by `refresh()` at scrape time, so they are never stale. Seed 003's names
  * (`job_queue_length`, `worker_pool_size`, `job_processing_rate`) are kept as it wrote them.
  */
 export interface MetricsSources {
@@ -13,7 +13,12 @@ export interface MetricsSources {
   now(): number;
 }
 
-export function createMetrics(events: GafferEvents, sources: MetricsSources): Registry {
+export interface GafferMetrics {
+  registry: Registry;
+  refresh(): Promise<void>;
+}
+
+export function createMetrics(events: GafferEvents, sources: MetricsSources): GafferMetrics {
   const registry = new Registry();
   const submitted = new Counter({
     name: 'gaffer_jobs_submitted_total',
@@ -77,6 +82,9 @@ export function createMetrics(events: GafferEvents, sources: MetricsSources): Re
   };
   events.on('job:succeeded', ended);
   events.on('job:failed', ended);
+  events.on('job:cancelled', ({ job }) => {
+    if (job.state === 'cancelled') ended({ job });
+  });
   events.on('job:retrying', ({ job, error }) =>
     retries.inc({ type: job.type, class: error.class }),
   );
@@ -109,31 +117,26 @@ export function createMetrics(events: GafferEvents, sources: MetricsSources): Re
     registers: [registry],
   });
 
-  new Gauge({
-    name: 'gaffer_scrape_collect',
-    help: 'Always 1; collecting it refreshes the gauges read from the store and the gateway',
-    registers: [registry],
-    async collect() {
-      const now = sources.now();
-      for (const s of await sources.queueStats(now)) {
-        queueLength.set({ type: s.type }, s.ready);
-        inFlight.set({ type: s.type }, s.inFlight);
-        oldest.set({ type: s.type }, s.oldestReadyAt === null ? 0 : (now - s.oldestReadyAt) / 1000);
+  /** Reads the gauges from the store and the gateway; the /metrics route calls it per scrape. */
+  const refresh = async (): Promise<void> => {
+    const now = sources.now();
+    for (const s of await sources.queueStats(now)) {
+      queueLength.set({ type: s.type }, s.ready);
+      inFlight.set({ type: s.type }, s.inFlight);
+      oldest.set({ type: s.type }, s.oldestReadyAt === null ? 0 : (now - s.oldestReadyAt) / 1000);
+    }
+    pool.reset();
+    for (const w of sources.workers()) pool.inc({ type: w.type, state: w.state });
+    rate.reset();
+    const since = Math.floor(now / 1000) - 60;
+    for (const [type, counts] of perSecond) {
+      let total = 0;
+      for (const [second, n] of counts) {
+        if (second <= since) counts.delete(second);
+        else total += n;
       }
-      pool.reset();
-      for (const w of sources.workers()) pool.inc({ type: w.type, state: w.state });
-      rate.reset();
-      const since = Math.floor(now / 1000) - 60;
-      for (const [type, counts] of perSecond) {
-        let total = 0;
-        for (const [second, n] of counts) {
-          if (second <= since) counts.delete(second);
-          else total += n;
-        }
-        rate.set({ type }, total);
-      }
-      this.set(1);
-    },
-  });
-  return registry;
+      rate.set({ type }, total);
+    }
+  };
+  return { registry, refresh };
 }

@@ -1,15 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Registry } from 'prom-client';
 import { GafferError } from '../../errors.ts';
+import type { GafferMetrics } from '../../metrics/metrics.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 
-export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: Registry }> = async (
+export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: GafferMetrics }> = async (
   app,
   { orch, metrics },
 ) => {
-  app.get('/metrics', { schema: { tags: ['ops'] } }, async (_req, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()),
-  );
+  app.get('/metrics', { schema: { tags: ['ops'] } }, async (_req, reply) => {
+    await metrics.refresh();
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/healthz', { schema: { tags: ['ops'] } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { tags: ['ops'] } }, async () => {
     try {

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { ApiJob, Batch } from '../../src/cli/http-client.ts';
+import { REPO } from '../helpers/gaffer.ts';
+import { api, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
+
+// Each seed's example job type (examples/gaffer.config.yaml, examples/README.md) run end to end:
+// the real `gaffer up` as a subprocess, driven through its HTTP API and the `gaffer` CLI.
+
+const MAIN = path.join(REPO, 'src/cli/main.ts');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaffer-seeds-'));
+const out = (name: string) => path.join(tmp, 'out', name);
+let gaffer: GafferProcess;
+let url: string;
+
+before(async () => {
+  gaffer = await spawnGaffer(
+    ['--config', 'examples/gaffer.config.yaml', '--data-dir', path.join(tmp, 'data')],
+    // Real work, not the seed's simulated sleep, whatever the calling shell has set.
+    { SIMULATE_WORKLOAD_DURATION_IN_SEC: '' },
+  );
+  url = gaffer.url;
+});
+after(async () => {
+  gaffer?.child.kill('SIGTERM');
+  await gaffer?.exited;
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Runs the CLI against the gaffer under test; resolves with its exit code and output. */
+async function cli(...args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [MAIN, '--url', url, ...args],
+      { cwd: REPO, env: { ...process.env, GAFFER_URL: '' } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** `gaffer --json submit … --wait`: exits 0 with the job ended `succeeded`. */
+async function submitAndWait(...args: string[]): Promise<ApiJob> {
+  const r = await cli('--json', 'submit', ...args, '--wait');
+  assert.equal(r.code, 0, `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+  const { job } = JSON.parse(r.stdout) as { job: ApiJob };
+  assert.equal(job.state, 'succeeded');
+  assert.deepEqual((await getJob(job.id)).result, job.result, 'the result is recorded');
+  return job;
+}
+
+async function getJob(id: string): Promise<ApiJob> {
+  return (await api<{ job: ApiJob }>(url, `/v1/jobs/${id}`)).job;
+}
+
+/** Resolves with the job once it has ended (event-driven, on gaffer's event stream). */
+async function ended(id: string): Promise<ApiJob> {
+  let job: ApiJob | undefined;
+  await untilEvent(url, async () => {
+    job = await getJob(id);
+    return !['queued', 'starting', 'running'].includes(job.state);
+  });
+  return job!;
+}
+
+async function batchDone(id: string, rows: number): Promise<Batch> {
+  let batch: Batch | undefined;
+  await untilEvent(url, async () => {
+    batch = (await api<{ batch: Batch }>(url, `/v1/batches/${id}`)).batch;
+    const b = batch.byState;
+    return (b.succeeded ?? 0) + (b.failed ?? 0) + (b.dead_lettered ?? 0) === rows;
+  });
+  return batch!;
+}
+
+/** `gaffer logs ID`: stdout and stderr lines of the job, in one text. */
+async function logs(id: string): Promise<string> {
+  const r = await cli('logs', id);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout + r.stderr;
+}
+
+describe("Each seed's example job type runs end to end through the API and the CLI", () => {
+  it('000: gen-data, upload (CLI and /upload), every row of the batch succeeds', async () => {
+    const csv = path.join(tmp, 'data.csv');
+    const gen = await cli('gen-data', '-n', '200', '-o', csv);
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 201, 'header + 200 rows');
+
+    const up = await cli('upload', csv, '--type', 'csv-row', '--json');
+    assert.equal(up.code, 0, up.stderr);
+    const { batch, rejected } = JSON.parse(up.stdout) as { batch: Batch; rejected: unknown[] };
+    assert.equal(batch.type, 'csv-row');
+    assert.equal(batch.accepted, 200);
+    assert.equal(batch.rejected, 0);
+    assert.deepEqual(rejected, []);
+
+    // Seed 000's own endpoint, as `curl -F file=@data.csv …/upload?type=csv-row` sends it.
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(csv)], { type: 'text/csv' }), 'data.csv');
+    const res = await fetch(`${url}/upload?type=csv-row`, { method: 'POST', body: form });
+    assert.equal(res.status, 201, await res.clone().text());
+    const alias = ((await res.json()) as { batch: Batch }).batch;
+    assert.equal(alias.accepted, 200);
+    assert.notEqual(alias.id, batch.id);
+
+    for (const id of [batch.id, alias.id]) {
+      const done = await batchDone(id, 200);
+      assert.deepEqual(done.byState, { succeeded: 200 }, `batch ${id}`);
+    }
+    const { jobs } = await api<{ jobs: ApiJob[] }>(url, `/v1/jobs?batch=${batch.id}&limit=1`);
+    const result = jobs[0]!.result as Record<string, unknown>;
+    assert.deepEqual(Object.keys(result).sort(), ['amountCents', 'currency', 'day', 'email', 'id']);
+  });
+
+  it('001: matrix multiplication through the seed endpoint and `gaffer submit --wait`', async () => {
+    const { job_id } = await api<{ job_id: string }>(url, '/matrix-multiplication/submit-job/', {
+      size: 20,
+    });
+    const viaCli = await submitAndWait('matrix-multiplication', '--payload', '{"size":10}');
+    const viaAlias = await ended(job_id);
+    assert.equal(viaAlias.state, 'succeeded', JSON.stringify(viaAlias.error));
+    for (const [job, size] of [
+      [viaAlias, 20],
+      [viaCli, 10],
+    ] as const) {
+      const result = job.result as { size: number; trace: number; simulated: boolean };
+      assert.equal(job.type, 'matrix-multiplication');
+      assert.equal(result.size, size);
+      assert.equal(typeof result.trace, 'number');
+      assert.equal(result.simulated, false);
+    }
+    const scale = await api<{ types: Record<string, unknown> }>(url, '/desired-worker-scale');
+    assert.ok('matrix-multiplication' in scale.types);
+  });
+
+  it('002: untyped submissions are routed by the cost rule (/submit-job and the CLI)', async () => {
+    type Routed = { job_id: string; queue: string; reason: string };
+    const fast = await api<Routed>(url, '/submit-job', {
+      latency_sensitive: true,
+      rows: 100,
+      estimated_runtime_sec: 1,
+    });
+    assert.equal(fast.queue, 'actor-jobs');
+    assert.match(fast.reason, /actor/);
+    const big = await api<Routed>(url, '/submit-job', {
+      rows: 50_000_000,
+      estimated_runtime_sec: 1,
+    });
+    assert.equal(big.queue, 'spark-jobs');
+    assert.match(big.reason, /cost 50\.10.*spark/);
+
+    // The CLI without a type: the routing fields from the payload and from --attr.
+    const [ml, actor, batch] = await Promise.all([
+      submitAndWait('--payload', '{"rows": 2000000}', '--attr', 'estimated_runtime_sec=30'),
+      submitAndWait(
+        '--payload',
+        '{"rows": 100, "estimated_runtime_sec": 1}',
+        '--attr',
+        'latency_sensitive=true',
+      ),
+      submitAndWait('--payload', '{"rows": 1000, "estimated_runtime_sec": 5}'),
+    ]);
+    const aliasJobs = await Promise.all([ended(fast.job_id), ended(big.job_id)]);
+    const expected: [ApiJob, string][] = [
+      [aliasJobs[0], 'actor'],
+      [aliasJobs[1], 'spark'],
+      [ml, 'ml'],
+      [actor, 'actor'],
+      [batch, 'batch'],
+    ];
+    for (const [job, type] of expected) {
+      assert.equal(job.state, 'succeeded', `${type}: ${JSON.stringify(job.error)}`);
+      assert.equal(job.type, type);
+      assert.equal((job.result as { ranAs: string }).ranAs, type, 'ran as the routed type');
+    }
+    assert.match(ml.routeReason ?? '', /cost 5\.00 .*→ ml/);
+    const shown = await cli('job', ml.id);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /routed\s+cost 5\.00/);
+  });
+
+  it('003: pipeline, training, inference and digital twin, one process per job', async () => {
+    const sensors = path.join(tmp, 'sensors.csv');
+    copyFileSync(path.join(REPO, 'examples/data/sensors.csv'), sensors);
+    const [pipeline, training, twin] = await Promise.all([
+      submitAndWait(
+        'pipeline',
+        '--payload',
+        JSON.stringify({
+          pipeline_id: 'sensor-data-pipeline',
+          parameters: { input_data: sensors, output_format: 'json' },
+          output: out('summary.json'),
+        }),
+      ),
+      submitAndWait(
+        'ml-training',
+        '--payload',
+        JSON.stringify({
+          dataset: sensors,
+          features: ['temperature'],
+          target: 'pressure',
+          epochs: 100,
+          output: out('model.json'),
+        }),
+      ),
+      submitAndWait(
+        'digital-twin',
+        '--payload',
+        JSON.stringify({
+          twin_id: 'press-1',
+          state: out('press-1.json'),
+          readings: [
+            { sensor: 'temperature', value: 21.4 },
+            { sensor: 'pressure', value: 138.2 },
+          ],
+        }),
+      ),
+    ]);
+    const model = (training.result as { model: string }).model;
+    assert.equal(model, out('model.json'));
+    const inference = await submitAndWait(
+      'ml-inference',
+      '--payload',
+      JSON.stringify({
+        model,
+        inputs: [{ temperature: 21.5 }, { temperature: 28 }],
+        output: out('predictions.json'),
+      }),
+    );
+
+    const rows = readFileSync(sensors, 'utf8').trim().split('\n').length - 1;
+    assert.deepEqual(pipeline.result, {
+      pipeline_id: 'sensor-data-pipeline',
+      rows,
+      columns: ['timestamp', 'sensor_id', 'temperature', 'pressure', 'vibration'],
+      output: out('summary.json'),
+    });
+    assert.equal((training.result as { rows: number }).rows, rows);
+    const predicted = inference.result as { count: number; first: number[] };
+    assert.equal(predicted.count, 2);
+    assert.ok(predicted.first.every((v) => Number.isFinite(v)));
+    assert.deepEqual(twin.result, {
+      twin_id: 'press-1',
+      state: out('press-1.json'),
+      sensors: ['pressure', 'temperature'],
+      updates: 1,
+    });
+    for (const file of ['summary.json', 'model.json', 'predictions.json', 'press-1.json']) {
+      assert.ok(existsSync(out(file)), `${file} written`);
+    }
+    for (const job of [pipeline, training, inference, twin]) {
+      assert.equal((await getJob(job.id)).leaseOwner, null);
+    }
+
+    const shown = await Promise.all([pipeline, training, inference, twin].map((j) => logs(j.id)));
+    assert.match(shown[0]!, new RegExp(`pipeline sensor-data-pipeline: ${rows} rows from`));
+    assert.match(shown[1]!, /epoch 0: mse/);
+    assert.match(shown[2]!, /predicted 2 values of pressure/);
+    assert.match(shown[3]!, /twin press-1: updated pressure, temperature/);
+  });
+
+  it('004: a task runs its command and logs it; one over its timeout is stopped', async () => {
+    const hello = await submitAndWait('task', '--payload', '{"cmd":"echo hello"}');
+    assert.equal(hello.result, 'hello');
+    assert.match(await logs(hello.id), /^hello$/m);
+
+    const r = await cli(
+      '--json',
+      'submit',
+      'task',
+      '--payload',
+      '{"cmd":"sleep 30"}',
+      '--timeout',
+      '1',
+      '--wait',
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const { job } = JSON.parse(r.stdout) as { job: ApiJob };
+    assert.notEqual(job.state, 'succeeded');
+    assert.equal(job.timeoutMs, 1000);
+    assert.equal(job.error?.class, 'timeout');
+    assert.deepEqual(await getJob(job.id), job);
+  });
+});
