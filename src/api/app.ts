@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toView, type Job } from '../domain/job.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { handleError, handleNotFound } from './error-handler.ts';
@@ -15,6 +16,14 @@ import { opsRoutes } from './routes/ops.ts';
 import { queueRoutes } from './routes/queues.ts';
 
 const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
+
+function hideLeases(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null) return payload;
+  const p = payload as { job?: Job; jobs?: unknown };
+  if (p.job && typeof p.job === 'object') return { ...p, job: toView(p.job) };
+  if (Array.isArray(p.jobs)) return { ...p, jobs: (p.jobs as Job[]).map(toView) };
+  return payload;
+}
 
 export interface AppOptions {
   /** Log requests (pino). Off in tests. */
@@ -32,6 +41,8 @@ export async function buildApp(
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.setErrorHandler(handleError);
+  // Every answer that carries jobs shows them without their lease token (a worker's credential).
+  app.addHook('preSerialization', async (_req, _reply, payload: unknown) => hideLeases(payload));
   app.setNotFoundHandler(handleNotFound);
   await app.register(fastifySwagger, {
     openapi: {

@@ -1,62 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
+import { TERMINAL_STATES as TERMINAL, type JobState, type JobView } from '../domain/job.ts';
+import type { BatchSummary as Batch, LogLine, WorkerEvent } from '../store/job-store.ts';
+
+// The wire types are the server's own; only type imports and one constant cross over, so the CLI
+// loads nothing of the server.
+export type { JobError } from '../domain/job.ts';
+export { TERMINAL };
+export type { Batch, JobState, LogLine, ScalingDecision, WorkerEvent, WorkerInfo };
+
+/** A job as the API returns it. */
+export type ApiJob = JobView;
 
 /**
  * A small typed client of gaffer's HTTP API (docs/http-api.md): one method per route. The CLI
  * talks to gaffer through this only. Non-2xx answers throw `ApiError`; a server that cannot be
  * reached throws `ConnectionError`.
  */
-
-export type JobState =
-  | 'queued'
-  | 'starting'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'timed_out'
-  | 'cancelled'
-  | 'dead_lettered';
-
-export const TERMINAL: ReadonlySet<string> = new Set([
-  'succeeded',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'dead_lettered',
-]);
-
-export interface JobError {
-  class: string;
-  message: string;
-  exitCode?: number | null;
-  signal?: string | null;
-}
-
-/** A job as the API returns it. */
-export interface ApiJob {
-  id: string;
-  type: string;
-  queue: string;
-  state: JobState;
-  priority: number;
-  attempt: number;
-  maxAttempts: number;
-  timeoutMs: number;
-  payload: unknown;
-  attributes: Record<string, unknown>;
-  result: unknown;
-  error: JobError | null;
-  createdAt: number;
-  runAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  batchId: string | null;
-  idempotencyKey: string | null;
-  routeReason: string | null;
-  cancelRequested: boolean;
-  leaseOwner: string | null;
-}
 
 export interface Submission {
   type?: string;
@@ -92,24 +54,6 @@ export interface ListJobsQuery {
   cursor?: string;
 }
 
-export interface LogLine {
-  seq: number;
-  at: number;
-  stream: 'stdout' | 'stderr';
-  data: string;
-}
-
-export interface Batch {
-  id: string;
-  createdAt: number;
-  source: string;
-  type: string | null;
-  accepted: number;
-  rejected: number;
-  done: boolean;
-  byState: Partial<Record<JobState, number>>;
-}
-
 export interface WorkerCounts {
   starting: number;
   idle: number;
@@ -130,37 +74,6 @@ export interface QueueStatus {
   desired: number;
   min: number;
   max: number;
-}
-
-export interface WorkerInfo {
-  id: string;
-  type: string;
-  mode: 'pool' | 'per-job';
-  state: 'starting' | 'idle' | 'busy' | 'draining' | 'stopped';
-  active: number;
-  concurrency: number;
-  startedAt: number;
-  idleSince: number | null;
-  pid: number | null;
-}
-
-export interface ScalingDecision {
-  type: string;
-  at: number;
-  from: number;
-  to: number;
-  retire: string[];
-  reason: string;
-  inputs: Record<string, number>;
-}
-
-export interface WorkerEvent {
-  at: number;
-  workerId: string;
-  type: string;
-  event: string;
-  active: number;
-  detail: unknown;
 }
 
 export interface UploadOptions {
@@ -426,5 +339,5 @@ function enc(id: string): string {
 }
 
 export function isTerminal(state: string): boolean {
-  return TERMINAL.has(state);
+  return TERMINAL.has(state as JobState);
 }

@@ -111,3 +111,11 @@ export type Outcome =
   | { status: 'succeeded'; result: unknown }
   | { status: 'failed'; error: JobError }
   | { status: 'cancelled' };
+
+/** A job as the API shows it: the lease token is a worker's credential and never leaves gaffer. */
+export type JobView = Omit<Job, 'leaseToken'>;
+
+export function toView(job: Job): JobView {
+  const { leaseToken: _token, ...view } = job;
+  return view;
+}

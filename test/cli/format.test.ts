@@ -114,6 +114,7 @@ function job(over: Partial<ApiJob> = {}): ApiJob {
     routeReason: null,
     cancelRequested: false,
     leaseOwner: null,
+    leaseExpiresAt: null,
     ...over,
   };
 }

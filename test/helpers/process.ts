@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { isGone } from '../fixtures/harness.ts';
 import { REPO } from './gaffer.ts';
 
 export interface GafferProcess {
@@ -83,14 +83,5 @@ export async function api<T = Record<string, unknown>>(
 
 /** True while the process exists and is not a zombie (an exited child nobody reaped yet). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return !isGone(pid);
 }
