@@ -54,6 +54,7 @@ test('idempotency key: the second submit returns the first job with 200', async 
   assert.equal(first.statusCode, 201);
   assert.equal(second.statusCode, 200);
   assert.equal(second.json().job.id, first.json().job.id);
+  assert.ok(!('leaseToken' in first.json().job), 'the lease token never leaves gaffer');
 });
 
 test('batch JSON submission: valid items accepted together, invalid ones reported by index', async () => {
