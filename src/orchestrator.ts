@@ -142,11 +142,16 @@ export class Orchestrator {
 
   #scalingTarget() {
     return {
+      // Only types this executor can run: an image-only type (seed 000's shape) waits for the
+      // Kubernetes executor instead of being "scaled" every tick to no effect.
       types: () =>
-        this.#catalog.names().map((name) => {
-          const t = this.#catalog.type(name)!;
-          return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
-        }),
+        this.#catalog
+          .names()
+          .filter((name) => runnableLocally(this.#catalog.type(name)!))
+          .map((name) => {
+            const t = this.#catalog.type(name)!;
+            return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
+          }),
       queueStats: (now: number) => this.store.queueStats(now),
       workers: (type: string): WorkerInfo[] => this.gateway.workers(type),
       start: (type: string, count: number) => this.#startWorkers(type, count),
@@ -157,7 +162,7 @@ export class Orchestrator {
 
   async #startWorkers(typeName: string, count: number): Promise<void> {
     const type = this.#catalog.type(typeName);
-    if (!type || !(type.worker.command || type.worker.handler)) return; // image-only: not runnable locally
+    if (!type || !runnableLocally(type)) return;
     const spec = this.#specFor(typeName, type);
     for (let i = 0; i < count; i++) {
       const workerId = `${this.instance}-${typeName}-${++this.#seq}`;
@@ -193,6 +198,10 @@ export class Orchestrator {
       killGraceMs: 5000,
     };
   }
+}
+
+function runnableLocally(type: JobTypeConfig): boolean {
+  return Boolean(type.worker.command || type.worker.handler);
 }
 
 export function catalogOf(config: ResolvedConfig): Catalog {

@@ -93,7 +93,8 @@ export class WorkerGateway {
     if (!w || this.#closed) return;
     this.#workers.delete(id);
     const held = [...w.leases.values()];
-    const clean = w.info.state === 'draining' && held.length === 0;
+    // A worker that exits 0 holding nothing stopped as asked (drained, or a per-job worker done).
+    const clean = held.length === 0 && code === 0;
     w.info.state = 'stopped';
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
     this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal });
