@@ -55,8 +55,9 @@ describe('GafferClient against a real gaffer', () => {
   });
 
   it('builds query strings, leaving out empty values', async () => {
-    for (let i = 0; i < 7; i++)
-      {await client.submit({ type: 'csv-row', payload: { id: String(i) } });}
+    for (let i = 0; i < 7; i++) {
+      await client.submit({ type: 'csv-row', payload: { id: String(i) } });
+    }
     await client.submit({ type: 'other', payload: {} });
     const page = await client.listJobs({ type: 'csv-row', state: undefined, limit: 5, search: '' });
     assert.equal(seen.at(-1)!.url, '/v1/jobs?type=csv-row&limit=5');

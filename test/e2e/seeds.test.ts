@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ApiJob, Batch } from '../../src/cli/http-client.ts';
 import { REPO } from '../helpers/gaffer.ts';
-import { api, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
+import { api, isAlive, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
 
 // Each seed's example job type (examples/gaffer.config.yaml, examples/README.md) run end to end:
 // the real `gaffer up` as a subprocess, driven through its HTTP API and the `gaffer` CLI.
@@ -79,6 +79,25 @@ async function batchDone(id: string, rows: number): Promise<Batch> {
     return (b.succeeded ?? 0) + (b.failed ?? 0) + (b.dead_lettered ?? 0) === rows;
   });
   return batch!;
+}
+
+/** A sleep no other test runs, so its process can be found (and must be gone). */
+const SLEEP = '30.25';
+
+/** Pids of live processes whose argv is exactly `argv` (Linux /proc; zombies count as gone). */
+function running(argv: string[]): number[] {
+  if (!existsSync('/proc/self/cmdline')) return [];
+  const want = argv.join('\0') + '\0';
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8') === want && isAlive(Number(d));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** `gaffer logs ID`: stdout and stderr lines of the job, in one text. */
@@ -185,7 +204,7 @@ describe("Each seed's example job type runs end to end through the API and the C
     assert.match(ml.routeReason ?? '', /cost 5\.00 .*→ ml/);
     const shown = await cli('job', ml.id);
     assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /routed\s+cost 5\.00/);
+    assert.match(shown.stdout, /routed:\s+cost 5\.00/);
   });
 
   it('003: pipeline, training, inference and digital twin, one process per job', async () => {
@@ -278,16 +297,17 @@ describe("Each seed's example job type runs end to end through the API and the C
       'submit',
       'task',
       '--payload',
-      '{"cmd":"sleep 30"}',
+      `{"cmd":"sleep ${SLEEP}"}`,
       '--timeout',
       '1',
       '--wait',
     );
     assert.equal(r.code, 1, r.stderr);
     const { job } = JSON.parse(r.stdout) as { job: ApiJob };
-    assert.notEqual(job.state, 'succeeded');
+    assert.equal(job.state, 'timed_out');
     assert.equal(job.timeoutMs, 1000);
     assert.equal(job.error?.class, 'timeout');
     assert.deepEqual(await getJob(job.id), job);
+    assert.deepEqual(running(['sleep', SLEEP]), [], 'the timed-out command was killed');
   });
 });
