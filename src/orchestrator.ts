@@ -70,7 +70,7 @@ export class Orchestrator {
     this.executor = createLocalProcessExecutor({
       hooks: {
         connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
-        output: () => {},
+        output: (id, stream, data) => this.gateway.output(id, stream, data),
         exited: (id, code, signal) => {
           void this.gateway.exited(id, code, signal).finally(() => this.loop.poke());
         },

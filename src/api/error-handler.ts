@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, GafferError, type ErrorCode } from '../errors.ts';
+import { GafferError, type ErrorCode } from '../errors.ts';
 
 /** Maps Fastify's own errors onto the catalogue, so every answer carries a stable code. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -47,5 +47,3 @@ export function errorBody(g: GafferError) {
     },
   };
 }
-
-export { ERRORS };

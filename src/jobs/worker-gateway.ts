@@ -121,6 +121,20 @@ export class WorkerGateway {
     return true;
   }
 
+  /**
+   * A worker process's own stdout/stderr. A per-job worker's output is its job's log; a pool
+   * worker's goes to gaffer's stderr, so a handler's crash is never silent.
+   */
+  output(id: string, stream: 'stdout' | 'stderr', data: string): void {
+    const w = this.#workers.get(id);
+    // By the assigned job, not the lease: output may trail the worker's `done` message.
+    if (w?.assigned) {
+      void this.#service.appendLog(w.assigned.id, stream, data).catch(() => {});
+    } else {
+      process.stderr.write(data.replace(/^/gm, `[${id}] `).replace(/\[[^\]]*\] $/, ''));
+    }
+  }
+
   /** New jobs of this type may be claimable: serve the workers waiting for some. */
   notify(type: string): void {
     this.#notifySeq.set(type, (this.#notifySeq.get(type) ?? 0) + 1);

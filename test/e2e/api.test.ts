@@ -12,6 +12,11 @@ before(async () => {
         scaling: { max: 2 },
       },
       held: { worker: { command: ['true'] }, scaling: { max: 0 } },
+      chatty: {
+        mode: 'per-job',
+        worker: { handler: 'test/e2e/fixtures/handlers.ts#chatty' },
+        scaling: { max: 1 },
+      },
       sleepy: {
         worker: { command: ['sh', '-c', 'echo started; sleep 60'] },
         scaling: { max: 1 },
@@ -46,6 +51,14 @@ test('a command job: payload on stdin, result from stdout, stdout and stderr kep
       (l: { stream: string; data: string }) => l.stream === 'stdout' && l.data.includes('hello'),
     ),
   );
+});
+
+test("a per-job worker's own stdout is its job's log", async () => {
+  const { job } = (await post('/v1/jobs', { type: 'chatty', payload: {} })).json();
+  const logged = async () =>
+    (await g.orch.store.logs(job.id)).some((l) => l.data.includes(`hello from ${job.id}`));
+  const succeeded = async () => (await g.orch.service.get(job.id)).state === 'succeeded';
+  await until(g, async () => (await logged()) && (await succeeded()), ['job:log', 'job:succeeded']);
 });
 
 test('idempotency key: the second submit returns the first job with 200', async () => {
@@ -97,8 +110,13 @@ test('cancel a queued job, retry it, and cancel a running one (its process is st
 
 test('queues, workers, scaling decisions and their seed aliases', async () => {
   const queues = (await get('/v1/queues')).json().queues;
-  assert.deepEqual(queues.map((q: { type: string }) => q.type).sort(), ['echo', 'held', 'sleepy']);
-  assert.deepEqual((await get('/queues/status')).json().queues.length, 3);
+  assert.deepEqual(queues.map((q: { type: string }) => q.type).sort(), [
+    'chatty',
+    'echo',
+    'held',
+    'sleepy',
+  ]);
+  assert.deepEqual((await get('/queues/status')).json().queues.length, 4);
   const desired = (await get('/desired-worker-scale')).json().types;
   assert.ok('echo' in desired && 'current' in desired.echo && 'desired' in desired.echo);
   const decisions = (await get('/v1/scaling/decisions?type=echo')).json().decisions;
