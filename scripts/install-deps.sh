@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Installs the system packages gaffer's tests and benchmarks use, when missing (Debian).
-#   tests:      python3 (the seed 001 example worker is Python)
-#   benchmarks: redis-server (BullMQ baseline)          -- pass --bench
+# Installs the Debian packages gaffer's tests and benchmarks need, when missing:
+#   python3          the seed 001/003 example workers
+#   redis-server     Redis broker tests, and the BullMQ baseline of the benchmarks
+#   rabbitmq-server  RabbitMQ broker tests (a private node per run)
+#   postgresql       PostgreSQL store tests (a private cluster per run, via initdb/pg_ctl)
+# The tests start and stop their own servers on loopback; nothing here starts a service.
 set -euo pipefail
-want=(python3)
-[[ "${1:-}" == "--bench" ]] && want+=(redis-server)
+declare -A probe=(
+  [python3]=python3
+  [redis-server]=redis-server
+  [rabbitmq-server]=rabbitmq-server
+  [postgresql]=/usr/lib/postgresql/15/bin/initdb
+)
 missing=()
-for pkg in "${want[@]}"; do
-  case "$pkg" in
-    redis-server) command -v redis-server >/dev/null || missing+=("$pkg") ;;
-    *) command -v "$pkg" >/dev/null || missing+=("$pkg") ;;
-  esac
+for pkg in "${!probe[@]}"; do
+  bin=${probe[$pkg]}
+  if [[ $bin == /* ]]; then [[ -x $bin ]] || missing+=("$pkg"); else command -v "$bin" >/dev/null || missing+=("$pkg"); fi
 done
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  # The Debian packages start system-wide services; the tests use private ones, so stop those.
+  for svc in redis-server rabbitmq-server postgresql; do
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
 fi
