@@ -207,8 +207,9 @@ class EmbeddedSubscription implements Subscription {
       nack: (requeue) =>
         settle(() => {
           if (requeue) this.#i.sql.requeue.run(row.id, this.#id);
-          else if (this.#i.sql.ack.run(row.id, this.#id).changes > 0)
+          else if (this.#i.sql.ack.run(row.id, this.#id).changes > 0) {
             this.#i.sql.dead.run(this.#i.queue, row.job_id);
+          }
         })(),
     };
   }
