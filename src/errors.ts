@@ -16,6 +16,10 @@ export const ERRORS = {
   GAFFER_BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more jobs than allowed' },
   GAFFER_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the size limit' },
   GAFFER_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted here' },
+  GAFFER_UNAUTHORIZED: {
+    status: 401,
+    message: 'A valid token is required (remote workers: WebSocket close code 4401)',
+  },
   GAFFER_JOB_NOT_FOUND: { status: 404, message: 'No job has this id' },
   GAFFER_BATCH_NOT_FOUND: { status: 404, message: 'No batch has this id' },
   GAFFER_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },

@@ -1,4 +1,5 @@
 import fastifyMultipart from '@fastify/multipart';
+import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queueRoutes } from './routes/queues.ts';
+import { workerConnectRoutes } from './routes/workers-connect.ts';
 
 const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
 
@@ -53,6 +55,7 @@ export async function buildApp(
       },
     },
   });
+  await app.register(fastifyWebsocket);
   await app.register(fastifyMultipart, {
     limits: { fileSize: orch.config.server.uploadLimitBytes, files: 1, fields: 20 },
   });
@@ -67,6 +70,7 @@ export async function buildApp(
       await v1.register(batchRoutes, { orch });
       await v1.register(queueRoutes, { orch });
       await v1.register(eventRoutes, { orch });
+      await v1.register(workerConnectRoutes, { orch });
     },
     { prefix: '/v1' },
   );

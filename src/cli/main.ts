@@ -13,6 +13,7 @@ import { registerRetry } from './commands/retry.ts';
 import { registerSubmit } from './commands/submit.ts';
 import { registerUpload } from './commands/upload.ts';
 import { registerWatch } from './commands/watch.ts';
+import { registerWorker } from './commands/worker.ts';
 import { registerWorkers } from './commands/workers.ts';
 import { DEFAULT_URL, UsageError } from './context.ts';
 import { ApiError, ConnectionError } from './http-client.ts';
@@ -44,6 +45,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerBatch(program);
   registerQueues(program);
   registerWorkers(program);
+  registerWorker(program);
   registerDecisions(program);
   registerWatch(program);
   registerGenData(program);

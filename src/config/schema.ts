@@ -106,6 +106,11 @@ export const ConfigSchema = Type.Object(
         /** Largest JSON body accepted. */
         bodyLimitBytes: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
         maxBatchJobs: Type.Integer({ minimum: 1, default: 1_000_000 }),
+        /**
+         * Workers on other machines connect to /v1/workers/connect with this bearer token. Absent:
+         * remote workers are refused (local workers never need it).
+         */
+        workerToken: Type.Optional(Type.String({ minLength: 16 })),
       },
       { additionalProperties: false, default: {} },
     ),

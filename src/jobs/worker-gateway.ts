@@ -93,8 +93,9 @@ export class WorkerGateway {
     if (!w || this.#closed) return;
     this.#workers.delete(id);
     const held = [...w.leases.values()];
-    // A worker that exits 0 holding nothing stopped as asked (drained, or a per-job worker done).
-    const clean = held.length === 0 && code === 0;
+    // Holding nothing and exiting 0, or gone while draining: it stopped as asked (a drained worker,
+    // a per-job worker done, a remote worker whose connection closed after its drain).
+    const clean = held.length === 0 && (code === 0 || w.info.state === 'draining');
     w.info.state = 'stopped';
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
     this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal });

@@ -20,7 +20,14 @@ export interface Assignment {
 
 export type WorkerMessage =
   /** First message. A per-job worker names the one job it was started for. */
-  | { t: 'hello'; workerId: string; type: string; pid: number; jobId?: string }
+  | {
+      t: 'hello';
+      workerId: string;
+      type: string;
+      pid: number;
+      jobId?: string;
+      concurrency?: number;
+    }
   /** Asks for up to `max` more jobs. gaffer answers with `jobs` once it has at least one. */
   | { t: 'claim'; max: number }
   | { t: 'heartbeat'; leases: { id: string; token: number }[] }

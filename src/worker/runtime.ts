@@ -122,7 +122,13 @@ export class WorkerRuntime {
 
   start(): void {
     const { workerId, spec, jobId } = this.#o;
-    const hello: WorkerMessage = { t: 'hello', workerId, type: spec.type, pid: process.pid };
+    const hello: WorkerMessage = {
+      t: 'hello',
+      workerId,
+      type: spec.type,
+      pid: process.pid,
+      concurrency: spec.concurrency,
+    };
     if (jobId) hello.jobId = jobId;
     this.#send(hello);
     this.#heartbeat = setInterval(() => this.#beat(), spec.heartbeatMs);

@@ -37,6 +37,7 @@ export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   r.get('/config', { schema: { tags: ['config'] } }, async () => ({
     jobTypes: orch.config.jobTypes,
     routes: orch.config.routes,
+    leases: orch.config.leases,
   }));
 };
 

@@ -1,0 +1,77 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Orchestrator } from '../../orchestrator.ts';
+import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
+
+/**
+ * Workers on other machines: `GET /v1/workers/connect` upgraded to a WebSocket that carries
+ * worker/protocol.ts as JSON text frames. The worker needs gaffer's address and the worker token,
+ * never the store's credentials. Its first message is `hello`; it is then a worker like a local
+ * one (the autoscaler counts it, may drain it); when the socket closes, the jobs it held are retried.
+ */
+export const workerConnectRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (
+  app,
+  { orch },
+) => {
+  app.get('/workers/connect', { websocket: true, schema: { hide: true } }, (socket, req) => {
+    const token = orch.config.server.workerToken;
+    const given =
+      bearer(req.headers.authorization) ?? (req.query as { token?: string }).token ?? '';
+    if (!token || !sameSecret(given, token)) {
+      socket.close(4401, 'GAFFER_UNAUTHORIZED: a valid worker token is required');
+      return;
+    }
+    socket.once('message', (data) => accept(orch, socket, data.toString()));
+  });
+};
+
+function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
+  const hello = parse(first);
+  if (hello?.t !== 'hello' || !orch.catalog.type(hello.type)) {
+    socket.close(4400, `GAFFER_UNKNOWN_TYPE: the first message must be hello for a known type`);
+    return;
+  }
+  const id = `remote-${hello.workerId}`;
+  const listeners: ((msg: WorkerMessage) => void)[] = [];
+  const conn: WorkerConnection = {
+    send: (msg: GafferMessage) => socket.send(JSON.stringify(msg)),
+    onMessage: (fn) => listeners.push(fn),
+    onClose: (fn) => socket.on('close', fn),
+  };
+  orch.gateway.register({
+    id,
+    type: hello.type,
+    mode: 'pool',
+    concurrency: hello.concurrency ?? 1,
+  });
+  orch.gateway.connected(id, conn, hello.pid);
+  socket.on('message', (data) => {
+    const msg = parse(data.toString());
+    if (msg) for (const fn of listeners) fn(msg);
+  });
+  socket.on(
+    'close',
+    () => void orch.gateway.exited(id, null, 'disconnected').finally(() => orch.loop.poke()),
+  );
+  for (const fn of listeners) fn(hello);
+}
+
+function parse(text: string): WorkerMessage | null {
+  try {
+    return JSON.parse(text) as WorkerMessage;
+  } catch {
+    return null;
+  }
+}
+
+function bearer(header: string | undefined): string | undefined {
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+}
+
+/** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { JobTypeConfig } from '../config/schema.ts';
+import { createCommandRunner } from './command-runner.ts';
+import { createHandlerRunner } from './handler-runner.ts';
+import type { GafferMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
+import { WorkerRuntime, type JobRunner, type WorkerLink } from './runtime.ts';
+
+export interface RemoteWorkerOptions {
+  /** gaffer's API, e.g. http://gaffer:8080. */
+  url: string;
+  /** The worker token (gaffer's `server.workerToken`). */
+  token: string;
+  type: string;
+  /** Default: the type's concurrency. */
+  concurrency?: number;
+  workerId?: string;
+}
+
+/**
+ * A worker on another machine: it knows gaffer's address and the worker token, nothing else. It
+ * reads its type's definition from the API, connects over a WebSocket and runs the same loop as a
+ * local worker. Resolves with the exit code: 0 after a drain; non-zero when the link was lost
+ * (its jobs are then retried by gaffer; a supervisor restarts the worker).
+ */
+export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
+  const spec = await fetchSpec(o);
+  const socket = await connect(o);
+  const link: WorkerLink = {
+    send: (msg: WorkerMessage) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
+    },
+    onMessage: (fn) =>
+      socket.addEventListener('message', (e) => fn(JSON.parse(String(e.data)) as GafferMessage)),
+  };
+  const runner: JobRunner = spec.handler
+    ? await createHandlerRunner(spec.handler, spec.cwd)
+    : createCommandRunner(spec);
+  return new Promise((resolve) => {
+    // Set when the link closed before the worker finished: that is a failure, not a clean exit.
+    let lost = false;
+    const runtime = new WorkerRuntime({
+      workerId: o.workerId ?? `${os.hostname()}-${process.pid}`,
+      spec,
+      link,
+      runner,
+      exit: (code) => {
+        socket.close();
+        resolve(lost && code === 0 ? 1 : code);
+      },
+    });
+    socket.addEventListener('close', (e) => {
+      lost = true;
+      if (e.code >= 4000) console.error(`gaffer closed the connection: ${e.reason}`);
+      runtime.shutdown();
+    });
+    process.once('SIGTERM', () => runtime.drain());
+    runtime.start();
+  });
+}
+
+async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
+  const res = await fetch(`${o.url}/v1/config`);
+  if (!res.ok) throw new Error(`GET /v1/config: ${res.status}`);
+  const config = (await res.json()) as {
+    jobTypes: Record<string, JobTypeConfig>;
+    leases: { ttlMs: number };
+  };
+  const type = config.jobTypes[o.type];
+  if (!type) throw new Error(`gaffer has no job type "${o.type}"`);
+  if (!type.worker.command && !type.worker.handler) {
+    throw new Error(`job type "${o.type}" has no command or handler to run here`);
+  }
+  return {
+    type: o.type,
+    mode: 'pool',
+    concurrency: o.concurrency ?? type.concurrency,
+    ...(type.worker.command ? { command: type.worker.command } : {}),
+    ...(type.worker.handler ? { handler: type.worker.handler } : {}),
+    env: type.worker.env,
+    ...(type.worker.cwd ? { cwd: type.worker.cwd } : {}),
+    scratchDir: mkdtempSync(path.join(os.tmpdir(), 'gaffer-worker-')),
+    heartbeatMs: Math.max(50, Math.floor(config.leases.ttlMs / 3)),
+    killGraceMs: 5000,
+  };
+}
+
+function connect(o: RemoteWorkerOptions): Promise<WebSocket> {
+  const url = `${o.url.replace(/^http/, 'ws')}/v1/workers/connect`;
+  // Node's WebSocket (undici) takes headers in its second argument, keeping the token out of URLs.
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${o.token}` } } as never);
+  return new Promise((resolve, reject) => {
+    socket.addEventListener('open', () => resolve(socket), { once: true });
+    socket.addEventListener('error', () => reject(new Error(`cannot connect to ${url}`)), {
+      once: true,
+    });
+  });
+}
