@@ -6,6 +6,9 @@ import type { ResolvedConfig } from './config/load.ts';
 import type { JobTypeConfig } from './config/schema.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from './domain/events.ts';
+import type { Broker } from './brokers/broker.ts';
+import { createBroker } from './brokers/registry.ts';
+import type { Job } from './domain/job.ts';
 import type { Executor } from './executors/executor.ts';
 import { createLocalProcessExecutor } from './executors/local-process/index.ts';
 import { createCatalog, type Catalog } from './jobs/catalog.ts';
@@ -14,7 +17,7 @@ import { JobService } from './jobs/service.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
 import type { JobStore } from './store/job-store.ts';
 import { createSqliteStore } from './store/sqlite/index.ts';
-import type { WorkerSpec } from './worker/protocol.ts';
+import type { BrokerRef, WorkerSpec } from './worker/protocol.ts';
 
 export interface OrchestratorOptions {
   config: ResolvedConfig;
@@ -41,6 +44,7 @@ export class Orchestrator {
   readonly #reconciler: Reconciler;
   readonly #autoscale: boolean;
   #catalog: Catalog;
+  #broker: Broker | null = null;
   #seq = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
 
@@ -61,6 +65,7 @@ export class Orchestrator {
       events: this.events,
       catalog: () => this.#catalog,
       leaseTtlMs: this.config.leases.ttlMs,
+      ...(this.config.broker.kind === 'none' ? {} : { publish: (jobs) => this.#publish(jobs) }),
     });
     this.gateway = new WorkerGateway({
       service: this.service,
@@ -97,6 +102,7 @@ export class Orchestrator {
 
   /** Recovers jobs left in flight by a previous gaffer process, then starts the loops. */
   async start(): Promise<void> {
+    await this.#connectBroker();
     await this.#reconciler.recoverOrphans('local-', this.instance);
     this.#reconciler.start(this.config.leases.sweepMs);
     if (this.#autoscale) this.loop.start();
@@ -115,6 +121,7 @@ export class Orchestrator {
     await this.loop.idle();
     this.gateway.close();
     await this.executor.close();
+    await this.#broker?.close();
     await this.store.close();
   }
 
@@ -132,6 +139,9 @@ export class Orchestrator {
       const t = setTimeout(
         () => {
           this.#timers.delete(t);
+          void this.#publish([job]).catch((err) =>
+            console.error(`republishing ${job.id} failed`, err),
+          );
           this.gateway.notify(job.type);
           if (this.#autoscale) this.loop.poke();
         },
@@ -143,6 +153,53 @@ export class Orchestrator {
     this.events.on('job:cancelled', ({ job }) => {
       if (job.state !== 'cancelled') this.gateway.stopJob(job.id, 'cancelled by a user');
     });
+  }
+
+  /** The broker address workers get: embedded defaults to a file beside the store. */
+  #brokerRef(queue: string): BrokerRef | null {
+    const b = this.config.broker;
+    if (b.kind === 'none') return null;
+    return {
+      kind: b.kind,
+      url: b.url ?? path.resolve(this.config.store.dataDir, 'broker.db'),
+      queue,
+    };
+  }
+
+  /**
+   * Broker mode: declares every type's queue, then publishes the jobs already queued — messages
+   * lost while gaffer was down (or never published: a crash between commit and publish) are
+   * replaced; a duplicate is harmless, since a claim of a job that is not queued is refused.
+   */
+  async #connectBroker(): Promise<void> {
+    const ref = this.#brokerRef('');
+    if (!ref) return;
+    this.#broker = await createBroker(ref);
+    for (const name of this.#catalog.names()) {
+      await this.#broker.declare(this.#catalog.type(name)!.queue);
+    }
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.list({
+        state: 'queued',
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      await this.#publish(page.jobs);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  async #publish(jobs: readonly Job[]): Promise<void> {
+    if (!this.#broker || jobs.length === 0) return;
+    const byQueue = new Map<string, Job[]>();
+    for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+    for (const [queue, list] of byQueue) {
+      await this.#broker.publish(
+        queue,
+        list.map((j) => ({ jobId: j.id, priority: j.priority })),
+      );
+    }
   }
 
   #scalingTarget() {
@@ -199,6 +256,9 @@ export class Orchestrator {
       env: type.worker.env,
       ...(type.worker.cwd ? { cwd: type.worker.cwd } : {}),
       scratchDir: path.resolve(this.config.store.dataDir, 'scratch'),
+      ...(type.mode === 'pool' && this.#brokerRef(type.queue)
+        ? { broker: this.#brokerRef(type.queue)! }
+        : {}),
       heartbeatMs: Math.max(50, Math.floor(this.config.leases.ttlMs / 3)),
       killGraceMs: 5000,
     };

@@ -125,6 +125,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    broker: Type.Object(
+      {
+        /**
+         * none: the embedded store is the queue (the default, fastest on one machine). embedded:
+         * a SQLite broker file; rabbitmq / redis: a server at `url`.
+         */
+        kind: Type.Union(
+          [
+            Type.Literal('none'),
+            Type.Literal('embedded'),
+            Type.Literal('rabbitmq'),
+            Type.Literal('redis'),
+          ],
+          { default: 'none' },
+        ),
+        /** amqp://… or redis://…; for embedded, the file (default: <dataDir>/broker.db). */
+        url: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     autoscaler: Type.Object(
       {
         intervalMs: Type.Integer({ minimum: 10, default: 1000 }),

@@ -16,6 +16,11 @@ export interface JobServiceOptions {
   /** The catalog in force; read on every call so a config reload takes effect at once. */
   catalog: () => Catalog;
   leaseTtlMs: number;
+  /**
+   * Broker mode: hands committed jobs to the broker; resolves once the broker confirmed them.
+   * Absent on the embedded default, where the store is the queue.
+   */
+  publish?: (jobs: readonly Job[]) => Promise<void>;
 }
 
 export interface RejectedSubmission {
@@ -85,8 +90,27 @@ export class JobService {
       // Nothing was committed: the caller must not get a 2xx (invariant 3).
       throw new GafferError('GAFFER_UNAVAILABLE', (err as Error).message, { cause: err });
     }
+    await this.#publishOrUndo(inserted.filter((job, i) => job.id === jobs[i]!.id));
     this.#o.events.emit('job:queued', { jobs: inserted });
     return inserted;
+  }
+
+  /**
+   * No 2xx before the broker confirmed (invariant 3): if the publish fails, the jobs just
+   * committed are removed again and the caller answers 503 — nothing is half accepted.
+   */
+  async #publishOrUndo(fresh: Job[]): Promise<void> {
+    if (!this.#o.publish || fresh.length === 0) return;
+    try {
+      await this.#o.publish(fresh);
+    } catch (err) {
+      await this.#o.store.deleteQueued(fresh.map((j) => j.id));
+      throw new GafferError(
+        'GAFFER_UNAVAILABLE',
+        `the broker did not confirm: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
 
   async get(id: string): Promise<Job> {
@@ -121,6 +145,8 @@ export class JobService {
     }
     const job = await this.#o.store.requeue(id, this.#o.clock.now());
     if (!job) throw new GafferError('GAFFER_JOB_NOT_FOUND', id);
+    // If this publish fails the job stays queued; the next start republishes queued jobs.
+    await this.#o.publish?.([job]).catch((err) => console.error(`republishing ${id} failed`, err));
     this.#o.events.emit('job:queued', { jobs: [job] });
     return job;
   }

@@ -19,6 +19,8 @@ interface Tracked {
   claiming: boolean;
   /** Per-job mode: the job claimed for this worker before it was started. */
   assigned: Job | null;
+  /** Broker mode (it sends `claim-job`): tell it when each outcome committed, so it acks late. */
+  brokerFed: boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export class WorkerGateway {
       wants: 0,
       claiming: false,
       assigned,
+      brokerFed: false,
     });
     if (assigned?.leaseToken != null) {
       this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
@@ -181,6 +184,8 @@ export class WorkerGateway {
       case 'claim':
         w.wants = msg.max;
         return this.#serve(w);
+      case 'claim-job':
+        return this.#claimJob(w, msg.id);
       case 'heartbeat':
         return this.#heartbeat(w, msg.leases);
       case 'started':
@@ -276,10 +281,32 @@ export class WorkerGateway {
     outcome: Parameters<JobService['complete']>[2],
   ): Promise<void> {
     const lease = w.leases.get(id);
-    if (!lease || lease.token !== token) return; // stale: the job was re-leased or ended
-    w.leases.delete(id);
-    this.#released(w);
-    await this.#service.complete(lease.job, token, outcome);
+    if (lease && lease.token === token) {
+      w.leases.delete(id);
+      this.#released(w);
+      await this.#service.complete(lease.job, token, outcome);
+    } // else stale: the job was re-leased or ended; nothing to write
+    if (w.brokerFed) w.conn?.send({ t: 'committed', id });
+  }
+
+  /** Broker mode: lease the delivered job to this worker if it is claimable now. */
+  async #claimJob(w: Tracked, id: string): Promise<void> {
+    w.brokerFed = true;
+    if (w.info.state === 'draining') return w.conn?.send({ t: 'refused', id, requeue: true });
+    const [job] = await this.#service.claim(w.info.type, w.info.id, 1, 'running', id);
+    // Not claimable: running elsewhere, ended, cancel requested, or not due yet (a retry's
+    // message is published when it falls due). Either way this message is spent.
+    if (!job) return w.conn?.send({ t: 'refused', id, requeue: false });
+    if (!this.#workers.has(w.info.id)) {
+      await this.#service.abandon([job], {
+        class: 'infrastructure',
+        message: 'worker gone before delivery',
+      });
+      return;
+    }
+    this.#hold(w, job, job.leaseToken!);
+    w.conn?.send({ t: 'jobs', jobs: [toAssignment(job, job.leaseToken!)] });
+    this.#events.emit('job:started', { job });
   }
 
   #released(w: Tracked): void {

@@ -39,6 +39,11 @@ export interface JobStore {
   cancel(id: string, now: number): Promise<Job | undefined>;
   /** An ended job that did not succeed back to queued with fresh attempts. */
   requeue(id: string, now: number): Promise<Job | undefined>;
+  /**
+   * Removes queued jobs that were never accepted: their broker publish failed after the insert
+   * committed, and the submitter was answered 503. Returns how many were removed.
+   */
+  deleteQueued(ids: readonly string[]): Promise<number>;
 
   appendLog(id: string, stream: 'stdout' | 'stderr', data: string, now: number): Promise<void>;
   logs(id: string, afterSeq?: number): Promise<LogLine[]>;

@@ -1,3 +1,5 @@
+import { createBroker } from '../brokers/registry.ts';
+import { BrokerFeed } from './broker-feed.ts';
 import { createCommandRunner } from './command-runner.ts';
 import { createHandlerRunner } from './handler-runner.ts';
 import { WORKER_ENV, type GafferMessage, type WorkerMessage, type WorkerSpec } from './protocol.ts';
@@ -63,18 +65,28 @@ async function main(): Promise<void> {
     console.error(`gaffer worker: bad spec: ${String(err)}`);
     process.exit(EXIT_USAGE);
   }
+  // Broker mode: deliveries come from the broker; claims, heartbeats and outcomes still go to gaffer.
+  const feed = spec.broker
+    ? new BrokerFeed({
+        link: ipcLink(),
+        broker: await createBroker(spec.broker),
+        queue: spec.broker.queue,
+        prefetch: spec.concurrency,
+      })
+    : null;
   const runtime = new WorkerRuntime({
     workerId: process.env[WORKER_ENV.workerId] ?? `worker-${process.pid}`,
     spec,
     jobId: process.env[WORKER_ENV.jobId] || undefined,
-    link: ipcLink(),
+    link: feed ? feed.link : ipcLink(),
     runner: await createRunner(spec),
-    exit: exitAfterFlush,
+    exit: (code) => void (feed?.close() ?? Promise.resolve()).finally(() => exitAfterFlush(code)),
   });
   process.on('disconnect', () => runtime.shutdown());
   process.on('SIGTERM', () => runtime.drain());
   if (!process.connected) return runtime.shutdown();
   runtime.start();
+  await feed?.start();
 }
 
 await main();

@@ -30,6 +30,8 @@ export type WorkerMessage =
     }
   /** Asks for up to `max` more jobs. gaffer answers with `jobs` once it has at least one. */
   | { t: 'claim'; max: number }
+  /** Broker mode: the broker delivered this job id; lease it to me if it is claimable. */
+  | { t: 'claim-job'; id: string }
   | { t: 'heartbeat'; leases: { id: string; token: number }[] }
   /** A per-job worker has set up (inputs fetched) and starts the work. */
   | { t: 'started'; id: string; token: number }
@@ -41,7 +43,15 @@ export type GafferMessage =
   /** Stop this job now (cancelled by a user, or its lease was lost): kill its process tree. */
   | { t: 'cancel'; id: string; reason: string }
   /** Take nothing new, finish what is in flight, then exit 0. */
-  | { t: 'drain' };
+  | { t: 'drain' }
+  /**
+   * Broker mode: `claim-job` refused. `requeue` true: the job is claimable but not by this worker
+   * (it is draining) — give the message back; false: the job is running elsewhere or has ended —
+   * the message is spent (ack it).
+   */
+  | { t: 'refused'; id: string; requeue: boolean }
+  /** Broker mode: the outcome of this job committed (or was stale); ack its message now. */
+  | { t: 'committed'; id: string };
 
 /** One worker's link to gaffer, whatever carries it. */
 export interface WorkerConnection {
@@ -72,6 +82,16 @@ export interface WorkerSpec {
   /** Scratch directory for payload and result files. */
   scratchDir: string;
   heartbeatMs: number;
+  /** Broker mode: jobs are delivered by this broker instead of long-polled claims. */
+  broker?: BrokerRef;
   /** After a timeout, how long a process tree gets between SIGTERM and SIGKILL. */
   killGraceMs: number;
+}
+
+/** Which broker a worker connects to, and the queue of its type. */
+export interface BrokerRef {
+  kind: 'embedded' | 'rabbitmq' | 'redis';
+  /** Server URL (rabbitmq, redis) or SQLite file path (embedded). */
+  url: string;
+  queue: string;
 }

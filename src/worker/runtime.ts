@@ -166,6 +166,9 @@ export class WorkerRuntime {
       case 'drain':
         this.drain();
         return;
+      default:
+        // Broker-mode answers (refused, committed) are for the broker feed, not the loop.
+        return;
     }
   }
 

@@ -299,6 +299,15 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
     });
 
     describe('cancel and requeue', () => {
+      test('deleteQueued removes only jobs still queued', async () => {
+        const [a, b] = await store.insert([newJob(), newJob()]);
+        assert.ok(a && b);
+        await claim({ jobId: b.id });
+        assert.equal(await store.deleteQueued([a.id, b.id, 'missing']), 1);
+        assert.equal(await store.get(a.id), undefined);
+        assert.equal((await store.get(b.id))?.state, 'running');
+      });
+
       test('cancel: queued ends at once, in flight is flagged, ended is untouched', async () => {
         const [queued, running] = await store.insert([newJob(), newJob()]);
         assert.ok(queued && running);

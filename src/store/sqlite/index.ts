@@ -25,6 +25,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     findOwnedByPrefix: async (prefix, except) => jobs.findOwnedByPrefix(s, prefix, except),
     cancel: async (id, now) => jobs.cancelJob(s, id, now),
     requeue: async (id, now) => jobs.requeueJob(s, id, now),
+    deleteQueued: async (ids) => jobs.deleteQueued(s, ids),
     appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
     logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
     queueStats: async (now) => queueStats(s, now),
