@@ -59,6 +59,7 @@ describe('worker process (src/worker/main.ts)', () => {
       type: 'test',
       pid: w.child.pid,
       jobId: job.id,
+      concurrency: 1,
     });
     w.send({ t: 'jobs', jobs: [job] });
     assert.deepEqual(await w.inbox.next('started'), { t: 'started', id: job.id, token: job.token });

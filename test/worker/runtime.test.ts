@@ -34,6 +34,7 @@ describe('worker runtime', () => {
       workerId: 'w-1',
       type: 'test',
       pid: process.pid,
+      concurrency: 3,
     });
     assert.equal((await w.inbox.next('claim')).max, 3);
     const [a, b, c] = [assignment(), assignment(), assignment()];
