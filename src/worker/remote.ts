@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { brokerKindOf, createBroker } from '../brokers/registry.ts';
 import type { JobTypeConfig } from '../config/schema.ts';
+import { BrokerFeed } from './broker-feed.ts';
 import { createCommandRunner } from './command-runner.ts';
 import { createHandlerRunner } from './handler-runner.ts';
 import type { GafferMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
@@ -16,6 +18,8 @@ export interface RemoteWorkerOptions {
   /** Default: the type's concurrency. */
   concurrency?: number;
   workerId?: string;
+  /** Broker mode: the broker's address (amqp://…, redis://…, or the embedded broker's file). */
+  broker?: string;
 }
 
 /**
@@ -27,13 +31,22 @@ export interface RemoteWorkerOptions {
 export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
   const spec = await fetchSpec(o);
   const socket = await connect(o);
-  const link: WorkerLink = {
+  const direct: WorkerLink = {
     send: (msg: WorkerMessage) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
     },
     onMessage: (fn) =>
       socket.addEventListener('message', (e) => fn(JSON.parse(String(e.data)) as GafferMessage)),
   };
+  const feed = spec.broker
+    ? new BrokerFeed({
+        link: direct,
+        broker: await createBroker(spec.broker),
+        queue: spec.broker.queue,
+        prefetch: spec.concurrency,
+      })
+    : null;
+  const link = feed ? feed.link : direct;
   const runner: JobRunner = spec.handler
     ? await createHandlerRunner(spec.handler, spec.cwd)
     : createCommandRunner(spec);
@@ -47,7 +60,9 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
       runner,
       exit: (code) => {
         socket.close();
-        resolve(lost && code === 0 ? 1 : code);
+        void (feed?.close() ?? Promise.resolve()).finally(() =>
+          resolve(lost && code === 0 ? 1 : code),
+        );
       },
     });
     socket.addEventListener('close', (e) => {
@@ -57,6 +72,7 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
     });
     process.once('SIGTERM', () => runtime.drain());
     runtime.start();
+    void feed?.start();
   });
 }
 
@@ -67,7 +83,7 @@ async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
     jobTypes: Record<string, JobTypeConfig>;
     leases: { ttlMs: number };
   };
-  const type = config.jobTypes[o.type];
+  const type = config.jobTypes[o.type] as (JobTypeConfig & { queue: string }) | undefined;
   if (!type) throw new Error(`gaffer has no job type "${o.type}"`);
   if (!type.worker.command && !type.worker.handler) {
     throw new Error(`job type "${o.type}" has no command or handler to run here`);
@@ -83,6 +99,9 @@ async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
     scratchDir: mkdtempSync(path.join(os.tmpdir(), 'gaffer-worker-')),
     heartbeatMs: Math.max(50, Math.floor(config.leases.ttlMs / 3)),
     killGraceMs: 5000,
+    ...(o.broker
+      ? { broker: { kind: brokerKindOf(o.broker), url: o.broker, queue: type.queue } }
+      : {}),
   };
 }
 

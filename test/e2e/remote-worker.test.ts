@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { REPO, startGaffer, until, countByState, type TestGaffer } from '../helpers/gaffer.ts';
+import { startGaffer, until, countByState, type TestGaffer } from '../helpers/gaffer.ts';
+import { spawnWorker } from '../helpers/process.ts';
 
 // A worker started apart from gaffer, knowing only gaffer's address and the worker token: no
 // store path, no config file. gaffer itself starts no worker for this type (max 0).
@@ -24,22 +24,7 @@ before(async () => {
 });
 after(() => g.close());
 
-function startWorker(token: string) {
-  const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' };
-  const child = spawn(
-    process.execPath,
-    ['src/cli/main.ts', '--url', url, 'worker', '--type', 'far', '--token', token],
-    {
-      cwd: REPO,
-      env,
-      stdio: ['ignore', 'inherit', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
-}
+const startWorker = (token: string) => spawnWorker(url, ['--type', 'far', '--token', token]);
 
 test('a remote worker runs the type’s jobs; retiring it drains it and it exits 0', async () => {
   for (let i = 0; i < 40; i++) {

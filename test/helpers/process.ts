@@ -85,3 +85,20 @@ export async function api<T = Record<string, unknown>>(
 export function isAlive(pid: number): boolean {
   return !isGone(pid);
 }
+
+/**
+ * `gaffer worker` as its own process with a bare environment (PATH and HOME only): it knows
+ * gaffer's address and what `args` say, nothing else.
+ */
+export function spawnWorker(url: string, args: string[]) {
+  const env = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp' };
+  const child = spawn(process.execPath, ['src/cli/main.ts', '--url', url, 'worker', ...args], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}

@@ -9,14 +9,19 @@ export function registerWorker(program: Command): void {
     .option('--token <token>', 'the worker token (default: $GAFFER_WORKER_TOKEN)')
     .option('-c, --concurrency <n>', "jobs at once (default: the type's)", parseIntOption(1))
     .option('--id <id>', 'worker id (default: host-pid)')
+    .option(
+      '--broker <url>',
+      'take jobs from this broker (amqp://…, redis://…) instead of long-polling gaffer',
+    )
     .action(
       async (
-        opts: { type: string; token?: string; concurrency?: number; id?: string },
+        opts: { type: string; token?: string; concurrency?: number; id?: string; broker?: string },
         cmd: Command,
       ) => {
         const token = opts.token ?? process.env['GAFFER_WORKER_TOKEN'];
-        if (!token)
-          {throw new UsageError('a worker token is required: --token or $GAFFER_WORKER_TOKEN');}
+        if (!token) {
+          throw new UsageError('a worker token is required: --token or $GAFFER_WORKER_TOKEN');
+        }
         const globals = cmd.optsWithGlobals<{ url?: string }>();
         // Loaded only here: the worker runtime is not needed by any other command.
         const { runRemoteWorker } = await import('../../worker/remote.ts');
@@ -26,6 +31,7 @@ export function registerWorker(program: Command): void {
           type: opts.type,
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
           ...(opts.id ? { workerId: opts.id } : {}),
+          ...(opts.broker ? { broker: opts.broker } : {}),
         });
         process.exit(code);
       },
