@@ -190,14 +190,13 @@ export function requeueJob(s: Statements, id: string, now: number): Job | undefi
   return row ? rowToJob(row) : getJob(s, id);
 }
 
-/** Deletes the listed jobs that are still queued (never claimed), with their logs. */
+/** Deletes the listed jobs that are still queued (never claimed); their logs go by cascade. */
 export function deleteQueued(s: Statements, ids: readonly string[]): number {
   if (ids.length === 0) return 0;
   return s.transaction(() => {
     let n = 0;
     for (const id of ids) {
-      s.run('DELETE FROM logs WHERE job_id = ?', id);
-      n += s.run(`DELETE FROM jobs WHERE id = ? AND state = 'queued'`, id);
+      n += s.run(`DELETE FROM jobs WHERE id = ? AND state = 'queued'`, id); // logs cascade
     }
     return n;
   });

@@ -13,8 +13,9 @@ export function serviceAvailable(binary: string): boolean {
       `${binary} is not installed: run scripts/install-deps.sh (CI must not skip it)`,
     );
   }
-  if (!found)
+  if (!found) {
     console.warn(`\n*** SKIPPED: ${binary} is not installed (bash scripts/install-deps.sh) ***\n`);
+  }
   return found;
 }
 

@@ -1,0 +1,67 @@
+import type { JobStore } from '../job-store.ts';
+import type { LeaderLease } from '../leader-lease.ts';
+import { createPool } from './db.ts';
+import * as jobs from './jobs.ts';
+import { acquireLease, releaseLease } from './lease.ts';
+import { listJobs, queueStats } from './listing.ts';
+import { migrate } from './migrations.ts';
+import * as records from './records.ts';
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/database */
+  url: string;
+  /** Connections in this process's pool (default 10). */
+  poolSize?: number;
+}
+
+/** The job store, plus the leader lease that only a shared database can provide. */
+export type PostgresStore = JobStore & LeaderLease;
+
+const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * The shared store: several gaffer processes may use one database. "Committed" means COMMIT
+ * returned, which with the server's synchronous_commit = on means the WAL reached disk. Unlike
+ * SQLite, calls from this process run concurrently on the pool's connections; each method is one
+ * statement or one transaction, so each is still atomic. Brings the schema up to date (under an
+ * advisory lock) before resolving.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const pool = createPool(options.url, options.poolSize ?? DEFAULT_POOL_SIZE);
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    insert: (list) => jobs.insertJobs(pool, list),
+    get: (id) => jobs.getJob(pool, id),
+    list: (filter) => listJobs(pool, filter),
+    claim: (req) => jobs.claimJobs(pool, req),
+    heartbeat: (id, token, expiresAt) => jobs.heartbeat(pool, id, token, expiresAt),
+    finish: (updates) => jobs.finishJobs(pool, updates),
+    findExpired: (now, owners) => jobs.findExpired(pool, now, owners),
+    findOwnedByPrefix: (prefix, except) => jobs.findOwnedByPrefix(pool, prefix, except),
+    cancel: (id, now) => jobs.cancelJob(pool, id, now),
+    requeue: (id, now) => jobs.requeueJob(pool, id, now),
+    deleteQueued: (ids) => jobs.deleteQueued(pool, ids),
+    appendLog: (id, stream, data, now) => records.appendLog(pool, id, stream, data, now),
+    logs: (id, afterSeq) => records.readLogs(pool, id, afterSeq),
+    queueStats: (now) => queueStats(pool, now),
+    createBatch: (batch) => records.createBatch(pool, batch),
+    updateBatch: (id, patch) => records.updateBatch(pool, id, patch),
+    getBatch: (id) => records.getBatch(pool, id),
+    addRejectedRows: (batchId, rows) => records.addRejectedRows(pool, batchId, rows),
+    rejectedRows: (batchId) => records.rejectedRows(pool, batchId),
+    recordDecision: (decision) => records.recordDecision(pool, decision),
+    decisions: (filter) => records.decisions(pool, filter),
+    recordWorkerEvent: (event) => records.recordWorkerEvent(pool, event),
+    workerEvents: (filter) => records.workerEvents(pool, filter),
+    acquire: (name, holder, ttlMs, now) => acquireLease(pool, name, holder, ttlMs, now),
+    release: (name, holder) => releaseLease(pool, name, holder),
+    // Waits for queries in progress; a second call gets the same promise (pool.end throws twice).
+    close: () => (closed ??= pool.end()),
+  };
+}

@@ -1,0 +1,118 @@
+import type pg from 'pg';
+import type { JobState } from '../../domain/job.ts';
+import { GafferError } from '../../errors.ts';
+import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
+import { rows } from './db.ts';
+import { rowToJob, type JobRow } from './rows.ts';
+
+export const MAX_PAGE = 1000;
+
+/**
+ * Newest first, paged by keyset on (created_at, id): a page costs the same at any depth, and jobs
+ * inserted while paging never shift later pages (no skipped or repeated rows). The cursor format
+ * is the SQLite store's, so a cursor means the same on either store.
+ */
+export async function listJobs(pool: pg.Pool, filter: JobFilter): Promise<JobPage> {
+  const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  /** `clause` names its one parameter `$?`; it is numbered here. */
+  const add = (clause: string, value: unknown) => {
+    where.push(clause.replace('$?', () => `$${params.push(value)}`));
+  };
+  if (filter.type !== undefined) add('type = $?', filter.type);
+  if (filter.state !== undefined) add('state = $?', filter.state);
+  if (filter.batchId !== undefined) add('batch_id = $?', filter.batchId);
+  if (filter.search) {
+    const term = escapeLike(filter.search);
+    // ILIKE under "C" folds ASCII case only, which is SQLite's LIKE. The payload is matched in
+    // its jsonb text form ({"key": value}, keys sorted), SQLite's in the JSON text it stored.
+    where.push(
+      `(id ILIKE $${params.push(`${term}%`)} ESCAPE '\\'
+        OR (payload::text COLLATE "C") ILIKE $${params.push(`%${term}%`)} ESCAPE '\\')`,
+    );
+  }
+  if (filter.cursor !== undefined) {
+    const [createdAt, id] = decodeCursor(filter.cursor);
+    where.push(`(created_at, id) < ($${params.push(createdAt)}, $${params.push(id)})`);
+  }
+  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY created_at DESC, id DESC LIMIT $${params.push(limit + 1)}`;
+  // One extra row tells whether another page exists without a COUNT.
+  const found = await rows<JobRow>(pool, sql, params);
+  const page = found.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    jobs: page.map(rowToJob),
+    nextCursor: found.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
+      return [value[0] as number, value[1]];
+    }
+  } catch {
+    // Falls through to the same error as a well-formed but wrong value.
+  }
+  throw new GafferError('GAFFER_BAD_REQUEST', 'the cursor is not one this server issued');
+}
+
+interface StatsRow {
+  kind: 'state' | 'ready' | 'delayed';
+  type: string;
+  state: JobState | null;
+  n: number;
+  oldest: number | null;
+}
+
+/**
+ * Per type: counts by state, the ready count with the oldest ready createdAt (from the partial
+ * claim index), and the delayed count. One statement, so one snapshot: the numbers agree with each
+ * other. Sorted by type.
+ */
+const STATS_SQL = `
+  SELECT 'state' AS kind, type, state, count(*) AS n, NULL::bigint AS oldest
+    FROM jobs GROUP BY type, state
+  UNION ALL
+  SELECT 'ready', type, NULL, count(*), min(created_at) FROM jobs
+    WHERE state = 'queued' AND NOT cancel_requested AND run_at <= $1 GROUP BY type
+  UNION ALL
+  SELECT 'delayed', type, NULL, count(*), NULL FROM jobs
+    WHERE state = 'queued' AND run_at > $1 GROUP BY type`;
+
+export async function queueStats(pool: pg.Pool, now: number): Promise<QueueStats[]> {
+  const stats = new Map<string, QueueStats>();
+  const of = (type: string): QueueStats => {
+    const entry = stats.get(type) ?? emptyStats(type);
+    stats.set(type, entry);
+    return entry;
+  };
+  for (const r of await rows<StatsRow>(pool, STATS_SQL, [now])) {
+    const entry = of(r.type);
+    if (r.kind === 'state' && r.state !== null) {
+      entry.byState[r.state] = r.n;
+      if (r.state === 'starting' || r.state === 'running') entry.inFlight += r.n;
+    } else if (r.kind === 'ready') {
+      entry.ready = r.n;
+      entry.oldestReadyAt = r.oldest;
+    } else if (r.kind === 'delayed') {
+      entry.delayed = r.n;
+    }
+  }
+  return [...stats.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+}
+
+function emptyStats(type: string): QueueStats {
+  return { type, ready: 0, delayed: 0, inFlight: 0, byState: {}, oldestReadyAt: null };
+}

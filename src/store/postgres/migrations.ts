@@ -1,0 +1,150 @@
+import type pg from 'pg';
+import { transaction } from './db.ts';
+
+/**
+ * Ordered migrations: entry i takes the schema from version i to i + 1. Append only; never edit a
+ * released entry, because databases in the field already ran it.
+ *
+ * Text columns that are compared or ordered (ids, types, owners, keys) use the "C" collation:
+ * bytewise like SQLite's BINARY, so ordering and the listing cursor do not depend on the locale
+ * the cluster was created with, and btree comparisons stay cheap.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE jobs (
+    id text COLLATE "C" PRIMARY KEY,
+    type text COLLATE "C" NOT NULL,
+    queue text NOT NULL,
+    payload jsonb,
+    priority integer NOT NULL,
+    attributes jsonb NOT NULL,
+    state text NOT NULL,
+    attempt integer NOT NULL,
+    max_attempts integer NOT NULL,
+    timeout_ms bigint NOT NULL,
+    created_at bigint NOT NULL,
+    run_at bigint NOT NULL,
+    started_at bigint,
+    finished_at bigint,
+    lease_token bigint,
+    lease_owner text COLLATE "C",
+    lease_expires_at bigint,
+    cancel_requested boolean NOT NULL DEFAULT false,
+    result jsonb,
+    error jsonb,
+    batch_id text COLLATE "C",
+    idempotency_key text COLLATE "C",
+    route_reason text,
+    -- NULLs never conflict, so jobs without a key are unconstrained.
+    CONSTRAINT jobs_idempotency UNIQUE (idempotency_key)
+  );
+  -- Claim walks this in claim order; it holds only claimable candidates, so it stays small when
+  -- most jobs have ended. created_at makes the ready count and oldest-ready age index-only.
+  CREATE INDEX jobs_claim ON jobs (type, priority DESC, run_at, id) INCLUDE (created_at)
+    WHERE state = 'queued' AND NOT cancel_requested;
+  -- Per-type counts by state and the delayed count.
+  CREATE INDEX jobs_type_state ON jobs (type, state, run_at);
+  -- Listing newest first, unfiltered or by state or type, reads rows already in page order. The
+  -- state index also lets in-flight scans (expired leases, owners) touch only in-flight rows.
+  CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+  CREATE INDEX jobs_state ON jobs (state, created_at DESC, id DESC);
+  CREATE INDEX jobs_type_created ON jobs (type, created_at DESC, id DESC);
+  CREATE INDEX jobs_batch ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;
+
+  -- Source of lease tokens: one global counter, so a new token is above every earlier one.
+  CREATE SEQUENCE lease_tokens AS bigint;
+
+  CREATE TABLE logs (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id text COLLATE "C" NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    at bigint NOT NULL,
+    stream text NOT NULL,
+    -- UTF-8 bytes: text would refuse a line holding NUL, which process output can contain.
+    data bytea NOT NULL
+  );
+  CREATE INDEX logs_job ON logs (job_id, seq);
+
+  CREATE TABLE batches (
+    id text COLLATE "C" PRIMARY KEY,
+    created_at bigint NOT NULL,
+    source text NOT NULL,
+    type text,
+    accepted integer NOT NULL,
+    rejected integer NOT NULL,
+    done boolean NOT NULL
+  );
+  CREATE TABLE rejected_rows (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    batch_id text COLLATE "C" NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    row integer NOT NULL,
+    raw text NOT NULL,
+    code text NOT NULL,
+    message text NOT NULL
+  );
+  CREATE INDEX rejected_rows_batch ON rejected_rows (batch_id, row, seq);
+
+  CREATE TABLE decisions (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    type text COLLATE "C" NOT NULL,
+    at bigint NOT NULL,
+    from_count integer NOT NULL,
+    to_count integer NOT NULL,
+    retire jsonb NOT NULL,
+    reason text NOT NULL,
+    inputs jsonb NOT NULL
+  );
+  CREATE INDEX decisions_at ON decisions (at, seq);
+  CREATE INDEX decisions_type ON decisions (type, at, seq);
+
+  CREATE TABLE worker_events (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at bigint NOT NULL,
+    worker_id text NOT NULL,
+    type text COLLATE "C" NOT NULL,
+    event text NOT NULL,
+    active integer NOT NULL,
+    detail text
+  );
+  CREATE INDEX worker_events_at ON worker_events (at, seq);
+  CREATE INDEX worker_events_type ON worker_events (type, at, seq);
+
+  -- Leader leases (LeaderLease): one row per name, taken over once expires_at has passed.
+  CREATE TABLE leases (
+    name text COLLATE "C" PRIMARY KEY,
+    holder text COLLATE "C" NOT NULL,
+    expires_at bigint NOT NULL
+  );
+  `,
+];
+
+/**
+ * Key of the advisory lock that serialises migrations. Advisory locks are per database, so
+ * gaffers on other databases of the same cluster do not wait for each other.
+ */
+const MIGRATION_LOCK = 0x6761_6666; // "gaff"
+
+/**
+ * Applies the missing migrations in one transaction, so a failed upgrade leaves no half schema.
+ * Several gaffer processes may start at once: the transaction-scoped advisory lock, taken before
+ * anything is read, makes the others wait and then find the schema current. Even the creation of
+ * schema_version is under the lock (two concurrent CREATE TABLE IF NOT EXISTS can both fail).
+ */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  await transaction(pool, async (c) => {
+    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await c.query('CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY)');
+    const row = (
+      await c.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version')
+    ).rows[0];
+    const current = row?.v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this gaffer (${MIGRATIONS.length})`,
+      );
+    }
+    for (const [i, sql] of MIGRATIONS.slice(current).entries()) {
+      await c.query(sql);
+      await c.query('INSERT INTO schema_version (version) VALUES ($1)', [current + i + 1]);
+    }
+  });
+}
