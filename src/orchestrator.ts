@@ -16,6 +16,8 @@ import { Reconciler } from './jobs/reconciler.ts';
 import { JobService } from './jobs/service.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
 import type { JobStore } from './store/job-store.ts';
+import { hasLeaderLease, type LeaderLease } from './store/leader-lease.ts';
+import { openStore } from './store/open.ts';
 import { createSqliteStore } from './store/sqlite/index.ts';
 import type { BrokerRef, WorkerSpec } from './worker/protocol.ts';
 
@@ -24,6 +26,8 @@ export interface OrchestratorOptions {
   clock?: Clock;
   /** Run the autoscaler (default true). Tests of the API alone turn it off. */
   autoscale?: boolean;
+  /** An opened store (see `Orchestrator.open`); default: the embedded SQLite file. */
+  store?: JobStore;
 }
 
 /**
@@ -45,6 +49,8 @@ export class Orchestrator {
   readonly #autoscale: boolean;
   #catalog: Catalog;
   #broker: Broker | null = null;
+  #leading = false;
+  #leaderTimer: NodeJS.Timeout | null = null;
   #seq = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
 
@@ -54,10 +60,12 @@ export class Orchestrator {
     this.#autoscale = options.autoscale ?? true;
     const dataDir = path.resolve(this.config.store.dataDir);
     mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
-    this.store = createSqliteStore({
-      path: path.join(dataDir, 'gaffer.db'),
-      synchronous: this.config.store.synchronous,
-    });
+    this.store =
+      options.store ??
+      createSqliteStore({
+        path: path.join(dataDir, 'gaffer.db'),
+        synchronous: this.config.store.synchronous,
+      });
     this.#catalog = catalogOf(this.config);
     this.service = new JobService({
       store: this.store,
@@ -100,12 +108,53 @@ export class Orchestrator {
     return this.#catalog;
   }
 
-  /** Recovers jobs left in flight by a previous gaffer process, then starts the loops. */
+  /** Opens the configured store (SQLite or PostgreSQL), then builds the orchestrator on it. */
+  static async open(options: Omit<OrchestratorOptions, 'store'>): Promise<Orchestrator> {
+    const { store } = options.config;
+    return new Orchestrator({
+      ...options,
+      store: await openStore({ ...store, dataDir: path.resolve(store.dataDir) }),
+    });
+  }
+
+  /**
+   * Recovers jobs left in flight by a previous gaffer process, then starts the loops. With a
+   * shared store, other replicas' workers are alive: their jobs are left to lease expiry, and the
+   * autoscaler runs only while this replica holds the leader lease.
+   */
   async start(): Promise<void> {
     await this.#connectBroker();
-    await this.#reconciler.recoverOrphans('local-', this.instance);
+    if (this.config.store.kind === 'sqlite') {
+      await this.#reconciler.recoverOrphans('local-', this.instance);
+    }
     this.#reconciler.start(this.config.leases.sweepMs);
-    if (this.#autoscale) this.loop.start();
+    if (!this.#autoscale) return;
+    if (hasLeaderLease(this.store)) await this.#lead(this.store);
+    else this.loop.start();
+  }
+
+  /** Whether this replica runs the autoscaler now. */
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  /** Takes or renews the autoscaler lease every third of its TTL; starts or stops the loop to match. */
+  async #lead(lease: LeaderLease): Promise<void> {
+    const ttl = this.config.autoscaler.leaderTtlMs;
+    const tick = async () => {
+      const held = await lease
+        .acquire('autoscaler', this.instance, ttl, this.clock.now())
+        .catch(() => false);
+      if (held && !this.#leading) this.loop.start();
+      if (!held && this.#leading) this.loop.stop();
+      if (held !== this.#leading) {
+        this.events.emit('leader:changed', { holder: held ? this.instance : null });
+      }
+      this.#leading = held;
+    };
+    this.#leaderTimer = setInterval(() => void tick(), Math.max(50, Math.floor(ttl / 3)));
+    this.#leaderTimer.unref();
+    await tick();
   }
 
   /** One reconciler pass now (tests, and operators after a clock jump): expired leases retried. */
@@ -116,6 +165,10 @@ export class Orchestrator {
   /** Stops scaling, stops every worker (their jobs are retried on the next start), closes the store. */
   async close(): Promise<void> {
     this.loop.stop();
+    if (this.#leaderTimer) clearInterval(this.#leaderTimer);
+    if (this.#leading && hasLeaderLease(this.store)) {
+      await this.store.release('autoscaler', this.instance);
+    }
     this.#reconciler.stop();
     for (const t of this.#timers) clearTimeout(t);
     await this.loop.idle();

@@ -38,7 +38,7 @@ export function registerUp(program: Command): void {
             ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
           },
         });
-        const orch = new Orchestrator({ config });
+        const orch = await Orchestrator.open({ config });
         await orch.start();
         const app = await buildApp(orch, { logger: Boolean(opts.log) });
         const address = await app.listen({ host: config.server.host, port: config.server.port });

@@ -116,6 +116,10 @@ export const ConfigSchema = Type.Object(
     ),
     store: Type.Object(
       {
+        /** sqlite: the embedded file (the default); postgres: a server shared by gaffer replicas. */
+        kind: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite' }),
+        /** postgres://… when kind is postgres. */
+        url: Type.Optional(Type.String({ minLength: 1 })),
         /** Directory of the SQLite file and per-job scratch files. */
         dataDir: Type.String({ default: '.gaffer' }),
         /** FULL survives power loss; NORMAL only a process crash. */
@@ -148,6 +152,11 @@ export const ConfigSchema = Type.Object(
     autoscaler: Type.Object(
       {
         intervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        /**
+         * With a shared store, one gaffer runs the autoscaler: the holder of a lease this long,
+         * renewed every third of it. Another takes over within this time when the holder dies.
+         */
+        leaderTtlMs: Type.Integer({ minimum: 100, default: 10_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -46,6 +46,8 @@ export interface GafferEventMap {
   'scaler:decision': { decision: ScalingDecision };
   'batch:progress': { batchId: string };
   'config:reloaded': { types: string[] };
+  /** This replica took (holder = its instance) or lost (null) the autoscaler lease. */
+  'leader:changed': { holder: string | null };
 }
 
 export type GafferEventName = keyof GafferEventMap;

@@ -12,3 +12,8 @@ export interface LeaderLease {
   /** Gives the lease up if `holder` holds it; otherwise does nothing. */
   release(name: string, holder: string): Promise<void>;
 }
+
+export function hasLeaderLease(store: object): store is LeaderLease {
+  const s = store as Partial<LeaderLease>;
+  return typeof s.acquire === 'function' && typeof s.release === 'function';
+}

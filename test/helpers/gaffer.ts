@@ -31,7 +31,7 @@ export async function startGaffer(
     'test',
   );
   const clock = new OffsetClock();
-  const orch = new Orchestrator({ config, clock });
+  const orch = await Orchestrator.open({ config, clock });
   await orch.start();
   const app = await buildApp(orch);
   await app.ready();
