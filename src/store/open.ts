@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { JobStore } from './job-store.ts';
 import { createSqliteStore } from './sqlite/index.ts';
@@ -14,6 +15,7 @@ export interface StoreRef {
 /** The one registry of stores. PostgreSQL's client loads only when it is asked for. */
 export async function openStore(ref: StoreRef): Promise<JobStore> {
   if (ref.kind === 'sqlite') {
+    mkdirSync(ref.dataDir, { recursive: true });
     return createSqliteStore({
       path: path.join(ref.dataDir, 'gaffer.db'),
       synchronous: ref.synchronous,
