@@ -45,7 +45,7 @@ async function fromManagement(base: string, vhost: string, queue: string): Promi
   }
   const path = url.pathname.replace(/\/+$/, '');
   url.pathname = `${path}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`;
-  url.search = '?columns=messages_ready,messages_unacknowledged,consumers';
+  url.search = '?columns=messages_ready,messages_unacknowledged,consumers,consumer_details';
   let res: Response;
   try {
     res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
@@ -61,11 +61,16 @@ async function fromManagement(base: string, vhost: string, queue: string): Promi
     messages_ready?: number;
     messages_unacknowledged?: number;
     consumers?: number;
+    consumer_details?: unknown[];
   };
   // A queue the collector has not sampled yet has no message counts: nothing counted is 0.
   return {
     ready: body.messages_ready ?? 0,
     unacked: body.messages_unacknowledged ?? 0,
-    consumers: body.consumers ?? 0,
+    // A quorum queue keeps counting a cancelled consumer in `consumers` until its unacked messages
+    // settle; `consumer_details` lists only live consumers (basic.consume not yet cancelled).
+    consumers: Array.isArray(body.consumer_details)
+      ? body.consumer_details.length
+      : (body.consumers ?? 0),
   };
 }
