@@ -1,69 +1,27 @@
-import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after } from 'node:test';
 import { createEmbeddedBroker } from '../../src/brokers/embedded/index.ts';
-import { countByState, multipart, startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { createRabbitMQBroker } from '../../src/brokers/rabbitmq/index.ts';
+import { serviceAvailable } from '../helpers/servers/common.ts';
+import { startRabbitMQ, type RabbitMQServer } from '../helpers/servers/rabbitmq.ts';
+import { describeBrokerMode } from './broker-mode/suite.ts';
 
-// Broker mode on the embedded (SQLite) broker: jobs are published after commit, workers get job
-// ids from the broker, claim them through gaffer and ack only after the outcome committed.
-let g: TestGaffer;
-before(async () => {
-  g = await startGaffer({
-    broker: { kind: 'embedded' },
-    autoscaler: { intervalMs: 100 },
-    jobTypes: {
-      row: {
-        queue: 'rows',
-        worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
-        concurrency: 4,
-        scaling: { min: 0, max: 3, burst: 3, threshold: 10 },
-      },
-      stuck: {
-        worker: { handler: 'test/e2e/fixtures/handlers.ts#stuckOnce' },
-        retry: { maxAttempts: 3, backoffMs: 0 },
-        scaling: { min: 0, max: 1 },
-      },
-    },
-  });
-});
-after(() => g.close());
+describeBrokerMode('embedded', async () => ({
+  config: () => ({ kind: 'embedded' }),
+  connect: async (g) => createEmbeddedBroker({ path: path.join(g.dataDir, 'broker.db') }),
+}));
 
-test('a 2,000-row upload runs through the broker; nothing is left in it afterwards', async () => {
-  const csv = ['id,name', ...Array.from({ length: 2000 }, (_, i) => `${i},n${i}`)].join('\n');
-  const res = await g.app.inject({
-    method: 'POST',
-    url: '/v1/batches?type=row',
-    ...multipart('rows.csv', csv),
-  });
-  assert.equal(res.statusCode, 201, res.body);
-  await until(g, async () => (await countByState(g, 'row'))['succeeded'] === 2000, [
-    'job:succeeded',
-  ]);
-  // Retire the (now idle) workers: once they are gone, every message must have been acked.
-  g.clock.advance(31_000);
-  g.orch.loop.poke();
-  await until(g, () => g.orch.gateway.workers('row').length === 0, [
-    'worker:stopped',
-    'scaler:decision',
-  ]);
-  const broker = createEmbeddedBroker({ path: path.join(g.dataDir, 'broker.db') });
-  try {
-    assert.deepEqual(await broker.stats('rows'), { ready: 0, unacked: 0, consumers: 0 });
-  } finally {
-    await broker.close();
-  }
-});
-
-test('kill -9 of a broker-fed worker mid-job: its message is redelivered and the job completes', async () => {
-  const { job } = (
-    await g.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type: 'stuck' } })
-  ).json();
-  await g.orch.events.once('job:started', ({ job: j }) => j.id === job.id);
-  await until(g, () => g.orch.gateway.workers('stuck')[0]?.pid != null, ['worker:state']);
-  process.kill(g.orch.gateway.workers('stuck')[0]!.pid!, 'SIGKILL');
-  await until(g, async () => (await g.orch.service.get(job.id)).state === 'succeeded', [
-    'job:succeeded',
-    'job:retrying',
-  ]);
-  assert.equal((await g.orch.service.get(job.id)).attempt, 2);
-});
+let rabbit: RabbitMQServer | undefined;
+after(() => rabbit?.stop());
+describeBrokerMode(
+  'rabbitmq',
+  async () => {
+    rabbit = await startRabbitMQ();
+    const server = rabbit;
+    return {
+      config: () => ({ kind: 'rabbitmq', url: server.url }),
+      connect: () => createRabbitMQBroker({ url: server.url, managementUrl: server.managementUrl }),
+    };
+  },
+  { skip: !serviceAvailable('rabbitmq-server') },
+);
