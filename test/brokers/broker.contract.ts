@@ -180,7 +180,7 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
 }
 
 /** Deliveries as they arrive; `take(n)` resolves with the next n (no sleeping). */
-function collect() {
+export function collect() {
   const queue: Delivery[] = [];
   let waiter: { n: number; resolve: (d: Delivery[]) => void } | null = null;
   const check = () => {
@@ -208,7 +208,11 @@ function collect() {
  * Broker statistics are eventually consistent (RabbitMQ refreshes them on an interval), and no
  * event says they changed, so this re-reads them until `ok` holds — at most 100 reads, 50 ms apart.
  */
-async function settled(b: Broker, q: string, ok: (s: QueueStats) => boolean): Promise<QueueStats> {
+export async function settled(
+  b: Broker,
+  q: string,
+  ok: (s: QueueStats) => boolean,
+): Promise<QueueStats> {
   let s = await b.stats(q);
   for (let i = 0; i < 100 && !ok(s); i++) {
     await new Promise((r) => setTimeout(r, 50));

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { BrokerUnavailableError, hasDeadLettering } from '../../src/brokers/broker.ts';
-import type { Broker, Delivery, QueueStats } from '../../src/brokers/broker.ts';
+import type { Broker, Delivery } from '../../src/brokers/broker.ts';
 import { createRabbitMQBroker } from '../../src/brokers/rabbitmq/index.ts';
 import type { RabbitMQOptions } from '../../src/brokers/rabbitmq/index.ts';
-import { describeBrokerContract } from './broker.contract.ts';
+import { collect, describeBrokerContract, settled } from './broker.contract.ts';
 import { serviceAvailable } from '../helpers/servers/common.ts';
 import { startRabbitMQ } from '../helpers/servers/rabbitmq.ts';
 import type { RabbitMQServer } from '../helpers/servers/rabbitmq.ts';
@@ -249,38 +249,3 @@ describe('RabbitMQ broker', { skip: !available }, () => {
 
 const ids = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({ jobId: `job-${from + i}` }));
-
-/** Deliveries as they arrive; `take(n)` resolves with the next n (no sleeping). */
-function collect() {
-  const queue: Delivery[] = [];
-  let waiter: { n: number; resolve: (d: Delivery[]) => void } | null = null;
-  const check = () => {
-    if (waiter && queue.length >= waiter.n) {
-      const w = waiter;
-      waiter = null;
-      w.resolve(queue.splice(0, w.n));
-    }
-  };
-  return {
-    push: (d: Delivery) => {
-      queue.push(d);
-      check();
-    },
-    take: (n: number) =>
-      new Promise<Delivery[]>((resolve) => {
-        waiter = { n, resolve };
-        check();
-      }),
-    size: () => queue.length,
-  };
-}
-
-/** As in the contract suite: re-reads eventually consistent stats, at most 100 reads 50 ms apart. */
-async function settled(b: Broker, q: string, ok: (s: QueueStats) => boolean): Promise<QueueStats> {
-  let s = await b.stats(q);
-  for (let i = 0; i < 100 && !ok(s); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    s = await b.stats(q);
-  }
-  return s;
-}

@@ -5,13 +5,13 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Broker, Delivery, QueueStats } from '../../src/brokers/broker.ts';
+import type { Broker } from '../../src/brokers/broker.ts';
 import { BrokerUnavailableError, hasDeadLettering } from '../../src/brokers/broker.ts';
 import { createRedisBroker } from '../../src/brokers/redis/index.ts';
 import type { RedisBrokerOptions } from '../../src/brokers/redis/index.ts';
 import { serviceAvailable } from '../helpers/servers/common.ts';
 import { startRedis } from '../helpers/servers/redis.ts';
-import { describeBrokerContract } from './broker.contract.ts';
+import { collect, describeBrokerContract, settled } from './broker.contract.ts';
 
 if (serviceAvailable('redis-server')) {
   const server = await startRedis();
@@ -199,36 +199,3 @@ await b.consume(q, { prefetch: Number(n) }, (d) => {
   if (got.length === Number(n)) console.log(JSON.stringify(got));
 });
 `;
-
-function collect() {
-  const queue: Delivery[] = [];
-  let waiter: { n: number; resolve: (d: Delivery[]) => void } | null = null;
-  const check = () => {
-    if (waiter && queue.length >= waiter.n) {
-      const w = waiter;
-      waiter = null;
-      w.resolve(queue.splice(0, w.n));
-    }
-  };
-  return {
-    push: (d: Delivery) => {
-      queue.push(d);
-      check();
-    },
-    take: (n: number) =>
-      new Promise<Delivery[]>((resolve) => {
-        waiter = { n, resolve };
-        check();
-      }),
-  };
-}
-
-/** Re-reads stats until `ok` holds — at most 100 reads, 50 ms apart (as the contract suite does). */
-async function settled(b: Broker, q: string, ok: (s: QueueStats) => boolean): Promise<QueueStats> {
-  let s = await b.stats(q);
-  for (let i = 0; i < 100 && !ok(s); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    s = await b.stats(q);
-  }
-  return s;
-}
