@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import type { JobState } from '../../domain/job.ts';
-import { GafferError } from '../../errors.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
+import { decodeCursor, encodeCursor, escapeLike } from '../paging.ts';
 
 export const MAX_PAGE = 1000;
 
@@ -46,26 +46,6 @@ export async function listJobs(pool: pg.Pool, filter: JobFilter): Promise<JobPag
     jobs: page.map(rowToJob),
     nextCursor: found.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
   };
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
-      return [value[0] as number, value[1]];
-    }
-  } catch {
-    // Falls through to the same error as a well-formed but wrong value.
-  }
-  throw new GafferError('GAFFER_BAD_REQUEST', 'the cursor is not one this server issued');
 }
 
 interface StatsRow {

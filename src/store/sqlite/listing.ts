@@ -1,9 +1,9 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { JobState } from '../../domain/job.ts';
-import { GafferError } from '../../errors.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
+import { decodeCursor, encodeCursor, escapeLike } from '../paging.ts';
 
 export const MAX_PAGE = 1000;
 
@@ -37,26 +37,6 @@ export function listJobs(s: Statements, filter: JobFilter): JobPage {
     jobs: page.map(rowToJob),
     nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
   };
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // Falls through to the same error as a well-formed but wrong value.
-  }
-  throw new GafferError('GAFFER_BAD_REQUEST', 'the cursor is not one this server issued');
 }
 
 /**

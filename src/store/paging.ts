@@ -1,0 +1,26 @@
+import { GafferError } from '../errors.ts';
+
+/**
+ * Paging helpers both stores share: jobs are listed newest first by (created_at, id), and the
+ * cursor is that pair of the last job shown, opaque to clients.
+ */
+
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // Falls through to the same error as a well-formed but wrong value.
+  }
+  throw new GafferError('GAFFER_BAD_REQUEST', 'the cursor is not one this server issued');
+}
