@@ -6,25 +6,33 @@ import { Orchestrator } from '../src/orchestrator.ts';
 import { inLanes, perSecond } from './lib.ts';
 
 /**
- * gaffer on the embedded store, measured like the BullMQ baseline: `submitMany` in chunks of 1,000
+ * gaffer on the embedded store (or in broker mode on `broker`), measured like the BullMQ baseline: `submitMany` in chunks of 1,000
  * (its addBulk), and end to end with 50 concurrent `submit()` while one pool worker process
  * (concurrency 50, a no-op handler) runs the jobs. Every submit resolves only after its commit.
  */
 export async function benchGaffer(
   n: number,
   synchronous: 'FULL' | 'NORMAL',
+  broker?: { kind: 'rabbitmq' | 'redis'; url: string },
 ): Promise<{ submit: number; e2e: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-bench-'));
+  // Queues on a broker outlive a run: each run gets its own.
+  const tag = path.basename(dir);
   const config = parseConfig(
     {
       store: { dataDir: dir, synchronous },
+      ...(broker ? { broker } : {}),
       jobTypes: {
         noop: {
           worker: { handler: 'bench/noop-handler.ts' },
           concurrency: 50,
           scaling: { min: 1, max: 1 },
         },
-        held: { worker: { handler: 'bench/noop-handler.ts' }, scaling: { min: 0, max: 0 } },
+        held: {
+          queue: `held-${tag}`,
+          worker: { handler: 'bench/noop-handler.ts' },
+          scaling: { min: 0, max: 0 },
+        },
       },
     },
     'bench',

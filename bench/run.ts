@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { benchGaffer } from './gaffer.ts';
+import { startRabbitMQ } from '../test/helpers/servers/rabbitmq.ts';
 import { round, startRedis } from './lib.ts';
 
 /**
@@ -39,16 +40,34 @@ const add = (name: string, r: { submit: number; e2e: number }) => {
   );
 };
 
+const { benchAmqp } = (await import(new URL('./baseline/amqp.ts', import.meta.url).href)) as {
+  benchAmqp: (url: string, n: number) => Promise<{ submit: number; e2e: number }>;
+};
+const brokers = process.argv.includes('--brokers');
 const redis = await startRedis('everysec');
+const rabbit = brokers ? await startRabbitMQ() : null;
 try {
   for (let round = 1; round <= rounds; round++) {
     console.log(`round ${round}/${rounds} (n=${n}, load ${os.loadavg()[0]!.toFixed(2)})`);
     add('BullMQ (Redis, AOF everysec)', await benchBullmq(redis.port, n));
     add('gaffer embedded (synchronous=NORMAL)', await benchGaffer(n, 'NORMAL'));
     add('gaffer embedded (synchronous=FULL)', await benchGaffer(n, 'FULL'));
+    if (rabbit) {
+      const redisUrl = `redis://127.0.0.1:${redis.port}`;
+      add(
+        'gaffer on Redis (AOF everysec)',
+        await benchGaffer(n, 'NORMAL', { kind: 'redis', url: redisUrl }),
+      );
+      add('raw amqplib (quorum, confirms)', await benchAmqp(rabbit.url, n));
+      add(
+        'gaffer on RabbitMQ (quorum)',
+        await benchGaffer(n, 'NORMAL', { kind: 'rabbitmq', url: rabbit.url }),
+      );
+    }
   }
 } finally {
   await redis.stop();
+  await rabbit?.stop();
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
