@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Job, NewJob } from '../../domain/job.ts';
 import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
 import { first, rows, run, transaction, type Queryable } from './db.ts';
-import { newJobToJob, rowToJob, toJson, type JobRow } from './rows.ts';
+import { toJson } from '../codec.ts';
+import { newJobToJob, rowToJob, type JobRow } from './rows.ts';
 
 /** The lease-holding states; every fenced write requires one of them. */
 const IN_FLIGHT = `state IN ('starting', 'running')`;

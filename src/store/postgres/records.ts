@@ -3,7 +3,7 @@ import type { ScalingDecision } from '../../domain/events.ts';
 import type { JobState } from '../../domain/job.ts';
 import type { BatchRecord, BatchSummary, LogLine, RejectedRow, WorkerEvent } from '../job-store.ts';
 import { first, rows, run, snapshot } from './db.ts';
-import { countByState } from './rows.ts';
+import { countByState } from '../codec.ts';
 
 /** At most this many log lines per read; callers page on with `afterSeq`. */
 export const MAX_LOG_LINES = 10_000;

@@ -1,10 +1,5 @@
-import {
-  JOB_STATES,
-  type Job,
-  type JobError,
-  type JobState,
-  type NewJob,
-} from '../../domain/job.ts';
+import { type Job, type JobError, type JobState, type NewJob } from '../../domain/job.ts';
+import { fromJson, toJson } from '../codec.ts';
 
 /** A `jobs` row as pg returns it: jsonb already parsed, bigint as number (see db.ts). */
 export interface JobRow {
@@ -98,22 +93,3 @@ export function newJobToJob(job: NewJob): Job {
  * JSON text for a jsonb parameter, or NULL for `undefined` (which JSON cannot represent); read back
  * as null. Always passed as text: pg would send a JS string parameter unquoted, not as JSON.
  */
-export function toJson(value: unknown): string | null {
-  return JSON.stringify(value) ?? null;
-}
-
-function fromJson(text: string | null): unknown {
-  return text === null ? null : JSON.parse(text);
-}
-
-/** Job counts per state, keyed in the domain's state order. */
-export function countByState(
-  rows: readonly { state: JobState; n: number }[],
-): Partial<Record<JobState, number>> {
-  const out: Partial<Record<JobState, number>> = {};
-  for (const state of JOB_STATES) {
-    const row = rows.find((r) => r.state === state);
-    if (row) out[state] = row.n;
-  }
-  return out;
-}

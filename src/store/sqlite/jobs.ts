@@ -1,7 +1,8 @@
 import type { Job, NewJob } from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
 import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
-import { INSERT_JOB_SQL, insertParams, newJobRow, rowToJob, toJson, type JobRow } from './rows.ts';
+import { toJson } from '../codec.ts';
+import { INSERT_JOB_SQL, insertParams, newJobRow, rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 
 /** The lease-holding states; every fenced write requires one of them. */

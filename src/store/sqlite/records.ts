@@ -2,7 +2,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { ScalingDecision } from '../../domain/events.ts';
 import type { JobState } from '../../domain/job.ts';
 import type { BatchRecord, BatchSummary, LogLine, RejectedRow, WorkerEvent } from '../job-store.ts';
-import { countByState } from './rows.ts';
+import { countByState } from '../codec.ts';
 import type { Statements } from './statements.ts';
 
 /** At most this many log lines per read; callers page on with `afterSeq`. */

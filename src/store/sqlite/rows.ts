@@ -1,11 +1,6 @@
-import {
-  JOB_STATES,
-  type Job,
-  type JobError,
-  type JobState,
-  type NewJob,
-} from '../../domain/job.ts';
+import { type Job, type JobError, type JobState, type NewJob } from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
+import { fromJson, toJson } from '../codec.ts';
 
 /** A `jobs` row as SQLite returns it: JSON columns are text, booleans are 0/1. */
 export interface JobRow {
@@ -125,25 +120,4 @@ export function rowToJob(row: JobRow): Job {
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
   };
-}
-
-/** JSON text, or NULL for `undefined` (which JSON cannot represent); read back as null. */
-export function toJson(value: unknown): string | null {
-  return JSON.stringify(value) ?? null;
-}
-
-export function fromJson(text: string | null): unknown {
-  return text === null ? null : JSON.parse(text);
-}
-
-/** Job counts per state, keyed in the domain's state order. */
-export function countByState(
-  rows: readonly { state: JobState; n: number }[],
-): Partial<Record<JobState, number>> {
-  const out: Partial<Record<JobState, number>> = {};
-  for (const state of JOB_STATES) {
-    const row = rows.find((r) => r.state === state);
-    if (row) out[state] = row.n;
-  }
-  return out;
 }
