@@ -153,7 +153,13 @@ export class JobService {
 
   // ---- worker side: every write is fenced by the lease token ----
 
-  claim(type: string, owner: string, limit: number, to: 'running' | 'starting', jobId?: string) {
+  claim(
+    type: string,
+    owner: string,
+    limit: number,
+    to: 'running' | 'starting',
+    jobIds?: readonly string[],
+  ) {
     const now = this.#o.clock.now();
     return this.#o.store.claim({
       type,
@@ -162,7 +168,7 @@ export class JobService {
       now,
       leaseExpiresAt: now + this.#o.leaseTtlMs,
       to,
-      ...(jobId ? { jobId } : {}),
+      ...(jobIds ? { jobIds } : {}),
     });
   }
 

@@ -21,6 +21,8 @@ interface Tracked {
   assigned: Job | null;
   /** Broker mode (it sends `claim-job`): tell it when each outcome committed, so it acks late. */
   brokerFed: boolean;
+  /** Broker mode: delivered job ids waiting for this turn's claim. */
+  pendingIds: string[];
 }
 
 /**
@@ -71,6 +73,7 @@ export class WorkerGateway {
       claiming: false,
       assigned,
       brokerFed: false,
+      pendingIds: [],
     });
     if (assigned?.leaseToken != null) {
       this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
@@ -289,24 +292,38 @@ export class WorkerGateway {
     if (w.brokerFed) w.conn?.send({ t: 'committed', id });
   }
 
-  /** Broker mode: lease the delivered job to this worker if it is claimable now. */
-  async #claimJob(w: Tracked, id: string): Promise<void> {
+  /**
+   * Broker mode: lease delivered jobs to this worker if they are claimable now. The ids a worker
+   * sends in one turn of the event loop are claimed in one transaction.
+   */
+  #claimJob(w: Tracked, id: string): void {
     w.brokerFed = true;
-    if (w.info.state === 'draining') return w.conn?.send({ t: 'refused', id, requeue: true });
-    const [job] = await this.#service.claim(w.info.type, w.info.id, 1, 'running', id);
-    // Not claimable: running elsewhere, ended, cancel requested, or not due yet (a retry's
-    // message is published when it falls due). Either way this message is spent.
-    if (!job) return w.conn?.send({ t: 'refused', id, requeue: false });
+    w.pendingIds.push(id);
+    if (w.pendingIds.length === 1) setImmediate(() => void this.#claimPending(w));
+  }
+
+  async #claimPending(w: Tracked): Promise<void> {
+    const ids = w.pendingIds.splice(0);
+    if (w.info.state === 'draining') {
+      for (const id of ids) w.conn?.send({ t: 'refused', id, requeue: true });
+      return;
+    }
+    const jobs = await this.#service.claim(w.info.type, w.info.id, ids.length, 'running', ids);
     if (!this.#workers.has(w.info.id)) {
-      await this.#service.abandon([job], {
+      await this.#service.abandon(jobs, {
         class: 'infrastructure',
         message: 'worker gone before delivery',
       });
       return;
     }
-    this.#hold(w, job, job.leaseToken!);
-    w.conn?.send({ t: 'jobs', jobs: [toAssignment(job, job.leaseToken!)] });
-    this.#events.emit('job:started', { job });
+    // Not claimed: running elsewhere, ended, cancel requested, or not due yet (a retry's message
+    // is published when it falls due). Either way that message is spent.
+    const claimed = new Set(jobs.map((j) => j.id));
+    for (const id of ids) if (!claimed.has(id)) w.conn?.send({ t: 'refused', id, requeue: false });
+    if (jobs.length === 0) return;
+    for (const job of jobs) this.#hold(w, job, job.leaseToken!);
+    w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!)) });
+    for (const job of jobs) this.#events.emit('job:started', { job });
   }
 
   #released(w: Tracked): void {

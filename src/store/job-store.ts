@@ -20,7 +20,8 @@ export interface JobStore {
   /**
    * Claims up to `limit` claimable jobs of `type` (queued, runAt ≤ now, not cancel-requested),
    * highest priority first then oldest: moves them to `to`, increments `attempt`, writes a fresh
-   * lease token, owner and expiry. With `jobId`, claims only that job.
+   * lease token, owner and expiry. With `jobIds`, claims only those jobs (those still claimable),
+   * up to `limit`: a broker delivered them, and many are claimed in one transaction.
    */
   claim(req: ClaimRequest): Promise<Job[]>;
   /** Extends the lease; false when the token is stale or the job is not in flight. */
@@ -89,7 +90,7 @@ export interface ClaimRequest {
   now: number;
   leaseExpiresAt: number;
   to: 'running' | 'starting';
-  jobId?: string;
+  jobIds?: readonly string[];
 }
 
 export type FinishUpdate = {

@@ -183,9 +183,9 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       test('with jobId takes only that job, and only while it is claimable', async () => {
         const [first, second] = await store.insert([newJob(), newJob()]);
         assert.ok(first && second);
-        assert.deepEqual(ids(await claim({ jobId: second.id })), [second.id]);
-        assert.deepEqual(await claim({ jobId: second.id }), []);
-        assert.deepEqual(await claim({ jobId: first.id, type: 'ocr' }), []);
+        assert.deepEqual(ids(await claim({ jobIds: [second.id] })), [second.id]);
+        assert.deepEqual(await claim({ jobIds: [second.id] }), []);
+        assert.deepEqual(await claim({ jobIds: [first.id], type: 'ocr' }), []);
         assert.equal((await store.get(first.id))?.state, 'queued');
       });
     });
@@ -275,9 +275,9 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       test('findExpired: expired leases, or held by the given owners', async () => {
         const [a, b, c, d] = await store.insert([newJob(), newJob(), newJob(), newJob()]);
         assert.ok(a && b && c && d);
-        await claim({ jobId: a.id, owner: 'w1', leaseExpiresAt: NOW + 10 });
-        await claim({ jobId: b.id, owner: 'w2', leaseExpiresAt: NOW + 100 });
-        const [done] = await claim({ jobId: c.id, owner: 'w1', leaseExpiresAt: NOW + 10 });
+        await claim({ jobIds: [a.id], owner: 'w1', leaseExpiresAt: NOW + 10 });
+        await claim({ jobIds: [b.id], owner: 'w2', leaseExpiresAt: NOW + 100 });
+        const [done] = await claim({ jobIds: [c.id], owner: 'w1', leaseExpiresAt: NOW + 10 });
         const token = tokenOf(done);
         await store.finish([{ id: c.id, token, now: NOW, to: 'succeeded', result: null }]);
 
@@ -291,9 +291,9 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       test('findOwnedByPrefix: owners of an earlier process, not of this one', async () => {
         const [a, b, c] = await store.insert([newJob(), newJob(), newJob()]);
         assert.ok(a && b && c);
-        await claim({ jobId: a.id, owner: 'gaffer-old/w1' });
-        await claim({ jobId: b.id, owner: 'gaffer-new/w1' });
-        await claim({ jobId: c.id, owner: 'other/w1' });
+        await claim({ jobIds: [a.id], owner: 'gaffer-old/w1' });
+        await claim({ jobIds: [b.id], owner: 'gaffer-new/w1' });
+        await claim({ jobIds: [c.id], owner: 'other/w1' });
         assert.deepEqual(ids(await store.findOwnedByPrefix('gaffer-', 'gaffer-new/')), [a.id]);
       });
     });
@@ -302,7 +302,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       test('deleteQueued removes only jobs still queued', async () => {
         const [a, b] = await store.insert([newJob(), newJob()]);
         assert.ok(a && b);
-        await claim({ jobId: b.id });
+        await claim({ jobIds: [b.id] });
         assert.equal(await store.deleteQueued([a.id, b.id, 'missing']), 1);
         assert.equal(await store.get(a.id), undefined);
         assert.equal((await store.get(b.id))?.state, 'running');
@@ -311,7 +311,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       test('cancel: queued ends at once, in flight is flagged, ended is untouched', async () => {
         const [queued, running] = await store.insert([newJob(), newJob()]);
         assert.ok(queued && running);
-        const token = tokenOf((await claim({ jobId: running.id }))[0]);
+        const token = tokenOf((await claim({ jobIds: [running.id] }))[0]);
 
         const cancelled = await store.cancel(queued.id, NOW + 1);
         assert.equal(cancelled?.state, 'cancelled');
@@ -358,7 +358,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         assert.equal(requeued?.error, null);
         assert.equal(requeued?.finishedAt, null);
         assert.equal(requeued?.cancelRequested, false);
-        const [again] = await claim({ now: NOW + 50, jobId: failing.id });
+        const [again] = await claim({ now: NOW + 50, jobIds: [failing.id] });
         assert.ok(tokenOf(again) > token(failing.id));
         assert.equal(again?.attempt, 1);
 
@@ -490,7 +490,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
           newJob({ payload: { file: '100%_done' } }),
         ]);
         assert.ok(a && b && c);
-        await claim({ jobId: c.id });
+        await claim({ jobIds: [c.id] });
         const list = async (filter: Omit<Parameters<JobStore['list']>[0], 'limit'>) =>
           ids((await store.list({ limit: 10, ...filter })).jobs);
         assert.deepEqual(await list({ type: 'ocr' }), [b.id]);

@@ -162,16 +162,18 @@ function claimSql(candidates: string): string {
 const CLAIM_SQL = claimSql(
   `SELECT id FROM jobs WHERE ${CLAIMABLE} ORDER BY priority DESC, run_at, id LIMIT $7`,
 );
-const CLAIM_ONE_SQL = claimSql(`SELECT id FROM jobs WHERE id = $7 AND ${CLAIMABLE}`);
+const CLAIM_IDS_SQL = claimSql(
+  `SELECT id FROM jobs WHERE id = ANY($7::text[]) AND ${CLAIMABLE} ORDER BY id LIMIT $8`,
+);
 
 /** One statement, so one implicit transaction; the locks are held until it commits. */
 export async function claimJobs(pool: pg.Pool, req: ClaimRequest): Promise<Job[]> {
   if (req.limit <= 0) return [];
   const set = [req.to, req.owner, req.leaseExpiresAt, req.now, req.type, req.now];
   const claimed =
-    req.jobId === undefined
+    req.jobIds === undefined
       ? await rows<JobRow>(pool, CLAIM_SQL, [...set, Math.trunc(req.limit)])
-      : await rows<JobRow>(pool, CLAIM_ONE_SQL, [...set, req.jobId]);
+      : await rows<JobRow>(pool, CLAIM_IDS_SQL, [...set, req.jobIds, Math.trunc(req.limit)]);
   return claimed.sort(byClaimOrder).map(rowToJob);
 }
 

@@ -51,7 +51,7 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
     const token = nextLeaseToken(s);
     const set = [req.to, token, req.owner, req.leaseExpiresAt, req.now];
     const rows =
-      req.jobId === undefined
+      req.jobIds === undefined
         ? s.all<JobRow>(
             `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE}
               ORDER BY priority DESC, run_at, id LIMIT ?) RETURNING *`,
@@ -61,11 +61,13 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
             req.limit,
           )
         : s.all<JobRow>(
-            `UPDATE jobs SET ${CLAIM_SET} WHERE id = ? AND ${CLAIMABLE} RETURNING *`,
+            `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT id FROM jobs WHERE
+              id IN (SELECT value FROM json_each(?)) AND ${CLAIMABLE} LIMIT ?) RETURNING *`,
             ...set,
-            req.jobId,
+            JSON.stringify(req.jobIds),
             req.type,
             req.now,
+            req.limit,
           );
     if (rows.length > 0) s.run(`UPDATE meta SET value = ? WHERE key = 'lease_token'`, token);
     return rows.sort(byClaimOrder).map(rowToJob);
