@@ -33,6 +33,18 @@ export interface RabbitMQServer {
  * 1 s (the smallest possible) and 200 ms, so the counts are about a second old at most.
  */
 export async function startRabbitMQ(): Promise<RabbitMQServer> {
+  // A port picked free can be taken by another process before the node binds it: try again with
+  // new ports rather than fail the run.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNode();
+    } catch (err) {
+      if (attempt >= 3 || !/exited early/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startNode(): Promise<RabbitMQServer> {
   const amqpPort = await freePort();
   const distPort = await freePort();
   const mgmtPort = await freePort();
