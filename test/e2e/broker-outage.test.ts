@@ -56,7 +56,7 @@ test(
     await rabbit.ctl(['start_app']);
 
     // Submissions succeed again once gaffer's connection is back. A client retries after
-  // Retry-After; this one after a tenth of it, to keep the test short.
+    // Retry-After; this one after a tenth of it, to keep the test short.
     for (let i = 300; i < 400; i++) {
       let res = await submit(i);
       for (let tries = 0; res.statusCode === 503 && tries < 200; tries++) {
