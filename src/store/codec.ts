@@ -22,3 +22,13 @@ export function countByState(
   }
   return out;
 }
+
+/** Column of each patchable batch field; SET clauses are built only from these names, never input. */
+export const BATCH_COLUMNS = {
+  createdAt: 'created_at',
+  source: 'source',
+  type: 'type',
+  accepted: 'accepted',
+  rejected: 'rejected',
+  done: 'done',
+} as const;

@@ -3,7 +3,7 @@ import type { ScalingDecision } from '../../domain/events.ts';
 import type { JobState } from '../../domain/job.ts';
 import type { BatchRecord, BatchSummary, LogLine, RejectedRow, WorkerEvent } from '../job-store.ts';
 import { first, rows, run, snapshot } from './db.ts';
-import { countByState } from '../codec.ts';
+import { BATCH_COLUMNS, countByState } from '../codec.ts';
 
 /** At most this many log lines per read; callers page on with `afterSeq`. */
 export const MAX_LOG_LINES = 10_000;
@@ -60,16 +60,6 @@ export async function createBatch(pool: pg.Pool, b: BatchRecord): Promise<void> 
     [b.id, b.createdAt, b.source, b.type, b.accepted, b.rejected, b.done],
   );
 }
-
-/** Column of each patchable field; the SET clause is built only from these names, never input. */
-const BATCH_COLUMNS = {
-  createdAt: 'created_at',
-  source: 'source',
-  type: 'type',
-  accepted: 'accepted',
-  rejected: 'rejected',
-  done: 'done',
-} as const;
 
 export async function updateBatch(
   pool: pg.Pool,

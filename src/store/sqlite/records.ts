@@ -2,7 +2,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { ScalingDecision } from '../../domain/events.ts';
 import type { JobState } from '../../domain/job.ts';
 import type { BatchRecord, BatchSummary, LogLine, RejectedRow, WorkerEvent } from '../job-store.ts';
-import { countByState } from '../codec.ts';
+import { BATCH_COLUMNS, countByState } from '../codec.ts';
 import type { Statements } from './statements.ts';
 
 /** At most this many log lines per read; callers page on with `afterSeq`. */
@@ -52,16 +52,6 @@ export function createBatch(s: Statements, b: BatchRecord): void {
     b.done ? 1 : 0,
   );
 }
-
-/** Column of each patchable field; the SET clause is built only from these names, never input. */
-const BATCH_COLUMNS = {
-  createdAt: 'created_at',
-  source: 'source',
-  type: 'type',
-  accepted: 'accepted',
-  rejected: 'rejected',
-  done: 'done',
-} as const;
 
 export function updateBatch(
   s: Statements,
