@@ -66,3 +66,32 @@ export async function inLanes(
   };
   await Promise.all(Array.from({ length: lanes }, lane));
 }
+
+/**
+ * Open-loop arrivals: calls `fn(i)` for i = 0…n−1 at `rate` per second, on schedule whatever the
+ * previous calls are doing (their promises are not awaited), and passes each call the time it was
+ * due, so a late call counts its lateness as latency. Resolves once every call was made.
+ */
+export async function atRate(
+  rate: number,
+  n: number,
+  fn: (i: number, dueMs: number) => void,
+): Promise<void> {
+  const t0 = performance.now();
+  let next = 0;
+  while (next < n) {
+    const now = performance.now();
+    const due = Math.min(n, Math.floor(((now - t0) * rate) / 1000) + 1);
+    for (; next < due; next++) fn(next, t0 + (next * 1000) / rate);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** p50 / p99 / max of latencies in ms, rounded to 0.1 ms. */
+export function latencySummary(ms: number[]): { p50: number; p99: number; max: number } {
+  return {
+    p50: round(percentile(ms, 50), 1),
+    p99: round(percentile(ms, 99), 1),
+    max: round(Math.max(...ms), 1),
+  };
+}

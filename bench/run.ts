@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { benchGaffer } from './gaffer.ts';
+import { latencyGaffer } from './latency.ts';
 import { startRabbitMQ } from '../test/helpers/servers/rabbitmq.ts';
-import { round, startRedis } from './lib.ts';
+import { latencySummary, round, startRedis } from './lib.ts';
 
 /**
- * `npm run bench [-- --n=20000 --rounds=3]`: gaffer (embedded) and BullMQ (Redis) in the same run,
- * rounds interleaved so machine noise spreads over both; prints medians and ratios.
+ * `npm run bench [-- --n=20000 --rounds=3] [--brokers]`: gaffer (embedded) and BullMQ (Redis) in
+ * the same run, rounds interleaved so machine noise spreads over both; prints medians and ratios.
+ * `--brokers` adds gaffer on Redis and on RabbitMQ beside raw amqplib, and a latency table: p50/p99
+ * from due to completed at a steady `--rate=1000` jobs/s for `--lat-n=5000` jobs.
  *
  * Durability, like for like: gaffer NORMAL and BullMQ on Redis with AOF `everysec` both survive a
  * process crash and may lose the last moments on power loss; gaffer FULL survives power loss.
@@ -15,6 +18,8 @@ const arg = (name: string, dflt: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const n = arg('n', 20_000);
 const rounds = arg('rounds', 3);
+const rate = arg('rate', 1000);
+const latN = arg('lat-n', 5000);
 
 try {
   execFileSync('redis-server', ['--version']);
@@ -26,8 +31,11 @@ try {
 // Loaded by URL: the baseline's dependencies are installed on demand in bench/baseline, outside
 // gaffer's own dependency tree, so the type checker does not follow this import.
 type BenchFn = (port: number, n: number) => Promise<{ submit: number; e2e: number }>;
-const { benchBullmq } = (await import(new URL('./baseline/bullmq.ts', import.meta.url).href)) as {
+const { benchBullmq, latencyBullmq } = (await import(
+  new URL('./baseline/bullmq.ts', import.meta.url).href
+)) as {
   benchBullmq: BenchFn;
+  latencyBullmq: (port: number, rate: number, n: number) => Promise<number[]>;
 };
 
 const results: Record<string, { submit: number[]; e2e: number[] }> = {};
@@ -40,8 +48,11 @@ const add = (name: string, r: { submit: number; e2e: number }) => {
   );
 };
 
-const { benchAmqp } = (await import(new URL('./baseline/amqp.ts', import.meta.url).href)) as {
+const { benchAmqp, latencyAmqp } = (await import(
+  new URL('./baseline/amqp.ts', import.meta.url).href
+)) as {
   benchAmqp: (url: string, n: number) => Promise<{ submit: number; e2e: number }>;
+  latencyAmqp: (url: string, rate: number, n: number) => Promise<number[]>;
 };
 const brokers = process.argv.includes('--brokers');
 const redis = await startRedis('everysec');
@@ -64,6 +75,24 @@ try {
         await benchGaffer(n, 'NORMAL', { kind: 'rabbitmq', url: rabbit.url }),
       );
     }
+  }
+  if (rabbit) {
+    const redisUrl = `redis://127.0.0.1:${redis.port}`;
+    console.log(`\nlatency at ${rate} jobs/s, ${latN} no-op jobs, due → completed`);
+    console.log('| system | p50 ms | p99 ms | max ms |');
+    console.log('| --- | --- | --- | --- |');
+    const row = (name: string, ms: number[]) => {
+      const l = latencySummary(ms);
+      console.log(`| ${name} | ${l.p50} | ${l.p99} | ${l.max} |`);
+    };
+    row('BullMQ (Redis, AOF everysec)', await latencyBullmq(redis.port, rate, latN));
+    row('gaffer on Redis', await latencyGaffer(rate, latN, { kind: 'redis', url: redisUrl }));
+    row('raw amqplib (quorum, confirms)', await latencyAmqp(rabbit.url, rate, latN));
+    row(
+      'gaffer on RabbitMQ',
+      await latencyGaffer(rate, latN, { kind: 'rabbitmq', url: rabbit.url }),
+    );
+    row('gaffer embedded', await latencyGaffer(rate, latN));
   }
 } finally {
   await redis.stop();

@@ -4,6 +4,7 @@
 #   redis-server     Redis broker tests, and the BullMQ baseline of the benchmarks
 #   rabbitmq-server  RabbitMQ broker tests (a private node per run)
 #   postgresql       PostgreSQL store tests (a private cluster per run, via initdb/pg_ctl)
+#   (then scripts/build-test-servers.sh: minio for the object-store tests, built with Go)
 # The tests start and stop their own servers on loopback; nothing here starts a service.
 set -euo pipefail
 declare -A probe=(
@@ -27,3 +28,6 @@ if ((${#missing[@]})); then
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi
+
+# Servers no Debian package provides (MinIO), built from the Go module proxy when missing.
+bash "$(dirname "${BASH_SOURCE[0]}")/build-test-servers.sh"

@@ -11,6 +11,10 @@ export const ERRORS = {
     status: 422,
     message: "The payload does not match the job type's schema",
   },
+  GAFFER_DATA_REF_INVALID: {
+    status: 400,
+    message: 'A data reference is not s3://bucket/key, file:///path or an absolute path',
+  },
   GAFFER_CSV_INVALID: { status: 400, message: 'The upload is not a readable CSV file' },
   GAFFER_UPLOAD_MISSING: { status: 400, message: 'The multipart request carries no file' },
   GAFFER_BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more jobs than allowed' },

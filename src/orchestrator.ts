@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ControlLoop } from './autoscaler/control-loop.ts';
@@ -11,8 +11,10 @@ import { createBroker } from './brokers/registry.ts';
 import type { Job } from './domain/job.ts';
 import type { Executor } from './executors/executor.ts';
 import { createLocalProcessExecutor } from './executors/local-process/index.ts';
+import { storeSecrets, type NetworkTransport } from './executors/local-process/network.ts';
 import { createCatalog, type Catalog } from './jobs/catalog.ts';
 import { Reconciler } from './jobs/reconciler.ts';
+import { republishMissing } from './jobs/republish.ts';
 import { JobService } from './jobs/service.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
 import type { JobStore } from './store/job-store.ts';
@@ -45,6 +47,13 @@ export class Orchestrator {
   readonly executor: Executor;
   /** Prefix of this process's local worker ids; leases of other prefixes are orphans on start. */
   readonly instance = `local-${randomUUID().slice(0, 8)}`;
+  /**
+   * The token networked workers present at /v1/workers/connect: `server.workerToken`, or with the
+   * network transport and none configured, a random one only the workers gaffer starts are given.
+   */
+  readonly workerToken: string | undefined;
+  /** gaffer's API address for networked workers: configured, or known once the API listens. */
+  readonly #gafferUrl = Promise.withResolvers<string>();
   readonly #reconciler: Reconciler;
   readonly #autoscale: boolean;
   #catalog: Catalog;
@@ -80,7 +89,15 @@ export class Orchestrator {
       events: this.events,
       clock: this.clock,
     });
+    this.workerToken =
+      this.config.server.workerToken ??
+      (this.config.executor.transport === 'network'
+        ? randomBytes(24).toString('base64url')
+        : undefined);
+    this.#gafferUrl.promise.catch(() => {}); // rejected by close() when gaffer never listened
+    if (this.config.executor.gafferUrl) this.#gafferUrl.resolve(this.config.executor.gafferUrl);
     this.executor = createLocalProcessExecutor({
+      ...(this.config.executor.transport === 'network' ? { network: this.#network() } : {}),
       hooks: {
         connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
         output: (id, stream, data) => this.gateway.output(id, stream, data),
@@ -100,8 +117,25 @@ export class Orchestrator {
       gateway: this.gateway,
       clock: this.clock,
       types: () => this.#catalog.names(),
+      republish: () => this.republishMissing(),
     });
     this.#wire();
+  }
+
+  /**
+   * The API listens at `address`: networked workers are told to connect there, unless
+   * `executor.gafferUrl` says otherwise. Workers started before this wait for it.
+   */
+  listening(address: string): void {
+    this.#gafferUrl.resolve(address);
+  }
+
+  #network(): NetworkTransport {
+    return {
+      gafferUrl: () => this.#gafferUrl.promise,
+      token: this.workerToken!,
+      secrets: storeSecrets(this.config.store.url),
+    };
   }
 
   get catalog(): Catalog {
@@ -157,6 +191,23 @@ export class Orchestrator {
     await tick();
   }
 
+  /**
+   * Broker mode, invariant 4: publishes again the due jobs that have no ready message, oldest
+   * first, at most the deficit per type (jobs/republish.ts). With a shared store one replica is
+   * enough: the one that leads. Returns how many were published.
+   */
+  async republishMissing(): Promise<number> {
+    const broker = this.#broker;
+    if (!broker || (hasLeaderLease(this.store) && this.#autoscale && !this.#leading)) return 0;
+    const deps = {
+      store: this.store,
+      queueOf: (type: string) => this.#catalog.type(type)?.queue,
+      brokerReady: async (queue: string) => (await broker.stats(queue)).ready,
+      publish: (jobs: readonly Job[]) => this.#publish(jobs),
+    };
+    return republishMissing(deps, this.clock.now(), this.config.broker.republishAfterMs);
+  }
+
   /** One reconciler pass now (tests, and operators after a clock jump): expired leases retried. */
   sweep(): Promise<number> {
     return this.#reconciler.sweep();
@@ -171,9 +222,11 @@ export class Orchestrator {
     }
     this.#reconciler.stop();
     for (const t of this.#timers) clearTimeout(t);
+    this.#gafferUrl.reject(new Error('gaffer stopped before its API listened'));
     await this.loop.idle();
     this.gateway.close();
     await this.executor.close();
+    await this.gateway.recorded();
     await this.#broker?.close();
     await this.store.close();
   }
@@ -245,9 +298,7 @@ export class Orchestrator {
 
   async #publish(jobs: readonly Job[]): Promise<void> {
     if (!this.#broker || jobs.length === 0) return;
-    const byQueue = new Map<string, Job[]>();
-    for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
-    for (const [queue, list] of byQueue) {
+    for (const [queue, list] of Map.groupBy(jobs, (j) => j.queue)) {
       await this.#broker.publish(
         queue,
         list.map((j) => ({ jobId: j.id, priority: j.priority })),
@@ -314,6 +365,7 @@ export class Orchestrator {
         : {}),
       heartbeatMs: Math.max(50, Math.floor(this.config.leases.ttlMs / 3)),
       killGraceMs: 5000,
+      storage: this.config.storage,
     };
   }
 }

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
-import { inLanes, perSecond } from '../lib.ts';
+import { atRate, inLanes, perSecond } from '../lib.ts';
 
 /**
  * The RabbitMQ baseline: raw amqplib with gaffer's durability — a durable quorum queue, persistent
@@ -36,16 +36,47 @@ export async function benchAmqp(url: string, n: number): Promise<{ submit: numbe
   return { submit, e2e };
 }
 
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Latency at a steady rate: `n` confirmed publishes at `rate` per second (open loop), each
+ * measured from when it was due until the consumer process acked it.
+ */
+export async function latencyAmqp(url: string, rate: number, n: number): Promise<number[]> {
+  const conn = await amqp.connect(url);
+  const ch = await conn.createConfirmChannel();
+  const queue = `lat-${process.pid}-${Date.now()}`;
+  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  const child = fork(fileURLToPath(import.meta.url), ['consumer', url, queue, String(n)]);
+  await new Promise((resolve) => child.once('message', resolve));
+  const done = new Promise<number[]>((resolve) =>
+    child.once('message', (m) => resolve(m as number[])),
+  );
+  const origin = performance.timeOrigin;
+  await atRate(rate, n, (_, due) => {
+    const body = Buffer.from(JSON.stringify({ due: origin + due }));
+    ch.sendToQueue(queue, body, { persistent: true }, () => {});
+  });
+  const latencies = await done;
+  child.kill();
+  await ch.deleteQueue(queue);
+  await conn.close();
+  return latencies;
+}
+
 async function consumer(url: string, queue: string, n: number): Promise<void> {
   const conn = await amqp.connect(url);
   const ch = await conn.createChannel();
   await ch.prefetch(50);
   let done = 0;
+  const latencies: number[] = [];
   await ch.consume(queue, (msg) => {
     if (!msg) return;
-    JSON.parse(msg.content.toString());
+    const { due } = JSON.parse(msg.content.toString()) as { due?: number };
     ch.ack(msg);
-    if (++done === n) process.send!('done');
+    if (due !== undefined) latencies.push(epochNow() - due);
+    if (++done === n) process.send!(due === undefined ? 'done' : latencies);
   });
   process.send!('ready');
 }

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import { inLanes, perSecond } from '../lib.ts';
+import { atRate, inLanes, perSecond } from '../lib.ts';
 
 /**
  * The baseline: BullMQ on a private Redis, measured the same way as gaffer — bulk add in chunks
@@ -47,14 +47,41 @@ export async function benchBullmq(
   return { submit, e2e };
 }
 
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Latency at a steady rate: `n` adds at `rate` per second (not awaited: open loop), each measured
+ * from when it was due until the consumer process saw it completed.
+ */
+export async function latencyBullmq(port: number, rate: number, n: number): Promise<number[]> {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const q = new Queue(`l-${process.pid}-${Date.now()}`, { connection });
+  const child = fork(fileURLToPath(import.meta.url), ['consumer', q.name, String(n), String(port)]);
+  await new Promise((resolve) => child.once('message', resolve));
+  const done = new Promise<number[]>((resolve) =>
+    child.once('message', (m) => resolve(m as number[])),
+  );
+  const origin = performance.timeOrigin;
+  await atRate(rate, n, (_, due) => void q.add('noop', { due: origin + due }));
+  const latencies = await done;
+  child.kill();
+  await q.obliterate({ force: true });
+  await q.close();
+  return latencies;
+}
+
 async function consumer(queue: string, n: number, port: number): Promise<void> {
   let done = 0;
+  const latencies: number[] = [];
   const worker = new Worker(queue, async () => null, {
     connection: { host: '127.0.0.1', port, maxRetriesPerRequest: null },
     concurrency: 50,
   });
-  worker.on('completed', () => {
-    if (++done === n) process.send!('done');
+  worker.on('completed', (job) => {
+    const due = (job.data as { due?: number }).due;
+    if (due !== undefined) latencies.push(epochNow() - due);
+    if (++done === n) process.send!(due === undefined ? 'done' : latencies);
   });
   await worker.waitUntilReady();
   process.send!('ready');

@@ -2,6 +2,19 @@ import Type from 'typebox';
 import { JOB_STATES } from '../domain/job.ts';
 
 /** The HTTP contract, one definition for validation, types and the OpenAPI document. */
+/** A job's data by reference; each reference is checked by src/storage/reference.ts. */
+export const DataBody = Type.Object(
+  {
+    /** Objects (or `s3://bucket/prefix/` for all under it) downloaded before the job runs. */
+    inputs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { maxItems: 1000 }),
+    ),
+    /** Where the job's output directory is uploaded after it succeeds. */
+    output: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  },
+  { additionalProperties: false },
+);
+
 export const SubmissionBody = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   payload: Type.Optional(Type.Unknown()),
@@ -10,6 +23,7 @@ export const SubmissionBody = Type.Object({
   idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  data: Type.Optional(DataBody),
 });
 
 export const BatchBody = Type.Object({

@@ -28,6 +28,8 @@ export interface Submission {
   idempotencyKey?: string;
   maxAttempts?: number;
   timeoutSeconds?: number;
+  /** Inputs downloaded before the job runs, and where its output is uploaded (s3://… or paths). */
+  data?: { inputs?: string[]; output?: string };
 }
 
 export interface Rejection {

@@ -42,6 +42,7 @@ export function registerUp(program: Command): void {
         await orch.start();
         const app = await buildApp(orch, { logger: Boolean(opts.log) });
         const address = await app.listen({ host: config.server.host, port: config.server.port });
+        orch.listening(address); // networked workers connect back here (unless executor.gafferUrl)
         console.log(
           `gaffer up: ${address} (dashboard ${address}/, API ${address}/v1, metrics ${address}/metrics)`,
         );

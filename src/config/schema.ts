@@ -95,6 +95,18 @@ const Cost = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** An S3-compatible server (AWS, MinIO, …) for `s3://` data references. */
+const StorageS3 = Type.Object(
+  {
+    /** e.g. http://127.0.0.1:9000 for MinIO; absent: AWS. */
+    endpoint: Type.Optional(Type.String({ minLength: 1 })),
+    region: Type.Optional(Type.String({ minLength: 1 })),
+    /** bucket in the path (http://host/bucket/key), as MinIO needs; AWS uses virtual hosts. */
+    forcePathStyle: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -146,6 +158,24 @@ export const ConfigSchema = Type.Object(
         ),
         /** amqp://… or redis://…; for embedded, the file (default: <dataDir>/broker.db). */
         url: Type.Optional(Type.String({ minLength: 1 })),
+        /**
+         * A job due this long with no ready message for it in the broker is published again
+         * (checked on every lease sweep; see src/jobs/republish.ts).
+         */
+        republishAfterMs: Type.Integer({ minimum: 0, default: 30_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    executor: Type.Object(
+      {
+        /**
+         * How gaffer starts its workers. ipc: child processes on a Node IPC channel (the default).
+         * network: `gaffer worker` processes that connect back to the API over a WebSocket,
+         * knowing only gaffer's address, a worker token and the broker's address.
+         */
+        transport: Type.Union([Type.Literal('ipc'), Type.Literal('network')], { default: 'ipc' }),
+        /** The API address network workers connect to; default: the address gaffer listens on. */
+        gafferUrl: Type.Optional(Type.String({ minLength: 1 })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -180,6 +210,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    storage: Type.Object(
+      {
+        /**
+         * Where `s3://` data references go. Absent fields: the AWS SDK's defaults (AWS_REGION,
+         * AWS_ENDPOINT_URL_S3, …). Credentials are never configured here: workers take them from
+         * the standard AWS environment variables or the SDK's default chain.
+         */
+        s3: Type.Optional(StorageS3),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -189,3 +230,5 @@ export type JobTypeConfig = Static<typeof JobTypeSchema> & { queue: string };
 export type RouteRule = Static<typeof RouteRuleSchema>;
 export type CostConfig = Static<typeof Cost>;
 export type ScalingConfig = Static<typeof Scaling>;
+export type S3Config = Static<typeof StorageS3>;
+export type StorageConfig = GafferConfig['storage'];

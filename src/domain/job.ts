@@ -56,6 +56,17 @@ export interface JobError {
   signal?: string | null;
 }
 
+/**
+ * A job's data by reference (issue 3, seed 003): objects its worker downloads before running it
+ * and the place it uploads its output directory to afterwards. References are `s3://bucket/key`,
+ * `s3://bucket/prefix/` (every object under the prefix), `file:///abs/path` or an absolute path.
+ */
+export interface JobData {
+  inputs: string[];
+  /** Absent: nothing is uploaded. */
+  output: string | null;
+}
+
 export interface Job {
   id: string;
   type: string;
@@ -87,6 +98,8 @@ export interface Job {
   idempotencyKey: string | null;
   /** Why the router picked this type (seed 002's cost rule explains itself). */
   routeReason: string | null;
+  /** Inputs and output by reference; null when the job has none. */
+  data: JobData | null;
 }
 
 /** What a submitter provides; the service fills in the rest. */
@@ -104,6 +117,8 @@ export interface NewJob {
   batchId: string | null;
   idempotencyKey: string | null;
   routeReason: string | null;
+  /** Null: no data references. */
+  data: JobData | null;
 }
 
 /** How a claimed attempt ended, as reported by a worker or decided by gaffer. */

@@ -4,9 +4,11 @@ import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
  * Starts and stops worker processes. The executor owns processes, not jobs: which job a worker
  * runs is decided by gaffer over the worker's connection.
  *
- * Contract: `start` resolves once the process exists (not once it is ready); the executor calls
- * `hooks.connected` when the worker's connection is up and `hooks.exited` exactly once when the
- * process is gone, whatever the reason. `kill` is idempotent.
+ * Contract: `start` resolves once the process exists (not once it is ready); `hooks.connected` is
+ * called when the worker's connection is up — by the executor for a channel it owns (IPC), by the
+ * API's `/v1/workers/connect` for a worker that connects over the network, named by its worker id
+ * — and the executor calls `hooks.exited` exactly once when the process is gone, whatever the
+ * reason. `kill` is idempotent.
  */
 export interface Executor {
   readonly name: string;

@@ -10,9 +10,20 @@ export class GroupCommit<In, Out> {
   #count = 0;
   #scheduled = false;
 
-  constructor(flush: (items: In[]) => Promise<Out[]>, maxItems = 10_000) {
+  readonly #schedule: (fn: () => void) => void;
+
+  /**
+   * `gather`: how long a group stays open. 'turn' (the default) collects callers from every I/O
+   * callback of one event-loop turn (separate requests); 'microtask' only those resumed by the same
+   * event — enough when the callers are the continuations of one earlier group, and a turn sooner.
+   */
+  constructor(
+    flush: (items: In[]) => Promise<Out[]>,
+    options: { maxItems?: number; gather?: 'turn' | 'microtask' } = {},
+  ) {
     this.#flush = flush;
-    this.#maxItems = maxItems;
+    this.#maxItems = options.maxItems ?? 10_000;
+    this.#schedule = options.gather === 'microtask' ? queueMicrotask : setImmediate;
   }
 
   add(items: In[]): Promise<Out[]> {
@@ -22,7 +33,7 @@ export class GroupCommit<In, Out> {
       if (this.#count >= this.#maxItems) void this.#run();
       else if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => void this.#run());
+        this.#schedule(() => void this.#run());
       }
     });
   }

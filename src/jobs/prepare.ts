@@ -1,7 +1,8 @@
 import { GafferError } from '../errors.ts';
-import type { NewJob } from '../domain/job.ts';
+import type { JobData, NewJob } from '../domain/job.ts';
 import { newJobId } from '../domain/ids.ts';
 import { classify } from '../router/classify.ts';
+import { refProblem } from '../storage/reference.ts';
 import type { Catalog } from './catalog.ts';
 
 /** A job as a submitter describes it (API body, CSV row, library call). */
@@ -15,6 +16,8 @@ export interface Submission {
   idempotencyKey?: string | undefined;
   maxAttempts?: number | undefined;
   timeoutSeconds?: number | undefined;
+  /** Inputs and output by reference (src/storage/reference.ts). */
+  data?: { inputs?: string[] | undefined; output?: string | undefined } | undefined;
 }
 
 const NAMED_PRIORITIES: Record<string, number> = { low: -10, normal: 0, high: 10 };
@@ -35,6 +38,7 @@ export function prepareJob(
   if (!config) throw new GafferError('GAFFER_UNKNOWN_TYPE', type);
   const problem = catalog.checkPayload(type, sub.payload ?? null);
   if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
+  const data = dataOf(sub.data);
   return {
     id: newJobId(now),
     type,
@@ -50,7 +54,21 @@ export function prepareJob(
     batchId,
     idempotencyKey: sub.idempotencyKey ?? null,
     routeReason: reason,
+    data,
   };
+}
+
+/** Checks every reference now, so a typo is a 400 at submit rather than a failed attempt later. */
+function dataOf(given: Submission['data']): JobData | null {
+  if (!given) return null;
+  const inputs = given.inputs ?? [];
+  const output = given.output ?? null;
+  if (inputs.length === 0 && output === null) return null;
+  for (const ref of output === null ? inputs : [...inputs, output]) {
+    const problem = refProblem(ref);
+    if (problem) throw new GafferError('GAFFER_DATA_REF_INVALID', problem);
+  }
+  return { inputs, output };
 }
 
 function pickType(

@@ -2,21 +2,26 @@ import type { Clock } from '../domain/clock.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
+interface ReconcilerOptions {
+  service: JobService;
+  gateway: WorkerGateway;
+  clock: Clock;
+  types: () => string[];
+  /** Broker mode: publishes again due jobs whose message went missing (see republish.ts). */
+  republish?: () => Promise<number>;
+}
+
 /**
- * Invariant 4: a dead worker or a lost wake-up never loses a job. Every sweep expires stale leases
- * (the job is retried or ended by its retry policy) and wakes waiting workers for every type, so a
- * job whose backoff has passed is picked up even if its timer was lost.
+ * Invariant 4: a dead worker, a lost wake-up or a lost message never loses a job. Every sweep
+ * expires stale leases (the job is retried or ended by its retry policy), wakes waiting workers
+ * for every type, so a job whose backoff has passed is picked up even if its timer was lost, and
+ * in broker mode republishes due jobs the broker holds no message for.
  */
 export class Reconciler {
-  readonly #o: { service: JobService; gateway: WorkerGateway; clock: Clock; types: () => string[] };
+  readonly #o: ReconcilerOptions;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(options: {
-    service: JobService;
-    gateway: WorkerGateway;
-    clock: Clock;
-    types: () => string[];
-  }) {
+  constructor(options: ReconcilerOptions) {
     this.#o = options;
   }
 
@@ -41,6 +46,7 @@ export class Reconciler {
       message: 'lease expired: the worker stopped heartbeating',
     });
     for (const type of this.#o.types()) this.#o.gateway.notify(type);
+    await this.#o.republish?.();
     return expired.length;
   }
 

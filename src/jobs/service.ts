@@ -38,6 +38,8 @@ export class JobService {
   readonly #o: JobServiceOptions;
   readonly #inserts: GroupCommit<NewJob, Job>;
   readonly #finishes: GroupCommit<FinishUpdate, Job | null>;
+  /** Broker mode: publishes of one turn go out as one confirmed batch (one round trip). */
+  readonly #publishes: GroupCommit<Job, void> | null;
 
   constructor(options: JobServiceOptions) {
     this.#o = options;
@@ -46,6 +48,17 @@ export class JobService {
       const changed = new Map((await options.store.finish(updates)).map((j) => [j.id, j]));
       return updates.map((u) => changed.get(u.id) ?? null);
     });
+    const publish = options.publish;
+    this.#publishes = publish
+      ? new GroupCommit<Job, void>(
+          async (jobs) => {
+            await publish(jobs);
+            return jobs.map(() => undefined);
+          },
+          // Its callers are the continuations of one insert group: they resume together.
+          { gather: 'microtask' },
+        )
+      : null;
   }
 
   get store(): JobStore {
@@ -100,9 +113,10 @@ export class JobService {
    * committed are removed again and the caller answers 503 — nothing is half accepted.
    */
   async #publishOrUndo(fresh: Job[]): Promise<void> {
-    if (!this.#o.publish || fresh.length === 0) return;
+    if (!this.#publishes || fresh.length === 0) return;
     try {
-      await this.#o.publish(fresh);
+      // A failed batch fails every caller in it; each then undoes only its own jobs.
+      await this.#publishes.add(fresh);
     } catch (err) {
       await this.#o.store.deleteQueued(fresh.map((j) => j.id));
       throw new GafferError(

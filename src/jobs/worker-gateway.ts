@@ -19,8 +19,6 @@ interface Tracked {
   claiming: boolean;
   /** Per-job mode: the job claimed for this worker before it was started. */
   assigned: Job | null;
-  /** Broker mode (it sends `claim-job`): tell it when each outcome committed, so it acks late. */
-  brokerFed: boolean;
   /** Broker mode: delivered job ids waiting for this turn's claim. */
   pendingIds: string[];
 }
@@ -40,6 +38,8 @@ export class WorkerGateway {
   readonly #notifySeq = new Map<string, number>();
   /** Set by close(): messages still in flight from dying workers are dropped, not applied. */
   #closed = false;
+  /** Worker events being written: recording never holds up a worker, but can be awaited. */
+  readonly #recording = new Set<Promise<void>>();
 
   constructor(options: { service: JobService; events: GafferEvents; clock: Clock }) {
     this.#service = options.service;
@@ -50,6 +50,11 @@ export class WorkerGateway {
   /** Stops serving workers; their in-flight jobs are recovered on the next start (invariant 4). */
   close(): void {
     this.#closed = true;
+  }
+
+  /** Resolves once every worker event recorded so far is written (or failed to be). */
+  async recorded(): Promise<void> {
+    await Promise.all(this.#recording);
   }
 
   /** A worker process is being started; it counts as capacity on the way. */
@@ -72,7 +77,6 @@ export class WorkerGateway {
       wants: 0,
       claiming: false,
       assigned,
-      brokerFed: false,
       pendingIds: [],
     });
     if (assigned?.leaseToken != null) {
@@ -82,9 +86,23 @@ export class WorkerGateway {
     this.#events.emit('worker:started', { worker: { ...info } });
   }
 
+  /**
+   * Which worker a network connection naming itself `workerId` is. A worker gaffer started and
+   * still waits for (tracked, same type, no connection yet) is that worker (`started`); any other
+   * is a worker started apart, tracked as `remote-<workerId>`. Null when that worker already has a
+   * connection: a second connection never takes over a live worker.
+   */
+  connectionTarget(workerId: string, type: string): { id: string; started: boolean } | null {
+    const own = this.#workers.get(workerId);
+    if (own && own.info.type === type) return own.conn ? null : { id: workerId, started: true };
+    const id = `remote-${workerId}`;
+    return this.#workers.get(id)?.conn ? null : { id, started: false };
+  }
+
+  /** The worker's connection is up; ignored for an unknown worker or one already connected. */
   connected(id: string, conn: WorkerConnection, pid: number | null): void {
     const w = this.#workers.get(id);
-    if (!w) return;
+    if (!w || w.conn) return;
     w.conn = conn;
     w.info.pid = pid;
     conn.onMessage(
@@ -93,7 +111,11 @@ export class WorkerGateway {
     );
   }
 
-  /** The worker's process is gone. Jobs it held are retried or ended (never lost). */
+  /**
+   * The worker's process (or its connection) is gone. Jobs it held are retried or ended (never
+   * lost). Idempotent: a networked worker reports both its socket's close and its process's exit;
+   * the first one counts, the later one finds nothing.
+   */
   async exited(id: string, code: number | null, signal: string | null): Promise<void> {
     const w = this.#workers.get(id);
     if (!w || this.#closed) return;
@@ -187,8 +209,8 @@ export class WorkerGateway {
       case 'claim':
         w.wants = msg.max;
         return this.#serve(w);
-      case 'claim-job':
-        return this.#claimJob(w, msg.id);
+      case 'claim-jobs':
+        return this.#claimJobs(w, msg.ids);
       case 'heartbeat':
         return this.#heartbeat(w, msg.leases);
       case 'started':
@@ -289,23 +311,22 @@ export class WorkerGateway {
       this.#released(w);
       await this.#service.complete(lease.job, token, outcome);
     } // else stale: the job was re-leased or ended; nothing to write
-    if (w.brokerFed) w.conn?.send({ t: 'committed', id });
   }
 
   /**
    * Broker mode: lease delivered jobs to this worker if they are claimable now. The ids a worker
    * sends in one turn of the event loop are claimed in one transaction.
    */
-  #claimJob(w: Tracked, id: string): void {
-    w.brokerFed = true;
-    w.pendingIds.push(id);
-    if (w.pendingIds.length === 1) setImmediate(() => void this.#claimPending(w));
+  #claimJobs(w: Tracked, ids: readonly string[]): void {
+    const first = w.pendingIds.length === 0;
+    w.pendingIds.push(...ids);
+    if (first && ids.length > 0) setImmediate(() => void this.#claimPending(w));
   }
 
   async #claimPending(w: Tracked): Promise<void> {
     const ids = w.pendingIds.splice(0);
     if (w.info.state === 'draining') {
-      for (const id of ids) w.conn?.send({ t: 'refused', id, requeue: true });
+      w.conn?.send({ t: 'refused', ids, requeue: true });
       return;
     }
     const jobs = await this.#service.claim(w.info.type, w.info.id, ids.length, 'running', ids);
@@ -319,7 +340,8 @@ export class WorkerGateway {
     // Not claimed: running elsewhere, ended, cancel requested, or not due yet (a retry's message
     // is published when it falls due). Either way that message is spent.
     const claimed = new Set(jobs.map((j) => j.id));
-    for (const id of ids) if (!claimed.has(id)) w.conn?.send({ t: 'refused', id, requeue: false });
+    const spent = ids.filter((id) => !claimed.has(id));
+    if (spent.length > 0) w.conn?.send({ t: 'refused', ids: spent, requeue: false });
     if (jobs.length === 0) return;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
     w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!)) });
@@ -356,9 +378,11 @@ export class WorkerGateway {
       active: info.active,
       detail,
     };
-    void this.#service.store
+    const write = this.#service.store
       .recordWorkerEvent(entry)
-      .catch((err) => console.error('recording a worker event failed', err));
+      .catch((err) => console.error('recording a worker event failed', err))
+      .finally(() => this.#recording.delete(write));
+    this.#recording.add(write);
   }
 }
 
@@ -372,5 +396,6 @@ function toAssignment(job: Job, token: number): Assignment {
     attempt: job.attempt,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
+    ...(job.data ? { data: job.data } : {}),
   };
 }

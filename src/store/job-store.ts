@@ -51,6 +51,11 @@ export interface JobStore {
 
   /** Per type: ready (claimable now), delayed, in flight, and totals per state. */
   queueStats(now: number): Promise<QueueStats[]>;
+  /**
+   * Queued jobs of `type` that are due (runAt ≤ `dueBy`), in claim order (priority, then oldest
+   * runAt): broker mode republishes from here the jobs whose message went missing (invariant 4).
+   */
+  readyJobs(type: string, dueBy: number, limit: number): Promise<Job[]>;
 
   createBatch(batch: BatchRecord): Promise<void>;
   updateBatch(id: string, patch: Partial<Omit<BatchRecord, 'id'>>): Promise<void>;

@@ -4,12 +4,17 @@ import type { WorkerLink } from './runtime.ts';
 
 /**
  * Broker mode, worker side. Sits between the worker loop and its link to gaffer: the broker's
- * deliveries replace long-polled claims. Each delivered job id becomes a `claim-job`; gaffer
- * leases the job (or refuses: the message is then acked, or given back when this worker is
- * draining). A message is acked only when gaffer says the job's outcome committed — ack late
- * (invariant 2) — so a worker that dies mid-job leaves its messages to be redelivered.
+ * deliveries replace long-polled claims. The job ids delivered in one turn become one
+ * `claim-jobs`; gaffer leases those that are claimable (or refuses: the message is then acked, or
+ * given back when this worker is draining).
  *
- * The prefetch is the worker's concurrency: unacked messages = jobs running + claims in flight.
+ * Ack late (invariant 2): the state change a message causes is the claim, and a message is acked
+ * only after its claim committed — when its job is done here. From the claim on, the job is the
+ * store's and its lease's: a worker or gaffer dying mid-job is recovered by lease expiry, whose
+ * retry publishes again, so holding the message longer would protect nothing. Acking at `done`
+ * rather than at the claim keeps the broker's count of unacked messages equal to this worker's
+ * claims in flight plus jobs running, so a prefetch of the concurrency is exactly its free slots:
+ * no delivery waits here for a slot, and none is held while its job's outcome commits.
  */
 export class BrokerFeed {
   readonly #outer: WorkerLink;
@@ -18,6 +23,8 @@ export class BrokerFeed {
   readonly #prefetch: number;
   readonly #held = new Map<string, Delivery>();
   readonly #listeners: ((msg: GafferMessage) => void)[] = [];
+  /** Delivered ids not yet sent: a broker hands over a batch synchronously, sent as one claim. */
+  #unclaimed: string[] = [];
   #sub: Subscription | null = null;
 
   constructor(options: { link: WorkerLink; broker: Broker; queue: string; prefetch: number }) {
@@ -32,7 +39,9 @@ export class BrokerFeed {
   get link(): WorkerLink {
     return {
       send: (msg: WorkerMessage) => {
-        if (msg.t !== 'claim') this.#outer.send(msg);
+        if (msg.t === 'claim') return;
+        this.#outer.send(msg);
+        if (msg.t === 'done') void this.#settle(msg.id, 'ack');
       },
       onMessage: (fn) => this.#listeners.push(fn),
     };
@@ -45,8 +54,13 @@ export class BrokerFeed {
       // A second message for a job this worker already holds is a duplicate: spent.
       if (this.#held.has(id)) return void d.ack();
       this.#held.set(id, d);
-      this.#outer.send({ t: 'claim-job', id });
+      if (this.#unclaimed.push(id) === 1) queueMicrotask(() => this.#claim());
     });
+  }
+
+  #claim(): void {
+    this.#outer.send({ t: 'claim-jobs', ids: this.#unclaimed });
+    this.#unclaimed = [];
   }
 
   /** Stops deliveries and closes the broker connection; unacked messages go back to the broker. */
@@ -58,9 +72,8 @@ export class BrokerFeed {
   #fromGaffer(msg: GafferMessage): void {
     switch (msg.t) {
       case 'refused':
-        return void this.#settle(msg.id, msg.requeue ? 'requeue' : 'ack');
-      case 'committed':
-        return void this.#settle(msg.id, 'ack');
+        for (const id of msg.ids) void this.#settle(id, msg.requeue ? 'requeue' : 'ack');
+        return;
       case 'drain':
         void this.#sub?.cancel();
         break;

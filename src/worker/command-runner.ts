@@ -10,7 +10,8 @@ import { failed, type JobControl, type JobRunner } from './runtime.ts';
  *
  * Contract with the command: argv `spec.command` (no shell), in its own process group, with the
  * environment plus GAFFER_JOB_ID, GAFFER_JOB_TYPE, GAFFER_ATTEMPT, GAFFER_PAYLOAD_FILE and
- * GAFFER_RESULT_FILE. The payload JSON is on stdin and in the payload file. The result is the
+ * GAFFER_RESULT_FILE (and, for a job with data references, GAFFER_INPUT_DIR and GAFFER_OUTPUT_DIR:
+ * see staged-runner.ts). The payload JSON is on stdin and in the payload file. The result is the
  * result file's JSON (or text) if the command wrote it; else the last non-empty stdout line if it
  * is JSON; else all of stdout, trimmed (null if empty). Exit 0 succeeds. When the command exits, whatever it left
  * running in its process group is killed: a job's processes end with the job.
@@ -86,6 +87,9 @@ function spawnJob(
     GAFFER_ATTEMPT: String(job.attempt),
     GAFFER_PAYLOAD_FILE: files.payload,
     GAFFER_RESULT_FILE: files.result,
+    ...(control.dirs
+      ? { GAFFER_INPUT_DIR: control.dirs.input, GAFFER_OUTPUT_DIR: control.dirs.output }
+      : {}),
   };
   // detached: the command leads its own process group, so `kill(-pid)` reaches its whole tree.
   const child = spawn(file ?? '', args, { cwd: spec.cwd, env, detached: true, stdio: 'pipe' });

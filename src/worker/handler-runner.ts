@@ -62,6 +62,8 @@ class Context implements JobContext {
   readonly payload: unknown;
   readonly attributes: Record<string, unknown>;
   readonly attempt: number;
+  readonly inputDir: string | undefined;
+  readonly outputDir: string | undefined;
   readonly #control: JobControl;
 
   constructor(job: Assignment, control: JobControl) {
@@ -70,6 +72,8 @@ class Context implements JobContext {
     this.payload = job.payload;
     this.attributes = job.attributes;
     this.attempt = job.attempt;
+    this.inputDir = control.dirs?.input;
+    this.outputDir = control.dirs?.output;
     this.#control = control;
   }
 

@@ -13,6 +13,12 @@ export interface JobContext<P = unknown> {
   /** 1 on the first attempt; higher on retries. */
   readonly attempt: number;
   /**
+   * For a job submitted with `data`: the directory holding its downloaded inputs, and the one
+   * whose files are uploaded to `data.output` when the handler succeeds. Undefined otherwise.
+   */
+  readonly inputDir?: string | undefined;
+  readonly outputDir?: string | undefined;
+  /**
    * Aborted when the job times out, is cancelled, or the worker shuts down. A handler that runs
    * long must honour it: one that has not settled `killGraceMs` after the abort makes the worker
    * exit (the only way to stop code running in this process), failing its other jobs too.

@@ -4,6 +4,7 @@ import { createCommandRunner } from './command-runner.ts';
 import { createHandlerRunner } from './handler-runner.ts';
 import { WORKER_ENV, type GafferMessage, type WorkerMessage, type WorkerSpec } from './protocol.ts';
 import { WorkerRuntime, type JobRunner, type WorkerLink } from './runtime.ts';
+import { withDataStaging } from './staged-runner.ts';
 
 /**
  * The worker process: `node src/worker/main.ts`, started by an executor with a Node IPC channel
@@ -49,8 +50,10 @@ function readSpec(): WorkerSpec {
 }
 
 async function createRunner(spec: WorkerSpec): Promise<JobRunner> {
-  if (spec.handler) return createHandlerRunner(spec.handler, spec.cwd);
-  return createCommandRunner(spec);
+  const inner = spec.handler
+    ? await createHandlerRunner(spec.handler, spec.cwd)
+    : createCommandRunner(spec);
+  return withDataStaging(inner, spec);
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
-import type { Outcome } from '../domain/job.ts';
+import type { StorageConfig } from '../config/schema.ts';
+import type { JobData, Outcome } from '../domain/job.ts';
 
 /**
  * The messages between gaffer and a worker process. Local workers speak it over the Node IPC
@@ -16,6 +17,8 @@ export interface Assignment {
   attempt: number;
   maxAttempts: number;
   timeoutMs: number;
+  /** Inputs to download before the job runs and where its output goes (src/storage/). */
+  data?: JobData;
 }
 
 export type WorkerMessage =
@@ -30,8 +33,8 @@ export type WorkerMessage =
     }
   /** Asks for up to `max` more jobs. gaffer answers with `jobs` once it has at least one. */
   | { t: 'claim'; max: number }
-  /** Broker mode: the broker delivered this job id; lease it to me if it is claimable. */
-  | { t: 'claim-job'; id: string }
+  /** Broker mode: the broker delivered these job ids; lease me those that are claimable. */
+  | { t: 'claim-jobs'; ids: string[] }
   | { t: 'heartbeat'; leases: { id: string; token: number }[] }
   /** A per-job worker has set up (inputs fetched) and starts the work. */
   | { t: 'started'; id: string; token: number }
@@ -45,13 +48,11 @@ export type GafferMessage =
   /** Take nothing new, finish what is in flight, then exit 0. */
   | { t: 'drain' }
   /**
-   * Broker mode: `claim-job` refused. `requeue` true: the job is claimable but not by this worker
-   * (it is draining) — give the message back; false: the job is running elsewhere or has ended —
-   * the message is spent (ack it).
+   * Broker mode: `claim-jobs` refused for these ids. `requeue` true: the jobs are claimable but
+   * not by this worker (it is draining) — give the messages back; false: the jobs are running
+   * elsewhere or have ended — the messages are spent (ack them).
    */
-  | { t: 'refused'; id: string; requeue: boolean }
-  /** Broker mode: the outcome of this job committed (or was stale); ack its message now. */
-  | { t: 'committed'; id: string };
+  | { t: 'refused'; ids: string[]; requeue: boolean };
 
 /** One worker's link to gaffer, whatever carries it. */
 export interface WorkerConnection {
@@ -86,6 +87,8 @@ export interface WorkerSpec {
   broker?: BrokerRef;
   /** After a timeout, how long a process tree gets between SIGTERM and SIGKILL. */
   killGraceMs: number;
+  /** Object-store settings for jobs with data references; never credentials. */
+  storage?: StorageConfig;
 }
 
 /** Which broker a worker connects to, and the queue of its type. */

@@ -1,13 +1,14 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { brokerKindOf, createBroker } from '../brokers/registry.ts';
-import type { JobTypeConfig } from '../config/schema.ts';
+import type { JobTypeConfig, StorageConfig } from '../config/schema.ts';
 import { BrokerFeed } from './broker-feed.ts';
 import { createCommandRunner } from './command-runner.ts';
 import { createHandlerRunner } from './handler-runner.ts';
 import type { GafferMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
 import { WorkerRuntime, type JobRunner, type WorkerLink } from './runtime.ts';
+import { withDataStaging } from './staged-runner.ts';
 
 export interface RemoteWorkerOptions {
   /** gaffer's API, e.g. http://gaffer:8080. */
@@ -20,6 +21,8 @@ export interface RemoteWorkerOptions {
   workerId?: string;
   /** Broker mode: the broker's address (amqp://…, redis://…, or the embedded broker's file). */
   broker?: string;
+  /** Per-job mode (a worker gaffer started for one job it claimed): run that job, then exit. */
+  jobId?: string;
 }
 
 /**
@@ -47,19 +50,22 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
       })
     : null;
   const link = feed ? feed.link : direct;
-  const runner: JobRunner = spec.handler
-    ? await createHandlerRunner(spec.handler, spec.cwd)
-    : createCommandRunner(spec);
+  const runner: JobRunner = withDataStaging(
+    spec.handler ? await createHandlerRunner(spec.handler, spec.cwd) : createCommandRunner(spec),
+    spec,
+  );
   return new Promise((resolve) => {
     // Set when the link closed before the worker finished: that is a failure, not a clean exit.
     let lost = false;
     const runtime = new WorkerRuntime({
       workerId: o.workerId ?? `${os.hostname()}-${process.pid}`,
       spec,
+      ...(o.jobId ? { jobId: o.jobId } : {}),
       link,
       runner,
       exit: (code) => {
         socket.close();
+        removeScratch(spec.scratchDir);
         void (feed?.close() ?? Promise.resolve()).finally(() =>
           resolve(lost && code === 0 ? 1 : code),
         );
@@ -76,12 +82,22 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
   });
 }
 
+/** The worker's own scratch directory; its jobs have ended (or been killed) by the time it exits. */
+function removeScratch(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // left for the OS's temp cleaning: never worth failing the exit over
+  }
+}
+
 async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
   const res = await fetch(`${o.url}/v1/config`);
   if (!res.ok) throw new Error(`GET /v1/config: ${res.status}`);
   const config = (await res.json()) as {
     jobTypes: Record<string, JobTypeConfig>;
     leases: { ttlMs: number };
+    storage?: StorageConfig;
   };
   const type = config.jobTypes[o.type] as (JobTypeConfig & { queue: string }) | undefined;
   if (!type) throw new Error(`gaffer has no job type "${o.type}"`);
@@ -90,8 +106,8 @@ async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
   }
   return {
     type: o.type,
-    mode: 'pool',
-    concurrency: o.concurrency ?? type.concurrency,
+    mode: o.jobId ? 'per-job' : 'pool',
+    concurrency: o.jobId ? 1 : (o.concurrency ?? type.concurrency),
     ...(type.worker.command ? { command: type.worker.command } : {}),
     ...(type.worker.handler ? { handler: type.worker.handler } : {}),
     env: type.worker.env,
@@ -99,7 +115,8 @@ async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
     scratchDir: mkdtempSync(path.join(os.tmpdir(), 'gaffer-worker-')),
     heartbeatMs: Math.max(50, Math.floor(config.leases.ttlMs / 3)),
     killGraceMs: 5000,
-    ...(o.broker
+    ...(config.storage ? { storage: config.storage } : {}),
+    ...(o.broker && !o.jobId
       ? { broker: { kind: brokerKindOf(o.broker), url: o.broker, queue: type.queue } }
       : {}),
   };

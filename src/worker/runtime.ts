@@ -1,4 +1,5 @@
 import type { JobError, Outcome } from '../domain/job.ts';
+import type { DataDirs } from '../storage/object-store.ts';
 import type { Assignment, GafferMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
 
 /**
@@ -19,6 +20,8 @@ export interface JobControl {
   readonly signal: AbortSignal;
   /** Raw stream text; callers send whole lines where they can. */
   log(stream: 'stdout' | 'stderr', data: string): void;
+  /** Set for a job with data references: its staged inputs and its output directory. */
+  readonly dirs?: DataDirs;
 }
 
 /** Runs one job to an outcome. Must not reject (a rejection is reported as 'infrastructure'). */
@@ -167,7 +170,7 @@ export class WorkerRuntime {
         this.drain();
         return;
       default:
-        // Broker-mode answers (refused, committed) are for the broker feed, not the loop.
+        // Broker-mode answers (refused) are for the broker feed, not the loop.
         return;
     }
   }

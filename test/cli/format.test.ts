@@ -112,6 +112,7 @@ function job(over: Partial<ApiJob> = {}): ApiJob {
     batchId: 'batch-1',
     idempotencyKey: null,
     routeReason: null,
+    data: null,
     cancelRequested: false,
     leaseOwner: null,
     leaseExpiresAt: null,

@@ -165,6 +165,30 @@ describe('exit codes against a real gaffer', () => {
     assert.match(again.stderr, /already submitted/);
   });
 
+  it('submit sends --input and --output as the data references, and job shows them', async () => {
+    const r = await cli([
+      'submit',
+      'held',
+      '--input',
+      's3://datasets/x.csv',
+      '--input',
+      '/data/lookup/',
+      '--output',
+      's3://results/run-1/',
+      '--url',
+      url,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.deepEqual((await job(id)).data, {
+      inputs: ['s3://datasets/x.csv', '/data/lookup/'],
+      output: 's3://results/run-1/',
+    });
+    const shown = await cli(['job', id, '--url', url]);
+    assert.match(shown.stdout, /input:\s+s3:\/\/datasets\/x\.csv/);
+    assert.match(shown.stdout, /output:\s+s3:\/\/results\/run-1\//);
+  });
+
   it('--json prints the answer as JSON on stdout', async () => {
     const r = await cli(['--json', 'submit', 'held', '--payload', '{"n": 1}', '--url', url]);
     assert.equal(r.code, 0, r.stderr);

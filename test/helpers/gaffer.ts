@@ -15,6 +15,8 @@ export interface TestGaffer {
   app: FastifyInstance;
   clock: OffsetClock;
   dataDir: string;
+  /** Where the API listens, when it listens (the network transport needs it to). */
+  url: string | undefined;
   /** Stops gaffer; keeps the data dir unless `wipe`. */
   stop(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +37,12 @@ export async function startGaffer(
   await orch.start();
   const app = await buildApp(orch);
   await app.ready();
+  // Networked workers connect back over the API: it must listen on a real port.
+  let url: string | undefined;
+  if (config.executor.transport === 'network') {
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    orch.listening(url);
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -47,6 +55,7 @@ export async function startGaffer(
     app,
     clock,
     dataDir: dir,
+    url,
     stop,
     close: async () => {
       await stop();

@@ -28,6 +28,7 @@ function jobFactory(): (overrides?: Partial<NewJob>) => NewJob {
       batchId: null,
       idempotencyKey: null,
       routeReason: null,
+      data: null,
       ...overrides,
     };
   };
@@ -81,6 +82,10 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
           batchId: 'batch-1',
           idempotencyKey: 'key-1',
           routeReason: 'rows > 1000',
+          data: {
+            inputs: ['s3://bucket/in/x.csv', 's3://bucket/models/m1/', '/data/lookup.json'],
+            output: 's3://bucket/results/job-1/',
+          },
         });
         const expected: Job = {
           ...input,
@@ -97,6 +102,17 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         };
         assert.deepEqual(await store.insert([input]), [expected]);
         assert.deepEqual(await store.get(input.id), expected);
+      });
+
+      test('round-trips data references, with or without an output, and their absence', async () => {
+        const inputsOnly = newJob({ data: { inputs: ['file:///in/a.csv'], output: null } });
+        const none = newJob();
+        await store.insert([inputsOnly, none]);
+        assert.deepEqual((await store.get(inputsOnly.id))?.data, inputsOnly.data);
+        assert.equal((await store.get(none.id))?.data, null);
+        // A claim hands the references on (they reach the worker in its assignment).
+        const [claimed] = await claim({ jobIds: [inputsOnly.id] });
+        assert.deepEqual(claimed?.data, inputsOnly.data);
       });
 
       test('returns jobs in input order; an empty insert is a no-op', async () => {
@@ -458,6 +474,28 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
 
       test('is empty for an empty store', async () => {
         assert.deepEqual(await store.queueStats(NOW), []);
+      });
+    });
+
+    describe('readyJobs', () => {
+      test('due queued jobs of one type, in claim order, limited', async () => {
+        const [old, , high, , other] = await store.insert([
+          newJob({ runAt: T0 }),
+          newJob({ runAt: NOW + 1 }),
+          newJob({ priority: 5 }),
+          newJob(),
+          newJob({ type: 'ocr', queue: 'ocr' }),
+        ]);
+        assert.ok(old && high && other);
+        const ids = async (dueBy: number, limit = 10) =>
+          (await store.readyJobs('render', dueBy, limit)).map((j) => j.id);
+        const all = await ids(NOW);
+        assert.equal(all.length, 3, 'the not-yet-due job and the other type are left out');
+        assert.deepEqual(all.slice(0, 2), [high.id, old.id], 'priority first, then oldest runAt');
+        assert.deepEqual(await ids(NOW, 1), [high.id]);
+        await claim({ limit: 1 });
+        assert.ok(!(await ids(NOW)).includes(high.id), 'a claimed job is no longer ready');
+        assert.equal((await ids(NOW + 1)).length, 3);
       });
     });
 

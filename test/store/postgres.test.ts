@@ -30,6 +30,7 @@ function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
     batchId: null,
     idempotencyKey: null,
     routeReason: null,
+    data: null,
     ...overrides,
   };
 }

@@ -30,10 +30,32 @@ test('a failed flush rejects every caller of that group and spares the next grou
 
 test('a group past maxItems flushes without waiting for the turn to end', async () => {
   const sizes: number[] = [];
-  const gc = new GroupCommit<number, number>(async (items) => {
-    sizes.push(items.length);
-    return items;
-  }, 3);
+  const gc = new GroupCommit<number, number>(
+    async (items) => {
+      sizes.push(items.length);
+      return items;
+    },
+    { maxItems: 3 },
+  );
   await Promise.all([gc.add([1, 2, 3]), gc.add([4])]);
+  assert.deepEqual(sizes, [3, 1]);
+});
+
+test("gather 'microtask': callers resumed by one event share a group, a later turn does not", async () => {
+  const sizes: number[] = [];
+  const gc = new GroupCommit<number, number>(
+    async (items) => {
+      sizes.push(items.length);
+      return items;
+    },
+    { gather: 'microtask' },
+  );
+  let go!: () => void;
+  const event = new Promise<void>((resolve) => (go = resolve));
+  const resumed = [1, 2, 3].map((i) => event.then(() => gc.add([i])));
+  go();
+  await Promise.all(resumed);
+  await new Promise((r) => setImmediate(r));
+  await gc.add([4]);
   assert.deepEqual(sizes, [3, 1]);
 });

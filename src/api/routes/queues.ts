@@ -38,6 +38,8 @@ export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     jobTypes: orch.config.jobTypes,
     routes: orch.config.routes,
     leases: orch.config.leases,
+    // Remote workers read it to reach the same object store; it never holds credentials.
+    storage: orch.config.storage,
   }));
 };
 

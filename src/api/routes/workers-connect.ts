@@ -5,17 +5,20 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
 
 /**
- * Workers on other machines: `GET /v1/workers/connect` upgraded to a WebSocket that carries
+ * Networked workers: `GET /v1/workers/connect` upgraded to a WebSocket that carries
  * worker/protocol.ts as JSON text frames. The worker needs gaffer's address and the worker token,
- * never the store's credentials. Its first message is `hello`; it is then a worker like a local
- * one (the autoscaler counts it, may drain it); when the socket closes, the jobs it held are retried.
+ * never the store's credentials. Its first message is `hello`, naming its worker id: a worker gaffer
+ * started (network transport) and is waiting for takes its place; any other is a worker started
+ * apart (`remote-<id>`). It is then a worker like a local one (the autoscaler counts it, may drain
+ * it); when the socket closes, the jobs it held are retried. A second connection for a worker that
+ * is connected is refused (4409).
  */
 export const workerConnectRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (
   app,
   { orch },
 ) => {
   app.get('/workers/connect', { websocket: true, schema: { hide: true } }, (socket, req) => {
-    const token = orch.config.server.workerToken;
+    const token = orch.workerToken;
     const given =
       bearer(req.headers.authorization) ?? (req.query as { token?: string }).token ?? '';
     if (!token || !sameSecret(given, token)) {
@@ -32,19 +35,26 @@ function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
     socket.close(4400, `GAFFER_UNKNOWN_TYPE: the first message must be hello for a known type`);
     return;
   }
-  const id = `remote-${hello.workerId}`;
+  const target = orch.gateway.connectionTarget(hello.workerId, hello.type);
+  if (!target) {
+    socket.close(4409, `GAFFER_WORKER_CONNECTED: worker ${hello.workerId} is already connected`);
+    return;
+  }
+  const { id } = target;
   const listeners: ((msg: WorkerMessage) => void)[] = [];
   const conn: WorkerConnection = {
     send: (msg: GafferMessage) => socket.send(JSON.stringify(msg)),
     onMessage: (fn) => listeners.push(fn),
     onClose: (fn) => socket.on('close', fn),
   };
-  orch.gateway.register({
-    id,
-    type: hello.type,
-    mode: 'pool',
-    concurrency: hello.concurrency ?? 1,
-  });
+  if (!target.started) {
+    orch.gateway.register({
+      id,
+      type: hello.type,
+      mode: 'pool',
+      concurrency: hello.concurrency ?? 1,
+    });
+  }
   orch.gateway.connected(id, conn, hello.pid);
   socket.on('message', (data) => {
     const msg = parse(data.toString());

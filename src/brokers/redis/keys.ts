@@ -25,15 +25,10 @@ export function isDeadLetterQueue(queue: string): boolean {
 }
 
 /**
- * Stream entry fields: `j` the job id, `n` how many times the message was handed out before
- * (0 when first published; the requeue scripts add 1), `p` the priority when one was given
- * (carried, not acted on: Redis Streams have no priorities).
+ * Stream entry fields (written by scripts.ts publishScript): `j` the job id, `n` how many times
+ * the message was handed out before (0 when first published; the requeue scripts add 1), `p` the
+ * priority when one was given (carried, not acted on: Redis Streams have no priorities).
  */
-export function encodeMessage(m: BrokerMessage): string[] {
-  const fields = ['j', m.jobId, 'n', '0'];
-  if (m.priority !== undefined) fields.push('p', String(m.priority));
-  return fields;
-}
 
 export interface DecodedEntry {
   message: BrokerMessage;

@@ -11,15 +11,8 @@ import type {
 } from '../broker.ts';
 import { BrokerUnavailableError } from '../broker.ts';
 import { openConnection, unavailable, errorMessage } from './connection.ts';
-import {
-  GROUP,
-  consumersKey,
-  deadLetterQueue,
-  encodeMessage,
-  isDeadLetterQueue,
-  streamKey,
-} from './keys.ts';
-import { moveScript, statsScript } from './scripts.ts';
+import { GROUP, consumersKey, deadLetterQueue, isDeadLetterQueue, streamKey } from './keys.ts';
+import { moveScript, publishScript, statsScript } from './scripts.ts';
 import type { Settlement, SubscriptionContext } from './subscription.ts';
 import { RedisSubscription } from './subscription.ts';
 
@@ -35,6 +28,8 @@ export interface RedisBrokerSettings {
 export class RedisBroker implements Broker, DeadLettering {
   readonly name = 'redis';
   private readonly subs = new Set<RedisSubscription>();
+  /** Acks waiting for this turn's batch, per stream key. */
+  private readonly acks = new Map<string, { ids: string[]; done: Promise<void> }>();
   private isClosed = false;
   private closing: Promise<void> | undefined;
   private readonly ctx: SubscriptionContext;
@@ -85,24 +80,21 @@ export class RedisBroker implements Broker, DeadLettering {
     }
   }
 
-  /** One MULTI/EXEC: all messages are added or none. False when the stream does not exist. */
+  /** One script call: all messages are added or none. False when the stream does not exist. */
   private async tryPublish(queue: string, messages: readonly BrokerMessage[]): Promise<boolean> {
     // Fail fast while disconnected rather than queue up behind a reconnect (invariant 3: 503 now).
     if (this.cmd.status !== 'ready') {
       throw new BrokerUnavailableError(`Redis is not connected (${this.cmd.status})`);
     }
-    const key = streamKey(queue);
-    const tx = this.cmd.multi();
-    for (const m of messages) tx.xadd(key, 'NOMKSTREAM', '*', ...encodeMessage(m));
-    let replies: [Error | null, unknown][] | null;
+    const args = messages.flatMap((m) => [
+      m.jobId,
+      m.priority === undefined ? '' : String(m.priority),
+    ]);
     try {
-      replies = await tx.exec();
+      return (await publishScript.run(this.cmd, [streamKey(queue)], args)) !== -1;
     } catch (err) {
       throw unavailable(err);
     }
-    if (!replies) throw new BrokerUnavailableError('Redis: the publish transaction was aborted');
-    for (const [err] of replies) if (err) throw unavailable(err);
-    return replies.every(([, id]) => id !== null);
   }
 
   async consume(
@@ -164,12 +156,32 @@ export class RedisBroker implements Broker, DeadLettering {
     // A dead-letter queue's own rejects are dropped rather than sent to a `.dead.dead` queue.
     const target =
       how === 'requeue' ? key : isDeadLetterQueue(queue) ? null : streamKey(deadLetterQueue(queue));
-    if (how === 'ack' || target === null) {
-      const replies = await this.cmd.multi().xack(key, GROUP, id).xdel(key, id).exec();
-      for (const [err] of replies ?? []) if (err) throw err;
-      return;
-    }
+    if (how === 'ack' || target === null) return this.ack(key, id);
     await moveScript.run(this.cmd, [key, target], [GROUP, id]);
+  }
+
+  /**
+   * Acks of one turn on a stream go out together: one XACK and one XDEL for all their ids, in one
+   * MULTI so an entry is never left acked but not deleted (it would count as ready forever).
+   */
+  private ack(key: string, id: string): Promise<void> {
+    let batch = this.acks.get(key);
+    if (!batch) {
+      const ids: string[] = [];
+      const done = new Promise((resolve) => setImmediate(resolve)).then(async () => {
+        this.acks.delete(key);
+        const replies = await this.cmd
+          .multi()
+          .xack(key, GROUP, ...ids)
+          .xdel(key, ...ids)
+          .exec();
+        for (const [err] of replies ?? []) if (err) throw err;
+      });
+      batch = { ids, done };
+      this.acks.set(key, batch);
+    }
+    batch.ids.push(id);
+    return batch.done;
   }
 
   close(): Promise<void> {

@@ -61,6 +61,24 @@ local function move(src, dst, group, id)
 end
 `;
 
+/**
+ * A batch publish as one command, atomic on the server (so cheaper than MULTI with an XADD per
+ * message: one command to encode and one reply to parse). KEYS: stream. ARGV: pairs of job id and
+ * priority ('' for none), fields as keys.ts decodeFields reads them. Returns -1, adding nothing, when the
+ * stream does not exist (a flushed Redis: the caller declares it again), else how many were added.
+ */
+export const publishScript = new Script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for i = 1, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('XADD', KEYS[1], '*', 'j', ARGV[i], 'n', '0')
+  else
+    redis.call('XADD', KEYS[1], '*', 'j', ARGV[i], 'n', '0', 'p', ARGV[i + 1])
+  end
+end
+return #ARGV / 2
+`);
+
 /** KEYS: source stream, target stream. ARGV: group, ids… Returns how many were moved. */
 export const moveScript = new Script(`${MOVE}
 local n = 0

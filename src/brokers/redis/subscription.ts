@@ -48,6 +48,13 @@ export class RedisSubscription implements Subscription {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private cursor = '0-0';
+  /**
+   * Set at start, after every failed read and on every reconnection: entries already in this
+   * consumer's pending list whose delivery never reached us (the reply was lost with the
+   * connection), or whose ack failed, are read back from its history before new ones, instead of
+   * waiting out the visibility timeout.
+   */
+  private recoverOwn = true;
   private readonly reclaimEveryMs: number;
   private readonly tickEveryMs: number;
   private readonly ctx: SubscriptionContext;
@@ -79,6 +86,9 @@ export class RedisSubscription implements Subscription {
 
   /** Registers the consumer (so stats count it at once) and starts the loop. */
   async start(): Promise<void> {
+    this.conn.on('ready', () => {
+      this.recoverOwn = true;
+    });
     await this.refresh();
     this.timer = setInterval(() => void this.tick(), this.tickEveryMs);
     this.timer.unref();
@@ -187,6 +197,10 @@ export class RedisSubscription implements Subscription {
         continue;
       }
       try {
+        if (this.recoverOwn) {
+          this.recoverOwn = false;
+          if ((await this.recover(free)) > 0) continue;
+        }
         if (Date.now() >= nextReclaim) {
           nextReclaim = Date.now() + this.reclaimEveryMs;
           if ((await this.reclaim(free)) > 0) continue;
@@ -211,6 +225,7 @@ export class RedisSubscription implements Subscription {
         }
       } catch (err) {
         if (this.stopped) break;
+        this.recoverOwn = true;
         this.ctx.onError(err);
         if (errorMessage(err).includes('NOGROUP')) {
           // The stream vanished (a flushed or restarted Redis without persistence): declare again.
@@ -220,6 +235,28 @@ export class RedisSubscription implements Subscription {
         await this.wait(Math.min(2000, 25 * 2 ** Math.min(failures, 7)));
       }
     }
+  }
+
+  /** Delivers up to `free` entries of this consumer's own pending list that it does not hold. */
+  private async recover(free: number): Promise<number> {
+    const reply = (await this.conn.call(
+      'XREADGROUP',
+      'GROUP',
+      GROUP,
+      this.consumer,
+      'COUNT',
+      free + this.held.size,
+      'STREAMS',
+      this.key,
+      '0',
+    )) as ReadReply;
+    let n = 0;
+    for (const [, entries] of reply ?? []) {
+      for (const [id, fields] of entries) {
+        if (n < free && this.deliver(id, fields, true)) n++;
+      }
+    }
+    return n;
   }
 
   /** Takes over entries idle past the visibility timeout (their consumer went silent). */
@@ -266,17 +303,21 @@ export class RedisSubscription implements Subscription {
     const held = this.held.get(id);
     if (!held) return Promise.resolve();
     held.settling ??= this.ctx.settle(this.queue, id, how).then(
-      () => {
-        this.held.delete(id);
-        this.wake();
-        if (this.cancelling && this.held.size === 0) void this.afterLastHeld();
-      },
+      () => this.forget(id),
       (err: unknown) => {
-        held.settling = undefined;
+        // The entry stays pending in Redis: it is read back after a reconnect (recover) or
+        // reclaimed after the visibility timeout. Holding on to it here would leak a slot.
+        this.forget(id);
         throw err instanceof BrokerUnavailableError ? err : unavailable(err);
       },
     );
     return held.settling;
+  }
+
+  private forget(id: string) {
+    this.held.delete(id);
+    this.wake();
+    if (this.cancelling && this.held.size === 0) void this.afterLastHeld();
   }
 
   /** A cancelled subscription whose last held delivery was settled: leave the group. */

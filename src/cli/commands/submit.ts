@@ -21,6 +21,8 @@ interface SubmitOptions {
   maxAttempts?: number;
   timeout?: number;
   wait?: boolean;
+  input?: string[];
+  output?: string;
 }
 
 export function registerSubmit(program: Command): void {
@@ -35,6 +37,8 @@ export function registerSubmit(program: Command): void {
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
     .option('--max-attempts <n>', 'attempts before the job fails', parseIntOption(1, 100))
     .option('--timeout <seconds>', 'time limit of one attempt', parseIntOption(1))
+    .option('--input <ref>', 'an input, s3://… or a path, downloaded first (repeatable)', collect)
+    .option('--output <ref>', "where the job's output directory is uploaded (s3://… or a path)")
     .option('-w, --wait', 'wait until the job ends; exit 0 if it succeeded, else 1')
     .action(async (type: string | undefined, opts: SubmitOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -46,6 +50,9 @@ export function registerSubmit(program: Command): void {
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
         ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
+        ...(opts.input || opts.output
+          ? { data: { inputs: opts.input ?? [], ...(opts.output ? { output: opts.output } : {}) } }
+          : {}),
       };
       const { job, created } = await ctx.client.submit(body);
       if (!opts.wait) {
@@ -60,6 +67,10 @@ export function registerSubmit(program: Command): void {
       else reportEnd(end, ctx.out, ctx.err);
       if (end.state !== 'succeeded') process.exitCode = 1;
     });
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 export async function readPayload(opts: {

@@ -9,13 +9,21 @@ export function registerWorker(program: Command): void {
     .option('--token <token>', 'the worker token (default: $GAFFER_WORKER_TOKEN)')
     .option('-c, --concurrency <n>', "jobs at once (default: the type's)", parseIntOption(1))
     .option('--id <id>', 'worker id (default: host-pid)')
+    .option('--job <id>', 'run only this job, already claimed for this worker (per-job mode)')
     .option(
       '--broker <url>',
       'take jobs from this broker (amqp://…, redis://…) instead of long-polling gaffer',
     )
     .action(
       async (
-        opts: { type: string; token?: string; concurrency?: number; id?: string; broker?: string },
+        opts: {
+          type: string;
+          token?: string;
+          concurrency?: number;
+          id?: string;
+          broker?: string;
+          job?: string;
+        },
         cmd: Command,
       ) => {
         const token = opts.token ?? process.env['GAFFER_WORKER_TOKEN'];
@@ -32,6 +40,7 @@ export function registerWorker(program: Command): void {
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
           ...(opts.id ? { workerId: opts.id } : {}),
           ...(opts.broker ? { broker: opts.broker } : {}),
+          ...(opts.job ? { jobId: opts.job } : {}),
         });
         process.exit(code);
       },

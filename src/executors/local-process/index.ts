@@ -9,10 +9,14 @@ import {
   type WorkerConnection,
   type WorkerMessage,
 } from '../../worker/protocol.ts';
+import { networkArgs, networkEnv, type NetworkTransport } from './network.ts';
 import { killTree } from './process-tree.ts';
 
 /**
- * Runs workers as local child processes of gaffer, talking over Node's IPC channel.
+ * Runs workers as local child processes of gaffer, talking over Node's IPC channel — or, with
+ * `network`, as `gaffer worker` processes that connect back over the API (see network.ts); the
+ * route that accepts their connection hands it to the gateway, so `hooks.connected` is not called
+ * from here then.
  *
  * Each worker leads its own process group (`detached`), so a kill reaches the worker and what it
  * runs in-process, and never gaffer itself. A kill is SIGTERM first (the worker drains), then,
@@ -25,6 +29,8 @@ export interface LocalProcessOptions {
   workerEntry?: string;
   /** Added to every worker's environment. */
   env?: Record<string, string>;
+  /** Start workers that connect over the network instead of an IPC channel. */
+  network?: NetworkTransport;
 }
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
@@ -47,6 +53,10 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
   const workers = new Map<string, Worker>();
 
   function start(req: StartRequest): Promise<void> {
+    return options.network ? startNetworked(req, options.network) : startWithIpc(req);
+  }
+
+  function startWithIpc(req: StartRequest): Promise<void> {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
@@ -61,12 +71,35 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
       detached: true,
       env,
     });
-    track(req.workerId, child);
+    return spawned(req.workerId, child, () =>
+      hooks.connected(req.workerId, connection(child), child.pid!),
+    );
+  }
+
+  /** No IPC channel: the worker connects to gaffer's API itself, named by its worker id. */
+  async function startNetworked(req: StartRequest, net: NetworkTransport): Promise<void> {
+    let url: string;
+    try {
+      url = await net.gafferUrl();
+    } catch (err) {
+      hooks.exited(req.workerId, null, null); // no process was started: it is gone already
+      throw err;
+    }
+    const child = spawn(process.execPath, networkArgs(req, url), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: networkEnv(process.env, net, options.env),
+    });
+    return spawned(req.workerId, child, () => {});
+  }
+
+  function spawned(workerId: string, child: ChildProcess, onSpawn: () => void): Promise<void> {
+    track(workerId, child);
     if (child.pid === undefined) {
       // Spawning failed; 'error' follows, then 'close' (which reports the exit).
       return new Promise((_, reject) => child.once('error', reject));
     }
-    hooks.connected(req.workerId, connection(child), child.pid);
+    onSpawn();
     return Promise.resolve();
   }
 

@@ -11,7 +11,7 @@ const IN_FLIGHT = `state IN ('starting', 'running')`;
 /** Ends the lease without dropping its token: a replayed write with that token stays refused. */
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
 
-/** Rows per INSERT statement: one statement of 13 array parameters, however many rows. */
+/** Rows per INSERT statement: one statement of 14 array parameters, however many rows. */
 export const INSERT_CHUNK = 1000;
 
 /**
@@ -24,20 +24,20 @@ export const INSERT_CHUNK = 1000;
 export const ANALYZE_AFTER = 10_000;
 
 /**
- * The new jobs of one chunk as 13 parallel arrays, expanded by unnest into rows. The parameter
- * count stays fixed whatever the chunk size (a VALUES list would need 13 per row and hit the
+ * The new jobs of one chunk as 14 parallel arrays, expanded by unnest into rows. The parameter
+ * count stays fixed whatever the chunk size (a VALUES list would need 14 per row and hit the
  * 65,535 limit), and one SQL text serves every chunk.
  */
 const INSERT_SQL = `INSERT INTO jobs (id, type, queue, payload, priority, attributes, state, attempt,
-    max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason)
+    max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason, data)
   SELECT t.id, t.type, t.queue, t.payload::jsonb, t.priority, t.attributes::jsonb, 'queued', 0,
     t.max_attempts, t.timeout_ms, t.created_at, t.run_at, t.batch_id, t.idempotency_key,
-    t.route_reason
+    t.route_reason, t.data::jsonb
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[],
     $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
-    $13::text[])
+    $13::text[], $14::text[])
     AS t(id, type, queue, payload, priority, attributes, max_attempts, timeout_ms, created_at,
-      run_at, batch_id, idempotency_key, route_reason)
+      run_at, batch_id, idempotency_key, route_reason, data)
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id`;
 
@@ -111,7 +111,7 @@ function compareKeys(a: string | null, b: string | null): number {
 }
 
 function insertParams(chunk: readonly NewJob[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 13 }, () => new Array(chunk.length));
+  const cols: unknown[][] = Array.from({ length: 14 }, () => new Array(chunk.length));
   chunk.forEach((j, i) => {
     const values = [
       j.id,
@@ -127,6 +127,7 @@ function insertParams(chunk: readonly NewJob[]): unknown[][] {
       j.batchId,
       j.idempotencyKey,
       j.routeReason,
+      j.data && toJson(j.data),
     ];
     values.forEach((v, c) => {
       (cols[c] as unknown[])[i] = v;

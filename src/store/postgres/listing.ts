@@ -56,6 +56,13 @@ interface StatsRow {
   oldest: number | null;
 }
 
+export async function readyJobs(pool: pg.Pool, type: string, dueBy: number, limit: number) {
+  const sql = `SELECT * FROM jobs WHERE type = $1 AND state = 'queued' AND run_at <= $2
+    ORDER BY priority DESC, run_at, id LIMIT $3`;
+  const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
+  return (await rows<JobRow>(pool, sql, [type, dueBy, capped])).map(rowToJob);
+}
+
 /**
  * Per type: counts by state, the ready count with the oldest ready createdAt (from the partial
  * claim index), and the delayed count. One statement, so one snapshot: the numbers agree with each

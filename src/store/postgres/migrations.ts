@@ -115,6 +115,8 @@ export const MIGRATIONS: readonly string[] = [
     expires_at bigint NOT NULL
   );
   `,
+  // 2: a job's data references (JobData; NULL when it has none).
+  `ALTER TABLE jobs ADD COLUMN data jsonb;`,
 ];
 
 /**

@@ -1,4 +1,10 @@
-import { type Job, type JobError, type JobState, type NewJob } from '../../domain/job.ts';
+import {
+  type Job,
+  type JobData,
+  type JobError,
+  type JobState,
+  type NewJob,
+} from '../../domain/job.ts';
 import { fromJson, toJson } from '../codec.ts';
 
 /** A `jobs` row as pg returns it: jsonb already parsed, bigint as number (see db.ts). */
@@ -26,6 +32,7 @@ export interface JobRow {
   batch_id: string | null;
   idempotency_key: string | null;
   route_reason: string | null;
+  data: JobData | null;
 }
 
 export function rowToJob(row: JobRow): Job {
@@ -53,6 +60,7 @@ export function rowToJob(row: JobRow): Job {
     batchId: row.batch_id,
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
+    data: row.data,
   };
 }
 
@@ -86,6 +94,7 @@ export function newJobToJob(job: NewJob): Job {
     batchId: job.batchId,
     idempotencyKey: job.idempotencyKey,
     routeReason: job.routeReason,
+    data: fromJson(toJson(job.data)) as JobData | null,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { JobStore } from '../job-store.ts';
 import * as jobs from './jobs.ts';
-import { listJobs, queueStats } from './listing.ts';
+import { listJobs, queueStats, readyJobs } from './listing.ts';
 import * as records from './records.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
 import { Statements } from './statements.ts';
@@ -29,6 +29,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
     logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
     queueStats: async (now) => queueStats(s, now),
+    readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
     createBatch: async (batch) => records.createBatch(s, batch),
     updateBatch: async (id, patch) => records.updateBatch(s, id, patch),
     getBatch: async (id) => records.getBatch(s, id),

@@ -39,6 +39,14 @@ export function listJobs(s: Statements, filter: JobFilter): JobPage {
   };
 }
 
+export function readyJobs(s: Statements, type: string, dueBy: number, limit: number) {
+  const sql = `SELECT * FROM jobs WHERE type = ? AND state = 'queued' AND run_at <= ?
+    ORDER BY priority DESC, run_at, id LIMIT ?`;
+  return s
+    .all<JobRow>(sql, type, dueBy, Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE))
+    .map(rowToJob);
+}
+
 /**
  * Per type, from three GROUP BY queries that read indexes only (no table rows): counts by state,
  * the ready count with the oldest ready createdAt, and the delayed count. One snapshot, so the

@@ -1,4 +1,10 @@
-import { type Job, type JobError, type JobState, type NewJob } from '../../domain/job.ts';
+import {
+  type Job,
+  type JobData,
+  type JobError,
+  type JobState,
+  type NewJob,
+} from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
 import { fromJson, toJson } from '../codec.ts';
 
@@ -27,6 +33,7 @@ export interface JobRow {
   batch_id: string | null;
   idempotency_key: string | null;
   route_reason: string | null;
+  data: string | null;
 }
 
 /** The column order of INSERT_JOB_SQL's placeholders. */
@@ -54,6 +61,7 @@ const JOB_COLUMNS = [
   'batch_id',
   'idempotency_key',
   'route_reason',
+  'data',
 ] as const satisfies readonly (keyof JobRow)[];
 
 /** Writes every column, so the row built in JS is exactly the stored row. */
@@ -91,6 +99,7 @@ export function newJobRow(job: NewJob): JobRow {
     batch_id: job.batchId,
     idempotency_key: job.idempotencyKey,
     route_reason: job.routeReason,
+    data: job.data && toJson(job.data),
   };
 }
 
@@ -119,5 +128,6 @@ export function rowToJob(row: JobRow): Job {
     batchId: row.batch_id,
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
+    data: fromJson(row.data) as JobData | null,
   };
 }

@@ -101,6 +101,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX worker_events_type ON worker_events (type, at);
   `,
+  // 2: a job's data references (JobData as JSON; NULL when it has none).
+  `ALTER TABLE jobs ADD COLUMN data TEXT;`,
 ];
 
 export interface OpenOptions {

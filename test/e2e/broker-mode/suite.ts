@@ -33,12 +33,19 @@ export function describeBrokerMode(
       g = await startGaffer({
         broker: s.config(),
         autoscaler: { intervalMs: 100 },
+        // No sweep fires on its own during the run: the republish test calls it at chosen times.
+        leases: { ttlMs: 600_000, sweepMs: 300_000 },
         jobTypes: {
           row: {
             queue: `rows-${process.pid}`,
             worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
             concurrency: 4,
             scaling: { min: 0, max: 3, burst: 3, threshold: 10 },
+          },
+          unserved: {
+            queue: `unserved-${process.pid}`,
+            worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
+            scaling: { min: 0, max: 0 },
           },
           stuck: {
             queue: `stuck-${process.pid}`,
@@ -84,7 +91,25 @@ export function describeBrokerMode(
       }
     });
 
-    test('kill -9 of a broker-fed worker mid-job: its message is redelivered and the job completes', async () => {
+    test('a job whose message went missing is published again after the grace, once', async () => {
+      const { job } = (
+        await g.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type: 'unserved' } })
+      ).json();
+      const queue = g.orch.catalog.type('unserved')!.queue;
+      const broker = await s.connect(g);
+      try {
+        assert.equal(await takeOne(broker, queue), job.id, 'the message is taken away');
+        assert.equal(await g.orch.republishMissing(), 0, 'not within the grace');
+        g.clock.advance(31_000);
+        assert.equal(await g.orch.republishMissing(), 1, 'the missing one, after the grace');
+        assert.equal(await g.orch.republishMissing(), 0, 'once: its message is back');
+        assert.equal(await takeOne(broker, queue), job.id);
+      } finally {
+        await broker.close();
+      }
+    });
+
+    test('kill -9 of a broker-fed worker mid-job: the job is retried through the broker and completes', async () => {
       const { job } = (
         await g.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type: 'stuck' } })
       ).json();
@@ -98,4 +123,16 @@ export function describeBrokerMode(
       assert.equal((await g.orch.service.get(job.id)).attempt, 2);
     });
   });
+}
+
+/** Consumes one message of `queue` and acks it: the broker no longer holds it. */
+async function takeOne(broker: Broker, queue: string): Promise<string> {
+  let got!: (id: string) => void;
+  const taken = new Promise<string>((resolve) => (got = resolve));
+  const sub = await broker.consume(queue, { prefetch: 1 }, (d) => {
+    void d.ack().then(() => got(d.message.jobId));
+  });
+  const id = await taken;
+  await sub.cancel();
+  return id;
 }

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   chownSync,
   mkdirSync,
@@ -20,6 +20,10 @@ export interface RabbitMQServer {
   nodeName: string;
   /** Stops the node cleanly and removes its directory; epmd is left running (shared). */
   stop(): Promise<void>;
+  /** Stops the whole node (the Erlang VM exits) and keeps its data directory. */
+  shutdown(): Promise<void>;
+  /** Starts the node again after `shutdown`: same name, ports and data. */
+  restart(): Promise<void>;
   /** Runs `rabbitmqctl -q -n NODE ...args` and resolves with its stdout. */
   ctl(args: string[]): Promise<string>;
 }
@@ -86,14 +90,6 @@ async function startNode(): Promise<RabbitMQServer> {
     RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, 'advanced.config'),
     RABBITMQ_PID_FILE: join(dir, 'pid'),
   };
-  const out = openSync(join(dir, 'out.log'), 'a');
-  const child = spawn('rabbitmq-server', [], { env, stdio: ['ignore', out, out] });
-  closeSync(out);
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-
   const ctl = (args: string[], timeoutMs = 60_000) =>
     new Promise<string>((resolve, reject) => {
       execFile(
@@ -107,10 +103,58 @@ async function startNode(): Promise<RabbitMQServer> {
       );
     });
 
+  const managementUrl = `http://guest:guest@127.0.0.1:${mgmtPort}`;
+  let node = await boot(env, dir, ctl, mgmtPort);
+  const shutdown = async () => {
+    try {
+      await ctl(['stop']);
+    } catch {
+      node.child.kill();
+    }
+    await node.exited;
+  };
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
+    managementUrl,
+    nodeName,
+    ctl: (args) => ctl(args),
+    shutdown,
+    async restart() {
+      node = await boot(env, dir, ctl, mgmtPort);
+    },
+    async stop() {
+      await shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Node {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** Starts rabbitmq-server and resolves once the node and its management API answer. */
+async function boot(
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  ctl: (args: string[], timeoutMs?: number) => Promise<string>,
+  mgmtPort: number,
+): Promise<Node> {
+  const out = openSync(join(dir, 'out.log'), 'a');
+  const child = spawn('rabbitmq-server', [], { env, stdio: ['ignore', out, out] });
+  closeSync(out);
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      gone = true;
+      resolve();
+    }),
+  );
   // `await_startup` fails fast while the node is not yet registered with epmd, so retry it.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) throw new Error(`rabbitmq-server exited early; see ${join(dir, 'out.log')}`);
+    if (gone) throw new Error(`rabbitmq-server exited early; see ${join(dir, 'out.log')}`);
     try {
       await ctl(['await_startup', '--timeout', '30'], 35_000);
       break;
@@ -123,7 +167,6 @@ async function startNode(): Promise<RabbitMQServer> {
     }
   }
   // The management listener starts with the plugin; wait until it answers.
-  const managementUrl = `http://guest:guest@127.0.0.1:${mgmtPort}`;
   for (;;) {
     try {
       const res = await fetch(`http://127.0.0.1:${mgmtPort}/api/overview`, {
@@ -136,22 +179,7 @@ async function startNode(): Promise<RabbitMQServer> {
     if (Date.now() > deadline) throw new Error('RabbitMQ management API did not come up');
     await new Promise((r) => setTimeout(r, 100));
   }
-
-  return {
-    url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
-    managementUrl,
-    nodeName,
-    ctl: (args) => ctl(args),
-    async stop() {
-      try {
-        await ctl(['stop']);
-      } catch {
-        child.kill();
-      }
-      if (!exited) await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { child, exited };
 }
 
 function chownTree(dir: string): void {

@@ -14,6 +14,10 @@ export interface RedisServer {
   pause(): void;
   /** SIGCONT after `pause`. */
   resume(): void;
+  /** Shuts the server down (SIGTERM: the AOF is complete) and keeps its directory. */
+  shutdown(): Promise<void>;
+  /** Starts it again after `shutdown`, on the same port with the same data. */
+  restart(): Promise<void>;
   /** Runs `redis-cli` against this server (raw output), e.g. for residue checks. */
   cli(args: string[]): Promise<string>;
 }
@@ -35,28 +39,64 @@ export interface StartRedisOptions {
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'gaffer-redis-'));
   const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      options.appendfsync ?? 'always',
-      '--daemonize',
-      'no',
-      '--logfile',
-      '',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [
+    ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
+    ...['--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'always'],
+    ...['--daemonize', 'no', '--logfile', ''],
+  ];
+  let proc = await launch(args).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  let paused = false;
+  let stopped = false;
+  const shutdown = async () => {
+    if (paused) process.kill(proc.pid, 'SIGCONT');
+    paused = false;
+    await proc.terminate();
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    pause() {
+      process.kill(proc.pid, 'SIGSTOP');
+      paused = true;
+    },
+    resume() {
+      process.kill(proc.pid, 'SIGCONT');
+      paused = false;
+    },
+    shutdown,
+    async restart() {
+      proc = await launch(args);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await shutdown();
+      await rm(dir, { recursive: true, force: true });
+    },
+    cli(cliArgs: string[]) {
+      return new Promise<string>((resolve, reject) => {
+        execFile(
+          'redis-cli',
+          ['-h', '127.0.0.1', '-p', String(port), '--raw', ...cliArgs],
+          (err, stdout, stderr) =>
+            err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+        );
+      });
+    },
+  };
+}
+
+interface RedisProcess {
+  pid: number;
+  /** SIGTERM (Redis finishes its AOF and exits), resolved once it is gone; idempotent. */
+  terminate(): Promise<void>;
+}
+
+async function launch(args: string[]): Promise<RedisProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -73,47 +113,15 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     child.once('exit', (code) =>
       reject(new Error(`redis-server exited (${code}) before it was ready:\n${log}`)),
     );
-  }).catch(async (err: unknown) => {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
   });
   // Keep draining its output so the pipe never fills up.
   child.stdout.resume();
   child.stderr.resume();
-
-  const pid = child.pid!;
-  let paused = false;
-  let stopped = false;
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    pause() {
-      process.kill(pid, 'SIGSTOP');
-      paused = true;
-    },
-    resume() {
-      process.kill(pid, 'SIGCONT');
-      paused = false;
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        if (paused) process.kill(pid, 'SIGCONT');
-        process.kill(pid, 'SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-    cli(args: string[]) {
-      return new Promise<string>((resolve, reject) => {
-        execFile(
-          'redis-cli',
-          ['-h', '127.0.0.1', '-p', String(port), '--raw', ...args],
-          (err, stdout, stderr) =>
-            err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
-        );
-      });
+    pid: child.pid!,
+    async terminate() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }
