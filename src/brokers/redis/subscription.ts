@@ -206,19 +206,7 @@ export class RedisSubscription implements Subscription {
           if ((await this.reclaim(free)) > 0) continue;
         }
         const block = Math.max(1, Math.min(this.ctx.blockMs, nextReclaim - Date.now()));
-        const reply = (await this.conn.call(
-          'XREADGROUP',
-          'GROUP',
-          GROUP,
-          this.consumer,
-          'COUNT',
-          free,
-          'BLOCK',
-          block,
-          'STREAMS',
-          this.key,
-          '>',
-        )) as ReadReply;
+        const reply = await this.read(free, '>', block);
         failures = 0;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) this.deliver(id, fields, false);
@@ -237,19 +225,26 @@ export class RedisSubscription implements Subscription {
     }
   }
 
-  /** Delivers up to `free` entries of this consumer's own pending list that it does not hold. */
-  private async recover(free: number): Promise<number> {
-    const reply = (await this.conn.call(
-      'XREADGROUP',
+  /** XREADGROUP: new entries (`>`, blocking up to `blockMs`) or this consumer's history (`0`). */
+  private async read(count: number, from: '>' | '0', blockMs?: number): Promise<ReadReply> {
+    const block = blockMs === undefined ? [] : ['BLOCK', blockMs];
+    const args = [
       'GROUP',
       GROUP,
       this.consumer,
       'COUNT',
-      free + this.held.size,
+      count,
+      ...block,
       'STREAMS',
       this.key,
-      '0',
-    )) as ReadReply;
+      from,
+    ];
+    return (await this.conn.call('XREADGROUP', ...args)) as ReadReply;
+  }
+
+  /** Delivers up to `free` entries of this consumer's own pending list that it does not hold. */
+  private async recover(free: number): Promise<number> {
+    const reply = await this.read(free + this.held.size, '0');
     let n = 0;
     for (const [, entries] of reply ?? []) {
       for (const [id, fields] of entries) {
