@@ -11,7 +11,9 @@ const IN_FLIGHT = `state IN ('starting', 'running')`;
 const CLAIM_SET = `state = ?, attempt = attempt + 1, lease_token = ?, lease_owner = ?,
   lease_expires_at = ?, started_at = ?`;
 
-const CLAIMABLE = `type = ? AND state = 'queued' AND cancel_requested = 0 AND run_at <= ?`;
+/** Qualified (`jobs.`): json_each, joined in claims by id, has `type` and `id` columns too. */
+const CLAIMABLE = `jobs.type = ? AND jobs.state = 'queued' AND jobs.cancel_requested = 0
+  AND jobs.run_at <= ?`;
 
 /** Ends the lease without dropping its token: a replayed write with that token stays refused. */
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
@@ -60,9 +62,11 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
             req.now,
             req.limit,
           )
-        : s.all<JobRow>(
-            `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT id FROM jobs WHERE
-              id IN (SELECT value FROM json_each(?)) AND ${CLAIMABLE} LIMIT ?) RETURNING *`,
+        : // CROSS JOIN keeps json_each the outer loop: one primary-key lookup per named id. Left
+          // to itself the planner walks the type's whole backlog by index and filters on the ids.
+          s.all<JobRow>(
+            `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT jobs.id FROM json_each(?) AS named
+              CROSS JOIN jobs ON jobs.id = named.value WHERE ${CLAIMABLE} LIMIT ?) RETURNING *`,
             ...set,
             JSON.stringify(req.jobIds),
             req.type,
