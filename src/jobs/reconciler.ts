@@ -27,7 +27,8 @@ export class Reconciler {
 
   start(everyMs: number): void {
     this.#timer = setInterval(
-      () => void this.sweep().catch((err) => console.error('sweep failed', err)),
+      // One line: while a broker is down this repeats every sweep until it is back.
+      () => void this.sweep().catch((err: Error) => console.error(`sweep failed: ${err.message}`)),
       everyMs,
     );
     this.#timer.unref();
