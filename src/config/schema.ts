@@ -48,6 +48,71 @@ const Worker = Type.Object(
   { additionalProperties: false },
 );
 
+/** Kubernetes quantities, e.g. cpu "500m" or "2", memory "512Mi" or "4Gi". */
+const Cpu = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?m?$' });
+const Memory = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?([EPTGMK]i?|k)?$' });
+const Quantities = Type.Object(
+  { cpu: Type.Optional(Cpu), memory: Type.Optional(Memory) },
+  { additionalProperties: false, default: {} },
+);
+
+const Toleration = Type.Object(
+  {
+    key: Type.Optional(Type.String()),
+    operator: Type.Optional(Type.Union([Type.Literal('Exists'), Type.Literal('Equal')])),
+    value: Type.Optional(Type.String()),
+    effect: Type.Optional(
+      Type.Union([
+        Type.Literal('NoSchedule'),
+        Type.Literal('PreferNoSchedule'),
+        Type.Literal('NoExecute'),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** How a job of this type runs on the Kubernetes executor (seeds 003, 004). */
+const Kubernetes = Type.Object(
+  {
+    resources: Type.Object(
+      { requests: Quantities, limits: Quantities },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * After an attempt is OOMKilled, the next one gets the next rung as its memory request and
+     * limit (seed 003's retry with more resources); past the last rung it stays there.
+     */
+    memoryLadder: Type.Array(Memory, { default: [] }),
+    /** GPUs per job (`nvidia.com/gpu`); such pods also get `gpuNodeSelector` and a toleration. */
+    gpus: Type.Integer({ minimum: 0, default: 0 }),
+    gpuNodeSelector: Type.Record(Type.String(), Type.String(), {
+      default: { 'nvidia.com/gpu.present': 'true' },
+    }),
+    nodeSelector: Type.Record(Type.String(), Type.String(), { default: {} }),
+    tolerations: Type.Array(Toleration, { default: [] }),
+    /** Environment variables read from Secrets: NAME → { secret, key } (never in the config). */
+    secretEnv: Type.Record(
+      Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+      Type.Object(
+        { secret: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) },
+        { additionalProperties: false },
+      ),
+      { default: {} },
+    ),
+    serviceAccountName: Type.Optional(Type.String({ minLength: 1 })),
+    /** Finished Jobs are deleted by Kubernetes this long after they end (seed 003: 300). */
+    ttlSecondsAfterFinished: Type.Integer({ minimum: 0, default: 300 }),
+    /**
+     * activeDeadlineSeconds = the job's timeout + this: room for scheduling, image pull and the
+     * worker's own kill grace, so gaffer's timeout fires first and the deadline is the backstop
+     * (invariant 7).
+     */
+    deadlineSlackSeconds: Type.Integer({ minimum: 1, default: 60 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const JobTypeSchema = Type.Object(
   {
     queue: Type.Optional(Type.String({ minLength: 1 })),
@@ -65,6 +130,7 @@ export const JobTypeSchema = Type.Object(
     payloadSchema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     /** Keep jobs that exhaust their attempts in the dead-letter queue (else they end `failed`). */
     deadLetter: Type.Boolean({ default: true }),
+    kubernetes: Kubernetes,
   },
   { additionalProperties: false },
 );

@@ -245,6 +245,17 @@ describe('defaults and routes', () => {
       retry: { maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 60_000 },
       scaling: { min: 0, max: 5, threshold: 40, burst: 5, idleSeconds: 30 },
       deadLetter: true,
+      kubernetes: {
+        resources: { requests: {}, limits: {} },
+        memoryLadder: [],
+        gpus: 0,
+        gpuNodeSelector: { 'nvidia.com/gpu.present': 'true' },
+        nodeSelector: {},
+        tolerations: [],
+        secretEnv: {},
+        ttlSecondsAfterFinished: 300,
+        deadlineSlackSeconds: 60,
+      },
     });
   });
 
