@@ -1,0 +1,68 @@
+/**
+ * Resource-aware admission (seed 003's `can_schedule_job`, seed 004's concurrency caps): how many
+ * more Jobs of a type the executor may create now, so it never floods the cluster with pods that
+ * cannot be placed. Pure: the executor feeds it what its informers see.
+ *
+ * A Job is admitted while the cluster's free allocatable (nodes' allocatable minus the requests
+ * of pods bound to them) still fits its requests, and while the per-type and overall caps on
+ * Jobs in flight allow. Pods already Pending count against the free capacity too, so a burst of
+ * submissions cannot overcommit before the scheduler has placed anything.
+ */
+
+export interface Resources {
+  /** Millicores. */
+  cpu: number;
+  /** Bytes. */
+  memory: number;
+  gpus: number;
+  /** Pod slots (a node's `pods` allocatable). */
+  pods: number;
+}
+
+export interface AdmissionInput {
+  /** Free allocatable across schedulable nodes, after every bound and Pending pod's requests. */
+  free: Resources;
+  /** One Job's pod requests (pods: 1). */
+  perJob: Resources;
+  /** Jobs of this type waiting to be created. */
+  waiting: number;
+  /** Jobs of this type in flight, and the type's cap (null: none). */
+  inFlight: number;
+  typeCap: number | null;
+  /** Jobs of every type in flight, and the overall cap (null: none). */
+  totalInFlight: number;
+  totalCap: number | null;
+}
+
+export function admit(input: AdmissionInput): number {
+  const byCap = Math.min(
+    input.typeCap === null ? Infinity : input.typeCap - input.inFlight,
+    input.totalCap === null ? Infinity : input.totalCap - input.totalInFlight,
+  );
+  let byCapacity = Infinity;
+  for (const key of ['cpu', 'memory', 'gpus', 'pods'] as const) {
+    const need = input.perJob[key];
+    if (need > 0) byCapacity = Math.min(byCapacity, Math.floor(input.free[key] / need));
+  }
+  return Math.max(0, Math.min(input.waiting, byCap, byCapacity));
+}
+
+const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+const DECIMAL: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/**
+ * A Kubernetes quantity ("500m", "2", "4Gi", "1.5G") as a number of base units. Written here
+ * because @kubernetes/client-node keeps its parser (`quantityToScalar`) out of its public API.
+ * Throws on anything else rather than guessing.
+ */
+export function quantity(q: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([KMGT]i|[mkMGT]?)$/.exec(q.trim());
+  if (!m) throw new Error(`not a Kubernetes quantity: "${q}"`);
+  const scale = BINARY[m[2]!] ?? DECIMAL[m[2]!]!;
+  return Number(m[1]) * scale;
+}
+
+/** CPU in millicores ("500m" → 500, "2" → 2000). */
+export function millicores(q: string): number {
+  return Math.round(quantity(q) * 1000);
+}
