@@ -98,7 +98,11 @@ function resolve(config: GafferConfig): ResolvedConfig {
   return { ...config, jobTypes, routes: { cost: config.routes.cost, rules } };
 }
 
-/** GAFFER_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file. */
+/**
+ * GAFFER_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file, and
+ * GAFFER_WORKER_TOKEN sets the worker token — a secret, so it can come from the environment (a
+ * Kubernetes Secret) rather than a config file.
+ */
 function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   const port = env['GAFFER_PORT'];
   const sync = env['GAFFER_SYNCHRONOUS'];
@@ -107,6 +111,7 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
       // A non-numeric port stays a string so the schema reports it at /server/port.
       ...(port ? { port: /^\d+$/.test(port.trim()) ? Number(port) : port } : {}),
       ...(env['GAFFER_HOST'] ? { host: env['GAFFER_HOST'] } : {}),
+      ...(env['GAFFER_WORKER_TOKEN'] ? { workerToken: env['GAFFER_WORKER_TOKEN'] } : {}),
     },
     store: {
       ...(env['GAFFER_DATA_DIR'] ? { dataDir: env['GAFFER_DATA_DIR'] } : {}),

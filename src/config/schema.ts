@@ -2,7 +2,7 @@ import Type, { type Static } from 'typebox';
 
 /**
  * The configuration schema: the source of truth for job types and every other setting.
- * Types are inferred from it; defaults live here. docs/config.md describes it.
+ * Types are inferred from it; defaults live here, and each field says what it means.
  */
 
 const Retry = Type.Object(

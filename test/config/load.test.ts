@@ -304,10 +304,12 @@ describe('layering: defaults < file < env < overrides', () => {
       GAFFER_HOST: '10.0.0.1',
       GAFFER_DATA_DIR: 'from-env',
       GAFFER_SYNCHRONOUS: 'normal',
+      GAFFER_WORKER_TOKEN: 'from-a-kubernetes-secret',
     };
     const config = await resolveConfig({ file, env });
     assert.deepEqual([config.server.port, config.server.host], [9100, '10.0.0.1']);
     assert.deepEqual([config.store.dataDir, config.store.synchronous], ['from-env', 'NORMAL']);
+    assert.equal(config.server.workerToken, 'from-a-kubernetes-secret');
   });
 
   test('overrides over the environment', async () => {

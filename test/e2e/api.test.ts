@@ -117,6 +117,9 @@ test('queues, workers, scaling decisions and their seed aliases', async () => {
     'sleepy',
   ]);
   assert.deepEqual((await get('/queues/status')).json().queues.length, 4);
+  for (const q of queues as { ready: number; inFlight: number; backlog: number }[]) {
+    assert.equal(q.backlog, q.ready + q.inFlight, 'backlog is ready + in flight');
+  }
   const desired = (await get('/desired-worker-scale')).json().types;
   assert.ok('echo' in desired && 'current' in desired.echo && 'desired' in desired.echo);
   const decisions = (await get('/v1/scaling/decisions?type=echo')).json().decisions;

@@ -59,6 +59,9 @@ export async function queueStatus(orch: Orchestrator) {
       ready: s?.ready ?? 0,
       delayed: s?.delayed ?? 0,
       inFlight: s?.inFlight ?? 0,
+      // Ready + in flight: the work a pool must hold — a scale signal for outside autoscalers
+      // (KEDA's metrics-api scaler) that does not forget running jobs the way ready alone does.
+      backlog: (s?.ready ?? 0) + (s?.inFlight ?? 0),
       byState: s?.byState ?? {},
       oldestReadyAt: s?.oldestReadyAt ?? null,
       workers,
