@@ -213,6 +213,21 @@ export class Orchestrator {
     return this.#reconciler.sweep();
   }
 
+  /**
+   * A graceful stop's first half: no more scaling, and every worker drained — it takes nothing
+   * new and exits once its jobs are done (invariant 5). Resolves true when all have exited, false
+   * after `timeoutMs` with some still busy (`close` then stops them; their jobs are retried).
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.loop.stop();
+    for (const w of this.gateway.workers()) this.gateway.retire(w.id);
+    const done = () => this.gateway.workers().length === 0;
+    if (done()) return true;
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs));
+    const drained = this.events.once('worker:stopped', done).then(() => true);
+    return Promise.race([drained, timeout]);
+  }
+
   /** Stops scaling, stops every worker (their jobs are retried on the next start), closes the store. */
   async close(): Promise<void> {
     this.loop.stop();

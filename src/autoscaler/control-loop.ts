@@ -35,6 +35,11 @@ export class ControlLoop {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
+  /**
+   * Until start() and after stop(), pokes are ignored: a replica that does not lead, or a gaffer
+   * that is draining, never ticks because a worker exited or jobs arrived.
+   */
+  #stopped = true;
 
   constructor(options: {
     target: ScalingTarget;
@@ -49,6 +54,7 @@ export class ControlLoop {
   }
 
   start(): void {
+    this.#stopped = false;
     this.#timer = setInterval(() => this.poke(), this.#intervalMs);
     this.#timer.unref();
     this.poke();
@@ -56,6 +62,7 @@ export class ControlLoop {
 
   /** Asks for a tick soon; ticks never overlap, and a poke during one causes exactly one more. */
   poke(): void {
+    if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -77,6 +84,7 @@ export class ControlLoop {
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }

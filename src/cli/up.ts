@@ -5,8 +5,10 @@ import { Orchestrator } from '../orchestrator.ts';
 
 /**
  * `gaffer up`: the API, the autoscaler, the local executor and the dashboard in one process, on the
- * embedded store. SIGINT/SIGTERM stop it: the listener closes, then workers are stopped; their
- * unfinished jobs are retried on the next start (nothing is lost).
+ * embedded store. SIGINT/SIGTERM stop it gracefully: no new workers, every worker drains (takes
+ * nothing new, finishes what it runs) for up to --drain-seconds, then the listener closes and
+ * gaffer exits 0. A second signal, or the drain's end, stops what is left at once; those jobs are
+ * retried on the next start (nothing is lost).
  */
 export function registerUp(program: Command): void {
   program
@@ -21,6 +23,12 @@ export function registerUp(program: Command): void {
     .option('--host <host>', 'HTTP host')
     .option('--data-dir <dir>', 'where the store and scratch files live')
     .option('--log', 'log every request')
+    .option(
+      '--drain-seconds <s>',
+      'on SIGTERM/SIGINT, how long running jobs may take to finish',
+      (v) => Number(v),
+      30,
+    )
     .action(
       async (opts: {
         config?: string;
@@ -28,6 +36,7 @@ export function registerUp(program: Command): void {
         host?: string;
         dataDir?: string;
         log?: boolean;
+        drainSeconds: number;
       }) => {
         const config = await resolveConfig({
           ...(opts.config ? { file: opts.config } : {}),
@@ -47,14 +56,21 @@ export function registerUp(program: Command): void {
           `gaffer up: ${address} (dashboard ${address}/, API ${address}/v1, metrics ${address}/metrics)`,
         );
         console.log(`job types: ${orch.catalog.names().join(', ') || '(none: pass --config)'}`);
-        let stopping = false;
-        const stop = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          console.log(`gaffer: ${signal}, stopping`);
+        let signals = 0;
+        const close = async () => {
           await app.close();
           await orch.close();
           process.exit(0);
+        };
+        const stop = async (signal: string) => {
+          if (++signals > 1) {
+            console.log(`gaffer: ${signal} again, stopping now`);
+            return close();
+          }
+          console.log(`gaffer: ${signal}, draining (up to ${opts.drainSeconds} s)`);
+          const drained = await orch.drain(opts.drainSeconds * 1000);
+          if (!drained) console.log('gaffer: drain time is up; unfinished jobs run again next start');
+          await close();
         };
         process.on('SIGINT', () => void stop('SIGINT'));
         process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { createSqliteStore } from '../../src/store/sqlite/index.ts';
+import { api, spawnGaffer, untilEvent } from '../helpers/process.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-drain-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type JobView = { id: string; state: string; attempt: number };
+
+test('SIGTERM to `gaffer up` lets the running job finish, then exits 0', async () => {
+  const config = path.join(dir, 'gaffer.yaml');
+  writeFileSync(
+    config,
+    [
+      'autoscaler: { intervalMs: 100 }',
+      'jobTypes:',
+      '  work:',
+      // The job's own work takes a moment, so the signal lands while it runs.
+      "    worker: { handler: test/e2e/fixtures/handlers.ts#row, env: { ROW_DELAY_MS: '1500' } }",
+      '    scaling: { min: 0, max: 1 }',
+    ].join('\n'),
+  );
+  const dataDir = path.join(dir, 'data');
+  const gaffer = await spawnGaffer(['--config', config, '--data-dir', dataDir]);
+  const { job } = await api<{ job: JobView }>(gaffer.url, '/v1/jobs', {
+    type: 'work',
+    payload: { id: '1' },
+  });
+  await untilEvent(
+    gaffer.url,
+    async () =>
+      (await api<{ job: JobView }>(gaffer.url, `/v1/jobs/${job.id}`)).job.state === 'running',
+  );
+  gaffer.child.kill('SIGTERM');
+  assert.equal(await gaffer.exited, 0);
+
+  const store = createSqliteStore({ path: path.join(dataDir, 'gaffer.db'), synchronous: 'FULL' });
+  try {
+    const after = await store.get(job.id);
+    assert.deepEqual(
+      [after?.state, after?.attempt],
+      ['succeeded', 1],
+      'finished once, not retried',
+    );
+    const events = await store.workerEvents({ type: 'work', limit: 20 });
+    assert.ok(
+      events.every((e) => e.event !== 'crashed'),
+      'the worker was drained, not killed',
+    );
+  } finally {
+    await store.close();
+  }
+});
