@@ -69,8 +69,9 @@ export function registerUp(program: Command): void {
           }
           console.log(`gaffer: ${signal}, draining (up to ${opts.drainSeconds} s)`);
           const drained = await orch.drain(opts.drainSeconds * 1000);
-          if (!drained)
+          if (!drained) {
             console.log('gaffer: drain time is up; unfinished jobs run again next start');
+          }
           await close();
         };
         process.on('SIGINT', () => void stop('SIGINT'));
