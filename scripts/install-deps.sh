@@ -4,7 +4,8 @@
 #   redis-server     Redis broker tests, and the BullMQ baseline of the benchmarks
 #   rabbitmq-server  RabbitMQ broker tests (a private node per run)
 #   postgresql       PostgreSQL store tests (a private cluster per run, via initdb/pg_ctl)
-#   (then scripts/build-test-servers.sh: minio for the object-store tests, built with Go)
+#   (then, built with Go into ~/.cache/gaffer: scripts/build-test-servers.sh — minio for the
+#   object-store tests — and scripts/build-k8s-testbin.sh — the Kubernetes control plane + kwok)
 # The tests start and stop their own servers on loopback; nothing here starts a service.
 set -euo pipefail
 declare -A probe=(
@@ -29,5 +30,7 @@ if ((${#missing[@]})); then
   done
 fi
 
-# Servers no Debian package provides (MinIO), built from the Go module proxy when missing.
+# Servers no Debian package provides, built from the Go module proxy when missing (cached outside
+# the repository): MinIO (3–4 min cold), and the Kubernetes control plane with kwok (~12 min cold).
 bash "$(dirname "${BASH_SOURCE[0]}")/build-test-servers.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/build-k8s-testbin.sh"
