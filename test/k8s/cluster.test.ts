@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { watchUntil } from '../helpers/k8s-watch.ts';
 import { kubeAvailable, startCluster } from '../helpers/servers/kube.ts';
 
 // Smoke test of the Kubernetes test cluster itself: etcd + kube-apiserver + kube-controller-manager
@@ -55,14 +55,14 @@ test(
     await batch.createNamespacedJob({ namespace: 'default', body });
 
     const jobStarted = Date.now();
-    let job: V1Job | undefined;
-    while (Date.now() - jobStarted < 60_000) {
-      job = await batch.readNamespacedJobStatus({ name, namespace: 'default' });
-      if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) break;
-      await sleep(250);
-    }
-    assert.equal(job?.status?.succeeded, 1, `Job not complete: ${JSON.stringify(job?.status)}`);
-    assert.ok(job?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True'));
+    const job = await watchUntil<V1Job>(
+      cluster,
+      '/apis/batch/v1/namespaces/default/jobs',
+      `metadata.name=${name}`,
+      (j) =>
+        j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ?? false,
+    );
+    assert.equal(job.status?.succeeded, 1, `Job not complete: ${JSON.stringify(job.status)}`);
     const jobMs = Date.now() - jobStarted;
 
     // The pod was scheduled onto a kwok node and terminated the way a kubelet reports it.

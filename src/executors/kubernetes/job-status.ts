@@ -10,6 +10,8 @@ import type { Outcome } from '../../domain/job.ts';
  * - The Job's deadline (DeadlineExceeded) is `timeout`: the job ends `timed_out` by its policy.
  * - Any other non-zero exit is `application`, with the exit code; a pod that vanished or failed
  *   without a container result (evicted, node lost) is `infrastructure`.
+ * A Job has ended only with its Complete or Failed condition; the interim SuccessCriteriaMet and
+ * FailureTarget (Kubernetes ≥ 1.31) come before them and are not an end.
  */
 export type KubeJobState =
   | { phase: 'pending'; reason: string }
