@@ -1,10 +1,6 @@
-import { createBroker } from '../brokers/registry.ts';
-import { BrokerFeed } from './broker-feed.ts';
-import { createCommandRunner } from './command-runner.ts';
-import { createHandlerRunner } from './handler-runner.ts';
+import { createFeed, createRunner } from './assemble.ts';
 import { WORKER_ENV, type GafferMessage, type WorkerMessage, type WorkerSpec } from './protocol.ts';
-import { WorkerRuntime, type JobRunner, type WorkerLink } from './runtime.ts';
-import { withDataStaging } from './staged-runner.ts';
+import { WorkerRuntime, type WorkerLink } from './runtime.ts';
 
 /**
  * The worker process: `node src/worker/main.ts`, started by an executor with a Node IPC channel
@@ -49,13 +45,6 @@ function readSpec(): WorkerSpec {
   return JSON.parse(raw) as WorkerSpec;
 }
 
-async function createRunner(spec: WorkerSpec): Promise<JobRunner> {
-  const inner = spec.handler
-    ? await createHandlerRunner(spec.handler, spec.cwd)
-    : createCommandRunner(spec);
-  return withDataStaging(inner, spec);
-}
-
 async function main(): Promise<void> {
   if (!process.send) {
     console.error('gaffer worker: must be started by gaffer, with an IPC channel');
@@ -68,15 +57,7 @@ async function main(): Promise<void> {
     console.error(`gaffer worker: bad spec: ${String(err)}`);
     process.exit(EXIT_USAGE);
   }
-  // Broker mode: deliveries come from the broker; claims, heartbeats and outcomes still go to gaffer.
-  const feed = spec.broker
-    ? new BrokerFeed({
-        link: ipcLink(),
-        broker: await createBroker(spec.broker),
-        queue: spec.broker.queue,
-        prefetch: spec.concurrency,
-      })
-    : null;
+  const feed = await createFeed(spec, ipcLink());
   const runtime = new WorkerRuntime({
     workerId: process.env[WORKER_ENV.workerId] ?? `worker-${process.pid}`,
     spec,

@@ -1,14 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brokerKindOf, createBroker } from '../brokers/registry.ts';
+import { brokerKindOf } from '../brokers/registry.ts';
 import type { JobTypeConfig, StorageConfig } from '../config/schema.ts';
-import { BrokerFeed } from './broker-feed.ts';
-import { createCommandRunner } from './command-runner.ts';
-import { createHandlerRunner } from './handler-runner.ts';
+import { createFeed, createRunner } from './assemble.ts';
 import type { GafferMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
-import { WorkerRuntime, type JobRunner, type WorkerLink } from './runtime.ts';
-import { withDataStaging } from './staged-runner.ts';
+import { WorkerRuntime, type WorkerLink } from './runtime.ts';
 
 export interface RemoteWorkerOptions {
   /** gaffer's API, e.g. http://gaffer:8080. */
@@ -41,19 +38,9 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
     onMessage: (fn) =>
       socket.addEventListener('message', (e) => fn(JSON.parse(String(e.data)) as GafferMessage)),
   };
-  const feed = spec.broker
-    ? new BrokerFeed({
-        link: direct,
-        broker: await createBroker(spec.broker),
-        queue: spec.broker.queue,
-        prefetch: spec.concurrency,
-      })
-    : null;
+  const feed = await createFeed(spec, direct);
   const link = feed ? feed.link : direct;
-  const runner: JobRunner = withDataStaging(
-    spec.handler ? await createHandlerRunner(spec.handler, spec.cwd) : createCommandRunner(spec),
-    spec,
-  );
+  const runner = await createRunner(spec);
   return new Promise((resolve) => {
     // Set when the link closed before the worker finished: that is a failure, not a clean exit.
     let lost = false;
