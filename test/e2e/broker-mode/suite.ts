@@ -18,7 +18,7 @@ export interface BrokerModeSetup {
 
 /**
  * Broker mode end to end, the same on every broker: jobs are published after commit, workers get
- * job ids from the broker, claim them through gaffer and ack only after the outcome committed.
+ * job ids from the broker, claim them through gaffer and ack each message once its job is done here.
  */
 export function describeBrokerMode(
   name: string,
