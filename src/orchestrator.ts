@@ -9,7 +9,10 @@ import { GafferEvents, type WorkerInfo } from './domain/events.ts';
 import type { Broker } from './brokers/broker.ts';
 import { createBroker } from './brokers/registry.ts';
 import type { Job } from './domain/job.ts';
-import type { Executor } from './executors/executor.ts';
+import type { Executor, ExecutorHooks } from './executors/executor.ts';
+import { createKubeClient } from './executors/kubernetes/client.ts';
+import { createKubernetesExecutor, type KubernetesExecutor } from './executors/kubernetes/index.ts';
+import { createKubeLeaderLease } from './executors/kubernetes/leader-lease.ts';
 import { createLocalProcessExecutor } from './executors/local-process/index.ts';
 import { storeSecrets, type NetworkTransport } from './executors/local-process/network.ts';
 import { createCatalog, type Catalog } from './jobs/catalog.ts';
@@ -45,6 +48,8 @@ export class Orchestrator {
   readonly gateway: WorkerGateway;
   readonly loop: ControlLoop;
   readonly executor: Executor;
+  /** Set when `executor.kind` is kubernetes (admission and readiness live there). */
+  readonly kubernetes: KubernetesExecutor | null = null;
   /** Prefix of this process's local worker ids; leases of other prefixes are orphans on start. */
   readonly instance = `local-${randomUUID().slice(0, 8)}`;
   /**
@@ -58,6 +63,8 @@ export class Orchestrator {
   readonly #autoscale: boolean;
   #catalog: Catalog;
   #broker: Broker | null = null;
+  /** Who runs the autoscaler when several replicas do: a Kubernetes Lease, or the shared store. */
+  readonly #leaderLease: LeaderLease | null;
   #leading = false;
   #leaderTimer: NodeJS.Timeout | null = null;
   #seq = 0;
@@ -96,16 +103,38 @@ export class Orchestrator {
         : undefined);
     this.#gafferUrl.promise.catch(() => {}); // rejected by close() when gaffer never listened
     if (this.config.executor.gafferUrl) this.#gafferUrl.resolve(this.config.executor.gafferUrl);
-    this.executor = createLocalProcessExecutor({
-      ...(this.config.executor.transport === 'network' ? { network: this.#network() } : {}),
-      hooks: {
-        connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
-        output: (id, stream, data) => this.gateway.output(id, stream, data),
-        exited: (id, code, signal) => {
-          void this.gateway.exited(id, code, signal).finally(() => this.loop.poke());
-        },
+    const hooks: ExecutorHooks = {
+      connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
+      output: (id, stream, data) => this.gateway.output(id, stream, data),
+      exited: (id, code, signal) => {
+        void this.gateway.exited(id, code, signal).finally(() => this.loop.poke());
       },
-    });
+    };
+    if (this.config.executor.kind === 'kubernetes') {
+      const k = this.config.executor.kubernetes;
+      const client = createKubeClient(k);
+      this.kubernetes = createKubernetesExecutor({
+        client,
+        namespace: k.namespace,
+        hooks,
+        jobType: (name) => this.#catalog.type(name),
+        gafferUrl: () => this.#gafferUrl.promise,
+        heartbeatMs: this.#heartbeatMs(),
+        maxJobs: k.maxJobs ?? null,
+        admission: k.admission,
+      });
+      this.executor = this.kubernetes;
+      this.#leaderLease = createKubeLeaderLease({
+        kubeConfig: client.kubeConfig,
+        namespace: k.namespace,
+      });
+    } else {
+      this.executor = createLocalProcessExecutor({
+        ...(this.config.executor.transport === 'network' ? { network: this.#network() } : {}),
+        hooks,
+      });
+      this.#leaderLease = hasLeaderLease(this.store) ? this.store : null;
+    }
     this.loop = new ControlLoop({
       target: this.#scalingTarget(),
       clock: this.clock,
@@ -157,13 +186,14 @@ export class Orchestrator {
    * autoscaler runs only while this replica holds the leader lease.
    */
   async start(): Promise<void> {
+    await this.kubernetes?.ready();
     await this.#connectBroker();
     if (this.config.store.kind === 'sqlite') {
       await this.#reconciler.recoverOrphans('local-', this.instance);
     }
     this.#reconciler.start(this.config.leases.sweepMs);
     if (!this.#autoscale) return;
-    if (hasLeaderLease(this.store)) await this.#lead(this.store);
+    if (this.#leaderLease) await this.#lead(this.#leaderLease);
     else this.loop.start();
   }
 
@@ -198,7 +228,7 @@ export class Orchestrator {
    */
   async republishMissing(): Promise<number> {
     const broker = this.#broker;
-    if (!broker || (hasLeaderLease(this.store) && this.#autoscale && !this.#leading)) return 0;
+    if (!broker || (this.#leaderLease && this.#autoscale && !this.#leading)) return 0;
     const deps = {
       store: this.store,
       queueOf: (type: string) => this.#catalog.type(type)?.queue,
@@ -232,8 +262,8 @@ export class Orchestrator {
   async close(): Promise<void> {
     this.loop.stop();
     if (this.#leaderTimer) clearInterval(this.#leaderTimer);
-    if (this.#leading && hasLeaderLease(this.store)) {
-      await this.store.release('autoscaler', this.instance);
+    if (this.#leading && this.#leaderLease) {
+      await this.#leaderLease.release('autoscaler', this.instance).catch(() => {});
     }
     this.#reconciler.stop();
     for (const t of this.#timers) clearTimeout(t);
@@ -328,7 +358,7 @@ export class Orchestrator {
       types: () =>
         this.#catalog
           .names()
-          .filter((name) => runnableLocally(this.#catalog.type(name)!))
+          .filter((name) => this.#runnable(this.#catalog.type(name)!))
           .map((name) => {
             const t = this.#catalog.type(name)!;
             return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
@@ -343,9 +373,10 @@ export class Orchestrator {
 
   async #startWorkers(typeName: string, count: number): Promise<void> {
     const type = this.#catalog.type(typeName);
-    if (!type || !runnableLocally(type)) return;
+    if (!type || !this.#runnable(type)) return;
     const spec = this.#specFor(typeName, type);
-    for (let i = 0; i < count; i++) {
+    const admitted = this.kubernetes ? this.kubernetes.admit(typeName, count) : count;
+    for (let i = 0; i < admitted; i++) {
       const workerId = `${this.instance}-${typeName}-${++this.#seq}`;
       const worker = {
         id: workerId,
@@ -357,7 +388,7 @@ export class Orchestrator {
         const [job] = await this.service.claim(typeName, workerId, 1, 'starting');
         if (!job) return;
         this.gateway.register(worker, job);
-        await this.executor.start({ workerId, spec, jobId: job.id });
+        await this.executor.start({ workerId, spec, jobId: job.id, job });
       } else {
         this.gateway.register(worker);
         await this.executor.start({ workerId, spec });
@@ -378,15 +409,24 @@ export class Orchestrator {
       ...(type.mode === 'pool' && this.#brokerRef(type.queue)
         ? { broker: this.#brokerRef(type.queue)! }
         : {}),
-      heartbeatMs: Math.max(50, Math.floor(this.config.leases.ttlMs / 3)),
+      heartbeatMs: this.#heartbeatMs(),
       killGraceMs: 5000,
       storage: this.config.storage,
     };
   }
-}
 
-function runnableLocally(type: JobTypeConfig): boolean {
-  return Boolean(type.worker.command || type.worker.handler);
+  #heartbeatMs(): number {
+    return Math.max(50, Math.floor(this.config.leases.ttlMs / 3));
+  }
+
+  /**
+   * Whether this executor can run the type: locally, a command or a handler; on Kubernetes, an
+   * image in per-job mode. Other types are not scaled (every tick would start nothing).
+   */
+  #runnable(type: JobTypeConfig): boolean {
+    if (this.kubernetes) return type.mode === 'per-job' && Boolean(type.worker.image);
+    return Boolean(type.worker.command || type.worker.handler);
+  }
 }
 
 export function catalogOf(config: ResolvedConfig): Catalog {

@@ -101,6 +101,9 @@ const Kubernetes = Type.Object(
       { default: {} },
     ),
     serviceAccountName: Type.Optional(Type.String({ minLength: 1 })),
+    /** Added to the pod's labels and annotations (cost allocation, mesh sidecars, …). */
+    podLabels: Type.Record(Type.String(), Type.String(), { default: {} }),
+    podAnnotations: Type.Record(Type.String(), Type.String(), { default: {} }),
     /** Finished Jobs are deleted by Kubernetes this long after they end (seed 003: 300). */
     ttlSecondsAfterFinished: Type.Integer({ minimum: 0, default: 300 }),
     /**
@@ -109,6 +112,26 @@ const Kubernetes = Type.Object(
      * (invariant 7).
      */
     deadlineSlackSeconds: Type.Integer({ minimum: 1, default: 60 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** The Kubernetes executor's own settings: where Jobs go and how hard gaffer may push the API. */
+const KubernetesExecutor = Type.Object(
+  {
+    namespace: Type.String({ minLength: 1, default: 'default' }),
+    /** A kubeconfig file; absent: in-cluster service account, else $KUBECONFIG / ~/.kube/config. */
+    kubeconfig: Type.Optional(Type.String({ minLength: 1 })),
+    /** Client-side rate limit on API calls (client-go's --kube-api-qps / --kube-api-burst). */
+    qps: Type.Number({ exclusiveMinimum: 0, default: 20 }),
+    burst: Type.Integer({ minimum: 1, default: 40 }),
+    /** Jobs of all types in flight at once (seed 004's cap); per type it is `scaling.max`. */
+    maxJobs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * Create a Job only while the nodes' free allocatable fits its requests (seed 003's
+     * can_schedule_job); needs read access to nodes. Off: only the caps apply.
+     */
+    admission: Type.Boolean({ default: true }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -235,6 +258,13 @@ export const ConfigSchema = Type.Object(
     executor: Type.Object(
       {
         /**
+         * Where workers run. local: processes on this machine (the default). kubernetes: per-job
+         * types as one batch/v1 Job per attempt in `kubernetes.namespace`; a type needs
+         * `worker.image` there (src/executors/kubernetes/).
+         */
+        kind: Type.Union([Type.Literal('local'), Type.Literal('kubernetes')], { default: 'local' }),
+        kubernetes: KubernetesExecutor,
+        /**
          * How gaffer starts its workers. ipc: child processes on a Node IPC channel (the default).
          * network: `gaffer worker` processes that connect back to the API over a WebSocket,
          * knowing only gaffer's address, a worker token and the broker's address.
@@ -298,3 +328,4 @@ export type CostConfig = Static<typeof Cost>;
 export type ScalingConfig = Static<typeof Scaling>;
 export type S3Config = Static<typeof StorageS3>;
 export type StorageConfig = GafferConfig['storage'];
+export type KubernetesExecutorConfig = Static<typeof KubernetesExecutor>;

@@ -54,6 +54,11 @@ export interface JobError {
   message: string;
   exitCode?: number | null;
   signal?: string | null;
+  /**
+   * Kubernetes: how many attempts of this job were OOMKilled so far, carried from attempt to
+   * attempt; the next attempt's memory is that rung of the type's `memoryLadder`.
+   */
+  oomKills?: number;
 }
 
 /**

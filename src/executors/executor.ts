@@ -1,3 +1,4 @@
+import type { Job } from '../domain/job.ts';
 import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
 
 /**
@@ -22,8 +23,9 @@ export interface Executor {
 export interface StartRequest {
   workerId: string;
   spec: WorkerSpec;
-  /** Per-job mode: the job this worker is started for. */
+  /** Per-job mode: the job this worker is started for (`job`: its record, already claimed). */
   jobId?: string;
+  job?: Job;
 }
 
 export interface ExecutorHooks {

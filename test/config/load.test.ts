@@ -253,6 +253,8 @@ describe('defaults and routes', () => {
         nodeSelector: {},
         tolerations: [],
         secretEnv: {},
+        podLabels: {},
+        podAnnotations: {},
         ttlSecondsAfterFinished: 300,
         deadlineSlackSeconds: 60,
       },

@@ -2,14 +2,16 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { KubeCluster } from './servers/kube.ts';
 
 /**
- * Watches a collection (one object, by field selector) until `done` holds for an object: the API
- * server pushes each change, so nothing polls.
+ * Watches a collection (one object, by field selector) until `done` holds for an object and the
+ * watch event's phase (ADDED, MODIFIED, DELETED): the API server pushes each change, so nothing
+ * polls. A watch starts with an ADDED event for each object that exists, so a state reached
+ * before the call is seen too.
  */
 export async function watchUntil<T>(
   cluster: KubeCluster,
   path: string,
   fieldSelector: string,
-  done: (obj: T) => boolean,
+  done: (obj: T, phase: string) => boolean,
 ): Promise<T> {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
@@ -19,8 +21,8 @@ export async function watchUntil<T>(
   const req = await new Watch(kc).watch(
     path,
     { fieldSelector },
-    (_phase: string, obj: T) => {
-      if (done(obj)) resolve(obj);
+    (phase: string, obj: T) => {
+      if (done(obj, phase)) resolve(obj);
     },
     (err: unknown) => (err ? reject(err) : undefined),
   );

@@ -13,6 +13,7 @@ import {
   type PostgresServer,
 } from '../helpers/servers/postgres.ts';
 import { describeJobStoreContract } from './job-store.contract.ts';
+import { describeLeaderLeaseContract } from './leader-lease.contract.ts';
 
 const T0 = 1_700_000_000_000;
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
@@ -61,6 +62,14 @@ if (serviceAvailable(`${PG_BIN}/initdb`)) {
   describeJobStoreContract('postgres', async () => {
     assert.ok(contractDb, 'the cluster is not running');
     return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
+  });
+
+  // Two stores on one database, as two gaffer replicas sharing it.
+  describeLeaderLeaseContract('postgres', async () => {
+    const url = await freshUrl();
+    const a = await createPostgresStore({ url, poolSize: 2 });
+    const b = await createPostgresStore({ url, poolSize: 2 });
+    return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
   });
 
   describe('postgres store', () => {
@@ -256,41 +265,6 @@ if (serviceAvailable(`${PG_BIN}/initdb`)) {
       ]);
       assert.equal(fromA[0]?.id, fromB[0]?.id);
       assert.equal((await a.list({ limit: 10 })).jobs.length, 1);
-      await Promise.all([a.close(), b.close()]);
-    });
-
-    test('leader lease: one holder at a time, renewal, takeover after expiry', async () => {
-      const url = await freshUrl();
-      const a = await createPostgresStore({ url, poolSize: 2 });
-      const b = await createPostgresStore({ url, poolSize: 2 });
-      const ttl = 10_000;
-
-      assert.equal(await a.acquire('autoscaler', 'gaffer-a', ttl, T0), true, 'A takes it');
-      assert.equal(await b.acquire('autoscaler', 'gaffer-b', ttl, T0 + 1), false, 'B refused');
-      assert.equal(await a.acquire('autoscaler', 'gaffer-a', ttl, T0 + 5000), true, 'A renews');
-      // The renewal moved the expiry to T0 + 15000: still held there, expired just after.
-      assert.equal(await b.acquire('autoscaler', 'gaffer-b', ttl, T0 + 15_000), false);
-      assert.equal(await b.acquire('other-lease', 'gaffer-b', ttl, T0), true, 'names differ');
-      assert.equal(
-        await b.acquire('autoscaler', 'gaffer-b', ttl, T0 + 15_001),
-        true,
-        'B takes over',
-      );
-      assert.equal(await a.acquire('autoscaler', 'gaffer-a', ttl, T0 + 15_002), false, 'A lost it');
-
-      // A release by a former holder changes nothing; the holder's own release frees it.
-      await a.release('autoscaler', 'gaffer-a');
-      assert.equal(await a.acquire('autoscaler', 'gaffer-a', ttl, T0 + 15_003), false);
-      await b.release('autoscaler', 'gaffer-b');
-      assert.equal(await a.acquire('autoscaler', 'gaffer-a', ttl, T0 + 15_004), true);
-
-      // Many contenders for a free lease at once: exactly one wins.
-      const won = await Promise.all(
-        Array.from({ length: 8 }, (_, i) =>
-          (i % 2 ? a : b).acquire('race', `gaffer-${i}`, ttl, T0),
-        ),
-      );
-      assert.equal(won.filter(Boolean).length, 1);
       await Promise.all([a.close(), b.close()]);
     });
 

@@ -48,7 +48,10 @@ export function jobManifest(input: JobManifestInput) {
       activeDeadlineSeconds: Math.ceil(job.timeoutMs / 1000) + k.deadlineSlackSeconds,
       ttlSecondsAfterFinished: k.ttlSecondsAfterFinished,
       template: {
-        metadata: { labels },
+        metadata: {
+          labels: { ...k.podLabels, ...labels },
+          ...nonEmpty('annotations', k.podAnnotations),
+        },
         spec: {
           restartPolicy: 'Never',
           ...(k.serviceAccountName ? { serviceAccountName: k.serviceAccountName } : {}),

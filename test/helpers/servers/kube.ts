@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -15,7 +16,8 @@ import { freePort, serviceAvailable } from './common.ts';
  * A private Kubernetes control plane for tests: embedded etcd, the real kube-apiserver,
  * kube-controller-manager (Job, ReplicaSet, TTL, GC … controllers) and kube-scheduler, with
  * kwok simulating the nodes and their pods' lifecycles (no container ever runs: a pod of a Job
- * turns Running, then Succeeded with exit code 0 — kwok's default "fast" stages).
+ * turns Running, then Succeeded with exit code 0, unless its annotations ask kwok-stages.yaml for
+ * another outcome; every pod's log is POD_LOG).
  * The binaries come from scripts/build-k8s-testbin.sh (see docs/kubernetes-testing.md).
  */
 
@@ -244,6 +246,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
       '--allow-privileged=true',
       '--profiling=false',
       '--endpoint-reconciler-type=none',
+      // kwok's nodes are reached at their InternalIP (127.0.0.1); their names resolve nowhere
+      '--kubelet-preferred-address-types=InternalIP',
     ]);
     const caFile = path.join(pki, 'apiserver.crt');
     await waitFor('the apiserver serving certificate', async () => existsSync(caFile));
@@ -305,8 +309,24 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
       '--secure-port=0',
       '--leader-elect=false',
     ]);
+    // kwok's pod stages (kwok-stages.yaml) and, for `kubectl logs`, one log file every pod
+    // "prints" — served by kwok's kubelet endpoint on the nodes' port, through the apiserver.
+    const kwokPort = await freePort();
+    const podLog = path.join(dir, 'pod.log');
+    // kwok replays a file in the CRI log format, as a kubelet stores container logs
+    const stamp = '2026-01-01T00:00:00.000000000Z';
+    const cri = POD_LOG.split('\n').filter(Boolean);
+    await writeFile(podLog, cri.map((line) => `${stamp} stdout F ${line}\n`).join(''));
+    const kwokConfig = path.join(dir, 'kwok.yaml');
+    await writeFile(
+      kwokConfig,
+      `${await readFile(STAGES, 'utf8')}\n---\n${stringify(clusterLogs(podLog))}`,
+    );
     launch('kwok', 'kwok', [
       `--kubeconfig=${kubeconfig}`,
+      `--config=${kwokConfig}`,
+      `--server-address=127.0.0.1:${kwokPort}`,
+      `--node-port=${kwokPort}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--cidr=10.244.0.1/16', // fake pod IPs: room for more than 254 pods
@@ -379,6 +399,20 @@ interface NodeList {
     spec?: { taints?: { key: string }[] };
     status?: { conditions?: { type: string; status: string }[] };
   }[];
+}
+
+/** Every pod's log as `kubectl logs` and gaffer's executor read it (kwok serves this file). */
+export const POD_LOG = 'simulated pod: started\nsimulated pod: finished\n';
+
+const STAGES = fileURLToPath(new URL('./kwok-stages.yaml', import.meta.url));
+
+function clusterLogs(file: string): object {
+  return {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'ClusterLogs',
+    metadata: { name: 'every-pod' },
+    spec: { logs: [{ containers: [], logsFile: file, follow: false }] },
+  };
 }
 
 /** A Node for kwok to manage (the shape kwok's docs give), with the requested capacity. */

@@ -1,0 +1,370 @@
+import { EventEmitter } from 'node:events';
+import {
+  makeInformer,
+  type Informer,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Job,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { JobTypeConfig } from '../../config/schema.ts';
+import type { Job, Outcome } from '../../domain/job.ts';
+import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
+import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
+import { admit } from './admission.ts';
+import { freeResources, podRequests } from './capacity.ts';
+import { apiStatus, type KubeClient } from './client.ts';
+import { jobManifest, LABELS } from './job-manifest.ts';
+import { kubeJobState } from './job-status.ts';
+
+/**
+ * Per-job mode on Kubernetes (seeds 003, 004): each attempt of a gaffer job is one batch/v1 Job.
+ *
+ * The container runs the user's image, which knows nothing of gaffer's worker protocol, so the
+ * executor plays the worker's part for it: each Job is a *virtual worker* whose connection lives
+ * in this process. It says hello for its job, holds the lease and heartbeats while the Job lives,
+ * reports `started` when the pod runs, and `done` with the outcome `job-status.ts` reads from the
+ * Job and its pod — after copying the pod's log into the job's log, before the TTL controller
+ * removes it. The gateway and the store see an ordinary per-job worker: claims, fencing and
+ * retries are unchanged.
+ *
+ * The executor watches its Jobs and their pods with informers (list, then watch from the list's
+ * resourceVersion; an expired watch resumes from the last version seen, a 410 relists), and the
+ * nodes for admission. API calls go through the client's QPS/burst limit.
+ *
+ * gaffer's timeout is enforced here from the moment the pod runs (the Job is deleted, which kills
+ * the pod); the Job's activeDeadlineSeconds (timeout + slack) is the backstop for when gaffer is
+ * not there to enforce it. A cancel deletes the Job.
+ */
+
+export interface KubernetesExecutorOptions {
+  client: KubeClient;
+  namespace: string;
+  hooks: ExecutorHooks;
+  /** A job type's definition (the manifest is built from it). */
+  jobType(name: string): JobTypeConfig | undefined;
+  /** Where pods reach gaffer's API (GAFFER_URL in their environment). */
+  gafferUrl(): Promise<string>;
+  heartbeatMs: number;
+  /** Jobs of every type in flight at once; null: no cap. */
+  maxJobs: number | null;
+  /** Admit Jobs only while the nodes' free allocatable fits them. */
+  admission: boolean;
+}
+
+export interface KubernetesExecutor extends Executor {
+  /** Informers listed and watching. */
+  ready(): Promise<void>;
+  /** How many of `wanted` more Jobs of a type may be created now (caps, then free capacity). */
+  admit(type: string, wanted: number): number;
+  /** Relists of a watch since the start (a 410 Gone, or a watch that failed and restarted). */
+  readonly watchEvents: EventEmitter<{ relist: [resource: string] }>;
+}
+
+/** One attempt's Job, acting as the worker that holds its lease. */
+interface Run {
+  workerId: string;
+  job: Job;
+  name: string;
+  token: number | null;
+  emit: (msg: WorkerMessage) => void;
+  started: boolean;
+  ended: boolean;
+  kubeJob: V1Job | undefined;
+  pod: V1Pod | undefined;
+  /** Pending reason last reported (so each change is reported once). */
+  reason: string | null;
+  timeout: NodeJS.Timeout | undefined;
+}
+
+const RESTART_DELAY_MS = 1000;
+
+export function createKubernetesExecutor(options: KubernetesExecutorOptions): KubernetesExecutor {
+  const { client, namespace, hooks } = options;
+  const runs = new Map<string, Run>(); // by Job name
+  const byWorker = new Map<string, Run>();
+  const watchEvents = new EventEmitter<{ relist: [resource: string] }>();
+  let closed = false;
+
+  const selector = `${LABELS.managedBy}=gaffer`;
+  const jobs = informer<V1Job>(
+    'jobs',
+    `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    () => client.batch.listNamespacedJob({ namespace, labelSelector: selector }),
+    selector,
+  );
+  const pods = informer<V1Pod>(
+    'pods',
+    `/api/v1/namespaces/${namespace}/pods`,
+    () => client.core.listNamespacedPod({ namespace, labelSelector: selector }),
+    selector,
+  );
+  const nodes = options.admission
+    ? informer<V1Node>('nodes', '/api/v1/nodes', () => client.core.listNode())
+    : null;
+
+  jobs.on('add', onJob);
+  jobs.on('update', onJob);
+  jobs.on('delete', (j) => {
+    const run = runs.get(j.metadata?.name ?? '');
+    if (run && !run.ended) {
+      finish(run, failed('infrastructure', `the Job ${run.name} was deleted before it ended`));
+    }
+  });
+  pods.on('add', onPod);
+  pods.on('update', onPod);
+
+  const heartbeat = setInterval(() => {
+    for (const run of runs.values()) {
+      if (run.token !== null && !run.ended) {
+        run.emit({ t: 'heartbeat', leases: [{ id: run.job.id, token: run.token }] });
+      }
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  const readyPromise = Promise.all([jobs.start(), pods.start(), nodes?.start()]).then(() => {});
+  readyPromise.catch(() => {}); // start() callers see it through ready()
+
+  /** An informer that restarts itself after an error, and reports each relist. */
+  function informer<T extends KubernetesObject>(
+    resource: string,
+    path: string,
+    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+    labelSelector?: string,
+  ): Informer<T> & ObjectCache<T> {
+    let lists = 0;
+    const listed = () => {
+      if (++lists > 1) watchEvents.emit('relist', resource);
+      return list() as ReturnType<typeof list> & Promise<never>;
+    };
+    const inf = makeInformer<T>(client.kubeConfig, path, listed, labelSelector);
+    inf.on('error', (err) => {
+      if (closed) return;
+      console.error(`kubernetes: watching ${resource} failed, restarting:`, String(err));
+      setTimeout(() => void inf.start().catch(() => {}), RESTART_DELAY_MS).unref();
+    });
+    return inf;
+  }
+
+  function onJob(j: V1Job): void {
+    const run = runs.get(j.metadata?.name ?? '');
+    if (!run || run.ended) return;
+    run.kubeJob = j;
+    update(run);
+  }
+
+  function onPod(p: V1Pod): void {
+    const name = p.metadata?.labels?.['batch.kubernetes.io/job-name'];
+    const run = name ? runs.get(name) : undefined;
+    if (!run || run.ended) return;
+    run.pod = p;
+    update(run);
+  }
+
+  /** The Job or its pod changed: report what it means to the gateway, once per change. */
+  function update(run: Run): void {
+    if (!run.kubeJob) return;
+    const state = kubeJobState(run.kubeJob, run.pod);
+    if (state.phase === 'pending') {
+      if (state.reason !== run.reason) {
+        run.reason = state.reason;
+        hooks.output(run.workerId, 'stderr', `[gaffer] pod pending: ${state.reason}`);
+      }
+    } else if (state.phase === 'running') {
+      if (!run.started && run.token !== null) {
+        run.started = true;
+        run.emit({ t: 'started', id: run.job.id, token: run.token });
+        run.timeout = setTimeout(() => void timedOut(run), run.job.timeoutMs);
+        run.timeout.unref();
+      }
+    } else {
+      void finishWithLogs(run, state.outcome);
+    }
+  }
+
+  /** gaffer's timeout: the Job is deleted (its pod with it), then the attempt reported. */
+  async function timedOut(run: Run): Promise<void> {
+    await stop(run, failed('timeout', `timed out after ${run.job.timeoutMs / 1000} s`));
+  }
+
+  /** Deletes the attempt's Job, then reports `outcome`; the Job's deletion event is ignored. */
+  async function stop(run: Run, outcome: Outcome): Promise<void> {
+    if (run.ended) return;
+    run.ended = true;
+    await deleteJob(run.name);
+    report(run, outcome);
+  }
+
+  /** Copies the pod's log into the job's log, then reports the outcome. */
+  async function finishWithLogs(run: Run, outcome: Outcome): Promise<void> {
+    if (run.ended) return;
+    run.ended = true; // a cancel or timeout while the log is read changes nothing now
+    const podName = run.pod?.metadata?.name;
+    if (podName && run.token !== null) {
+      const token = run.token;
+      try {
+        const log = await client.core.readNamespacedPodLog({ name: podName, namespace });
+        for (const data of log.split('\n').filter(Boolean)) {
+          run.emit({ t: 'log', id: run.job.id, token, stream: 'stdout', data });
+        }
+      } catch (err) {
+        hooks.output(run.workerId, 'stderr', `[gaffer] pod log unavailable: ${String(err)}`);
+      }
+    }
+    report(run, outcome);
+  }
+
+  function finish(run: Run, outcome: Outcome): void {
+    if (run.ended) return;
+    run.ended = true;
+    report(run, outcome);
+  }
+
+  /** Reports the attempt's outcome and the virtual worker's exit; later events are ignored. */
+  function report(run: Run, outcome: Outcome): void {
+    clearTimeout(run.timeout);
+    if (run.token !== null) {
+      run.emit({
+        t: 'done',
+        id: run.job.id,
+        token: run.token,
+        outcome: withOomCount(run, outcome),
+      });
+    }
+    runs.delete(run.name);
+    byWorker.delete(run.workerId);
+    hooks.exited(run.workerId, 0, null);
+  }
+
+  /** Carries the job's count of OOMKilled attempts forward: the next attempt's memory rung. */
+  function withOomCount(run: Run, outcome: Outcome): Outcome {
+    if (outcome.status !== 'failed') return outcome;
+    const before = run.job.error?.oomKills ?? 0;
+    const oomKills = before + (outcome.error.class === 'oom' ? 1 : 0);
+    return { ...outcome, error: { ...outcome.error, oomKills } };
+  }
+
+  async function deleteJob(name: string): Promise<void> {
+    try {
+      await client.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
+    } catch (err) {
+      if (apiStatus(err) !== 404) console.error(`kubernetes: deleting Job ${name} failed`, err);
+    }
+  }
+
+  /** The gateway's messages to the virtual worker. */
+  function fromGaffer(run: Run, msg: GafferMessage): void {
+    if (msg.t === 'jobs') {
+      run.token = msg.jobs[0]?.token ?? null;
+      if (run.kubeJob) update(run);
+    } else if (msg.t === 'cancel') {
+      void stop(run, { status: 'cancelled' });
+    } // 'drain': a per-job worker ends with its job anyway
+  }
+
+  async function start(req: StartRequest): Promise<void> {
+    const job = req.job;
+    const type = job && options.jobType(job.type);
+    if (!job || !type) {
+      hooks.exited(req.workerId, null, null);
+      throw new Error(`kubernetes executor: ${req.workerId} has no job or job type to run`);
+    }
+    const manifest = jobManifest({
+      job,
+      type,
+      namespace,
+      gafferUrl: await options.gafferUrl(),
+      oomKills: job.error?.oomKills ?? 0,
+    });
+    const name = manifest.metadata.name;
+    let emit: (msg: WorkerMessage) => void = () => {};
+    const run: Run = {
+      workerId: req.workerId,
+      job,
+      name,
+      token: null,
+      emit: (msg) => emit(msg),
+      started: false,
+      ended: false,
+      kubeJob: jobs.get(name, namespace),
+      pod: undefined,
+      reason: null,
+      timeout: undefined,
+    };
+    runs.set(name, run);
+    byWorker.set(req.workerId, run);
+    const conn: WorkerConnection = {
+      send: (msg) => fromGaffer(run, msg),
+      onMessage: (fn) => (emit = fn),
+      onClose: () => {},
+    };
+    hooks.connected(req.workerId, conn, null);
+    run.emit({ t: 'hello', workerId: req.workerId, type: job.type, pid: 0, jobId: job.id });
+    try {
+      run.kubeJob = await client.batch.createNamespacedJob({ namespace, body: manifest });
+      update(run);
+    } catch (err) {
+      // 409: this attempt's Job exists already (created before a restart); its events follow.
+      if (apiStatus(err) === 409) return;
+      finish(run, failed('infrastructure', `creating the Job ${name} failed: ${String(err)}`));
+    }
+  }
+
+  function admitJobs(typeName: string, wanted: number): number {
+    const type = options.jobType(typeName);
+    if (!type) return 0;
+    const inFlight = [...runs.values()].filter((r) => r.job.type === typeName).length;
+    const perJob = podRequests(
+      jobManifest({
+        job: { id: 'x', type: typeName, attempt: 1, timeoutMs: 1000, data: null },
+        type,
+        namespace,
+        gafferUrl: '',
+      }).spec.template,
+    );
+    const free = nodes ? freeResources(nodes.list(), pods.list(namespace)) : unlimited();
+    return admit({
+      free,
+      perJob,
+      waiting: wanted,
+      inFlight,
+      typeCap: null, // the autoscaler's `scaling.max` already bounds a type's workers
+      totalInFlight: runs.size,
+      totalCap: options.maxJobs,
+    });
+  }
+
+  function kill(workerId: string): void {
+    const run = byWorker.get(workerId);
+    if (run) void stop(run, failed('infrastructure', 'the Job was stopped by gaffer'));
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    clearInterval(heartbeat);
+    // Like local workers, no attempt outlives gaffer's executor: the next start retries them.
+    const stopped = failed('infrastructure', 'gaffer stopped');
+    await Promise.all([...runs.values()].map((run) => stop(run, stopped)));
+    await Promise.all([jobs.stop(), pods.stop(), nodes?.stop()]);
+  }
+
+  return {
+    name: 'kubernetes',
+    start,
+    kill,
+    close,
+    ready: () => readyPromise,
+    admit: admitJobs,
+    watchEvents,
+  };
+}
+
+function failed(cls: 'infrastructure' | 'timeout', message: string): Outcome {
+  return { status: 'failed', error: { class: cls, message } };
+}
+
+function unlimited() {
+  return { cpu: Infinity, memory: Infinity, gpus: Infinity, pods: Infinity };
+}

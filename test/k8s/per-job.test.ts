@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Job } from '../../src/domain/job.ts';
+import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { watchUntil } from '../helpers/k8s-watch.ts';
+import { kubeAvailable, POD_LOG, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
+
+// Per-job mode against a real control plane: gaffer creates one batch/v1 Job per attempt, the real
+// Job controller and scheduler place its pod on a kwok node, and kwok plays the outcome the type's
+// pod annotations ask for (test/helpers/servers/kwok-stages.yaml). Nothing of Kubernetes is mocked.
+const available = kubeAvailable();
+const NS = 'gaffer-jobs';
+
+/** A per-job type running `image` with these kwok annotations. */
+function kubeType(annotations: Record<string, string>, extra: Record<string, unknown> = {}) {
+  const { kubernetes, ...rest } = extra as { kubernetes?: object };
+  return {
+    mode: 'per-job',
+    worker: { image: 'example.com/batch:1' },
+    retry: { maxAttempts: 1 },
+    deadLetter: false,
+    scaling: { max: 20 },
+    ...rest,
+    kubernetes: {
+      resources: { requests: { cpu: '100m', memory: '64Mi' } },
+      podAnnotations: annotations,
+      ...kubernetes,
+    },
+  };
+}
+
+describe(
+  'Kubernetes per-job executor',
+  { skip: !available && 'Kubernetes test binaries missing' },
+  () => {
+    let cluster: KubeCluster;
+    let g: TestGaffer;
+
+    before(async () => {
+      cluster = await startCluster({ nodes: 2, cpu: '2', memory: '4Gi', pods: 20 });
+      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: NS } });
+      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: 'others' } });
+      g = await startGaffer({
+        executor: {
+          kind: 'kubernetes',
+          gafferUrl: 'http://gaffer.example:8080',
+          kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
+        },
+        autoscaler: { intervalMs: 100 },
+        jobTypes: {
+          ok: kubeType({ 'gaffer.test/run-ms': '300' }),
+          fail: kubeType({ 'gaffer.test/outcome': 'fail', 'gaffer.test/exit-code': '3' }),
+          hang: kubeType({ 'gaffer.test/outcome': 'hang' }, { timeoutSeconds: 1 }),
+          oom: kubeType(
+            { 'gaffer.test/oom-memory': '64Mi' },
+            {
+              retry: { maxAttempts: 3, backoffMs: 10, maxBackoffMs: 10 },
+              kubernetes: {
+                resources: { limits: { memory: '64Mi' } },
+                memoryLadder: ['128Mi', '256Mi'],
+              },
+            },
+          ),
+          big: kubeType(
+            { 'gaffer.test/run-ms': '100' },
+            { kubernetes: { resources: { requests: { cpu: '1500m' } } } },
+          ),
+          stuck: kubeType(
+            { 'gaffer.test/outcome': 'hang' },
+            {
+              timeoutSeconds: 1,
+              kubernetes: {
+                resources: { requests: { cpu: '1500m' } },
+                deadlineSlackSeconds: 1,
+              },
+            },
+          ),
+          short: kubeType({}, { kubernetes: { ttlSecondsAfterFinished: 1 } }),
+        },
+      });
+    });
+    after(async () => {
+      await g?.close();
+      await cluster?.stop();
+    });
+
+    async function submit(type: string, payload: unknown = {}): Promise<string> {
+      const res = await g.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { type, payload },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json<{ job: { id: string } }>().job.id;
+    }
+
+    async function ended(id: string): Promise<Job> {
+      let job: Job | undefined;
+      await until(g, async () => {
+        job = await g.orch.store.get(id);
+        return Boolean(
+          job && ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(job.state),
+        );
+      });
+      return job!;
+    }
+
+    async function logsOf(id: string): Promise<string> {
+      const res = await g.app.inject({ method: 'GET', url: `/v1/jobs/${id}/logs` });
+      return res.body;
+    }
+
+    test('a Job that completes: succeeded, with the pod log as the job log', async () => {
+      const id = await submit('ok');
+      const job = await ended(id);
+      assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
+      const logs = await logsOf(id);
+      for (const line of POD_LOG.trim().split('\n')) assert.match(logs, new RegExp(line));
+      const kubeJob = JSON.parse(
+        await cluster.kubectl([
+          'get',
+          'job',
+          '-n',
+          NS,
+          `gaffer-${id.toLowerCase()}-1`,
+          '-o',
+          'json',
+        ]),
+      );
+      assert.equal(kubeJob.spec.backoffLimit, 0);
+      assert.equal(kubeJob.metadata.labels['gaffer.dev/job-id'], id);
+    });
+
+    test('a container that exits 3: failed, class application, exit code kept', async () => {
+      const job = await ended(await submit('fail'));
+      assert.equal(job.state, 'failed');
+      assert.equal(job.error?.class, 'application');
+      assert.equal(job.error?.exitCode, 3);
+    });
+
+    test('OOMKilled: retried with the next rung of the memory ladder, then succeeds', async () => {
+      const id = await submit('oom');
+      const job = await ended(id);
+      assert.equal(job.state, 'succeeded');
+      assert.equal(job.attempt, 2, 'one OOMKilled attempt, then one that fits');
+      const memory = async (attempt: number) => {
+        const j = JSON.parse(
+          await cluster.kubectl([
+            'get',
+            'job',
+            '-n',
+            NS,
+            `gaffer-${id.toLowerCase()}-${attempt}`,
+            '-o',
+            'json',
+          ]),
+        );
+        return j.spec.template.spec.containers[0].resources.limits.memory;
+      };
+      assert.equal(await memory(1), '64Mi');
+      assert.equal(await memory(2), '128Mi');
+      const pods = JSON.parse(
+        await cluster.kubectl([
+          'get',
+          'pods',
+          '-n',
+          NS,
+          '-l',
+          `gaffer.dev/job-id=${id}`,
+          '-o',
+          'json',
+        ]),
+      ) as {
+        items: {
+          status: { containerStatuses: { state: { terminated?: { reason: string } } }[] };
+        }[];
+      };
+      const reasons = pods.items
+        .map((p) => p.status.containerStatuses[0]!.state.terminated?.reason)
+        .sort();
+      assert.deepEqual(reasons, ['Completed', 'OOMKilled']);
+    });
+
+    test("gaffer's timeout deletes the Job: timed_out, and the Job is gone", async () => {
+      const id = await submit('hang');
+      const job = await ended(id);
+      assert.equal(job.state, 'timed_out');
+      assert.equal(job.error?.class, 'timeout');
+      const name = `gaffer-${id.toLowerCase()}-1`;
+      await assert.rejects(
+        cluster.request('GET', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`),
+        /404/,
+      );
+    });
+
+    test('ttlSecondsAfterFinished: Kubernetes removes the finished Job, its log stays in gaffer', async () => {
+      const id = await submit('short');
+      assert.equal((await ended(id)).state, 'succeeded');
+      const name = `gaffer-${id.toLowerCase()}-1`;
+      await watchUntil(
+        cluster,
+        `/apis/batch/v1/namespaces/${NS}/jobs`,
+        `metadata.name=${name}`,
+        (_j, phase) => phase === 'DELETED',
+      );
+      assert.match(await logsOf(id), /simulated pod: finished/);
+    });
+
+    test('no capacity: the pod waits Pending with the reason, then runs when capacity frees', async () => {
+      // Another team's pods take most CPU; gaffer's admission sees only its own namespace's pods,
+      // so its Job is created and the scheduler holds the pod Pending.
+      const filler = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'filler', namespace: 'others' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'filler' } },
+          template: {
+            metadata: { labels: { app: 'filler' } },
+            spec: {
+              containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '1' } } }],
+            },
+          },
+        },
+      };
+      await cluster.request('POST', '/apis/apps/v1/namespaces/others/deployments', filler);
+      await watchUntil<{ status?: { readyReplicas?: number } }>(
+        cluster,
+        '/apis/apps/v1/namespaces/others/deployments',
+        'metadata.name=filler',
+        (d) => d.status?.readyReplicas === 2,
+      );
+      const id = await submit('big');
+      const stuck = await submit('stuck');
+      await until(g, async () => /waiting for cluster capacity/.test(await logsOf(id)), [
+        'job:log',
+      ]);
+      assert.equal((await g.orch.store.get(id))?.state, 'starting');
+      // Pending past the Job's activeDeadlineSeconds (timeout 1 s + slack 1 s): DeadlineExceeded.
+      const late = await ended(stuck);
+      assert.equal(late.state, 'timed_out');
+      assert.match(late.error?.message ?? '', /deadline/);
+      await cluster.request('DELETE', '/apis/apps/v1/namespaces/others/deployments/filler');
+      const job = await ended(id);
+      assert.equal(job.state, 'succeeded');
+    });
+  },
+);
