@@ -59,6 +59,10 @@ export interface StartClusterOptions {
   binDir?: string;
   /** Bound on the whole start-up (default 120 s). */
   timeoutMs?: number;
+  /** Extra kube-apiserver flags, e.g. short watch timeouts and fast compaction for watch expiry. */
+  apiserverArgs?: string[];
+  /** The controller manager's and scheduler's client QPS (their defaults, 20 and 50, pace big runs). */
+  controllerQps?: number;
 }
 
 export interface KubeCluster {
@@ -248,6 +252,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
       '--endpoint-reconciler-type=none',
       // kwok's nodes are reached at their InternalIP (127.0.0.1); their names resolve nowhere
       '--kubelet-preferred-address-types=InternalIP',
+      ...(options.apiserverArgs ?? []),
     ]);
     const caFile = path.join(pki, 'apiserver.crt');
     await waitFor('the apiserver serving certificate', async () => existsSync(caFile));
@@ -303,11 +308,13 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
       `--service-account-private-key-file=${saKey}`,
       `--root-ca-file=${caFile}`,
       '--node-monitor-period=2s',
+      ...qps(options.controllerQps),
     ]);
     launch('kube-scheduler', 'kube-scheduler', [
       `--kubeconfig=${kubeconfig}`,
       '--secure-port=0',
       '--leader-elect=false',
+      ...qps(options.controllerQps),
     ]);
     // kwok's pod stages (kwok-stages.yaml) and, for `kubectl logs`, one log file every pod
     // "prints" — served by kwok's kubelet endpoint on the nodes' port, through the apiserver.
@@ -399,6 +406,10 @@ interface NodeList {
     spec?: { taints?: { key: string }[] };
     status?: { conditions?: { type: string; status: string }[] };
   }[];
+}
+
+function qps(value: number | undefined): string[] {
+  return value ? [`--kube-api-qps=${value}`, `--kube-api-burst=${value * 2}`] : [];
 }
 
 /** Every pod's log as `kubectl logs` and gaffer's executor read it (kwok serves this file). */
