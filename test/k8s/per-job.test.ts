@@ -48,7 +48,7 @@ describe(
         },
         autoscaler: { intervalMs: 100 },
         jobTypes: {
-          ok: kubeType({ 'gaffer.test/run-ms': '300' }),
+          ok: kubeType({ 'gaffer.test/run-for': '300ms' }),
           fail: kubeType({ 'gaffer.test/outcome': 'fail', 'gaffer.test/exit-code': '3' }),
           hang: kubeType({ 'gaffer.test/outcome': 'hang' }, { timeoutSeconds: 1 }),
           oom: kubeType(
@@ -62,7 +62,7 @@ describe(
             },
           ),
           big: kubeType(
-            { 'gaffer.test/run-ms': '100' },
+            { 'gaffer.test/run-for': '100ms' },
             { kubernetes: { resources: { requests: { cpu: '1500m' } } } },
           ),
           stuck: kubeType(

@@ -37,7 +37,7 @@ before(async () => {
       ok: {
         mode: 'per-job',
         worker: { image: 'example.com/batch:1' },
-        kubernetes: { podAnnotations: { 'gaffer.test/run-ms': '200' } },
+        kubernetes: { podAnnotations: { 'gaffer.test/run-for': '200ms' } },
       },
     },
   });

@@ -68,6 +68,13 @@ export interface StartClusterOptions {
 export interface KubeCluster {
   /** Path of an admin kubeconfig (token in system:masters) for kubectl and @kubernetes/client-node. */
   kubeconfig: string;
+  /**
+   * A kubeconfig for gaffer under test: its own identity (`gaffer`, in system:masters), whose
+   * every request the apiserver writes to an audit log — read with `auditedRequests()`.
+   */
+  gafferKubeconfig: string;
+  /** The requests the `gaffer` identity made so far, as the apiserver's audit log has them. */
+  auditedRequests(): Promise<AuditedRequest[]>;
   /** `https://127.0.0.1:PORT` of the kube-apiserver. */
   url: string;
   /** The admin bearer token and the PEM CA bundle that verifies the apiserver. */
@@ -86,6 +93,15 @@ export interface KubeCluster {
   rssBytes(): number;
   /** Stops every component (SIGTERM, SIGKILL after 5 s) and removes `dir`; idempotent. */
   stop(): Promise<void>;
+}
+
+export interface AuditedRequest {
+  verb: string;
+  /** e.g. /apis/batch/v1/namespaces/x/jobs */
+  uri: string;
+  /** When the apiserver received it (ms since the epoch, µs precision). */
+  at: number;
+  code: number | undefined;
 }
 
 export class KubeApiError extends Error {
@@ -215,9 +231,25 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
     // Credentials: an admin token in system:masters, a service-account signing key.
     const token = randomBytes(24).toString('hex');
     const tokenFile = path.join(pki, 'tokens.csv');
-    await writeFile(tokenFile, `${token},gaffer-admin,gaffer-admin,"system:masters"\n`, {
-      mode: 0o600,
-    });
+    const gafferToken = randomBytes(24).toString('hex');
+    await writeFile(
+      tokenFile,
+      `${token},gaffer-admin,gaffer-admin,"system:masters"\n` +
+        `${gafferToken},gaffer,gaffer,"system:masters"\n`,
+      { mode: 0o600 },
+    );
+    // Only gaffer's own requests are audited: the rate-limit assertions read them back.
+    const auditPolicy = path.join(dir, 'audit-policy.yaml');
+    const auditLog = path.join(logs, 'audit.log');
+    await writeFile(
+      auditPolicy,
+      stringify({
+        apiVersion: 'audit.k8s.io/v1',
+        kind: 'Policy',
+        omitStages: ['RequestReceived', 'ResponseStarted'], // one event per request
+        rules: [{ level: 'Metadata', users: ['gaffer'] }, { level: 'None' }],
+      }),
+    );
     const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const saKey = path.join(pki, 'sa.key');
     const saPub = path.join(pki, 'sa.pub');
@@ -252,6 +284,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
       '--endpoint-reconciler-type=none',
       // kwok's nodes are reached at their InternalIP (127.0.0.1); their names resolve nowhere
       '--kubelet-preferred-address-types=InternalIP',
+      `--audit-policy-file=${auditPolicy}`,
+      `--audit-log-path=${auditLog}`,
+      '--audit-log-mode=blocking', // written before the answer: a test reads what it caused
+      '--audit-log-maxsize=0',
       ...(options.apiserverArgs ?? []),
     ]);
     const caFile = path.join(pki, 'apiserver.crt');
@@ -273,31 +309,11 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
     });
 
     const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'gaffer-test',
-            cluster: {
-              server: url,
-              'certificate-authority-data': Buffer.from(ca).toString('base64'),
-            },
-          },
-        ],
-        users: [{ name: 'gaffer-admin', user: { token } }],
-        contexts: [
-          {
-            name: 'gaffer-test',
-            context: { cluster: 'gaffer-test', user: 'gaffer-admin', namespace: 'default' },
-          },
-        ],
-        'current-context': 'gaffer-test',
-      }),
-      { mode: 0o600 },
-    );
+    await writeFile(kubeconfig, kubeconfigFor(url, ca, 'gaffer-admin', token), { mode: 0o600 });
+    const gafferKubeconfig = path.join(dir, 'gaffer.kubeconfig');
+    await writeFile(gafferKubeconfig, kubeconfigFor(url, ca, 'gaffer', gafferToken), {
+      mode: 0o600,
+    });
 
     launch('kube-controller-manager', 'kube-controller-manager', [
       `--kubeconfig=${kubeconfig}`,
@@ -362,6 +378,27 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<K
 
     return {
       kubeconfig,
+      gafferKubeconfig,
+      async auditedRequests() {
+        const text = await readFile(auditLog, 'utf8').catch(() => '');
+        return text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => {
+            const e = JSON.parse(line) as {
+              verb: string;
+              requestURI: string;
+              requestReceivedTimestamp: string;
+              responseStatus?: { code?: number };
+            };
+            return {
+              verb: e.verb,
+              uri: e.requestURI,
+              at: Date.parse(e.requestReceivedTimestamp),
+              code: e.responseStatus?.code,
+            };
+          });
+      },
       url,
       token,
       ca,
@@ -406,6 +443,24 @@ interface NodeList {
     spec?: { taints?: { key: string }[] };
     status?: { conditions?: { type: string; status: string }[] };
   }[];
+}
+
+function kubeconfigFor(url: string, ca: string, user: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'gaffer-test',
+        cluster: { server: url, 'certificate-authority-data': Buffer.from(ca).toString('base64') },
+      },
+    ],
+    users: [{ name: user, user: { token } }],
+    contexts: [
+      { name: 'gaffer-test', context: { cluster: 'gaffer-test', user, namespace: 'default' } },
+    ],
+    'current-context': 'gaffer-test',
+  });
 }
 
 function qps(value: number | undefined): string[] {

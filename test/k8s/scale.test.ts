@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runKubeScale } from '../helpers/k8s-scale.ts';
+import { kubeAvailable, startCluster } from '../helpers/servers/kube.ts';
+
+// Seed 000's FAQ, short profile for CI (the full 10,000 is `npm run bench:kubernetes`): a CSV of
+// GAFFER_K8S_SCALE_JOBS rows (default 2,000) against 50 simulated nodes that fit 400 of its pods
+// (4 CPUs each, 500m per pod). Admission is off and 1,000 Jobs may be in flight, so most pods wait
+// Pending for capacity — gaffer keeps to its API rate limit (read back from the apiserver's audit
+// log), does not fall over, and every job ends succeeded: none lost.
+const available = kubeAvailable();
+const JOBS = Number(process.env['GAFFER_K8S_SCALE_JOBS'] ?? 2000);
+const QPS = 100;
+const BURST = 200;
+
+test(
+  `${JOBS} jobs on 50 simulated nodes that fit 400 pods: Pending waits, rate limit kept, none lost`,
+  { skip: !available && 'Kubernetes test binaries missing', timeout: 900_000 },
+  async (t) => {
+    const cluster = await startCluster({
+      nodes: 50,
+      cpu: '4',
+      memory: '16Gi',
+      pods: 110,
+      controllerQps: 300,
+    });
+    t.after(() => cluster.stop());
+    const r = await runKubeScale(cluster, {
+      jobs: JOBS,
+      qps: QPS,
+      burst: BURST,
+      admission: false,
+      max: 1000,
+      runMs: 1000,
+      cpu: '500m',
+    });
+    t.diagnostic(JSON.stringify(r));
+    assert.deepEqual(r.byState, { succeeded: JOBS }, 'every job succeeded: none lost, none failed');
+    assert.ok(r.peakPending > 0, 'pods waited Pending for capacity');
+    assert.ok(r.peakRunning <= 400, `never more pods running than fit (${r.peakRunning})`);
+    // A token bucket allows at most burst + qps × T calls in any window T. Audit timestamps are
+    // the apiserver's receipt times, so allow 100 ms of network jitter on top.
+    assert.ok(r.peak1s <= BURST + QPS * 1.1, `1 s peak ${r.peak1s}`);
+    assert.ok(r.peak10s <= BURST + QPS * 10.1, `10 s peak ${r.peak10s}`);
+  },
+);
