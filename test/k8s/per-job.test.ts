@@ -76,6 +76,7 @@ describe(
             },
           ),
           short: kubeType({}, { kubernetes: { ttlSecondsAfterFinished: 1 } }),
+          forever: kubeType({ 'gaffer.test/outcome': 'hang' }),
         },
       });
     });
@@ -96,12 +97,13 @@ describe(
 
     async function ended(id: string): Promise<Job> {
       let job: Job | undefined;
+      const ends = ['job:succeeded', 'job:failed', 'job:retrying', 'job:cancelled'] as const;
       await until(g, async () => {
         job = await g.orch.store.get(id);
         return Boolean(
           job && ['succeeded', 'failed', 'timed_out', 'cancelled'].includes(job.state),
         );
-      });
+      }, [...ends]);
       return job!;
     }
 
@@ -186,6 +188,23 @@ describe(
       const job = await ended(id);
       assert.equal(job.state, 'timed_out');
       assert.equal(job.error?.class, 'timeout');
+      const name = `gaffer-${id.toLowerCase()}-1`;
+      await assert.rejects(
+        cluster.request('GET', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`),
+        /404/,
+      );
+    });
+
+    test('cancel of a running job deletes its Job (its pod is garbage-collected): cancelled', async () => {
+      const id = await submit('forever');
+      await until(g, async () => (await g.orch.store.get(id))?.state === 'running', [
+        'job:started',
+        'worker:state',
+        'job:log',
+      ]);
+      const res = await g.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
+      assert.ok(res.statusCode < 300, res.body);
+      assert.equal((await ended(id)).state, 'cancelled');
       const name = `gaffer-${id.toLowerCase()}-1`;
       await assert.rejects(
         cluster.request('GET', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`),
