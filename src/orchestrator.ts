@@ -122,6 +122,7 @@ export class Orchestrator {
         heartbeatMs: this.#heartbeatMs(),
         maxJobs: k.maxJobs ?? null,
         admission: k.admission,
+        workerTokenSecret: k.workerTokenSecret,
       });
       this.executor = this.kubernetes;
       this.#leaderLease = createKubeLeaderLease({
@@ -304,6 +305,10 @@ export class Orchestrator {
     this.events.on('job:cancelled', ({ job }) => {
       if (job.state !== 'cancelled') this.gateway.stopJob(job.id, 'cancelled by a user');
     });
+    // A Kubernetes pool removes the pod of a worker that stopped holding nothing.
+    this.events.on('worker:stopped', ({ worker, clean }) => {
+      this.executor.stopped?.(worker.id, clean);
+    });
   }
 
   /** The broker address workers get: embedded defaults to a file beside the store. */
@@ -376,6 +381,9 @@ export class Orchestrator {
     if (!type || !this.#runnable(type)) return;
     const spec = this.#specFor(typeName, type);
     const admitted = this.kubernetes ? this.kubernetes.admit(typeName, count) : count;
+    // Claims go one by one (each is a store transaction); starts overlap, so a Kubernetes Job's
+    // creation round trip does not serialise the others (the client's rate limit paces them).
+    const starting: Promise<void>[] = [];
     for (let i = 0; i < admitted; i++) {
       const workerId = `${this.instance}-${typeName}-${++this.#seq}`;
       const worker = {
@@ -386,14 +394,15 @@ export class Orchestrator {
       };
       if (type.mode === 'per-job') {
         const [job] = await this.service.claim(typeName, workerId, 1, 'starting');
-        if (!job) return;
+        if (!job) break;
         this.gateway.register(worker, job);
-        await this.executor.start({ workerId, spec, jobId: job.id, job });
+        starting.push(this.executor.start({ workerId, spec, jobId: job.id, job }));
       } else {
         this.gateway.register(worker);
-        await this.executor.start({ workerId, spec });
+        starting.push(this.executor.start({ workerId, spec }));
       }
     }
+    await Promise.all(starting);
   }
 
   #specFor(name: string, type: JobTypeConfig): WorkerSpec {
@@ -421,10 +430,11 @@ export class Orchestrator {
 
   /**
    * Whether this executor can run the type: locally, a command or a handler; on Kubernetes, an
-   * image in per-job mode. Other types are not scaled (every tick would start nothing).
+   * image (per-job: a Job per attempt; pool: a worker Deployment whose image holds `gaffer`).
+   * Other types are not scaled (every tick would start nothing).
    */
   #runnable(type: JobTypeConfig): boolean {
-    if (this.kubernetes) return type.mode === 'per-job' && Boolean(type.worker.image);
+    if (this.kubernetes) return Boolean(type.worker.image);
     return Boolean(type.worker.command || type.worker.handler);
   }
 }

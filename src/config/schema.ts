@@ -132,6 +132,17 @@ const KubernetesExecutor = Type.Object(
      * can_schedule_job); needs read access to nodes. Off: only the caps apply.
      */
     admission: Type.Boolean({ default: true }),
+    /**
+     * Pool mode: the Secret (and its key) holding the worker token that worker pods present at
+     * /v1/workers/connect; gaffer's own `server.workerToken` must hold the same value.
+     */
+    workerTokenSecret: Type.Object(
+      {
+        name: Type.String({ minLength: 1, default: 'gaffer-worker' }),
+        key: Type.String({ minLength: 1, default: 'token' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -42,7 +42,13 @@ export interface GafferEventMap {
   'job:log': { jobId: string; stream: 'stdout' | 'stderr'; data: string };
   'worker:started': { worker: WorkerInfo };
   'worker:state': { worker: WorkerInfo };
-  'worker:stopped': { worker: WorkerInfo; code: number | null; signal: string | null };
+  /** `clean`: it held no job and exited 0 or was draining (scale-in, a per-job worker done). */
+  'worker:stopped': {
+    worker: WorkerInfo;
+    code: number | null;
+    signal: string | null;
+    clean: boolean;
+  };
   'scaler:decision': { decision: ScalingDecision };
   'batch:progress': { batchId: string };
   'config:reloaded': { types: string[] };

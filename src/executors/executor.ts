@@ -18,6 +18,19 @@ export interface Executor {
   kill(workerId: string, graceMs?: number): void;
   /** Kills every worker and waits for them to be gone. */
   close(): Promise<void>;
+  /**
+   * Optional. The worker id of a network connection that names itself `connectingId`, for
+   * executors whose processes cannot be told gaffer's worker id (a Kubernetes pool pod connects
+   * by its pod name, bound to a worker id when the pod appeared). Returns `connectingId` itself
+   * when it means nothing here; null to refuse the connection (its process is being removed).
+   */
+  workerIdFor?(connectingId: string): string | null;
+  /**
+   * Optional. The gateway has let the worker go (`worker:stopped`); `clean`: it held no job —
+   * drained by scale-in, or idle when it went. The executor may then reclaim what the worker ran
+   * in (a Kubernetes pool removes exactly that idle pod).
+   */
+  stopped?(workerId: string, clean: boolean): void;
 }
 
 export interface StartRequest {

@@ -126,7 +126,7 @@ export class WorkerGateway {
     const clean = held.length === 0 && (code === 0 || w.info.state === 'draining');
     w.info.state = 'stopped';
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
-    this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal });
+    this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal, clean });
     const error: JobError = {
       class: 'infrastructure',
       message: `worker ${id} exited (code ${code}, signal ${signal})`,

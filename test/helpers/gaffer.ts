@@ -37,9 +37,10 @@ export async function startGaffer(
   await orch.start();
   const app = await buildApp(orch);
   await app.ready();
-  // Networked workers connect back over the API: it must listen on a real port.
+  // Networked workers (and Kubernetes pool pods) connect back over the API: it must listen on a
+  // real port.
   let url: string | undefined;
-  if (config.executor.transport === 'network') {
+  if (config.executor.transport === 'network' || config.executor.kind === 'kubernetes') {
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     orch.listening(url);
   }

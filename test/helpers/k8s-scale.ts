@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  makeInformer,
+  type V1Job,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { multipart, startGaffer, until } from './gaffer.ts';
 import type { KubeCluster } from './servers/kube.ts';
 
@@ -149,11 +156,15 @@ export function peakInWindow(sorted: readonly number[], ms: number): number {
   return peak;
 }
 
-/** Watches the namespace's pods (peak Pending/Running) and Jobs (creation times). */
+/**
+ * Watches the namespace's pods (peak Pending/Running) and Jobs (creation times) with informers,
+ * which resume or relist when the apiserver ends a watch — a long run outlives several.
+ */
 async function observe(cluster: KubeCluster, namespace: string) {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
-  const watch = new Watch(kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
   const phases = new Map<string, string>();
   const counts = new Map<string, number>();
   const move = (name: string, phase: string | undefined) => {
@@ -164,34 +175,44 @@ async function observe(cluster: KubeCluster, namespace: string) {
     else phases.delete(name);
   };
   const count = (phase: string) => counts.get(phase) ?? 0;
+  const created = new Map<string, number>();
   const state = {
     peakPending: 0,
     peakRunning: 0,
-    jobCreations: [] as number[],
+    get jobCreations() {
+      return [...created.values()];
+    },
     stop: () => {},
   };
-  const pods = await watch.watch(
-    `/api/v1/namespaces/${namespace}/pods`,
-    {},
-    (type: string, pod: V1Pod) => {
-      const name = pod.metadata?.name ?? '';
-      move(name, type === 'DELETED' ? undefined : (pod.status?.phase ?? 'Pending'));
-      state.peakPending = Math.max(state.peakPending, count('Pending'));
-      state.peakRunning = Math.max(state.peakRunning, count('Running'));
-    },
-    () => {},
+  const pods = makeInformer<V1Pod>(kc, `/api/v1/namespaces/${namespace}/pods`, () =>
+    core.listNamespacedPod({ namespace }),
   );
-  const jobs = await watch.watch(
-    `/apis/batch/v1/namespaces/${namespace}/jobs`,
-    {},
-    (type: string) => {
-      if (type === 'ADDED') state.jobCreations.push(performance.now());
-    },
-    () => {},
+  const seen = (pod: V1Pod) => {
+    move(pod.metadata?.name ?? '', pod.status?.phase ?? 'Pending');
+    state.peakPending = Math.max(state.peakPending, count('Pending'));
+    state.peakRunning = Math.max(state.peakRunning, count('Running'));
+  };
+  pods.on('add', seen);
+  pods.on('update', seen);
+  pods.on('delete', (pod) => move(pod.metadata?.name ?? '', undefined));
+  const jobs = makeInformer<V1Job>(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () =>
+    batch.listNamespacedJob({ namespace }),
   );
+  jobs.on('add', (job) => {
+    const name = job.metadata?.name ?? '';
+    if (!created.has(name)) created.set(name, performance.now());
+  });
+  let stopped = false;
+  for (const inf of [pods, jobs]) {
+    inf.on('error', () => {
+      if (!stopped) setTimeout(() => void inf.start().catch(() => {}), 500);
+    });
+  }
+  await Promise.all([pods.start(), jobs.start()]);
   state.stop = () => {
-    pods.abort();
-    jobs.abort();
+    stopped = true;
+    void pods.stop();
+    void jobs.stop();
   };
   return state;
 }

@@ -11,7 +11,9 @@ import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worke
  * started (network transport) and is waiting for takes its place; any other is a worker started
  * apart (`remote-<id>`). It is then a worker like a local one (the autoscaler counts it, may drain
  * it); when the socket closes, the jobs it held are retried. A second connection for a worker that
- * is connected is refused (4409).
+ * is connected is refused (4409). A process that cannot be given its worker id names itself as its
+ * executor knows it (a Kubernetes pool pod: its pod name); the executor's `workerIdFor` translates,
+ * or refuses a process it is removing (4410).
  */
 export const workerConnectRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (
   app,
@@ -35,9 +37,15 @@ function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
     socket.close(4400, `GAFFER_UNKNOWN_TYPE: the first message must be hello for a known type`);
     return;
   }
-  const target = orch.gateway.connectionTarget(hello.workerId, hello.type);
+  const { executor } = orch;
+  const workerId = executor.workerIdFor ? executor.workerIdFor(hello.workerId) : hello.workerId;
+  if (workerId === null) {
+    socket.close(4410, `GAFFER_WORKER_RETIRED: ${hello.workerId} is being removed`);
+    return;
+  }
+  const target = orch.gateway.connectionTarget(workerId, hello.type);
   if (!target) {
-    socket.close(4409, `GAFFER_WORKER_CONNECTED: worker ${hello.workerId} is already connected`);
+    socket.close(4409, `GAFFER_WORKER_CONNECTED: worker ${workerId} is already connected`);
     return;
   }
   const { id } = target;

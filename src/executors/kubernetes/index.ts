@@ -17,8 +17,12 @@ import { freeResources, podRequests } from './capacity.ts';
 import { apiStatus, type KubeClient } from './client.ts';
 import { jobManifest, LABELS } from './job-manifest.ts';
 import { kubeJobState } from './job-status.ts';
+import { createPool, type PoolEvents } from './pool.ts';
 
 /**
+ * The Kubernetes executor. Pool types run as the pods of one worker Deployment per type
+ * (`pool.ts`); this file is per-job mode and the informers both share.
+ *
  * Per-job mode on Kubernetes (seeds 003, 004): each attempt of a gaffer job is one batch/v1 Job.
  *
  * The container runs the user's image, which knows nothing of gaffer's worker protocol, so the
@@ -51,6 +55,8 @@ export interface KubernetesExecutorOptions {
   maxJobs: number | null;
   /** Admit Jobs only while the nodes' free allocatable fits them. */
   admission: boolean;
+  /** Pool mode: the Secret and key worker pods read the worker token from. */
+  workerTokenSecret: { name: string; key: string };
 }
 
 export interface KubernetesExecutor extends Executor {
@@ -60,6 +66,10 @@ export interface KubernetesExecutor extends Executor {
   admit(type: string, wanted: number): number;
   /** Relists of a watch since the start (a 410 Gone, or a watch that failed and restarted). */
   readonly watchEvents: EventEmitter<{ relist: [resource: string] }>;
+  /** Pool mode: pods bound to workers, idle pods removed. */
+  readonly poolEvents: PoolEvents;
+  workerIdFor(connectingId: string): string | null;
+  stopped(workerId: string, clean: boolean): void;
 }
 
 /** One attempt's Job, acting as the worker that holds its lease. */
@@ -112,8 +122,18 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
       finish(run, failed('infrastructure', `the Job ${run.name} was deleted before it ended`));
     }
   });
+  const pool = createPool({
+    client,
+    namespace,
+    hooks,
+    jobType: options.jobType,
+    gafferUrl: options.gafferUrl,
+    tokenSecret: options.workerTokenSecret,
+    pods,
+  });
   pods.on('add', onPod);
   pods.on('update', onPod);
+  pods.on('delete', (p) => pool.onPodDeleted(p));
 
   const heartbeat = setInterval(() => {
     for (const run of runs.values()) {
@@ -156,6 +176,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
   }
 
   function onPod(p: V1Pod): void {
+    if (pool.onPod(p)) return;
     const name = p.metadata?.labels?.['batch.kubernetes.io/job-name'];
     const run = name ? runs.get(name) : undefined;
     if (!run || run.ended) return;
@@ -265,6 +286,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
   }
 
   async function start(req: StartRequest): Promise<void> {
+    if (req.spec.mode === 'pool') return pool.start(req);
     const job = req.job;
     const type = job && options.jobType(job.type);
     if (!job || !type) {
@@ -315,6 +337,9 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
   function admitJobs(typeName: string, wanted: number): number {
     const type = options.jobType(typeName);
     if (!type) return 0;
+    // A pool's pods are bounded by its `scaling.max`; one that does not fit waits Pending, bound
+    // to its worker, which counts as capacity on the way (so no more are started for it).
+    if (type.mode === 'pool') return wanted;
     const inFlight = [...runs.values()].filter((r) => r.job.type === typeName).length;
     const perJob = podRequests(
       jobManifest({
@@ -337,6 +362,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
   }
 
   function kill(workerId: string): void {
+    if (pool.owns(workerId)) return pool.kill(workerId);
     const run = byWorker.get(workerId);
     if (run) void stop(run, failed('infrastructure', 'the Job was stopped by gaffer'));
   }
@@ -345,6 +371,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     closed = true;
     clearInterval(heartbeat);
     // Like local workers, no attempt outlives gaffer's executor: the next start retries them.
+    // Pool pods are left running: their workers reconnect to the next gaffer as workers started
+    // apart, and are scaled in from there.
     const stopped = failed('infrastructure', 'gaffer stopped');
     await Promise.all([...runs.values()].map((run) => stop(run, stopped)));
     await Promise.all([jobs.stop(), pods.stop(), nodes?.stop()]);
@@ -358,6 +386,9 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     ready: () => readyPromise,
     admit: admitJobs,
     watchEvents,
+    poolEvents: pool.events,
+    workerIdFor: pool.workerIdFor,
+    stopped: pool.stopped,
   };
 }
 

@@ -99,7 +99,7 @@ export function memoryFor(
   return ladder[Math.min(oomKills, ladder.length) - 1];
 }
 
-function containerResources(k: JobTypeConfig['kubernetes'], oomKills: number) {
+export function containerResources(k: JobTypeConfig['kubernetes'], oomKills: number) {
   const requests: Record<string, string> = { ...definedOnly(k.resources.requests) };
   const limits: Record<string, string> = { ...definedOnly(k.resources.limits) };
   const memory = memoryFor(k.memoryLadder, limits['memory'] ?? requests['memory'], oomKills);
@@ -142,7 +142,7 @@ function containerEnv(input: JobManifestInput): EnvVar[] {
 }
 
 /** A label value: at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric. */
-function labelValue(value: string): string {
+export function labelValue(value: string): string {
   return value
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .slice(0, 63)
@@ -157,7 +157,10 @@ function definedOnly(q: { cpu?: string | undefined; memory?: string | undefined 
 }
 
 /** `{ [key]: value }` unless the value is empty: Kubernetes treats absent and empty alike. */
-function nonEmpty<K extends string, V extends object>(key: K, value: V): Partial<Record<K, V>> {
+export function nonEmpty<K extends string, V extends object>(
+  key: K,
+  value: V,
+): Partial<Record<K, V>> {
   const empty = Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0;
   return empty ? {} : ({ [key]: value } as Record<K, V>);
 }

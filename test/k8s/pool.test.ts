@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { countByState, startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { watchUntil } from '../helpers/k8s-watch.ts';
+import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
+import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
+
+// Pool mode against a real control plane: gaffer runs a pool type's workers as the pods of one
+// Deployment, scaled through its scale subresource by the real Deployment and ReplicaSet
+// controllers, placed by the real scheduler on kwok nodes. kwok runs no container, so
+// test/helpers/pool-kubelet.ts starts each Running pod's container here: a real `gaffer worker`
+// named by its pod, running real jobs — so busy and idle are real when gaffer scales in.
+const available = kubeAvailable();
+const NS = 'gaffer-pool';
+const TYPE = 'rows';
+const DEPLOYMENT = 'gaffer-pool-rows';
+const TOKEN = 'pool-test-worker-token-0123456789';
+const JOBS = 60;
+const MAX = 6;
+
+interface Deployment {
+  spec?: { replicas?: number };
+  status?: { replicas?: number };
+}
+
+describe(
+  'Kubernetes pool executor',
+  { skip: !available && 'Kubernetes test binaries missing' },
+  () => {
+    let cluster: KubeCluster;
+    let kubelet: PoolKubelet;
+    let g: TestGaffer;
+
+    before(async () => {
+      cluster = await startCluster({ nodes: 2, cpu: '4', memory: '8Gi', pods: 20 });
+      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: NS } });
+      // The Secret the pods read the worker token from (executor.kubernetes.workerTokenSecret's
+      // defaults); gaffer's own copy is server.workerToken.
+      await cluster.request('POST', `/api/v1/namespaces/${NS}/secrets`, {
+        metadata: { name: 'gaffer-worker' },
+        stringData: { token: TOKEN },
+      });
+      kubelet = await startPoolKubelet(cluster, NS, `gaffer.dev/pool=${TYPE}`);
+      g = await startGaffer({
+        server: { workerToken: TOKEN },
+        executor: {
+          kind: 'kubernetes',
+          kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
+        },
+        autoscaler: { intervalMs: 100 },
+        jobTypes: {
+          [TYPE]: {
+            mode: 'pool',
+            // The image is what a real cluster would run; here the pod's worker runs the command.
+            worker: { image: 'example.com/gaffer:1', command: ['sh', '-c', 'sleep 0.2; cat'] },
+            concurrency: 1,
+            scaling: { min: 0, max: MAX, threshold: 5, burst: 3, idleSeconds: 1 },
+            kubernetes: { resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+          },
+        },
+      });
+    });
+    after(async () => {
+      await g?.close();
+      await kubelet?.stop();
+      await cluster?.stop();
+    });
+
+    test('scales a worker Deployment out and back to 0, removing only idle pods it chose', async () => {
+      // What gaffer did, in order, on one wall clock with what the cluster did.
+      const bound = new Map<string, string>(); // pod → worker id
+      const removed = new Map<string, string>(); // pod → worker id
+      const stops = new Map<string, { active: number; at: number }>();
+      const kube = g.orch.kubernetes!;
+      kube.poolEvents.on('bound', (pod, id) => bound.set(pod, id));
+      kube.poolEvents.on('removing', (pod, id) => removed.set(pod, id));
+      g.orch.events.on('worker:stopped', ({ worker }) => {
+        stops.set(worker.id, { active: worker.active, at: Date.now() });
+      });
+      const replicas: number[] = [];
+      const watching = await watchReplicas(cluster, (n) => replicas.push(n));
+
+      try {
+        for (let i = 0; i < JOBS; i++) {
+          const res = await g.app.inject({
+            method: 'POST',
+            url: '/v1/jobs',
+            payload: { type: TYPE, payload: { i } },
+          });
+          assert.equal(res.statusCode, 201, res.body);
+        }
+        await until(g, async () => (await countByState(g, TYPE))['succeeded'] === JOBS, [
+          'job:succeeded',
+          'job:failed',
+        ]);
+        // The backlog is empty: idle workers are drained and their pods removed, down to 0.
+        await until(g, () => g.orch.gateway.workers(TYPE).length === 0);
+        await watchUntil<Deployment>(
+          cluster,
+          `/apis/apps/v1/namespaces/${NS}/deployments`,
+          `metadata.name=${DEPLOYMENT}`,
+          (d) => d.spec?.replicas === 0 && !d.status?.replicas,
+        );
+        await kubelet.noPods();
+      } finally {
+        watching.abort();
+      }
+
+      const scale = await cluster.request<{ spec: { replicas?: number } }>(
+        'GET',
+        `/apis/apps/v1/namespaces/${NS}/deployments/${DEPLOYMENT}/scale`,
+      );
+      assert.equal(scale.spec.replicas ?? 0, 0);
+      const peak = Math.max(...replicas);
+      assert.ok(peak >= 2 && peak <= MAX, `scaled out to ${peak} (replicas seen: ${replicas})`);
+
+      // Every pod started ran a worker gaffer started (bound), and every pod deleted was one gaffer
+      // chose to remove — the ReplicaSet never picked one.
+      assert.ok(kubelet.started.size >= 2);
+      for (const pod of kubelet.started) assert.ok(bound.has(pod), `${pod} was bound`);
+      assert.deepEqual([...kubelet.deleted.keys()].sort(), [...removed.keys()].sort());
+      // ... and only after its worker had stopped holding nothing.
+      for (const [pod, deletedAt] of kubelet.deleted) {
+        const worker = removed.get(pod)!;
+        assert.equal(bound.get(pod), worker);
+        const stop = stops.get(worker);
+        assert.ok(stop, `${worker} (pod ${pod}) stopped before its pod was deleted`);
+        assert.equal(stop.active, 0, `${worker} held no job when it stopped`);
+        assert.ok(stop.at <= deletedAt, `${pod} deleted after its worker stopped`);
+      }
+
+      // No job was retried because a worker went away, and no worker crashed.
+      await g.orch.gateway.recorded();
+      const events = await g.orch.store.workerEvents({ type: TYPE, limit: 1000 });
+      assert.deepEqual(
+        events.filter((e) => e.event === 'crashed'),
+        [],
+      );
+      for (const e of events.filter((e) => e.event === 'stopped')) assert.equal(e.active, 0);
+      const jobs = await g.orch.store.list({ limit: 1000 });
+      assert.equal(jobs.jobs.length, JOBS);
+      for (const job of jobs.jobs) {
+        assert.equal(job.state, 'succeeded');
+        assert.equal(job.attempt, 1, `${job.id} ran once`);
+      }
+    });
+  },
+);
+
+/** Reports the Deployment's desired replicas at every change (a watch: nothing polls). */
+async function watchReplicas(cluster: KubeCluster, seen: (replicas: number) => void) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  return new Watch(kc).watch(
+    `/apis/apps/v1/namespaces/${NS}/deployments`,
+    { fieldSelector: `metadata.name=${DEPLOYMENT}` },
+    (_phase: string, d: Deployment) => seen(d.spec?.replicas ?? 0),
+    () => {},
+  );
+}
