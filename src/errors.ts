@@ -33,6 +33,14 @@ export const ERRORS = {
     message: 'Only an ended job that did not succeed can be retried',
   },
   GAFFER_STALE_LEASE: { status: 409, message: 'The lease token is not the current one' },
+  GAFFER_WORKER_CONNECTED: {
+    status: 409,
+    message: 'A worker with this id is already connected (WebSocket close code 4409)',
+  },
+  GAFFER_WORKER_RETIRED: {
+    status: 410,
+    message: 'This worker is being removed by scale-in (WebSocket close code 4410)',
+  },
   GAFFER_UNAVAILABLE: { status: 503, message: 'gaffer cannot commit right now; retry later' },
   GAFFER_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

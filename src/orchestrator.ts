@@ -109,6 +109,7 @@ export class Orchestrator {
       exited: (id, code, signal) => {
         void this.gateway.exited(id, code, signal).finally(() => this.loop.poke());
       },
+      waiting: (id, reason) => this.gateway.waiting(id, reason),
     };
     if (this.config.executor.kind === 'kubernetes') {
       const k = this.config.executor.kubernetes;

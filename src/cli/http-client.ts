@@ -12,7 +12,8 @@ export { TERMINAL };
 export type { Batch, JobState, LogLine, ScalingDecision, WorkerEvent, WorkerInfo };
 
 /** A job as the API returns it. */
-export type ApiJob = JobView;
+/** A job as GET /v1/jobs/:id answers: its record, and why it waits when a worker is starting for it. */
+export type ApiJob = JobView & { pendingReason?: string };
 
 /**
  * A small typed client of gaffer's HTTP API (docs/http-api.md): one method per route. The CLI

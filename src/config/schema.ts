@@ -127,11 +127,23 @@ const KubernetesExecutor = Type.Object(
     burst: Type.Integer({ minimum: 1, default: 40 }),
     /** Jobs of all types in flight at once (seed 004's cap); per type it is `scaling.max`. */
     maxJobs: Type.Optional(Type.Integer({ minimum: 1 })),
-    /**
-     * Create a Job only while the nodes' free allocatable fits its requests (seed 003's
-     * can_schedule_job); needs read access to nodes. Off: only the caps apply.
-     */
-    admission: Type.Boolean({ default: true }),
+    /** How gaffer keeps from creating far more Jobs than the cluster can place (admission.ts). */
+    admission: Type.Object(
+      {
+        /**
+         * At most this many of gaffer's pods wait for a node at once: the scheduler's verdict,
+         * namespace-scoped. null: no limit.
+         */
+        maxUnscheduled: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: 20 }),
+        /**
+         * Also create a Job only while the nodes' free allocatable fits it (seed 003's
+         * can_schedule_job). Needs list/watch on nodes, a cluster-scoped right
+         * (deploy/kubernetes/node-reader.yaml).
+         */
+        nodes: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /**
      * Pool mode: the Secret (and its key) holding the worker token that worker pods present at
      * /v1/workers/connect; gaffer's own `server.workerToken` must hold the same value.

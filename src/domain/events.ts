@@ -15,6 +15,8 @@ export interface WorkerInfo {
   /** Store-clock ms when it last became idle (null while busy or never idle). */
   idleSince: number | null;
   pid: number | null;
+  /** What a starting worker waits for, as its executor reports it (a pod Pending for capacity). */
+  waitingFor?: string | null;
 }
 
 export interface ScalingDecision {

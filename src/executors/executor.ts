@@ -46,4 +46,6 @@ export interface ExecutorHooks {
   /** The worker's own stdout/stderr outside any job (per-job workers: the job's logs). */
   output(workerId: string, stream: 'stdout' | 'stderr', data: string): void;
   exited(workerId: string, code: number | null, signal: string | null): void;
+  /** Optional. What a started worker waits for before it runs (null: nothing any more). */
+  waiting?(workerId: string, reason: string | null): void;
 }

@@ -164,6 +164,22 @@ export class WorkerGateway {
     }
   }
 
+  /** The executor reports what a starting worker waits for (null: nothing any more). */
+  waiting(id: string, reason: string | null): void {
+    const w = this.#workers.get(id);
+    if (!w || w.info.waitingFor === reason) return;
+    w.info.waitingFor = reason;
+    this.#emitState(w);
+  }
+
+  /** Why a per-job worker's job has not started yet, if its executor said. */
+  pendingReason(jobId: string): string | null {
+    for (const w of this.#workers.values()) {
+      if (w.assigned?.id === jobId && w.info.state === 'starting') return w.info.waitingFor ?? null;
+    }
+    return null;
+  }
+
   /** New jobs of this type may be claimable: serve the workers waiting for some. */
   notify(type: string): void {
     this.#notifySeq.set(type, (this.#notifySeq.get(type) ?? 0) + 1);

@@ -71,6 +71,13 @@ test('gaffer.yaml: RBAC is namespace-scoped, with named resources and verbs only
   assert.ok(!can('secrets', 'get'), 'gaffer never reads Secrets: pods get them by reference');
 });
 
+test('node-reader.yaml: the one cluster-wide grant is read-only nodes', () => {
+  const role = docs('node-reader.yaml').find((o) => o.kind === 'ClusterRole')!;
+  assert.deepEqual(role.rules, [
+    { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+  ]);
+});
+
 test('monitoring.yaml and the KEDA example name what gaffer serves', () => {
   const [monitor, rules] = docs('monitoring.yaml');
   assert.equal(monitor!.spec!.endpoints![0]!.path, '/metrics');

@@ -9,23 +9,26 @@ import {
 } from '../../src/executors/kubernetes/admission.ts';
 
 const GiB = 2 ** 30;
+const FREE = { cpu: 8000, memory: 32 * GiB, gpus: 0, pods: 110 };
 const base: AdmissionInput = {
-  free: { cpu: 8000, memory: 32 * GiB, gpus: 0, pods: 110 },
+  free: FREE,
   perJob: { cpu: 2000, memory: 4 * GiB, gpus: 0, pods: 1 },
   waiting: 100,
   inFlight: 0,
   typeCap: null,
   totalInFlight: 0,
   totalCap: null,
+  unscheduled: 0,
+  maxUnscheduled: null,
 };
 
 const table: [string, Partial<AdmissionInput>, number][] = [
   ['cpu binds: 8 cores / 2 per job', {}, 4],
-  ['memory binds', { free: { ...base.free, memory: 10 * GiB } }, 2],
-  ['pod slots bind', { free: { ...base.free, pods: 1 } }, 1],
+  ['memory binds', { free: { ...FREE, memory: 10 * GiB } }, 2],
+  ['pod slots bind', { free: { ...FREE, pods: 1 } }, 1],
   [
     'gpus bind for a GPU type',
-    { perJob: { ...base.perJob, gpus: 1 }, free: { ...base.free, gpus: 3 } },
+    { perJob: { ...base.perJob, gpus: 1 }, free: { ...FREE, gpus: 3 } },
     3,
   ],
   ['no GPUs free: none', { perJob: { ...base.perJob, gpus: 1 } }, 0],
@@ -33,6 +36,9 @@ const table: [string, Partial<AdmissionInput>, number][] = [
   ['the overall cap binds', { totalCap: 10, totalInFlight: 9 }, 1],
   ['over a cap: none, never negative', { typeCap: 2, inFlight: 5 }, 0],
   ['fewer waiting than room', { waiting: 1 }, 1],
+  ['pods waiting for a node bind', { maxUnscheduled: 20, unscheduled: 18 }, 2],
+  ['as many waiting as allowed: none', { maxUnscheduled: 20, unscheduled: 25 }, 0],
+  ['no node reads: the scheduler signal and caps', { free: null, maxUnscheduled: 7 }, 7],
   [
     'no requests: caps and waiting decide',
     { perJob: { cpu: 0, memory: 0, gpus: 0, pods: 1 } },
@@ -62,7 +68,7 @@ test('admission never exceeds the free capacity, a cap or the waiting count (pro
         assert.ok(n >= 0 && n <= waiting);
         if (typeCap !== null) assert.ok(n === 0 || inFlight + n <= typeCap);
         for (const k of ['cpu', 'memory', 'gpus', 'pods'] as const) {
-          assert.ok(n * perJob[k] <= free[k]);
+          assert.ok(n * perJob[k] <= free[k]!);
         }
       },
     ),

@@ -23,8 +23,8 @@ export interface KubeScaleOptions {
   /** gaffer's client-side limit. */
   qps: number;
   burst: number;
-  /** Admission by free allocatable (gaffer's default) or none (every Job created at once). */
-  admission: boolean;
+  /** executor.kubernetes.admission: `{ maxUnscheduled: null, nodes: false }` admits everything. */
+  admission: { maxUnscheduled: number | null; nodes: boolean };
   /** Jobs in flight at once, per type (`scaling.max`). */
   max: number;
   /** How long each simulated pod runs. */

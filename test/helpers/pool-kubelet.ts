@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   CoreV1Api,
   KubeConfig,
@@ -9,7 +10,6 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { REPO } from './gaffer.ts';
-import type { KubeCluster } from './servers/kube.ts';
 
 /**
  * Plays the kubelet for a pool's pods: kwok simulates pods but runs no container, so for each pod
@@ -32,12 +32,12 @@ export interface PoolKubelet {
 const CLI = path.join(REPO, 'src/cli/main.ts');
 
 export async function startPoolKubelet(
-  cluster: KubeCluster,
+  kubeconfig: string,
   namespace: string,
   labelSelector: string,
 ): Promise<PoolKubelet> {
   const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
+  kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const informer = makeInformer<V1Pod>(
     kc,
@@ -133,4 +133,24 @@ export async function startPoolKubelet(
       );
     },
   };
+}
+
+// `node test/helpers/pool-kubelet.ts --selector gaffer.dev/pool=T [--namespace N]` plays the
+// kubelet by hand for the README's walkthrough ($KUBECONFIG's cluster); Ctrl-C stops it.
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      selector: { type: 'string' },
+      namespace: { type: 'string', default: 'default' },
+    },
+  });
+  const kubeconfig = process.env['KUBECONFIG'];
+  if (!kubeconfig || !values.selector) {
+    console.error('usage: KUBECONFIG=… node test/helpers/pool-kubelet.ts --selector LABEL=VALUE');
+    process.exit(2);
+  }
+  const kubelet = await startPoolKubelet(kubeconfig, values.namespace, values.selector);
+  console.log(`playing the kubelet for pods ${values.selector} in ${values.namespace}`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  await kubelet.stop();
 }

@@ -32,6 +32,8 @@ const PATHS: Record<string, string> = {
   RoleBinding: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`,
   Deployment: `/apis/apps/v1/namespaces/${NS}/deployments`,
   Job: `/apis/batch/v1/namespaces/${NS}/jobs`,
+  ClusterRole: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+  ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
 };
 const DRY_RUN = '?dryRun=All&fieldValidation=Strict';
 
@@ -76,18 +78,20 @@ describe(
     });
     after(() => cluster?.stop());
 
-    test('deploy/kubernetes/gaffer.yaml: every object passes a strict server-side dry run', async () => {
-      const text = readFileSync(
-        new URL('../../deploy/kubernetes/gaffer.yaml', import.meta.url),
-        'utf8',
-      );
-      const objects = parseAllDocuments(text).map((d) => d.toJS() as { kind: string });
-      for (const o of objects) {
-        const path = PATHS[o.kind];
-        assert.ok(path, `no path for ${o.kind}`);
-        await cluster.request('POST', `${path}${DRY_RUN}`, o);
-      }
-    });
+    for (const file of ['gaffer.yaml', 'node-reader.yaml']) {
+      test(`deploy/kubernetes/${file}: every object passes a strict server-side dry run`, async () => {
+        const text = readFileSync(
+          new URL(`../../deploy/kubernetes/${file}`, import.meta.url),
+          'utf8',
+        );
+        const objects = parseAllDocuments(text).map((d) => d.toJS() as { kind: string });
+        for (const o of objects) {
+          const path = PATHS[o.kind];
+          assert.ok(path, `no path for ${o.kind}`);
+          await cluster.request('POST', `${path}${DRY_RUN}`, o);
+        }
+      });
+    }
 
     test('a generated Job passes too; a typo in a field does not', async () => {
       const manifest = jobManifest({

@@ -44,7 +44,13 @@ describe(
         executor: {
           kind: 'kubernetes',
           gafferUrl: 'http://gaffer.example:8080',
-          kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
+          kubernetes: {
+            kubeconfig: cluster.kubeconfig,
+            namespace: NS,
+            qps: 50,
+            burst: 100,
+            admission: { nodes: true },
+          },
         },
         autoscaler: { intervalMs: 100 },
         jobTypes: {
@@ -255,7 +261,9 @@ describe(
       await until(g, async () => /waiting for cluster capacity/.test(await logsOf(id)), [
         'job:log',
       ]);
-      assert.equal((await g.orch.store.get(id))?.state, 'starting');
+      const shown = await g.app.inject({ method: 'GET', url: `/v1/jobs/${id}` });
+      assert.equal(shown.json().job.state, 'starting');
+      assert.equal(shown.json().job.pendingReason, 'waiting for cluster capacity');
       // Pending past the Job's activeDeadlineSeconds (timeout 1 s + slack 1 s): DeadlineExceeded.
       const late = await ended(stuck);
       assert.equal(late.state, 'timed_out');

@@ -41,7 +41,7 @@ describe(
         metadata: { name: 'gaffer-worker' },
         stringData: { token: TOKEN },
       });
-      kubelet = await startPoolKubelet(cluster, NS, `gaffer.dev/pool=${TYPE}`);
+      kubelet = await startPoolKubelet(cluster.kubeconfig, NS, `gaffer.dev/pool=${TYPE}`);
       g = await startGaffer({
         server: { workerToken: TOKEN },
         executor: {

@@ -29,7 +29,7 @@ test(
       jobs: JOBS,
       qps: QPS,
       burst: BURST,
-      admission: false,
+      admission: { maxUnscheduled: null, nodes: false }, // none: every Job created at once
       max: 1000,
       runMs: 10_000,
       cpu: '500m',

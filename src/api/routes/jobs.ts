@@ -47,9 +47,12 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     });
   });
 
-  r.get('/jobs/:id', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
-    job: await service.get(req.params.id),
-  }));
+  r.get('/jobs/:id', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => {
+    const job = await service.get(req.params.id);
+    // Why a job whose worker is starting still waits (a Kubernetes pod Pending for capacity, …).
+    const pendingReason = job.state === 'starting' ? orch.gateway.pendingReason(job.id) : null;
+    return { job: pendingReason ? { ...job, pendingReason } : job };
+  });
   r.post('/jobs/:id/cancel', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
     job: await service.cancel(req.params.id),
   }));

@@ -40,7 +40,7 @@ function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
   const { executor } = orch;
   const workerId = executor.workerIdFor ? executor.workerIdFor(hello.workerId) : hello.workerId;
   if (workerId === null) {
-    socket.close(4410, `GAFFER_WORKER_RETIRED: ${hello.workerId} is being removed`);
+    socket.close(4410, `GAFFER_WORKER_RETIRED: ${hello.workerId} is being removed`); // src/errors.ts
     return;
   }
   const target = orch.gateway.connectionTarget(workerId, hello.type);

@@ -39,6 +39,7 @@ export function renderJob(job: ApiJob, now: number): string {
   if (job.batchId) pairs.push(['batch', job.batchId]);
   if (job.idempotencyKey) pairs.push(['idempotency', job.idempotencyKey]);
   if (job.routeReason) pairs.push(['routed', job.routeReason]);
+  if (job.pendingReason) pairs.push(['waiting', job.pendingReason]);
   for (const ref of job.data?.inputs ?? []) pairs.push(['input', ref]);
   if (job.data?.output) pairs.push(['output', job.data.output]);
   if (job.leaseOwner) pairs.push(['worker', job.leaseOwner]);

@@ -53,8 +53,8 @@ export interface KubernetesExecutorOptions {
   heartbeatMs: number;
   /** Jobs of every type in flight at once; null: no cap. */
   maxJobs: number | null;
-  /** Admit Jobs only while the nodes' free allocatable fits them. */
-  admission: boolean;
+  /** Admission (admission.ts): the scheduler's signal, and the nodes' free allocatable or not. */
+  admission: { maxUnscheduled: number | null; nodes: boolean };
   /** Pool mode: the Secret and key worker pods read the worker token from. */
   workerTokenSecret: { name: string; key: string };
 }
@@ -110,7 +110,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     () => client.core.listNamespacedPod({ namespace, labelSelector: selector }),
     selector,
   );
-  const nodes = options.admission
+  const nodes = options.admission.nodes
     ? informer<V1Node>('nodes', '/api/v1/nodes', () => client.core.listNode())
     : null;
 
@@ -192,6 +192,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
       if (state.reason !== run.reason) {
         run.reason = state.reason;
         hooks.output(run.workerId, 'stderr', `[gaffer] pod pending: ${state.reason}`);
+        hooks.waiting?.(run.workerId, state.reason);
       }
     } else if (state.phase === 'running') {
       if (!run.started && run.token !== null) {
@@ -349,9 +350,18 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
         gafferUrl: '',
       }).spec.template,
     );
-    const free = nodes ? freeResources(nodes.list(), pods.list(namespace)) : unlimited();
+    const ours = pods.list(namespace);
+    // Jobs created whose pod the informer has not seen yet wait for a node too, and will take
+    // their requests: counted, or a burst of starts would overshoot before any pod shows up.
+    const podless = [...runs.values()].filter((r) => !r.pod).length;
+    const free = nodes ? freeResources(nodes.list(), ours) : null;
+    if (free) {
+      for (const k of ['cpu', 'memory', 'gpus', 'pods'] as const) free[k] -= podless * perJob[k];
+    }
     return admit({
       free,
+      unscheduled: ours.filter(unscheduled).length + podless,
+      maxUnscheduled: options.admission.maxUnscheduled,
       perJob,
       waiting: wanted,
       inFlight,
@@ -396,6 +406,11 @@ function failed(cls: 'infrastructure' | 'timeout', message: string): Outcome {
   return { status: 'failed', error: { class: cls, message } };
 }
 
-function unlimited() {
-  return { cpu: Infinity, memory: Infinity, gpus: Infinity, pods: Infinity };
+/** A pod of a Job waiting for a node (pool pods are bounded by `scaling.max` instead). */
+function unscheduled(pod: V1Pod): boolean {
+  return (
+    !pod.spec?.nodeName &&
+    pod.status?.phase === 'Pending' &&
+    Boolean(pod.metadata?.labels?.['batch.kubernetes.io/job-name'])
+  );
 }
