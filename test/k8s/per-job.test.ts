@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from '../../src/domain/job.ts';
+import { jobName } from '../../src/executors/kubernetes/job-manifest.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
 import { kubeAvailable, POD_LOG, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
@@ -113,6 +114,12 @@ describe(
       return job!;
     }
 
+    /** The attempt's Job no longer exists (deleted with Background propagation: pods follow). */
+    async function jobGone(id: string, attempt = 1): Promise<void> {
+      const path = `/apis/batch/v1/namespaces/${NS}/jobs/${jobName(id, attempt)}`;
+      await assert.rejects(cluster.request('GET', path), /404/);
+    }
+
     async function logsOf(id: string): Promise<string> {
       const res = await g.app.inject({ method: 'GET', url: `/v1/jobs/${id}/logs` });
       return res.body;
@@ -125,15 +132,7 @@ describe(
       const logs = await logsOf(id);
       for (const line of POD_LOG.trim().split('\n')) assert.match(logs, new RegExp(line));
       const kubeJob = JSON.parse(
-        await cluster.kubectl([
-          'get',
-          'job',
-          '-n',
-          NS,
-          `gaffer-${id.toLowerCase()}-1`,
-          '-o',
-          'json',
-        ]),
+        await cluster.kubectl(['get', 'job', '-n', NS, jobName(id, 1), '-o', 'json']),
       );
       assert.equal(kubeJob.spec.backoffLimit, 0);
       assert.equal(kubeJob.metadata.labels['gaffer.dev/job-id'], id);
@@ -153,15 +152,7 @@ describe(
       assert.equal(job.attempt, 2, 'one OOMKilled attempt, then one that fits');
       const memory = async (attempt: number) => {
         const j = JSON.parse(
-          await cluster.kubectl([
-            'get',
-            'job',
-            '-n',
-            NS,
-            `gaffer-${id.toLowerCase()}-${attempt}`,
-            '-o',
-            'json',
-          ]),
+          await cluster.kubectl(['get', 'job', '-n', NS, jobName(id, attempt), '-o', 'json']),
         );
         return j.spec.template.spec.containers[0].resources.limits.memory;
       };
@@ -194,11 +185,7 @@ describe(
       const job = await ended(id);
       assert.equal(job.state, 'timed_out');
       assert.equal(job.error?.class, 'timeout');
-      const name = `gaffer-${id.toLowerCase()}-1`;
-      await assert.rejects(
-        cluster.request('GET', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`),
-        /404/,
-      );
+      await jobGone(id);
     });
 
     test('cancel of a running job deletes its Job (its pod is garbage-collected): cancelled', async () => {
@@ -211,17 +198,13 @@ describe(
       const res = await g.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
       assert.ok(res.statusCode < 300, res.body);
       assert.equal((await ended(id)).state, 'cancelled');
-      const name = `gaffer-${id.toLowerCase()}-1`;
-      await assert.rejects(
-        cluster.request('GET', `/apis/batch/v1/namespaces/${NS}/jobs/${name}`),
-        /404/,
-      );
+      await jobGone(id);
     });
 
     test('ttlSecondsAfterFinished: Kubernetes removes the finished Job, its log stays in gaffer', async () => {
       const id = await submit('short');
       assert.equal((await ended(id)).state, 'succeeded');
-      const name = `gaffer-${id.toLowerCase()}-1`;
+      const name = jobName(id, 1);
       await watchUntil(
         cluster,
         `/apis/batch/v1/namespaces/${NS}/jobs`,

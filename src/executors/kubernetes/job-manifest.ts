@@ -38,7 +38,6 @@ export function jobManifest(input: JobManifestInput) {
     [LABELS.jobType]: labelValue(job.type),
     [LABELS.attempt]: String(job.attempt),
   };
-  const gpu = k.gpus > 0;
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -54,12 +53,7 @@ export function jobManifest(input: JobManifestInput) {
         },
         spec: {
           restartPolicy: 'Never',
-          ...(k.serviceAccountName ? { serviceAccountName: k.serviceAccountName } : {}),
-          ...nonEmpty('nodeSelector', { ...k.nodeSelector, ...(gpu ? k.gpuNodeSelector : {}) }),
-          ...nonEmpty('tolerations', [
-            ...k.tolerations,
-            ...(gpu ? [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : []),
-          ]),
+          ...placement(k),
           containers: [
             {
               name: 'job',
@@ -72,6 +66,22 @@ export function jobManifest(input: JobManifestInput) {
         },
       },
     },
+  };
+}
+
+/**
+ * Where a pod of the type may run and as whom: its service account, node selector and
+ * tolerations — GPU types steered to GPU nodes and tolerating their taint.
+ */
+export function placement(k: JobTypeConfig['kubernetes']) {
+  const gpu = k.gpus > 0;
+  return {
+    ...(k.serviceAccountName ? { serviceAccountName: k.serviceAccountName } : {}),
+    ...nonEmpty('nodeSelector', { ...k.nodeSelector, ...(gpu ? k.gpuNodeSelector : {}) }),
+    ...nonEmpty('tolerations', [
+      ...k.tolerations,
+      ...(gpu ? [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : []),
+    ]),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { JobTypeConfig } from '../../config/schema.ts';
-import { containerResources, LABELS, labelValue, nonEmpty } from './job-manifest.ts';
+import { containerResources, LABELS, labelValue, placement } from './job-manifest.ts';
 
 /**
  * Pool mode on Kubernetes: one worker Deployment per job type, built here as plain data. Its pods
@@ -54,7 +54,6 @@ export function poolManifest(input: PoolManifestInput) {
   const k = type.kubernetes;
   if (!type.worker.image) throw new Error(`job type "${typeName}" has no worker.image`);
   const selector = { [LABELS.managedBy]: 'gaffer', [POOL.label]: labelValue(typeName) };
-  const gpu = k.gpus > 0;
   // `$(GAFFER_WORKER_ID)` is expanded by Kubernetes from the env below: the pod's own name, the id
   // the worker connects with (the executor maps it to the worker id gaffer started it as).
   const args = ['--url', input.gafferUrl, 'worker', '--type', typeName];
@@ -83,12 +82,7 @@ export function poolManifest(input: PoolManifestInput) {
           annotations: { ...k.podAnnotations, [POOL.typeAnnotation]: typeName },
         },
         spec: {
-          ...(k.serviceAccountName ? { serviceAccountName: k.serviceAccountName } : {}),
-          ...nonEmpty('nodeSelector', { ...k.nodeSelector, ...(gpu ? k.gpuNodeSelector : {}) }),
-          ...nonEmpty('tolerations', [
-            ...k.tolerations,
-            ...(gpu ? [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] : []),
-          ]),
+          ...placement(k),
           containers: [
             {
               name: 'worker',
