@@ -11,6 +11,7 @@ import { registerLogs } from './commands/logs.ts';
 import { registerQueues } from './commands/queues.ts';
 import { registerRetry } from './commands/retry.ts';
 import { registerSubmit } from './commands/submit.ts';
+import { registerTrace } from './commands/trace.ts';
 import { registerUpload } from './commands/upload.ts';
 import { registerWatch } from './commands/watch.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -49,6 +50,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerDecisions(program);
   registerWatch(program);
   registerGenData(program);
+  registerTrace(program);
   return program;
 }
 

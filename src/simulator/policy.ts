@@ -1,0 +1,120 @@
+import type { DecideFn, Observation } from '../autoscaler/policy.ts';
+import type { WorkerInfo } from '../domain/events.ts';
+import type { Random } from './random.ts';
+import type { Trace, TraceType } from './trace.ts';
+
+/**
+ * What a scaling policy sees and does in the simulator. Every policy — gaffer's real `decide`
+ * behind an adapter, the KEDA models, the lower bound — speaks this, so the event loop treats
+ * them alike.
+ */
+export interface TypeView {
+  now: number;
+  type: string;
+  config: TraceType;
+  /** Jobs queued and not held by any worker (a broker's ready messages). */
+  ready: number;
+  /** Jobs held by workers. */
+  inFlight: number;
+  /** Live workers, as gaffer's WorkerInfo (a worker waiting for capacity is `starting`). */
+  workers: readonly WorkerInfo[];
+}
+
+export interface Actions {
+  start: number;
+  /** Stop taking work, stop when done (gaffer's retire). */
+  drain: string[];
+  /** Stop now, whatever the worker holds (a ReplicaSet's scale-down). */
+  kill: string[];
+}
+
+export const NO_ACTION: Actions = { start: 0, drain: [], kill: [] };
+
+export interface SimPolicy {
+  name: string;
+  /** Ticks at phase, phase + interval, phase + 2·interval, … */
+  intervalMs: number;
+  /** First tick (default 0). */
+  phaseMs?: number;
+  /** Also tick right after jobs arrive (gaffer's control loop is poked on submit). */
+  tickOnArrival: boolean;
+  /** Workers run one job and exit (KEDA ScaledJob). */
+  oneShot: boolean;
+  /** Workers are never removed (the lower bound): the run ends when the last job does. */
+  holdsForever?: boolean;
+  /** Fresh state for one run; the returned function is called per type per tick. */
+  init(trace: Trace, rng: Random): (view: TypeView) => Actions;
+}
+
+/**
+ * Any gaffer DecideFn, fed a real Observation each tick. Retire means drain; the policy's own
+ * promise (invariant 5) is that it only names idle workers, and the event loop checks it.
+ */
+export function gafferPolicy(
+  decide: DecideFn,
+  options: { name?: string; intervalMs?: number } = {},
+): SimPolicy {
+  return {
+    name: options.name ?? 'gaffer',
+    intervalMs: options.intervalMs ?? 1000,
+    tickOnArrival: true,
+    oneShot: false,
+    init: () => (view) => {
+      const obs: Observation = {
+        type: view.type,
+        mode: 'pool',
+        now: view.now,
+        ready: view.ready,
+        inFlight: view.inFlight,
+        workers: view.workers,
+        concurrency: view.config.concurrency,
+      };
+      const d = decide(obs, view.config.scaling);
+      return { start: d.start, drain: d.retire, kill: [] };
+    },
+  };
+}
+
+/**
+ * The lower bound of issue 5: every type's max workers started at t = 0, never removed. With a
+ * global capacity smaller than the sum of the maxima, the capacity is shared in proportion to
+ * each type's max (largest remainder, ties in type order) — a fixed split, since workers of one
+ * type cannot run another's jobs.
+ */
+export function lowerBound(): SimPolicy {
+  return {
+    name: 'lower bound',
+    intervalMs: Infinity,
+    tickOnArrival: false,
+    oneShot: false,
+    holdsForever: true,
+    init: (trace) => {
+      const allot = allotment(trace);
+      const started = new Set<string>();
+      return (view) => {
+        if (started.has(view.type)) return NO_ACTION;
+        started.add(view.type);
+        return { start: allot[view.type] ?? 0, drain: [], kill: [] };
+      };
+    },
+  };
+}
+
+export function allotment(trace: Trace): Record<string, number> {
+  const names = Object.keys(trace.types);
+  const max = names.map((n) => trace.types[n]!.scaling.max);
+  const total = max.reduce((a, b) => a + b, 0);
+  const capacity = trace.capacity ?? Infinity;
+  if (total <= capacity) return Object.fromEntries(names.map((n, i) => [n, max[i]!]));
+  const exact = max.map((m) => (m * capacity) / total);
+  const out = exact.map(Math.floor);
+  let left = capacity - out.reduce((a, b) => a + b, 0);
+  const order = names
+    .map((_, i) => i)
+    .sort((a, b) => exact[b]! - out[b]! - (exact[a]! - out[a]!) || a - b);
+  for (const i of order) {
+    if (left-- <= 0) break;
+    out[i]!++;
+  }
+  return Object.fromEntries(names.map((n, i) => [n, out[i]!]));
+}

@@ -1,0 +1,50 @@
+import { decide } from '../autoscaler/decide.ts';
+import type { DecideFn } from '../autoscaler/policy.ts';
+import { simulate, type SimResult } from './loop.ts';
+import { kedaScaledJob, kedaScaledObject } from './keda.ts';
+import { gafferPolicy, lowerBound, type SimPolicy } from './policy.ts';
+import type { Trace } from './trace.ts';
+
+/**
+ * The matrix of issue 5: every trace × every policy × every start-up delay, plus each trace's
+ * lower bound per delay. The policy under test is a parameter: whoever reworks gaffer's policy
+ * passes their DecideFn here (or to `npm run simulate`'s main) and gets the same report.
+ */
+export const DELAYS_MS = [200, 5000];
+
+export function standardPolicies(
+  policy: DecideFn = decide,
+  options: { intervalMs?: number } = {},
+): SimPolicy[] {
+  return [
+    gafferPolicy(policy, { name: 'gaffer', ...options }),
+    kedaScaledObject(),
+    kedaScaledJob(),
+  ];
+}
+
+export interface Run {
+  trace: Trace;
+  startupMs: number;
+  bound: SimResult;
+  results: SimResult[];
+}
+
+export function runSuite(
+  traces: Trace[],
+  policies: SimPolicy[],
+  options: { delaysMs?: number[]; seed?: number; onRun?: (r: SimResult) => void } = {},
+): Run[] {
+  const runs: Run[] = [];
+  for (const startupMs of options.delaysMs ?? DELAYS_MS) {
+    for (const trace of traces) {
+      const sim = (p: SimPolicy) => {
+        const r = simulate(trace, p, { startupMs, seed: options.seed ?? 1 });
+        options.onRun?.(r);
+        return r;
+      };
+      runs.push({ trace, startupMs, bound: sim(lowerBound()), results: policies.map(sim) });
+    }
+  }
+  return runs;
+}
