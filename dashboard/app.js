@@ -36,6 +36,15 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A job's "why am I waiting?" (GET /v1/jobs/:id `waiting`) as one line. */
+function waitingText(w) {
+  const eta =
+    w.estimatedStartAt === null
+      ? ''
+      : `, starts in ~${duration(Math.max(0, w.estimatedStartAt - Date.now()))}`;
+  return `${w.reason}: ${w.message} (position ${w.position}${eta})`;
+}
+
 function duration(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
   if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
@@ -258,6 +267,7 @@ function renderJob() {
     ['batch', j.batchId],
     ['routed', j.routeReason],
     ['worker', j.leaseOwner],
+    ['waiting', j.waiting ? waitingText(j.waiting) : null],
   ].filter(([, v]) => v !== null && v !== undefined);
   $('#detail-fields').replaceChildren(
     ...fields.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),

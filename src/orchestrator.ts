@@ -18,6 +18,7 @@ import { storeSecrets, type NetworkTransport } from './executors/local-process/n
 import { createCatalog, type Catalog } from './jobs/catalog.ts';
 import { Reconciler } from './jobs/reconciler.ts';
 import { republishMissing } from './jobs/republish.ts';
+import { Throughput } from './jobs/throughput.ts';
 import { JobService } from './jobs/service.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
 import type { JobStore } from './store/job-store.ts';
@@ -47,6 +48,8 @@ export class Orchestrator {
   readonly service: JobService;
   readonly gateway: WorkerGateway;
   readonly loop: ControlLoop;
+  /** Jobs finished per type over the last minute (metrics, and queued jobs' estimated start). */
+  readonly throughput: Throughput;
   readonly executor: Executor;
   /** Set when `executor.kind` is kubernetes (admission and readiness live there). */
   readonly kubernetes: KubernetesExecutor | null = null;
@@ -91,6 +94,7 @@ export class Orchestrator {
       leaseTtlMs: this.config.leases.ttlMs,
       ...(this.config.broker.kind === 'none' ? {} : { publish: (jobs) => this.#publish(jobs) }),
     });
+    this.throughput = new Throughput(this.events, this.clock);
     this.gateway = new WorkerGateway({
       service: this.service,
       events: this.events,
@@ -364,7 +368,7 @@ export class Orchestrator {
       types: () =>
         this.#catalog
           .names()
-          .filter((name) => this.#runnable(this.#catalog.type(name)!))
+          .filter((name) => this.runnable(name))
           .map((name) => {
             const t = this.#catalog.type(name)!;
             return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
@@ -374,12 +378,13 @@ export class Orchestrator {
       start: (type: string, count: number) => this.#startWorkers(type, count),
       retire: (id: string) => void this.gateway.retire(id),
       record: (d: Parameters<JobStore['recordDecision']>[0]) => this.store.recordDecision(d),
+      capacity: () => this.config.autoscaler.capacity ?? null,
     };
   }
 
   async #startWorkers(typeName: string, count: number): Promise<void> {
     const type = this.#catalog.type(typeName);
-    if (!type || !this.#runnable(type)) return;
+    if (!type || !this.runnable(typeName)) return;
     const spec = this.#specFor(typeName, type);
     const admitted = this.kubernetes ? this.kubernetes.admit(typeName, count) : count;
     // Claims go one by one (each is a store transaction); starts overlap, so a Kubernetes Job's
@@ -434,7 +439,9 @@ export class Orchestrator {
    * image (per-job: a Job per attempt; pool: a worker Deployment whose image holds `gaffer`).
    * Other types are not scaled (every tick would start nothing).
    */
-  #runnable(type: JobTypeConfig): boolean {
+  runnable(typeName: string): boolean {
+    const type = this.#catalog.type(typeName);
+    if (!type) return false;
     if (this.kubernetes) return Boolean(type.worker.image);
     return Boolean(type.worker.command || type.worker.handler);
   }

@@ -63,6 +63,7 @@ export async function buildApp(
     queueStats: (now) => orch.store.queueStats(now),
     workers: () => orch.gateway.workers(),
     now: () => orch.clock.now(),
+    throughput: orch.throughput,
   });
   await app.register(
     async (v1) => {

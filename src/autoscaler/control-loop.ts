@@ -1,8 +1,10 @@
 import type { ScalingConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, ScalingDecision, WorkerInfo } from '../domain/events.ts';
+import type { Job } from '../domain/job.ts';
 import type { QueueStats } from '../store/job-store.ts';
-import { decide } from './decide.ts';
+import { Activity, DesiredHistory } from './activity.ts';
+import { decideAll } from './decide.ts';
 import type { Decision, Observation } from './policy.ts';
 
 /** What the loop needs from the rest of gaffer: observe and act, nothing else. */
@@ -20,6 +22,10 @@ export interface ScalingTarget {
   start(type: string, count: number): Promise<void>;
   retire(workerId: string): void;
   record(decision: ScalingDecision): Promise<void>;
+  /** Workers of all types at once (`autoscaler.capacity`); absent or null: unlimited. */
+  capacity?(): number | null | undefined;
+  /** Workers of `type` the executor has room for (CPUs, allocatable); absent or null: no limit. */
+  resourceLimit?(type: string): number | null;
 }
 
 /**
@@ -32,6 +38,9 @@ export class ControlLoop {
   readonly #events: GafferEvents;
   readonly #intervalMs: number;
   readonly #last = new Map<string, Decision>();
+  /** Arrivals, run times and last ends per type, from the job events (the rate rule's inputs). */
+  readonly activity = new Activity();
+  readonly #history = new DesiredHistory();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -51,6 +60,20 @@ export class ControlLoop {
     this.#clock = options.clock;
     this.#events = options.events;
     this.#intervalMs = options.intervalMs;
+    const now = () => this.#clock.now();
+    this.#events.on('job:queued', ({ jobs }) => {
+      const at = now();
+      for (const job of jobs) this.activity.arrived(job.type, at);
+    });
+    const ended = ({ job }: { job: Job }) => {
+      const end = job.finishedAt ?? now();
+      const run = job.startedAt === null ? null : end - job.startedAt;
+      this.activity.finished(job.type, end, run);
+    };
+    this.#events.on('job:succeeded', ended);
+    this.#events.on('job:failed', ended);
+    this.#events.on('job:retrying', ended);
+    this.#events.on('job:cancelled', ended);
   }
 
   start(): void {
@@ -97,7 +120,7 @@ export class ControlLoop {
   async tick(): Promise<void> {
     const now = this.#clock.now();
     const stats = new Map((await this.#target.queueStats(now)).map((s) => [s.type, s]));
-    for (const type of this.#target.types()) {
+    const items = this.#target.types().map((type) => {
       const s = stats.get(type.name);
       const obs: Observation = {
         type: type.name,
@@ -107,9 +130,24 @@ export class ControlLoop {
         inFlight: s?.inFlight ?? 0,
         workers: this.#target.workers(type.name),
         concurrency: type.concurrency,
+        arrivalRate: this.activity.rate(type.name, now),
+        runP50Ms: this.activity.runP50(type.name),
+        lastFinishedAt: this.activity.lastFinishedAt(type.name),
+        history: this.#history.get(type.name),
+        resourceLimit: this.#target.resourceLimit?.(type.name) ?? null,
       };
-      const decision = decide(obs, type.scaling);
-      this.#last.set(type.name, decision);
+      return { obs, scaling: type.scaling };
+    });
+    const decisions = decideAll(items, this.#target.capacity?.());
+    for (const [i, decision] of decisions.entries()) {
+      const { scaling } = items[i]!;
+      const keepMs =
+        Math.max(
+          scaling.scaleUpStabilizationSeconds ?? 0,
+          scaling.scaleDownStabilizationSeconds ?? 0,
+        ) * 1000;
+      this.#history.push(decision.type, now, decision.inputs.desired ?? decision.to, keepMs);
+      this.#last.set(decision.type, decision);
       if (decision.start > 0 || decision.retire.length > 0) await this.#act(decision, now);
     }
   }

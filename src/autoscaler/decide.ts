@@ -1,20 +1,41 @@
-import type { WorkerInfo } from '../domain/events.ts';
 import type { ScalingConfig } from '../config/schema.ts';
+import type { WorkerInfo } from '../domain/events.ts';
+import { applyCapacity } from './capacity.ts';
 import type { Decision, DecideFn, Observation } from './policy.ts';
+import {
+  clampDesired,
+  countWorkers,
+  queueDesired,
+  rateDesired,
+  retirees,
+  scaleOut,
+  settings,
+  stabilize,
+  type Settings,
+} from './rules.ts';
 
 /**
- * The scaling policy (seed 000's behaviour, per job type). Pure: no I/O, no clock reads — the
- * instant is `obs.now`. The same observation always yields the same decision.
+ * The scaling policy, per job type, composed from the rules in `rules.ts`. Pure: no I/O, no clock
+ * reads — the instant is `obs.now`, the past is `obs.history`. The same observation always yields
+ * the same decision.
  *
  * Pool mode:
- * - desired = clamp(ceil((ready + inFlight) / target), min, max), at least 1 when there is
- *   work and max > 0 (scale from zero). `target` is `targetPerWorker` (seed 002's messages per
- *   replica), else the worker's concurrency: one worker per `concurrency` jobs of work.
- * - Scale out one worker per decision, or up to `burst` when the backlog is over `threshold`.
- *   Starting workers count as capacity, so repeated ticks never overshoot `max`.
- * - Scale in only when nothing is ready, and only workers idle (active 0) for `idleSeconds`,
- *   longest idle first, never below max(min, desired). A busy, starting or draining worker is
- *   never named (invariant 5).
+ * - desired = clamp(max(queue rule, rate rule), min, max), at least 1 when jobs are ready. Queue
+ *   rule: ceil((ready + inFlight) / target), `target` = `targetPerWorker` else the concurrency.
+ *   Rate rule (`drainTargetSeconds` > 0): from the arrival rate and the p50 run time, the pool
+ *   that keeps up and drains the backlog within the target (see `rateDesired`). The executor's
+ *   resource limit caps max.
+ * - Stabilization: scale out to the lowest desired of the scale-up window, scale in no lower
+ *   than the highest of the scale-down window (both 0 by default).
+ * - Scale out one worker per decision, `burst` when the backlog is over `threshold`, or straight
+ *   to the rate rule's count when that is more. Starting workers (pending pods too) count as
+ *   capacity, so repeated ticks never overshoot.
+ * - Scale in only when nothing is ready, only workers idle for `idleSeconds`, longest idle first,
+ *   never below max(min, stabilized desired), and the last one only `scaleToZeroSeconds` after
+ *   the type's last job ended. A busy, starting or draining worker is never named (invariant 5).
+ *
+ * Seed 000's policy is `drainTargetSeconds: 0` with the other defaults (threshold 40, burst 5,
+ * idleSeconds 30): then every decision is the first autoscaler's.
  *
  * Per-job mode: each start launches one job, so start as many as are ready, up to `max` running;
  * workers exit on their own, so nothing is ever retired.
@@ -22,119 +43,157 @@ import type { Decision, DecideFn, Observation } from './policy.ts';
 export const decide: DecideFn = (obs, scaling) =>
   obs.mode === 'per-job' ? decidePerJob(obs, scaling) : decidePool(obs, scaling);
 
-interface Counts {
-  current: number;
-  busy: number;
-  idle: number;
-  starting: number;
-}
-
-/** Workers that count as capacity: every state but draining and stopped. */
-function countWorkers(workers: readonly WorkerInfo[]): Counts {
-  const counts: Counts = { current: 0, busy: 0, idle: 0, starting: 0 };
-  for (const w of workers) {
-    if (w.state === 'draining' || w.state === 'stopped') continue;
-    counts.current++;
-    if (w.state === 'busy') counts.busy++;
-    else if (w.state === 'idle') counts.idle++;
-    else if (w.state === 'starting') counts.starting++;
-  }
-  return counts;
-}
-
-/** min ≤ max is checked at load time; if it is ever violated here, max wins (never exceed it). */
-function bounds(scaling: ScalingConfig): { min: number; max: number } {
-  const max = Math.max(0, scaling.max);
-  return { min: Math.min(Math.max(0, scaling.min), max), max };
-}
-
-function desiredOf(obs: Observation, scaling: ScalingConfig, min: number, max: number): number {
-  const work = obs.ready + obs.inFlight;
-  const raw = Math.ceil(work / Math.max(1, scaling.targetPerWorker ?? obs.concurrency));
-  let desired = Math.min(max, Math.max(min, raw));
-  if (obs.ready > 0 && max > 0) desired = Math.max(desired, 1);
-  return desired;
+/**
+ * Every type at one instant, then the global capacity shared by priority and weight
+ * (`applyCapacity`). `capacity` null or absent: unlimited, each type decides alone.
+ */
+export function decideAll(
+  items: readonly { obs: Observation; scaling: ScalingConfig }[],
+  capacity?: number | null,
+  decideFn: DecideFn = decide,
+): Decision[] {
+  const decisions = items.map((i) => decideFn(i.obs, i.scaling));
+  return applyCapacity(items, decisions, capacity);
 }
 
 function decidePool(obs: Observation, scaling: ScalingConfig): Decision {
   const counts = countWorkers(obs.workers);
-  const { min, max } = bounds(scaling);
+  const s = settings(scaling, obs);
   const { current } = counts;
-  const desired = desiredOf(obs, scaling, min, max);
-  const over = obs.ready > scaling.threshold;
-  const step = over ? scaling.burst : 1;
-  const room = Math.max(0, max - current);
-  let start = Math.max(0, Math.min(desired - current, step, room));
-  // Below the floor, refill it at burst speed whatever the backlog.
-  if (current < min) start = Math.max(start, Math.min(min - current, scaling.burst, room));
-  const retire = start === 0 ? pickRetirees(obs, scaling, current - Math.max(min, desired)) : [];
-  const to = current + start - retire.length;
-  const inputs = {
+  const queue = queueDesired(obs.ready, obs.inFlight, s.target);
+  const rate = rateDesired({
+    ready: obs.ready,
+    inFlight: obs.inFlight,
+    arrivalRate: obs.arrivalRate ?? 0,
+    runMs: obs.runP50Ms ?? null,
+    concurrency: obs.concurrency,
+    drainTargetSeconds: s.drainTargetSeconds,
+  });
+  const desired = clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max);
+  const stable = stabilize(
+    desired,
+    obs.history ?? [],
+    obs.now,
+    s.upWindowSeconds,
+    s.downWindowSeconds,
+  );
+  // A scale-up window never keeps a type with ready jobs at zero workers (scale from zero).
+  const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
+  const out = scaleOut({ current, upTarget, ready: obs.ready, rate, s });
+  const { retire, heldForZero } =
+    out.start === 0
+      ? retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down) })
+      : { retire: [], heldForZero: false };
+  const to = current + out.start - retire.length;
+  const inputs: Record<string, number> = {
     ready: obs.ready,
     inFlight: obs.inFlight,
     ...counts,
     desired,
-    min,
-    max,
-    threshold: scaling.threshold,
-    burst: scaling.burst,
+    queueDesired: queue,
+    min: s.min,
+    max: s.max,
+    threshold: s.threshold,
+    burst: s.burst,
     concurrency: obs.concurrency,
-    idleSeconds: scaling.idleSeconds,
+    idleSeconds: s.idleSeconds,
   };
-  const reason = poolReason({ obs, scaling, current, to, desired, start, retire, over });
+  if (rate !== null) {
+    inputs.rateDesired = rate;
+    inputs.drainTargetSeconds = s.drainTargetSeconds;
+    inputs.arrivalRate = round2(obs.arrivalRate ?? 0);
+    if (obs.runP50Ms != null) inputs.runP50Ms = obs.runP50Ms;
+  }
+  if (s.upWindowSeconds > 0) inputs.scaleUpTarget = stable.up;
+  if (s.downWindowSeconds > 0) inputs.scaleDownFloor = stable.down;
+  if (obs.resourceLimit != null) inputs.resourceLimit = obs.resourceLimit;
+  if (obs.lastFinishedAt != null) inputs.lastFinishedAt = obs.lastFinishedAt;
+  const reason = poolReason({
+    obs,
+    s,
+    current,
+    to,
+    desired,
+    stable,
+    out,
+    rate,
+    retire,
+    heldForZero,
+  });
   return {
     type: obs.type,
     from: current,
     to,
-    start,
+    start: out.start,
     retire: retire.map((w) => w.id),
     reason,
     inputs,
   };
 }
 
-/**
- * Idle workers that may go: only when nothing is ready, only idle with no lease, idle for at
- * least the window; longest idle first; at most `surplus` of them.
- */
-function pickRetirees(obs: Observation, scaling: ScalingConfig, surplus: number): WorkerInfo[] {
-  if (obs.ready !== 0 || surplus <= 0) return [];
-  const windowMs = scaling.idleSeconds * 1000;
-  return obs.workers
-    .filter(
-      (w) =>
-        w.state === 'idle' &&
-        w.active === 0 &&
-        w.idleSince !== null &&
-        obs.now - w.idleSince >= windowMs,
-    )
-    .sort((a, b) => (a.idleSince ?? 0) - (b.idleSince ?? 0) || a.id.localeCompare(b.id))
-    .slice(0, surplus);
-}
-
 function poolReason(d: {
   obs: Observation;
-  scaling: ScalingConfig;
+  s: Settings;
   current: number;
   to: number;
   desired: number;
-  start: number;
+  stable: { up: number; down: number };
+  out: { start: number; over: boolean; jump: boolean };
+  rate: number | null;
   retire: WorkerInfo[];
-  over: boolean;
+  heldForZero: boolean;
 }): string {
-  const { obs, scaling } = d;
+  const { obs, s } = d;
   const arrow = `${d.current} → ${d.to}`;
-  if (d.start > 0) {
-    const why = d.over
-      ? `ready ${obs.ready} over threshold ${scaling.threshold}, burst ${scaling.burst}`
-      : `ready ${obs.ready} ≤ threshold ${scaling.threshold}, one at a time`;
-    return `${arrow}: ${why}, desired ${d.desired}, max ${scaling.max}`;
+  if (d.out.start > 0) {
+    if (d.rate === null) {
+      const why = d.out.over
+        ? `ready ${obs.ready} over threshold ${s.threshold}, burst ${s.burst}`
+        : `ready ${obs.ready} ≤ threshold ${s.threshold}, one at a time`;
+      return `${arrow}: ${why}, desired ${d.desired}, max ${s.max}${upNote(d)}`;
+    }
+    const step = d.out.jump
+      ? 'straight to the rate count'
+      : d.out.over
+        ? `burst ${s.burst}`
+        : 'one at a time';
+    return `${arrow}: ${rateInputs(obs, s)}, ${step}, desired ${d.desired}, max ${s.max}${upNote(d)}`;
   }
   if (d.retire.length > 0) {
     const idle = d.retire.map((w) => `worker ${w.id} idle ${idleSeconds(obs.now, w)} s`).join(', ');
-    return `${arrow}: ${idle} ≥ ${scaling.idleSeconds} s, ready 0`;
+    return `${arrow}: ${idle} ≥ ${s.idleSeconds} s, ready 0${downNote(d)}`;
   }
-  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}`;
+  const held = d.heldForZero
+    ? `, last worker kept: last job ended ${Math.floor((obs.now - (obs.lastFinishedAt ?? obs.now)) / 1000)} s ago < ${s.zeroAfterSeconds} s`
+    : '';
+  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${held}${upNote(d)}`;
+}
+
+/** "ready 40, in flight 6, arrivals 1.5/s, p50 run 90 s, drain target 60 s". */
+function rateInputs(obs: Observation, s: Settings): string {
+  const run =
+    obs.runP50Ms == null ? 'run time not yet observed' : `p50 run ${secs(obs.runP50Ms)} s`;
+  return `ready ${obs.ready}, in flight ${obs.inFlight}, arrivals ${round2(obs.arrivalRate ?? 0)}/s, ${run}, drain target ${s.drainTargetSeconds} s`;
+}
+
+function upNote(d: { desired: number; stable: { up: number }; s: Settings }): string {
+  return d.stable.up < d.desired
+    ? ` (scale-up window ${d.s.upWindowSeconds} s holds it to ${d.stable.up})`
+    : '';
+}
+
+function downNote(d: { desired: number; stable: { down: number }; s: Settings }): string {
+  return d.stable.down > d.desired
+    ? ` (scale-down window ${d.s.downWindowSeconds} s keeps ${d.stable.down})`
+    : '';
+}
+
+function secs(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 function idleSeconds(now: number, w: WorkerInfo): number {
@@ -143,7 +202,7 @@ function idleSeconds(now: number, w: WorkerInfo): number {
 
 function decidePerJob(obs: Observation, scaling: ScalingConfig): Decision {
   const counts = countWorkers(obs.workers);
-  const max = Math.max(0, scaling.max);
+  const max = Math.max(0, Math.min(scaling.max, obs.resourceLimit ?? Infinity));
   const { current } = counts;
   const start = Math.max(0, Math.min(obs.ready, max - current));
   const to = current + start;

@@ -14,6 +14,22 @@ export interface Observation {
   workers: readonly WorkerInfo[];
   /** Jobs one pool worker runs at once. */
   concurrency: number;
+  /** Jobs of this type that arrived per second, over the loop's rate window (absent: unknown). */
+  arrivalRate?: number;
+  /** Median run time of this type's recent runs, ms (absent or null: none observed yet). */
+  runP50Ms?: number | null;
+  /** When this type's last job ended (absent or null: unknown, no scale-to-zero hold). */
+  lastFinishedAt?: number | null;
+  /** Recent desired counts, oldest first: what the stabilization windows look back on. */
+  history?: readonly DesiredSample[];
+  /** Workers of this type the executor has room for (CPUs, allocatable pods); null: no limit. */
+  resourceLimit?: number | null;
+}
+
+/** One past decision's desired count, kept by the caller (the control loop, the simulator). */
+export interface DesiredSample {
+  at: number;
+  desired: number;
 }
 
 /**

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import { TERMINAL_STATES as TERMINAL, type JobState, type JobView } from '../domain/job.ts';
 import type { BatchSummary as Batch, LogLine, WorkerEvent } from '../store/job-store.ts';
+import type { Waiting } from '../jobs/waiting.ts';
 
 // The wire types are the server's own; only type imports and one constant cross over, so the CLI
 // loads nothing of the server.
@@ -12,8 +13,8 @@ export { TERMINAL };
 export type { Batch, JobState, LogLine, ScalingDecision, WorkerEvent, WorkerInfo };
 
 /** A job as the API returns it. */
-/** A job as GET /v1/jobs/:id answers: its record, and why it waits when a worker is starting for it. */
-export type ApiJob = JobView & { pendingReason?: string };
+/** A job as GET /v1/jobs/:id answers: its record and, before it starts, why it waits. */
+export type ApiJob = JobView & { waiting?: Waiting };
 
 /**
  * A small typed client of gaffer's HTTP API (docs/http-api.md): one method per route. The CLI

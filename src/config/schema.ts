@@ -30,6 +30,22 @@ const Scaling = Type.Object(
     targetPerWorker: Type.Optional(Type.Integer({ minimum: 1 })),
     /** A worker idle this long may be retired (seed 000: 30 s). */
     idleSeconds: Type.Number({ minimum: 0, default: 30 }),
+    /**
+     * Rate term: size the pool from the arrival rate and the observed run time (p50) so that the
+     * backlog drains within this many seconds, and scale out straight to that size instead of
+     * `burst` steps. 0 turns it off (seed 000's bursts). Absent: 30.
+     */
+    drainTargetSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Scale out to the lowest desired count of this window (HPA's scale-up window). Absent: 0. */
+    scaleUpStabilizationSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Scale in no lower than the highest desired count of this window. Absent: 0. */
+    scaleDownStabilizationSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    /** The last worker goes only this long after the type's last job ended. Absent: idleSeconds. */
+    scaleToZeroSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Global capacity (`autoscaler.capacity`) goes to higher priority first (seed 003). Absent: 0. */
+    priority: Type.Optional(Type.Integer()),
+    /** …then in proportion to weight among equal priorities (seed 003's weight). Absent: 1. */
+    weight: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -42,6 +58,7 @@ const Worker = Type.Object(
     handler: Type.Optional(Type.String({ minLength: 1 })),
     /** Container image (Kubernetes executor); seed 000's `image`. */
     image: Type.Optional(Type.String({ minLength: 1 })),
+    /** The job's environment: a command's, a handler's worker process's, a container's. */
     env: Type.Record(Type.String(), Type.String(), { default: {} }),
     cwd: Type.Optional(Type.String()),
   },
@@ -301,6 +318,11 @@ export const ConfigSchema = Type.Object(
     autoscaler: Type.Object(
       {
         intervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        /**
+         * Workers of all types at once, shared by scaling priority then weight (seed 003's
+         * global capacity; each type's `max` is its `max_concurrent`). Absent: unlimited.
+         */
+        capacity: Type.Optional(Type.Integer({ minimum: 0 })),
         /**
          * With a shared store, one gaffer runs the autoscaler: the holder of a lease this long,
          * renewed every third of it. Another takes over within this time when the holder dies.

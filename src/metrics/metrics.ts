@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GafferEvents, WorkerInfo } from '../domain/events.ts';
+import type { Throughput } from '../jobs/throughput.ts';
 import type { QueueStats } from '../store/job-store.ts';
 
 /**
@@ -11,6 +12,8 @@ export interface MetricsSources {
   queueStats(now: number): Promise<QueueStats[]>;
   workers(): WorkerInfo[];
   now(): number;
+  /** Jobs finished per type over the last minute (jobs/throughput.ts). */
+  throughput: Pick<Throughput, 'perMinute' | 'types'>;
 }
 
 export interface GafferMetrics {
@@ -57,8 +60,6 @@ export function createMetrics(events: GafferEvents, sources: MetricsSources): Ga
     labelNames: ['type'],
     registers: [registry],
   });
-  // Per type, finished jobs per second over the last minute (bounded whatever the rate).
-  const perSecond = new Map<string, Map<number, number>>();
 
   events.on('job:queued', ({ jobs }) => {
     for (const job of jobs) submitted.inc({ type: job.type });
@@ -75,10 +76,6 @@ export function createMetrics(events: GafferEvents, sources: MetricsSources): Ga
         (job.finishedAt - job.startedAt) / 1000,
       );
     }
-    const second = Math.floor(sources.now() / 1000);
-    const counts = perSecond.get(job.type) ?? new Map<number, number>();
-    counts.set(second, (counts.get(second) ?? 0) + 1);
-    perSecond.set(job.type, counts);
   };
   events.on('job:succeeded', ended);
   events.on('job:failed', ended);
@@ -128,14 +125,8 @@ export function createMetrics(events: GafferEvents, sources: MetricsSources): Ga
     pool.reset();
     for (const w of sources.workers()) pool.inc({ type: w.type, state: w.state });
     rate.reset();
-    const since = Math.floor(now / 1000) - 60;
-    for (const [type, counts] of perSecond) {
-      let total = 0;
-      for (const [second, n] of counts) {
-        if (second <= since) counts.delete(second);
-        else total += n;
-      }
-      rate.set({ type }, total);
+    for (const type of sources.throughput.types()) {
+      rate.set({ type }, sources.throughput.perMinute(type));
     }
   };
   return { registry, refresh };

@@ -1,6 +1,7 @@
+import { Activity } from '../autoscaler/activity.ts';
 import { EventQueue } from './events.ts';
 import { Executor } from './executor.ts';
-import type { SimPolicy, TypeView } from './policy.ts';
+import type { Actions, SimPolicy, TypeView } from './policy.ts';
 import { Random } from './random.ts';
 import type { Trace } from './trace.ts';
 
@@ -56,7 +57,11 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
   const sampleMs = options.sampleMs ?? 1000;
   const events = new EventQueue();
   const ex = new Executor(trace, options.startupMs, events);
-  const decide = policy.init(trace, new Random(options.seed ?? 1));
+  const rng = new Random(options.seed ?? 1);
+  const decideAll = policy.initAll?.(trace, rng);
+  const decide = decideAll ? null : policy.init(trace, rng);
+  // What gaffer's control loop learns from job events: arrivals, run times, last end.
+  const activity = new Activity();
   const types = Object.keys(trace.types);
   const jobs = trace.jobs;
   const lastArrival = jobs.at(-1)?.at ?? 0;
@@ -75,24 +80,37 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     maxQueued = Math.max(maxQueued, queuedNow());
   };
 
+  const viewOf = (type: string, now: number): TypeView => ({
+    now,
+    type,
+    config: trace.types[type]!,
+    ready: ex.queued(type),
+    inFlight: ex.inFlight(type),
+    workers: ex.workerInfos(type),
+    arrivalRate: activity.rate(type, now),
+    runP50Ms: activity.runP50(type),
+    lastFinishedAt: activity.lastFinishedAt(type),
+  });
+  const apply = (view: TypeView, a: Actions, now: number) => {
+    for (const id of a.drain) {
+      if (view.workers.find((w) => w.id === id)?.active) busyDrained++;
+      ex.drain(id, now);
+    }
+    for (const id of a.kill) ex.kill(id, now);
+    if (a.start > 0) ex.start(view.type, a.start, now, policy.oneShot);
+    if (a.start > 0 || a.drain.length > 0 || a.kill.length > 0) scalingActions++;
+  };
   const tick = (now: number) => {
+    if (decideAll) {
+      // One decision over every type (global capacity), then the actions in type order.
+      const views = types.map((type) => viewOf(type, now));
+      const actions = decideAll(views);
+      views.forEach((view, i) => apply(view, actions[i]!, now));
+      return;
+    }
     for (const type of types) {
-      const view: TypeView = {
-        now,
-        type,
-        config: trace.types[type]!,
-        ready: ex.queued(type),
-        inFlight: ex.inFlight(type),
-        workers: ex.workerInfos(type),
-      };
-      const a = decide(view);
-      for (const id of a.drain) {
-        if (view.workers.find((w) => w.id === id)?.active) busyDrained++;
-        ex.drain(id, now);
-      }
-      for (const id of a.kill) ex.kill(id, now);
-      if (a.start > 0) ex.start(type, a.start, now, policy.oneShot);
-      if (a.start > 0 || a.drain.length > 0 || a.kill.length > 0) scalingActions++;
+      const view = viewOf(type, now);
+      apply(view, decide!(view), now);
     }
   };
 
@@ -105,11 +123,19 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     while (events.peekAt() === now) {
       const { event } = events.pop()!;
       if (event.kind === 'ready') ex.ready(event.worker, now);
-      else ex.done(event.worker, event.job, event.epoch, now);
+      else {
+        const finished = ex.finished;
+        ex.done(event.worker, event.job, event.epoch, now);
+        if (ex.finished > finished) {
+          const job = jobs[event.job]!;
+          activity.finished(job.type, now, job.run);
+        }
+      }
       observe();
     }
     let arrived = false;
     while (next < jobs.length && jobs[next]!.at === now) {
+      activity.arrived(jobs[next]!.type, now);
       ex.arrive(next++, now);
       arrived = true;
       observe();

@@ -64,7 +64,8 @@ export async function main(argv: string[]): Promise<void> {
       `gaffer's policy ticking every ${intervalMs} ms and on arrivals, KEDA polling every 30 s (first poll at 15 s). ` +
       'Models, assumptions and the trace format: [README.md](README.md). Waits are from arrival to ' +
       'the start of the run that completed; "excess p95" is p95 minus the lower bound\'s p95 (all max ' +
-      'workers from t = 0, never removed); "re-run" counts jobs restarted after their worker was killed.',
+      'workers from t = 0, never removed; under a binding global capacity, all of it from t = 0, shared ' +
+      'first come, first served across types); "re-run" counts jobs restarted after their worker was killed.',
     '',
     'Traces:',
     '',

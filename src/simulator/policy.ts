@@ -1,3 +1,5 @@
+import { DesiredHistory } from '../autoscaler/activity.ts';
+import { applyCapacity } from '../autoscaler/capacity.ts';
 import type { DecideFn, Observation } from '../autoscaler/policy.ts';
 import type { WorkerInfo } from '../domain/events.ts';
 import type { Random } from './random.ts';
@@ -18,6 +20,12 @@ export interface TypeView {
   inFlight: number;
   /** Live workers, as gaffer's WorkerInfo (a worker waiting for capacity is `starting`). */
   workers: readonly WorkerInfo[];
+  /** Arrivals per second over the last minute (what gaffer's control loop counts). */
+  arrivalRate: number;
+  /** Median of the type's last 101 run times, ms; null before the first ends. */
+  runP50Ms: number | null;
+  /** When the type's last job ended; null before the first. */
+  lastFinishedAt: number | null;
 }
 
 export interface Actions {
@@ -44,42 +52,79 @@ export interface SimPolicy {
   holdsForever?: boolean;
   /** Fresh state for one run; the returned function is called per type per tick. */
   init(trace: Trace, rng: Random): (view: TypeView) => Actions;
+  /**
+   * Instead of `init`: one call per tick with every type's view, one Actions per view (a policy
+   * that shares a global capacity across types, as gaffer's control loop does).
+   */
+  initAll?(trace: Trace, rng: Random): (views: readonly TypeView[]) => Actions[];
 }
 
 /**
- * Any gaffer DecideFn, fed a real Observation each tick. Retire means drain; the policy's own
- * promise (invariant 5) is that it only names idle workers, and the event loop checks it.
+ * Any gaffer DecideFn, fed a real Observation each tick, exactly as the control loop builds it:
+ * arrivals, run times and last end from the job events; the history of desired counts the loop
+ * keeps; the trace's `capacity` as `autoscaler.capacity`, shared across types by `applyCapacity`.
+ * Retire means drain; the policy's own promise (invariant 5) is that it only names idle workers,
+ * and the event loop checks it.
  */
 export function gafferPolicy(
   decide: DecideFn,
   options: { name?: string; intervalMs?: number } = {},
 ): SimPolicy {
+  const observe = (view: TypeView, history: DesiredHistory): Observation => ({
+    type: view.type,
+    mode: 'pool',
+    now: view.now,
+    ready: view.ready,
+    inFlight: view.inFlight,
+    workers: view.workers,
+    concurrency: view.config.concurrency,
+    arrivalRate: view.arrivalRate,
+    runP50Ms: view.runP50Ms,
+    lastFinishedAt: view.lastFinishedAt,
+    history: history.get(view.type),
+  });
   return {
     name: options.name ?? 'gaffer',
     intervalMs: options.intervalMs ?? 1000,
     tickOnArrival: true,
     oneShot: false,
-    init: () => (view) => {
-      const obs: Observation = {
-        type: view.type,
-        mode: 'pool',
-        now: view.now,
-        ready: view.ready,
-        inFlight: view.inFlight,
-        workers: view.workers,
-        concurrency: view.config.concurrency,
+    init: () => {
+      const history = new DesiredHistory();
+      return (view) => {
+        const d = decide(observe(view, history), view.config.scaling);
+        remember(history, view, d.inputs.desired ?? d.to);
+        return { start: d.start, drain: d.retire, kill: [] };
       };
-      const d = decide(obs, view.config.scaling);
-      return { start: d.start, drain: d.retire, kill: [] };
+    },
+    initAll: (trace) => {
+      const history = new DesiredHistory();
+      return (views) => {
+        const items = views.map((v) => ({ obs: observe(v, history), scaling: v.config.scaling }));
+        const decisions = items.map((i) => decide(i.obs, i.scaling));
+        views.forEach((v, i) => remember(history, v, decisions[i]!.inputs.desired ?? 0));
+        return applyCapacity(items, decisions, trace.capacity).map((d) => ({
+          start: d.start,
+          drain: d.retire,
+          kill: [],
+        }));
+      };
     },
   };
 }
 
+function remember(history: DesiredHistory, view: TypeView, desired: number): void {
+  const s = view.config.scaling;
+  const keepMs =
+    Math.max(s.scaleUpStabilizationSeconds ?? 0, s.scaleDownStabilizationSeconds ?? 0) * 1000;
+  history.push(view.type, view.now, desired, keepMs);
+}
+
 /**
- * The lower bound of issue 5: every type's max workers started at t = 0, never removed. With a
- * global capacity smaller than the sum of the maxima, the capacity is shared in proportion to
- * each type's max (largest remainder, ties in type order) — a fixed split, since workers of one
- * type cannot run another's jobs.
+ * The lower bound of issue 5: every type's max workers started at t = 0, never removed. Used when
+ * the types' maxima fit in the global capacity (or there is none); when the capacity binds, the
+ * suite uses `sharedCapacityBound` (bound.ts) instead — a fixed split of the capacity between
+ * types is not a floor. `allotment` below is that old fixed split, kept for callers that replay a
+ * trace with this policy directly (proportional to each type's max, largest remainder).
  */
 export function lowerBound(): SimPolicy {
   return {

@@ -1,5 +1,6 @@
 import { decide } from '../autoscaler/decide.ts';
 import type { DecideFn } from '../autoscaler/policy.ts';
+import { capacityBinds, sharedCapacityBound } from './bound.ts';
 import { simulate, type SimResult } from './loop.ts';
 import { kedaScaledJob, kedaScaledObject } from './keda.ts';
 import { gafferPolicy, lowerBound, type SimPolicy } from './policy.ts';
@@ -43,7 +44,13 @@ export function runSuite(
         options.onRun?.(r);
         return r;
       };
-      runs.push({ trace, startupMs, bound: sim(lowerBound()), results: policies.map(sim) });
+      // A binding global capacity is shared by the bound's workers (bound.ts); otherwise each type
+      // has its max from t = 0 (policy.ts).
+      const bound = capacityBinds(trace)
+        ? sharedCapacityBound(trace, startupMs)
+        : sim(lowerBound());
+      if (capacityBinds(trace)) options.onRun?.(bound);
+      runs.push({ trace, startupMs, bound, results: policies.map(sim) });
     }
   }
   return runs;

@@ -56,6 +56,11 @@ export interface JobStore {
    * runAt): broker mode republishes from here the jobs whose message went missing (invariant 4).
    */
   readyJobs(type: string, dueBy: number, limit: number): Promise<Job[]>;
+  /**
+   * How many queued jobs of the job's type are due at `now` and come before it in claim order
+   * (priority, then oldest runAt, then id): its place in the line ("why am I waiting?").
+   */
+  queuePosition(job: Pick<Job, 'id' | 'type' | 'priority' | 'runAt'>, now: number): Promise<number>;
 
   createBatch(batch: BatchRecord): Promise<void>;
   updateBatch(id: string, patch: Partial<Omit<BatchRecord, 'id'>>): Promise<void>;

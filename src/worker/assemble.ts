@@ -11,8 +11,13 @@ import { withDataStaging } from './staged-runner.ts';
  * WebSocket in remote.ts): the runner, and in broker mode the feed between the link and the loop.
  */
 
-/** The type's in-process handler or command, with seed 003's data staging around it. */
+/**
+ * The type's in-process handler or command, with seed 003's data staging around it. A handler
+ * runs in this process, so the type's `worker.env` becomes this process's environment (a
+ * command gets it in its own environment instead).
+ */
 export async function createRunner(spec: WorkerSpec): Promise<JobRunner> {
+  if (spec.handler) Object.assign(process.env, spec.env);
   const inner = spec.handler
     ? await createHandlerRunner(spec.handler, spec.cwd)
     : createCommandRunner(spec);

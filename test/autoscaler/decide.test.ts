@@ -14,6 +14,8 @@ const SCALING: ScalingConfig = {
   burst: 5,
   targetPerWorker: 5,
   idleSeconds: 30,
+  // Seed 000's policy: the rate term off (its default, 30 s, jumps instead of bursting).
+  drainTargetSeconds: 0,
 };
 
 function worker(id: string, state: WorkerState, idleForSec: number | null = null): WorkerInfo {

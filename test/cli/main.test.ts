@@ -194,7 +194,11 @@ describe('exit codes against a real gaffer', () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { job: ApiJob; created: boolean };
     assert.equal(out.created, true);
-    assert.deepEqual(out.job, await job(out.job.id));
+    const { waiting, ...record } = await job(out.job.id);
+    assert.deepEqual(out.job, record);
+    assert.equal(waiting?.reason, 'no_worker', 'GET adds why a queued job waits');
+    const shown = await cli(['job', out.job.id, '--url', url]);
+    assert.match(shown.stdout, /waiting:\s+no_worker: no worker of its type yet/);
 
     const list = await cli(['jobs', '--type', 'held', '--json', '--url', url]);
     assert.equal(list.code, 0, list.stderr);

@@ -19,8 +19,9 @@ test('SIGTERM to `gaffer up` lets the running job finish, then exits 0', async (
       'autoscaler: { intervalMs: 100 }',
       'jobTypes:',
       '  work:',
-      // The job's own work takes a moment, so the signal lands while it runs.
-      "    worker: { handler: test/e2e/fixtures/handlers.ts#row, env: { ROW_DELAY_MS: '1500' } }",
+      // The job's own work takes 5 s, so the signal lands while it runs even on a loaded machine
+      // (the test waits for `running`; a job that ended first would leave it waiting).
+      "    worker: { handler: test/e2e/fixtures/handlers.ts#row, env: { ROW_DELAY_MS: '5000' } }",
       '    scaling: { min: 0, max: 1 }',
     ].join('\n'),
   );
@@ -30,11 +31,11 @@ test('SIGTERM to `gaffer up` lets the running job finish, then exits 0', async (
     type: 'work',
     payload: { id: '1' },
   });
-  await untilEvent(
-    gaffer.url,
-    async () =>
-      (await api<{ job: JobView }>(gaffer.url, `/v1/jobs/${job.id}`)).job.state === 'running',
-  );
+  await untilEvent(gaffer.url, async () => {
+    const { state } = (await api<{ job: JobView }>(gaffer.url, `/v1/jobs/${job.id}`)).job;
+    if (state !== 'queued' && state !== 'running') throw new Error(`ended (${state}) unobserved`);
+    return state === 'running';
+  });
   gaffer.child.kill('SIGTERM');
   assert.equal(await gaffer.exited, 0);
 

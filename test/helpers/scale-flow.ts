@@ -19,7 +19,15 @@ export function scaleConfig(): Record<string, unknown> {
         queue: 'csv_rows',
         worker: { handler: 'test/e2e/fixtures/handlers.ts#row', env: { ROW_DELAY_MS: '1' } },
         concurrency: 4,
-        scaling: { min: 0, max: 10, threshold: 40, burst: 5, idleSeconds: 30 },
+        // Seed 000's bursts: the rate term (on by default, 30 s) would jump 0 → max at once.
+        scaling: {
+          min: 0,
+          max: 10,
+          threshold: 40,
+          burst: 5,
+          idleSeconds: 30,
+          drainTargetSeconds: 0,
+        },
         payloadSchema: { type: 'object', required: ['id', 'name'] },
       },
     },

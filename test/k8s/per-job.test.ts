@@ -246,7 +246,12 @@ describe(
       ]);
       const shown = await g.app.inject({ method: 'GET', url: `/v1/jobs/${id}` });
       assert.equal(shown.json().job.state, 'starting');
-      assert.equal(shown.json().job.pendingReason, 'waiting for cluster capacity');
+      assert.deepEqual(shown.json().job.waiting, {
+        reason: 'capacity',
+        message: 'waiting for cluster capacity',
+        position: 0,
+        estimatedStartAt: null,
+      });
       // Pending past the Job's activeDeadlineSeconds (timeout 1 s + slack 1 s): DeadlineExceeded.
       const late = await ended(stuck);
       assert.equal(late.state, 'timed_out');

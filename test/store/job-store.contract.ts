@@ -499,6 +499,27 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       });
     });
 
+    describe('queuePosition', () => {
+      test('counts the due queued jobs of its type ahead of it in claim order', async () => {
+        const [old, late, high, mid, other] = await store.insert([
+          newJob({ runAt: T0 }),
+          newJob({ runAt: NOW + 1 }),
+          newJob({ priority: 5 }),
+          newJob(),
+          newJob({ type: 'ocr', queue: 'ocr' }),
+        ]);
+        assert.ok(old && late && high && mid && other);
+        const at = (j: typeof old) => store.queuePosition(j, NOW);
+        assert.equal(await at(high), 0, 'the highest priority is first');
+        assert.equal(await at(old), 1, 'then the oldest runAt');
+        assert.equal(await at(mid), 2);
+        assert.equal(await at(other), 0, 'other types are another line');
+        assert.equal(await at(late), 3, 'a job not yet due waits behind every due one');
+        await claim({ limit: 1 });
+        assert.equal(await at(old), 0, 'a claimed job no longer counts');
+      });
+    });
+
     describe('list', () => {
       test('pages newest first and covers every job exactly once', async () => {
         const jobs = Array.from({ length: 23 }, (_, i) =>

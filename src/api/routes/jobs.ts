@@ -2,8 +2,26 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
 import { GafferError } from '../../errors.ts';
+import type { JobView } from '../../domain/job.ts';
+import { waiting, type Waiting } from '../../jobs/waiting.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { BatchBody, JobIdParams, ListQuery, LogsQuery, SubmissionBody } from '../schemas.ts';
+
+/** "Why am I waiting?" for a job not started yet (jobs/waiting.ts); null for any other. */
+async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | null> {
+  if (job.state !== 'queued' && job.state !== 'starting') return null;
+  const now = orch.clock.now();
+  return waiting({
+    job,
+    now,
+    position: job.state === 'queued' ? await orch.store.queuePosition(job, now) : 0,
+    workers: orch.gateway.workers(job.type),
+    max: orch.catalog.type(job.type)?.scaling.max ?? 0,
+    perMinute: orch.throughput.perMinute(job.type),
+    startingFor: orch.gateway.pendingReason(job.id),
+    runnable: orch.runnable(job.type),
+  });
+}
 
 export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -49,9 +67,8 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
 
   r.get('/jobs/:id', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => {
     const job = await service.get(req.params.id);
-    // Why a job whose worker is starting still waits (a Kubernetes pod Pending for capacity, …).
-    const pendingReason = job.state === 'starting' ? orch.gateway.pendingReason(job.id) : null;
-    return { job: pendingReason ? { ...job, pendingReason } : job };
+    const why = await waitingOf(orch, job);
+    return { job: why ? { ...job, waiting: why } : job };
   });
   r.post('/jobs/:id/cancel', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
     job: await service.cancel(req.params.id),

@@ -16,6 +16,14 @@ export function registerJob(program: Command): void {
     });
 }
 
+function waitingLine(w: NonNullable<ApiJob['waiting']>, now: number): string {
+  const eta =
+    w.estimatedStartAt === null
+      ? ''
+      : `, starts in ~${formatDuration(Math.max(0, w.estimatedStartAt - now))}`;
+  return `${w.reason}: ${w.message} (position ${w.position}${eta})`;
+}
+
 export function renderJob(job: ApiJob, now: number): string {
   const ran = job.startedAt ? formatDuration((job.finishedAt ?? now) - job.startedAt) : '-';
   const pairs: [string, string][] = [
@@ -39,7 +47,7 @@ export function renderJob(job: ApiJob, now: number): string {
   if (job.batchId) pairs.push(['batch', job.batchId]);
   if (job.idempotencyKey) pairs.push(['idempotency', job.idempotencyKey]);
   if (job.routeReason) pairs.push(['routed', job.routeReason]);
-  if (job.pendingReason) pairs.push(['waiting', job.pendingReason]);
+  if (job.waiting) pairs.push(['waiting', waitingLine(job.waiting, now)]);
   for (const ref of job.data?.inputs ?? []) pairs.push(['input', ref]);
   if (job.data?.output) pairs.push(['output', job.data.output]);
   if (job.leaseOwner) pairs.push(['worker', job.leaseOwner]);

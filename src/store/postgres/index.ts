@@ -3,7 +3,7 @@ import type { LeaderLease } from '../leader-lease.ts';
 import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
 import { acquireLease, releaseLease } from './lease.ts';
-import { listJobs, queueStats, readyJobs } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import { migrate } from './migrations.ts';
 import * as records from './records.ts';
 
@@ -51,6 +51,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     logs: (id, afterSeq) => records.readLogs(pool, id, afterSeq),
     queueStats: (now) => queueStats(pool, now),
     readyJobs: (type, dueBy, limit) => readyJobs(pool, type, dueBy, limit),
+    queuePosition: (job, now) => queuePosition(pool, job, now),
     createBatch: (batch) => records.createBatch(pool, batch),
     updateBatch: (id, patch) => records.updateBatch(pool, id, patch),
     getBatch: (id) => records.getBatch(pool, id),

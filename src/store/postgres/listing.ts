@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { JobState } from '../../domain/job.ts';
+import type { Job, JobState } from '../../domain/job.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
@@ -61,6 +61,23 @@ export async function readyJobs(pool: pg.Pool, type: string, dueBy: number, limi
     ORDER BY priority DESC, run_at, id LIMIT $3`;
   const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
   return (await rows<JobRow>(pool, sql, [type, dueBy, capped])).map(rowToJob);
+}
+
+export async function queuePosition(
+  pool: pg.Pool,
+  job: Pick<Job, 'id' | 'type' | 'priority' | 'runAt'>,
+  now: number,
+): Promise<number> {
+  const sql = `SELECT COUNT(*)::int AS n FROM jobs WHERE type = $1 AND state = 'queued'
+    AND run_at <= $2 AND (priority > $3 OR (priority = $3 AND (run_at < $4 OR (run_at = $4 AND id < $5))))`;
+  const found = await rows<{ n: number }>(pool, sql, [
+    job.type,
+    now,
+    job.priority,
+    job.runAt,
+    job.id,
+  ]);
+  return found[0]?.n ?? 0;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { JobStore } from '../job-store.ts';
 import * as jobs from './jobs.ts';
-import { listJobs, queueStats, readyJobs } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as records from './records.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
 import { Statements } from './statements.ts';
@@ -30,6 +30,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
     queueStats: async (now) => queueStats(s, now),
     readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
+    queuePosition: async (job, now) => queuePosition(s, job, now),
     createBatch: async (batch) => records.createBatch(s, batch),
     updateBatch: async (id, patch) => records.updateBatch(s, id, patch),
     getBatch: async (id) => records.getBatch(s, id),

@@ -1,5 +1,5 @@
 import type { SQLInputValue } from 'node:sqlite';
-import type { JobState } from '../../domain/job.ts';
+import type { Job, JobState } from '../../domain/job.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
@@ -45,6 +45,17 @@ export function readyJobs(s: Statements, type: string, dueBy: number, limit: num
   return s
     .all<JobRow>(sql, type, dueBy, Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE))
     .map(rowToJob);
+}
+
+export function queuePosition(
+  s: Statements,
+  job: Pick<Job, 'id' | 'type' | 'priority' | 'runAt'>,
+  now: number,
+): number {
+  const sql = `SELECT COUNT(*) AS n FROM jobs WHERE type = ? AND state = 'queued' AND run_at <= ?
+    AND (priority > ? OR (priority = ? AND (run_at < ? OR (run_at = ? AND id < ?))))`;
+  const args = [job.type, now, job.priority, job.priority, job.runAt, job.runAt, job.id];
+  return s.get<{ n: number }>(sql, ...args)?.n ?? 0;
 }
 
 /**

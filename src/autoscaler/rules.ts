@@ -1,0 +1,193 @@
+import type { ScalingConfig } from '../config/schema.ts';
+import type { WorkerInfo } from '../domain/events.ts';
+import type { DesiredSample, Observation } from './policy.ts';
+
+/**
+ * The scaling rules of one job type, each a small pure function; `decide.ts` composes them.
+ * Nothing here reads a clock or does I/O: the instant is always an argument.
+ */
+
+/** Rate term's drain target when `drainTargetSeconds` is absent (the simulator's spike needs ≤ ~60). */
+export const DEFAULT_DRAIN_TARGET_SECONDS = 30;
+
+/** A type's scaling settings with every optional field resolved to its documented default. */
+export interface Settings {
+  min: number;
+  max: number;
+  threshold: number;
+  burst: number;
+  /** Jobs (ready + in flight) per worker: `targetPerWorker`, else the concurrency. */
+  target: number;
+  idleSeconds: number;
+  /** 0: the rate term is off. */
+  drainTargetSeconds: number;
+  upWindowSeconds: number;
+  downWindowSeconds: number;
+  zeroAfterSeconds: number;
+}
+
+/**
+ * Resolves defaults and limits. `max` is the type's max capped by the executor's resource limit;
+ * min ≤ max is checked at load time, and if it is ever violated here max wins (never exceed it).
+ */
+export function settings(scaling: ScalingConfig, obs: Observation): Settings {
+  const resource = obs.resourceLimit ?? Infinity;
+  const max = Math.max(0, Math.min(scaling.max, resource));
+  return {
+    min: Math.min(Math.max(0, scaling.min), max),
+    max,
+    threshold: scaling.threshold,
+    burst: Math.max(1, scaling.burst),
+    target: Math.max(1, scaling.targetPerWorker ?? obs.concurrency),
+    idleSeconds: scaling.idleSeconds,
+    drainTargetSeconds: scaling.drainTargetSeconds ?? DEFAULT_DRAIN_TARGET_SECONDS,
+    upWindowSeconds: scaling.scaleUpStabilizationSeconds ?? 0,
+    downWindowSeconds: scaling.scaleDownStabilizationSeconds ?? 0,
+    zeroAfterSeconds: scaling.scaleToZeroSeconds ?? scaling.idleSeconds,
+  };
+}
+
+export interface Counts {
+  /** Workers that count as capacity: every state but draining and stopped. */
+  current: number;
+  busy: number;
+  idle: number;
+  starting: number;
+  draining: number;
+}
+
+/** Ready + in flight + starting (pending pods included): capacity on the way counts. */
+export function countWorkers(workers: readonly WorkerInfo[]): Counts {
+  const counts: Counts = { current: 0, busy: 0, idle: 0, starting: 0, draining: 0 };
+  for (const w of workers) {
+    if (w.state === 'stopped') continue;
+    if (w.state === 'draining') {
+      counts.draining++;
+      continue;
+    }
+    counts.current++;
+    if (w.state === 'busy') counts.busy++;
+    else if (w.state === 'idle') counts.idle++;
+    else if (w.state === 'starting') counts.starting++;
+  }
+  return counts;
+}
+
+/** Queue rule (seed 000/002): one worker per `target` jobs of work, ready or in flight. */
+export function queueDesired(ready: number, inFlight: number, target: number): number {
+  return Math.ceil((ready + inFlight) / Math.max(1, target));
+}
+
+export interface RateInputs {
+  ready: number;
+  inFlight: number;
+  /** Jobs per second. */
+  arrivalRate: number;
+  /** Observed median run time, ms; null: none observed yet. */
+  runMs: number | null;
+  concurrency: number;
+  drainTargetSeconds: number;
+}
+
+/**
+ * Rate rule: workers to keep up with arrivals and drain the backlog by the drain target T.
+ *
+ *   desired = ceil((max(λ·S, inFlight) + ready·S / T) / concurrency)
+ *
+ * λ·S is Little's law, the jobs in service at arrival rate λ and run time S (at least the jobs in
+ * flight now); ready·S/T is the extra service that empties the ready backlog within T. Before any
+ * run of the type has been observed S is taken to be T — a job may take the whole target — which
+ * makes the backlog term one worker per `concurrency` ready jobs. Returns null when off (T = 0).
+ */
+export function rateDesired(r: RateInputs): number | null {
+  if (r.drainTargetSeconds <= 0) return null;
+  const targetMs = r.drainTargetSeconds * 1000;
+  const runMs = r.runMs ?? targetMs;
+  const inService = Math.max((r.arrivalRate * runMs) / 1000, r.inFlight);
+  return Math.ceil((inService + (r.ready * runMs) / targetMs) / Math.max(1, r.concurrency));
+}
+
+/** clamp(raw, min, max), and at least 1 when jobs are ready and max > 0 (scale from zero). */
+export function clampDesired(raw: number, ready: number, min: number, max: number): number {
+  let desired = Math.min(max, Math.max(min, raw));
+  if (ready > 0 && max > 0) desired = Math.max(desired, 1);
+  return desired;
+}
+
+/**
+ * Stabilization windows: scale out only to the lowest desired count of the last `upWindow`
+ * seconds (a short spike in the signal does not start workers), scale in no lower than the
+ * highest of the last `downWindow` seconds (a short lull does not retire them). Windows of 0
+ * use the current desired count alone.
+ */
+export function stabilize(
+  desired: number,
+  history: readonly DesiredSample[],
+  now: number,
+  upWindowSeconds: number,
+  downWindowSeconds: number,
+): { up: number; down: number } {
+  let up = desired;
+  let down = desired;
+  for (const h of history) {
+    const age = now - h.at;
+    if (age < 0) continue;
+    if (upWindowSeconds > 0 && age < upWindowSeconds * 1000) up = Math.min(up, h.desired);
+    if (downWindowSeconds > 0 && age < downWindowSeconds * 1000) down = Math.max(down, h.desired);
+  }
+  return { up, down };
+}
+
+/**
+ * Scale-out step: to `upTarget`, at most one worker at a time, or `burst` when the backlog is over
+ * `threshold` (seed 000) — or straight to the rate rule's count when that is larger. Never past
+ * max. Below min, refill the floor at burst speed whatever the backlog.
+ */
+export function scaleOut(o: {
+  current: number;
+  upTarget: number;
+  ready: number;
+  rate: number | null;
+  s: Settings;
+}): { start: number; over: boolean; jump: boolean } {
+  const { current, s } = o;
+  const over = o.ready > s.threshold;
+  const seedStep = over ? s.burst : 1;
+  const rateStep = o.rate === null ? 0 : Math.min(o.rate, s.max) - current;
+  const step = Math.max(seedStep, rateStep);
+  const room = Math.max(0, s.max - current);
+  let start = Math.max(0, Math.min(o.upTarget - current, step, room));
+  if (current < s.min) start = Math.max(start, Math.min(s.min - current, s.burst, room));
+  return { start, over, jump: step > seedStep && start > seedStep };
+}
+
+/**
+ * Scale-in: only when nothing is ready; only idle workers with no lease, idle at least
+ * `idleSeconds`, longest idle first; at most `surplus`. A busy, starting or draining worker is
+ * never named (invariant 5). The last worker (min 0) goes only once the type's last job ended
+ * `zeroAfterSeconds` ago.
+ */
+export function retirees(o: { obs: Observation; s: Settings; current: number; surplus: number }): {
+  retire: WorkerInfo[];
+  heldForZero: boolean;
+} {
+  const { obs, s } = o;
+  if (obs.ready !== 0 || o.surplus <= 0) return { retire: [], heldForZero: false };
+  const windowMs = s.idleSeconds * 1000;
+  const retire = obs.workers
+    .filter(
+      (w) =>
+        w.state === 'idle' &&
+        w.active === 0 &&
+        w.idleSince !== null &&
+        obs.now - w.idleSince >= windowMs,
+    )
+    .sort((a, b) => (a.idleSince ?? 0) - (b.idleSince ?? 0) || a.id.localeCompare(b.id))
+    .slice(0, o.surplus);
+  const last = obs.lastFinishedAt;
+  const toZero = retire.length > 0 && o.current - retire.length === 0;
+  if (toZero && last != null && obs.now - last < s.zeroAfterSeconds * 1000) {
+    return { retire: retire.slice(0, -1), heldForZero: true };
+  }
+  return { retire, heldForZero: false };
+}

@@ -1,0 +1,85 @@
+import type { WorkerInfo } from '../domain/events.ts';
+import type { Job } from '../domain/job.ts';
+
+/**
+ * "Why am I waiting?" for a job that has not started: a machine-readable reason, its place in
+ * its type's line and an estimated start — pure, from what the API reads at the moment of the
+ * question.
+ *
+ * - `delayed`: a retry's backoff; it becomes claimable at runAt.
+ * - `capacity`: a worker was started for it (per-job mode) and waits for room — on Kubernetes, a
+ *   pod the scheduler cannot place yet (the executor's reason is the message).
+ * - `starting`: a worker was started for it and is on its way.
+ * - `no_worker`: no worker of its type exists yet (the autoscaler starts one on its next tick, or
+ *   the type cannot run on this executor).
+ * - `scaling_up`: workers of its type are starting; it is taken when one is up.
+ * - `concurrency_cap`: every worker is busy and the type is at `scaling.max`.
+ * - `queued`: workers are busy and more may come; it waits for its turn in line.
+ * The estimate is now + (position + 1) ÷ the type's recent throughput (jobs ended in the last
+ * minute): null while nothing has ended lately, or for a job already given a worker.
+ */
+export type WaitingReason =
+  'delayed' | 'capacity' | 'starting' | 'no_worker' | 'scaling_up' | 'concurrency_cap' | 'queued';
+
+export interface Waiting {
+  reason: WaitingReason;
+  message: string;
+  /** Jobs of its type ahead of it in claim order (0: next). */
+  position: number;
+  /** Store-clock ms; null when unknown. */
+  estimatedStartAt: number | null;
+}
+
+export interface WaitingInput {
+  job: Pick<Job, 'state' | 'runAt'>;
+  now: number;
+  position: number;
+  /** Workers of the job's type (any state). */
+  workers: readonly Pick<WorkerInfo, 'state'>[];
+  max: number;
+  /** Jobs of the type ended in the last minute. */
+  perMinute: number;
+  /** Per-job mode: what the worker started for this job waits for, if its executor said. */
+  startingFor?: string | null;
+  /** Whether this gaffer's executor can start workers of the type at all. */
+  runnable: boolean;
+}
+
+export function waiting(input: WaitingInput): Waiting | null {
+  const { job, now, position } = input;
+  if (job.state === 'starting') {
+    const message = input.startingFor ?? 'its worker is starting';
+    const reason = input.startingFor ? 'capacity' : 'starting';
+    return { reason, message, position: 0, estimatedStartAt: null };
+  }
+  if (job.state !== 'queued') return null;
+  const eta = (ahead: number, from = now) =>
+    input.perMinute > 0 ? Math.round(from + ((ahead + 1) * 60_000) / input.perMinute) : null;
+  if (job.runAt > now) {
+    const message = `retry backoff: claimable in ${Math.ceil((job.runAt - now) / 1000)} s`;
+    return { reason: 'delayed', message, position, estimatedStartAt: job.runAt };
+  }
+  const live = input.workers.filter((w) => w.state !== 'draining' && w.state !== 'stopped');
+  const starting = live.filter((w) => w.state === 'starting').length;
+  const result = (reason: WaitingReason, message: string): Waiting => ({
+    reason,
+    message,
+    position,
+    estimatedStartAt: eta(position),
+  });
+  if (live.length === 0) {
+    return result(
+      'no_worker',
+      input.runnable
+        ? 'no worker of its type yet: the autoscaler starts one'
+        : 'no worker of its type: this executor cannot run it (no command, handler or image for it)',
+    );
+  }
+  if (starting > 0 && live.length === starting) {
+    return result('scaling_up', `${starting} worker(s) starting`);
+  }
+  if (live.length >= input.max && !live.some((w) => w.state === 'idle')) {
+    return result('concurrency_cap', `all ${live.length} workers busy, at scaling.max`);
+  }
+  return result('queued', `${position} job(s) ahead of it`);
+}

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ControlLoop, type ScalingTarget } from '../../src/autoscaler/control-loop.ts';
+import type { ScalingConfig } from '../../src/config/schema.ts';
+import { ManualClock } from '../../src/domain/clock.ts';
+import { GafferEvents, type ScalingDecision, type WorkerInfo } from '../../src/domain/events.ts';
+import type { Job } from '../../src/domain/job.ts';
+
+// The loop feeds the pure policy what it needs beyond queue counts — arrival rate, p50 run time,
+// last end (from job events), the desired history, the global capacity — and acts on it.
+test('the control loop builds the observation from job events and shares the capacity', async () => {
+  const clock = new ManualClock(1_000_000);
+  const events = new GafferEvents();
+  const scaling: ScalingConfig = { min: 0, max: 30, threshold: 40, burst: 5, idleSeconds: 30 };
+  const started: Record<string, number> = {};
+  const records: ScalingDecision[] = [];
+  const ready: Record<string, number> = { a: 100, b: 100 };
+  const target: ScalingTarget = {
+    types: () =>
+      ['a', 'b'].map((name) => ({ name, mode: 'pool' as const, concurrency: 1, scaling })),
+    queueStats: () =>
+      Promise.resolve(
+        ['a', 'b'].map((type) => ({
+          type,
+          ready: ready[type]!,
+          delayed: 0,
+          inFlight: 0,
+          byState: {},
+          oldestReadyAt: null,
+        })),
+      ),
+    workers: (): WorkerInfo[] => [],
+    start: (type, count) => {
+      started[type] = (started[type] ?? 0) + count;
+      return Promise.resolve();
+    },
+    retire: () => {},
+    record: (d) => {
+      records.push(d);
+      return Promise.resolve();
+    },
+    capacity: () => 40,
+  };
+  const loop = new ControlLoop({ target, clock, events, intervalMs: 1000 });
+  const job = (type: string, startedAt: number, finishedAt: number) =>
+    ({ type, startedAt, finishedAt }) as unknown as Job;
+  events.emit('job:queued', { jobs: Array.from({ length: 120 }, () => job('a', 0, 0)) });
+  for (const run of [4000, 6000, 8000]) {
+    events.emit('job:succeeded', { job: job('a', 990_000 - run, 990_000) });
+  }
+  await loop.tick();
+  assert.deepEqual(started, { a: 20, b: 20 }, 'capacity 40 split evenly');
+  const a = loop.lastDecisions().get('a')!;
+  assert.equal(a.inputs.arrivalRate, 2);
+  assert.equal(a.inputs.runP50Ms, 6000);
+  assert.equal(a.inputs.lastFinishedAt, 990_000);
+  assert.match(
+    a.reason,
+    /global capacity 40 .* allows 20 of 30; alone: 0 → 30: ready 100, in flight 0, arrivals 2\/s, p50 run 6 s, drain target 30 s/,
+  );
+  assert.equal(records.length, 2);
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { waiting, type WaitingInput } from '../../src/jobs/waiting.ts';
+import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
+
+const NOW = 1_700_000_000_000;
+const base: WaitingInput = {
+  job: { state: 'queued', runAt: NOW },
+  now: NOW,
+  position: 4,
+  workers: [{ state: 'busy' }, { state: 'busy' }],
+  max: 5,
+  perMinute: 0,
+  runnable: true,
+};
+const w = (...states: WaitingInput['workers'][number]['state'][]) =>
+  states.map((state) => ({ state }));
+
+const table: [string, Partial<WaitingInput>, string][] = [
+  ['no worker at all', { workers: [] }, 'no_worker'],
+  ['only draining workers count as none', { workers: w('draining') }, 'no_worker'],
+  ['every worker starting', { workers: w('starting', 'starting') }, 'scaling_up'],
+  ['all busy at max', { max: 2 }, 'concurrency_cap'],
+  ['at max with an idle one: its turn comes', { max: 2, workers: w('busy', 'idle') }, 'queued'],
+  ['busy below max', {}, 'queued'],
+  ['a retry in backoff', { job: { state: 'queued', runAt: NOW + 5000 } }, 'delayed'],
+  ['its worker is starting', { job: { state: 'starting', runAt: NOW } }, 'starting'],
+  [
+    'its pod waits for a node',
+    { job: { state: 'starting', runAt: NOW }, startingFor: 'waiting for cluster capacity' },
+    'capacity',
+  ],
+];
+for (const [name, patch, reason] of table) {
+  test(`waiting: ${name} → ${reason}`, () => {
+    assert.equal(waiting({ ...base, ...patch })?.reason, reason);
+  });
+}
+
+test('waiting: the estimate is (position + 1) ÷ the recent throughput; unknown without one', () => {
+  assert.equal(waiting({ ...base, perMinute: 60 })?.estimatedStartAt, NOW + 5000);
+  assert.equal(waiting(base)?.estimatedStartAt, null);
+  const delayed = waiting({ ...base, job: { state: 'queued', runAt: NOW + 5000 } });
+  assert.equal(delayed?.estimatedStartAt, NOW + 5000, 'a backoff ends at its runAt');
+  assert.equal(waiting({ ...base, job: { state: 'running', runAt: NOW } }), null);
+});
+
+let g: TestGaffer | undefined;
+after(() => g?.close());
+
+test('GET /v1/jobs/:id of a queued job says why it waits, where it is in line, and when', async () => {
+  // An image-only type cannot run on the local executor: no worker ever comes for it.
+  g = await startGaffer({ jobTypes: { render: { mode: 'per-job', worker: { image: 'x:1' } } } });
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: 'render' },
+    });
+    ids.push(res.json().job.id);
+  }
+  const res = await g.app.inject({ method: 'GET', url: `/v1/jobs/${ids[2]}` });
+  assert.deepEqual(res.json().job.waiting, {
+    reason: 'no_worker',
+    message:
+      'no worker of its type: this executor cannot run it (no command, handler or image for it)',
+    position: 2,
+    estimatedStartAt: null,
+  });
+});
