@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { decide } from '../../src/autoscaler/decide.ts';
 import type { Observation } from '../../src/autoscaler/policy.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
-import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
+import type { WorkerState } from '../../src/domain/events.ts';
+import { workerAt } from './workers.ts';
 
 const NOW = 1_000_000;
 const SCALING: ScalingConfig = {
@@ -18,19 +19,8 @@ const SCALING: ScalingConfig = {
   drainTargetSeconds: 0,
 };
 
-function worker(id: string, state: WorkerState, idleForSec: number | null = null): WorkerInfo {
-  return {
-    id,
-    type: 't',
-    mode: 'pool',
-    state,
-    active: state === 'busy' ? 1 : 0,
-    concurrency: 1,
-    startedAt: 0,
-    idleSince: idleForSec === null ? null : NOW - idleForSec * 1000,
-    pid: null,
-  };
-}
+const worker = (id: string, state: WorkerState, idleForSec: number | null = null) =>
+  workerAt(NOW, id, state, idleForSec);
 
 function obs(partial: Partial<Observation>): Observation {
   return {

@@ -12,24 +12,14 @@ import {
   stabilize,
 } from '../../src/autoscaler/rules.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
-import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
+import type { WorkerState } from '../../src/domain/events.ts';
+import { workerAt } from './workers.ts';
 
 const NOW = 10_000_000;
 const SCALING: ScalingConfig = { min: 0, max: 10, threshold: 40, burst: 5, idleSeconds: 30 };
 
-function worker(id: string, state: WorkerState, idleForSec: number | null = null): WorkerInfo {
-  return {
-    id,
-    type: 't',
-    mode: 'pool',
-    state,
-    active: state === 'busy' ? 1 : 0,
-    concurrency: 1,
-    startedAt: 0,
-    idleSince: idleForSec === null ? null : NOW - idleForSec * 1000,
-    pid: null,
-  };
-}
+const worker = (id: string, state: WorkerState, idleForSec: number | null = null) =>
+  workerAt(NOW, id, state, idleForSec);
 
 function obs(partial: Partial<Observation> = {}): Observation {
   return {

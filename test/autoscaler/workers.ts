@@ -1,0 +1,21 @@
+import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
+
+/** A worker of type `t` as the policy sees it; `idleForSec` before `now` when idle. */
+export function workerAt(
+  now: number,
+  id: string,
+  state: WorkerState,
+  idleForSec: number | null = null,
+): WorkerInfo {
+  return {
+    id,
+    type: 't',
+    mode: 'pool',
+    state,
+    active: state === 'busy' ? 1 : 0,
+    concurrency: 1,
+    startedAt: 0,
+    idleSince: idleForSec === null ? null : now - idleForSec * 1000,
+    pid: null,
+  };
+}
