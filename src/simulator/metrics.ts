@@ -10,21 +10,26 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length, rank) - 1]!;
 }
 
-export interface Metrics {
-  trace: string;
-  policy: string;
-  startupMs: number;
+/** A run's counts as the simulation left them, plus its wait percentiles. */
+type Counts = Pick<
+  SimResult,
+  | 'trace'
+  | 'policy'
+  | 'startupMs'
+  | 'workerSeconds'
+  | 'peakWorkers'
+  | 'scalingActions'
+  | 'busyKilled'
+  | 'jobsRerun'
+  | 'unfinished'
+>;
+
+export interface Metrics extends Counts {
   jobs: number;
   /** Job wait (arrival → start), seconds. */
   p50: number;
   p95: number;
   p99: number;
-  workerSeconds: number;
-  peakWorkers: number;
-  scalingActions: number;
-  busyKilled: number;
-  jobsRerun: number;
-  unfinished: number;
 }
 
 export function summarize(r: SimResult): Metrics {

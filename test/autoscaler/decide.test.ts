@@ -5,7 +5,7 @@ import { decide } from '../../src/autoscaler/decide.ts';
 import type { Observation } from '../../src/autoscaler/policy.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
 import type { WorkerState } from '../../src/domain/events.ts';
-import { workerAt } from './workers.ts';
+import { observationAt, workerAt } from './workers.ts';
 
 const NOW = 1_000_000;
 const SCALING: ScalingConfig = {
@@ -22,18 +22,7 @@ const SCALING: ScalingConfig = {
 const worker = (id: string, state: WorkerState, idleForSec: number | null = null) =>
   workerAt(NOW, id, state, idleForSec);
 
-function obs(partial: Partial<Observation>): Observation {
-  return {
-    type: 't',
-    mode: 'pool',
-    now: NOW,
-    ready: 0,
-    inFlight: 0,
-    workers: [],
-    concurrency: 1,
-    ...partial,
-  };
-}
+const obs = (partial: Partial<Observation> = {}) => observationAt(NOW, partial);
 
 describe('decide, pool mode', () => {
   const cases: {

@@ -13,7 +13,7 @@ import {
 } from '../../src/autoscaler/rules.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
 import type { WorkerState } from '../../src/domain/events.ts';
-import { workerAt } from './workers.ts';
+import { observationAt, workerAt } from './workers.ts';
 
 const NOW = 10_000_000;
 const SCALING: ScalingConfig = { min: 0, max: 10, threshold: 40, burst: 5, idleSeconds: 30 };
@@ -21,18 +21,7 @@ const SCALING: ScalingConfig = { min: 0, max: 10, threshold: 40, burst: 5, idleS
 const worker = (id: string, state: WorkerState, idleForSec: number | null = null) =>
   workerAt(NOW, id, state, idleForSec);
 
-function obs(partial: Partial<Observation> = {}): Observation {
-  return {
-    type: 't',
-    mode: 'pool',
-    now: NOW,
-    ready: 0,
-    inFlight: 0,
-    workers: [],
-    concurrency: 1,
-    ...partial,
-  };
-}
+const obs = (partial: Partial<Observation> = {}) => observationAt(NOW, partial);
 
 describe('settings', () => {
   test('defaults: rate term 30 s, windows 0, scale to zero after idleSeconds, no resource cap', () => {

@@ -1,3 +1,4 @@
+import type { Observation } from '../../src/autoscaler/policy.ts';
 import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
 
 /** A worker of type `t` as the policy sees it; `idleForSec` before `now` when idle. */
@@ -17,5 +18,19 @@ export function workerAt(
     startedAt: 0,
     idleSince: idleForSec === null ? null : now - idleForSec * 1000,
     pid: null,
+  };
+}
+
+/** A pool type `t`'s observation at `now`: nothing ready, no workers, unless `partial` says. */
+export function observationAt(now: number, partial: Partial<Observation> = {}): Observation {
+  return {
+    type: 't',
+    mode: 'pool',
+    now,
+    ready: 0,
+    inFlight: 0,
+    workers: [],
+    concurrency: 1,
+    ...partial,
   };
 }

@@ -1,32 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
-import { api, spawnGaffer, untilEvent } from '../helpers/process.ts';
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-drain-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+import { api, gafferDir, spawnGaffer, untilEvent } from '../helpers/process.ts';
 
 type JobView = { id: string; state: string; attempt: number };
 
 test('SIGTERM to `gaffer up` lets the running job finish, then exits 0', async () => {
-  const config = path.join(dir, 'gaffer.yaml');
-  writeFileSync(
-    config,
-    [
-      'autoscaler: { intervalMs: 100 }',
-      'jobTypes:',
-      '  work:',
-      // The job's own work takes 5 s, so the signal lands while it runs even on a loaded machine
-      // (the test waits for `running`; a job that ended first would leave it waiting).
-      "    worker: { handler: test/e2e/fixtures/handlers.ts#row, env: { ROW_DELAY_MS: '5000' } }",
-      '    scaling: { min: 0, max: 1 }',
-    ].join('\n'),
-  );
-  const dataDir = path.join(dir, 'data');
-  const gaffer = await spawnGaffer(['--config', config, '--data-dir', dataDir]);
+  const { args, dataDir } = gafferDir('gaffer-drain-', [
+    'autoscaler: { intervalMs: 100 }',
+    'jobTypes:',
+    '  work:',
+    // The job's own work takes 5 s, so the signal lands while it runs even on a loaded machine
+    // (the test waits for `running`; a job that ended first would leave it waiting).
+    "    worker: { handler: test/e2e/fixtures/handlers.ts#row, env: { ROW_DELAY_MS: '5000' } }",
+    '    scaling: { min: 0, max: 1 }',
+  ]);
+  const gaffer = await spawnGaffer(args);
   const { job } = await api<{ job: JobView }>(gaffer.url, '/v1/jobs', {
     type: 'work',
     payload: { id: '1' },

@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, test } from 'node:test';
-import { api, isAlive, spawnGaffer, untilEvent } from '../helpers/process.ts';
-
-const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-restart-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+import { test } from 'node:test';
+import { api, gafferDir, isAlive, spawnGaffer, untilEvent } from '../helpers/process.ts';
 
 type JobView = { id: string; state: string; attempt: number };
 
 test('kill -9 of `gaffer up` with jobs queued and running: after a restart nothing is lost', async () => {
-  const config = path.join(dir, 'gaffer.yaml');
-  writeFileSync(
-    config,
-    [
-      'autoscaler: { intervalMs: 100 }',
-      'jobTypes:',
-      '  work:',
-      '    worker: { handler: test/e2e/fixtures/handlers.ts#blockFirst }',
-      '    retry: { maxAttempts: 3, backoffMs: 0 }',
-      '    scaling: { min: 0, max: 1 }',
-    ].join('\n'),
-  );
-  const args = ['--config', config, '--data-dir', path.join(dir, 'data')];
+  const { args } = gafferDir('gaffer-restart-', [
+    'autoscaler: { intervalMs: 100 }',
+    'jobTypes:',
+    '  work:',
+    '    worker: { handler: test/e2e/fixtures/handlers.ts#blockFirst }',
+    '    retry: { maxAttempts: 3, backoffMs: 0 }',
+    '    scaling: { min: 0, max: 1 }',
+  ]);
   const first = await spawnGaffer(args);
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {

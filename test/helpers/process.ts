@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
 import { createInterface } from 'node:readline';
 import { isGone } from '../fixtures/harness.ts';
 import { REPO } from './gaffer.ts';
@@ -11,6 +15,19 @@ export interface GafferProcess {
 }
 
 /** Starts `gaffer up` as its own process (the README's command) and resolves once it listens. */
+/**
+ * A private directory holding `gaffer.yaml` made of `lines`, removed after the file's tests:
+ * the `--config` and `--data-dir` of a `gaffer up` a test spawns.
+ */
+export function gafferDir(prefix: string, lines: string[]): { args: string[]; dataDir: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = path.join(dir, 'gaffer.yaml');
+  writeFileSync(config, lines.join('\n'));
+  const dataDir = path.join(dir, 'data');
+  return { args: ['--config', config, '--data-dir', dataDir], dataDir };
+}
+
 export async function spawnGaffer(
   args: string[],
   env: Record<string, string> = {},
