@@ -15,6 +15,12 @@ import { createKubernetesExecutor, type KubernetesExecutor } from './executors/k
 import { createKubeLeaderLease } from './executors/kubernetes/leader-lease.ts';
 import { createLocalProcessExecutor } from './executors/local-process/index.ts';
 import { storeSecrets, type NetworkTransport } from './executors/local-process/network.ts';
+import {
+  localRoom,
+  machineCapacity,
+  perWorker,
+  type Room,
+} from './executors/local-process/capacity.ts';
 import { createCatalog, type Catalog } from './jobs/catalog.ts';
 import { Reconciler } from './jobs/reconciler.ts';
 import { republishMissing } from './jobs/republish.ts';
@@ -65,6 +71,8 @@ export class Orchestrator {
   readonly #reconciler: Reconciler;
   readonly #autoscale: boolean;
   #catalog: Catalog;
+  /** The local executor's capacity (`executor.local`). */
+  #machine: Room;
   #broker: Broker | null = null;
   /** Who runs the autoscaler when several replicas do: a Kubernetes Lease, or the shared store. */
   readonly #leaderLease: LeaderLease | null;
@@ -86,6 +94,7 @@ export class Orchestrator {
         synchronous: this.config.store.synchronous,
       });
     this.#catalog = catalogOf(this.config);
+    this.#machine = machineCapacity(this.config.executor.local);
     this.service = new JobService({
       store: this.store,
       clock: this.clock,
@@ -379,6 +388,7 @@ export class Orchestrator {
       retire: (id: string) => void this.gateway.retire(id),
       record: (d: Parameters<JobStore['recordDecision']>[0]) => this.store.recordDecision(d),
       capacity: () => this.config.autoscaler.capacity ?? null,
+      resourceLimit: (type: string) => this.resourceLimit(type),
     };
   }
 
@@ -432,6 +442,35 @@ export class Orchestrator {
 
   #heartbeatMs(): number {
     return Math.max(50, Math.floor(this.config.leases.ttlMs / 3));
+  }
+
+  /**
+   * Workers of a type the executor has room for now, those it has included (null: no limit):
+   * the autoscaler's resource-aware cap. On Kubernetes, what admission and the nodes' allocatable
+   * allow; locally, what `executor.local` fits of the type's `worker.resources`.
+   */
+  resourceLimit(typeName: string): number | null {
+    const room = this.room(typeName);
+    // Draining workers are not capacity to the policy (rules.ts countWorkers), but they hold
+    // their resources until they exit, which `room` has already subtracted.
+    const current = this.gateway.workers(typeName).filter((w) => w.state !== 'draining').length;
+    return room === null ? null : current + room;
+  }
+
+  /** More workers of a type the executor has room for now (null: no limit). */
+  room(typeName: string): number | null {
+    return this.kubernetes ? this.kubernetes.room(typeName) : this.#localRoom(typeName);
+  }
+
+  #localRoom(typeName: string): number | null {
+    const share = (name: string) => perWorker(this.#catalog.type(name)?.worker.resources);
+    const held = { cpu: 0, memory: 0 };
+    for (const w of this.gateway.workers()) {
+      const r = share(w.type);
+      held.cpu += r.cpu;
+      held.memory += r.memory;
+    }
+    return localRoom({ capacity: this.#machine, perWorker: share(typeName), held });
   }
 
   /**

@@ -150,14 +150,14 @@ function poolReason(d: {
       const why = d.out.over
         ? `ready ${obs.ready} over threshold ${s.threshold}, burst ${s.burst}`
         : `ready ${obs.ready} ≤ threshold ${s.threshold}, one at a time`;
-      return `${arrow}: ${why}, desired ${d.desired}, max ${s.max}${upNote(d)}`;
+      return `${arrow}: ${why}, desired ${d.desired}, ${maxText(s)}${upNote(d)}`;
     }
     const step = d.out.jump
       ? 'straight to the rate count'
       : d.out.over
         ? `burst ${s.burst}`
         : 'one at a time';
-    return `${arrow}: ${rateInputs(obs, s)}, ${step}, desired ${d.desired}, max ${s.max}${upNote(d)}`;
+    return `${arrow}: ${rateInputs(obs, s)}, ${step}, desired ${d.desired}, ${maxText(s)}${upNote(d)}`;
   }
   if (d.retire.length > 0) {
     const idle = d.retire.map((w) => `worker ${w.id} idle ${idleSeconds(obs.now, w)} s`).join(', ');
@@ -166,7 +166,13 @@ function poolReason(d: {
   const held = d.heldForZero
     ? `, last worker kept: last job ended ${Math.floor((obs.now - (obs.lastFinishedAt ?? obs.now)) / 1000)} s ago < ${s.zeroAfterSeconds} s`
     : '';
-  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${held}${upNote(d)}`;
+  const cap = s.limited && d.desired >= s.max ? `, ${maxText(s)}` : '';
+  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${cap}${held}${upNote(d)}`;
+}
+
+/** "max 8", or "max 3 (executor room)" when the resource limit is what caps it. */
+function maxText(s: Settings): string {
+  return `max ${s.max}${s.limited ? ' (executor room)' : ''}`;
 }
 
 /** "ready 40, in flight 6, arrivals 1.5/s, p50 run 90 s, drain target 60 s". */
@@ -206,10 +212,11 @@ function decidePerJob(obs: Observation, scaling: ScalingConfig): Decision {
   const { current } = counts;
   const start = Math.max(0, Math.min(obs.ready, max - current));
   const to = current + start;
+  const cap = `max ${max}${max < scaling.max ? ' (executor room)' : ''}`;
   const reason =
     start > 0
-      ? `${current} → ${to}: launch ${start} of ${obs.ready} ready, ${current} running, max ${max}`
-      : `hold at ${current}: ready ${obs.ready}, ${current} running, max ${max}`;
+      ? `${current} → ${to}: launch ${start} of ${obs.ready} ready, ${current} running, ${cap}`
+      : `hold at ${current}: ready ${obs.ready}, ${current} running, ${cap}`;
   return {
     type: obs.type,
     from: current,

@@ -14,6 +14,8 @@ export const DEFAULT_DRAIN_TARGET_SECONDS = 30;
 export interface Settings {
   min: number;
   max: number;
+  /** `max` is the executor's resource limit, below the type's `scaling.max`. */
+  limited: boolean;
   threshold: number;
   burst: number;
   /** Jobs (ready + in flight) per worker: `targetPerWorker`, else the concurrency. */
@@ -36,6 +38,7 @@ export function settings(scaling: ScalingConfig, obs: Observation): Settings {
   return {
     min: Math.min(Math.max(0, scaling.min), max),
     max,
+    limited: max < scaling.max,
     threshold: scaling.threshold,
     burst: Math.max(1, scaling.burst),
     target: Math.max(1, scaling.targetPerWorker ?? obs.concurrency),

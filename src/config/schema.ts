@@ -50,6 +50,14 @@ const Scaling = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** Kubernetes quantities, e.g. cpu "500m" or "2", memory "512Mi" or "4Gi". */
+const Cpu = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?m?$' });
+const Memory = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$' });
+const Quantities = Type.Object(
+  { cpu: Type.Optional(Cpu), memory: Type.Optional(Memory) },
+  { additionalProperties: false, default: {} },
+);
+
 const Worker = Type.Object(
   {
     /** A command run once per job: payload on stdin and in $GAFFER_PAYLOAD_FILE; result on stdout or $GAFFER_RESULT_FILE. */
@@ -61,16 +69,18 @@ const Worker = Type.Object(
     /** The job's environment: a command's, a handler's worker process's, a container's. */
     env: Type.Record(Type.String(), Type.String(), { default: {} }),
     cwd: Type.Optional(Type.String()),
+    /**
+     * What one local worker of this type takes of the machine (a pool worker: all its slots), so
+     * the autoscaler starts no more than `executor.local` fits. Absent: not counted, no limit.
+     */
+    resources: Type.Optional(
+      Type.Object(
+        { cpu: Type.Optional(Cpu), memory: Type.Optional(Memory) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
-);
-
-/** Kubernetes quantities, e.g. cpu "500m" or "2", memory "512Mi" or "4Gi". */
-const Cpu = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?m?$' });
-const Memory = Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?([EPTGMK]i?|k)?$' });
-const Quantities = Type.Object(
-  { cpu: Type.Optional(Cpu), memory: Type.Optional(Memory) },
-  { additionalProperties: false, default: {} },
 );
 
 const Toleration = Type.Object(
@@ -304,6 +314,14 @@ export const ConfigSchema = Type.Object(
          */
         kind: Type.Union([Type.Literal('local'), Type.Literal('kubernetes')], { default: 'local' }),
         kubernetes: KubernetesExecutor,
+        /**
+         * The local executor's capacity, shared by the workers of every type that declares
+         * `worker.resources`. Absent: this machine's CPUs (os.availableParallelism) and memory.
+         */
+        local: Type.Object(
+          { cpus: Type.Optional(Cpu), memory: Type.Optional(Memory) },
+          { additionalProperties: false, default: {} },
+        ),
         /**
          * How gaffer starts its workers. ipc: child processes on a Node IPC channel (the default).
          * network: `gaffer worker` processes that connect back to the API over a WebSocket,

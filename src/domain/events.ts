@@ -16,7 +16,17 @@ export interface WorkerInfo {
   idleSince: number | null;
   pid: number | null;
   /** What a starting worker waits for, as its executor reports it (a pod Pending for capacity). */
-  waitingFor?: string | null;
+  waitingFor?: StartBlock | null;
+}
+
+/**
+ * Why a started worker is not running yet, as its executor reports it: `capacity` — no room for it
+ * (a pod the scheduler cannot place); `rate_limit` — its creation waits for the client-side limit
+ * on the Kubernetes API (seed 004); `starting` — on its way (a pod pulling its image).
+ */
+export interface StartBlock {
+  reason: 'capacity' | 'rate_limit' | 'starting';
+  message: string;
 }
 
 export interface ScalingDecision {

@@ -1,3 +1,4 @@
+import type { StartBlock } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
 
@@ -47,5 +48,5 @@ export interface ExecutorHooks {
   output(workerId: string, stream: 'stdout' | 'stderr', data: string): void;
   exited(workerId: string, code: number | null, signal: string | null): void;
   /** Optional. What a started worker waits for before it runs (null: nothing any more). */
-  waiting?(workerId: string, reason: string | null): void;
+  waiting?(workerId: string, block: StartBlock | null): void;
 }

@@ -1,4 +1,4 @@
-import type { WorkerInfo } from '../domain/events.ts';
+import type { StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 
 /**
@@ -7,19 +7,28 @@ import type { Job } from '../domain/job.ts';
  * question.
  *
  * - `delayed`: a retry's backoff; it becomes claimable at runAt.
- * - `capacity`: a worker was started for it (per-job mode) and waits for room — on Kubernetes, a
- *   pod the scheduler cannot place yet (the executor's reason is the message).
- * - `starting`: a worker was started for it and is on its way.
+ * - A worker was started for it (per-job mode), as its executor reports: `capacity` — it waits
+ *   for room (a pod the scheduler cannot place); `rate_limit` — its Kubernetes Job waits for the
+ *   client's API rate limit; `starting` — on its way.
  * - `no_worker`: no worker of its type exists yet (the autoscaler starts one on its next tick, or
  *   the type cannot run on this executor).
  * - `scaling_up`: workers of its type are starting; it is taken when one is up.
  * - `concurrency_cap`: every worker is busy and the type is at `scaling.max`.
+ * - `capacity`: no more workers fit — the executor's resource limit (CPUs, memory, the cluster's
+ *   allocatable and admission) or the global `autoscaler.capacity` shared by all types.
  * - `queued`: workers are busy and more may come; it waits for its turn in line.
  * The estimate is now + (position + 1) ÷ the type's recent throughput (jobs ended in the last
  * minute): null while nothing has ended lately, or for a job already given a worker.
  */
 export type WaitingReason =
-  'delayed' | 'capacity' | 'starting' | 'no_worker' | 'scaling_up' | 'concurrency_cap' | 'queued';
+  | 'delayed'
+  | 'capacity'
+  | 'rate_limit'
+  | 'starting'
+  | 'no_worker'
+  | 'scaling_up'
+  | 'concurrency_cap'
+  | 'queued';
 
 export interface Waiting {
   reason: WaitingReason;
@@ -36,11 +45,16 @@ export interface WaitingInput {
   position: number;
   /** Workers of the job's type (any state). */
   workers: readonly Pick<WorkerInfo, 'state'>[];
+  /** The type's `scaling.max`. */
   max: number;
+  /** More workers of the type the executor has room for now (null: no limit). */
+  room?: number | null;
+  /** `autoscaler.capacity` and the workers of every type holding it (null: no global cap). */
+  global?: { capacity: number; used: number } | null;
   /** Jobs of the type ended in the last minute. */
   perMinute: number;
   /** Per-job mode: what the worker started for this job waits for, if its executor said. */
-  startingFor?: string | null;
+  startingFor?: StartBlock | null;
   /** Whether this gaffer's executor can start workers of the type at all. */
   runnable: boolean;
 }
@@ -48,9 +62,8 @@ export interface WaitingInput {
 export function waiting(input: WaitingInput): Waiting | null {
   const { job, now, position } = input;
   if (job.state === 'starting') {
-    const message = input.startingFor ?? 'its worker is starting';
-    const reason = input.startingFor ? 'capacity' : 'starting';
-    return { reason, message, position: 0, estimatedStartAt: null };
+    const block = input.startingFor ?? { reason: 'starting', message: 'its worker is starting' };
+    return { ...block, position: 0, estimatedStartAt: null };
   }
   if (job.state !== 'queued') return null;
   const eta = (ahead: number, from = now) =>
@@ -67,7 +80,9 @@ export function waiting(input: WaitingInput): Waiting | null {
     position,
     estimatedStartAt: eta(position),
   });
+  const full = noRoom(input);
   if (live.length === 0) {
+    if (input.runnable && full) return result('capacity', full);
     return result(
       'no_worker',
       input.runnable
@@ -78,8 +93,23 @@ export function waiting(input: WaitingInput): Waiting | null {
   if (starting > 0 && live.length === starting) {
     return result('scaling_up', `${starting} worker(s) starting`);
   }
-  if (live.length >= input.max && !live.some((w) => w.state === 'idle')) {
-    return result('concurrency_cap', `all ${live.length} workers busy, at scaling.max`);
+  if (!live.some((w) => w.state === 'idle')) {
+    if (live.length >= input.max) {
+      return result('concurrency_cap', `all ${live.length} workers busy, at scaling.max`);
+    }
+    if (full) return result('capacity', full);
   }
   return result('queued', `${position} job(s) ahead of it`);
+}
+
+/** Why no more workers of the type fit, or null while some do. */
+function noRoom(input: WaitingInput): string | null {
+  if (input.room === 0) {
+    return 'the executor has no room for another worker of its type (its resources are in use)';
+  }
+  const g = input.global;
+  if (g && g.used >= g.capacity) {
+    return `all ${g.capacity} workers of autoscaler.capacity are in use`;
+  }
+  return null;
 }

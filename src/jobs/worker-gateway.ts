@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/clock.ts';
-import type { GafferEvents, WorkerInfo } from '../domain/events.ts';
+import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { WorkerEvent } from '../store/job-store.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
@@ -165,15 +165,15 @@ export class WorkerGateway {
   }
 
   /** The executor reports what a starting worker waits for (null: nothing any more). */
-  waiting(id: string, reason: string | null): void {
+  waiting(id: string, block: StartBlock | null): void {
     const w = this.#workers.get(id);
-    if (!w || w.info.waitingFor === reason) return;
-    w.info.waitingFor = reason;
+    if (!w || w.info.waitingFor?.message === block?.message) return;
+    w.info.waitingFor = block;
     this.#emitState(w);
   }
 
   /** Why a per-job worker's job has not started yet, if its executor said. */
-  pendingReason(jobId: string): string | null {
+  pendingReason(jobId: string): StartBlock | null {
     for (const w of this.#workers.values()) {
       if (w.assigned?.id === jobId && w.info.state === 'starting') return w.info.waitingFor ?? null;
     }

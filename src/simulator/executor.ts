@@ -109,7 +109,8 @@ export class Executor {
       startedAt: w.requestedAt,
       idleSince: w.idleSince,
       pid: null,
-      waitingFor: w.state === 'pending' ? 'capacity' : null,
+      waitingFor:
+        w.state === 'pending' ? { reason: 'capacity', message: 'no room for the worker' } : null,
     }));
   }
 

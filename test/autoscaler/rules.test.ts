@@ -260,6 +260,7 @@ describe('decide, the full policy', () => {
   test('the resource limit caps the jump', () => {
     const d = decide(obs({ ready: 10_000, resourceLimit: 3 }), SCALING);
     assert.deepEqual([d.start, d.inputs.max, d.inputs.resourceLimit], [3, 3, 3]);
+    assert.match(d.reason, /max 3 \(executor room\)/);
   });
   test('scale to zero waits for the window after the last job ended', () => {
     const workers = [worker('1', 'idle', 40)];

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  admit,
-  millicores,
-  quantity,
-  type AdmissionInput,
-} from '../../src/executors/kubernetes/admission.ts';
+import { millicores, quantity } from '../../src/config/quantity.ts';
+import { admit, type AdmissionInput } from '../../src/executors/kubernetes/admission.ts';
 
 const GiB = 2 ** 30;
 const FREE = { cpu: 8000, memory: 32 * GiB, gpus: 0, pods: 110 };

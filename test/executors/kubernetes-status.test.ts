@@ -22,7 +22,12 @@ const terminated = (reason: string, exitCode: number, phase = 'Failed') =>
   pod({ phase, containerStatuses: [{ state: { terminated: { reason, exitCode } } }] });
 
 const cases: [string, JobStatusView, PodView | undefined, unknown][] = [
-  ['no pod yet', job(), undefined, { phase: 'pending', reason: 'the Job has no pod yet' }],
+  [
+    'no pod yet',
+    job(),
+    undefined,
+    { phase: 'pending', block: { reason: 'starting', message: 'the Job has no pod yet' } },
+  ],
   [
     'unschedulable: waiting for capacity',
     job(),
@@ -30,7 +35,7 @@ const cases: [string, JobStatusView, PodView | undefined, unknown][] = [
       phase: 'Pending',
       conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }],
     }),
-    { phase: 'pending', reason: WAITING_FOR_CAPACITY },
+    { phase: 'pending', block: { reason: 'capacity', message: WAITING_FOR_CAPACITY } },
   ],
   [
     'scheduled, container creating',
@@ -39,7 +44,7 @@ const cases: [string, JobStatusView, PodView | undefined, unknown][] = [
       phase: 'Pending',
       containerStatuses: [{ state: { waiting: { reason: 'ContainerCreating' } } }],
     }),
-    { phase: 'pending', reason: 'starting (ContainerCreating)' },
+    { phase: 'pending', block: { reason: 'starting', message: 'starting (ContainerCreating)' } },
   ],
   ['running', job(), pod({ phase: 'Running' }), { phase: 'running' }],
   [

@@ -260,5 +260,52 @@ describe(
       const job = await ended(id);
       assert.equal(job.state, 'succeeded');
     });
+
+    test('rate limit: a Job whose creation waits for the API token bucket says so', async () => {
+      // A second gaffer in its own namespace allowed one API call a second: of three Jobs created
+      // at once, the later ones wait for tokens, and their jobs answer `rate_limit` meanwhile.
+      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: 'throttled' } });
+      const slow = await startGaffer({
+        executor: {
+          kind: 'kubernetes',
+          gafferUrl: 'http://gaffer.example:8080',
+          kubernetes: { kubeconfig: cluster.kubeconfig, namespace: 'throttled', qps: 1, burst: 1 },
+        },
+        autoscaler: { intervalMs: 100 },
+        jobTypes: { ok: kubeType({ 'gaffer.test/run-for': '100ms' }) },
+      });
+      try {
+        // Nothing of gaffer's waits for a node yet: admission lets maxUnscheduled (20) through.
+        assert.equal(slow.orch.room('ok'), 20);
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await slow.app.inject({
+            method: 'POST',
+            url: '/v1/jobs',
+            payload: { type: 'ok' },
+          });
+          ids.push(res.json<{ job: { id: string } }>().job.id);
+        }
+        const throttled = () =>
+          slow.orch.gateway.workers('ok').find((w) => w.waitingFor?.reason === 'rate_limit');
+        await until(slow, () => Boolean(throttled()), ['worker:state']);
+        const jobId = ids.find(
+          (id) => slow.orch.gateway.pendingReason(id)?.reason === 'rate_limit',
+        );
+        const shown = await slow.app.inject({ method: 'GET', url: `/v1/jobs/${jobId}` });
+        assert.equal(shown.json().job.state, 'starting');
+        assert.equal(shown.json().job.waiting.reason, 'rate_limit');
+        assert.match(
+          shown.json().job.waiting.message,
+          /Kubernetes API rate limit \(qps 1, burst 1\)/,
+        );
+        await until(slow, async () => {
+          const jobs = await Promise.all(ids.map((id) => slow.orch.store.get(id)));
+          return jobs.every((j) => j?.state === 'succeeded');
+        }, ['job:succeeded', 'job:failed']);
+      } finally {
+        await slow.close();
+      }
+    });
   },
 );

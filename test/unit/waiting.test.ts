@@ -27,9 +27,27 @@ const table: [string, Partial<WaitingInput>, string][] = [
   ['its worker is starting', { job: { state: 'starting', runAt: NOW } }, 'starting'],
   [
     'its pod waits for a node',
-    { job: { state: 'starting', runAt: NOW }, startingFor: 'waiting for cluster capacity' },
+    {
+      job: { state: 'starting', runAt: NOW },
+      startingFor: { reason: 'capacity', message: 'waiting for cluster capacity' },
+    },
     'capacity',
   ],
+  [
+    'its Job waits for the API rate limit',
+    {
+      job: { state: 'starting', runAt: NOW },
+      startingFor: { reason: 'rate_limit', message: 'creating its Job waits 2 s' },
+    },
+    'rate_limit',
+  ],
+  ['busy below max, no room for another', { room: 0 }, 'capacity'],
+  ['busy below max, room for more', { room: 3 }, 'queued'],
+  ['no worker and no room', { workers: [], room: 0 }, 'capacity'],
+  ['no room, but an idle worker takes it', { room: 0, workers: w('busy', 'idle') }, 'queued'],
+  ['busy below max, global capacity in use', { global: { capacity: 4, used: 4 } }, 'capacity'],
+  ['busy below max, global capacity left', { global: { capacity: 4, used: 2 } }, 'queued'],
+  ['at max and no room: the type cap comes first', { max: 2, room: 0 }, 'concurrency_cap'],
 ];
 for (const [name, patch, reason] of table) {
   test(`waiting: ${name} → ${reason}`, () => {

@@ -11,12 +11,15 @@ import { BatchBody, JobIdParams, ListQuery, LogsQuery, SubmissionBody } from '..
 async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | null> {
   if (job.state !== 'queued' && job.state !== 'starting') return null;
   const now = orch.clock.now();
+  const capacity = orch.config.autoscaler.capacity;
   return waiting({
     job,
     now,
     position: job.state === 'queued' ? await orch.store.queuePosition(job, now) : 0,
     workers: orch.gateway.workers(job.type),
     max: orch.catalog.type(job.type)?.scaling.max ?? 0,
+    room: orch.room(job.type),
+    global: capacity == null ? null : { capacity, used: orch.gateway.workers().length },
     perMinute: orch.throughput.perMinute(job.type),
     startingFor: orch.gateway.pendingReason(job.id),
     runnable: orch.runnable(job.type),

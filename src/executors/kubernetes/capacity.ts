@@ -1,5 +1,6 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { millicores, quantity, type Resources } from './admission.ts';
+import { millicores, quantity } from '../../config/quantity.ts';
+import type { Resources } from './admission.ts';
 
 /**
  * What admission needs from the informers' caches, as pure functions: the cluster's free

@@ -23,8 +23,11 @@ export interface KubeClient {
   readonly batch: BatchV1Api;
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly limit: Limit;
   /** Calls sent so far, and the total time calls waited for a token (ms). */
   stats(): { requests: number; throttledMs: number };
+  /** How long a call made now would wait for a token (ms; 0: it goes at once). */
+  throttleMs(): number;
 }
 
 export interface KubeClientOptions extends Limit {
@@ -70,7 +73,9 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     batch: new BatchV1Api(configuration),
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
+    limit,
     stats: () => ({ requests, throttledMs }),
+    throttleMs: () => take(bucket, limit, performance.now()).waitMs,
   };
 }
 

@@ -9,14 +9,16 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { JobTypeConfig } from '../../config/schema.ts';
+import type { StartBlock } from '../../domain/events.ts';
 import type { Job, Outcome } from '../../domain/job.ts';
 import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
 import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
-import { admit } from './admission.ts';
+import { admit, type Resources } from './admission.ts';
 import { freeResources, podRequests } from './capacity.ts';
 import { apiStatus, type KubeClient } from './client.ts';
 import { jobManifest, LABELS } from './job-manifest.ts';
 import { kubeJobState } from './job-status.ts';
+import { poolManifest } from './pool-manifest.ts';
 import { createPool, type PoolEvents } from './pool.ts';
 
 /**
@@ -64,6 +66,7 @@ export interface KubernetesExecutor extends Executor {
   ready(): Promise<void>;
   /** How many of `wanted` more Jobs of a type may be created now (caps, then free capacity). */
   admit(type: string, wanted: number): number;
+  room(type: string): number | null;
   /** Relists of a watch since the start (a 410 Gone, or a watch that failed and restarted). */
   readonly watchEvents: EventEmitter<{ relist: [resource: string] }>;
   /** Pool mode: pods bound to workers, idle pods removed. */
@@ -189,10 +192,10 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     if (!run.kubeJob) return;
     const state = kubeJobState(run.kubeJob, run.pod);
     if (state.phase === 'pending') {
-      if (state.reason !== run.reason) {
-        run.reason = state.reason;
-        hooks.output(run.workerId, 'stderr', `[gaffer] pod pending: ${state.reason}`);
-        hooks.waiting?.(run.workerId, state.reason);
+      if (state.block.message !== run.reason) {
+        run.reason = state.block.message;
+        hooks.output(run.workerId, 'stderr', `[gaffer] pod pending: ${run.reason}`);
+        hooks.waiting?.(run.workerId, state.block);
       }
     } else if (state.phase === 'running') {
       if (!run.started && run.token !== null) {
@@ -325,6 +328,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     };
     hooks.connected(req.workerId, conn, null);
     run.emit({ t: 'hello', workerId: req.workerId, type: job.type, pid: 0, jobId: job.id });
+    const throttled = client.throttleMs();
+    if (throttled > 0) hooks.waiting?.(req.workerId, rateLimited(client, throttled));
     try {
       run.kubeJob = await client.batch.createNamespacedJob({ namespace, body: manifest });
       update(run);
@@ -350,17 +355,9 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
         gafferUrl: '',
       }).spec.template,
     );
-    const ours = pods.list(namespace);
-    // Jobs created whose pod the informer has not seen yet wait for a node too, and will take
-    // their requests: counted, or a burst of starts would overshoot before any pod shows up.
-    const podless = [...runs.values()].filter((r) => !r.pod).length;
-    const free = nodes ? freeResources(nodes.list(), ours) : null;
-    if (free) {
-      for (const k of ['cpu', 'memory', 'gpus', 'pods'] as const) free[k] -= podless * perJob[k];
-    }
     return admit({
-      free,
-      unscheduled: ours.filter(unscheduled).length + podless,
+      free: freeNow(perJob),
+      unscheduled: pods.list(namespace).filter(unscheduled).length + podless(),
       maxUnscheduled: options.admission.maxUnscheduled,
       perJob,
       waiting: wanted,
@@ -369,6 +366,53 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
       totalInFlight: runs.size,
       totalCap: options.maxJobs,
     });
+  }
+
+  /**
+   * More workers of a type the cluster has room for now (the autoscaler's resource limit):
+   * per-job, the Jobs admission would let through; pool, the pool pods the nodes' free
+   * allocatable fits — known only with node admission (else null, as for no limit at all).
+   */
+  function room(typeName: string): number | null {
+    const type = options.jobType(typeName);
+    if (!type) return 0;
+    if (type.mode === 'per-job') {
+      const n = admitJobs(typeName, Number.MAX_SAFE_INTEGER);
+      return n === Number.MAX_SAFE_INTEGER ? null : n;
+    }
+    const perPod = podRequests(
+      poolManifest({
+        typeName,
+        type,
+        namespace,
+        gafferUrl: '',
+        tokenSecret: options.workerTokenSecret,
+      }).spec.template,
+    );
+    const free = freeNow(perPod);
+    if (!free) return null;
+    let fits = Infinity;
+    for (const k of ['cpu', 'memory', 'gpus', 'pods'] as const) {
+      if (perPod[k] > 0) fits = Math.min(fits, Math.floor(free[k] / perPod[k]));
+    }
+    return fits === Infinity ? null : Math.max(0, fits);
+  }
+
+  /** Jobs created whose pod the informer has not seen yet (they will take their requests). */
+  function podless(): number {
+    return [...runs.values()].filter((r) => !r.pod).length;
+  }
+
+  /**
+   * The nodes' free allocatable after gaffer's pods — podless Jobs counted at `perPod`, or a
+   * burst of starts would overshoot before any pod shows up. null without node admission.
+   */
+  function freeNow(perPod: Resources): Resources | null {
+    if (!nodes) return null;
+    const free = freeResources(nodes.list(), pods.list(namespace));
+    const n = podless();
+    for (const k of ['cpu', 'memory', 'gpus', 'pods'] as const) free[k] -= n * perPod[k];
+    return free;
   }
 
   function kill(workerId: string): void {
@@ -395,6 +439,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     close,
     ready: () => readyPromise,
     admit: admitJobs,
+    room,
     watchEvents,
     poolEvents: pool.events,
     workerIdFor: pool.workerIdFor,
@@ -404,6 +449,13 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
 
 function failed(cls: 'infrastructure' | 'timeout', message: string): Outcome {
   return { status: 'failed', error: { class: cls, message } };
+}
+
+/** A Job whose creation waits `ms` for a token of the client's rate limit (seed 004). */
+function rateLimited(client: KubeClient, ms: number): StartBlock {
+  const { qps, burst } = client.limit;
+  const message = `creating its Job waits ${Math.ceil(ms / 1000)} s for the Kubernetes API rate limit (qps ${qps}, burst ${burst})`;
+  return { reason: 'rate_limit', message };
 }
 
 /** A pod of a Job waiting for a node (pool pods are bounded by `scaling.max` instead). */

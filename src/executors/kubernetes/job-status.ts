@@ -1,3 +1,4 @@
+import type { StartBlock } from '../../domain/events.ts';
 import type { Outcome } from '../../domain/job.ts';
 
 /**
@@ -5,7 +6,7 @@ import type { Outcome } from '../../domain/job.ts';
  * of the objects the executor's watches deliver, so every mapping is a table test.
  *
  * - A pod the scheduler cannot place (PodScheduled=False, Unschedulable) is `pending` with the
- *   reason "waiting for cluster capacity" — the job stays queued in spirit, not failed.
+ *   block `capacity` "waiting for cluster capacity" — the job stays queued in spirit, not failed.
  * - A container OOMKilled is failure class `oom`: retried with more memory (the type's ladder).
  * - The Job's deadline (DeadlineExceeded) is `timeout`: the job ends `timed_out` by its policy.
  * - Any other non-zero exit is `application`, with the exit code; a pod that vanished or failed
@@ -14,7 +15,7 @@ import type { Outcome } from '../../domain/job.ts';
  * FailureTarget (Kubernetes ≥ 1.31) come before them and are not an end.
  */
 export type KubeJobState =
-  | { phase: 'pending'; reason: string }
+  | { phase: 'pending'; block: StartBlock }
   | { phase: 'running' }
   | { phase: 'ended'; outcome: Outcome };
 
@@ -76,14 +77,18 @@ function fromTerminated(t: { reason?: string; exitCode: number; message?: string
 }
 
 function fromPod(pod: PodView | undefined): KubeJobState {
-  if (!pod) return { phase: 'pending', reason: 'the Job has no pod yet' };
+  if (!pod) return starting('the Job has no pod yet');
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return { phase: 'pending', reason: WAITING_FOR_CAPACITY };
+    return { phase: 'pending', block: { reason: 'capacity', message: WAITING_FOR_CAPACITY } };
   }
   if (pod.status?.phase === 'Running') return { phase: 'running' };
   const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-  return { phase: 'pending', reason: waiting ? `starting (${waiting})` : 'starting' };
+  return starting(waiting ? `starting (${waiting})` : 'starting');
+}
+
+function starting(message: string): KubeJobState {
+  return { phase: 'pending', block: { reason: 'starting', message } };
 }
 
 function ended(cls: 'timeout' | 'infrastructure', message: string): KubeJobState {

@@ -1,0 +1,50 @@
+import os from 'node:os';
+import { millicores, quantity } from '../../config/quantity.ts';
+
+/**
+ * The local executor's resource-aware limit: how many workers of a type this machine has room
+ * for, from what each type declares one worker takes (`worker.resources`) and the machine's
+ * capacity (`executor.local`). Pure but for `machineCapacity`'s defaults, so every case is a
+ * table test.
+ *
+ * A type that declares nothing is not limited, and the workers of such types hold nothing: on
+ * one machine most jobs are I/O-bound or light, and counting them against the CPUs would refuse
+ * work the machine can do.
+ */
+
+export interface Room {
+  /** Millicores. */
+  cpu: number;
+  /** Bytes. */
+  memory: number;
+}
+
+export function machineCapacity(local: { cpus?: string; memory?: string }): Room {
+  return {
+    cpu: local.cpus ? millicores(local.cpus) : os.availableParallelism() * 1000,
+    memory: local.memory ? quantity(local.memory) : os.totalmem(),
+  };
+}
+
+/** One worker's declared resources (absent ones are 0: not counted). */
+export function perWorker(resources: { cpu?: string; memory?: string } | undefined): Room {
+  return {
+    cpu: resources?.cpu ? millicores(resources.cpu) : 0,
+    memory: resources?.memory ? quantity(resources.memory) : 0,
+  };
+}
+
+/**
+ * More workers of a type that fit now: the capacity left after every live worker's share (`held`,
+ * all types) divided by one worker's. null: the type declares nothing, so nothing limits it.
+ */
+export function localRoom(input: { capacity: Room; perWorker: Room; held: Room }): number | null {
+  let more = Infinity;
+  for (const key of ['cpu', 'memory'] as const) {
+    const need = input.perWorker[key];
+    if (need > 0) {
+      more = Math.min(more, Math.floor((input.capacity[key] - input.held[key]) / need));
+    }
+  }
+  return more === Infinity ? null : Math.max(0, more);
+}
