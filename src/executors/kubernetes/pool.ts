@@ -8,6 +8,7 @@ import {
 import type { JobTypeConfig } from '../../config/schema.ts';
 import type { ExecutorHooks, StartRequest } from '../executor.ts';
 import { apiStatus, type KubeClient } from './client.ts';
+import { compareRanks, deletionRank, DELETION_COST, unschedulable } from './pod-rank.ts';
 import { POOL, poolManifest, poolName } from './pool-manifest.ts';
 
 /**
@@ -19,8 +20,10 @@ import { POOL, poolManifest, poolName } from './pool-manifest.ts';
  *   pod's worker connects naming itself by its pod name; `workerIdFor` turns that into the bound id,
  *   so the gateway sees the worker it started and is waiting for.
  * - Scale in: the gateway drains a worker (it takes nothing new and exits once it holds no job).
- *   When it has stopped holding nothing, `stopped` removes exactly its pod (`remove`): the
- *   ReplicaSet is never left to choose which pod goes, so it can never pick a busy one.
+ *   When it has stopped holding nothing, `stopped` removes exactly its pod (`remove`): marked the
+ *   cheapest to delete, then the replicas lowered only once the ReplicaSet's own ranking puts that
+ *   pod first (`takeOut`), so the ReplicaSet never picks another — a busy one, or a pod just
+ *   created for a scale-out, whose replacement no worker would wait for.
  * - A pod that vanishes unasked: its worker's connection closes and the gateway retries its jobs;
  *   the executor only reports the exit (for a worker that had not connected yet).
  *
@@ -30,10 +33,17 @@ import { POOL, poolManifest, poolName } from './pool-manifest.ts';
  */
 
 /** The annotation's lowest value: the ReplicaSet deletes such a pod before any other Running one. */
-const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 const CHEAPEST = '-2147483648';
 /** Tries of a scale read-modify-write that lost a race (409) before giving up. */
 const SCALE_TRIES = 5;
+/**
+ * How long a removal waits for the Deployment's pods to settle (or the ReplicaSet to act) before
+ * it falls back to lowering the replicas and deleting the pod by name regardless: a bound on how
+ * long one removal holds the type's other changes, for pods that never settle.
+ */
+const SETTLE_MS = 30_000;
+/** A re-check while waiting, in case a pod event is missed (a relist reports no unchanged pod). */
+const RECHECK_MS = 1_000;
 
 export interface PoolOptions {
   client: KubeClient;
@@ -74,6 +84,8 @@ interface Pool {
   queue: Promise<void>;
   /** Worker ids started and waiting for a pod, oldest first. */
   waiting: string[];
+  /** Called at each event of one of the type's pods (a removal waiting for them to settle). */
+  changed: Set<() => void>;
 }
 
 export function createPool(options: PoolOptions): PoolScaler {
@@ -96,6 +108,7 @@ export function createPool(options: PoolOptions): PoolScaler {
         ensured: null,
         queue: Promise.resolve(),
         waiting: [],
+        changed: new Set(),
       };
       pools.set(type, pool);
     }
@@ -186,6 +199,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     const type = typeOf(pod);
     const name = pod.metadata?.name;
     if (!type || !pod.metadata?.labels?.[POOL.label] || !name) return false;
+    changed(type);
     if (seen.has(name)) return true;
     seen.add(name);
     if (pod.metadata.deletionTimestamp) return true;
@@ -200,12 +214,15 @@ export function createPool(options: PoolOptions): PoolScaler {
   function onPodDeleted(pod: V1Pod): void {
     const name = pod.metadata?.name ?? '';
     const workerId = workerOf.get(name);
+    const asked = removing.delete(name);
     seen.delete(name);
-    removing.delete(name);
     unbind(name);
+    changed(typeOf(pod));
     // Usually the worker is gone already (its connection closed, or gaffer removed an idle pod);
     // a pod deleted before its worker connected would otherwise leave it `starting` for ever.
-    if (workerId) hooks.exited(workerId, null, 'pod deleted');
+    // Still bound and removed by gaffer, it is a pod that never found a node (`takeOut`): its
+    // worker stopped as asked (exit 0), it did not crash.
+    if (workerId) hooks.exited(workerId, asked ? 0 : null, asked ? null : 'pod deleted');
   }
 
   function unbind(pod: string): void {
@@ -255,31 +272,165 @@ export function createPool(options: PoolOptions): PoolScaler {
   }
 
   async function removeNow(pool: Pool, pod: string): Promise<void> {
-    const ref = { name: pod, namespace };
-    // 1. The lowest deletion cost: when step 2 lowers the replicas, the ReplicaSet deletes this
-    //    idle pod rather than any other Running one (busy pods keep the default cost, 0).
+    // The lowest deletion cost: the ReplicaSet takes this idle pod before any other Running and
+    // Ready one (busy pods keep the default cost, 0). 404: the pod is gone already and the
+    // ReplicaSet has replaced it; lowering the replicas now would let it choose among pods none
+    // of which gaffer marked, so stop here.
+    if (await markCheapest(pod)) await takeOut(pool, pod);
+  }
+
+  /** Sets the pod's deletion cost to the lowest; false if the pod does not exist. */
+  async function markCheapest(pod: string): Promise<boolean> {
     try {
       await client.core.patchNamespacedPod(
-        { ...ref, body: { metadata: { annotations: { [DELETION_COST]: CHEAPEST } } } },
+        {
+          name: pod,
+          namespace,
+          body: { metadata: { annotations: { [DELETION_COST]: CHEAPEST } } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
+      return true;
     } catch (err) {
-      // 404: the pod is gone already and the ReplicaSet has replaced it; lowering the replicas
-      // now would let it choose among pods none of which gaffer marked, so stop here.
-      if (apiStatus(err) === 404) return;
+      if (apiStatus(err) === 404) return false;
       throw err;
     }
-    // 2. One pod fewer wanted: without it, the ReplicaSet would replace the pod step 3 deletes.
-    await scale(pool, -1);
-    // 3. Delete the pod by name. The ReplicaSet has usually deleted it in step 2, but it ranks a
-    //    Pending pod (never busy: its worker has not connected) before any Running one and may
-    //    have taken that instead; deleting by name makes the chosen idle pod the one that goes.
-    //    (That Pending pod's worker then reports an exit and the autoscaler starts another.)
-    try {
-      await client.core.deleteNamespacedPod(ref);
-    } catch (err) {
-      if (apiStatus(err) !== 404) throw err; // 404: the ReplicaSet deleted it in step 2
+  }
+
+  /**
+   * Makes the ReplicaSet delete exactly `name` (marked cheapest), by lowering the replicas only
+   * when its ranking puts that pod first and it has no pod to create or delete of its own; until
+   * then, waits for the pods informer. Otherwise it would take a pod that ranks before the marked
+   * one: one unassigned, Pending or not Ready — such as the pod a scale-out has just created —
+   * and a delete by name of the marked pod would then make it create a replacement no worker is
+   * waiting for (it would join as `remote-<pod>`). Scale-outs of the type wait meanwhile (`serial`),
+   * so pods in transit settle and no new ones appear.
+   *
+   * A pod the scheduler found no node for will not settle (it may wait for the very node room
+   * this removal frees): it is taken out first the same way; its worker never connected, so it
+   * holds nothing. The worker bound to it stops (exit 0, not a crash: `onPodDeleted`), and the
+   * autoscaler starts another if still wanted. Resolves once the pod is being deleted.
+   */
+  async function takeOut(pool: Pool, name: string): Promise<void> {
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      const now = standing(pool, name);
+      if (!now.chosen) return; // deleted by someone else already: nothing left to choose
+      if (now.blockers.length > 0 && now.blockers.every(unschedulable)) {
+        await takeOutUnscheduled(pool, now.blockers[0]!);
+        continue;
+      }
+      if (now.blockers.length === 0 && (await lowerFrom(pool, now.live))) {
+        return awaitDeletion(pool, name, now.live - 1);
+      }
+      if (Date.now() > deadline) return fallBack(pool, name, 'its pods did not settle');
+      await nextChange(pool);
     }
+  }
+
+  /** Gaffer's choice of a pod the scheduler placed nowhere: announced, marked, taken out. */
+  async function takeOutUnscheduled(pool: Pool, pod: V1Pod): Promise<void> {
+    const name = pod.metadata!.name!;
+    removing.add(name);
+    events.emit('removing', name, workerOf.get(name) ?? `remote-${name}`);
+    if (await markCheapest(name)) await takeOut(pool, name);
+  }
+
+  /**
+   * The replicas lowered by one if they still equal `live`, the pods the informer shows: else the
+   * ReplicaSet has pods to create (a scale-out not seen yet) or to delete, and the caller waits.
+   * A concurrent change of the Deployment (409) is also a wait and a re-check.
+   */
+  async function lowerFrom(pool: Pool, live: number): Promise<boolean> {
+    const ref = { name: pool.deployment, namespace };
+    const current = await client.apps.readNamespacedDeploymentScale(ref);
+    if ((current.spec?.replicas ?? 0) !== live) return false;
+    try {
+      const resourceVersion = current.metadata?.resourceVersion;
+      await client.apps.patchNamespacedDeploymentScale(
+        { ...ref, body: { metadata: { resourceVersion }, spec: { replicas: live - 1 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      return true;
+    } catch (err) {
+      if (apiStatus(err) === 409) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Waits for the ReplicaSet to delete `name`. Should it have taken another pod (its view lagging
+   * gaffer's), or not act in time, the chosen pod is deleted by name: gaffer's choice goes.
+   */
+  async function awaitDeletion(pool: Pool, name: string, expected: number): Promise<void> {
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      const now = standing(pool, name);
+      if (!now.chosen) return;
+      if (now.live <= expected) {
+        console.error(`kubernetes: the ReplicaSet deleted another pod than ${name}`);
+        return deleteByName(name);
+      }
+      if (Date.now() > deadline) return deleteByName(name);
+      await nextChange(pool);
+    }
+  }
+
+  /** The earlier way, for pods that never settle: one fewer wanted, then this pod deleted. */
+  async function fallBack(pool: Pool, name: string, why: string): Promise<void> {
+    console.error(`kubernetes: removing ${name} while ${why}; the ReplicaSet may choose another`);
+    await scale(pool, -1);
+    await deleteByName(name);
+  }
+
+  async function deleteByName(name: string): Promise<void> {
+    try {
+      await client.core.deleteNamespacedPod({ name, namespace });
+    } catch (err) {
+      if (apiStatus(err) !== 404) throw err; // 404: the ReplicaSet deleted it
+    }
+  }
+
+  /**
+   * The pool's live pods (those the ReplicaSet counts: not being deleted, not ended), whether
+   * `name` is one, and which others rank before it or tie with it in the ReplicaSet's order.
+   */
+  function standing(pool: Pool, name: string) {
+    const live = options.pods
+      .list(namespace)
+      .filter(
+        (p) =>
+          typeOf(p) === pool.type &&
+          p.metadata?.labels?.[POOL.label] &&
+          !p.metadata.deletionTimestamp &&
+          p.status?.phase !== 'Succeeded' &&
+          p.status?.phase !== 'Failed',
+      );
+    const chosen = live.find((p) => p.metadata?.name === name);
+    const key = chosen && deletionRank(chosen);
+    const blockers = key
+      ? live.filter((p) => p !== chosen && compareRanks(deletionRank(p), key) <= 0)
+      : [];
+    return { live: live.length, chosen, blockers };
+  }
+
+  /** Resolves at the next event of one of the pool's pods, or after RECHECK_MS. */
+  function nextChange(pool: Pool): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pool.changed.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, RECHECK_MS);
+      timer.unref();
+      pool.changed.add(done);
+    });
+  }
+
+  function changed(type: string | undefined): void {
+    const pool = type ? pools.get(type) : undefined;
+    for (const fn of [...(pool?.changed ?? [])]) fn();
   }
 
   /** Kills a pool worker: its pod is removed, busy or not (as kill does to a process). */
