@@ -12,6 +12,7 @@ const state = {
   workers: [],
   decisions: [],
   jobs: [],
+  deadLetters: [], // the dead-letter queue, newest first (filtered by type)
   job: null, // the job open in the detail panel
   logs: [],
   batchId: null,
@@ -86,6 +87,13 @@ async function loadJobs() {
   const params = new URLSearchParams({ limit: '20' });
   for (const [k, v] of form) if (v) params.set(k, String(v));
   state.jobs = (await api(`/v1/jobs?${params}`)).jobs;
+}
+
+async function loadDeadLetters() {
+  const type = new FormData($('#dlq-filter')).get('type');
+  const params = new URLSearchParams({ limit: '50' });
+  if (type) params.set('type', String(type));
+  state.deadLetters = (await api(`/v1/dead-letters?${params}`)).jobs;
 }
 
 async function loadJob() {
@@ -244,6 +252,54 @@ function renderJobs() {
   $('#jobs tbody').replaceChildren(...(rows.length ? rows : [emptyRow(7, 'No jobs yet.')]));
 }
 
+function renderDeadLetters() {
+  const rows = state.deadLetters.map((j) =>
+    h(
+      'tr',
+      { onclick: () => openJob(j), class: state.job?.id === j.id ? 'selected' : null },
+      h('td', { class: 'mono' }, j.id),
+      h('td', {}, j.type),
+      h('td', { class: 'num' }, `${j.attempt}/${j.maxAttempts}`),
+      h('td', { class: 'num' }, j.replays),
+      h('td', {}, j.error ? `${j.error.class}: ${j.error.message.split('\n')[0]}` : '–'),
+      h(
+        'td',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: (e) => (e.stopPropagation(), replay([j.id])),
+          },
+          'Replay',
+        ),
+      ),
+    ),
+  );
+  $('#dlq-count').textContent = state.deadLetters.length ? `(${state.deadLetters.length})` : '';
+  $('#dlq-replay-all').disabled = state.deadLetters.length === 0;
+  $('#dlq tbody').replaceChildren(
+    ...(rows.length ? rows : [emptyRow(6, 'No dead-lettered jobs.')]),
+  );
+}
+
+/** Replays the listed dead-lettered jobs (a fresh run each); reports any skipped. */
+async function replay(ids) {
+  try {
+    const res = await api('/v1/dead-letters/replay', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+    });
+    if (res.skipped.length) {
+      window.alert(res.skipped.map((s) => `${s.id}: ${s.code}`).join('\n'));
+    }
+  } catch (err) {
+    window.alert(err.message);
+  }
+  mark('deadLetters', 'jobs', 'queues');
+}
+
 const emptyRow = (span, text) => h('tr', {}, h('td', { colspan: span, class: 'empty' }, text));
 
 function renderJob() {
@@ -382,6 +438,7 @@ const parts = {
   queues: [loadQueues, () => (renderQueues(), renderWorkers())],
   decisions: [loadDecisions, renderDecisions],
   jobs: [loadJobs, renderJobs],
+  deadLetters: [loadDeadLetters, renderDeadLetters],
   job: [loadJob, renderJob],
   batch: [loadBatch, renderBatch],
 };
@@ -429,7 +486,7 @@ function connectEvents() {
   es.onopen = () => ((live = true), setConn('live', 'live'));
   es.onerror = () => ((live = false), setConn('polling', 'reconnecting… (polling)'));
   const onJobs = (e) => {
-    mark('jobs', 'queues');
+    mark('jobs', 'queues', 'deadLetters');
     const data = JSON.parse(e.data); // `jobs`: { changed, sample: [job] }; `job`: one job
     const ids = data.sample?.map((s) => s.id) ?? [data.id];
     if (state.job && (!TERMINAL.has(state.job.state) || ids.includes(state.job.id))) mark('job');
@@ -445,6 +502,12 @@ function connectEvents() {
 function start() {
   $('#job-filter').addEventListener('input', () => mark('jobs'));
   $('#job-filter').addEventListener('submit', (e) => e.preventDefault());
+  $('#dlq-filter').addEventListener('input', () => mark('deadLetters'));
+  $('#dlq-filter').addEventListener('submit', (e) => e.preventDefault());
+  $('#dlq-replay-all').addEventListener('click', () => {
+    const ids = state.deadLetters.map((j) => j.id);
+    if (ids.length && window.confirm(`Replay ${ids.length} dead-lettered job(s)?`)) replay(ids);
+  });
   $('#upload').addEventListener('submit', upload);
   $('#detail-close').addEventListener(
     'click',
@@ -453,7 +516,7 @@ function start() {
   $('#detail-cancel').addEventListener('click', () => jobAction('cancel'));
   $('#detail-retry').addEventListener('click', () => jobAction('retry'));
   connectEvents();
-  mark('queues', 'decisions', 'jobs');
+  mark('queues', 'decisions', 'jobs', 'deadLetters');
   setInterval(() => {
     mark('queues');
     if (state.job && !TERMINAL.has(state.job.state)) mark('job');

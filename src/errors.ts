@@ -32,6 +32,11 @@ export const ERRORS = {
     status: 409,
     message: 'Only an ended job that did not succeed can be retried',
   },
+  GAFFER_NOT_DEAD_LETTERED: {
+    status: 409,
+    message:
+      'The job is not in the dead-letter queue (only a dead-lettered job can be edited or replayed there)',
+  },
   GAFFER_STALE_LEASE: { status: 409, message: 'The lease token is not the current one' },
   GAFFER_WORKER_CONNECTED: {
     status: 409,

@@ -14,5 +14,6 @@ export type {
   ScalingDecision,
 } from './domain/events.ts';
 export type { JobContext, JobHandler } from './worker/handler.ts';
+export { NonRetryableError } from './worker/handler.ts';
 export type { Submission } from './jobs/prepare.ts';
 export { GafferError, ERRORS, type ErrorCode } from './errors.ts';

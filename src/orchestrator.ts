@@ -101,6 +101,7 @@ export class Orchestrator {
       events: this.events,
       catalog: () => this.#catalog,
       leaseTtlMs: this.config.leases.ttlMs,
+      resultBytes: () => this.config.retention.resultBytes,
       ...(this.config.broker.kind === 'none' ? {} : { publish: (jobs) => this.#publish(jobs) }),
     });
     this.throughput = new Throughput(this.events, this.clock);
@@ -162,6 +163,7 @@ export class Orchestrator {
       clock: this.clock,
       types: () => this.#catalog.names(),
       republish: () => this.republishMissing(),
+      retention: () => this.config.retention,
     });
     this.#wire();
   }
@@ -333,6 +335,7 @@ export class Orchestrator {
       kind: b.kind,
       url: b.url ?? path.resolve(this.config.store.dataDir, 'broker.db'),
       queue,
+      visibilityTimeoutMs: b.visibilityTimeoutMs,
     };
   }
 

@@ -11,6 +11,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { handleError, handleNotFound } from './error-handler.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -69,6 +70,7 @@ export async function buildApp(
     async (v1) => {
       await v1.register(jobRoutes, { orch });
       await v1.register(batchRoutes, { orch });
+      await v1.register(deadLetterRoutes, { orch });
       await v1.register(queueRoutes, { orch });
       await v1.register(eventRoutes, { orch });
       await v1.register(workerConnectRoutes, { orch });

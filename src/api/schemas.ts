@@ -53,3 +53,34 @@ export const DecisionsQuery = Type.Object({
   type: Type.Optional(Type.String()),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
 });
+
+export const DeadLetterListQuery = Type.Object({
+  type: Type.Optional(Type.String()),
+  search: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  cursor: Type.Optional(Type.String()),
+});
+
+/** Only the fields given change; `payload` is checked against the type's payload schema. */
+export const DeadLetterEditBody = Type.Object(
+  {
+    payload: Type.Optional(Type.Unknown()),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+/** By ids, or by type and search, or everything with `all: true`; at most `limit` jobs. */
+export const DeadLetterReplayBody = Type.Object(
+  {
+    ids: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10_000 }),
+    ),
+    type: Type.Optional(Type.String({ minLength: 1 })),
+    search: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    all: Type.Optional(Type.Boolean()),
+    limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);

@@ -5,11 +5,14 @@ import type { Broker } from './broker.ts';
  * The one registry of brokers: a kind names a factory. Server brokers are imported on first use,
  * so their client libraries load only in processes that need them.
  */
-export async function createBroker(ref: Pick<BrokerRef, 'kind' | 'url'>): Promise<Broker> {
+export async function createBroker(
+  ref: Pick<BrokerRef, 'kind' | 'url' | 'visibilityTimeoutMs'>,
+): Promise<Broker> {
+  const visibility = ref.visibilityTimeoutMs ? { visibilityTimeoutMs: ref.visibilityTimeoutMs } : {};
   switch (ref.kind) {
     case 'embedded': {
       const { createEmbeddedBroker } = await import('./embedded/index.ts');
-      return createEmbeddedBroker({ path: ref.url });
+      return createEmbeddedBroker({ path: ref.url, ...visibility });
     }
     case 'rabbitmq': {
       const { createRabbitMQBroker } = await import('./rabbitmq/index.ts');
@@ -17,7 +20,7 @@ export async function createBroker(ref: Pick<BrokerRef, 'kind' | 'url'>): Promis
     }
     case 'redis': {
       const { createRedisBroker } = await import('./redis/index.ts');
-      return createRedisBroker({ url: ref.url });
+      return createRedisBroker({ url: ref.url, ...visibility });
     }
   }
 }

@@ -58,6 +58,26 @@ export interface ListJobsQuery {
   cursor?: string;
 }
 
+export interface DeadLetterEdit {
+  payload?: unknown;
+  maxAttempts?: number;
+  priority?: number;
+}
+
+export interface ReplaySelection {
+  ids?: string[];
+  type?: string;
+  search?: string;
+  all?: boolean;
+  limit?: number;
+}
+
+export interface ReplayResult {
+  replayed: number;
+  jobIds: string[];
+  skipped: { id: string; code: string; message: string }[];
+}
+
 export interface WorkerCounts {
   starting: number;
   idle: number;
@@ -154,6 +174,27 @@ export class GafferClient {
     const q = { after };
     return (await this.#json<{ lines: LogLine[] }>('GET', `/v1/jobs/${enc(id)}/logs`, { query: q }))
       .lines;
+  }
+
+  // ---- dead-letter queue
+  listDeadLetters(
+    query: { type?: string; search?: string; limit?: number; cursor?: string } = {},
+  ): Promise<{ jobs: ApiJob[]; nextCursor: string | null }> {
+    return this.#json('GET', '/v1/dead-letters', { query: { ...query } });
+  }
+  async getDeadLetter(id: string): Promise<ApiJob> {
+    return (await this.#json<{ job: ApiJob }>('GET', `/v1/dead-letters/${enc(id)}`)).job;
+  }
+  async editDeadLetter(id: string, patch: DeadLetterEdit): Promise<ApiJob> {
+    const path = `/v1/dead-letters/${enc(id)}`;
+    return (await this.#json<{ job: ApiJob }>('PATCH', path, { body: patch })).job;
+  }
+  async replayDeadLetter(id: string): Promise<ApiJob> {
+    const path = `/v1/dead-letters/${enc(id)}/replay`;
+    return (await this.#json<{ job: ApiJob }>('POST', path)).job;
+  }
+  replayDeadLetters(selection: ReplaySelection): Promise<ReplayResult> {
+    return this.#json('POST', '/v1/dead-letters/replay', { body: selection });
   }
 
   // ---- batches

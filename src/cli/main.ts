@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBatch } from './commands/batch.ts';
 import { registerCancel } from './commands/cancel.ts';
 import { registerDecisions } from './commands/decisions.ts';
+import { registerDlq } from './commands/dlq.ts';
 import { registerGenData } from './commands/gen-data.ts';
 import { registerJob } from './commands/job.ts';
 import { registerJobs } from './commands/jobs.ts';
@@ -43,6 +44,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerLogs(program);
   registerCancel(program);
   registerRetry(program);
+  registerDlq(program);
   registerBatch(program);
   registerQueues(program);
   registerWorkers(program);

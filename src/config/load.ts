@@ -234,12 +234,28 @@ function typeProblems(name: string, type: unknown): ConfigProblem[] {
       });
     }
   }
+  problems.push(...retryClassProblems(at, type['retry']));
   const schema = type['payloadSchema'];
   if (isRecord(schema)) {
     const problem = payloadSchemaProblem(schema);
     if (problem) problems.push({ path: `${at}/payloadSchema`, message: problem });
   }
   return problems;
+}
+
+/**
+ * A class limit can only lower the type's (jobs/retry.ts): one above it would never apply, and
+ * says the writer expected otherwise.
+ */
+function retryClassProblems(at: string, retry: unknown): ConfigProblem[] {
+  if (!isRecord(retry) || !isRecord(retry['classes']) || !isCount(retry['maxAttempts'])) return [];
+  const ceiling = retry['maxAttempts'];
+  return Object.entries(retry['classes'])
+    .filter(([, c]) => isRecord(c) && isCount(c['maxAttempts']) && c['maxAttempts'] > ceiling)
+    .map(([name, c]) => ({
+      path: `${at}/retry/classes/${escapePointer(name)}/maxAttempts`,
+      message: `must not exceed retry.maxAttempts (${String((c as Record<string, unknown>)['maxAttempts'])} > ${ceiling}): raise retry.maxAttempts and lower the other classes instead`,
+    }));
 }
 
 function isCount(value: unknown): value is number {

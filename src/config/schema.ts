@@ -5,12 +5,46 @@ import Type, { type Static } from 'typebox';
  * Types are inferred from it; defaults live here, and each field says what it means.
  */
 
+/** One failure class's overrides of the type's retry settings; absent fields inherit them. */
+const ClassRetry = Type.Object(
+  {
+    /**
+     * A failure of this class is retried only while the attempt that failed is below this (and
+     * below the job's own maxAttempts, the ceiling for every class): it can lower, never raise.
+     */
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    backoffMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxBackoffMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
 const Retry = Type.Object(
   {
+    /** Attempts of any failure class; a job's own `maxAttempts` at submit replaces it. */
     maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
     /** First backoff; doubles each attempt up to maxBackoffMs, with ±20% jitter. */
     backoffMs: Type.Integer({ minimum: 0, default: 1000 }),
     maxBackoffMs: Type.Integer({ minimum: 0, default: 60_000 }),
+    /**
+     * Per failure class (`application`, `infrastructure`, `timeout`, `oom`): a lower attempt limit
+     * or another backoff, e.g. `{ application: { maxAttempts: 1 } }` to retry only faults of the
+     * machine. Absent: every class retries alike (the behaviour before classes existed).
+     */
+    classes: Type.Object(
+      {
+        application: Type.Optional(ClassRetry),
+        infrastructure: Type.Optional(ClassRetry),
+        timeout: Type.Optional(ClassRetry),
+        oom: Type.Optional(ClassRetry),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * A command (or Kubernetes container) exiting with one of these codes failed for good (bad
+     * input, say): the job ends after that attempt, to the dead-letter queue when enabled.
+     */
+    nonRetryableExitCodes: Type.Array(Type.Integer({ minimum: 1, maximum: 255 }), { default: [] }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -246,6 +280,36 @@ const StorageS3 = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * How much of the past the store keeps (jobs/retention.ts). Every limit is off by default: records,
+ * results and logs are kept until an operator sets one. Enforced by a sweep every `sweepMs`.
+ */
+const Retention = Type.Object(
+  {
+    sweepMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+    /** Ended jobs (with their logs) are deleted this many days after they ended. */
+    maxAgeDays: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** At most this many ended jobs are kept; those that ended first are deleted first. */
+    maxJobs: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Whether dead-lettered jobs count as ended for the two limits above. Default false: they wait
+     * for an operator to replay them, however old.
+     */
+    deadLetters: Type.Boolean({ default: false }),
+    /**
+     * A job's log is cut to its newest lines that fit in this many bytes (UTF-8), under a marker
+     * line saying earlier lines were dropped. Checked each sweep, so a log may overshoot between.
+     */
+    logBytesPerJob: Type.Optional(Type.Integer({ minimum: 1024 })),
+    /**
+     * A result whose JSON is larger is stored as `{ truncated: true, bytes, limit }` instead,
+     * when the job succeeds.
+     */
+    resultBytes: Type.Optional(Type.Integer({ minimum: 64 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -302,6 +366,12 @@ export const ConfigSchema = Type.Object(
          * (checked on every lease sweep; see src/jobs/republish.ts).
          */
         republishAfterMs: Type.Integer({ minimum: 0, default: 30_000 }),
+        /**
+         * Redis and embedded brokers: a delivery whose consumer stopped refreshing it (its worker
+         * died, froze or lost the broker) goes to another consumer after this long. Live
+         * consumers refresh what they hold, so it bounds detection, not a job's length.
+         */
+        visibilityTimeoutMs: Type.Integer({ minimum: 100, default: 30_000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -358,6 +428,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    retention: Retention,
     jobTypes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), JobTypeSchema, {
       default: {},
     }),
@@ -392,3 +463,5 @@ export type ScalingConfig = Static<typeof Scaling>;
 export type S3Config = Static<typeof StorageS3>;
 export type StorageConfig = GafferConfig['storage'];
 export type KubernetesExecutorConfig = Static<typeof KubernetesExecutor>;
+export type RetryConfig = Static<typeof Retry>;
+export type RetentionConfig = Static<typeof Retention>;

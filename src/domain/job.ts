@@ -46,7 +46,7 @@ export function isTerminal(state: JobState): boolean {
   return TERMINAL_STATES.has(state);
 }
 
-/** Why an attempt failed; each class has its own retry decision (issue 6 deepens this). */
+/** Why an attempt failed; each class has its own retry policy (`retry.classes`, jobs/retry.ts). */
 export type FailureClass = 'application' | 'timeout' | 'infrastructure' | 'oom';
 
 export interface JobError {
@@ -59,6 +59,12 @@ export interface JobError {
    * attempt; the next attempt's memory is that rung of the type's `memoryLadder`.
    */
   oomKills?: number;
+  /**
+   * false: this failure must not be retried, whatever attempts remain (a handler threw an error
+   * marked non-retryable, or a command exited with one of `retry.nonRetryableExitCodes`). The job
+   * ends after this attempt. Absent: retryable.
+   */
+  retryable?: boolean;
 }
 
 /**
@@ -82,9 +88,16 @@ export interface Job {
   /** Routing attributes of seed 002 (rows, estimated runtime, latency sensitivity, …). */
   attributes: Record<string, unknown>;
   state: JobState;
-  /** Number of attempts started so far (0 while never claimed). */
+  /**
+   * Number of attempts started so far (0 while never claimed). A manual retry or a dead-letter
+   * replay starts the count again from 0 (a fresh run with all of maxAttempts) and adds 1 to
+   * `replays`, so the attempts a job ran in all are never hidden.
+   */
   attempt: number;
+  /** Ceiling on attempts of any failure class; `retry.classes` may only lower it (jobs/retry.ts). */
   maxAttempts: number;
+  /** Times an operator sent this ended job back to the queue (retry or dead-letter replay). */
+  replays: number;
   timeoutMs: number;
   /** Store-clock ms. */
   createdAt: number;

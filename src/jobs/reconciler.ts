@@ -1,4 +1,6 @@
+import type { RetentionConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
+import { Retention } from './retention.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
@@ -9,20 +11,28 @@ interface ReconcilerOptions {
   types: () => string[];
   /** Broker mode: publishes again due jobs whose message went missing (see republish.ts). */
   republish?: () => Promise<number>;
+  /** Retention limits (jobs/retention.ts), applied every `retention.sweepMs` of the sweeps. */
+  retention?: () => RetentionConfig;
 }
 
 /**
  * Invariant 4: a dead worker, a lost wake-up or a lost message never loses a job. Every sweep
  * expires stale leases (the job is retried or ended by its retry policy), wakes waiting workers
  * for every type, so a job whose backoff has passed is picked up even if its timer was lost, and
- * in broker mode republishes due jobs the broker holds no message for.
+ * in broker mode republishes due jobs the broker holds no message for. When it is due, it also
+ * applies the retention limits.
  */
 export class Reconciler {
   readonly #o: ReconcilerOptions;
+  readonly #retention: Retention | null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
+    const policy = options.retention;
+    this.#retention = policy
+      ? new Retention({ store: options.service.store, clock: options.clock, policy })
+      : null;
   }
 
   start(everyMs: number): void {
@@ -48,6 +58,8 @@ export class Reconciler {
     });
     for (const type of this.#o.types()) this.#o.gateway.notify(type);
     await this.#o.republish?.();
+    // Last: a slow or failing retention pass never delays recovering jobs.
+    await this.#retention?.sweepIfDue();
     return expired.length;
   }
 

@@ -7,7 +7,9 @@ import type { FinishUpdate, JobFilter, JobPage, JobStore, LogLine } from '../sto
 import type { Catalog } from './catalog.ts';
 import { GroupCommit } from './group-commit.ts';
 import { prepareJob, type Submission } from './prepare.ts';
-import { afterFailure } from './retry.ts';
+import { DeadLetterQueue } from './dead-letters.ts';
+import { capResult } from './retention.ts';
+import { afterFailure, isRetryable } from './retry.ts';
 
 export interface JobServiceOptions {
   store: JobStore;
@@ -21,6 +23,8 @@ export interface JobServiceOptions {
    * Absent on the embedded default, where the store is the queue.
    */
   publish?: (jobs: readonly Job[]) => Promise<void>;
+  /** Largest result kept, as JSON bytes (`retention.resultBytes`); absent: no limit. */
+  resultBytes?: () => number | undefined;
 }
 
 export interface RejectedSubmission {
@@ -40,6 +44,8 @@ export class JobService {
   readonly #finishes: GroupCommit<FinishUpdate, Job | null>;
   /** Broker mode: publishes of one turn go out as one confirmed batch (one round trip). */
   readonly #publishes: GroupCommit<Job, void> | null;
+  /** Inspect, edit and replay of jobs that ended in the dead-letter queue. */
+  readonly deadLetters: DeadLetterQueue;
 
   constructor(options: JobServiceOptions) {
     this.#o = options;
@@ -59,6 +65,12 @@ export class JobService {
           { gather: 'microtask' },
         )
       : null;
+    this.deadLetters = new DeadLetterQueue({
+      store: options.store,
+      clock: options.clock,
+      catalog: options.catalog,
+      requeued: (jobs) => this.#requeued(jobs),
+    });
   }
 
   get store(): JobStore {
@@ -159,10 +171,15 @@ export class JobService {
     }
     const job = await this.#o.store.requeue(id, this.#o.clock.now());
     if (!job) throw new GafferError('GAFFER_JOB_NOT_FOUND', id);
-    // If this publish fails the job stays queued; the next start republishes queued jobs.
-    await this.#o.publish?.([job]).catch((err) => console.error(`republishing ${id} failed`, err));
-    this.#o.events.emit('job:queued', { jobs: [job] });
+    await this.#requeued([job]);
     return job;
+  }
+
+  /** Jobs an operator sent back to the queue: to the broker (if any), then to the workers. */
+  async #requeued(jobs: Job[]): Promise<void> {
+    // If this publish fails the jobs stay queued; the sweep and the next start republish them.
+    await this.#o.publish?.(jobs).catch((err) => console.error('republishing requeued jobs', err));
+    this.#o.events.emit('job:queued', { jobs });
   }
 
   // ---- worker side: every write is fenced by the lease token ----
@@ -237,7 +254,8 @@ export class JobService {
   ): Promise<FinishUpdate> {
     const now = this.#o.clock.now();
     if (outcome.status === 'succeeded') {
-      return { id: job.id, token, now, to: 'succeeded', result: outcome.result };
+      const result = capResult(outcome.result, this.#o.resultBytes?.());
+      return { id: job.id, token, now, to: 'succeeded', result };
     }
     if (outcome.status === 'cancelled') return { id: job.id, token, now, to: 'cancelled' };
     // A failure after a cancel request ends the job: a retry would sit unclaimable forever.
@@ -250,10 +268,14 @@ export class JobService {
       deadLetter: true,
     };
     const next = afterFailure(job, outcome.error, type, now);
+    // The record says when a failure was final by rule (an exit code listed as non-retryable).
+    const error = isRetryable(outcome.error, type.retry)
+      ? outcome.error
+      : { ...outcome.error, retryable: false };
     if (next.to === 'queued') {
-      return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error: outcome.error };
+      return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error };
     }
-    return { id: job.id, token, now, to: next.to, error: outcome.error };
+    return { id: job.id, token, now, to: next.to, error };
   }
 
   #announce(job: Job, error: JobError | null): void {

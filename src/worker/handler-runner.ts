@@ -45,11 +45,17 @@ function runHandler(handler: JobHandler, job: Assignment, control: JobControl): 
   try {
     value = handler(new Context(job, control));
   } catch (err) {
-    return Promise.resolve(failed('application', errorMessage(err)));
+    return Promise.resolve(thrown(err));
   }
-  return Promise.resolve(value).then(succeeded, (err: unknown) =>
-    failed('application', errorMessage(err)),
-  );
+  return Promise.resolve(value).then(succeeded, thrown);
+}
+
+/** A handler's throw: an application failure, final when the error says `retryable: false`. */
+function thrown(err: unknown): Outcome {
+  const outcome = failed('application', errorMessage(err));
+  const final = typeof err === 'object' && err !== null && Reflect.get(err, 'retryable') === false;
+  if (final && outcome.status === 'failed') outcome.error.retryable = false;
+  return outcome;
 }
 
 function succeeded(result: unknown): Outcome {

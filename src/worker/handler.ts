@@ -30,6 +30,22 @@ export interface JobContext<P = unknown> {
 
 /**
  * The return value (or resolved value) is the job's result and must be JSON-serialisable; a throw
- * (or rejection) fails the attempt as an 'application' failure with the error's message.
+ * (or rejection) fails the attempt as an 'application' failure with the error's message, retried
+ * by the type's retry policy — unless the error is a `NonRetryableError` (or any error with
+ * `retryable: false`), which ends the job after this attempt.
  */
 export type JobHandler<P = unknown, R = unknown> = (ctx: JobContext<P>) => R | Promise<R>;
+
+/**
+ * Throw this from a handler when another attempt cannot help (the payload is wrong, say): the job
+ * ends at once, in the dead-letter queue when the type keeps one, where it can be fixed and
+ * replayed. Recognised by its `retryable` field, so a copy of this class loaded from another path
+ * works too.
+ */
+export class NonRetryableError extends Error {
+  readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
+}

@@ -97,4 +97,6 @@ export interface BrokerRef {
   /** Server URL (rabbitmq, redis) or SQLite file path (embedded). */
   url: string;
   queue: string;
+  /** Redis and embedded: a delivery its consumer stopped refreshing is reclaimed after this. */
+  visibilityTimeoutMs?: number;
 }

@@ -97,6 +97,7 @@ function job(over: Partial<ApiJob> = {}): ApiJob {
     type: 'csv-row',
     queue: 'csv-rows',
     state: 'failed',
+    replays: 0,
     priority: 0,
     attempt: 3,
     maxAttempts: 3,

@@ -198,6 +198,24 @@ server:
     );
   });
 
+  test('a retry class limit may lower the type limit, never raise it', () => {
+    const retry = (classes: object) => ({
+      jobTypes: { a: { worker: { image: 'i' }, retry: { maxAttempts: 3, classes } } },
+    });
+    assert.doesNotThrow(() =>
+      parseConfig(retry({ application: { maxAttempts: 3 }, oom: { maxAttempts: 1 } }), 'test'),
+    );
+    assert.deepEqual(
+      problemsOf(retry({ infrastructure: { maxAttempts: 5 } })).map((p) => p.path),
+      ['/jobTypes/a/retry/classes/infrastructure/maxAttempts'],
+    );
+    assert.deepEqual(
+      problemsOf(retry({ fatal: { maxAttempts: 1 } })).map((p) => p.path),
+      ['/jobTypes/a/retry/classes/fatal'],
+      'only the four classes',
+    );
+  });
+
   test('a payload schema must compile', () => {
     const problems = problemsOf({
       jobTypes: { a: { worker: { image: 'i' }, payloadSchema: { type: 'no-such-type' } } },
@@ -242,7 +260,13 @@ describe('defaults and routes', () => {
       concurrency: 1,
       timeoutSeconds: 300,
       priority: 0,
-      retry: { maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 60_000 },
+      retry: {
+        maxAttempts: 3,
+        backoffMs: 1000,
+        maxBackoffMs: 60_000,
+        classes: {},
+        nonRetryableExitCodes: [],
+      },
       scaling: { min: 0, max: 5, threshold: 40, burst: 5, idleSeconds: 30 },
       deadLetter: true,
       kubernetes: {

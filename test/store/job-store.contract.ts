@@ -99,6 +99,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
           cancelRequested: false,
           result: null,
           error: null,
+          replays: 0,
         };
         assert.deepEqual(await store.insert([input]), [expected]);
         assert.deepEqual(await store.get(input.id), expected);

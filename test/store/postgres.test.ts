@@ -14,6 +14,7 @@ import {
 } from '../helpers/servers/postgres.ts';
 import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLeaderLeaseContract } from './leader-lease.contract.ts';
+import { describeLifecycleContract } from './lifecycle.contract.ts';
 
 const T0 = 1_700_000_000_000;
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
@@ -60,6 +61,11 @@ if (serviceAvailable(`${PG_BIN}/initdb`)) {
     createPostgresStore({ url: await freshUrl(), poolSize });
 
   describeJobStoreContract('postgres', async () => {
+    assert.ok(contractDb, 'the cluster is not running');
+    return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
+  });
+
+  describeLifecycleContract('postgres', async () => {
     assert.ok(contractDb, 'the cluster is not running');
     return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
   });

@@ -8,6 +8,7 @@ import type { NewJob } from '../../src/domain/job.ts';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
 import { MIGRATIONS, openDatabase } from '../../src/store/sqlite/schema.ts';
 import { describeJobStoreContract } from './job-store.contract.ts';
+import { describeLifecycleContract } from './lifecycle.contract.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,6 +42,10 @@ function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
 }
 
 describeJobStoreContract('sqlite file', async () =>
+  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
+);
+
+describeLifecycleContract('sqlite file', async () =>
   createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
 );
 

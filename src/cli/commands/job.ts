@@ -34,6 +34,7 @@ export function renderJob(job: ApiJob, now: number): string {
       job.state + (job.cancelRequested && !isTerminal(job.state) ? ' (cancel requested)' : ''),
     ],
     ['attempt', `${job.attempt} of ${job.maxAttempts}`],
+    ...(job.replays ? [['replays', String(job.replays)] as [string, string]] : []),
     ['priority', String(job.priority)],
     ['timeout', formatDuration(job.timeoutMs)],
     ['created', formatIso(job.createdAt)],
@@ -64,6 +65,7 @@ export function renderJob(job: ApiJob, now: number): string {
     const exit = [
       e.exitCode !== undefined && e.exitCode !== null ? `exit ${e.exitCode}` : '',
       e.signal ? `signal ${e.signal}` : '',
+      e.retryable === false ? 'not retryable' : '',
     ]
       .filter(Boolean)
       .join(', ');

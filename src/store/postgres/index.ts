@@ -2,6 +2,7 @@ import type { JobStore } from '../job-store.ts';
 import type { LeaderLease } from '../leader-lease.ts';
 import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
+import * as lifecycle from './lifecycle.ts';
 import { acquireLease, releaseLease } from './lease.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import { migrate } from './migrations.ts';
@@ -47,6 +48,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     cancel: (id, now) => jobs.cancelJob(pool, id, now),
     requeue: (id, now) => jobs.requeueJob(pool, id, now),
     deleteQueued: (ids) => jobs.deleteQueued(pool, ids),
+    editDeadLettered: (id, patch) => lifecycle.editDeadLettered(pool, id, patch),
+    replayDeadLettered: (ids, now) => lifecycle.replayDeadLettered(pool, ids, now),
+    purgeEnded: (req) => lifecycle.purgeEnded(pool, req),
+    trimLogs: (maxBytes, afterSeq) => lifecycle.trimLogs(pool, maxBytes, afterSeq),
     appendLog: (id, stream, data, now) => records.appendLog(pool, id, stream, data, now),
     logs: (id, afterSeq) => records.readLogs(pool, id, afterSeq),
     queueStats: (now) => queueStats(pool, now),

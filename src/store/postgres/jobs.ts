@@ -11,6 +11,15 @@ const IN_FLIGHT = `state IN ('starting', 'running')`;
 /** Ends the lease without dropping its token: a replayed write with that token stays refused. */
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
 
+/**
+ * An ended job back to queued as if new: attempt 0 (a fresh run with all of maxAttempts), one more
+ * replay on its record, claimable at the time bound to `runAt`, with no result, error or lease.
+ */
+export function requeueSet(runAt: string): string {
+  return `state = 'queued', attempt = 0, replays = replays + 1, run_at = ${runAt}, started_at = NULL,
+    finished_at = NULL, result = NULL, error = NULL, cancel_requested = false, ${END_LEASE}`;
+}
+
 /** Rows per INSERT statement: one statement of 14 array parameters, however many rows. */
 export const INSERT_CHUNK = 1000;
 
@@ -348,14 +357,14 @@ export async function cancelJob(pool: pg.Pool, id: string, now: number): Promise
 }
 
 /**
- * An ended, unsuccessful job back to queued as if new (attempt 0, claimable at `now`). Any other
+ * An ended, unsuccessful job back to queued as if new (attempt 0, claimable at `now`), counted in
+ * `replays`. Any other
  * state is returned unchanged, so the caller decides from the state whether it worked.
  */
 export async function requeueJob(pool: pg.Pool, id: string, now: number): Promise<Job | undefined> {
   const row = await first<JobRow>(
     pool,
-    `UPDATE jobs SET state = 'queued', attempt = 0, run_at = $1, started_at = NULL,
-      finished_at = NULL, result = NULL, error = NULL, cancel_requested = false, ${END_LEASE}
+    `UPDATE jobs SET ${requeueSet('$1')}
     WHERE id = $2 AND state IN ('failed', 'timed_out', 'cancelled', 'dead_lettered') RETURNING *`,
     [now, id],
   );

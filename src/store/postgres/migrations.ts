@@ -117,6 +117,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: a job's data references (JobData; NULL when it has none).
   `ALTER TABLE jobs ADD COLUMN data jsonb;`,
+  // 3 (issue 6): how often an operator requeued an ended job; retention walks jobs by end time.
+  `ALTER TABLE jobs ADD COLUMN replays integer NOT NULL DEFAULT 0;
+  CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE finished_at IS NOT NULL;`,
 ];
 
 /**

@@ -33,6 +33,7 @@ export interface JobRow {
   idempotency_key: string | null;
   route_reason: string | null;
   data: JobData | null;
+  replays: number;
 }
 
 export function rowToJob(row: JobRow): Job {
@@ -61,6 +62,7 @@ export function rowToJob(row: JobRow): Job {
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
     data: row.data,
+    replays: row.replays,
   };
 }
 
@@ -95,6 +97,7 @@ export function newJobToJob(job: NewJob): Job {
     idempotencyKey: job.idempotencyKey,
     routeReason: job.routeReason,
     data: fromJson(toJson(job.data)) as JobData | null,
+    replays: 0,
   };
 }
 

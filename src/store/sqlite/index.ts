@@ -1,5 +1,6 @@
 import type { JobStore } from '../job-store.ts';
 import * as jobs from './jobs.ts';
+import * as lifecycle from './lifecycle.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as records from './records.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
@@ -26,6 +27,10 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     cancel: async (id, now) => jobs.cancelJob(s, id, now),
     requeue: async (id, now) => jobs.requeueJob(s, id, now),
     deleteQueued: async (ids) => jobs.deleteQueued(s, ids),
+    editDeadLettered: async (id, patch) => lifecycle.editDeadLettered(s, id, patch),
+    replayDeadLettered: async (ids, now) => lifecycle.replayDeadLettered(s, ids, now),
+    purgeEnded: async (req) => lifecycle.purgeEnded(s, req),
+    trimLogs: async (maxBytes, afterSeq) => lifecycle.trimLogs(s, maxBytes, afterSeq),
     appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
     logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
     queueStats: async (now) => queueStats(s, now),

@@ -19,6 +19,15 @@ const CLAIMABLE = `jobs.type = ? AND jobs.state = 'queued' AND jobs.cancel_reque
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
 
 /**
+ * An ended job back to queued as if new: attempt 0 (a fresh run with all of maxAttempts), one more
+ * replay on its record, claimable at the time bound to `runAt`, with no result, error or lease.
+ */
+export function requeueSet(runAt: string): string {
+  return `state = 'queued', attempt = 0, replays = replays + 1, run_at = ${runAt}, started_at = NULL,
+    finished_at = NULL, result = NULL, error = NULL, cancel_requested = 0, ${END_LEASE}`;
+}
+
+/**
  * Inserts all jobs in one transaction with one reused statement. A job whose idempotency key is
  * already stored (by an earlier call or earlier in this one) yields the stored job instead.
  */
@@ -183,13 +192,13 @@ export function cancelJob(s: Statements, id: string, now: number): Job | undefin
 }
 
 /**
- * An ended, unsuccessful job back to queued as if new (attempt 0, claimable at `now`). Any other
+ * An ended, unsuccessful job back to queued as if new (attempt 0, claimable at `now`), counted in
+ * `replays`. Any other
  * state is returned unchanged, so the caller decides from the state whether it worked.
  */
 export function requeueJob(s: Statements, id: string, now: number): Job | undefined {
   const row = s.get<JobRow>(
-    `UPDATE jobs SET state = 'queued', attempt = 0, run_at = ?, started_at = NULL,
-      finished_at = NULL, result = NULL, error = NULL, cancel_requested = 0, ${END_LEASE}
+    `UPDATE jobs SET ${requeueSet('?')}
     WHERE id = ? AND state IN ('failed', 'timed_out', 'cancelled', 'dead_lettered') RETURNING *`,
     now,
     id,

@@ -34,6 +34,7 @@ export interface JobRow {
   idempotency_key: string | null;
   route_reason: string | null;
   data: string | null;
+  replays: number;
 }
 
 /** The column order of INSERT_JOB_SQL's placeholders. */
@@ -62,6 +63,7 @@ const JOB_COLUMNS = [
   'idempotency_key',
   'route_reason',
   'data',
+  'replays',
 ] as const satisfies readonly (keyof JobRow)[];
 
 /** Writes every column, so the row built in JS is exactly the stored row. */
@@ -100,6 +102,7 @@ export function newJobRow(job: NewJob): JobRow {
     idempotency_key: job.idempotencyKey,
     route_reason: job.routeReason,
     data: job.data && toJson(job.data),
+    replays: 0,
   };
 }
 
@@ -129,5 +132,6 @@ export function rowToJob(row: JobRow): Job {
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
     data: fromJson(row.data) as JobData | null,
+    replays: row.replays,
   };
 }

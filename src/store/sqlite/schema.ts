@@ -103,6 +103,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: a job's data references (JobData as JSON; NULL when it has none).
   `ALTER TABLE jobs ADD COLUMN data TEXT;`,
+  // 3 (issue 6): how often an operator requeued an ended job; retention walks jobs by end time.
+  `ALTER TABLE jobs ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE finished_at IS NOT NULL;`,
 ];
 
 export interface OpenOptions {
