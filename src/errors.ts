@@ -20,6 +20,11 @@ export const ERRORS = {
   GAFFER_BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more jobs than allowed' },
   GAFFER_BODY_TOO_LARGE: { status: 413, message: 'The request body is over the size limit' },
   GAFFER_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'This content type is not accepted here' },
+  GAFFER_REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'The request was not received in time',
+  },
+  GAFFER_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are over the size limit' },
   GAFFER_UNAUTHORIZED: {
     status: 401,
     message: 'A valid token is required (remote workers: WebSocket close code 4401)',
@@ -47,6 +52,10 @@ export const ERRORS = {
     message: 'This worker is being removed by scale-in (WebSocket close code 4410)',
   },
   GAFFER_UNAVAILABLE: { status: 503, message: 'gaffer cannot commit right now; retry later' },
+  GAFFER_STORE_FULL: {
+    status: 507,
+    message: "The store's disk is full: nothing was accepted; retry once space is freed",
+  },
   GAFFER_INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { toView, type Job } from '../domain/job.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { createMetrics } from '../metrics/metrics.ts';
-import { handleError, handleNotFound } from './error-handler.ts';
+import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
+import { strictJson } from './json-body.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -41,9 +42,11 @@ export async function buildApp(
   const app = Fastify({
     logger: options.logger ? { level: 'info' } : false,
     bodyLimit: orch.config.server.bodyLimitBytes,
+    clientErrorHandler: handleClientError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.setErrorHandler(handleError);
+  strictJson(app);
   // Every answer that carries jobs shows them without their lease token (a worker's credential).
   app.addHook('preSerialization', async (_req, _reply, payload: unknown) => hideLeases(payload));
   app.setNotFoundHandler(handleNotFound);

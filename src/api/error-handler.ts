@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GafferError, type ErrorCode } from '../errors.ts';
 
@@ -29,8 +31,36 @@ export function toGafferError(err: unknown): GafferError {
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const g = toGafferError(err);
   if (g.code === 'GAFFER_INTERNAL') req.log.error({ err }, 'internal error');
-  if (g.code === 'GAFFER_UNAVAILABLE') void reply.header('retry-after', '1');
+  if (g.code === 'GAFFER_UNAVAILABLE' || g.code === 'GAFFER_STORE_FULL') {
+    void reply.header('retry-after', '1');
+  }
+  // A body over the limit is answered before it is read to the end; without this Node would keep
+  // the connection and read (and discard) the rest of it, however large.
+  if (g.status === 413) void reply.header('connection', 'close');
   void reply.status(g.status).send(errorBody(g));
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before Fastify sees a request (bytes after a lying
+ * Content-Length, a broken chunk, oversized headers, a request not received in time) with a
+ * catalogue body, like every other answer, then closes the connection.
+ */
+export function handleClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const g =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new GafferError('GAFFER_REQUEST_TIMEOUT')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new GafferError('GAFFER_HEADERS_TOO_LARGE')
+        : new GafferError('GAFFER_BAD_REQUEST', `malformed HTTP request (${err.code ?? 'error'})`);
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(g));
+    socket.write(
+      `HTTP/1.1 ${g.status} ${STATUS_CODES[g.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export function handleNotFound(req: FastifyRequest, reply: FastifyReply): void {

@@ -1,5 +1,5 @@
 import { parse, type CsvError } from 'csv-parse';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { RejectedRow, JobStore } from '../store/job-store.ts';
 import type { JobService } from './service.ts';
 import type { Submission } from './prepare.ts';
@@ -52,8 +52,10 @@ export async function ingestCsv(
       message: err.message,
     });
   });
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
+  // pipeline, not pipe: the upload's stream may have failed (a multipart body cut off) before it
+  // gets here, and pipe() would then wait for data that never comes. Any error destroys the
+  // parser with it, which ends the loop below.
+  pipeline(input, utf8Check(), parser, () => {});
 
   let subs: Submission[] = [];
   let lines: number[] = [];
@@ -76,6 +78,37 @@ export async function ingestCsv(
   }
   await flush();
   return result;
+}
+
+/**
+ * Passes the bytes through unchanged, failing the stream at the first byte sequence that is not
+ * UTF-8. The parser's own decoder would turn it into U+FFFD and a job would carry the mangled text.
+ */
+function utf8Check(): Transform {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  const invalid = () => new Error(`the file is not valid UTF-8 (in the bytes after ${offset})`);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      try {
+        decoder.decode(chunk, { stream: true });
+      } catch {
+        callback(invalid());
+        return;
+      }
+      offset += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      try {
+        decoder.decode();
+      } catch {
+        callback(invalid());
+        return;
+      }
+      callback();
+    },
+  });
 }
 
 async function commitChunk(

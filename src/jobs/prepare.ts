@@ -87,7 +87,13 @@ function pickType(
 }
 
 function priorityOf(given: number | string | undefined, typeDefault: number): number {
-  if (typeof given === 'number') return given;
+  if (typeof given === 'number') {
+    // JSON's 1e400 parses to Infinity, and the schema's string-to-number coercion lets "1e400"
+    // through as Infinity too; the job would then show `priority: null`.
+    if (!Number.isFinite(given))
+      {throw new GafferError('GAFFER_BAD_REQUEST', 'priority must be finite');}
+    return given;
+  }
   if (typeof given === 'string') {
     const named = NAMED_PRIORITIES[given.toLowerCase()];
     if (named !== undefined) return named;

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
+import { toGafferError } from '../error-handler.ts';
 import { ingestCsv } from '../../jobs/csv-ingest.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
@@ -67,8 +68,21 @@ export async function uploadCsv(
   if (query.type && !orch.catalog.type(query.type)) {
     throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
   }
-  const file = await req.file();
+  let file;
+  try {
+    file = await req.file();
+  } catch (err) {
+    throw malformedMultipart(err);
+  }
   if (!file) throw new GafferError('GAFFER_UPLOAD_MISSING');
+  // busboy cuts the file at the limit but goes on reading the request to its end before the file
+  // stream ends (a chunked 50 MB upload was read in full, then answered). Failing the stream at
+  // the limit answers 413 at once; the error handler then closes the connection.
+  file.file.once('limit', () => {
+    file.file.destroy(
+      Object.assign(new Error(`over ${limit} bytes`), { code: 'FST_REQ_FILE_TOO_LARGE' }),
+    );
+  });
   const batchId = await createBatch(orch, file.filename || 'upload.csv', query.type ?? null);
   let result;
   try {
@@ -105,6 +119,22 @@ export async function uploadCsv(
   const batch = await orch.store.getBatch(batchId);
   orch.events.emit('batch:progress', { batchId });
   return reply.status(201).send({ batch, rejected: result.firstRejected });
+}
+
+/**
+ * busboy reports a body it cannot read as multipart (no boundary, garbage, a part cut off) with a
+ * plain Error, which would otherwise be a 500; Fastify's own errors keep their catalogue code.
+ */
+function malformedMultipart(err: unknown): GafferError {
+  const mapped = toGafferError(err);
+  if (mapped.code !== 'GAFFER_INTERNAL') return mapped;
+  return new GafferError(
+    'GAFFER_BAD_REQUEST',
+    `malformed multipart body: ${(err as Error).message}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** Quotes a CSV cell, and defuses spreadsheet formulas (=, +, -, @) so an export is safe to open. */
