@@ -4,6 +4,7 @@
 #   redis-server     Redis broker tests, and the BullMQ baseline of the benchmarks
 #   rabbitmq-server  RabbitMQ broker tests (a private node per run)
 #   postgresql       PostgreSQL store tests (a private cluster per run, via initdb/pg_ctl)
+#   faketime         the chaos suite's clock-skew fault (libfaketime preloaded into workers)
 #   (then, built with Go into ~/.cache/gaffer: scripts/build-test-servers.sh — minio for the
 #   object-store tests — and scripts/build-k8s-testbin.sh — the Kubernetes control plane + kwok)
 # The tests start and stop their own servers on loopback; nothing here starts a service.
@@ -13,6 +14,7 @@ declare -A probe=(
   [redis-server]=redis-server
   [rabbitmq-server]=rabbitmq-server
   [postgresql]=/usr/lib/postgresql/15/bin/initdb
+  [faketime]=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 )
 missing=()
 for pkg in "${!probe[@]}"; do

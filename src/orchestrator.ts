@@ -121,7 +121,12 @@ export class Orchestrator {
       connected: (id, conn, pid) => this.gateway.connected(id, conn, pid),
       output: (id, stream, data) => this.gateway.output(id, stream, data),
       exited: (id, code, signal) => {
-        void this.gateway.exited(id, code, signal).finally(() => this.loop.poke());
+        // If the store refuses to record it (disk full), the jobs the worker held keep their
+        // leases until the reconciler finds them expired: logged, never a crash of gaffer.
+        this.gateway
+          .exited(id, code, signal)
+          .catch((err) => console.error(`recording the exit of ${id} failed`, err))
+          .finally(() => this.loop.poke());
       },
       waiting: (id, reason) => this.gateway.waiting(id, reason),
     };

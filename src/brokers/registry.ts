@@ -8,7 +8,9 @@ import type { Broker } from './broker.ts';
 export async function createBroker(
   ref: Pick<BrokerRef, 'kind' | 'url' | 'visibilityTimeoutMs'>,
 ): Promise<Broker> {
-  const visibility = ref.visibilityTimeoutMs ? { visibilityTimeoutMs: ref.visibilityTimeoutMs } : {};
+  const visibility = ref.visibilityTimeoutMs
+    ? { visibilityTimeoutMs: ref.visibilityTimeoutMs }
+    : {};
   switch (ref.kind) {
     case 'embedded': {
       const { createEmbeddedBroker } = await import('./embedded/index.ts');

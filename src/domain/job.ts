@@ -65,6 +65,13 @@ export interface JobError {
    * ends after this attempt. Absent: retryable.
    */
   retryable?: boolean;
+  /**
+   * true: the attempt ended because the process running it died while holding it — its pool
+   * worker (the gateway saw the worker exit) or its sandbox (src/worker/sandbox-runner.ts). The
+   * job is a suspect: it may be what killed the process, so its next attempt runs in a sandbox
+   * of its own, where a second crash takes down nothing else. Absent: not a suspect.
+   */
+  workerLost?: boolean;
 }
 
 /**

@@ -90,8 +90,9 @@ function priorityOf(given: number | string | undefined, typeDefault: number): nu
   if (typeof given === 'number') {
     // JSON's 1e400 parses to Infinity, and the schema's string-to-number coercion lets "1e400"
     // through as Infinity too; the job would then show `priority: null`.
-    if (!Number.isFinite(given))
-      {throw new GafferError('GAFFER_BAD_REQUEST', 'priority must be finite');}
+    if (!Number.isFinite(given)) {
+      throw new GafferError('GAFFER_BAD_REQUEST', 'priority must be finite');
+    }
     return given;
   }
   if (typeof given === 'string') {

@@ -113,7 +113,8 @@ export class JobService {
       inserted = await this.#inserts.add(jobs);
     } catch (err) {
       // Nothing was committed: the caller must not get a 2xx (invariant 3).
-      throw new GafferError('GAFFER_UNAVAILABLE', (err as Error).message, { cause: err });
+      const code = diskFull(err) ? 'GAFFER_STORE_FULL' : 'GAFFER_UNAVAILABLE';
+      throw new GafferError(code, (err as Error).message, { cause: err });
     }
     await this.#publishOrUndo(inserted.filter((job, i) => job.id === jobs[i]!.id));
     this.#o.events.emit('job:queued', { jobs: inserted });
@@ -236,12 +237,19 @@ export class JobService {
     return after ?? null;
   }
 
-  /** Ends attempts whose holder is gone (lease expired, worker exited): retried or ended. */
+  /**
+   * Ends attempts whose holder is gone (lease expired, worker exited): retried or ended. A suspect
+   * (its last error says `workerLost`) stays one: an attempt that ended without word from the
+   * job (a claim its worker never received, an expired lease) clears no suspicion, so its next
+   * attempt is still sandboxed.
+   */
   async abandon(jobs: readonly Job[], error: JobError): Promise<Job[]> {
     const out: Job[] = [];
     for (const job of jobs) {
       if (job.leaseToken === null) continue;
-      const after = await this.complete(job, job.leaseToken, { status: 'failed', error });
+      const still = job.error?.workerLost === true && error.workerLost !== true;
+      const failure = still ? { ...error, workerLost: true } : error;
+      const after = await this.complete(job, job.leaseToken, { status: 'failed', error: failure });
       if (after) out.push(after);
     }
     return out;
@@ -285,4 +293,10 @@ export class JobService {
     else if (job.state === 'queued' && error) events.emit('job:retrying', { job, error });
     else events.emit('job:failed', { job });
   }
+}
+
+/** The store's write failed for want of disk: SQLite's SQLITE_FULL, PostgreSQL's 53100. */
+function diskFull(err: unknown): boolean {
+  const e = err as { errcode?: unknown; code?: unknown } | null;
+  return e?.errcode === 13 || e?.code === '53100';
 }

@@ -127,11 +127,14 @@ export class WorkerGateway {
     w.info.state = 'stopped';
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
     this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal, clean });
+    // Any job it held may be what killed it (a handler that crashed or exhausted the process):
+    // each becomes a suspect, whose next attempt runs sandboxed (toAssignment).
     const error: JobError = {
       class: 'infrastructure',
       message: `worker ${id} exited (code ${code}, signal ${signal})`,
       exitCode: code,
       signal,
+      workerLost: true,
     };
     await this.#service.abandon(
       held.map((l) => ({ ...l.job, leaseToken: l.token }) as Job),
@@ -184,7 +187,11 @@ export class WorkerGateway {
   notify(type: string): void {
     this.#notifySeq.set(type, (this.#notifySeq.get(type) ?? 0) + 1);
     for (const w of this.#workers.values()) {
-      if (w.info.type === type && w.wants > 0) void this.#serve(w);
+      // A failed claim (the store refused: disk full, connection lost) is logged; the worker
+      // still wants jobs and is served again at the next notify (every lease sweep notifies).
+      if (w.info.type === type && w.wants > 0) {
+        this.#serve(w).catch((err) => console.error('serving a worker failed', err));
+      }
     }
   }
 
@@ -247,7 +254,9 @@ export class WorkerGateway {
 
   #hello(w: Tracked): void {
     if (w.assigned && w.assigned.leaseToken != null) {
-      w.conn?.send({ t: 'jobs', jobs: [toAssignment(w.assigned, w.assigned.leaseToken)] });
+      // Never isolated: a per-job worker's process is that one job's sandbox already.
+      const job = toAssignment(w.assigned, w.assigned.leaseToken, false);
+      w.conn?.send({ t: 'jobs', jobs: [job] });
     } else {
       w.info.state = w.info.state === 'draining' ? 'draining' : 'idle';
       w.info.idleSince = this.#clock.now();
@@ -291,7 +300,7 @@ export class WorkerGateway {
     // One claim, at most one answer: the worker asks again for whatever slots are still free.
     w.wants = 0;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
-    w.conn.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!)) });
+    w.conn.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
     for (const job of jobs) this.#events.emit('job:started', { job });
   }
 
@@ -336,7 +345,11 @@ export class WorkerGateway {
   #claimJobs(w: Tracked, ids: readonly string[]): void {
     const first = w.pendingIds.length === 0;
     w.pendingIds.push(...ids);
-    if (first && ids.length > 0) setImmediate(() => void this.#claimPending(w));
+    if (first && ids.length > 0) {
+      setImmediate(() =>
+        this.#claimPending(w).catch((err) => console.error('claiming delivered jobs failed', err)),
+      );
+    }
   }
 
   async #claimPending(w: Tracked): Promise<void> {
@@ -360,7 +373,7 @@ export class WorkerGateway {
     if (spent.length > 0) w.conn?.send({ t: 'refused', ids: spent, requeue: false });
     if (jobs.length === 0) return;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
-    w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!)) });
+    w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
     for (const job of jobs) this.#events.emit('job:started', { job });
   }
 
@@ -402,8 +415,13 @@ export class WorkerGateway {
   }
 }
 
-function toAssignment(job: Job, token: number): Assignment {
-  return {
+/**
+ * What a worker is told about a job it now holds. With `pooled`, a suspect (its last attempt ended
+ * with its process dying) is marked `isolate`, so it cannot take the pool worker's other jobs down
+ * with it if it crashes again.
+ */
+function toAssignment(job: Job, token: number, pooled: boolean): Assignment {
+  const assignment: Assignment = {
     id: job.id,
     token,
     type: job.type,
@@ -414,4 +432,6 @@ function toAssignment(job: Job, token: number): Assignment {
     timeoutMs: job.timeoutMs,
     ...(job.data ? { data: job.data } : {}),
   };
+  if (pooled && job.error?.workerLost === true) assignment.isolate = true;
+  return assignment;
 }

@@ -19,7 +19,7 @@ import { withDataStaging } from './staged-runner.ts';
 export async function createRunner(spec: WorkerSpec): Promise<JobRunner> {
   if (spec.handler) Object.assign(process.env, spec.env);
   const inner = spec.handler
-    ? await createHandlerRunner(spec.handler, spec.cwd)
+    ? await createHandlerRunner(spec.handler, spec.cwd, spec.killGraceMs)
     : createCommandRunner(spec);
   return withDataStaging(inner, spec);
 }

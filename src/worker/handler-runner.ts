@@ -4,12 +4,20 @@ import type { Outcome } from '../domain/job.ts';
 import type { JobContext, JobHandler } from './handler.ts';
 import type { Assignment } from './protocol.ts';
 import { failed, type JobControl, type JobRunner } from './runtime.ts';
+import { runSandboxed, type SandboxOptions } from './sandbox-runner.ts';
 
 /**
  * Runs jobs with an in-process handler (src/worker/handler.ts). The module is imported once, when
  * the worker starts. This is the hot path of pool workers (thousands of jobs a second): per job it
  * allocates one context and one promise, and does no I/O and no timers of its own.
+ *
+ * The exception is a suspect, an assignment marked `isolate` (its last attempt ended with its
+ * process dying): it runs in a sandbox process of its own (sandbox-runner.ts), so if it crashes
+ * the worker again it takes nothing else down.
  */
+
+/** The kill grace of a sandbox when the caller names none (the config's default). */
+const DEFAULT_KILL_GRACE_MS = 5000;
 
 /** Loads `spec.handler` ("path/to/module.ts" or "path#exportName"), resolved against `cwd`. */
 export async function loadHandler(ref: string, cwd: string = process.cwd()): Promise<JobHandler> {
@@ -28,8 +36,13 @@ export async function loadHandler(ref: string, cwd: string = process.cwd()): Pro
 /**
  * A runner for `ref`. A handler that cannot be loaded fails every job as 'application' with the
  * reason, so the mistake shows on the jobs themselves instead of as a crash-looping worker.
+ * `killGraceMs` is how long an aborted sandbox gets before it is killed.
  */
-export async function createHandlerRunner(ref: string, cwd?: string): Promise<JobRunner> {
+export async function createHandlerRunner(
+  ref: string,
+  cwd?: string,
+  killGraceMs: number = DEFAULT_KILL_GRACE_MS,
+): Promise<JobRunner> {
   let handler: JobHandler;
   try {
     handler = await loadHandler(ref, cwd);
@@ -37,10 +50,20 @@ export async function createHandlerRunner(ref: string, cwd?: string): Promise<Jo
     const outcome = failed('application', `cannot load handler: ${errorMessage(err)}`);
     return { inProcess: true, run: () => Promise.resolve(outcome) };
   }
-  return { inProcess: true, run: (job, control) => runHandler(handler, job, control) };
+  const sandbox: SandboxOptions = { handler: ref, cwd: cwd ?? process.cwd(), killGraceMs };
+  return {
+    inProcess: true,
+    run: (job, control) =>
+      job.isolate ? runSandboxed(sandbox, job, control) : runHandler(handler, job, control),
+  };
 }
 
-function runHandler(handler: JobHandler, job: Assignment, control: JobControl): Promise<Outcome> {
+/** Runs one attempt in this process; never rejects. Also the sandbox's way to run its job. */
+export function runHandler(
+  handler: JobHandler,
+  job: Assignment,
+  control: JobControl,
+): Promise<Outcome> {
   let value: unknown;
   try {
     value = handler(new Context(job, control));

@@ -21,7 +21,9 @@ export interface JobContext<P = unknown> {
   /**
    * Aborted when the job times out, is cancelled, or the worker shuts down. A handler that runs
    * long must honour it: one that has not settled `killGraceMs` after the abort makes the worker
-   * exit (the only way to stop code running in this process), failing its other jobs too.
+   * exit (the only way to stop code running in this process), failing its other jobs too. (A
+   * suspect — a job whose last attempt ended with its process dying — runs in a sandbox process
+   * of its own instead, which is killed then, and nothing else.)
    */
   readonly signal: AbortSignal;
   /** Appends a line to the job's log (stdout stream). */

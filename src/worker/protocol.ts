@@ -19,6 +19,13 @@ export interface Assignment {
   timeoutMs: number;
   /** Inputs to download before the job runs and where its output goes (src/storage/). */
   data?: JobData;
+  /**
+   * The job is a suspect (its last attempt ended with its process dying, `JobError.workerLost`):
+   * a pool worker runs its handler in a child process of its own (src/worker/sandbox-runner.ts),
+   * never in the worker's process. Absent for everything else, and for per-job workers, whose
+   * process holds that one job anyway.
+   */
+  isolate?: true;
 }
 
 export type WorkerMessage =

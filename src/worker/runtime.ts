@@ -30,6 +30,8 @@ export interface JobRunner {
    * True when the job is code in this process: it can only be asked to stop (its signal), so a
    * runner that ignores the abort gets `killGraceMs`, then the worker exits. False for process
    * trees, which the runner kills itself (SIGTERM, then SIGKILL), so it always settles.
+   * Whatever this says, an assignment marked `isolate` never runs in this process: a runner
+   * runs it in a process it kills itself (src/worker/sandbox-runner.ts), so it always settles.
    */
   readonly inProcess: boolean;
   run(job: Assignment, control: JobControl): Promise<Outcome>;
@@ -200,7 +202,7 @@ export class WorkerRuntime {
   }
 
   #stop(slot: Slot, reason: StopReason): void {
-    if (!slot.stop(reason) || !this.#o.runner.inProcess) return;
+    if (!slot.stop(reason) || !this.#o.runner.inProcess || slot.job.isolate) return;
     // The job's timer now watches for a handler that ignores the abort.
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => this.#stuck(slot), this.#o.spec.killGraceMs);

@@ -197,6 +197,25 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         assert.equal(new Set([...ids(a), ...ids(b)]).size, 50);
       });
 
+      test('hands a retry its last error, workerLost included (a suspect is isolated)', async () => {
+        const [job] = await store.insert([newJob()]);
+        assert.ok(job);
+        const lost: JobError = {
+          class: 'infrastructure',
+          message: 'worker w1 exited (code null, signal SIGKILL)',
+          exitCode: null,
+          signal: 'SIGKILL',
+          workerLost: true,
+        };
+        const token = tokenOf((await claim())[0]);
+        await store.finish([
+          { id: job.id, token, now: NOW, to: 'queued', runAt: NOW, error: lost },
+        ]);
+        const [again] = await claim();
+        assert.deepEqual(again?.error, lost);
+        assert.deepEqual((await store.get(job.id))?.error, lost);
+      });
+
       test('with jobId takes only that job, and only while it is claimable', async () => {
         const [first, second] = await store.insert([newJob(), newJob()]);
         assert.ok(first && second);

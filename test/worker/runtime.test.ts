@@ -11,12 +11,13 @@ async function start(handler: string, overrides: Partial<WorkerSpec> = {}, jobId
   const { link, inbox, deliver } = memoryLink();
   let exited: (code: number) => void = () => {};
   const exit = new Promise<number>((resolve) => (exited = resolve));
+  const workerSpec = spec(overrides);
   const runtime = new WorkerRuntime({
     workerId: 'w-1',
-    spec: spec(overrides),
+    spec: workerSpec,
     jobId,
     link,
-    runner: await createHandlerRunner(`${HANDLERS}#${handler}`),
+    runner: await createHandlerRunner(`${HANDLERS}#${handler}`, undefined, workerSpec.killGraceMs),
     exit: (code) => exited(code),
   });
   runtime.start();
@@ -140,6 +141,17 @@ describe('worker runtime', () => {
     const done = await w.inbox.next('done');
     assert.equal(done.outcome.status === 'failed' && done.outcome.error.class, 'timeout');
     assert.equal(await w.exit, EXIT_STUCK_HANDLER);
+  });
+
+  it('kills an isolated job that ignores its abort with its sandbox, and keeps working', async () => {
+    const w = await start('ignoresAbort', { killGraceMs: 20 });
+    await w.inbox.next('claim');
+    w.deliver({ t: 'jobs', jobs: [assignment({ timeoutMs: 20, isolate: true })] });
+    const done = await w.inbox.next('done');
+    assert.equal(done.outcome.status === 'failed' && done.outcome.error.class, 'timeout');
+    assert.equal((await w.inbox.next('claim')).max, 1, 'still alive, asking for work');
+    w.deliver({ t: 'drain' });
+    assert.equal(await w.exit, 0, 'never exits 70 for a sandboxed job');
   });
 
   it('cancels a job: aborts its handler and reports cancelled', async () => {

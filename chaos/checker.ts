@@ -1,0 +1,249 @@
+/**
+ * The chaos checker: Jepsen's `total-queue` adapted to gaffer (research/reliability.md, checker Q).
+ * Pure: it judges what the run recorded — the client's submissions, the workers' ledger, the
+ * store's final records, the faults injected and the residue read after the drain.
+ *
+ * Measures and their rules:
+ * - `lost`: acknowledged (a 2xx with a job id) but not terminal after the drain — must be 0.
+ * - `unexpected`: a job in the store no submission asked for — must be 0.
+ * - `recovered`: attempted, never acknowledged (the client gave up or gaffer died), yet in the
+ *   store: allowed, reported.
+ * - `doubleTerminal`: a job whose record was written by a stale attempt, or that ran again after
+ *   its record ended — the stored result is not its last attempt's, or the ledger shows an
+ *   attempt beyond the record's — must be 0 (the lease-token CAS forbids both).
+ * - `dupExec`: completed executions beyond one per job. Each must be explained by a fault the
+ *   harness injected on the process that ran it (`worker_lost`, `lease_expired`,
+ *   `gaffer_restart`, `redelivered`, `disk_full`); `unexplained` must be 0, and no two executions of a job may
+ *   share an attempt number (each run is a new lease).
+ * - `dupEffect`: side-effect rows beyond one per job — must be 0 (the handler upserts by job id).
+ * - `wrongOutcome`: a normal job that did not succeed, or a poison job not dead-lettered after
+ *   `maxAttempts` attempts, or run more often than that — must be 0.
+ * - residue: non-terminal jobs in the store, messages in the broker, orphan processes — all 0.
+ * - refusals: a submission refused while a fault lasts must be a 503 or 507 with a stable code
+ *   (the client retries it); any other 5xx fails the run.
+ */
+
+export interface Submission {
+  key: string;
+  kind: 'normal' | 'poison';
+  /** The job id a 2xx answered with; null when never acknowledged. */
+  jobId: string | null;
+}
+
+/** One line of the workers' ledger: an execution started, or one that completed. */
+export interface LedgerEntry {
+  t: 'start' | 'end';
+  job: string;
+  attempt: number;
+  pid: number;
+  at: number;
+  /** `end` only: the result's nonce, unique per execution. */
+  nonce?: string;
+  /** `start` of a poison job's execution (it kills its own worker). */
+  poison?: boolean;
+}
+
+export interface FinalJob {
+  id: string;
+  idempotencyKey: string | null;
+  state: string;
+  attempt: number;
+  /** The stored result's nonce (a succeeded job's), else null. */
+  nonce: string | null;
+}
+
+/** A fault the harness injected: on a process (`pids`) during [at, until]. */
+export interface Fault {
+  kind: 'worker_lost' | 'lease_expired' | 'gaffer_restart' | 'redelivered' | 'disk_full';
+  at: number;
+  until: number;
+  /** The processes it hit; empty: every process running at the time (a broker or gaffer fault). */
+  pids: number[];
+}
+
+export interface Residue {
+  /** Jobs of the run still queued, starting or running. */
+  unfinished: number;
+  /** Messages ready or unacknowledged in the broker (0 for the embedded broker's store). */
+  brokerMessages: number;
+  /** Processes of the run alive after gaffer stopped. */
+  orphans: number;
+}
+
+export interface CheckInput {
+  submissions: readonly Submission[];
+  ledger: readonly LedgerEntry[];
+  jobs: readonly FinalJob[];
+  /** Side-effect rows per job id. */
+  effects: ReadonlyMap<string, number>;
+  faults: readonly Fault[];
+  residue: Residue;
+  maxAttempts: number;
+  /** Submissions refused on the way, by "status code" or "unreachable" (each was retried). */
+  refused: Readonly<Record<string, number>>;
+}
+
+export interface Report {
+  attempted: number;
+  acknowledged: number;
+  lost: number;
+  unexpected: number;
+  recovered: number;
+  doubleTerminal: number;
+  dupExec: number;
+  dupReasons: Record<string, number>;
+  unexplained: number;
+  sameAttempt: number;
+  dupEffect: number;
+  wrongOutcome: number;
+  residue: Residue;
+  refused: Readonly<Record<string, number>>;
+  /** Every rule held. */
+  valid: boolean;
+  /** What broke each rule, a few examples each (empty when valid). */
+  problems: string[];
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'dead_lettered', 'timed_out', 'cancelled']);
+
+export function check(input: CheckInput): Report {
+  const problems: string[] = [];
+  const byKey = new Map(input.submissions.map((s) => [s.key, s]));
+  const byId = new Map(input.jobs.map((j) => [j.id, j]));
+  const runs = groupLedger(input.ledger);
+
+  const acked = input.submissions.filter((s) => s.jobId !== null);
+  const lost = acked.filter((s) => !TERMINAL.has(byId.get(s.jobId!)?.state ?? 'missing'));
+  note(
+    problems,
+    'lost',
+    lost.map((s) => `${s.key} → ${s.jobId} ${byId.get(s.jobId!)?.state ?? 'missing'}`),
+  );
+  const unexpected = input.jobs.filter((j) => !j.idempotencyKey || !byKey.has(j.idempotencyKey));
+  note(
+    problems,
+    'unexpected',
+    unexpected.map((j) => j.id),
+  );
+  const ackedIds = new Set(acked.map((s) => s.jobId));
+  const recovered = input.jobs.filter((j) => !ackedIds.has(j.id) && !unexpected.includes(j));
+
+  const double: string[] = [];
+  const wrong: string[] = [];
+  let dupExec = 0;
+  let unexplained = 0;
+  let sameAttempt = 0;
+  const dupReasons: Record<string, number> = {};
+  for (const job of input.jobs) {
+    const run = runs.get(job.id) ?? { starts: [], ends: [] };
+    const kind = byKey.get(job.idempotencyKey ?? '')?.kind ?? 'normal';
+    if (doubleTerminal(job, run)) double.push(job.id);
+    if (!rightOutcome(job, kind, run, input.maxAttempts)) {
+      wrong.push(`${job.id} (${kind}) ${job.state} after ${run.starts.length} executions`);
+    }
+    const attempts = new Set(run.ends.map((e) => e.attempt));
+    sameAttempt += run.ends.length - attempts.size;
+    for (const extra of run.ends
+      .filter((e) => e.nonce !== job.nonce)
+      .slice(0, run.ends.length - 1)) {
+      dupExec++;
+      const reason = explain(extra, input.faults);
+      if (reason) dupReasons[reason] = (dupReasons[reason] ?? 0) + 1;
+      else unexplained++;
+    }
+  }
+  note(problems, 'double terminal', double);
+  note(problems, 'wrong outcome', wrong);
+  if (unexplained > 0) problems.push(`${unexplained} duplicate execution(s) no fault explains`);
+  if (sameAttempt > 0) problems.push(`${sameAttempt} execution(s) repeated an attempt number`);
+  let dupEffect = 0;
+  for (const n of input.effects.values()) dupEffect += Math.max(0, n - 1);
+  if (dupEffect > 0) problems.push(`${dupEffect} duplicate side effect(s)`);
+  // A refusal must say why: a 5xx other than 503 (unavailable) or 507 (out of space) is a bug.
+  const bare = Object.keys(input.refused).filter((k) => /^5/.test(k) && !/^50[37] GAFFER_/.test(k));
+  if (bare.length > 0) problems.push(`refusals without a reason: ${bare.join(', ')}`);
+  const r = input.residue;
+  if (r.unfinished + r.brokerMessages + r.orphans > 0) {
+    problems.push(
+      `residue: ${r.unfinished} unfinished, ${r.brokerMessages} broker messages, ${r.orphans} orphans`,
+    );
+  }
+  return {
+    attempted: input.submissions.length,
+    acknowledged: acked.length,
+    lost: lost.length,
+    unexpected: unexpected.length,
+    recovered: recovered.length,
+    doubleTerminal: double.length,
+    dupExec,
+    dupReasons,
+    unexplained,
+    sameAttempt,
+    dupEffect,
+    wrongOutcome: wrong.length,
+    residue: r,
+    refused: input.refused,
+    valid: problems.length === 0,
+    problems,
+  };
+}
+
+interface Runs {
+  starts: LedgerEntry[];
+  ends: LedgerEntry[];
+}
+
+function groupLedger(ledger: readonly LedgerEntry[]): Map<string, Runs> {
+  const out = new Map<string, Runs>();
+  for (const e of ledger) {
+    let run = out.get(e.job);
+    if (!run) out.set(e.job, (run = { starts: [], ends: [] }));
+    (e.t === 'start' ? run.starts : run.ends).push(e);
+  }
+  return out;
+}
+
+/** A stale attempt's result was stored, or the job ran again after its record ended. */
+function doubleTerminal(job: FinalJob, run: Runs): boolean {
+  if (run.starts.some((s) => s.attempt > job.attempt)) return true;
+  if (job.state !== 'succeeded') return false;
+  const stored = run.ends.find((e) => e.nonce === job.nonce);
+  return !stored || stored.attempt !== job.attempt;
+}
+
+/**
+ * A normal job succeeded; a poison job was dead-lettered once its attempts were spent, having run
+ * at most that many times. It may have run fewer: an attempt is spent when it is claimed, and a
+ * worker killed by another poison job it also held can die before this one's handler starts.
+ */
+function rightOutcome(job: FinalJob, kind: Submission['kind'], run: Runs, max: number): boolean {
+  if (kind === 'normal') return job.state === 'succeeded';
+  const runs = run.starts.length;
+  return job.state === 'dead_lettered' && job.attempt === max && runs >= 1 && runs <= max;
+}
+
+/** How long a completed execution may take to reach the store when nothing goes wrong. */
+const REPORT_MS = 10_000;
+
+/**
+ * The fault that made a completed execution's result go unrecorded, if the harness caused one: a
+ * kill (of its worker, of gaffer, of the broker) shortly after it completed, before its report
+ * reached the store; or a pause of its worker that outlived the lease, after which its late
+ * report was refused as stale.
+ */
+function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
+  const hit = faults.find((f) => {
+    if (f.pids.length > 0 && !f.pids.includes(e.pid)) return false;
+    if (f.kind === 'lease_expired') return e.at >= f.at;
+    return e.at <= f.until && e.at >= f.at - REPORT_MS;
+  });
+  return hit?.kind ?? null;
+}
+
+function note(problems: string[], what: string, items: readonly string[]): void {
+  if (items.length > 0) {
+    problems.push(
+      `${items.length} ${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}`,
+    );
+  }
+}

@@ -1,0 +1,83 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Fault, FinalJob, LedgerEntry } from './checker.ts';
+
+/** What a chaos run reads back after the drain: gaffer's records, the ledger, the side effects. */
+
+export async function finalJobs(url: string): Promise<FinalJob[]> {
+  const out: FinalJob[] = [];
+  let cursor: string | null = null;
+  do {
+    const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const page = (await (await fetch(`${url}/v1/jobs?type=chaos&limit=1000${q}`)).json()) as {
+      jobs: {
+        id: string;
+        idempotencyKey: string | null;
+        state: string;
+        attempt: number;
+        result: { nonce?: string } | null;
+      }[];
+      nextCursor: string | null;
+    };
+    for (const j of page.jobs) {
+      out.push({
+        id: j.id,
+        idempotencyKey: j.idempotencyKey,
+        state: j.state,
+        attempt: j.attempt,
+        nonce: j.result?.nonce ?? null,
+      });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+export function readLedger(dir: string): LedgerEntry[] {
+  const file = path.join(dir, 'ledger.ndjson');
+  if (!existsSync(file)) return []; // no job ran
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as LedgerEntry);
+}
+
+/** Side-effect rows per submission key (chaos/handler.ts writes one file per job id). */
+export function readEffects(dir: string): Map<string, number> {
+  const root = path.join(dir, 'effects');
+  const out = new Map<string, number>();
+  if (!existsSync(root)) return out; // no job completed
+  for (const key of readdirSync(root)) {
+    out.set(decodeURIComponent(key), readdirSync(path.join(root, key)).length);
+  }
+  return out;
+}
+
+/** A poison job kills its own worker: a fault too, for the executions that shared that worker. */
+export function poisonFaults(ledger: readonly LedgerEntry[]): Fault[] {
+  return ledger
+    .filter((e) => e.t === 'start' && e.poison)
+    .map((e) => ({ kind: 'worker_lost', at: e.at, until: e.at, pids: [e.pid] }));
+}
+
+/**
+ * Processes of this run still alive (zombies aside): any whose command line or initial
+ * environment names the run's directory — gaffer by its `--config`, a worker by its spec (which
+ * carries the type's environment, CHAOS_DIR included), a job's child by inheriting either.
+ */
+export function orphans(dir: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      if (/\) Z /.test(stat)) continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+      const env = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (cmdline.includes(dir) || env.includes(dir)) out.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../test/helpers/servers/common.ts';
+import { untilEvent } from '../test/helpers/process.ts';
+import { UnderTest } from './gaffer-process.ts';
+import { finalJobs, orphans, poisonFaults, readEffects, readLedger } from './observe.ts';
+import type { Backend } from './backends.ts';
+import { check, type Fault, type Report, type Submission } from './checker.ts';
+import { delay, LIBFAKETIME, SKEW, strike, type FaultName } from './faults.ts';
+import type { Profile } from './profile.ts';
+
+/**
+ * One chaos scenario: a real `gaffer up` process (fixed port, private data dir) on `backend`,
+ * `profile.jobs` submissions from concurrent clients (each with an idempotency key, retried on
+ * an error or a 5xx until acknowledged), the fault struck `profile.faults` times meanwhile, then
+ * the drain (awaited on gaffer's event stream), the pool's return to its minimum, the residue
+ * read, gaffer stopped, orphans looked for, and the checker's verdict.
+ */
+export async function runScenario(
+  backend: Backend,
+  fault: FaultName,
+  profile: Profile,
+): Promise<Report> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-chaos-'));
+  const queue = `chaos-${path.basename(dir)}`;
+  const port = await freePort();
+  const dataDir = path.join(dir, 'data');
+  // Disk-full: the data directory is a filesystem of its own, small enough to fill at once.
+  if (fault === 'disk-full') mountSmall(dataDir);
+  const args = writeConfig(dir, queue, backend, profile, port, fault);
+  const faults: Fault[] = [];
+  const t0 = Date.now();
+  const phase = (what: string) =>
+    log(`${fault}: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const gaffer = await UnderTest.start(args);
+  const url = gaffer.url;
+  try {
+    const submissions = plan(profile, fault === 'poison' ? profile.poison : 0);
+    const submitting = submitAll(url, submissions, profile);
+    await striking(fault, profile, {
+      profile,
+      backend,
+      url,
+      dataDir,
+      record: (f) => faults.push(f),
+      restartGaffer: (downMs) => gaffer.restart(downMs),
+    });
+    const refused = await submitting;
+    phase('faults struck, all submitted');
+    await drained(url, profile);
+    phase('drained');
+    const jobs = await finalJobs(url);
+    const brokerMessages = await brokerSettled(backend, queue, profile);
+    await gaffer.stop();
+    const ledger = readLedger(dir);
+    return check({
+      submissions,
+      ledger,
+      jobs,
+      effects: readEffects(dir),
+      faults: [...faults, ...poisonFaults(ledger)],
+      residue: {
+        unfinished: jobs.filter((j) => !TERMINAL.has(j.state)).length,
+        brokerMessages,
+        orphans: orphans(dir).length,
+      },
+      maxAttempts: profile.maxAttempts,
+      refused,
+    });
+  } catch (err) {
+    throw gaffer.crashed ? new Error(`gaffer exited on its own: ${gaffer.crashed}`) : err;
+  } finally {
+    gaffer.kill();
+    for (const pid of orphans(dir)) process.kill(pid, 'SIGKILL');
+    if (fault === 'disk-full') spawnSync('umount', [dataDir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function log(line: string): void {
+  if (process.env['CHAOS_VERBOSE']) console.error(`chaos: ${line}`);
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'dead_lettered', 'timed_out', 'cancelled']);
+
+function writeConfig(
+  dir: string,
+  queue: string,
+  backend: Backend,
+  profile: Profile,
+  port: number,
+  fault: FaultName,
+): string[] {
+  const env: Record<string, string> = { CHAOS_DIR: dir };
+  if (fault === 'clock-skew') {
+    Object.assign(env, { LD_PRELOAD: LIBFAKETIME, FAKETIME: SKEW, DONT_FAKE_MONOTONIC: '1' });
+  }
+  // JSON is YAML: the config file is written as JSON.
+  const config = {
+    autoscaler: { intervalMs: 200 },
+    // A dead worker's deliveries go back after the lease TTL, not the default 30 s.
+    broker: { ...backend.broker, visibilityTimeoutMs: profile.ttlMs },
+    leases: { ttlMs: profile.ttlMs, sweepMs: Math.round(profile.ttlMs / 4) },
+    jobTypes: {
+      chaos: {
+        queue,
+        worker: { handler: 'chaos/handler.ts', env },
+        concurrency: profile.concurrency,
+        timeoutSeconds: 60,
+        retry: { maxAttempts: profile.maxAttempts, backoffMs: 100, maxBackoffMs: 1000 },
+        scaling: { min: 1, max: profile.max, threshold: 1, burst: profile.max, idleSeconds: 1 },
+      },
+    },
+  };
+  const file = path.join(dir, 'gaffer.yaml');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return ['--config', file, '--data-dir', path.join(dir, 'data'), '--port', String(port)];
+}
+
+/** The submissions, poison ones spread among the normal ones. */
+function plan(profile: Profile, poison: number): Submission[] {
+  const out: Submission[] = [];
+  const every = poison > 0 ? Math.floor(profile.jobs / poison) : Infinity;
+  for (let i = 0; i < profile.jobs; i++) {
+    out.push({ key: `k${i}`, kind: 'normal', jobId: null });
+    if ((i + 1) % every === 0 && out.length < profile.jobs + poison) {
+      out.push({ key: `p${i}`, kind: 'poison', jobId: null });
+    }
+  }
+  return out;
+}
+
+/**
+ * Submits every one, retrying each (same idempotency key) until acknowledged or out of time.
+ * Resolves with the refusals met on the way, by "status code" (or "unreachable").
+ */
+async function submitAll(
+  url: string,
+  subs: Submission[],
+  profile: Profile,
+): Promise<Record<string, number>> {
+  const refused: Record<string, number> = {};
+  let next = 0;
+  const start = Date.now();
+  const deadline = start + profile.drainMs;
+  const lane = async () => {
+    while (next < subs.length) {
+      const i = next++;
+      const sub = subs[i]!;
+      await delay(start + (i * profile.submitMs) / subs.length - Date.now()); // the schedule
+      const ms = profile.msMin + Math.floor(Math.random() * (profile.msMax - profile.msMin));
+      const payload = sub.kind === 'poison' ? { key: sub.key, poison: true } : { key: sub.key, ms };
+      while (sub.jobId === null && Date.now() < deadline) {
+        const answer = await submitOnce(url, { type: 'chaos', idempotencyKey: sub.key, payload });
+        if ('jobId' in answer) sub.jobId = answer.jobId;
+        else {
+          refused[answer.refusal] = (refused[answer.refusal] ?? 0) + 1;
+          await delay(100); // gaffer, its store or its broker is down: retry
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: profile.lanes }, lane));
+  return refused;
+}
+
+async function submitOnce(
+  url: string,
+  body: unknown,
+): Promise<{ jobId: string } | { refusal: string }> {
+  try {
+    const res = await fetch(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as { job?: { id: string }; error?: { code?: string } };
+    if (res.ok && json.job) return { jobId: json.job.id };
+    return { refusal: `${res.status} ${json.error?.code ?? 'no code'}` };
+  } catch {
+    return { refusal: 'unreachable' };
+  }
+}
+
+async function striking(fault: FaultName, profile: Profile, target: Parameters<typeof strike>[1]) {
+  for (let i = 0; i < profile.faults; i++) {
+    await delay(profile.faultEveryMs); // the schedule: faults are spaced in time
+    await strike(fault, target);
+  }
+}
+
+/** Resolves once nothing of the type is queued, delayed or running and the pool is at its min. */
+async function drained(url: string, profile: Profile): Promise<void> {
+  await untilEvent(
+    url,
+    async () => {
+      const { queues } = (await (await fetch(`${url}/v1/queues`)).json()) as {
+        queues: {
+          type: string;
+          ready: number;
+          delayed: number;
+          inFlight: number;
+          workers: Record<string, number>;
+          min: number;
+        }[];
+      };
+      const q = queues.find((x) => x.type === 'chaos')!;
+      const workers = Object.values(q.workers).reduce((a, b) => a + b, 0);
+      return q.ready + q.delayed + q.inFlight === 0 && workers <= q.min;
+    },
+    profile.drainMs,
+  );
+}
+
+/**
+ * The broker's count of the queue's messages once it reaches 0, or what is left after the
+ * visibility timeout and a margin: a dead worker's deliveries stay pending until a live consumer
+ * reclaims them and acks them (their jobs are terminal). The server has no event for this, so its
+ * own tool is asked, at most every 200 ms, for a bounded time.
+ */
+async function brokerSettled(backend: Backend, queue: string, profile: Profile): Promise<number> {
+  const deadline = Date.now() + profile.ttlMs + 10_000;
+  for (;;) {
+    const n = await backend.messages(queue);
+    if (n === 0 || Date.now() > deadline) return n;
+    await delay(200);
+  }
+}
+
+function mountSmall(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir]);
+}

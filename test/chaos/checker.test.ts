@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { check, type CheckInput, type LedgerEntry } from '../../chaos/checker.ts';
+
+// The chaos checker's rules, one table row each: a clean run, then each way of breaking a rule.
+const start = (job: string, attempt: number, pid: number, at: number): LedgerEntry => ({
+  t: 'start',
+  job,
+  attempt,
+  pid,
+  at,
+});
+const end = (job: string, attempt: number, pid: number, at: number, nonce: string) => ({
+  ...start(job, attempt, pid, at),
+  t: 'end' as const,
+  nonce,
+});
+
+/** Two jobs, each run once and succeeded; nothing left behind. */
+const clean: CheckInput = {
+  submissions: [
+    { key: 'k1', kind: 'normal', jobId: 'j1' },
+    { key: 'k2', kind: 'normal', jobId: 'j2' },
+  ],
+  ledger: [
+    start('j1', 1, 10, 100),
+    end('j1', 1, 10, 200, 'n1'),
+    start('j2', 1, 10, 100),
+    end('j2', 1, 10, 200, 'n2'),
+  ],
+  jobs: [
+    { id: 'j1', idempotencyKey: 'k1', state: 'succeeded', attempt: 1, nonce: 'n1' },
+    { id: 'j2', idempotencyKey: 'k2', state: 'succeeded', attempt: 1, nonce: 'n2' },
+  ],
+  effects: new Map([
+    ['k1', 1],
+    ['k2', 1],
+  ]),
+  faults: [],
+  residue: { unfinished: 0, brokerMessages: 0, orphans: 0 },
+  maxAttempts: 3,
+  refused: {},
+};
+
+/** j1 ran twice: attempt 1 completed on pid 10 but its report was lost, attempt 2 on pid 11. */
+const rerun: Partial<CheckInput> = {
+  ledger: [
+    start('j1', 1, 10, 100),
+    end('j1', 1, 10, 200, 'old'),
+    start('j1', 2, 11, 5000),
+    end('j1', 2, 11, 5100, 'n1'),
+    start('j2', 1, 10, 100),
+    end('j2', 1, 10, 200, 'n2'),
+  ],
+  jobs: [
+    { id: 'j1', idempotencyKey: 'k1', state: 'succeeded', attempt: 2, nonce: 'n1' },
+    clean.jobs[1]!,
+  ],
+};
+
+const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] = [
+  ['a clean run', {}, { valid: true, lost: 0, dupExec: 0 }],
+  [
+    'an acknowledged job never ended: lost',
+    { jobs: [{ ...clean.jobs[0]!, state: 'queued', nonce: null }, clean.jobs[1]!] },
+    { valid: false, lost: 1 },
+  ],
+  [
+    'a job nobody submitted: unexpected',
+    {
+      jobs: [
+        ...clean.jobs,
+        { id: 'j9', idempotencyKey: 'k9', state: 'succeeded', attempt: 1, nonce: null },
+      ],
+    },
+    { valid: false, unexpected: 1 },
+  ],
+  [
+    'not acknowledged (gaffer died mid-answer) yet stored: recovered, allowed',
+    {
+      submissions: [{ key: 'k1', kind: 'normal', jobId: null }, clean.submissions[1]!],
+    },
+    { valid: true, recovered: 1 },
+  ],
+  [
+    "a stale attempt's result stored: double terminal",
+    { jobs: [{ ...clean.jobs[0]!, attempt: 2 }, clean.jobs[1]!] },
+    { valid: false, doubleTerminal: 1 },
+  ],
+  [
+    'a duplicate execution a worker kill explains',
+    { ...rerun, faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }] },
+    { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 } },
+  ],
+  ['a duplicate execution no fault explains', rerun, { valid: false, dupExec: 1, unexplained: 1 }],
+  [
+    'a kill of another process does not explain it',
+    { ...rerun, faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [99] }] },
+    { valid: false, unexplained: 1 },
+  ],
+  [
+    'a pause outliving the lease explains a late completion',
+    {
+      ...rerun,
+      ledger: [start('j1', 1, 10, 100), end('j1', 1, 10, 9000, 'old'), ...rerun.ledger!.slice(2)],
+      faults: [{ kind: 'lease_expired', at: 150, until: 8000, pids: [10] }],
+    },
+    { valid: true, dupReasons: { lease_expired: 1 } },
+  ],
+  [
+    'a submission run under two job ids: duplicate effect',
+    {
+      effects: new Map([
+        ['k1', 2],
+        ['k2', 1],
+      ]),
+    },
+    { valid: false, dupEffect: 1 },
+  ],
+  [
+    'a normal job dead-lettered: wrong outcome',
+    { jobs: [{ ...clean.jobs[0]!, state: 'dead_lettered', nonce: null }, clean.jobs[1]!] },
+    { valid: false, wrongOutcome: 1 },
+  ],
+  [
+    'a poison job dead-lettered after its attempts: right',
+    {
+      submissions: [{ key: 'p1', kind: 'poison', jobId: 'p' }, clean.submissions[1]!],
+      ledger: [
+        ...[1, 2, 3].map((a) => ({ ...start('p', a, 10 + a, a * 1000), poison: true })),
+        ...clean.ledger.slice(2),
+      ],
+      jobs: [
+        { id: 'p', idempotencyKey: 'p1', state: 'dead_lettered', attempt: 3, nonce: null },
+        clean.jobs[1]!,
+      ],
+    },
+    { valid: true, wrongOutcome: 0 },
+  ],
+  [
+    'messages left in the broker: residue',
+    { residue: { unfinished: 0, brokerMessages: 2, orphans: 0 } },
+    { valid: false },
+  ],
+  [
+    'a refusal with a stable code while a fault lasts',
+    { refused: { '507 GAFFER_STORE_FULL': 3 } },
+    { valid: true },
+  ],
+  ['a bare 500', { refused: { '500 GAFFER_INTERNAL': 1 } }, { valid: false }],
+];
+
+for (const [name, patch, expected] of table) {
+  test(`checker: ${name}`, () => {
+    const report = check({ ...clean, ...patch });
+    for (const [key, value] of Object.entries(expected)) {
+      assert.deepEqual(
+        report[key as keyof typeof report],
+        value,
+        `${key} (${report.problems.join('; ')})`,
+      );
+    }
+  });
+}
