@@ -54,7 +54,14 @@ export interface FinalJob {
 
 /** A fault the harness injected: on a process (`pids`) during [at, until]. */
 export interface Fault {
-  kind: 'worker_lost' | 'lease_expired' | 'gaffer_restart' | 'redelivered' | 'disk_full';
+  kind:
+    | 'worker_lost'
+    | 'lease_expired'
+    | 'gaffer_restart'
+    | 'redelivered'
+    | 'disk_full'
+    | 'apiserver_paused'
+    | 'pod_deleted';
   at: number;
   until: number;
   /** The processes it hit; empty: every process running at the time (a broker or gaffer fault). */
@@ -229,10 +236,12 @@ const REPORT_MS = 10_000;
  * The fault that made a completed execution's result go unrecorded, if the harness caused one: a
  * kill (of its worker, of gaffer, of the broker) shortly after it completed, before its report
  * reached the store; or a pause of its worker that outlived the lease, after which its late
- * report was refused as stale.
+ * report was refused as stale. A paused API server or a deleted pod explains none: workers never
+ * talk to the API server, and a deleted pod's worker drains before its pod goes.
  */
 function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
   const hit = faults.find((f) => {
+    if (f.kind === 'apiserver_paused' || f.kind === 'pod_deleted') return false;
     if (f.pids.length > 0 && !f.pids.includes(e.pid)) return false;
     if (f.kind === 'lease_expired') return e.at >= f.at;
     return e.at <= f.until && e.at >= f.at - REPORT_MS;

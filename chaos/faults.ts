@@ -18,7 +18,10 @@ export type FaultName =
   | 'poison'
   | 'broker-restart'
   | 'disk-full'
-  | 'clock-skew';
+  | 'clock-skew'
+  | 'apiserver-pause'
+  | 'pod-delete'
+  | 'oom';
 
 export const FAULTS: readonly FaultName[] = [
   'none',
@@ -29,7 +32,13 @@ export const FAULTS: readonly FaultName[] = [
   'broker-restart',
   'disk-full',
   'clock-skew',
+  'apiserver-pause',
+  'pod-delete',
+  'oom',
 ];
+
+/** Faults of the Kubernetes control plane and its pods: the kubernetes backend's alone. */
+const KUBERNETES_ONLY: readonly FaultName[] = ['apiserver-pause', 'pod-delete', 'oom'];
 
 /** libfaketime, as Debian's `faketime` package installs it (clock-skew). */
 export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -49,9 +58,15 @@ export interface Target {
   record(fault: Fault): void;
 }
 
-/** Whether the fault applies to the backend (a broker restart needs a broker server). */
+/**
+ * Whether the fault applies to the backend: a broker restart needs a broker server (the
+ * kubernetes backend's queue is the embedded store); the control plane's and pods' faults need
+ * Kubernetes. Every other fault applies to pool pods as to local workers: their `gaffer worker`
+ * runs here (the pool kubelet), with the type's environment (clock-skew's LD_PRELOAD included).
+ */
 export function applies(fault: FaultName, backend: Backend['name']): boolean {
-  return fault !== 'broker-restart' || backend !== 'embedded';
+  if (fault === 'broker-restart') return backend !== 'embedded' && backend !== 'kubernetes';
+  return !KUBERNETES_ONLY.includes(fault) || backend === 'kubernetes';
 }
 
 /**
@@ -95,14 +110,63 @@ export async function strike(fault: FaultName, t: Target): Promise<void> {
     // Every free byte of gaffer's data filesystem taken, then given back.
     const at = Date.now();
     const filler = path.join(t.dataDir, 'filler');
-    const { bavail, bsize } = statfsSync(t.dataDir);
-    execFileSync('fallocate', ['-l', String(bavail * bsize), filler]);
+    fill(filler, t.dataDir);
     await delay(profile.downMs); // the fault's length
     rmSync(filler, { force: true });
     t.record({ kind: 'disk_full', at, until: Date.now() + profile.ttlMs, pids: [] });
+  } else if (fault === 'apiserver-pause') {
+    // The control plane frozen: gaffer can neither scale nor watch; running pods keep working.
+    const { cluster } = t.backend.kube!;
+    const pid = cluster.processes.find((p) => p.name === 'kube-apiserver')!.pid;
+    t.record({
+      kind: 'apiserver_paused',
+      at: Date.now(),
+      until: Date.now() + profile.downMs,
+      pids: [],
+    });
+    signal(pid, 'SIGSTOP');
+    await delay(profile.downMs); // the fault's length
+    signal(pid, 'SIGCONT');
+  } else if (fault === 'pod-delete') {
+    // A busy worker's pod deleted through the API, as an eviction would: its worker gets SIGTERM,
+    // drains, and its pod goes once it has stopped; the ReplicaSet replaces it.
+    const { cluster, kubelet, namespace } = t.backend.kube!;
+    const pid = await busyWorker(t.url);
+    const pod = pid === null ? null : kubelet.podOf(pid);
+    if (pod === null) return;
+    t.record({ kind: 'pod_deleted', at: Date.now(), until: Date.now(), pids: [pid!] });
+    await cluster.request('DELETE', `/api/v1/namespaces/${namespace}/pods/${pod}`).catch(() => {
+      // gone already (a removal of gaffer's): nothing to hit this time
+    });
+  } else if (fault === 'oom') {
+    // A busy worker's container OOMKilled: SIGKILL, the pod's status says OOMKilled (exit 137),
+    // the container restarts in the same pod.
+    const { kubelet } = t.backend.kube!;
+    const pid = await busyWorker(t.url);
+    const pod = pid === null ? null : kubelet.podOf(pid);
+    if (pod === null) return;
+    t.record({ kind: 'worker_lost', at: Date.now(), until: Date.now(), pids: [pid!] });
+    kubelet.oomKill(pod);
   }
   // 'poison' strikes from inside: its jobs kill their own workers (see chaos/handler.ts), and
   // 'clock-skew' is in the workers' environment from their start (see run.ts).
+}
+
+/**
+ * Takes every free byte of `dir`'s filesystem into `file`. gaffer writes meanwhile, so what was
+ * free when measured may not be by the time fallocate runs (ENOSPC): measured again and retried.
+ */
+function fill(file: string, dir: string): void {
+  for (let tries = 1; ; tries++) {
+    const { bavail, bsize } = statfsSync(dir);
+    try {
+      execFileSync('fallocate', ['-l', String(bavail * bsize), file], { stdio: 'ignore' });
+      return;
+    } catch (err) {
+      rmSync(file, { force: true });
+      if (tries >= 5) throw err;
+    }
+  }
 }
 
 /** A busy worker's PID, from gaffer's worker list; null when none is busy right now. */

@@ -41,9 +41,11 @@ export class UnderTest {
     await this.#proc.exited;
   }
 
-  kill(): void {
+  /** kill -9 (whatever state it is in), resolved once it has exited. */
+  async kill(): Promise<void> {
     this.#expected = true;
     this.#proc.child.kill('SIGKILL');
+    await this.#proc.exited;
   }
 
   #watch(proc: GafferProcess): void {

@@ -44,7 +44,10 @@ export async function runScenario(
       backend,
       url,
       dataDir,
-      record: (f) => faults.push(f),
+      record: (f) => {
+        faults.push(f);
+        phase(`${f.kind} (pids ${f.pids.join(',') || 'all'})`);
+      },
       restartGaffer: (downMs) => gaffer.restart(downMs),
     });
     const refused = await submitting;
@@ -54,6 +57,7 @@ export async function runScenario(
     const jobs = await finalJobs(url);
     const brokerMessages = await brokerSettled(backend, queue, profile);
     await gaffer.stop();
+    await backend.between?.(); // what outlives gaffer by design goes before the orphan search
     const ledger = readLedger(dir);
     return check({
       submissions,
@@ -72,9 +76,11 @@ export async function runScenario(
   } catch (err) {
     throw gaffer.crashed ? new Error(`gaffer exited on its own: ${gaffer.crashed}`) : err;
   } finally {
-    gaffer.kill();
+    await gaffer.kill();
+    await backend.between?.().catch((err: Error) => log(`cleaning up failed: ${err.message}`));
     for (const pid of orphans(dir)) process.kill(pid, 'SIGKILL');
-    if (fault === 'disk-full') spawnSync('umount', [dataDir]);
+    // Lazy: a process just killed may still hold a file there for a moment.
+    if (fault === 'disk-full') spawnSync('umount', ['-l', dataDir]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -98,25 +104,50 @@ function writeConfig(
     Object.assign(env, { LD_PRELOAD: LIBFAKETIME, FAKETIME: SKEW, DONT_FAKE_MONOTONIC: '1' });
   }
   // JSON is YAML: the config file is written as JSON.
-  const config = {
+  const config = merge(backend.gaffer ?? {}, {
     autoscaler: { intervalMs: 200 },
     // A dead worker's deliveries go back after the lease TTL, not the default 30 s.
     broker: { ...backend.broker, visibilityTimeoutMs: profile.ttlMs },
     leases: { ttlMs: profile.ttlMs, sweepMs: Math.round(profile.ttlMs / 4) },
     jobTypes: {
-      chaos: {
+      chaos: merge(backend.typeExtras ?? {}, {
         queue,
         worker: { handler: 'chaos/handler.ts', env },
         concurrency: profile.concurrency,
         timeoutSeconds: 60,
         retry: { maxAttempts: profile.maxAttempts, backoffMs: 100, maxBackoffMs: 1000 },
-        scaling: { min: 1, max: profile.max, threshold: 1, burst: profile.max, idleSeconds: 1 },
-      },
+        scaling: {
+          min: POOL_MIN,
+          max: profile.max,
+          threshold: 1,
+          burst: profile.max,
+          idleSeconds: 1,
+        },
+      }),
     },
-  };
+  });
   const file = path.join(dir, 'gaffer.yaml');
   writeFileSync(file, JSON.stringify(config, null, 2));
   return ['--config', file, '--data-dir', path.join(dir, 'data'), '--port', String(port)];
+}
+
+/** The chaos type's pool minimum: the workers left once drained. */
+const POOL_MIN = 1;
+
+/** `over` with `extra`'s keys added, plain objects merged key by key (a backend's additions). */
+function merge(
+  extra: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...over };
+  for (const [k, v] of Object.entries(extra)) {
+    const mine = out[k];
+    const both = [v, mine].every((x) => x && typeof x === 'object' && !Array.isArray(x));
+    out[k] = both
+      ? merge(v as Record<string, unknown>, mine as Record<string, unknown>)
+      : (mine ?? v);
+  }
+  return out;
 }
 
 /** The submissions, poison ones spread among the normal ones. */
@@ -217,13 +248,14 @@ async function drained(url: string, profile: Profile): Promise<void> {
 /**
  * The broker's count of the queue's messages once it reaches 0, or what is left after the
  * visibility timeout and a margin: a dead worker's deliveries stay pending until a live consumer
- * reclaims them and acks them (their jobs are terminal). The server has no event for this, so its
- * own tool is asked, at most every 200 ms, for a bounded time.
+ * reclaims them and acks them (their jobs are terminal). On Kubernetes, the pool's pods beyond its
+ * minimum: gaffer removes its drained workers' pods one at a time, after the drain. The server has
+ * no event for this, so it is asked, at most every 200 ms, for a bounded time.
  */
 async function brokerSettled(backend: Backend, queue: string, profile: Profile): Promise<number> {
   const deadline = Date.now() + profile.ttlMs + 10_000;
   for (;;) {
-    const n = await backend.messages(queue);
+    const n = await backend.messages(queue, POOL_MIN);
     if (n === 0 || Date.now() > deadline) return n;
     await delay(200);
   }

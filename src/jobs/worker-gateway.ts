@@ -358,7 +358,15 @@ export class WorkerGateway {
       w.conn?.send({ t: 'refused', ids, requeue: true });
       return;
     }
-    const jobs = await this.#service.claim(w.info.type, w.info.id, ids.length, 'running', ids);
+    let jobs: Job[];
+    try {
+      jobs = await this.#service.claim(w.info.type, w.info.id, ids.length, 'running', ids);
+    } catch (err) {
+      // The store refused the claim (disk full, connection lost): hand the messages back, or the
+      // worker would hold them unclaimed for ever (a live consumer keeps refreshing them).
+      w.conn?.send({ t: 'refused', ids, requeue: true });
+      throw err;
+    }
     if (!this.#workers.has(w.info.id)) {
       await this.#service.abandon(jobs, {
         class: 'infrastructure',

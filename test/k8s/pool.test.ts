@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { RATE_WINDOW_MS } from '../../src/autoscaler/activity.ts';
-import { countByState, startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { countByState, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { startPool } from '../helpers/k8s-pool.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
-import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
+import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
 // Pool mode against a real control plane: gaffer runs a pool type's workers as the pods of one
@@ -35,7 +36,7 @@ describe(
 
     before(async () => {
       cluster = await startCluster({ nodes: 2, cpu: '4', memory: '8Gi', pods: 20 });
-      ({ kubelet, g } = await startPool(cluster, {
+      ({ kubelet, g } = await startRows(cluster, {
         min: 0,
         max: MAX,
         threshold: 5,
@@ -146,7 +147,7 @@ describe(
 
     before(async () => {
       cluster = await startCluster({ nodes: 1, cpu: '4', memory: '8Gi', pods: 2 });
-      ({ kubelet, g } = await startPool(cluster, {
+      ({ kubelet, g } = await startRows(cluster, {
         min: 0,
         max: 3,
         threshold: 0,
@@ -203,35 +204,17 @@ describe(
   },
 );
 
-/** A namespace, the worker token's Secret, the pool kubelet and gaffer with the `rows` pool type. */
-async function startPool(cluster: KubeCluster, scaling: Record<string, number>) {
-  await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: NS } });
-  // The Secret the pods read the worker token from (executor.kubernetes.workerTokenSecret's
-  // defaults); gaffer's own copy is server.workerToken.
-  await cluster.request('POST', `/api/v1/namespaces/${NS}/secrets`, {
-    metadata: { name: 'gaffer-worker' },
-    stringData: { token: TOKEN },
+/** gaffer with the `rows` pool type, whose pods' workers run a short command. */
+function startRows(cluster: KubeCluster, scaling: Record<string, number>) {
+  return startPool(cluster, {
+    namespace: NS,
+    type: TYPE,
+    token: TOKEN,
+    // The image is what a real cluster would run; here the pod's worker runs the command.
+    worker: { image: 'example.com/gaffer:1', command: ['sh', '-c', 'sleep 0.2; cat'] },
+    concurrency: 1,
+    scaling,
   });
-  const kubelet = await startPoolKubelet(cluster.kubeconfig, NS, `gaffer.dev/pool=${TYPE}`);
-  const g = await startGaffer({
-    server: { workerToken: TOKEN },
-    executor: {
-      kind: 'kubernetes',
-      kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
-    },
-    autoscaler: { intervalMs: 100 },
-    jobTypes: {
-      [TYPE]: {
-        mode: 'pool',
-        // The image is what a real cluster would run; here the pod's worker runs the command.
-        worker: { image: 'example.com/gaffer:1', command: ['sh', '-c', 'sleep 0.2; cat'] },
-        concurrency: 1,
-        scaling,
-        kubernetes: { resources: { requests: { cpu: '100m', memory: '64Mi' } } },
-      },
-    },
-  });
-  return { kubelet, g };
 }
 
 /** Reports the Deployment's desired replicas at every change (a watch: nothing polls). */

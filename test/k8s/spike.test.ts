@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  countByState,
-  multipart,
-  REPO,
-  startGaffer,
-  until,
-  type TestGaffer,
-} from '../helpers/gaffer.ts';
+import { countByState, multipart, REPO, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { startPool } from '../helpers/k8s-pool.ts';
 import { RATE_WINDOW_MS } from '../../src/autoscaler/activity.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
-import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
+import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
 // Issue 5 on Kubernetes: the default policy drives the pool executor as it drives the local one
@@ -45,35 +39,20 @@ describe(
     before(async () => {
       // Room for MAX pods of 100m on each node: nothing waits for capacity.
       cluster = await startCluster({ nodes: 2, cpu: '2', memory: '4Gi', pods: MAX });
-      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: NS } });
-      await cluster.request('POST', `/api/v1/namespaces/${NS}/secrets`, {
-        metadata: { name: 'gaffer-worker' },
-        stringData: { token: TOKEN },
-      });
-      kubelet = await startPoolKubelet(cluster.kubeconfig, NS, `gaffer.dev/pool=${TYPE}`);
-      g = await startGaffer({
-        server: { workerToken: TOKEN },
-        executor: {
-          kind: 'kubernetes',
-          kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
+      ({ kubelet, g } = await startPool(cluster, {
+        namespace: NS,
+        type: TYPE,
+        token: TOKEN,
+        // The image is what a real cluster would run; here each pod's worker (a local process)
+        // loads the handler from this checkout.
+        worker: {
+          image: 'example.com/gaffer:1',
+          handler: `${path.join(REPO, 'test/e2e/fixtures/handlers.ts')}#row`,
+          env: { ROW_DELAY_MS: '200' },
         },
-        autoscaler: { intervalMs: 100 },
-        jobTypes: {
-          [TYPE]: {
-            mode: 'pool',
-            // The image is what a real cluster would run; here each pod's worker (a local
-            // process) loads the handler from this checkout.
-            worker: {
-              image: 'example.com/gaffer:1',
-              handler: `${path.join(REPO, 'test/e2e/fixtures/handlers.ts')}#row`,
-              env: { ROW_DELAY_MS: '200' },
-            },
-            concurrency: 4,
-            scaling: { min: 1, max: MAX, threshold: 40, burst: 2, idleSeconds: 5 },
-            kubernetes: { resources: { requests: { cpu: '100m', memory: '64Mi' } } },
-          },
-        },
-      });
+        concurrency: 4,
+        scaling: { min: 1, max: MAX, threshold: 40, burst: 2, idleSeconds: 5 },
+      }));
     });
     after(async () => {
       await g?.close();

@@ -6,6 +6,8 @@ import type { V1Pod } from '@kubernetes/client-node';
  */
 
 export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+/** The annotation's lowest value: the ReplicaSet deletes such a pod before any other Running one. */
+export const CHEAPEST = '-2147483648';
 
 /** The ReplicaSet's ranking of pod phases when it picks pods to delete (Pending goes first). */
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
@@ -42,4 +44,9 @@ export function unschedulable(pod: V1Pod): boolean {
       ),
     )
   );
+}
+
+/** A pod gaffer marked for the ReplicaSet to delete first. */
+export function marked(pod: V1Pod): boolean {
+  return pod.metadata?.annotations?.[DELETION_COST] === CHEAPEST;
 }

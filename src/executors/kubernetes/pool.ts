@@ -8,7 +8,14 @@ import {
 import type { JobTypeConfig } from '../../config/schema.ts';
 import type { ExecutorHooks, StartRequest } from '../executor.ts';
 import { apiStatus, type KubeClient } from './client.ts';
-import { compareRanks, deletionRank, DELETION_COST, unschedulable } from './pod-rank.ts';
+import {
+  CHEAPEST,
+  compareRanks,
+  deletionRank,
+  DELETION_COST,
+  marked,
+  unschedulable,
+} from './pod-rank.ts';
 import { POOL, poolManifest, poolName } from './pool-manifest.ts';
 
 /**
@@ -32,8 +39,6 @@ import { POOL, poolManifest, poolName } from './pool-manifest.ts';
  * (`remote-<pod>`), and when such a worker is drained its pod is removed the same way.
  */
 
-/** The annotation's lowest value: the ReplicaSet deletes such a pod before any other Running one. */
-const CHEAPEST = '-2147483648';
 /** Tries of a scale read-modify-write that lost a race (409) before giving up. */
 const SCALE_TRIES = 5;
 /**
@@ -280,13 +285,18 @@ export function createPool(options: PoolOptions): PoolScaler {
   }
 
   /** Sets the pod's deletion cost to the lowest; false if the pod does not exist. */
-  async function markCheapest(pod: string): Promise<boolean> {
+  function markCheapest(pod: string): Promise<boolean> {
+    return setCost(pod, CHEAPEST);
+  }
+
+  /** Sets (null: removes) the pod's deletion cost; false if the pod does not exist. */
+  async function setCost(pod: string, cost: string | null): Promise<boolean> {
     try {
       await client.core.patchNamespacedPod(
         {
           name: pod,
           namespace,
-          body: { metadata: { annotations: { [DELETION_COST]: CHEAPEST } } },
+          body: { metadata: { annotations: { [DELETION_COST]: cost } } },
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
@@ -316,16 +326,35 @@ export function createPool(options: PoolOptions): PoolScaler {
     for (;;) {
       const now = standing(pool, name);
       if (!now.chosen) return; // deleted by someone else already: nothing left to choose
-      if (now.blockers.length > 0 && now.blockers.every(unschedulable)) {
-        await takeOutUnscheduled(pool, now.blockers[0]!);
+      const { blockers } = now;
+      if (blockers.length > 0 && blockers.every(unschedulable)) {
+        await takeOutUnscheduled(pool, blockers[0]!);
         continue;
       }
-      if (now.blockers.length === 0 && (await lowerFrom(pool, now.live))) {
-        return awaitDeletion(pool, name, now.live - 1);
+      // A mark left by an earlier gaffer killed mid-removal ties with ours: cleared.
+      const stale = blockers.filter((b) => marked(b) && !removing.has(b.metadata!.name!));
+      if (stale.length > 0) {
+        await Promise.all(stale.map((b) => setCost(b.metadata!.name!, null)));
+        continue;
+      }
+      // Pods gaffer removes anyway (marked, or refused and crash-looping: not Ready) may go in
+      // this one's stead: any of them is a right choice for the ReplicaSet.
+      if (
+        blockers.every((b) => removing.has(b.metadata!.name!)) &&
+        (await lowerFrom(pool, now.live))
+      ) {
+        if (blockers.length === 0) return awaitDeletion(pool, name, now.live - 1);
+        await untilLive(pool, now.live - 1, deadline);
+        continue;
       }
       if (Date.now() > deadline) return fallBack(pool, name, 'its pods did not settle');
       await nextChange(pool);
     }
+  }
+
+  /** Resolves once the pool has at most `count` live pods, or at the deadline. */
+  async function untilLive(pool: Pool, count: number, deadline: number): Promise<void> {
+    while (standing(pool, '').live > count && Date.now() <= deadline) await nextChange(pool);
   }
 
   /** Gaffer's choice of a pod the scheduler placed nowhere: announced, marked, taken out. */

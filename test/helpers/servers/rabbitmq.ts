@@ -120,7 +120,17 @@ async function startNode(): Promise<RabbitMQServer> {
     ctl: (args) => ctl(args),
     shutdown,
     async restart() {
-      node = await boot(env, dir, ctl, mgmtPort);
+      // The node just stopped may not have let go of its ports and epmd name yet, and then the
+      // new one exits at once: try again (same ports: clients reconnect to the same address).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          node = await boot(env, dir, ctl, mgmtPort);
+          return;
+        } catch (err) {
+          if (attempt >= 5 || !/exited early/.test((err as Error).message)) throw err;
+          await new Promise((r) => setTimeout(r, 1000 * attempt));
+        }
+      }
     },
     async stop() {
       await shutdown();
