@@ -1,5 +1,6 @@
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { startPoolKubelet, type PoolKubelet } from '../test/helpers/pool-kubelet.ts';
+import { startProxy, type Proxy } from './proxy.ts';
 import { serviceAvailable } from '../test/helpers/servers/common.ts';
 import {
   KubeApiError,
@@ -34,6 +35,8 @@ export interface Backend {
   messages(queue: string, poolMin: number): Promise<number>;
   /** Stops the broker's process and starts it again `downMs` later (same port and data). */
   restart(downMs: number): Promise<void>;
+  /** The broker unreachable for `downMs` (a partition: its proxy carries nothing), then back. */
+  unreachable?(downMs: number): Promise<void>;
   /**
    * After a scenario's gaffer has stopped, before the orphan search: takes away what outlives
    * gaffer by design (pool pods), so the next scenario starts clean. Idempotent.
@@ -62,9 +65,11 @@ export async function startBackend(name: BackendName): Promise<Backend> {
   if (name === 'kubernetes') return startKubernetes();
   if (name === 'rabbitmq') {
     const server = await startRabbitMQ();
+    const proxy = await startProxy(Number(new URL(server.url).port));
     return {
       name,
-      broker: { kind: 'rabbitmq', url: server.url, republishAfterMs: 2000 },
+      broker: { kind: 'rabbitmq', url: through(server.url, proxy), republishAfterMs: 2000 },
+      unreachable: (downMs) => proxy.blackhole(downMs),
       async messages(queue) {
         const out = await server.ctl(['list_queues', 'name', 'messages']);
         const row = out.split('\n').find((l) => l.trim().split(/\s+/)[0] === queue);
@@ -75,14 +80,19 @@ export async function startBackend(name: BackendName): Promise<Backend> {
         await new Promise((r) => setTimeout(r, downMs)); // the fault's length, not a wait
         await server.restart();
       },
-      stop: () => server.stop(),
+      stop: async () => {
+        await proxy.close();
+        await server.stop();
+      },
     };
   }
   if (name === 'redis') {
     const server = await startRedis();
+    const proxy = await startProxy(server.port);
     return {
       name,
-      broker: { kind: 'redis', url: server.url, republishAfterMs: 2000 },
+      broker: { kind: 'redis', url: through(server.url, proxy), republishAfterMs: 2000 },
+      unreachable: (downMs) => proxy.blackhole(downMs),
       async messages(queue) {
         return Number((await server.cli(['XLEN', `gaffer:q:${queue}`])).trim() || 0);
       },
@@ -91,7 +101,10 @@ export async function startBackend(name: BackendName): Promise<Backend> {
         await new Promise((r) => setTimeout(r, downMs)); // the fault's length, not a wait
         await server.restart();
       },
-      stop: () => server.stop(),
+      stop: async () => {
+        await proxy.close();
+        await server.stop();
+      },
     };
   }
   return {
@@ -101,6 +114,13 @@ export async function startBackend(name: BackendName): Promise<Backend> {
     restart: async () => {},
     stop: async () => {},
   };
+}
+
+/** The broker's URL with the proxy's port: gaffer and its workers reach the broker through it. */
+function through(url: string, proxy: Proxy): string {
+  const u = new URL(url);
+  u.port = String(proxy.port);
+  return u.toString().replace(/\/$/, '');
 }
 
 /** The pool's namespace, its pods' label (type `chaos`) and Deployment, the worker token. */

@@ -59,6 +59,7 @@ export interface Fault {
     | 'lease_expired'
     | 'gaffer_restart'
     | 'redelivered'
+    | 'broker_unreachable'
     | 'disk_full'
     | 'apiserver_paused'
     | 'pod_deleted';

@@ -17,6 +17,8 @@ export type FaultName =
   | 'gaffer-kill'
   | 'poison'
   | 'broker-restart'
+  | 'broker-unreachable'
+  | 'burst'
   | 'disk-full'
   | 'clock-skew'
   | 'apiserver-pause'
@@ -30,6 +32,8 @@ export const FAULTS: readonly FaultName[] = [
   'gaffer-kill',
   'poison',
   'broker-restart',
+  'broker-unreachable',
+  'burst',
   'disk-full',
   'clock-skew',
   'apiserver-pause',
@@ -59,13 +63,15 @@ export interface Target {
 }
 
 /**
- * Whether the fault applies to the backend: a broker restart needs a broker server (the
+ * Whether the fault applies to the backend: a broker restart or partition needs a broker server (the
  * kubernetes backend's queue is the embedded store); the control plane's and pods' faults need
  * Kubernetes. Every other fault applies to pool pods as to local workers: their `gaffer worker`
  * runs here (the pool kubelet), with the type's environment (clock-skew's LD_PRELOAD included).
  */
 export function applies(fault: FaultName, backend: Backend['name']): boolean {
-  if (fault === 'broker-restart') return backend !== 'embedded' && backend !== 'kubernetes';
+  if (fault === 'broker-restart' || fault === 'broker-unreachable') {
+    return backend !== 'embedded' && backend !== 'kubernetes';
+  }
   return !KUBERNETES_ONLY.includes(fault) || backend === 'kubernetes';
 }
 
@@ -106,6 +112,10 @@ export async function strike(fault: FaultName, t: Target): Promise<void> {
     const at = Date.now();
     await t.backend.restart(profile.downMs);
     t.record({ kind: 'redelivered', at, until: Date.now() + profile.ttlMs, pids: [] });
+  } else if (fault === 'broker-unreachable') {
+    const at = Date.now();
+    await t.backend.unreachable!(profile.partitionMs);
+    t.record({ kind: 'broker_unreachable', at, until: Date.now() + profile.ttlMs, pids: [] });
   } else if (fault === 'disk-full') {
     // Every free byte of gaffer's data filesystem taken, then given back.
     const at = Date.now();
@@ -148,7 +158,8 @@ export async function strike(fault: FaultName, t: Target): Promise<void> {
     t.record({ kind: 'worker_lost', at: Date.now(), until: Date.now(), pids: [pid!] });
     kubelet.oomKill(pod);
   }
-  // 'poison' strikes from inside: its jobs kill their own workers (see chaos/handler.ts), and
+  // 'burst' is the submissions' shape (all at once, see run.ts); 'poison' strikes from inside:
+  // its jobs kill their own workers (see chaos/handler.ts); and
   // 'clock-skew' is in the workers' environment from their start (see run.ts).
 }
 

@@ -23,8 +23,10 @@ export interface Profile {
   /** Fault events per run, spaced `faultEveryMs` apart from the first submissions. */
   faults: number;
   faultEveryMs: number;
-  /** How long a broker or gaffer stays down, a worker stays paused (paused: past the lease). */
+  /** How long a broker or gaffer stays down, the disk full. */
   downMs: number;
+  /** How long the broker stays unreachable (a partition; the issue asks for 30 s). */
+  partitionMs: number;
   poison: number;
   /** The drain's safety net after the last fault (the drain itself awaits events). */
   drainMs: number;
@@ -45,6 +47,7 @@ export const PROFILES: Record<string, Profile> = {
     faults: 3,
     faultEveryMs: 1000,
     downMs: 2000,
+    partitionMs: 5000,
     poison: 3,
     drainMs: 120_000,
   },
@@ -62,6 +65,7 @@ export const PROFILES: Record<string, Profile> = {
     faults: 15,
     faultEveryMs: 5000,
     downMs: 5000,
+    partitionMs: 30_000,
     poison: 5,
     drainMs: 300_000,
   },

@@ -38,7 +38,9 @@ export async function runScenario(
   const url = gaffer.url;
   try {
     const submissions = plan(profile, fault === 'poison' ? profile.poison : 0);
-    const submitting = submitAll(url, submissions, profile);
+    // A burst: every submission at once, from many clients.
+    const pacing = fault === 'burst' ? { ...profile, submitMs: 0, lanes: 64 } : profile;
+    const submitting = submitAll(url, submissions, pacing);
     await striking(fault, profile, {
       profile,
       backend,
