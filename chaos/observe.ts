@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import type { Fault, FinalJob, LedgerEntry } from './checker.ts';
 
@@ -80,4 +81,20 @@ export function orphans(dir: string): number[] {
     }
   }
   return out;
+}
+
+/**
+ * Jobs the store still holds unfinished, read from gaffer's SQLite file itself once gaffer has
+ * stopped (sqlite is the embedded store's own tool), not through gaffer's API.
+ */
+export function storeUnfinished(dataDir: string): number {
+  const db = new DatabaseSync(path.join(dataDir, 'gaffer.db'), { readOnly: true });
+  try {
+    const row = db
+      .prepare("SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'starting', 'running')")
+      .get() as { n: number };
+    return row.n;
+  } finally {
+    db.close();
+  }
 }

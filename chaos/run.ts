@@ -5,7 +5,14 @@ import path from 'node:path';
 import { freePort } from '../test/helpers/servers/common.ts';
 import { untilEvent } from '../test/helpers/process.ts';
 import { UnderTest } from './gaffer-process.ts';
-import { finalJobs, orphans, poisonFaults, readEffects, readLedger } from './observe.ts';
+import {
+  finalJobs,
+  orphans,
+  poisonFaults,
+  readEffects,
+  readLedger,
+  storeUnfinished,
+} from './observe.ts';
 import type { Backend } from './backends.ts';
 import { check, type Fault, type Report, type Submission } from './checker.ts';
 import { delay, LIBFAKETIME, SKEW, strike, type FaultName } from './faults.ts';
@@ -68,7 +75,11 @@ export async function runScenario(
       effects: readEffects(dir),
       faults: [...faults, ...poisonFaults(ledger)],
       residue: {
-        unfinished: jobs.filter((j) => !TERMINAL.has(j.state)).length,
+        // As gaffer answered before it stopped, and as its store file says after.
+        unfinished: Math.max(
+          jobs.filter((j) => !TERMINAL.has(j.state)).length,
+          storeUnfinished(dataDir),
+        ),
         brokerMessages,
         orphans: orphans(dir).length,
       },
