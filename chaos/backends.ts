@@ -42,6 +42,11 @@ export interface Backend {
    * gaffer by design (pool pods), so the next scenario starts clean. Idempotent.
    */
   between?(): Promise<void>;
+  /**
+   * How long what the server holds for the run may take to reach nothing after the drain; absent:
+   * the lease TTL and 10 s (a dead worker's deliveries are reclaimed after the visibility timeout).
+   */
+  settleMs?: number;
   /** Kubernetes only: the cluster and the pool's kubelet, for its faults. */
   kube?: { cluster: KubeCluster; kubelet: PoolKubelet; namespace: string };
   stop(): Promise<void>;
@@ -181,6 +186,10 @@ async function startKubernetes(): Promise<Backend> {
     },
     restart: async () => {},
     between: () => removePool(cluster, pool),
+    // Pool scale-in removes one pod at a time, each once the ReplicaSet's ranking allows; after a
+    // gaffer restart its restarted workers' pods come back first, so give it the removal's own
+    // bound (SETTLE_MS in pool.ts) and a margin.
+    settleMs: 45_000,
     kube: { cluster, kubelet: pool, namespace: NS },
     async stop() {
       await pool.stop();

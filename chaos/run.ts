@@ -252,6 +252,9 @@ async function drained(url: string, profile: Profile): Promise<void> {
       };
       const q = queues.find((x) => x.type === 'chaos')!;
       const workers = Object.values(q.workers).reduce((a, b) => a + b, 0);
+      log(
+        `drain: ready ${q.ready}, delayed ${q.delayed}, in flight ${q.inFlight}, workers ${JSON.stringify(q.workers)}`,
+      );
       return q.ready + q.delayed + q.inFlight === 0 && workers <= q.min;
     },
     profile.drainMs,
@@ -266,7 +269,7 @@ async function drained(url: string, profile: Profile): Promise<void> {
  * no event for this, so it is asked, at most every 200 ms, for a bounded time.
  */
 async function brokerSettled(backend: Backend, queue: string, profile: Profile): Promise<number> {
-  const deadline = Date.now() + profile.ttlMs + 10_000;
+  const deadline = Date.now() + (backend.settleMs ?? profile.ttlMs + 10_000);
   for (;;) {
     const n = await backend.messages(queue, POOL_MIN);
     if (n === 0 || Date.now() > deadline) return n;

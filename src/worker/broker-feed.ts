@@ -2,6 +2,9 @@ import type { Broker, Delivery, Subscription } from '../brokers/broker.ts';
 import type { GafferMessage, WorkerMessage } from './protocol.ts';
 import type { WorkerLink } from './runtime.ts';
 
+/** The longest a closing worker waits for its broker. */
+const CLOSE_MS = 5000;
+
 /**
  * Broker mode, worker side. Sits between the worker loop and its link to gaffer: the broker's
  * deliveries replace long-polled claims. The job ids delivered in one turn become one
@@ -63,10 +66,21 @@ export class BrokerFeed {
     this.#unclaimed = [];
   }
 
-  /** Stops deliveries and closes the broker connection; unacked messages go back to the broker. */
+  /**
+   * Stops deliveries and closes the broker connection; unacked messages go back to the broker.
+   * Bounded by CLOSE_MS: a broker that does not answer (restarting, partitioned) must not keep a
+   * drained worker alive for ever — what it still held goes back to the queue anyway, by the
+   * visibility timeout (Redis, embedded) or the closed channel (RabbitMQ).
+   */
   async close(): Promise<void> {
-    await this.#sub?.cancel().catch(() => {});
-    await this.#broker.close().catch(() => {});
+    const closing = (async () => {
+      await this.#sub?.cancel().catch(() => {});
+      await this.#broker.close().catch(() => {});
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_MS)));
+    await Promise.race([closing, late]);
+    clearTimeout(timer);
   }
 
   #fromGaffer(msg: GafferMessage): void {
