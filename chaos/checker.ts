@@ -13,7 +13,9 @@
  *   attempt beyond the record's — must be 0 (the lease-token CAS forbids both).
  * - `dupExec`: completed executions beyond one per job. Each must be explained by a fault the
  *   harness injected on the process that ran it (`worker_lost`, `lease_expired`,
- *   `gaffer_restart`, `redelivered`, `disk_full`); `unexplained` must be 0, and no two executions of a job may
+ *   `gaffer_restart`, `redelivered`, `disk_full`); `unexplained` must be 0, all of them at most
+ *   (faults struck) × `maxInFlight` — one fault can cut short only the jobs in flight — and no
+ *   two executions of a job may
  *   share an attempt number (each run is a new lease).
  * - `dupEffect`: side-effect rows beyond one per job — must be 0 (the handler upserts by job id).
  * - `wrongOutcome`: a normal job that did not succeed, or a poison job not dead-lettered after
@@ -87,6 +89,8 @@ export interface CheckInput {
   faults: readonly Fault[];
   residue: Residue;
   maxAttempts: number;
+  /** Jobs in flight at most at once (pool max × concurrency): what one fault can cut short. */
+  maxInFlight: number;
   /** Submissions refused on the way, by "status code" or "unreachable" (each was retried). */
   refused: Readonly<Record<string, number>>;
 }
@@ -163,6 +167,8 @@ export function check(input: CheckInput): Report {
   note(problems, 'double terminal', double);
   note(problems, 'wrong outcome', wrong);
   if (unexplained > 0) problems.push(`${unexplained} duplicate execution(s) no fault explains`);
+  const bound = input.faults.length * input.maxInFlight;
+  if (dupExec > bound) problems.push(`${dupExec} duplicate executions > the bound ${bound}`);
   if (sameAttempt > 0) problems.push(`${sameAttempt} execution(s) repeated an attempt number`);
   let dupEffect = 0;
   for (const n of input.effects.values()) dupEffect += Math.max(0, n - 1);

@@ -84,6 +84,7 @@ export async function runScenario(
         orphans: orphans(dir).length,
       },
       maxAttempts: profile.maxAttempts,
+      maxInFlight: profile.max * profile.concurrency,
       refused,
     });
   } catch (err) {

@@ -39,6 +39,7 @@ const clean: CheckInput = {
   faults: [],
   residue: { unfinished: 0, brokerMessages: 0, orphans: 0 },
   maxAttempts: 3,
+  maxInFlight: 2,
   refused: {},
 };
 
@@ -93,6 +94,15 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 } },
   ],
   ['a duplicate execution no fault explains', rerun, { valid: false, dupExec: 1, unexplained: 1 }],
+  [
+    'more duplicates than the faults could cut short',
+    {
+      ...rerun,
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
+      maxInFlight: 0,
+    },
+    { valid: false, dupExec: 1, unexplained: 0 },
+  ],
   [
     'a kill of another process does not explain it',
     { ...rerun, faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [99] }] },
