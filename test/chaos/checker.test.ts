@@ -95,6 +95,11 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
   ],
   ['a duplicate execution no fault explains', rerun, { valid: false, dupExec: 1, unexplained: 1 }],
   [
+    'a full disk explains the reports refused while it lasted',
+    { ...rerun, faults: [{ kind: 'disk_full', at: 150, until: 400, pids: [] }], maxInFlight: 0 },
+    { valid: true, dupExec: 1, dupReasons: { disk_full: 1 } },
+  ],
+  [
     'more duplicates than the faults could cut short',
     {
       ...rerun,
