@@ -70,47 +70,21 @@ export async function startBackend(name: BackendName): Promise<Backend> {
   if (name === 'kubernetes') return startKubernetes();
   if (name === 'rabbitmq') {
     const server = await startRabbitMQ();
-    const proxy = await startProxy(Number(new URL(server.url).port));
-    return {
-      name,
-      broker: { kind: 'rabbitmq', url: through(server.url, proxy), republishAfterMs: 2000 },
-      unreachable: (downMs) => proxy.blackhole(downMs),
+    return brokerBackend(name, server, await startProxy(Number(new URL(server.url).port)), {
       async messages(queue) {
         const out = await server.ctl(['list_queues', 'name', 'messages']);
         const row = out.split('\n').find((l) => l.trim().split(/\s+/)[0] === queue);
         return row ? Number(row.trim().split(/\s+/)[1]) : 0;
       },
-      async restart(downMs) {
-        await server.shutdown();
-        await new Promise((r) => setTimeout(r, downMs)); // the fault's length, not a wait
-        await server.restart();
-      },
-      stop: async () => {
-        await proxy.close();
-        await server.stop();
-      },
-    };
+    });
   }
   if (name === 'redis') {
     const server = await startRedis();
-    const proxy = await startProxy(server.port);
-    return {
-      name,
-      broker: { kind: 'redis', url: through(server.url, proxy), republishAfterMs: 2000 },
-      unreachable: (downMs) => proxy.blackhole(downMs),
+    return brokerBackend(name, server, await startProxy(server.port), {
       async messages(queue) {
         return Number((await server.cli(['XLEN', `gaffer:q:${queue}`])).trim() || 0);
       },
-      async restart(downMs) {
-        await server.shutdown();
-        await new Promise((r) => setTimeout(r, downMs)); // the fault's length, not a wait
-        await server.restart();
-      },
-      stop: async () => {
-        await proxy.close();
-        await server.stop();
-      },
-    };
+    });
   }
   return {
     name,
@@ -118,6 +92,35 @@ export async function startBackend(name: BackendName): Promise<Backend> {
     messages: async () => 0, // the store is the queue: its unfinished jobs are the residue
     restart: async () => {},
     stop: async () => {},
+  };
+}
+
+/** A broker server behind its proxy: how it restarts, partitions and stops is the same for both. */
+function brokerBackend(
+  name: 'rabbitmq' | 'redis',
+  server: {
+    url: string;
+    shutdown(): Promise<void>;
+    restart(): Promise<void>;
+    stop(): Promise<void>;
+  },
+  proxy: Proxy,
+  own: Pick<Backend, 'messages'>,
+): Backend {
+  return {
+    name,
+    broker: { kind: name, url: through(server.url, proxy), republishAfterMs: 2000 },
+    messages: own.messages,
+    unreachable: (downMs) => proxy.blackhole(downMs),
+    async restart(downMs) {
+      await server.shutdown();
+      await new Promise((r) => setTimeout(r, downMs)); // the fault's length, not a wait
+      await server.restart();
+    },
+    async stop() {
+      await proxy.close();
+      await server.stop();
+    },
   };
 }
 
