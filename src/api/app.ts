@@ -10,6 +10,7 @@ import type { Orchestrator } from '../orchestrator.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
+import { publicRoutes, requireDeclaredAccess } from './auth/access.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -46,6 +47,7 @@ export async function buildApp(
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.setErrorHandler(handleError);
+  requireDeclaredAccess(app);
   strictJson(app);
   // Every answer that carries jobs shows them without their lease token (a worker's credential).
   app.addHook('preSerialization', async (_req, _reply, payload: unknown) => hideLeases(payload));
@@ -82,12 +84,17 @@ export async function buildApp(
   );
   await app.register(opsRoutes, { orch, metrics });
   await app.register(aliasRoutes, { orch });
-  await app.register(fastifyStatic, {
-    root: DASHBOARD_DIR,
-    prefix: '/',
-    index: ['index.html'],
-    wildcard: false,
+  await app.register(async (files) => {
+    publicRoutes(files);
+    await files.register(fastifyStatic, {
+      root: DASHBOARD_DIR,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+    });
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   return app;
 }

@@ -13,13 +13,18 @@ import { desiredScale, queueStatus } from './queues.ts';
 export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['seed aliases'];
-  r.post('/upload', { schema: { querystring: UploadQuery, tags } }, (req, reply) =>
-    uploadCsv(orch, req, reply, req.query),
+  r.post(
+    '/upload',
+    { config: { access: 'submit' }, schema: { querystring: UploadQuery, tags } },
+    (req, reply) => uploadCsv(orch, req, reply, req.query),
   );
 
   r.post(
     '/submit/:type',
-    { schema: { params: Type.Object({ type: Type.String() }), tags } },
+    {
+      config: { access: 'submit' },
+      schema: { params: Type.Object({ type: Type.String() }), tags },
+    },
     async (req, reply) => {
       const { job, created } = await orch.service.submit({
         type: req.params.type,
@@ -30,7 +35,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   );
 
   // Seed 002: the body is the job model itself; its fields are the routing attributes.
-  r.post('/submit-job', { schema: { tags } }, async (req, reply) => {
+  r.post('/submit-job', { config: { access: 'submit' }, schema: { tags } }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const priority =
       typeof body['priority'] === 'string' || typeof body['priority'] === 'number'
@@ -42,14 +47,22 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       .send({ job_id: job.id, queue: job.queue, reason: job.routeReason, job });
   });
 
-  r.post('/matrix-multiplication/submit-job/', { schema: { tags } }, async (req, reply) => {
-    const { job } = await orch.service.submit({
-      type: 'matrix-multiplication',
-      payload: req.body ?? {},
-    });
-    return reply.status(201).send({ job_id: job.id, job });
-  });
+  r.post(
+    '/matrix-multiplication/submit-job/',
+    { config: { access: 'submit' }, schema: { tags } },
+    async (req, reply) => {
+      const { job } = await orch.service.submit({
+        type: 'matrix-multiplication',
+        payload: req.body ?? {},
+      });
+      return reply.status(201).send({ job_id: job.id, job });
+    },
+  );
 
-  r.get('/queues/status', { schema: { tags } }, async () => ({ queues: await queueStatus(orch) }));
-  r.get('/desired-worker-scale', { schema: { tags } }, async () => ({ types: desiredScale(orch) }));
+  r.get('/queues/status', { config: { access: 'read' }, schema: { tags } }, async () => ({
+    queues: await queueStatus(orch),
+  }));
+  r.get('/desired-worker-scale', { config: { access: 'read' }, schema: { tags } }, async () => ({
+    types: desiredScale(orch),
+  }));
 };

@@ -12,13 +12,19 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
     '/batches',
-    { schema: { querystring: UploadQuery, tags: ['batches'], consumes: ['multipart/form-data'] } },
+    {
+      config: { access: 'submit' },
+      schema: { querystring: UploadQuery, tags: ['batches'], consumes: ['multipart/form-data'] },
+    },
     (req, reply) => uploadCsv(orch, req, reply, req.query),
   );
 
   r.get(
     '/batches/:id',
-    { schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] } },
+    {
+      config: { access: 'read' },
+      schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] },
+    },
     async (req) => {
       const batch = await orch.store.getBatch(req.params.id);
       if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
@@ -28,7 +34,10 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
 
   r.get(
     '/batches/:id/rejected',
-    { schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] } },
+    {
+      config: { access: 'read' },
+      schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] },
+    },
     async (req, reply) => {
       if (!(await orch.store.getBatch(req.params.id))) {
         throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);

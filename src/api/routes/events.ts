@@ -7,7 +7,7 @@ import type { Orchestrator } from '../../orchestrator.ts';
  * (a sample of 20 plus a count), so a 10,000-job burst does not flood a browser.
  */
 export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
-  app.get('/events', { schema: { tags: ['events'] } }, (req, reply) => {
+  app.get('/events', { config: { access: 'read' }, schema: { tags: ['events'] } }, (req, reply) => {
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',

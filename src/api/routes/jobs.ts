@@ -30,58 +30,85 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const service = orch.service;
 
-  r.post('/jobs', { schema: { body: SubmissionBody, tags: ['jobs'] } }, async (req, reply) => {
-    const { job, created } = await service.submit(req.body);
-    return reply.status(created ? 201 : 200).send({ job });
-  });
+  r.post(
+    '/jobs',
+    { config: { access: 'submit' }, schema: { body: SubmissionBody, tags: ['jobs'] } },
+    async (req, reply) => {
+      const { job, created } = await service.submit(req.body);
+      return reply.status(created ? 201 : 200).send({ job });
+    },
+  );
 
-  r.post('/jobs/batch', { schema: { body: BatchBody, tags: ['jobs'] } }, async (req, reply) => {
-    const max = orch.config.server.maxBatchJobs;
-    if (req.body.jobs.length > max) {
-      throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${req.body.jobs.length} > ${max}`);
-    }
-    const batchId = await createBatch(orch, 'json', req.body.type ?? null);
-    const subs = req.body.jobs.map((j: Static<typeof SubmissionBody>) => ({
-      ...j,
-      type: j.type ?? req.body.type,
-    }));
-    const { accepted, rejected } = await service.submitMany(subs, batchId);
-    await orch.store.updateBatch(batchId, {
-      accepted: accepted.length,
-      rejected: rejected.length,
-      done: true,
-    });
-    return reply
-      .status(201)
-      .send({ batchId, accepted: accepted.length, rejected, jobIds: accepted.map((j) => j.id) });
-  });
+  r.post(
+    '/jobs/batch',
+    { config: { access: 'submit' }, schema: { body: BatchBody, tags: ['jobs'] } },
+    async (req, reply) => {
+      const max = orch.config.server.maxBatchJobs;
+      if (req.body.jobs.length > max) {
+        throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${req.body.jobs.length} > ${max}`);
+      }
+      const batchId = await createBatch(orch, 'json', req.body.type ?? null);
+      const subs = req.body.jobs.map((j: Static<typeof SubmissionBody>) => ({
+        ...j,
+        type: j.type ?? req.body.type,
+      }));
+      const { accepted, rejected } = await service.submitMany(subs, batchId);
+      await orch.store.updateBatch(batchId, {
+        accepted: accepted.length,
+        rejected: rejected.length,
+        done: true,
+      });
+      return reply
+        .status(201)
+        .send({ batchId, accepted: accepted.length, rejected, jobIds: accepted.map((j) => j.id) });
+    },
+  );
 
-  r.get('/jobs', { schema: { querystring: ListQuery, tags: ['jobs'] } }, async (req) => {
-    const q = req.query;
-    return service.list({
-      limit: q.limit,
-      ...(q.type ? { type: q.type } : {}),
-      ...(q.state ? { state: q.state } : {}),
-      ...(q.batch ? { batchId: q.batch } : {}),
-      ...(q.search ? { search: q.search } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
-  });
+  r.get(
+    '/jobs',
+    { config: { access: 'read' }, schema: { querystring: ListQuery, tags: ['jobs'] } },
+    async (req) => {
+      const q = req.query;
+      return service.list({
+        limit: q.limit,
+        ...(q.type ? { type: q.type } : {}),
+        ...(q.state ? { state: q.state } : {}),
+        ...(q.batch ? { batchId: q.batch } : {}),
+        ...(q.search ? { search: q.search } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      });
+    },
+  );
 
-  r.get('/jobs/:id', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => {
-    const job = await service.get(req.params.id);
-    const why = await waitingOf(orch, job);
-    return { job: why ? { ...job, waiting: why } : job };
-  });
-  r.post('/jobs/:id/cancel', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
-    job: await service.cancel(req.params.id),
-  }));
-  r.post('/jobs/:id/retry', { schema: { params: JobIdParams, tags: ['jobs'] } }, async (req) => ({
-    job: await service.retry(req.params.id),
-  }));
+  r.get(
+    '/jobs/:id',
+    { config: { access: 'read' }, schema: { params: JobIdParams, tags: ['jobs'] } },
+    async (req) => {
+      const job = await service.get(req.params.id);
+      const why = await waitingOf(orch, job);
+      return { job: why ? { ...job, waiting: why } : job };
+    },
+  );
+  r.post(
+    '/jobs/:id/cancel',
+    { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
+    async (req) => ({
+      job: await service.cancel(req.params.id),
+    }),
+  );
+  r.post(
+    '/jobs/:id/retry',
+    { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
+    async (req) => ({
+      job: await service.retry(req.params.id),
+    }),
+  );
   r.get(
     '/jobs/:id/logs',
-    { schema: { params: JobIdParams, querystring: LogsQuery, tags: ['jobs'] } },
+    {
+      config: { access: 'read' },
+      schema: { params: JobIdParams, querystring: LogsQuery, tags: ['jobs'] },
+    },
     async (req) => ({
       lines: await service.logs(req.params.id, req.query.after),
     }),

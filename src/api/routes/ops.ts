@@ -7,12 +7,18 @@ export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: Gaffer
   app,
   { orch, metrics },
 ) => {
-  app.get('/metrics', { schema: { tags: ['ops'] } }, async (_req, reply) => {
-    await metrics.refresh();
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  app.get('/healthz', { schema: { tags: ['ops'] } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['ops'] } }, async () => {
+  app.get(
+    '/metrics',
+    { config: { access: 'read' }, schema: { tags: ['ops'] } },
+    async (_req, reply) => {
+      await metrics.refresh();
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+  );
+  app.get('/healthz', { config: { access: 'public' }, schema: { tags: ['ops'] } }, async () => ({
+    status: 'ok',
+  }));
+  app.get('/readyz', { config: { access: 'public' }, schema: { tags: ['ops'] } }, async () => {
     try {
       await orch.store.queueStats(orch.clock.now());
     } catch (err) {

@@ -5,18 +5,22 @@ import { DecisionsQuery } from '../schemas.ts';
 
 export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/queues', { schema: { tags: ['queues'] } }, async () => ({
+  r.get('/queues', { config: { access: 'read' }, schema: { tags: ['queues'] } }, async () => ({
     queues: await queueStatus(orch),
   }));
-  r.get('/workers', { schema: { tags: ['queues'] } }, async () => ({
+  r.get('/workers', { config: { access: 'read' }, schema: { tags: ['queues'] } }, async () => ({
     workers: orch.gateway.workers(),
   }));
-  r.get('/scaling/desired', { schema: { tags: ['scaling'] } }, async () => ({
-    types: desiredScale(orch),
-  }));
+  r.get(
+    '/scaling/desired',
+    { config: { access: 'read' }, schema: { tags: ['scaling'] } },
+    async () => ({
+      types: desiredScale(orch),
+    }),
+  );
   r.get(
     '/scaling/decisions',
-    { schema: { querystring: DecisionsQuery, tags: ['scaling'] } },
+    { config: { access: 'read' }, schema: { querystring: DecisionsQuery, tags: ['scaling'] } },
     async (req) => ({
       decisions: await orch.store.decisions({
         limit: req.query.limit,
@@ -26,7 +30,7 @@ export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   );
   r.get(
     '/workers/events',
-    { schema: { querystring: DecisionsQuery, tags: ['queues'] } },
+    { config: { access: 'read' }, schema: { querystring: DecisionsQuery, tags: ['queues'] } },
     async (req) => ({
       events: await orch.store.workerEvents({
         limit: req.query.limit,
@@ -34,7 +38,7 @@ export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       }),
     }),
   );
-  r.get('/config', { schema: { tags: ['config'] } }, async () => ({
+  r.get('/config', { config: { access: 'read' }, schema: { tags: ['config'] } }, async () => ({
     jobTypes: orch.config.jobTypes,
     routes: orch.config.routes,
     leases: orch.config.leases,

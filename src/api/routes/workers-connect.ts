@@ -19,16 +19,20 @@ export const workerConnectRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = a
   app,
   { orch },
 ) => {
-  app.get('/workers/connect', { websocket: true, schema: { hide: true } }, (socket, req) => {
-    const token = orch.workerToken;
-    const given =
-      bearer(req.headers.authorization) ?? (req.query as { token?: string }).token ?? '';
-    if (!token || !sameSecret(given, token)) {
-      socket.close(4401, 'GAFFER_UNAUTHORIZED: a valid worker token is required');
-      return;
-    }
-    socket.once('message', (data) => accept(orch, socket, data.toString()));
-  });
+  app.get(
+    '/workers/connect',
+    { config: { access: 'worker' }, websocket: true, schema: { hide: true } },
+    (socket, req) => {
+      const token = orch.workerToken;
+      const given =
+        bearer(req.headers.authorization) ?? (req.query as { token?: string }).token ?? '';
+      if (!token || !sameSecret(given, token)) {
+        socket.close(4401, 'GAFFER_UNAUTHORIZED: a valid worker token is required');
+        return;
+      }
+      socket.once('message', (data) => accept(orch, socket, data.toString()));
+    },
+  );
 };
 
 function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
