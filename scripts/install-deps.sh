@@ -5,6 +5,8 @@
 #   rabbitmq-server  RabbitMQ broker tests (a private node per run)
 #   postgresql       PostgreSQL store tests (a private cluster per run, via initdb/pg_ctl)
 #   faketime         the chaos suite's clock-skew fault (libfaketime preloaded into workers)
+#   prometheus       the metrics tests: promtool (rules, metrics lint) and a private server
+#   chromium         the dashboard's browser tests and screenshots (driven by playwright-core)
 #   (then, built with Go into ~/.cache/gaffer: scripts/build-test-servers.sh — minio for the
 #   object-store tests — and scripts/build-k8s-testbin.sh — the Kubernetes control plane + kwok)
 # The tests start and stop their own servers on loopback; nothing here starts a service.
@@ -15,6 +17,8 @@ declare -A probe=(
   [rabbitmq-server]=rabbitmq-server
   [postgresql]=/usr/lib/postgresql/15/bin/initdb
   [faketime]=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+  [prometheus]=/usr/bin/promtool
+  [chromium]=/usr/bin/chromium
 )
 missing=()
 for pkg in "${!probe[@]}"; do
@@ -27,7 +31,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
   # The Debian packages start system-wide services; the tests use private ones, so stop those.
-  for svc in redis-server rabbitmq-server postgresql; do
+  for svc in redis-server rabbitmq-server postgresql prometheus prometheus-node-exporter; do
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

@@ -1,28 +1,93 @@
-// Screenshots of the dashboard for the docs: `node scripts/screenshot.ts URL OUT.png`, against a
-// running gaffer, with Debian's Chromium (never a browser a tool downloads).
-import { chromium } from 'playwright-core';
+// Screenshots of every dashboard view for docs/dashboard.md, with Debian's Chromium (never a
+// browser a tool downloads):
+//
+//   npx node scripts/screenshot.ts            # starts a private gaffer, gives it work, shoots
+//   npx node scripts/screenshot.ts URL [--job ID] [--batch ID] [OUT.png]
+//                                             # against a running gaffer (ids for those pages;
+//                                             # OUT.png: also the overview there, as before)
+//
+// PNGs go to docs/screenshots/ (OUT_DIR to change): overview, jobs, job, batches, batch,
+// dead-letters, scaling, config, login. The private gaffer runs the dashboard tests' job types
+// (test/dashboard/setup.ts) with a realistic mix: a CSV batch draining on busy workers with
+// failed and rejected rows, a job logging as it runs, dead letters, and scaling decisions.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '../test/helpers/browser.ts';
+import { until, multipart, type TestGaffer } from '../test/helpers/gaffer.ts';
+import { startDashboardGaffer } from '../test/dashboard/setup.ts';
 
-const [url = 'http://127.0.0.1:8080/', out = 'docs/screenshots/dashboard.png'] =
-  process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+const OUT = path.resolve(process.env['OUT_DIR'] ?? 'docs/screenshots');
+mkdirSync(OUT, { recursive: true });
+
+const args = parseArgs({
+  allowPositionals: true,
+  options: { job: { type: 'string' }, batch: { type: 'string' } },
 });
+let [url] = args.positionals;
+const legacyOut = args.positionals[1];
+let { job: jobId, batch: batchId } = args.values;
+let g: (TestGaffer & { url: string }) | null = null;
+if (!url) {
+  g = await startDashboardGaffer();
+  url = g.url;
+  ({ jobId, batchId } = await giveWork(g));
+}
+
+const browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(url);
-  // Wait for the first render of the queues and the jobs table, then for live data to settle.
-  await page.waitForSelector('text=csv-row');
-  await page.waitForTimeout(1500);
-  await page.screenshot({ path: out, fullPage: true });
+  const page = await browser.page();
+  const shoot = async (name: string, hash: string, ready: string) => {
+    await page.goto(`${url}/#/${hash}`);
+    await page.waitForSelector(ready);
+    // Let the live updates of the first second land, so the picture is what a reader would see.
+    await page.waitForLoadState('networkidle').catch(() => {});
+    await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+    console.log(`${name}.png`);
+  };
+  await shoot('overview', '', '.chart-row figure.chart canvas');
+  if (legacyOut) await page.screenshot({ path: legacyOut, fullPage: false });
+  await shoot('jobs', 'jobs', '#jobs-table tbody tr[data-id]');
+  if (jobId) await shoot('job', `jobs/${encodeURIComponent(jobId)}`, '#job-payload-text');
+  await shoot('batches', 'batches', '#batches-table tbody tr');
+  if (batchId) await shoot('batch', `batches/${encodeURIComponent(batchId)}`, '#batch-status');
+  await shoot('dead-letters', 'dead-letters', '#dlq tbody tr');
+  await shoot('scaling', 'scaling', '#decision-list li');
+  await shoot('config', 'config', '#config-text:not(:empty)');
+  await loginShot(page);
 } finally {
   await browser.close();
+  await g?.close();
+}
+
+/** The login form as a viewer meets it (shown by the page itself, over the overview). */
+async function loginShot(page: Page) {
+  await page.goto(`${url}/#/`);
+  await page.waitForSelector('.card');
+  await page.evaluate(() => document.querySelector('#login')?.removeAttribute('hidden'));
+  await page.screenshot({ path: path.join(OUT, 'login.png') });
+  console.log('login.png');
+}
+
+/** Work with a history: finished, failed, dead-lettered, running, and a batch still draining. */
+async function giveWork(g: TestGaffer & { url: string }) {
+  const s = g.orch.service;
+  for (let i = 0; i < 40; i++) await s.submit({ type: 'ok', payload: { invoice: 1000 + i } });
+  for (let i = 0; i < 3; i++) await s.submit({ type: 'doomed', payload: { customer: `c${i}` } });
+  await s.submit({ type: 'fail', payload: { file: 'broken.pdf' } });
+  await s.submit({ type: 'held', payload: { region: 'eu-west' } });
+  // A batch: 2,400 rows of 40 ms on two workers (~50 s), 2% failing, three rejected.
+  const rows = ['n,fail,ms'];
+  for (let i = 1; i <= 2400; i++) rows.push(`${i},${i % 50 === 0 ? 'yes' : 'no'},40`);
+  rows.splice(100, 0, 'abc,no,40', 'x-1,no,40', ',no,40');
+  const upload = multipart('invoices-2026-11.csv', rows.join('\n') + '\n');
+  const res = await g.app.inject({ method: 'POST', url: '/v1/batches?type=row', ...upload });
+  const batchId = (res.json() as { batch: { id: string } }).batch.id;
+  const { job } = await s.submit({ type: 'chatty', payload: { lines: 400, everyMs: 150 } });
+  // The sampler takes one sample per 5 s: a script (not a test) may simply let 30 s of work pass,
+  // so the charts have a shape while the batch is still draining.
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  await until(g, async () => (await g.orch.store.decisions({ limit: 1 })).length > 0);
+  return { jobId: job.id, batchId };
 }

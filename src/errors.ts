@@ -27,7 +27,16 @@ export const ERRORS = {
   GAFFER_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are over the size limit' },
   GAFFER_UNAUTHORIZED: {
     status: 401,
-    message: 'A valid token is required (remote workers: WebSocket close code 4401)',
+    message:
+      'A valid API key (Authorization: Bearer, or a session cookie) is required; remote workers need the worker token (WebSocket close code 4401)',
+  },
+  GAFFER_FORBIDDEN: {
+    status: 403,
+    message: "The API key's role or job types do not allow this",
+  },
+  GAFFER_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests (or failed authentications); retry after Retry-After seconds',
   },
   GAFFER_JOB_NOT_FOUND: { status: 404, message: 'No job has this id' },
   GAFFER_BATCH_NOT_FOUND: { status: 404, message: 'No batch has this id' },

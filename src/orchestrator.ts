@@ -27,6 +27,7 @@ import { republishMissing } from './jobs/republish.ts';
 import { Throughput } from './jobs/throughput.ts';
 import { JobService } from './jobs/service.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
+import { HistorySampler, emptyWorkers, type WorkerCounts } from './history/index.ts';
 import type { JobStore } from './store/job-store.ts';
 import { hasLeaderLease, type LeaderLease } from './store/leader-lease.ts';
 import { openStore } from './store/open.ts';
@@ -57,6 +58,8 @@ export class Orchestrator {
   /** Jobs finished per type over the last minute (metrics, and queued jobs' estimated start). */
   readonly throughput: Throughput;
   readonly executor: Executor;
+  /** Queue depth, throughput and workers per type over the last hour (the dashboard's charts). */
+  readonly history: HistorySampler;
   /** Set when `executor.kind` is kubernetes (admission and readiness live there). */
   readonly kubernetes: KubernetesExecutor | null = null;
   /** Prefix of this process's local worker ids; leases of other prefixes are orphans on start. */
@@ -170,7 +173,25 @@ export class Orchestrator {
       republish: () => this.republishMissing(),
       retention: () => this.config.retention,
     });
+    this.history = new HistorySampler({
+      clock: this.clock,
+      events: this.events,
+      read: (now) => this.#historyState(now),
+    });
     this.#wire();
+  }
+
+  /** Per type: ready, in flight and workers by state, for one history sample. */
+  async #historyState(now: number) {
+    const stats = new Map((await this.store.queueStats(now)).map((s) => [s.type, s]));
+    const out: Record<string, { ready: number; inFlight: number; workers: WorkerCounts }> = {};
+    for (const type of this.#catalog.names()) {
+      const workers = emptyWorkers();
+      for (const w of this.gateway.workers(type)) if (w.state !== 'stopped') workers[w.state]++;
+      const s = stats.get(type);
+      out[type] = { ready: s?.ready ?? 0, inFlight: s?.inFlight ?? 0, workers };
+    }
+    return out;
   }
 
   /**
@@ -214,6 +235,7 @@ export class Orchestrator {
       await this.#reconciler.recoverOrphans('local-', this.instance);
     }
     this.#reconciler.start(this.config.leases.sweepMs);
+    this.history.start();
     if (!this.#autoscale) return;
     if (this.#leaderLease) await this.#lead(this.#leaderLease);
     else this.loop.start();
@@ -288,6 +310,7 @@ export class Orchestrator {
       await this.#leaderLease.release('autoscaler', this.instance).catch(() => {});
     }
     this.#reconciler.stop();
+    await this.history.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#gafferUrl.reject(new Error('gaffer stopped before its API listened'));
     await this.loop.idle();

@@ -8,11 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { toView, type Job } from '../domain/job.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { createMetrics } from '../metrics/metrics.ts';
+import { machineCapacity } from '../executors/local-process/capacity.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
 import { publicRoutes, requireDeclaredAccess } from './auth/access.ts';
+import { registerAuth } from './auth/plugin.ts';
+import { authRoutes } from './auth/routes.ts';
+import { LOG_REDACT, logSerializers } from './auth/log-redact.ts';
 import { aliasRoutes } from './routes/aliases.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { historyRoutes } from './routes/history.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -21,6 +26,8 @@ import { queueRoutes } from './routes/queues.ts';
 import { workerConnectRoutes } from './routes/workers-connect.ts';
 
 const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
+// Resolved as a package, so it is found wherever npm put it (hoisted or not).
+const UPLOT_DIR = path.dirname(fileURLToPath(import.meta.resolve('uplot')));
 
 function hideLeases(payload: unknown): unknown {
   if (typeof payload !== 'object' || payload === null) return payload;
@@ -33,6 +40,8 @@ function hideLeases(payload: unknown): unknown {
 export interface AppOptions {
   /** Log requests (pino). Off in tests. */
   logger?: boolean;
+  /** Where the log goes (default stdout): a test captures it to prove no secret is logged. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Builds the HTTP app without listening, so tests use `inject()`. Handlers call services only. */
@@ -41,13 +50,22 @@ export async function buildApp(
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ? { level: 'info' } : false,
+    // Credentials (Authorization, cookies, a worker token in a URL) never reach the log.
+    logger: options.logger
+      ? {
+          level: 'info',
+          redact: LOG_REDACT,
+          serializers: logSerializers,
+          ...(options.logStream ? { stream: options.logStream } : {}),
+        }
+      : false,
     bodyLimit: orch.config.server.bodyLimitBytes,
     clientErrorHandler: handleClientError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.setErrorHandler(handleError);
   requireDeclaredAccess(app);
+  const auth = await registerAuth(app, orch);
   strictJson(app);
   // Every answer that carries jobs shows them without their lease token (a worker's credential).
   app.addHook('preSerialization', async (_req, _reply, payload: unknown) => hideLeases(payload));
@@ -70,15 +88,25 @@ export async function buildApp(
     workers: () => orch.gateway.workers(),
     now: () => orch.clock.now(),
     throughput: orch.throughput,
+    desired: () => orch.loop.lastDecisions(),
+    types: () =>
+      orch.catalog.names().map((name) => ({
+        name,
+        timeoutSeconds: orch.catalog.type(name)!.timeoutSeconds,
+      })),
+    isLocal: (w) => !orch.kubernetes && w.id.startsWith(`${orch.instance}-`),
+    localCapacity: orch.kubernetes ? null : machineCapacity(orch.config.executor.local),
   });
   await app.register(
     async (v1) => {
       await v1.register(jobRoutes, { orch });
       await v1.register(batchRoutes, { orch });
+      await v1.register(historyRoutes, { orch });
       await v1.register(deadLetterRoutes, { orch });
       await v1.register(queueRoutes, { orch });
       await v1.register(eventRoutes, { orch });
       await v1.register(workerConnectRoutes, { orch });
+      await v1.register(authRoutes, { orch, auth });
     },
     { prefix: '/v1' },
   );
@@ -91,6 +119,14 @@ export async function buildApp(
       prefix: '/',
       index: ['index.html'],
       wildcard: false,
+    });
+    // The dashboard's chart library (uPlot, MIT), served from its npm package: no build step.
+    await files.register(fastifyStatic, {
+      root: UPLOT_DIR,
+      prefix: '/vendor/uplot/',
+      wildcard: false,
+      decorateReply: false,
+      allowedPath: (p) => /^\/uPlot\.(iife\.min\.js|min\.css)$/.test(p),
     });
   });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

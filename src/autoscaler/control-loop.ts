@@ -1,11 +1,14 @@
 import type { ScalingConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { GafferEvents, ScalingDecision, WorkerInfo } from '../domain/events.ts';
+import type { GafferEvents, ScalerStage, ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { QueueStats } from '../store/job-store.ts';
 import { Activity, DesiredHistory } from './activity.ts';
 import { decideAll } from './decide.ts';
 import type { Decision, Observation } from './policy.ts';
+
+/** Errors already reported as `scaler:error`, so one failure is counted once. */
+const REPORTED = new WeakSet<object>();
 
 /** What the loop needs from the rest of gaffer: observe and act, nothing else. */
 export interface ScalingTarget {
@@ -91,7 +94,10 @@ export class ControlLoop {
       return;
     }
     this.#running = this.tick()
-      .catch((err) => console.error('autoscaler tick failed', err))
+      .catch((err) => {
+        console.error('autoscaler tick failed', err);
+        this.#failed('tick', null, err);
+      })
       .finally(() => {
         this.#running = null;
         if (this.#again) {
@@ -164,7 +170,31 @@ export class ControlLoop {
     };
     await this.#target.record(record);
     this.#events.emit('scaler:decision', { decision: record });
-    for (const id of d.retire) this.#target.retire(id);
-    if (d.start > 0) await this.#target.start(d.type, d.start);
+    for (const id of d.retire) {
+      try {
+        this.#target.retire(id);
+      } catch (err) {
+        this.#failed('stop', d.type, err);
+        throw err;
+      }
+    }
+    if (d.start > 0) {
+      await this.#target.start(d.type, d.start).catch((err: unknown) => {
+        this.#failed('start', d.type, err);
+        throw err;
+      });
+    }
+  }
+
+  /**
+   * Reports a failure to act (metrics count them). A start or stop that failed is reported with
+   * its stage and marked, so the tick it aborts is not counted a second time.
+   */
+  #failed(stage: ScalerStage, type: string | null, err: unknown): void {
+    if (typeof err === 'object' && err !== null) {
+      if (REPORTED.has(err)) return;
+      REPORTED.add(err);
+    }
+    this.#events.emit('scaler:error', { stage, type, message: String(err) });
   }
 }

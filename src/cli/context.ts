@@ -1,10 +1,20 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { GafferClient } from './http-client.ts';
+import { createClient, type GafferClient } from '../client/index.ts';
+import {
+  DEFAULT_GRPC,
+  lazyGrpcJobsApi,
+  MODES,
+  restJobsApi,
+  type JobsApi,
+  type Mode,
+} from './jobs-api.ts';
 
 /** What every command needs: the client, the output mode and where to write. */
 export interface CliContext {
   client: GafferClient;
-  /** `--json`: machine output on stdout. */
+  /** The job commands' API: REST over `client`, or gRPC with `--mode grpc` (jobs-api.ts). */
+  jobs: JobsApi;
+  /** `--json`: one JSON document on stdout (NDJSON for the commands that stream). */
   json: boolean;
   out(text: string): void;
   err(text: string): void;
@@ -20,11 +30,47 @@ export class UsageError extends Error {
   }
 }
 
+interface Globals {
+  url?: string;
+  json?: boolean;
+  apiKey?: string;
+  mode?: string;
+  grpc?: string;
+}
+
+/** The base URL from --url, else $GAFFER_URL, else the local default. */
+export function urlOf(cmd: Command): string {
+  return cmd.optsWithGlobals<Globals>().url || process.env['GAFFER_URL'] || DEFAULT_URL;
+}
+
+/** `--mode`, else $GAFFER_MODE, else rest; a usage error for anything but rest and grpc. */
+export function modeOf(cmd: Command): Mode {
+  const mode = cmd.optsWithGlobals<Globals>().mode || process.env['GAFFER_MODE'] || 'rest';
+  if (!(MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(
+      `mode must be ${MODES.join(' or ')}, not "${mode}" (--mode / GAFFER_MODE)`,
+    );
+  }
+  return mode as Mode;
+}
+
+/** The gRPC address from --grpc, else $GAFFER_GRPC, else the local default. */
+export function grpcAddressOf(cmd: Command): string {
+  return cmd.optsWithGlobals<Globals>().grpc || process.env['GAFFER_GRPC'] || DEFAULT_GRPC;
+}
+
 /** Builds the context from the global options of `cmd`'s program. */
 export function contextOf(cmd: Command): CliContext {
-  const globals = cmd.optsWithGlobals<{ url?: string; json?: boolean }>();
+  const globals = cmd.optsWithGlobals<Globals>();
+  // The key is read from the environment here, not as the option's default, so help never shows it.
+  const apiKey = globals.apiKey || process.env['GAFFER_API_KEY'] || undefined;
+  const client = createClient({ url: urlOf(cmd), ...(apiKey ? { apiKey } : {}) });
   return {
-    client: new GafferClient(globals.url ?? process.env['GAFFER_URL'] ?? DEFAULT_URL),
+    client,
+    jobs:
+      modeOf(cmd) === 'grpc'
+        ? lazyGrpcJobsApi({ address: grpcAddressOf(cmd), ...(apiKey ? { apiKey } : {}) })
+        : restJobsApi(client),
     json: Boolean(globals.json),
     out: (text) => void process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
     err: (text) => void process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
@@ -46,6 +92,17 @@ export function parseIntOption(min: number, max = Number.MAX_SAFE_INTEGER) {
     }
     return n;
   };
+}
+
+/** `90`, `90s`, `5m`, `1h`, `500ms` → milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const ms = m ? Number(m[1]) * unit[m[2] ?? 's']! : NaN;
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new InvalidArgument('must be a duration like 90, 90s, 5m, 1h or 500ms');
+  }
+  return ms;
 }
 
 /** A number, or a word like `high` (seed 002's priorities). */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildApp } from '../api/app.ts';
+import { startGrpcServer } from '../api/grpc/server.ts';
 import { resolveConfig } from '../config/load.ts';
 import { Orchestrator } from '../orchestrator.ts';
 
@@ -52,12 +53,22 @@ export function registerUp(program: Command): void {
         const app = await buildApp(orch, { logger: Boolean(opts.log) });
         const address = await app.listen({ host: config.server.host, port: config.server.port });
         orch.listening(address); // networked workers connect back here (unless executor.gafferUrl)
+        // gRPC (docs/grpc.md) when server.grpcPort is set, on the same host.
+        const grpc =
+          config.server.grpcPort === undefined
+            ? null
+            : await startGrpcServer(orch, {
+                host: config.server.host,
+                port: config.server.grpcPort,
+              });
+        if (grpc) console.log(`gaffer up: gRPC on ${config.server.host}:${grpc.port}`);
         console.log(
           `gaffer up: ${address} (dashboard ${address}/, API ${address}/v1, metrics ${address}/metrics)`,
         );
         console.log(`job types: ${orch.catalog.names().join(', ') || '(none: pass --config)'}`);
         let signals = 0;
         const close = async () => {
+          await grpc?.close();
           await app.close();
           await orch.close();
           process.exit(0);

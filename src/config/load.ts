@@ -60,7 +60,8 @@ export async function resolveConfig(
   options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {},
 ): Promise<ResolvedConfig> {
   const raw = options.file ? await readConfigFile(options.file) : {};
-  const layered = applyOverrides(applyEnv(raw, options.env ?? {}), options.overrides ?? {});
+  const env = options.env ?? {};
+  const layered = applyOverrides(applyEnvKeys(applyEnv(raw, env), env), options.overrides ?? {});
   return parseConfig(layered, options.file ?? 'defaults');
 }
 
@@ -118,6 +119,34 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
       ...(sync ? { synchronous: sync.toUpperCase() } : {}),
     },
   });
+}
+
+/**
+ * GAFFER_API_KEYS: a JSON array of `auth.keys` entries (id, hash, role, types), added to the
+ * file's. Key hashes are not secrets a leak of which lets anyone in, but keeping the list outside
+ * the config file lets a Kubernetes Secret hold it.
+ */
+function applyEnvKeys(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  const text = env['GAFFER_API_KEYS'];
+  if (!text?.trim()) return raw;
+  let keys: unknown;
+  try {
+    keys = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('GAFFER_API_KEYS', [
+      { path: '', message: `is not JSON: ${(err as Error).message}` },
+    ]);
+  }
+  if (!Array.isArray(keys)) {
+    throw new ConfigError('GAFFER_API_KEYS', [
+      { path: '', message: 'must be a JSON array of auth.keys entries' },
+    ]);
+  }
+  const base = fromSeed000(raw ?? {});
+  if (!isRecord(base)) return base;
+  const auth = isRecord(base['auth']) ? base['auth'] : {};
+  const fileKeys = Array.isArray(auth['keys']) ? (auth['keys'] as unknown[]) : [];
+  return { ...base, auth: { ...auth, keys: [...fileKeys, ...keys] } };
 }
 
 function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
@@ -194,6 +223,7 @@ function semanticProblems(data: unknown): ConfigProblem[] {
     problems.push(...typeProblems(name, type));
   }
   problems.push(...ruleProblems(data['routes'], types));
+  problems.push(...authProblems(data['auth'], types));
   const leases = data['leases'];
   if (isRecord(leases) && typeof leases['sweepMs'] === 'number') {
     const { sweepMs, ttlMs } = leases as { sweepMs: number; ttlMs: unknown };
@@ -285,6 +315,33 @@ function ruleProblems(routes: unknown, types: Record<string, unknown>): ConfigPr
         message: `names no job type: ${JSON.stringify(rule['type'])}`,
       });
     }
+  });
+  return problems;
+}
+
+/** Key ids select the entry (they are inside the key), so they must be unique; types must exist. */
+function authProblems(auth: unknown, types: Record<string, unknown>): ConfigProblem[] {
+  if (!isRecord(auth) || !Array.isArray(auth['keys'])) return [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<unknown>();
+  auth['keys'].forEach((key: unknown, i) => {
+    if (!isRecord(key)) return;
+    if (seen.has(key['id'])) {
+      problems.push({
+        path: `/auth/keys/${i}/id`,
+        message: `is used by another key: ${String(key['id'])}`,
+      });
+    }
+    seen.add(key['id']);
+    if (!Array.isArray(key['types'])) return;
+    key['types'].forEach((type: unknown, j) => {
+      if (typeof type === 'string' && !Object.hasOwn(types, type)) {
+        problems.push({
+          path: `/auth/keys/${i}/types/${j}`,
+          message: `names no job type: ${JSON.stringify(type)}`,
+        });
+      }
+    });
   });
   return problems;
 }

@@ -310,6 +310,55 @@ const Retention = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * One API key (docs/security.md). The key itself is never configured, only `sha256:<hex>` of it:
+ * `gaffer keys create` prints both. The id is the part of the key that selects this entry.
+ */
+export const ApiKeySchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }),
+    hash: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
+    role: Type.Union([Type.Literal('viewer'), Type.Literal('submitter'), Type.Literal('operator')]),
+    /** The job types this key may submit and see; absent: every type. */
+    types: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * API authentication (issue 7, docs/security.md). On when at least one key is configured (here or
+ * in GAFFER_API_KEYS); off otherwise, so the one-machine default on 127.0.0.1 needs no setup.
+ */
+const Auth = Type.Object(
+  {
+    keys: Type.Array(ApiKeySchema, { default: [] }),
+    /** A dashboard session (POST /v1/session) ends this long after login. */
+    sessionTtlMs: Type.Integer({ minimum: 1000, default: 12 * 3600 * 1000 }),
+    /**
+     * Requests per key (per IP when anonymous) per window. Absent: 6000 a minute when auth is on,
+     * no limit when it is off. A batch or a CSV upload is one request.
+     */
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1 }),
+          timeWindowMs: Type.Integer({ minimum: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Failed authentications per client IP per window, beyond which it is answered 429. */
+    failedAuthLimit: Type.Object(
+      {
+        max: Type.Integer({ minimum: 1, default: 30 }),
+        timeWindowMs: Type.Integer({ minimum: 1, default: 60_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -326,6 +375,11 @@ export const ConfigSchema = Type.Object(
          * remote workers are refused (local workers never need it).
          */
         workerToken: Type.Optional(Type.String({ minLength: 16 })),
+        /**
+         * The gRPC API (gaffer.v1.Gaffer, docs/grpc.md) listens on this port, on `host`; 0: a free
+         * port. Absent: no gRPC server.
+         */
+        grpcPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -451,6 +505,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    auth: Auth,
   },
   { additionalProperties: false },
 );
@@ -465,3 +520,5 @@ export type StorageConfig = GafferConfig['storage'];
 export type KubernetesExecutorConfig = Static<typeof KubernetesExecutor>;
 export type RetryConfig = Static<typeof Retry>;
 export type RetentionConfig = Static<typeof Retention>;
+export type ApiKeyConfig = Static<typeof ApiKeySchema>;
+export type AuthConfig = GafferConfig['auth'];

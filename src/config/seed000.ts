@@ -1,5 +1,10 @@
-/** gaffer's own top-level keys: a file with any of them is a gaffer config, not seed 000's. */
-const TOP_LEVEL_KEYS = ['server', 'store', 'autoscaler', 'leases', 'jobTypes', 'routes'];
+import { ConfigSchema } from './schema.ts';
+
+/**
+ * gaffer's own top-level keys, read from the schema so none is forgotten: a file with any of them
+ * is a gaffer config, not seed 000's.
+ */
+const TOP_LEVEL_KEYS = Object.keys(ConfigSchema.properties);
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

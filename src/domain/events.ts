@@ -40,6 +40,9 @@ export interface ScalingDecision {
   inputs: Record<string, number>;
 }
 
+export type ScalerStage = 'tick' | 'start' | 'stop';
+export type RedeliveryCause = 'worker_lost' | 'lease_expired' | 'gaffer_restarted';
+
 /**
  * Every domain event, `noun:verb`, one payload type each. Metrics, the dashboard's live feed and
  * tests subscribe here; tests await an event instead of sleeping.
@@ -62,6 +65,13 @@ export interface GafferEventMap {
     clean: boolean;
   };
   'scaler:decision': { decision: ScalingDecision };
+  /** The autoscaler failed to act: a tick that threw, or an executor start or stop that failed. */
+  'scaler:error': { stage: ScalerStage; type: string | null; message: string };
+  /**
+   * A job whose attempt ended without word from its worker went back to the queue, to be handed
+   * out again: its worker exited, its lease expired, or gaffer restarted while it ran.
+   */
+  'job:redelivered': { job: Job; cause: RedeliveryCause };
   'batch:progress': { batchId: string };
   'config:reloaded': { types: string[] };
   /** This replica took (holder = its instance) or lost (null) the autoscaler lease. */

@@ -1,7 +1,7 @@
 import { parse, type CsvError } from 'csv-parse';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import type { RejectedRow, JobStore } from '../store/job-store.ts';
-import type { JobService } from './service.ts';
+import type { JobService, TypeScope } from './service.ts';
 import type { Submission } from './prepare.ts';
 
 export interface CsvIngestOptions {
@@ -12,6 +12,8 @@ export interface CsvIngestOptions {
   chunkRows?: number;
   /** Longest accepted row, in characters. */
   maxRowChars?: number;
+  /** The uploader's type scope: a row routed to another type is rejected (GAFFER_FORBIDDEN). */
+  allows?: TypeScope | undefined;
 }
 
 export interface CsvIngestResult {
@@ -122,7 +124,7 @@ async function commitChunk(
   result: CsvIngestResult,
 ): Promise<void> {
   const { accepted, rejected } = subs.length
-    ? await service.submitMany(subs, options.batchId)
+    ? await service.submitMany(subs, options.batchId, 0, options.allows)
     : { accepted: [], rejected: [] };
   const rows: RejectedRow[] = [
     ...skipped,

@@ -90,8 +90,13 @@ export class DeadLetterQueue {
   /**
    * Replays the selection page by page. Pages walk backwards by (createdAt, id), so a job that
    * fails again during the call and is dead-lettered anew is not replayed a second time.
+   * `scope` (the caller's job types; absent: all) limits a selection to those types, and a named
+   * job of another type is skipped with GAFFER_FORBIDDEN; the caller refuses a `type` outside it.
    */
-  async replayMany(sel: ReplaySelection): Promise<ReplayReport> {
+  async replayMany(
+    sel: ReplaySelection,
+    scope?: ReadonlySet<string> | null,
+  ): Promise<ReplayReport> {
     if (!sel.ids?.length && !sel.type && !sel.search && !sel.all) {
       throw new GafferError('GAFFER_BAD_REQUEST', 'name ids, a type or a search, or set all');
     }
@@ -99,10 +104,24 @@ export class DeadLetterQueue {
     if (sel.ids?.length) {
       for (let i = 0; i < sel.ids.length && report.replayed.length < sel.limit; i += PAGE) {
         const ids = sel.ids.slice(i, i + PAGE);
-        await this.#replayBatch(await this.#found(ids, report), sel.limit, report);
+        const found = (await this.#found(ids, report)).filter((job) => {
+          if (!scope || scope.has(job.type)) return true;
+          report.skipped.push(skip(job.id, new GafferError('GAFFER_FORBIDDEN', job.type)));
+          return false;
+        });
+        await this.#replayBatch(found, sel.limit, report);
       }
       return report;
     }
+    const types = sel.type || !scope ? [sel.type] : [...scope].sort();
+    for (const type of types) {
+      if (report.replayed.length >= sel.limit) break;
+      await this.#replaySelected({ ...sel, ...(type ? { type } : {}) }, report);
+    }
+    return report;
+  }
+
+  async #replaySelected(sel: ReplaySelection, report: ReplayReport): Promise<void> {
     let cursor: string | undefined;
     do {
       const page = await this.list({
@@ -114,7 +133,6 @@ export class DeadLetterQueue {
       await this.#replayBatch(page.jobs, sel.limit, report);
       cursor = page.nextCursor ?? undefined;
     } while (cursor && report.replayed.length < sel.limit);
-    return report;
   }
 
   async #found(ids: readonly string[], report: ReplayReport): Promise<Job[]> {

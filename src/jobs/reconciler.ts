@@ -52,10 +52,14 @@ export class Reconciler {
   async sweep(): Promise<number> {
     const expired = await this.#o.service.store.findExpired(this.#o.clock.now());
     for (const job of expired) this.#o.gateway.forget(job.id);
-    await this.#o.service.abandon(expired, {
-      class: 'infrastructure',
-      message: 'lease expired: the worker stopped heartbeating',
-    });
+    await this.#o.service.abandon(
+      expired,
+      {
+        class: 'infrastructure',
+        message: 'lease expired: the worker stopped heartbeating',
+      },
+      'lease_expired',
+    );
     for (const type of this.#o.types()) this.#o.gateway.notify(type);
     await this.#o.republish?.();
     // Last: a slow or failing retention pass never delays recovering jobs.
@@ -66,10 +70,14 @@ export class Reconciler {
   /** Jobs held by local workers of an earlier gaffer process: those processes are gone. */
   async recoverOrphans(prefix: string, current: string): Promise<number> {
     const orphans = await this.#o.service.store.findOwnedByPrefix(prefix, current);
-    await this.#o.service.abandon(orphans, {
-      class: 'infrastructure',
-      message: 'gaffer restarted while the job ran',
-    });
+    await this.#o.service.abandon(
+      orphans,
+      {
+        class: 'infrastructure',
+        message: 'gaffer restarted while the job ran',
+      },
+      'gaffer_restarted',
+    );
     return orphans.length;
   }
 }

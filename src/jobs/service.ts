@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/clock.ts';
-import type { GafferEvents } from '../domain/events.ts';
+import type { GafferEvents, RedeliveryCause } from '../domain/events.ts';
 import type { Job, JobError, NewJob, Outcome } from '../domain/job.ts';
 import { isTerminal } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
@@ -77,19 +77,27 @@ export class JobService {
     return this.#o.store;
   }
 
-  /** Resolves once the job is committed; `created` is false for a known idempotency key. */
-  async submit(sub: Submission): Promise<{ job: Job; created: boolean }> {
+  /**
+   * Resolves once the job is committed; `created` is false for a known idempotency key. `allows`
+   * (the caller's type scope) is checked once routing has chosen the type: GAFFER_FORBIDDEN.
+   */
+  async submit(sub: Submission, allows?: TypeScope): Promise<{ job: Job; created: boolean }> {
     const prepared = prepareJob(sub, this.#o.catalog(), this.#o.clock.now());
+    outOfScope(prepared, allows);
     const [job] = await this.#insert([prepared]);
     if (!job) throw new GafferError('GAFFER_INTERNAL', 'insert returned nothing');
     return { job, created: job.id === prepared.id };
   }
 
-  /** Validates every item; commits the valid ones together; reports the rest by index. */
+  /**
+   * Validates every item; commits the valid ones together; reports the rest by index (an item
+   * whose type `allows` refuses, with GAFFER_FORBIDDEN, like any invalid item).
+   */
   async submitMany(
     subs: readonly Submission[],
     batchId: string | null = null,
     firstIndex = 0,
+    allows?: TypeScope,
   ): Promise<{ accepted: Job[]; rejected: RejectedSubmission[] }> {
     const catalog = this.#o.catalog();
     const now = this.#o.clock.now();
@@ -97,7 +105,9 @@ export class JobService {
     const rejected: RejectedSubmission[] = [];
     subs.forEach((sub, i) => {
       try {
-        prepared.push(prepareJob(sub, catalog, now, batchId));
+        const job = prepareJob(sub, catalog, now, batchId);
+        outOfScope(job, allows);
+        prepared.push(job);
       } catch (err) {
         if (!(err instanceof GafferError)) throw err;
         rejected.push({ index: firstIndex + i, code: err.code, message: err.message });
@@ -243,7 +253,11 @@ export class JobService {
    * job (a claim its worker never received, an expired lease) clears no suspicion, so its next
    * attempt is still sandboxed.
    */
-  async abandon(jobs: readonly Job[], error: JobError): Promise<Job[]> {
+  async abandon(
+    jobs: readonly Job[],
+    error: JobError,
+    cause: RedeliveryCause = 'worker_lost',
+  ): Promise<Job[]> {
     const out: Job[] = [];
     for (const job of jobs) {
       if (job.leaseToken === null) continue;
@@ -251,6 +265,8 @@ export class JobService {
       const failure = still ? { ...error, workerLost: true } : error;
       const after = await this.complete(job, job.leaseToken, { status: 'failed', error: failure });
       if (after) out.push(after);
+      // Metrics count redeliveries by cause (`cause`: who found the attempt abandoned).
+      if (after?.state === 'queued') this.#o.events.emit('job:redelivered', { job: after, cause });
     }
     return out;
   }
@@ -292,6 +308,19 @@ export class JobService {
     else if (job.state === 'cancelled') events.emit('job:cancelled', { job });
     else if (job.state === 'queued' && error) events.emit('job:retrying', { job, error });
     else events.emit('job:failed', { job });
+  }
+}
+
+/** The caller's type scope: true for the job types it may submit. Absent: every type. */
+export type TypeScope = (type: string) => boolean;
+
+function outOfScope(job: NewJob, allows: TypeScope | undefined): void {
+  if (allows && !allows(job.type)) {
+    const how = job.routeReason ? ` (routed: ${job.routeReason})` : '';
+    throw new GafferError(
+      'GAFFER_FORBIDDEN',
+      `this key may not submit jobs of type ${job.type}${how}`,
+    );
   }
 }
 

@@ -1,12 +1,19 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { GafferEvents, WorkerInfo } from '../domain/events.ts';
 import type { Throughput } from '../jobs/throughput.ts';
 import type { QueueStats } from '../store/job-store.ts';
+import { countEvents } from './counters.ts';
+import { scrapeGauges } from './gauges.ts';
+import { sampleTrees, type ProcessSample } from './process.ts';
 
 /**
- * Every metric gaffer serves, defined in one place. Counters follow domain events; gauges are
- * read from the store and the gateway by `refresh()` at scrape time, so they are never stale. Seed 003's names
- * (`job_queue_length`, `worker_pool_size`, `job_processing_rate`) are kept as it wrote them.
+ * Every metric gaffer serves, defined under this folder and listed in docs/metrics.md. Counters
+ * and histograms follow domain events (counters.ts); gauges are read from the store, the gateway
+ * and the autoscaler by `refresh()` at scrape time (gauges.ts), so they are never stale; worker
+ * processes' CPU and memory are read from /proc at scrape time (process.ts); gaffer's own process
+ * metrics come from prom-client's default collectors. Seed 003's names (`job_queue_length`,
+ * `worker_pool_size`, `job_processing_rate`) are kept as it wrote them. Labels are bounded: job
+ * type, state, failure class, stage, cause — never a job or worker id.
  */
 export interface MetricsSources {
   queueStats(now: number): Promise<QueueStats[]>;
@@ -14,7 +21,29 @@ export interface MetricsSources {
   now(): number;
   /** Jobs finished per type over the last minute (jobs/throughput.ts). */
   throughput: Pick<Throughput, 'perMinute' | 'types'>;
+  /** Per type, the autoscaler's latest decision (`to`: workers wanted); empty where it does not run. */
+  desired?(): ReadonlyMap<string, { to: number }>;
+  /** The configured job types with their timeout. */
+  types?(): { name: string; timeoutSeconds: number }[];
+  /**
+   * Whether a worker is a process on this machine (started by the local executor), so its pid
+   * means something here. Absent: none is (Kubernetes pods and remote workers are not).
+   */
+  isLocal?(worker: WorkerInfo): boolean;
+  /**
+   * The local executor's capacity (`executor.local`: `cpu` in millicores, `memory` in bytes);
+   * null or absent: not a local executor.
+   */
+  localCapacity?: { cpu: number; memory: number } | null;
+  /** Samples each pid's process tree; default: /proc (process.ts). Tests inject. */
+  sampleTrees?(roots: readonly number[]): Map<number, ProcessSample>;
 }
+
+const NONCONVENTIONAL_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export interface GafferMetrics {
   registry: Registry;
@@ -23,111 +52,15 @@ export interface GafferMetrics {
 
 export function createMetrics(events: GafferEvents, sources: MetricsSources): GafferMetrics {
   const registry = new Registry();
-  const submitted = new Counter({
-    name: 'gaffer_jobs_submitted_total',
-    help: 'Jobs accepted, by type',
-    labelNames: ['type'],
-    registers: [registry],
+  collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges `…_total`, which Prometheus reserves for counters (promtool
+  // check metrics refuses them); their per-type twins (`nodejs_active_handles{type}`, …) remain.
+  for (const name of NONCONVENTIONAL_DEFAULTS) registry.removeSingleMetric(name);
+  const counters = countEvents(events, registry, sources.now);
+  const refresh = scrapeGauges(registry, {
+    ...sources,
+    sampleTrees: sources.sampleTrees ?? sampleTrees,
+    initType: counters.initType,
   });
-  const finished = new Counter({
-    name: 'gaffer_jobs_finished_total',
-    help: 'Jobs ended, by type and state (succeeded, failed, timed_out, cancelled, dead_lettered)',
-    labelNames: ['type', 'state'],
-    registers: [registry],
-  });
-  const retries = new Counter({
-    name: 'gaffer_job_retries_total',
-    help: 'Attempts that failed and were retried, by type and failure class',
-    labelNames: ['type', 'class'],
-    registers: [registry],
-  });
-  const decisions = new Counter({
-    name: 'gaffer_scaling_decisions_total',
-    help: 'Scaling decisions acted on, by type and direction (out, in)',
-    labelNames: ['type', 'direction'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'gaffer_job_duration_seconds',
-    help: 'Run time of ended attempts, by type and state',
-    labelNames: ['type', 'state'],
-    buckets: [0.005, 0.05, 0.25, 1, 5, 30, 120, 600, 3600],
-    registers: [registry],
-  });
-  const rate = new Gauge({
-    name: 'job_processing_rate',
-    help: 'Jobs finished per minute over the last minute, by type (seed 003)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-
-  events.on('job:queued', ({ jobs }) => {
-    for (const job of jobs) submitted.inc({ type: job.type });
-  });
-  const ended = ({
-    job,
-  }: {
-    job: { type: string; state: string; startedAt: number | null; finishedAt: number | null };
-  }) => {
-    finished.inc({ type: job.type, state: job.state });
-    if (job.startedAt !== null && job.finishedAt !== null) {
-      duration.observe(
-        { type: job.type, state: job.state },
-        (job.finishedAt - job.startedAt) / 1000,
-      );
-    }
-  };
-  events.on('job:succeeded', ended);
-  events.on('job:failed', ended);
-  events.on('job:cancelled', ({ job }) => {
-    if (job.state === 'cancelled') ended({ job });
-  });
-  events.on('job:retrying', ({ job, error }) =>
-    retries.inc({ type: job.type, class: error.class }),
-  );
-  events.on('scaler:decision', ({ decision }) =>
-    decisions.inc({ type: decision.type, direction: decision.to >= decision.from ? 'out' : 'in' }),
-  );
-
-  const queueLength = new Gauge({
-    name: 'job_queue_length',
-    help: 'Jobs ready to run, by type (seed 003)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const inFlight = new Gauge({
-    name: 'gaffer_jobs_in_flight',
-    help: 'Jobs held by workers, by type',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const oldest = new Gauge({
-    name: 'gaffer_oldest_ready_job_age_seconds',
-    help: 'Age of the oldest ready job, by type',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const pool = new Gauge({
-    name: 'worker_pool_size',
-    help: 'Workers by type and state (starting, idle, busy, draining) (seed 003)',
-    labelNames: ['type', 'state'],
-    registers: [registry],
-  });
-
-  /** Reads the gauges from the store and the gateway; the /metrics route calls it per scrape. */
-  const refresh = async (): Promise<void> => {
-    const now = sources.now();
-    for (const s of await sources.queueStats(now)) {
-      queueLength.set({ type: s.type }, s.ready);
-      inFlight.set({ type: s.type }, s.inFlight);
-      oldest.set({ type: s.type }, s.oldestReadyAt === null ? 0 : (now - s.oldestReadyAt) / 1000);
-    }
-    pool.reset();
-    for (const w of sources.workers()) pool.inc({ type: w.type, state: w.state });
-    rate.reset();
-    for (const type of sources.throughput.types()) {
-      rate.set({ type }, sources.throughput.perMinute(type));
-    }
-  };
   return { registry, refresh };
 }

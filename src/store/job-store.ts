@@ -93,6 +93,8 @@ export interface JobStore {
   createBatch(batch: BatchRecord): Promise<void>;
   updateBatch(id: string, patch: Partial<Omit<BatchRecord, 'id'>>): Promise<void>;
   getBatch(id: string): Promise<BatchSummary | undefined>;
+  /** Batches newest first, keyset-paged on (createdAt, id), with their job counts (issue 7). */
+  listBatches(filter: { limit: number; cursor?: string }): Promise<BatchPage>;
   addRejectedRows(batchId: string, rows: readonly RejectedRow[]): Promise<void>;
   rejectedRows(batchId: string): Promise<RejectedRow[]>;
 
@@ -101,6 +103,11 @@ export interface JobStore {
   /** Worker lifecycle: an append-only record, so tests can prove no busy worker was stopped. */
   recordWorkerEvent(event: WorkerEvent): Promise<void>;
   workerEvents(filter: { type?: string; limit: number }): Promise<WorkerEvent[]>;
+
+  /** The audit log (issue 7): append-only, one entry per operator action or refused attempt. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first (by append order), keyset-paged; `actor` and `action` match exactly. */
+  listAudit(filter: AuditFilter): Promise<AuditPage>;
 
   close(): Promise<void>;
 }
@@ -209,11 +216,49 @@ export interface BatchSummary extends BatchRecord {
   byState: Partial<Record<JobState, number>>;
 }
 
+export interface BatchPage {
+  batches: BatchSummary[];
+  nextCursor: string | null;
+}
+
 export interface RejectedRow {
   row: number;
   raw: string;
   code: string;
   message: string;
+}
+
+/** Who did what to which target, when, and how it ended. Never holds a secret. */
+export interface AuditEntry {
+  /** Store-clock ms (orch.clock). */
+  at: number;
+  /** The key id that acted ('anonymous' with auth off). */
+  actor: string;
+  /** e.g. `job.cancel`, `dead-letter.replay-many`, `session.login`. */
+  action: string;
+  /** A job or batch id, or null (a bulk action, a login). */
+  target: string | null;
+  /** ok, refused (403/401), or failed (the action threw, e.g. 409). */
+  outcome: 'ok' | 'refused' | 'failed';
+  /** JSON-safe details (an error code, a selection, counts), or null. */
+  details: unknown;
+}
+
+export interface AuditRecord extends AuditEntry {
+  /** Append order; the page cursor. */
+  seq: number;
+}
+
+export interface AuditFilter {
+  limit: number;
+  cursor?: string;
+  actor?: string;
+  action?: string;
+}
+
+export interface AuditPage {
+  entries: AuditRecord[];
+  nextCursor: string | null;
 }
 
 export interface WorkerEvent {

@@ -24,3 +24,14 @@ export function decodeCursor(cursor: string): [number, string] {
   }
   throw new GafferError('GAFFER_BAD_REQUEST', 'the cursor is not one this server issued');
 }
+
+/**
+ * Search bounds (issue 7): a listing search matches an id prefix (at most `SEARCH_ID_MATCHES` ids,
+ * in id order), an idempotency key exactly, or payload text within the newest
+ * `SEARCH_PAYLOAD_WINDOW` jobs. Each branch reads an index and a bounded number of rows, so a
+ * search costs the same at a million jobs as at a thousand; payload text older than the window is
+ * not found (the dashboard says so). A substring index over every payload is not worth its write
+ * cost for a dashboard search.
+ */
+export const SEARCH_ID_MATCHES = 1000;
+export const SEARCH_PAYLOAD_WINDOW = 10_000;

@@ -79,7 +79,10 @@ function removeScratch(dir: string): void {
 }
 
 async function fetchSpec(o: RemoteWorkerOptions): Promise<WorkerSpec> {
-  const res = await fetch(`${o.url}/v1/config`);
+  // With API keys on, /v1/config answers the worker token too (and no other route does).
+  const res = await fetch(`${o.url}/v1/config`, {
+    headers: { authorization: `Bearer ${o.token}` },
+  });
   if (!res.ok) throw new Error(`GET /v1/config: ${res.status}`);
   const config = (await res.json()) as {
     jobTypes: Record<string, JobTypeConfig>;

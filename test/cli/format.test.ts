@@ -12,7 +12,7 @@ import {
 } from '../../src/cli/format.ts';
 import { renderJob } from '../../src/cli/commands/job.ts';
 import { renderJobs } from '../../src/cli/commands/jobs.ts';
-import type { ApiJob } from '../../src/cli/http-client.ts';
+import type { ApiJob } from '../../src/client/index.ts';
 
 describe('formatDuration', () => {
   const cases: [number | null, string][] = [

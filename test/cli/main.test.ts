@@ -4,7 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ApiJob } from '../../src/cli/http-client.ts';
+import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
@@ -226,7 +226,7 @@ describe('exit codes against a real gaffer', () => {
     assert.deepEqual(out.job.result, { ok: true });
   });
 
-  it('submit --wait exits 1 when the job does not succeed', async () => {
+  it('submit --wait exits 1 when the job does not succeed (as before `gaffer wait`)', async () => {
     const r = await cli(['submit', 'fails', '--wait', '--url', url]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /failed after 3 attempts/);
@@ -235,6 +235,79 @@ describe('exit codes against a real gaffer', () => {
     assert.equal(end.attempt, 3);
     assert.ok(end.error);
     assert.ok(r.stderr.includes(`error (${end.error.class}): ${end.error.message}`), r.stderr);
+  });
+
+  describe('gaffer wait: the exit code says how it ended', () => {
+    const submit = async (type: string) =>
+      (await g.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type } })).json<{
+        job: ApiJob;
+      }>().job.id;
+    const batchOf = async (type: string, n: number) =>
+      (
+        await g.app.inject({
+          method: 'POST',
+          url: '/v1/jobs/batch',
+          payload: { type, jobs: Array.from({ length: n }, () => ({})) },
+        })
+      ).json<{ batchId: string }>().batchId;
+    const cases: [string, () => Promise<string>, number, RegExp][] = [
+      ['a job that succeeds: 0', () => submit('ok'), 0, /^\{"ok":true\}\n$/],
+      ['a job that fails: 5', () => submit('fails'), 5, /^$/],
+      [
+        'a batch whose jobs all succeed: 0',
+        () => batchOf('ok', 3),
+        0,
+        /^ended: +3 of 3 \(100%\)$/m,
+      ],
+      ['a batch with failed jobs: 5', () => batchOf('fails', 2), 5, /^states: +failed 2$/m],
+    ];
+    for (const [name, make, code, stdout] of cases) {
+      it(name, async () => {
+        const id = await make();
+        const r = await cli(['wait', id, '--interval', '100', '--url', url]);
+        assert.equal(r.code, code, r.stderr);
+        assert.match(r.stdout, stdout);
+      });
+    }
+
+    it('--json prints the final state of a batch, with its progress', async () => {
+      const id = await batchOf('ok', 2);
+      const r = await cli(['--json', 'wait', id, '--interval', '100', '--url', url]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as {
+        batch: Batch;
+        progress: { total: number; ended: number };
+        succeeded: boolean;
+      };
+      assert.equal(out.batch.id, id);
+      assert.deepEqual([out.progress.total, out.progress.ended, out.succeeded], [2, 2, true]);
+    });
+
+    it('--timeout exits 6 with the last state when the job has not ended', async () => {
+      const id = await submit('held');
+      const r = await cli([
+        '--json',
+        'wait',
+        id,
+        '--timeout',
+        '300ms',
+        '--interval',
+        '50',
+        '--url',
+        url,
+      ]);
+      assert.equal(r.code, 6, r.stderr);
+      const out = JSON.parse(r.stdout) as { job: ApiJob; timedOut: boolean };
+      assert.equal(out.timedOut, true);
+      assert.equal(out.job.state, 'queued');
+      assert.match(r.stderr, /timed out after 300ms: \S+ queued/);
+    });
+
+    it('an unknown id exits 1 with the catalogue code as JSON', async () => {
+      const r = await cli(['--json', 'wait', 'batch-nope', '--url', url]);
+      assert.equal(r.code, 1);
+      assert.equal(JSON.parse(r.stderr).error.code, 'GAFFER_BATCH_NOT_FOUND');
+    });
   });
 
   it('the URL comes from GAFFER_URL when --url is not given', async () => {

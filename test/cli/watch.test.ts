@@ -3,8 +3,15 @@ import { describe, it } from 'node:test';
 import { renderBatch } from '../../src/cli/commands/batch.ts';
 import { renderDecisions } from '../../src/cli/commands/decisions.ts';
 import { renderQueues } from '../../src/cli/commands/queues.ts';
-import { renderWatch, type WatchData } from '../../src/cli/commands/watch.ts';
-import type { QueueStatus, ScalingDecision, WorkerInfo } from '../../src/cli/http-client.ts';
+import {
+  frameToAnsi,
+  nextFilter,
+  renderTop,
+  renderWatch,
+  throughputOf,
+  type WatchData,
+} from '../../src/cli/commands/top.ts';
+import type { QueueStatus, ScalingDecision, WorkerInfo } from '../../src/client/index.ts';
 
 const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 
@@ -16,6 +23,7 @@ function queue(over: Partial<QueueStatus> = {}): QueueStatus {
     ready: 120,
     delayed: 0,
     inFlight: 8,
+    backlog: 128,
     byState: { queued: 120, running: 8 },
     oldestReadyAt: NOW - 5000,
     workers: { starting: 1, idle: 0, busy: 2, draining: 0 },
@@ -130,6 +138,65 @@ describe('renderWatch', () => {
     assert.match(out, /\(no job types configured\)/);
     assert.match(out, /\(no workers\)/);
     assert.match(out, /\(no scaling decisions yet\)/);
+  });
+});
+
+describe('renderTop (gaffer top)', () => {
+  it('shows throughput and the oldest waiting job per type', () => {
+    const throughput = {
+      'csv-row': { succeeded: 42, unsuccessful: 1.5 },
+      'matrix-multiplication': { succeeded: 0, unsuccessful: 0 },
+    };
+    const out = renderTop(data({ throughput }), 200);
+    assert.match(out, /^THROUGHPUT {2}\(jobs ended per minute; oldest waiting\)$/m);
+    assert.match(out, /^csv-row +42\.0 ok\/min +1\.5 failed\/min {2}oldest waiting 5\.0s$/m);
+    assert.match(
+      out,
+      /^matrix-multiplication +0\.0 ok\/min +0\.0 failed\/min {2}oldest waiting 5\.0s$/m,
+    );
+    assert.match(out, /q quits, t type: all\)$/m);
+  });
+
+  it('shows … until two reads give a rate', () => {
+    const out = renderTop(data({ throughput: null }), 200);
+    assert.match(out, /^csv-row +… ok\/min +… failed\/min/m);
+  });
+
+  it('the type filter keeps only that type everywhere', () => {
+    const out = renderTop(data({ filter: 'matrix-multiplication' }), 200);
+    assert.match(out, /t type: matrix-multiplication\)$/m);
+    assert.doesNotMatch(out, /^csv-row /m, 'no csv-row queue, bar or throughput line');
+    assert.match(out, /\(no workers\)/, 'the workers are all csv-row');
+    assert.match(out, /\(no scaling decisions yet\)/);
+  });
+
+  it('computes throughput from two reads, never negative', () => {
+    const before = data({ now: NOW, queues: [queue({ byState: { succeeded: 10, failed: 5 } })] });
+    const after = data({
+      now: NOW + 30_000,
+      queues: [queue({ byState: { succeeded: 40, failed: 6, dead_lettered: 2 } })],
+    });
+    assert.deepEqual(throughputOf(before, after), {
+      'csv-row': { succeeded: 60, unsuccessful: 6 },
+    });
+    const purged = data({ now: NOW + 60_000, queues: [queue({ byState: { succeeded: 1 } })] });
+    assert.deepEqual(throughputOf(after, purged), { 'csv-row': { succeeded: 0, unsuccessful: 0 } });
+  });
+
+  it('t cycles: every type, then each in turn', () => {
+    const types = ['a', 'b'];
+    let f: string | null = null;
+    const cycle: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) cycle.push((f = nextFilter(f, types)));
+    assert.deepEqual(cycle, ['a', 'b', null]);
+    assert.equal(nextFilter('gone', types), null);
+    assert.equal(nextFilter(null, []), null);
+  });
+
+  it('redraws in place: home, each line cleared to its end, the rest below cleared', () => {
+    const ansi = frameToAnsi('one\ntwo\nthree', 3);
+    assert.equal(ansi, '\x1b[Hone\x1b[K\ntwo\x1b[K\x1b[J', 'cut to the rows, minus one');
+    assert.ok(!ansi.includes('\x1b[2J'), 'the screen is never blanked (no flicker)');
   });
 });
 

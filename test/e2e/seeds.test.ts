@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ApiJob, Batch } from '../../src/cli/http-client.ts';
+import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { REPO } from '../helpers/gaffer.ts';
 import { api, isAlive, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
 

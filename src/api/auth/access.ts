@@ -25,6 +25,29 @@ export interface Principal {
 
 export const ANONYMOUS: Principal = { id: 'anonymous', role: 'operator', types: null };
 
+/**
+ * A caller without a valid credential on a public route while auth is on: may do nothing that
+ * needs a right, and sees no type.
+ */
+export const UNAUTHENTICATED: Principal = { id: 'anonymous', role: 'viewer', types: new Set() };
+
+/** What each role may do (the `Access` levels it holds). */
+export const RIGHTS: Readonly<Record<Role, readonly Access[]>> = {
+  viewer: ['read'],
+  submitter: ['read', 'submit'],
+  operator: ['read', 'submit', 'operate'],
+};
+
+/** True when `role` holds `access`; public routes need no role, worker routes check a token. */
+export function roleAllows(role: Role, access: Access): boolean {
+  return access === 'public' || RIGHTS[role].includes(access);
+}
+
+/** The principal as the API shows it (types as a sorted list, null for every type). */
+export function principalView(p: Principal): { id: string; role: Role; types: string[] | null } {
+  return { id: p.id, role: p.role, types: p.types === null ? null : [...p.types].sort() };
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
@@ -46,6 +69,7 @@ export function allowsType(principal: Principal, type: string): boolean {
  */
 export function requireDeclaredAccess(app: FastifyInstance): void {
   const routes: RouteOptions[] = [];
+  DECLARED.set(app, routes);
   app.addHook('onRoute', (route) => void routes.push(route));
   app.addHook('onReady', async () => {
     const open = routes.filter((r) => accessOf(r) === undefined).map((r) => `${r.method} ${r.url}`);
@@ -58,6 +82,20 @@ export function publicRoutes(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, access: 'public' };
   });
+}
+
+const DECLARED = new WeakMap<FastifyInstance, RouteOptions[]>();
+
+/**
+ * Every route of an app built with `requireDeclaredAccess`, one entry per method, with its access
+ * (after `ready()`): what the auth table test walks, so a new route is covered without a list.
+ */
+export function declaredRoutes(
+  app: FastifyInstance,
+): { method: string; url: string; access: Access | undefined }[] {
+  return (DECLARED.get(app) ?? []).flatMap((r) =>
+    [r.method].flat().map((method) => ({ method, url: r.url, access: accessOf(r) })),
+  );
 }
 
 export function accessOf(route: Pick<RouteOptions, 'config'>): Access | undefined {

@@ -5,6 +5,7 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { uploadCsv } from './batches.ts';
 import { desiredScale, queueStatus } from './queues.ts';
+import { typeCheck } from '../auth/scope.ts';
 
 /**
  * The seeds' endpoints, served unchanged so their clients keep working (docs/http-api.md).
@@ -26,10 +27,10 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       schema: { params: Type.Object({ type: Type.String() }), tags },
     },
     async (req, reply) => {
-      const { job, created } = await orch.service.submit({
-        type: req.params.type,
-        payload: req.body ?? {},
-      });
+      const { job, created } = await orch.service.submit(
+        { type: req.params.type, payload: req.body ?? {} },
+        typeCheck(req.principal),
+      );
       return reply.status(created ? 201 : 200).send({ job_id: job.id, queue: job.queue, job });
     },
   );
@@ -41,7 +42,10 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       typeof body['priority'] === 'string' || typeof body['priority'] === 'number'
         ? body['priority']
         : undefined;
-    const { job } = await orch.service.submit({ payload: body, attributes: body, priority });
+    const { job } = await orch.service.submit(
+      { payload: body, attributes: body, priority },
+      typeCheck(req.principal),
+    );
     return reply
       .status(201)
       .send({ job_id: job.id, queue: job.queue, reason: job.routeReason, job });
@@ -51,10 +55,10 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     '/matrix-multiplication/submit-job/',
     { config: { access: 'submit' }, schema: { tags } },
     async (req, reply) => {
-      const { job } = await orch.service.submit({
-        type: 'matrix-multiplication',
-        payload: req.body ?? {},
-      });
+      const { job } = await orch.service.submit(
+        { type: 'matrix-multiplication', payload: req.body ?? {} },
+        typeCheck(req.principal),
+      );
       return reply.status(201).send({ job_id: job.id, job });
     },
   );

@@ -7,7 +7,19 @@ import { ingestCsv } from '../../jobs/csv-ingest.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { createBatch } from './jobs.ts';
+import { csvLine } from '../csv-cell.ts';
+import { requireType, typeCheck } from '../auth/scope.ts';
+import { allowsType } from '../auth/access.ts';
+import { audited } from '../auth/audit.ts';
+import { retryFailedRows } from '../../jobs/batch-retry.ts';
 
+const BatchIdParams = Type.Object({ id: Type.String() });
+const BatchListQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String()),
+});
+
+/** CSV uploads (batches), their progress and rejected rows, and "retry failed rows". */
 export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
@@ -20,14 +32,30 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   );
 
   r.get(
+    '/batches',
+    { config: { access: 'read' }, schema: { querystring: BatchListQuery, tags: ['batches'] } },
+    async (req) => {
+      const page = await orch.store.listBatches({
+        limit: req.query.limit,
+        ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
+      });
+      // A batch uploaded for one type is shown only to callers of that type.
+      const batches = page.batches.filter((b) => !b.type || allowsType(req.principal, b.type));
+      return { batches, nextCursor: page.nextCursor };
+    },
+  );
+
+  r.get(
     '/batches/:id',
     {
       config: { access: 'read' },
-      schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] },
+      schema: { params: BatchIdParams, tags: ['batches'] },
     },
     async (req) => {
       const batch = await orch.store.getBatch(req.params.id);
       if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
+      // A batch uploaded for one type is that type's; a mixed one (type null) shows counts only.
+      if (batch.type) requireType(req.principal, batch.type);
       return { batch };
     },
   );
@@ -36,21 +64,33 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     '/batches/:id/rejected',
     {
       config: { access: 'read' },
-      schema: { params: Type.Object({ id: Type.String() }), tags: ['batches'] },
+      schema: { params: BatchIdParams, tags: ['batches'] },
     },
     async (req, reply) => {
-      if (!(await orch.store.getBatch(req.params.id))) {
-        throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
-      }
+      const batch = await orch.store.getBatch(req.params.id);
+      if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
+      if (batch.type) requireType(req.principal, batch.type);
       const rows = await orch.store.rejectedRows(req.params.id);
       const lines = [
         'row,code,message,raw',
-        ...rows.map((x) => [x.row, x.code, x.message, x.raw].map(csvCell).join(',')),
+        ...rows.map((x) => csvLine([x.row, x.code, x.message, x.raw])),
       ];
       return reply
         .type('text/csv')
         .header('content-disposition', `attachment; filename="${req.params.id}-rejected.csv"`)
         .send(lines.join('\n') + '\n');
+    },
+  );
+
+  r.post(
+    '/batches/:id/retry-failed',
+    { config: { access: 'operate' }, schema: { params: BatchIdParams, tags: ['batches'] } },
+    async (req) => {
+      const id = req.params.id;
+      if (!(await orch.store.getBatch(id))) throw new GafferError('GAFFER_BATCH_NOT_FOUND', id);
+      return audited(orch, req, 'batch.retry-failed', id, () =>
+        retryFailedRows(orch.service, orch.store, id, (type) => allowsType(req.principal, type)),
+      );
     },
   );
 };
@@ -77,6 +117,7 @@ export async function uploadCsv(
   if (query.type && !orch.catalog.type(query.type)) {
     throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
   }
+  if (query.type) requireType(req.principal, query.type);
   let file;
   try {
     file = await req.file();
@@ -99,6 +140,7 @@ export async function uploadCsv(
       batchId,
       type: query.type,
       priority: query.priority,
+      allows: typeCheck(req.principal),
     });
   } catch (err) {
     const g =
@@ -144,11 +186,4 @@ function malformedMultipart(err: unknown): GafferError {
       cause: err,
     },
   );
-}
-
-/** Quotes a CSV cell, and defuses spreadsheet formulas (=, +, -, @) so an export is safe to open. */
-function csvCell(value: unknown): string {
-  let s = String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }

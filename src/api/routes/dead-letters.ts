@@ -7,6 +7,8 @@ import {
   DeadLetterReplayBody,
   JobIdParams,
 } from '../schemas.ts';
+import { audited } from '../auth/audit.ts';
+import { listInScope, requireType } from '../auth/scope.ts';
 
 /**
  * The dead-letter queue (jobs/dead-letters.ts): list, show, edit, replay one, replay many. A job
@@ -25,21 +27,23 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     { config: { access: 'read' }, schema: { querystring: DeadLetterListQuery, tags } },
     async (req) => {
       const q = req.query;
-      return dlq.list({
+      const filter = {
         limit: q.limit,
         ...(q.type ? { type: q.type } : {}),
         ...(q.search ? { search: q.search } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
-      });
+      };
+      return listInScope((f) => dlq.list(f), filter, req.principal);
     },
   );
 
   r.get(
     '/dead-letters/:id',
     { config: { access: 'read' }, schema: { params: JobIdParams, tags } },
-    async (req) => ({
-      job: await dlq.get(req.params.id),
-    }),
+    async (req) => {
+      requireType(req.principal, (await orch.service.get(req.params.id)).type);
+      return { job: await dlq.get(req.params.id) };
+    },
   );
 
   r.patch(
@@ -48,14 +52,29 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
       config: { access: 'operate' },
       schema: { params: JobIdParams, body: DeadLetterEditBody, tags },
     },
-    async (req) => ({ job: await dlq.edit(req.params.id, req.body) }),
+    async (req) => ({
+      job: await audited(
+        orch,
+        req,
+        'dead-letter.edit',
+        req.params.id,
+        async () => {
+          requireType(req.principal, (await orch.service.get(req.params.id)).type);
+          return dlq.edit(req.params.id, req.body);
+        },
+        () => ({ fields: Object.keys(req.body).sort() }),
+      ),
+    }),
   );
 
   r.post(
     '/dead-letters/:id/replay',
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags } },
     async (req) => ({
-      job: await dlq.replay(req.params.id),
+      job: await audited(orch, req, 'dead-letter.replay', req.params.id, async () => {
+        requireType(req.principal, (await orch.service.get(req.params.id)).type);
+        return dlq.replay(req.params.id);
+      }),
     }),
   );
 
@@ -63,8 +82,39 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     '/dead-letters/replay',
     { config: { access: 'operate' }, schema: { body: DeadLetterReplayBody, tags } },
     async (req) => {
-      const { replayed, skipped } = await dlq.replayMany(req.body);
+      const { replayed, skipped } = await audited(
+        orch,
+        req,
+        'dead-letter.replay-many',
+        null,
+        async () => {
+          if (req.body.type) requireType(req.principal, req.body.type);
+          return dlq.replayMany(req.body, req.principal.types);
+        },
+        (r) => ({
+          selection: selectionOf(req.body),
+          replayed: r.replayed.map((j) => j.id),
+          skipped: r.skipped.length,
+        }),
+      );
       return { replayed: replayed.length, jobIds: replayed.map((j) => j.id), skipped };
     },
   );
 };
+
+/** What a bulk replay asked for, for the audit log (ids are listed by the replayed ones). */
+function selectionOf(body: {
+  ids?: readonly string[];
+  type?: string;
+  search?: string;
+  all?: boolean;
+  limit: number;
+}) {
+  return {
+    ...(body.ids ? { ids: body.ids.length } : {}),
+    ...(body.type ? { type: body.type } : {}),
+    ...(body.search ? { search: body.search } : {}),
+    ...(body.all ? { all: true } : {}),
+    limit: body.limit,
+  };
+}

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Job } from '../../domain/job.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
+import { allowsType } from '../auth/access.ts';
 
 /**
  * Server-sent events for live views. Job changes are coalesced into one `jobs` event per 250 ms
@@ -13,12 +14,21 @@ export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
+    // A HEAD request (Fastify adds the route) gets the headers and no stream: Node would otherwise
+    // hold its headers back, waiting for a body a HEAD answer never has.
+    if (req.method === 'HEAD') {
+      reply.raw.end();
+      return;
+    }
     const send = (event: string, data: unknown) =>
       reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('hello', { at: orch.clock.now() });
     let changed = 0;
     let sample: { id: string; type: string; state: string; attempt: number }[] = [];
+    // A type-scoped key sees changes of its own types only; workers and decisions name types,
+    // not payloads, and stay unfiltered (docs/security.md).
     const jobChanged = (job: Job) => {
+      if (!allowsType(req.principal, job.type)) return;
       changed++;
       if (sample.length < 20) {
         sample.push({ id: job.id, type: job.type, state: job.state, attempt: job.attempt });

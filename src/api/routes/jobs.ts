@@ -6,6 +6,8 @@ import type { JobView } from '../../domain/job.ts';
 import { waiting, type Waiting } from '../../jobs/waiting.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { BatchBody, JobIdParams, ListQuery, LogsQuery, SubmissionBody } from '../schemas.ts';
+import { audited } from '../auth/audit.ts';
+import { listInScope, requireType, typeCheck } from '../auth/scope.ts';
 
 /** "Why am I waiting?" for a job not started yet (jobs/waiting.ts); null for any other. */
 async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | null> {
@@ -34,7 +36,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs',
     { config: { access: 'submit' }, schema: { body: SubmissionBody, tags: ['jobs'] } },
     async (req, reply) => {
-      const { job, created } = await service.submit(req.body);
+      const { job, created } = await service.submit(req.body, typeCheck(req.principal));
       return reply.status(created ? 201 : 200).send({ job });
     },
   );
@@ -52,7 +54,12 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
         ...j,
         type: j.type ?? req.body.type,
       }));
-      const { accepted, rejected } = await service.submitMany(subs, batchId);
+      const { accepted, rejected } = await service.submitMany(
+        subs,
+        batchId,
+        0,
+        typeCheck(req.principal),
+      );
       await orch.store.updateBatch(batchId, {
         accepted: accepted.length,
         rejected: rejected.length,
@@ -69,14 +76,15 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     { config: { access: 'read' }, schema: { querystring: ListQuery, tags: ['jobs'] } },
     async (req) => {
       const q = req.query;
-      return service.list({
+      const filter = {
         limit: q.limit,
         ...(q.type ? { type: q.type } : {}),
         ...(q.state ? { state: q.state } : {}),
         ...(q.batch ? { batchId: q.batch } : {}),
         ...(q.search ? { search: q.search } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
-      });
+      };
+      return listInScope((f) => service.list(f), filter, req.principal);
     },
   );
 
@@ -85,6 +93,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     { config: { access: 'read' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => {
       const job = await service.get(req.params.id);
+      requireType(req.principal, job.type);
       const why = await waitingOf(orch, job);
       return { job: why ? { ...job, waiting: why } : job };
     },
@@ -93,14 +102,20 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs/:id/cancel',
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => ({
-      job: await service.cancel(req.params.id),
+      job: await audited(orch, req, 'job.cancel', req.params.id, async () => {
+        requireType(req.principal, (await service.get(req.params.id)).type);
+        return service.cancel(req.params.id);
+      }),
     }),
   );
   r.post(
     '/jobs/:id/retry',
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => ({
-      job: await service.retry(req.params.id),
+      job: await audited(orch, req, 'job.retry', req.params.id, async () => {
+        requireType(req.principal, (await service.get(req.params.id)).type);
+        return service.retry(req.params.id);
+      }),
     }),
   );
   r.get(
@@ -109,9 +124,10 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
       config: { access: 'read' },
       schema: { params: JobIdParams, querystring: LogsQuery, tags: ['jobs'] },
     },
-    async (req) => ({
-      lines: await service.logs(req.params.id, req.query.after),
-    }),
+    async (req) => {
+      requireType(req.principal, (await service.get(req.params.id)).type);
+      return { lines: await service.logs(req.params.id, req.query.after) };
+    },
   );
 };
 

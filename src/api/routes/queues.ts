@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { DecisionsQuery } from '../schemas.ts';
+import { redactConfig } from '../../config/redact.ts';
 
 export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -38,13 +39,11 @@ export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       }),
     }),
   );
-  r.get('/config', { config: { access: 'read' }, schema: { tags: ['config'] } }, async () => ({
-    jobTypes: orch.config.jobTypes,
-    routes: orch.config.routes,
-    leases: orch.config.leases,
-    // Remote workers read it to reach the same object store; it never holds credentials.
-    storage: orch.config.storage,
-  }));
+  // The effective config with every secret replaced by "[redacted]" (config/redact.ts). Remote
+  // workers read jobTypes, leases and storage here (worker/remote.ts).
+  r.get('/config', { config: { access: 'read' }, schema: { tags: ['config'] } }, async () =>
+    redactConfig(orch.config),
+  );
 };
 
 /** Per type: the backlog, the workers by state, and what the autoscaler wants. */

@@ -8,7 +8,7 @@ export function registerCancel(program: Command): void {
     .argument('<id>', 'job id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const job = await ctx.client.cancelJob(id);
+      const job = await ctx.jobs.cancel(id);
       if (ctx.json) return printJson(ctx, { job });
       ctx.out(
         `${job.id} ${job.state}${job.cancelRequested && job.state !== 'cancelled' ? ' (cancel requested)' : ''}`,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextOf, parseIntOption, printJson } from '../context.ts';
-import { formatClock, pad, wrap } from '../format.ts';
-import type { ScalingDecision } from '../http-client.ts';
+import { formatClock, pad, table, wrap } from '../format.ts';
+import type { ScalingDecision } from '../../client/index.ts';
 
 export function registerDecisions(program: Command): void {
   program
@@ -11,9 +11,26 @@ export function registerDecisions(program: Command): void {
     .option('-n, --limit <n>', 'at most this many', parseIntOption(1, 1000), 20)
     .action(async (opts: { type?: string; limit: number }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const decisions = await ctx.client.decisions({ type: opts.type, limit: opts.limit });
+      const decisions = await ctx.client.scaling.decisions({ type: opts.type, limit: opts.limit });
       if (ctx.json) return printJson(ctx, { decisions });
       ctx.out(renderDecisions(decisions, process.stdout.columns || 100));
+    });
+}
+
+export function registerDesired(program: Command): void {
+  program
+    .command('desired')
+    .description('per job type: the workers running now and how many the autoscaler wants')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const types = await ctx.client.scaling.desired();
+      if (ctx.json) return printJson(ctx, { types });
+      const rows = Object.entries(types).map(([t, d]) => [t, String(d.current), String(d.desired)]);
+      ctx.out(
+        rows.length === 0
+          ? '(no job types configured)'
+          : table(['TYPE', 'CURRENT', 'DESIRED'], rows, { align: ['left', 'right', 'right'] }),
+      );
     });
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextOf, parseIntOption, parsePriority, printJson, UsageError } from '../context.ts';
 import { formatAgo, table } from '../format.ts';
-import type { ApiJob, DeadLetterEdit } from '../http-client.ts';
+import type { ApiJob, DeadLetterEdit } from '../../client/index.ts';
 import { renderJob } from './job.ts';
 import { readPayload } from './submit.ts';
 
@@ -30,7 +30,7 @@ function registerList(dlq: Command): void {
     .action(
       async (opts: { type?: string; search?: string; limit: number; cursor?: string }, cmd) => {
         const ctx = contextOf(cmd as Command);
-        const page = await ctx.client.listDeadLetters(opts);
+        const page = await ctx.client.deadLetters.list(opts);
         if (ctx.json) return printJson(ctx, page);
         ctx.out(renderDeadLetters(page.jobs, Date.now()));
         if (page.nextCursor) ctx.err(`more: gaffer dlq list --cursor ${page.nextCursor}`);
@@ -45,7 +45,7 @@ function registerShow(dlq: Command): void {
     .argument('<id>', 'job id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const job = await ctx.client.getDeadLetter(id);
+      const job = await ctx.client.deadLetters.get(id);
       if (ctx.json) return printJson(ctx, { job });
       ctx.out(renderJob(job, Date.now()));
     });
@@ -69,7 +69,7 @@ function registerEdit(dlq: Command): void {
     .option('--priority <n>', 'the new priority (higher first)', parsePriority)
     .action(async (id: string, opts: EditOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const job = await ctx.client.editDeadLetter(id, await editOf(opts));
+      const job = await ctx.client.deadLetters.edit(id, await editOf(opts));
       if (ctx.json) return printJson(ctx, { job });
       ctx.out(`${job.id} edited (still dead-lettered: replay it with gaffer dlq replay ${job.id})`);
     });
@@ -115,11 +115,11 @@ function registerReplay(dlq: Command): void {
         throw new UsageError('name job ids, or give --type, --search or --all');
       }
       if (ids.length === 1 && !opts.type && !opts.search && !opts.all) {
-        const job = await ctx.client.replayDeadLetter(ids[0]!);
+        const job = await ctx.client.deadLetters.replay(ids[0]!);
         if (ctx.json) return printJson(ctx, { job });
         return ctx.out(`${job.id} ${job.state} (replay ${job.replays})`);
       }
-      const result = await ctx.client.replayDeadLetters({
+      const result = await ctx.client.deadLetters.replayMany({
         ...(ids.length ? { ids } : {}),
         ...(opts.type ? { type: opts.type } : {}),
         ...(opts.search ? { search: opts.search } : {}),

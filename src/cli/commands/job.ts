@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextOf, printJson } from '../context.ts';
 import { formatDuration, formatIso, indentJson, keyValues } from '../format.ts';
-import { isTerminal, type ApiJob } from '../http-client.ts';
+import { isTerminal, type ApiJob } from '../../client/index.ts';
 
 export function registerJob(program: Command): void {
   program
@@ -10,7 +10,7 @@ export function registerJob(program: Command): void {
     .argument('<id>', 'job id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const job = await ctx.client.getJob(id);
+      const job = await ctx.jobs.get(id);
       if (ctx.json) return printJson(ctx, { job });
       ctx.out(renderJob(job, Date.now()));
     });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextOf, parseIntOption, printJson } from '../context.ts';
 import { formatAgo, formatDuration, table } from '../format.ts';
-import type { ApiJob } from '../http-client.ts';
+import type { ApiJob, ListJobsQuery } from '../../client/index.ts';
 
 interface JobsOptions {
   type?: string;
@@ -24,9 +24,9 @@ export function registerJobs(program: Command): void {
     .option('--cursor <cursor>', 'continue a previous listing')
     .action(async (opts: JobsOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const page = await ctx.client.listJobs({
+      const page = await ctx.jobs.list({
         type: opts.type,
-        state: opts.state,
+        state: opts.state as ListJobsQuery['state'],
         batch: opts.batch,
         search: opts.search,
         limit: opts.limit,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextOf, printJson } from '../context.ts';
 import { table } from '../format.ts';
-import type { QueueStatus } from '../http-client.ts';
+import type { QueueStatus } from '../../client/index.ts';
 
 export function registerQueues(program: Command): void {
   program

@@ -8,7 +8,7 @@ export function registerRetry(program: Command): void {
     .argument('<id>', 'job id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const job = await ctx.client.retryJob(id);
+      const job = await ctx.client.jobs.retry(id);
       if (ctx.json) return printJson(ctx, { job });
       ctx.out(`${job.id} ${job.state}`);
     });

@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { ApiJob, Submission } from '../../client/index.ts';
 import {
   collectAttr,
   contextOf,
   parseIntOption,
   parsePriority,
   printJson,
-  sleep,
   UsageError,
 } from '../context.ts';
-import type { ApiJob, GafferClient, Submission } from '../http-client.ts';
-import { isTerminal } from '../http-client.ts';
+import { EXIT } from '../exit.ts';
 
 interface SubmitOptions {
   payload?: string;
@@ -39,7 +38,7 @@ export function registerSubmit(program: Command): void {
     .option('--timeout <seconds>', 'time limit of one attempt', parseIntOption(1))
     .option('--input <ref>', 'an input, s3://… or a path, downloaded first (repeatable)', collect)
     .option('--output <ref>', "where the job's output directory is uploaded (s3://… or a path)")
-    .option('-w, --wait', 'wait until the job ends; exit 0 if it succeeded, else 1')
+    .option('-w, --wait', `wait until the job ends; exit 0 if it succeeded, else ${EXIT.api}`)
     .action(async (type: string | undefined, opts: SubmitOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const body: Submission = {
@@ -54,7 +53,7 @@ export function registerSubmit(program: Command): void {
           ? { data: { inputs: opts.input ?? [], ...(opts.output ? { output: opts.output } : {}) } }
           : {}),
       };
-      const { job, created } = await ctx.client.submit(body);
+      const { job, created } = await ctx.jobs.submit(body);
       if (!opts.wait) {
         if (ctx.json) printJson(ctx, { job, created });
         else ctx.out(job.id);
@@ -62,10 +61,11 @@ export function registerSubmit(program: Command): void {
         return;
       }
       if (!ctx.json) ctx.out(job.id);
-      const end = await waitForEnd(ctx.client, job.id);
-      if (ctx.json) printJson(ctx, { job: end });
-      else reportEnd(end, ctx.out, ctx.err);
-      if (end.state !== 'succeeded') process.exitCode = 1;
+      const end = await ctx.jobs.wait(job.id);
+      if (ctx.json) printJson(ctx, { job: end.job });
+      else reportEnd(end.job, ctx.out, ctx.err);
+      // 1, not 5: scripts relied on `submit --wait` exiting 1 before `gaffer wait` existed.
+      if (!end.succeeded) process.exitCode = EXIT.api;
     });
 }
 
@@ -112,21 +112,43 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Polls the job until it reaches a terminal state. */
-export async function waitForEnd(
-  client: GafferClient,
-  id: string,
-  intervalMs = 500,
-): Promise<ApiJob> {
-  for (;;) {
-    const job = await client.getJob(id);
-    if (isTerminal(job.state)) return job;
-    await sleep(intervalMs);
-  }
-}
-
-function reportEnd(job: ApiJob, out: (s: string) => void, err: (s: string) => void): void {
+export function reportEnd(job: ApiJob, out: (s: string) => void, err: (s: string) => void): void {
   err(`${job.state} after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'}`);
   if (job.state === 'succeeded') out(JSON.stringify(job.result));
   else if (job.error) err(`error (${job.error.class}): ${job.error.message}`);
+}
+
+/**
+ * `gaffer submit-batch FILE`: many jobs in one request (POST /v1/jobs/batch), as one batch. The
+ * file holds a JSON array of submissions, or `{ "type": …, "jobs": [ … ] }`.
+ */
+export function registerSubmitBatch(program: Command): void {
+  program
+    .command('submit-batch')
+    .description('submit many jobs at once from a JSON file (an array, or {type, jobs}) as a batch')
+    .argument('<file>', 'the JSON file (- for stdin)')
+    .option('-t, --type <type>', 'job type of every job that names none')
+    .action(async (file: string, opts: { type?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const parsed = (await readPayload({ payloadFile: file })) as unknown;
+      const body = Array.isArray(parsed)
+        ? { jobs: parsed as Submission[] }
+        : (parsed as { type?: string; jobs?: Submission[] });
+      if (!Array.isArray(body.jobs)) {
+        throw new UsageError(`${file}: expected a JSON array of jobs, or {"type", "jobs": [...]}`);
+      }
+      const type = opts.type ?? body.type;
+      const result = await ctx.client.jobs.submitBatch({
+        jobs: body.jobs,
+        ...(type ? { type } : {}),
+      });
+      if (ctx.json) return printJson(ctx, result);
+      ctx.out(`batch     ${result.batchId}`);
+      ctx.out(`accepted  ${result.accepted}`);
+      ctx.out(`rejected  ${result.rejected.length}`);
+      for (const r of result.rejected.slice(0, 10)) {
+        ctx.err(`job ${r.index}: ${r.code}: ${r.message}`);
+      }
+      ctx.err(`progress: gaffer wait ${result.batchId}`);
+    });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ScalingConfig } from '../../config/schema.ts';
 import type { Trace, TraceJob, TraceType } from '../../simulator/trace.ts';
 import { contextOf, InvalidArgument, printJson, UsageError } from '../context.ts';
-import type { ApiJob } from '../http-client.ts';
+import type { ApiJob } from '../../client/index.ts';
 
 interface TraceOptions {
   out: string;
@@ -59,7 +59,7 @@ async function collect(
   let skipped = 0;
   let cursor: string | undefined;
   for (;;) {
-    const page = await client.listJobs({ type: opts.type, limit: 1000, cursor });
+    const page = await client.jobs.list({ type: opts.type, limit: 1000, cursor });
     for (const job of page.jobs) {
       if (opts.since !== undefined && job.createdAt < opts.since) return { jobs, skipped };
       if (job.startedAt != null && job.finishedAt != null) jobs.push(job);

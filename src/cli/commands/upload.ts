@@ -30,7 +30,7 @@ export function registerUpload(program: Command): void {
       bar?.start(size, 0, { label: 'uploading' });
       let result;
       try {
-        result = await ctx.client.uploadCsv(file, {
+        result = await ctx.client.jobs.uploadCsv(file, {
           ...(opts.type ? { type: opts.type } : {}),
           ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
           onProgress: (sent) => {
@@ -48,13 +48,15 @@ export function registerUpload(program: Command): void {
       if (rejected.length > 0) {
         const rows = rejected
           .slice(0, 10)
-          .map((r) => [String(r.row ?? r.index ?? ''), r.code, truncate(r.message, 70)]);
+          .map((r) => [String(r.row), r.code, truncate(r.message, 70)]);
         ctx.err(table(['ROW', 'CODE', 'MESSAGE'], rows));
         if (batch.rejected > rows.length) {
-          ctx.err(`… all ${batch.rejected} rejected rows: GET /v1/batches/${batch.id}/rejected`);
+          ctx.err(`… all ${batch.rejected} rejected rows: gaffer batch rejected ${batch.id}`);
         }
       }
-      ctx.err(`(${formatBytes(size)}) progress: gaffer batch ${batch.id}`);
+      ctx.err(
+        `(${formatBytes(size)}) progress: gaffer batch ${batch.id}; wait: gaffer wait ${batch.id}`,
+      );
     });
 }
 

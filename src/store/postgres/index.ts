@@ -6,7 +6,9 @@ import * as lifecycle from './lifecycle.ts';
 import { acquireLease, releaseLease } from './lease.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import { migrate } from './migrations.ts';
+import * as audit from './audit.ts';
 import * as records from './records.ts';
+import { listBatches } from './batch-list.ts';
 
 export interface PostgresStoreOptions {
   /** postgres://user@host:port/database */
@@ -60,12 +62,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     createBatch: (batch) => records.createBatch(pool, batch),
     updateBatch: (id, patch) => records.updateBatch(pool, id, patch),
     getBatch: (id) => records.getBatch(pool, id),
+    listBatches: (filter) => listBatches(pool, filter),
     addRejectedRows: (batchId, rows) => records.addRejectedRows(pool, batchId, rows),
     rejectedRows: (batchId) => records.rejectedRows(pool, batchId),
     recordDecision: (decision) => records.recordDecision(pool, decision),
     decisions: (filter) => records.decisions(pool, filter),
     recordWorkerEvent: (event) => records.recordWorkerEvent(pool, event),
     workerEvents: (filter) => records.workerEvents(pool, filter),
+    appendAudit: (entry) => audit.appendAudit(pool, entry),
+    listAudit: (filter) => audit.listAudit(pool, filter),
     acquire: (name, holder, ttlMs, now) => acquireLease(pool, name, holder, ttlMs, now),
     release: (name, holder) => releaseLease(pool, name, holder),
     // Waits for queries in progress; a second call gets the same promise (pool.end throws twice).

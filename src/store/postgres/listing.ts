@@ -3,7 +3,13 @@ import type { Job, JobState } from '../../domain/job.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
-import { decodeCursor, encodeCursor, escapeLike } from '../paging.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  escapeLike,
+  SEARCH_ID_MATCHES,
+  SEARCH_PAYLOAD_WINDOW,
+} from '../paging.ts';
 
 export const MAX_PAGE = 1000;
 
@@ -27,9 +33,15 @@ export async function listJobs(pool: pg.Pool, filter: JobFilter): Promise<JobPag
     const term = escapeLike(filter.search);
     // ILIKE under "C" folds ASCII case only, which is SQLite's LIKE. The payload is matched in
     // its jsonb text form ({"key": value}, keys sorted), SQLite's in the JSON text it stored.
+    // Bounded branches (paging.ts): an id prefix (LIKE on the "C"-collated primary key is an
+    // index range), an idempotency key, payload text among the newest jobs.
     where.push(
-      `(id ILIKE $${params.push(`${term}%`)} ESCAPE '\\'
-        OR (payload::text COLLATE "C") ILIKE $${params.push(`%${term}%`)} ESCAPE '\\')`,
+      `(id IN (SELECT id FROM jobs WHERE id LIKE $${params.push(`${term}%`)} ESCAPE '\\'
+          ORDER BY id LIMIT ${SEARCH_ID_MATCHES})
+        OR idempotency_key = $${params.push(filter.search)}
+        OR ((payload::text COLLATE "C") ILIKE $${params.push(`%${term}%`)} ESCAPE '\\'
+          AND id IN (SELECT id FROM jobs ORDER BY created_at DESC, id DESC
+            LIMIT ${SEARCH_PAYLOAD_WINDOW})))`,
     );
   }
   if (filter.cursor !== undefined) {

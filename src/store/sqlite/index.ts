@@ -2,7 +2,9 @@ import type { JobStore } from '../job-store.ts';
 import * as jobs from './jobs.ts';
 import * as lifecycle from './lifecycle.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
+import * as audit from './audit.ts';
 import * as records from './records.ts';
+import { listBatches } from './batch-list.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
 import { Statements } from './statements.ts';
 
@@ -39,12 +41,15 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     createBatch: async (batch) => records.createBatch(s, batch),
     updateBatch: async (id, patch) => records.updateBatch(s, id, patch),
     getBatch: async (id) => records.getBatch(s, id),
+    listBatches: async (filter) => listBatches(s, filter),
     addRejectedRows: async (batchId, rows) => records.addRejectedRows(s, batchId, rows),
     rejectedRows: async (batchId) => records.rejectedRows(s, batchId),
     recordDecision: async (decision) => records.recordDecision(s, decision),
     decisions: async (filter) => records.decisions(s, filter),
     recordWorkerEvent: async (event) => records.recordWorkerEvent(s, event),
     workerEvents: async (filter) => records.workerEvents(s, filter),
+    appendAudit: async (entry) => audit.appendAudit(s, entry),
+    listAudit: async (filter) => audit.listAudit(s, filter),
     close: async () => {
       if (db.isOpen) db.close();
     },

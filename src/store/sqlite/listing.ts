@@ -3,7 +3,13 @@ import type { Job, JobState } from '../../domain/job.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
-import { decodeCursor, encodeCursor, escapeLike } from '../paging.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  escapeLike,
+  SEARCH_ID_MATCHES,
+  SEARCH_PAYLOAD_WINDOW,
+} from '../paging.ts';
 
 export const MAX_PAGE = 1000;
 
@@ -13,30 +19,54 @@ export const MAX_PAGE = 1000;
  */
 export function listJobs(s: Statements, filter: JobFilter): JobPage {
   const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE);
-  const where: string[] = [];
-  const params: SQLInputValue[] = [];
-  const add = (clause: string, ...values: SQLInputValue[]) => {
-    where.push(clause);
-    params.push(...values);
-  };
-  if (filter.type !== undefined) add('type = ?', filter.type);
-  if (filter.state !== undefined) add('state = ?', filter.state);
-  if (filter.batchId !== undefined) add('batch_id = ?', filter.batchId);
-  if (filter.search) {
-    const term = escapeLike(filter.search);
-    add(`(id LIKE ? ESCAPE '\\' OR payload LIKE ? ESCAPE '\\')`, `${term}%`, `%${term}%`);
-  }
-  if (filter.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodeCursor(filter.cursor));
-  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY created_at DESC, id DESC LIMIT ?`;
+  const { sql, params } = listQuery(filter, limit + 1);
   // One extra row tells whether another page exists without a COUNT.
-  const rows = s.all<JobRow>(sql, ...params, limit + 1);
+  const rows = s.all<JobRow>(sql, ...params);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     jobs: page.map(rowToJob),
     nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
   };
+}
+
+/**
+ * The listing's SQL for a filter, exported so a test can EXPLAIN every filter combination: each
+ * must read an index (test/dashboard/listing-plan.test.ts).
+ */
+export function listQuery(
+  filter: Omit<JobFilter, 'limit'>,
+  rowLimit: number,
+): { sql: string; params: SQLInputValue[] } {
+  const where: string[] = [];
+  const params: SQLInputValue[] = [];
+  const add = (clause: string, ...values: SQLInputValue[]) => {
+    where.push(clause);
+    params.push(...values);
+  };
+  // With a search, its bounded candidates drive the query: `+` keeps the planner from walking a
+  // type, state or batch index (maybe a million rows) and testing the search on each.
+  const col = (name: string) => (filter.search ? `+${name}` : name);
+  if (filter.type !== undefined) add(`${col('type')} = ?`, filter.type);
+  if (filter.state !== undefined) add(`${col('state')} = ?`, filter.state);
+  if (filter.batchId !== undefined) add(`${col('batch_id')} = ?`, filter.batchId);
+  if (filter.search) {
+    // The id prefix as a range on the primary key: LIKE would not use it (case-insensitive).
+    add(
+      `(id IN (SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${SEARCH_ID_MATCHES})
+        OR idempotency_key = ?
+        OR (payload LIKE ? ESCAPE '\\' AND id IN (SELECT id FROM jobs
+          ORDER BY created_at DESC, id DESC LIMIT ${SEARCH_PAYLOAD_WINDOW})))`,
+      filter.search,
+      `${filter.search}\u{10FFFF}`,
+      filter.search,
+      `%${escapeLike(filter.search)}%`,
+    );
+  }
+  if (filter.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodeCursor(filter.cursor));
+  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY created_at DESC, id DESC LIMIT ?`;
+  return { sql, params: [...params, rowLimit] };
 }
 
 export function readyJobs(s: Statements, type: string, dueBy: number, limit: number) {

@@ -106,6 +106,27 @@ export const MIGRATIONS: readonly string[] = [
   // 3 (issue 6): how often an operator requeued an ended job; retention walks jobs by end time.
   `ALTER TABLE jobs ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE finished_at IS NOT NULL;`,
+  // 4 (issue 7): the audit log of operator actions (src/store/sqlite/audit.ts), newest first by seq.
+  `CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    details TEXT
+  );
+  CREATE INDEX audit_actor ON audit (actor, seq);
+  CREATE INDEX audit_action ON audit (action, seq);`,
+  // 5 (issue 7): the dashboard's jobs table reads an index for every filter combination
+  // (test/dashboard/listing-plan.test.ts): type + state, and a batch alone or with a state, in
+  // page order; the batch list pages by creation.
+  `CREATE INDEX jobs_type_state_created ON jobs (type, state, created_at DESC, id DESC);
+  CREATE INDEX jobs_batch_created ON jobs (batch_id, created_at DESC, id DESC)
+    WHERE batch_id IS NOT NULL;
+  CREATE INDEX jobs_batch_state_created ON jobs (batch_id, state, created_at DESC, id DESC)
+    WHERE batch_id IS NOT NULL;
+  CREATE INDEX batches_created ON batches (created_at DESC, id DESC);`,
 ];
 
 export interface OpenOptions {

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 
@@ -38,4 +39,22 @@ export function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/**
+ * Stops a private server once (later calls do nothing): SIGTERM, wait for its exit, then remove
+ * its data directory.
+ */
+export function stopOnce(child: ChildProcess, dir: string): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort } from './common.ts';
+import { freePort, stopOnce } from './common.ts';
 
 /** Where scripts/build-test-servers.sh puts the MinIO binary (outside the repository). */
 export const MINIO_BIN = path.join(
@@ -47,7 +47,7 @@ export async function startMinio(bucket = 'gaffer-test'): Promise<MinioServer> {
       MINIO_UPDATE: 'off',
     },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = stopOnce(child, dir);
   await ready(child).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -59,22 +59,13 @@ export async function startMinio(bucket = 'gaffer-test'): Promise<MinioServer> {
   await admin.send(new CreateBucketCommand({ Bucket: bucket }));
   admin.destroy();
 
-  let stopped = false;
   return {
     endpoint,
     bucket,
     region,
     ...creds,
     client,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

@@ -1,0 +1,191 @@
+// One job (#/jobs/<id>): its fields, payload, attempts, result or error, why it waits, and its log
+// followed live (GET /v1/jobs/:id/logs?after=<seq> on each change and poll), cancel and retry.
+//
+// The job record keeps the latest attempt only (attempt number, started, ended, worker while it
+// runs, error); earlier attempts' details are not stored, so the table shows what is kept and says so.
+import { api, enc, post } from '../api.js';
+import { $, TERMINAL, badge, duration, h, link, operateButton, when, yaml } from '../dom.js';
+
+const state = { id: null, job: null, logs: [], lastSeq: 0, error: null };
+
+const view = {
+  title: (p) => `Job ${p.id}`,
+  events: ['jobs'],
+  mount(root, params) {
+    Object.assign(state, { id: params.id, job: null, logs: [], lastSeq: 0, error: null });
+    root.append(
+      h(
+        'section',
+        { 'aria-labelledby': 'job-title', class: 'job-page' },
+        h('p', {}, link('jobs', '← Jobs')),
+        h(
+          'header',
+          { class: 'page-head' },
+          h(
+            'h2',
+            { id: 'job-title' },
+            'Job ',
+            h('span', { class: 'mono' }, params.id),
+            ' ',
+            h('span', { id: 'job-state' }),
+          ),
+          h(
+            'span',
+            { class: 'actions' },
+            operateButton('Cancel', () => act('cancel'), { id: 'job-cancel' }),
+            operateButton('Retry', () => act('retry'), { id: 'job-retry' }),
+          ),
+        ),
+        h('p', { id: 'job-message', class: 'error', role: 'alert' }),
+        h('dl', { id: 'job-fields', class: 'fields' }),
+        h('div', { id: 'job-waiting' }),
+        h('h3', {}, 'Attempts'),
+        h(
+          'table',
+          { id: 'job-attempts' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['attempt', 'state', 'worker', 'started', 'ended', 'error'].map((t) =>
+                h('th', { scope: 'col' }, t),
+              ),
+            ),
+          ),
+          h('tbody'),
+        ),
+        h(
+          'p',
+          { class: 'muted hint' },
+          'gaffer keeps the latest attempt of a job; earlier attempts are counted, and their output is in the log.',
+        ),
+        h(
+          'div',
+          { class: 'columns' },
+          h('div', { id: 'job-payload' }),
+          h('div', { id: 'job-result' }),
+        ),
+        h('h3', {}, 'Log ', h('span', { id: 'log-follow', class: 'muted' })),
+        h('pre', { id: 'job-log', class: 'logs', tabindex: '0', 'aria-label': 'job log' }),
+      ),
+    );
+  },
+  async load() {
+    const id = state.id;
+    try {
+      const [j, l] = await Promise.all([
+        api(`/v1/jobs/${enc(id)}`),
+        api(`/v1/jobs/${enc(id)}/logs${state.lastSeq ? `?after=${state.lastSeq}` : ''}`),
+      ]);
+      if (state.id !== id) return;
+      state.job = j.job;
+      state.error = null;
+      const fresh = l.lines.filter((x) => x.seq > state.lastSeq);
+      state.logs.push(...fresh);
+      if (fresh.length) state.lastSeq = fresh.at(-1).seq;
+    } catch (err) {
+      if (err.status === 404) state.error = `No job ${id}.`;
+      else throw err;
+    }
+  },
+  render() {
+    $('#job-message').textContent = state.error ?? '';
+    const j = state.job;
+    if (!j) return;
+    $('#job-state').replaceChildren(badge(j.state));
+    const fields = [
+      ['type', `${j.type} (queue ${j.queue})`],
+      ['attempt', `${j.attempt} of ${j.maxAttempts}${j.replays ? `, requeued ${j.replays}×` : ''}`],
+      ['priority', j.priority],
+      ['created', when(j.createdAt)],
+      ['run at', when(j.runAt)],
+      ['ran for', j.startedAt ? duration((j.finishedAt ?? Date.now()) - j.startedAt) : '–'],
+      ['timeout', duration(j.timeoutMs)],
+      ['batch', j.batchId ? link(`batches/${enc(j.batchId)}`, j.batchId, { class: 'mono' }) : null],
+      ['idempotency key', j.idempotencyKey],
+      ['routed', j.routeReason],
+    ].filter(([, v]) => v !== null && v !== undefined);
+    $('#job-fields').replaceChildren(
+      ...fields.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+    );
+    $('#job-waiting').replaceChildren(
+      ...(j.waiting
+        ? [
+            h('h3', {}, 'Why is it waiting?'),
+            h('p', { class: 'waiting', id: 'job-why' }, waitingText(j.waiting)),
+          ]
+        : []),
+    );
+    const attempt = h(
+      'tr',
+      {},
+      h('td', { class: 'num' }, j.attempt ? `${j.attempt} (latest)` : 'not started'),
+      h('td', {}, badge(j.state)),
+      h('td', { class: 'mono' }, j.leaseOwner ?? '–'),
+      h('td', {}, when(j.startedAt)),
+      h('td', {}, when(j.finishedAt)),
+      h('td', { class: 'error-cell' }, j.error ? `${j.error.class}: ${j.error.message}` : '–'),
+    );
+    $('#job-attempts tbody').replaceChildren(attempt);
+    $('#job-payload').replaceChildren(
+      h('h3', {}, 'Payload'),
+      h('pre', { id: 'job-payload-text' }, JSON.stringify(j.payload, null, 2)),
+    );
+    $('#job-result').replaceChildren(
+      ...(j.result !== null && j.result !== undefined
+        ? [
+            h('h3', {}, 'Result'),
+            h('pre', { id: 'job-result-text' }, JSON.stringify(j.result, null, 2)),
+          ]
+        : []),
+      ...(j.error
+        ? [h('h3', {}, `Error (${j.error.class})`), h('pre', { class: 'error' }, j.error.message)]
+        : []),
+      ...(Object.keys(j.attributes ?? {}).length
+        ? [h('h3', {}, 'Attributes'), h('pre', {}, yaml(j.attributes).trim())]
+        : []),
+    );
+    renderLog();
+    $('#job-cancel').disabled = TERMINAL.has(j.state);
+    $('#job-retry').disabled = !TERMINAL.has(j.state) || j.state === 'succeeded';
+  },
+};
+
+export default view;
+
+/** "Why am I waiting?" (GET /v1/jobs/:id `waiting`) as one line, with the estimated start. */
+function waitingText(w) {
+  const eta =
+    w.estimatedStartAt === null || w.estimatedStartAt === undefined
+      ? ''
+      : `, starts in ~${duration(Math.max(0, w.estimatedStartAt - Date.now()))}`;
+  return `${w.reason}: ${w.message} (position ${w.position}${eta})`;
+}
+
+/** Appends only the new lines, keeping the reader's scroll unless they were at the bottom. */
+function renderLog() {
+  const pre = $('#job-log');
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  const shown = Number(pre.dataset.shown ?? 0);
+  if (shown === 0) pre.replaceChildren();
+  for (const l of state.logs.slice(shown)) {
+    pre.append(h('span', { class: l.stream }, l.data.endsWith('\n') ? l.data : `${l.data}\n`));
+  }
+  pre.dataset.shown = String(state.logs.length);
+  if (!state.logs.length) pre.textContent = '(no log lines yet)';
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+  const running = state.job && !TERMINAL.has(state.job.state);
+  $('#log-follow').textContent = running ? 'following…' : '';
+}
+
+async function act(verb) {
+  try {
+    state.job = (await post(`/v1/jobs/${enc(state.id)}/${verb}`)).job;
+    $('#job-message').textContent = '';
+  } catch (err) {
+    $('#job-message').textContent = err.message;
+  }
+  view.render();
+}

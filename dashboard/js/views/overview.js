@@ -1,0 +1,284 @@
+// Overview: queue cards, charts over the last hour (GET /v1/stats/history, a server-side sampler,
+// so they survive a reload; new points appended by polling `since`), workers, recent decisions.
+import { api } from '../api.js';
+import { chart } from '../charts.js';
+import { $, ago, badge, clock, duration, emptyRow, h, link } from '../dom.js';
+
+const KEEP = 720; // one hour at the sampler's 5 s
+const state = { queues: [], workers: [], decisions: [], samples: [], charts: new Map() };
+
+export default {
+  title: () => 'Overview',
+  events: ['worker', 'decision', 'jobs'],
+  mount(root) {
+    state.samples = [];
+    state.charts = new Map();
+    root.append(
+      h(
+        'section',
+        { 'aria-labelledby': 'h-queues' },
+        h('h2', { id: 'h-queues' }, 'Queues'),
+        h('div', { id: 'queues', class: 'cards' }, h('p', { class: 'empty' }, 'Loading…')),
+      ),
+      h(
+        'section',
+        { 'aria-labelledby': 'h-charts' },
+        h(
+          'h2',
+          { id: 'h-charts' },
+          'Last hour ',
+          h('span', { class: 'muted' }, 'sampled every 5 s'),
+        ),
+        h('div', { id: 'charts', class: 'chart-rows' }),
+      ),
+      h(
+        'div',
+        { class: 'columns' },
+        h(
+          'section',
+          { 'aria-labelledby': 'h-workers' },
+          h(
+            'h2',
+            { id: 'h-workers' },
+            'Workers ',
+            h('span', { id: 'workers-count', class: 'muted' }),
+          ),
+          h(
+            'div',
+            { class: 'scroll' },
+            h(
+              'table',
+              { id: 'workers' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ...['id', 'type', 'state', 'jobs', 'pid', 'started', 'idle for'].map((t, i) =>
+                    h('th', { class: i > 2 ? 'num' : null, scope: 'col' }, t),
+                  ),
+                ),
+              ),
+              h('tbody'),
+            ),
+          ),
+        ),
+        h(
+          'section',
+          { 'aria-labelledby': 'h-decisions' },
+          h(
+            'h2',
+            { id: 'h-decisions' },
+            'Recent scaling decisions ',
+            link('scaling', 'timeline →'),
+          ),
+          h('ol', { id: 'decisions', class: 'decisions' }),
+        ),
+      ),
+    );
+  },
+  unmount() {
+    for (const c of state.charts.values()) c.forEach((x) => x.destroy());
+    state.charts.clear();
+  },
+  async load() {
+    const since = state.samples.at(-1)?.at;
+    const [q, w, d, hist] = await Promise.all([
+      api('/v1/queues'),
+      api('/v1/workers'),
+      api('/v1/scaling/decisions?limit=8'),
+      api(`/v1/stats/history${since ? `?since=${since + 1}` : ''}`),
+    ]);
+    state.queues = q.queues;
+    state.workers = w.workers.filter((x) => x.state !== 'stopped');
+    state.decisions = d.decisions;
+    state.samples = [...state.samples, ...hist.samples].slice(-KEEP);
+  },
+  render() {
+    renderQueues();
+    renderCharts();
+    renderWorkers();
+    renderDecisions();
+  },
+};
+
+function renderQueues() {
+  const cards = state.queues.map((q) => {
+    const w = q.workers;
+    const total = w.starting + w.idle + w.busy + w.draining;
+    return h(
+      'article',
+      { class: 'card', 'data-type': q.type },
+      h('header', {}, h('h3', {}, q.type), h('span', { class: 'muted' }, `${q.mode} · ${q.queue}`)),
+      h(
+        'div',
+        { class: 'stats' },
+        stat('ready', q.ready, q.ready > 0 ? 'hot' : ''),
+        stat('in flight', q.inFlight),
+        stat('delayed', q.delayed ?? 0),
+      ),
+      workerBar(w, q.max),
+      h(
+        'p',
+        { class: 'scale' },
+        `workers ${total} · desired ${q.desired} · min–max ${q.min}–${q.max}`,
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        link(`jobs?type=${encodeURIComponent(q.type)}`, 'jobs'),
+        q.oldestReadyAt ? ` · oldest ready ${ago(q.oldestReadyAt)}` : '',
+      ),
+    );
+  });
+  $('#queues').replaceChildren(
+    ...(cards.length ? cards : [h('p', { class: 'empty' }, 'No job types configured.')]),
+  );
+}
+
+const stat = (label, value, cls = '') =>
+  h('div', { class: `stat ${cls}` }, h('strong', {}, value), h('span', {}, label));
+
+/** Workers per state as one stacked bar out of the type's max. */
+function workerBar(w, max) {
+  const used = w.starting + w.idle + w.busy + w.draining;
+  const seg = (n, cls) =>
+    n > 0 ? h('span', { class: `seg ${cls}`, style: `flex:${n}`, title: `${n} ${cls}` }) : null;
+  return h(
+    'div',
+    {},
+    h(
+      'div',
+      {
+        class: 'bar',
+        role: 'img',
+        'aria-label': `workers: ${w.busy} busy, ${w.idle} idle, ${w.starting} starting, ${w.draining} draining`,
+      },
+      seg(w.busy, 'busy'),
+      seg(w.idle, 'idle'),
+      seg(w.starting, 'starting'),
+      seg(w.draining, 'draining'),
+      seg(Math.max(max, used, 1) - used, 'free'),
+    ),
+    h(
+      'div',
+      { class: 'legend' },
+      ...['starting', 'idle', 'busy', 'draining'].map((s) =>
+        h('span', { class: `dot ${s}` }, `${w[s]} ${s}`),
+      ),
+    ),
+  );
+}
+
+const GROUPS = [
+  [
+    'Queue depth',
+    [
+      ['ready', 'ready'],
+      ['inFlight', 'in flight'],
+    ],
+    false,
+  ],
+  [
+    'Throughput per minute',
+    [
+      ['finished', 'finished'],
+      ['failed', 'failed'],
+    ],
+    false,
+  ],
+  [
+    'Workers by state',
+    [
+      ['starting', 'starting'],
+      ['idle', 'idle'],
+      ['busy', 'busy'],
+      ['draining', 'draining'],
+    ],
+    true,
+  ],
+];
+
+function column(type, key) {
+  return state.samples.map((s) => {
+    const t = s.types[type];
+    if (!t) return 0;
+    if (key === 'finished') return t.finishedPerMin;
+    if (key === 'failed') return t.failedPerMin;
+    if (key in t.workers) return t.workers[key];
+    return t[key] ?? 0;
+  });
+}
+
+function renderCharts() {
+  const types = state.queues.map((q) => q.type);
+  const box = $('#charts');
+  if (!box) return;
+  const width = Math.max(240, Math.floor((box.clientWidth - 90) / 3));
+  for (const type of types) {
+    if (state.charts.has(type)) continue;
+    const charts = GROUPS.map(([title, series, stacked]) =>
+      chart(`${title} — ${type}`, series, { stacked, width }),
+    );
+    box.append(
+      h(
+        'div',
+        { class: 'chart-row', 'data-type': type },
+        h('h3', {}, type),
+        h('div', { class: 'chart-group' }, ...charts.map((c) => c.figure)),
+      ),
+    );
+    state.charts.set(type, charts);
+  }
+  const xs = state.samples.map((s) => s.at);
+  for (const [type, charts] of state.charts) {
+    GROUPS.forEach(([, series], i) =>
+      charts[i].update(
+        xs,
+        series.map(([key]) => column(type, key)),
+      ),
+    );
+  }
+  if (!types.length) box.replaceChildren(h('p', { class: 'empty' }, 'No job types configured.'));
+}
+
+function renderWorkers() {
+  $('#workers-count').textContent = `(${state.workers.length})`;
+  const rows = state.workers.map((w) =>
+    h(
+      'tr',
+      {},
+      h('td', { class: 'mono' }, w.id),
+      h('td', {}, w.type),
+      h('td', {}, badge(w.state)),
+      h('td', { class: 'num' }, `${w.active}/${w.concurrency}`),
+      h('td', { class: 'num' }, w.pid ?? '–'),
+      h('td', { class: 'num' }, ago(w.startedAt)),
+      h('td', { class: 'num' }, w.state === 'idle' ? duration(Date.now() - w.idleSince) : '–'),
+    ),
+  );
+  $('#workers tbody').replaceChildren(
+    ...(rows.length ? rows : [emptyRow(7, 'No workers running.')]),
+  );
+}
+
+function renderDecisions() {
+  const items = state.decisions.map((d) =>
+    h(
+      'li',
+      {},
+      h('span', { class: 'muted' }, clock(d.at)),
+      h('strong', {}, d.type),
+      h(
+        'span',
+        { class: d.to > d.from ? 'up' : d.to < d.from ? 'down' : '' },
+        `${d.from} → ${d.to}`,
+      ),
+      h('span', { class: 'reason' }, d.reason),
+    ),
+  );
+  $('#decisions').replaceChildren(
+    ...(items.length ? items : [h('li', { class: 'empty' }, 'No decisions yet.')]),
+  );
+}

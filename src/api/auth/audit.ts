@@ -1,0 +1,72 @@
+import type { FastifyRequest } from 'fastify';
+import { GafferError, type ErrorCode } from '../../errors.ts';
+import type { Principal } from './access.ts';
+import type { AuditEntry, JobStore } from '../../store/job-store.ts';
+import type { Clock } from '../../domain/clock.ts';
+
+/** What the audit log needs of the orchestrator (an Orchestrator fits). */
+export interface AuditSink {
+  store: Pick<JobStore, 'appendAudit'>;
+  clock: Clock;
+}
+
+/** Marks an error whose refusal is already in the audit log, so the 403 hook does not add it twice. */
+const AUDITED = Symbol('gaffer.audited');
+
+export type AuditInput = Omit<AuditEntry, 'at'>;
+
+/** Appends an entry at the orchestrator's clock. Awaited: an action's answer follows its record. */
+export async function recordAudit(sink: AuditSink, entry: AuditInput): Promise<void> {
+  await sink.store.appendAudit({ ...entry, at: sink.clock.now() });
+}
+
+/**
+ * Runs an operator action by `principal` and records it: `ok` with `details(result)`, or — when it
+ * throws — `refused` (GAFFER_FORBIDDEN, a 403) or `failed` (any other error, e.g. 409) with
+ * `failure(code)` (default `{code}`). The error is rethrown unchanged. Free of Fastify: the gRPC
+ * server records its calls with it too.
+ */
+export async function auditAction<T>(
+  sink: AuditSink,
+  principal: Principal,
+  action: string,
+  target: string | null,
+  run: () => Promise<T>,
+  details: (result: T) => unknown = () => null,
+  failure: (code: ErrorCode) => unknown = (code) => ({ code }),
+): Promise<T> {
+  const entry = { actor: principal.id, action, target };
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    const code = err instanceof GafferError ? err.code : 'GAFFER_INTERNAL';
+    const outcome = code === 'GAFFER_FORBIDDEN' ? 'refused' : 'failed';
+    await recordAudit(sink, { ...entry, outcome, details: failure(code) });
+    if (err instanceof GafferError) Object.defineProperty(err, AUDITED, { value: true });
+    throw err;
+  }
+  await recordAudit(sink, { ...entry, outcome: 'ok', details: details(result) });
+  return result;
+}
+
+/** `auditAction` for an HTTP route: the actor is the request's principal. */
+export async function audited<T>(
+  sink: AuditSink,
+  req: FastifyRequest,
+  action: string,
+  target: string | null,
+  run: () => Promise<T>,
+  details: (result: T) => unknown = () => null,
+): Promise<T> {
+  return auditAction(sink, req.principal, action, target, run, details);
+}
+
+/** True when `err` is a 403 not yet in the audit log. */
+export function unauditedRefusal(err: unknown): err is GafferError {
+  return (
+    err instanceof GafferError &&
+    err.code === 'GAFFER_FORBIDDEN' &&
+    !(err as unknown as Record<symbol, unknown>)[AUDITED]
+  );
+}

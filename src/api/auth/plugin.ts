@@ -1,0 +1,139 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GafferError } from '../../errors.ts';
+import type { Orchestrator } from '../../orchestrator.ts';
+import { ANONYMOUS, UNAUTHENTICATED, accessOf, type Principal } from './access.ts';
+import { recordAudit, unauditedRefusal } from './audit.ts';
+import { authEnabled, authenticate, bearerKey } from './authenticate.ts';
+import { FailedAuthLimiter } from './failed-auth.ts';
+import { requireRight } from './scope.ts';
+import { SESSION_COOKIE, SessionStore } from './sessions.ts';
+import { sameSecret } from './keys.ts';
+
+/** Handed to the session routes. */
+export interface AuthContext {
+  sessions: SessionStore;
+  /** Failed key checks per client IP (`checkFailedAuth`); null when auth is off (nothing to guess). */
+  failedAuth: FailedAuthLimiter | null;
+}
+
+/** Remote workers read their job types at GET /v1/config with the worker token. */
+const WORKER_READER: Principal = { id: 'worker', role: 'viewer', types: null };
+
+/** Default request limit per key (per IP when anonymous) when auth is on. */
+const DEFAULT_RATE_LIMIT = { max: 6000, timeWindowMs: 60_000 };
+
+/**
+ * Authentication and authorization for every HTTP route (docs/security.md). Must be registered
+ * before the routes: the hooks and the rate limit attach to routes as they are added.
+ *
+ * onRequest, in order: the cookie plugin parses cookies; this hook sets `req.principal` (the
+ * anonymous operator when auth is off) and refuses a missing or wrong credential (401) or a role
+ * without the route's access (403); then @fastify/rate-limit counts the request against the
+ * principal (429). Worker routes check their own token; public routes never refuse.
+ */
+export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Promise<AuthContext> {
+  const auth = orch.config.auth;
+  const on = authEnabled(orch);
+  await app.register(fastifyCookie);
+  app.decorateRequest('principal', null as unknown as Principal);
+  const sessions = new SessionStore(auth.sessionTtlMs, () => orch.clock.now());
+  const limit = auth.rateLimit ?? (on ? DEFAULT_RATE_LIMIT : null);
+  const failedAuth = on
+    ? new FailedAuthLimiter(
+        () => orch.config.auth.failedAuthLimit,
+        () => orch.clock.now(),
+      )
+    : null;
+  if (on || limit) {
+    await app.register(fastifyRateLimit, {
+      global: limit !== null,
+      max: limit?.max ?? DEFAULT_RATE_LIMIT.max,
+      timeWindow: limit?.timeWindowMs ?? DEFAULT_RATE_LIMIT.timeWindowMs,
+      keyGenerator: (req) =>
+        req.principal && req.principal.id !== 'anonymous'
+          ? `key:${req.principal.id}`
+          : `ip:${req.ip}`,
+      // Workers have their own token and connection; a limit would only stall their jobs.
+      allowList: (req) => accessOf(req.routeOptions) === 'worker',
+      errorResponseBuilder: (_req, ctx) =>
+        new GafferError('GAFFER_RATE_LIMITED', `over ${ctx.max} requests; retry in ${ctx.after}`),
+    });
+  }
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!on) {
+      req.principal = ANONYMOUS;
+      return;
+    }
+    req.principal = UNAUTHENTICATED;
+    const access = accessOf(req.routeOptions);
+    if (access === 'worker') return;
+    const open = access === undefined || access === 'public';
+    if (isWorkerConfigRead(req, orch.workerToken)) {
+      req.principal = WORKER_READER;
+      return;
+    }
+    const header = req.headers.authorization;
+    const sessionId = req.cookies[SESSION_COOKIE];
+    if (header === undefined && sessionId === undefined) {
+      if (open) return;
+      throw new GafferError('GAFFER_UNAUTHORIZED', 'send an API key or log in');
+    }
+    if (header !== undefined && !open) checkFailedAuth(failedAuth!, req, reply);
+    const found =
+      header !== undefined
+        ? authenticate(orch, header)
+        : (sessions.get(sessionId!) ??
+          new GafferError('GAFFER_UNAUTHORIZED', 'the session has ended or expired; log in again'));
+    if (found instanceof GafferError) {
+      if (open) return;
+      // Only keys are guessable credentials worth counting; a stale session cookie is not a guess.
+      if (header !== undefined) failedAuth!.failed(req.ip);
+      throw found;
+    }
+    req.principal = found;
+    if (!open) requireRight(found, access);
+  });
+
+  // Every refusal (403) is audited: those of operator actions by the action itself (audit.ts),
+  // the rest (a role without the right, a type out of scope) here, by route.
+  app.addHook('onError', async (req, _reply, err) => {
+    if (!on || !unauditedRefusal(err)) return;
+    const params = (req.params ?? {}) as { id?: unknown };
+    await recordAudit(orch, {
+      actor: req.principal?.id ?? 'anonymous',
+      action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+      target: typeof params.id === 'string' ? params.id : null,
+      outcome: 'refused',
+      details: { code: err.code, message: err.message },
+    });
+  });
+  return { sessions, failedAuth };
+}
+
+/**
+ * `failedAuth.check` for an HTTP request, by its IP: over the limit, GAFFER_RATE_LIMITED (429) with
+ * Retry-After.
+ */
+export function checkFailedAuth(
+  failedAuth: FailedAuthLimiter,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  try {
+    failedAuth.check(req.ip);
+  } catch (err) {
+    const details = err instanceof GafferError ? err.details : undefined;
+    const seconds = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if (seconds !== undefined) void reply.header('retry-after', String(seconds));
+    throw err;
+  }
+}
+
+function isWorkerConfigRead(req: FastifyRequest, token: string | undefined): boolean {
+  if (!token || req.method !== 'GET' || req.routeOptions.url !== '/v1/config') return false;
+  const given = bearerKey(req.headers.authorization);
+  return given !== undefined && sameSecret(given, token);
+}

@@ -1,0 +1,103 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import Type from 'typebox';
+import { GafferError } from '../../errors.ts';
+import type { Orchestrator } from '../../orchestrator.ts';
+import { ANONYMOUS, principalView } from './access.ts';
+import { recordAudit } from './audit.ts';
+import { authEnabled, authenticateKey } from './authenticate.ts';
+import { keyId } from './keys.ts';
+import { checkFailedAuth, type AuthContext } from './plugin.ts';
+import { SESSION_COOKIE } from './sessions.ts';
+
+const LoginBody = Type.Object({ key: Type.String({ minLength: 1, maxLength: 200 }) });
+const AuditQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  cursor: Type.Optional(Type.String()),
+  actor: Type.Optional(Type.String()),
+  action: Type.Optional(Type.String()),
+});
+
+/**
+ * The dashboard's login (POST/GET/DELETE /v1/session) and the audit log (GET /v1/audit). The
+ * session contract is the dashboard's (dashboard/js/session.js): POST {key} sets an HttpOnly,
+ * SameSite=Strict cookie and answers {principal: {id, role, types}}; GET answers who you are and
+ * whether auth is on; DELETE logs out.
+ */
+export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthContext }> = async (
+  app,
+  { orch, auth },
+) => {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['auth'];
+
+  r.post(
+    '/session',
+    { config: { access: 'public' }, schema: { body: LoginBody, tags } },
+    async (req, reply) => {
+      if (!authEnabled(orch)) return { principal: principalView(ANONYMOUS), auth: false };
+      checkFailedAuth(auth.failedAuth!, req, reply);
+      const found = authenticateKey(orch, req.body.key);
+      if (found instanceof GafferError) {
+        auth.failedAuth!.failed(req.ip);
+        await recordAudit(orch, {
+          actor: keyId(req.body.key) ?? 'unknown',
+          action: 'session.login',
+          target: null,
+          outcome: 'refused',
+          details: { code: found.code },
+        });
+        throw found;
+      }
+      const id = auth.sessions.create(found);
+      void reply.setCookie(SESSION_COOKIE, id, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+        secure: req.protocol === 'https',
+        maxAge: Math.floor(auth.sessions.ttlMs / 1000),
+      });
+      await recordAudit(orch, {
+        actor: found.id,
+        action: 'session.login',
+        target: null,
+        outcome: 'ok',
+        details: null,
+      });
+      return { principal: principalView(found), auth: true };
+    },
+  );
+
+  r.get('/session', { config: { access: 'read' }, schema: { tags } }, async (req) => ({
+    principal: principalView(req.principal),
+    auth: authEnabled(orch),
+  }));
+
+  r.delete('/session', { config: { access: 'read' }, schema: { tags } }, async (req, reply) => {
+    const id = req.cookies[SESSION_COOKIE];
+    const ended = id !== undefined && auth.sessions.delete(id);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    if (authEnabled(orch)) {
+      await recordAudit(orch, {
+        actor: req.principal.id,
+        action: 'session.logout',
+        target: null,
+        outcome: 'ok',
+        details: { ended },
+      });
+    }
+    return reply.status(204).send();
+  });
+
+  r.get(
+    '/audit',
+    { config: { access: 'operate' }, schema: { querystring: AuditQuery, tags } },
+    async (req) =>
+      orch.store.listAudit({
+        limit: req.query.limit,
+        ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
+        ...(req.query.actor ? { actor: req.query.actor } : {}),
+        ...(req.query.action ? { action: req.query.action } : {}),
+      }),
+  );
+};

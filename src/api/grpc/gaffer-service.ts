@@ -1,0 +1,108 @@
+import type { Job } from '../../domain/job.ts';
+import type { GafferEvents } from '../../domain/events.ts';
+import { GafferError } from '../../errors.ts';
+import type { Submission } from '../../jobs/prepare.ts';
+import type { JobService, RejectedSubmission, TypeScope } from '../../jobs/service.ts';
+import { allowsType, type Principal } from '../auth/access.ts';
+import { listInScope, requireType } from '../auth/scope.ts';
+import { jobIdOf, listFilterOf, toJobMessage, toSubmission } from './convert.ts';
+import type * as pb from './types.ts';
+import { watchJob } from './watch.ts';
+
+/** What the gRPC service needs of gaffer: the job service (never the store) and its events. */
+export interface GafferServiceDeps {
+  service: Pick<JobService, 'submit' | 'submitMany' | 'get' | 'list' | 'cancel'>;
+  events: GafferEvents;
+  /** `server.maxBatchJobs`: the largest SubmitJobs, as for POST /v1/jobs/batch. */
+  maxBatchJobs: () => number;
+}
+
+/**
+ * The Gaffer service's methods, each given the caller (already holding the method's right, see
+ * server.ts) and the decoded request. A job of a type outside the caller's scope is refused
+ * GAFFER_FORBIDDEN before anything is written: by the service for a submission (once routing has
+ * picked its type), here for a read, watch or cancel.
+ */
+export function gafferService(deps: GafferServiceDeps) {
+  const { service } = deps;
+
+  /** The caller's type scope, as the service checks it once routing has picked the type. */
+  const scopeOf = (principal: Principal): TypeScope | undefined =>
+    principal.types === null ? undefined : (type) => allowsType(principal, type);
+  const readable = async (principal: Principal, id: string): Promise<Job> => {
+    const job = await service.get(id);
+    requireType(principal, job.type);
+    return job;
+  };
+
+  return {
+    async submitJob(principal: Principal, req: pb.SubmitJobRequest): Promise<pb.SubmitJobResponse> {
+      const { job, created } = await service.submit(toSubmission(req), scopeOf(principal));
+      return { job: toJobMessage(job), created };
+    },
+
+    /** Items that fail conversion or the scope are rejected by index, like invalid ones. */
+    async submitJobs(
+      principal: Principal,
+      req: pb.SubmitJobsRequest,
+    ): Promise<pb.SubmitJobsResponse> {
+      const items = req.jobs ?? [];
+      const max = deps.maxBatchJobs();
+      if (items.length > max) {
+        throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${items.length} > ${max}`);
+      }
+      const rejected: RejectedSubmission[] = [];
+      const subs: Submission[] = [];
+      const indexOf: number[] = [];
+      items.forEach((item, index) => {
+        try {
+          subs.push(toSubmission(item, req.type || undefined));
+          indexOf.push(index);
+        } catch (err) {
+          if (!(err instanceof GafferError)) throw err;
+          rejected.push({ index, code: err.code, message: err.message });
+        }
+      });
+      const done =
+        subs.length > 0
+          ? await service.submitMany(subs, null, 0, scopeOf(principal))
+          : { accepted: [], rejected: [] };
+      for (const r of done.rejected) rejected.push({ ...r, index: indexOf[r.index]! });
+      rejected.sort((a, b) => a.index - b.index);
+      return { jobIds: done.accepted.map((j) => j.id), rejected };
+    },
+
+    async getJob(principal: Principal, req: pb.GetJobRequest): Promise<pb.Job> {
+      return toJobMessage(await readable(principal, jobIdOf(req)));
+    },
+
+    async listJobs(principal: Principal, req: pb.ListJobsRequest): Promise<pb.ListJobsResponse> {
+      const page = await listInScope((f) => service.list(f), listFilterOf(req), principal);
+      return { jobs: page.jobs.map(toJobMessage), nextCursor: page.nextCursor ?? '' };
+    },
+
+    async cancelJob(principal: Principal, req: pb.CancelJobRequest): Promise<pb.Job> {
+      const id = jobIdOf(req);
+      await readable(principal, id);
+      return toJobMessage(await service.cancel(id));
+    },
+
+    /** Resolves once the job's terminal state was sent, or when `signal` aborts. */
+    async watchJob(
+      principal: Principal,
+      req: pb.WatchJobRequest,
+      send: (job: pb.Job) => void,
+      signal: AbortSignal,
+    ): Promise<void> {
+      await watchJob(
+        { events: deps.events, get: (id) => service.get(id) },
+        jobIdOf(req),
+        (job) => send(toJobMessage(job)),
+        signal,
+        (job) => requireType(principal, job.type),
+      );
+    },
+  };
+}
+
+export type GafferServiceMethods = ReturnType<typeof gafferService>;

@@ -1,0 +1,3 @@
+export { HistorySampler, emptyWorkers } from './sampler.ts';
+export type { ReadState, Sample, TypeSample, WorkerCounts } from './sampler.ts';
+export { Ring } from './ring.ts';
