@@ -11,6 +11,14 @@ export const ERRORS = {
     status: 422,
     message: "The payload does not match the job type's schema",
   },
+  GAFFER_TIMEOUT_TOO_LONG: {
+    status: 400,
+    message: "The timeout is above the job type's ceiling (maxTimeoutSeconds)",
+  },
+  GAFFER_ADHOC_DISABLED: {
+    status: 403,
+    message: 'Ad-hoc commands are off on this gaffer (set adhoc.enabled in its configuration)',
+  },
   GAFFER_DATA_REF_INVALID: {
     status: 400,
     message: 'A data reference is not s3://bucket/key, file:///path or an absolute path',

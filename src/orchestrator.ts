@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ControlLoop } from './autoscaler/control-loop.ts';
 import type { ResolvedConfig } from './config/load.ts';
+import { diffConfig, type ReloadResult } from './config/diff.ts';
+import type { ConfigReloader } from './config/watch.ts';
 import type { JobTypeConfig } from './config/schema.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from './domain/events.ts';
@@ -49,7 +52,10 @@ export interface OrchestratorOptions {
  */
 export class Orchestrator {
   readonly events = new GafferEvents();
-  readonly config: ResolvedConfig;
+  /** The config in force: replaced by `reload` (its live sections only, see config/diff.ts). */
+  #config: ResolvedConfig;
+  /** Re-reads the config file and reloads (set by `gaffer up` when given a file), else null. */
+  reloader: ConfigReloader | null = null;
   readonly clock: Clock;
   readonly store: JobStore;
   readonly service: JobService;
@@ -85,7 +91,7 @@ export class Orchestrator {
   readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(options: OrchestratorOptions) {
-    this.config = options.config;
+    this.#config = options.config;
     this.clock = options.clock ?? systemClock;
     this.#autoscale = options.autoscale ?? true;
     const dataDir = path.resolve(this.config.store.dataDir);
@@ -212,6 +218,79 @@ export class Orchestrator {
 
   get catalog(): Catalog {
     return this.#catalog;
+  }
+
+  get config(): ResolvedConfig {
+    return this.#config;
+  }
+
+  /**
+   * Applies what can change live — job types, route rules and cost, adhoc: the catalog — and
+   * reports the rest as needing a restart (logged, not applied). `next` is what the loader
+   * returned (schema and cross-references already checked there); here only the catalog's own
+   * check (adhoc's name is free) remains. The swap is one assignment: every reader goes through
+   * the `catalog` getter, so a submission sees either the old catalog or the new one, never a mix.
+   *
+   * Running work keeps the definition it started with: a worker got its command, env and queue in
+   * its spec at start and never reads the catalog again. Pool workers of a changed or removed
+   * type are retired — the same drain as a graceful stop: they take nothing new and exit once
+   * their current jobs are done (never killed busy), so the autoscaler starts new workers with
+   * the new definition. A removed type refuses submissions at once (GAFFER_UNKNOWN_TYPE); its
+   * running jobs finish on the old definition; its queued jobs stay queued, untouched, and run
+   * if the type comes back (they are not cancelled: a mistaken edit must not destroy work).
+   */
+  async reload(next: ResolvedConfig): Promise<ReloadResult> {
+    const diff = diffConfig(this.#config, next);
+    const merged: ResolvedConfig = {
+      ...this.#config,
+      jobTypes: next.jobTypes,
+      routes: next.routes,
+      adhoc: next.adhoc,
+    };
+    let catalog: Catalog;
+    try {
+      catalog = catalogOf(merged);
+    } catch (err) {
+      return {
+        ok: false,
+        errors: [{ path: '/adhoc/name', message: (err as Error).message }],
+        ...diff,
+      };
+    }
+    // A new queue exists before the first job of its type can be published to it.
+    if (this.#broker) {
+      for (const name of catalog.names()) {
+        const queue = catalog.type(name)!.queue;
+        if (this.#catalog.type(name)?.queue !== queue) await this.#broker.declare(queue);
+      }
+    }
+    const previous = this.#catalog;
+    this.#catalog = catalog;
+    this.#config = merged;
+    // Only a change to what a worker was started with (its spec) drains it: a new scaling range
+    // or retry policy applies to the running workers as they are.
+    const stale = (type: string) => {
+      const [was, now] = [previous.type(type), catalog.type(type)];
+      return !was || !now || !isDeepStrictEqual(this.#specFor(type, was), this.#specFor(type, now));
+    };
+    for (const type of [...diff.changed, ...diff.removed].filter(stale)) {
+      for (const w of this.gateway.workers(type)) if (w.mode === 'pool') this.gateway.retire(w.id);
+    }
+    const touched = [...diff.added, ...diff.changed, ...diff.removed];
+    if (touched.length > 0) this.events.emit('config:reloaded', { types: touched });
+    const list = (label: string, names: string[]) =>
+      names.length ? ` ${label} ${names.join(', ')};` : '';
+    console.log(
+      `gaffer: config reloaded:${list('added', diff.added)}${list('changed', diff.changed)}${list('removed', diff.removed)}` +
+        (touched.length ? '' : ' no job type changed'),
+    );
+    if (diff.needsRestart.length > 0) {
+      console.log(
+        `gaffer: needs a restart to apply (not applied): ${diff.needsRestart.join(', ')}`,
+      );
+    }
+    if (this.#autoscale) this.loop.poke();
+    return { ok: true, ...diff };
   }
 
   /** Opens the configured store (SQLite or PostgreSQL), then builds the orchestrator on it. */
@@ -522,5 +601,6 @@ export function catalogOf(config: ResolvedConfig): Catalog {
     jobTypes: config.jobTypes,
     rules: config.routes.rules ?? [],
     cost: config.routes.cost,
+    adhoc: config.adhoc,
   });
 }

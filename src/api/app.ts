@@ -23,6 +23,7 @@ import { eventRoutes } from './routes/events.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queueRoutes } from './routes/queues.ts';
+import { runRoutes } from './routes/run.ts';
 import { workerConnectRoutes } from './routes/workers-connect.ts';
 
 const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
@@ -106,6 +107,7 @@ export async function buildApp(
       await v1.register(queueRoutes, { orch });
       await v1.register(eventRoutes, { orch });
       await v1.register(workerConnectRoutes, { orch });
+      await v1.register(runRoutes, { orch });
       await v1.register(authRoutes, { orch, auth });
     },
     { prefix: '/v1' },

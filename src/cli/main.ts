@@ -68,6 +68,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   if (mayNeedServer(argv.slice(2))) await registerServer(program);
   registerSubmit(program);
   registerSubmitBatch(program);
+  (await import('./commands/run.ts')).registerRun(program);
   registerUpload(program);
   registerJobs(program);
   registerJob(program);
@@ -92,6 +93,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerAudit(program);
   (await import('./commands/keys.ts')).registerKeys(program);
   registerGenData(program);
+  (await import('./commands/load.ts')).registerLoad(program);
   registerTrace(program);
   // Completion scripts are generated from the whole tree when asked for, so they never drift.
   registerCompletion(program);

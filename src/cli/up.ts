@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { buildApp } from '../api/app.ts';
 import { startGrpcServer } from '../api/grpc/server.ts';
 import { resolveConfig } from '../config/load.ts';
+import { ConfigReloader, watchConfig } from '../config/watch.ts';
 import { Orchestrator } from '../orchestrator.ts';
 
 /**
@@ -24,6 +25,7 @@ export function registerUp(program: Command): void {
     .option('--host <host>', 'HTTP host')
     .option('--data-dir <dir>', 'where the store and scratch files live')
     .option('--log', 'log every request')
+    .option('--no-watch', 'do not reload the config file when it changes')
     .option(
       '--drain-seconds <s>',
       'on SIGTERM/SIGINT, how long running jobs may take to finish',
@@ -37,9 +39,11 @@ export function registerUp(program: Command): void {
         host?: string;
         dataDir?: string;
         log?: boolean;
+        watch: boolean;
         drainSeconds: number;
       }) => {
-        const config = await resolveConfig({
+        // Kept whole: a reload layers env and these same flags over the re-read file.
+        const sources = {
           ...(opts.config ? { file: opts.config } : {}),
           env: process.env,
           overrides: {
@@ -47,9 +51,20 @@ export function registerUp(program: Command): void {
             ...(opts.host ? { host: opts.host } : {}),
             ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
           },
-        });
+        };
+        const config = await resolveConfig(sources);
         const orch = await Orchestrator.open({ config });
         await orch.start();
+        // With a config file: POST /v1/config/reload re-reads it, and (unless --no-watch) so
+        // does every change to it (config/watch.ts).
+        if (opts.config) {
+          orch.reloader = new ConfigReloader({
+            load: () => resolveConfig(sources),
+            apply: (next) => orch.reload(next),
+            now: () => orch.clock.now(),
+          });
+        }
+        const watcher = opts.config && opts.watch ? watchConfig(opts.config, orch.reloader!) : null;
         const app = await buildApp(orch, { logger: Boolean(opts.log) });
         const address = await app.listen({ host: config.server.host, port: config.server.port });
         orch.listening(address); // networked workers connect back here (unless executor.gafferUrl)
@@ -68,6 +83,7 @@ export function registerUp(program: Command): void {
         console.log(`job types: ${orch.catalog.names().join(', ') || '(none: pass --config)'}`);
         let signals = 0;
         const close = async () => {
+          watcher?.close();
           await grpc?.close();
           await app.close();
           await orch.close();

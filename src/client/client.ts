@@ -1,7 +1,9 @@
+import type { ReloadStatus } from '../config/watch.ts';
 import { sseMessages } from './sse.ts';
 import { Transport, type ClientOptions } from './transport.ts';
 import type {
   ApiJob,
+  Attempt,
   AuditPage,
   AuditQuery,
   Batch,
@@ -18,6 +20,7 @@ import type {
   QueueStatus,
   ReplayResult,
   ReplaySelection,
+  RunRequest,
   RetryFailedResult,
   ScalingDecision,
   Session,
@@ -63,6 +66,8 @@ export function createClient(options: ClientOptions) {
       return { job, created: res.status === 201 };
     },
     submitBatch: (body: BatchSubmission) => t.json<BatchSubmitResult>('jobs.submitBatch', { body }),
+    /** An ad-hoc command as a job of gaffer's ad-hoc type (403 GAFFER_ADHOC_DISABLED when off). */
+    run: async (body: RunRequest) => (await t.json<{ job: ApiJob }>('jobs.run', { body })).job,
     /** One page, newest first; pass `nextCursor` back as `cursor` for the next. */
     list: (query: ListJobsQuery = {}) => t.json<JobPage>('jobs.list', { query }),
     /** Every job matching `query`, page after page. */
@@ -73,6 +78,9 @@ export function createClient(options: ClientOptions) {
     /** Log lines after `after` (a sequence number), oldest first. */
     logs: async (jobId: string, after?: number) =>
       (await t.json<{ lines: LogLine[] }>('jobs.logs', { ...id(jobId), query: { after } })).lines,
+    /** The job's ended attempts, oldest first (worker, times, outcome, error). */
+    attempts: async (jobId: string) =>
+      (await t.json<{ attempts: Attempt[] }>('jobs.attempts', id(jobId))).attempts,
     followLogs: (jobId: string, opts: FollowOptions = {}) => followLogs(jobs, jobId, opts),
     /** Streams a CSV (a path or a Readable) as one job per row; see upload.ts for how. */
     async uploadCsv(source: CsvSource, opts: UploadOptions = {}): Promise<UploadResult> {
@@ -140,6 +148,8 @@ export function createClient(options: ClientOptions) {
         (await t.json<{ decisions: ScalingDecision[] }>('scaling.decisions', { query })).decisions,
     },
     config: () => t.json<Record<string, unknown>>('config'),
+    /** Re-reads gaffer's config file now; ok false: refused, the running config stayed. */
+    reloadConfig: () => t.json<ReloadStatus>('reloadConfig'),
     stats: {
       /** Samples of queue depth, throughput and workers per type, since `since` (ms). */
       history: (query: { since?: number } = {}) => t.json<StatsHistory>('stats.history', { query }),

@@ -5,6 +5,7 @@
  */
 import type { Static } from 'typebox';
 import type { queueStatus } from '../api/routes/queues.ts';
+import type { RunBody } from '../api/routes/run.ts';
 import type {
   BatchBody,
   DeadLetterEditBody,
@@ -28,6 +29,8 @@ import type {
 } from '../store/job-store.ts';
 import type { RejectedSubmission } from '../jobs/service.ts';
 import type { Sample } from '../history/sampler.ts';
+import type { AttemptOutcome, AttemptRecord as Attempt } from '../store/attempts.ts';
+export type { Attempt, AttemptOutcome };
 
 export type {
   AuditEntry,
@@ -51,6 +54,8 @@ type WithOptionalLimit<T> = Omit<T, 'limit'> & { limit?: number };
 
 export type Submission = Static<typeof SubmissionBody>;
 export type BatchSubmission = Static<typeof BatchBody>;
+/** An ad-hoc command (POST /v1/run, seed 004). */
+export type RunRequest = Static<typeof RunBody>;
 export type ListJobsQuery = WithOptionalLimit<Static<typeof ListQuery>>;
 export type DeadLetterQuery = WithOptionalLimit<Static<typeof DeadLetterListQuery>>;
 export type DeadLetterEdit = Static<typeof DeadLetterEditBody>;

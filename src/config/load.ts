@@ -222,8 +222,15 @@ function semanticProblems(data: unknown): ConfigProblem[] {
   for (const [name, type] of Object.entries(types)) {
     problems.push(...typeProblems(name, type));
   }
-  problems.push(...ruleProblems(data['routes'], types));
-  problems.push(...authProblems(data['auth'], types));
+  // Rules and key scopes may also name the ad-hoc type, when it is enabled (src/worker/adhoc.ts).
+  const named = { ...types, ...enabledAdhocType(data['adhoc']) };
+  problems.push(...ruleProblems(data['routes'], named));
+  problems.push(...authProblems(data['auth'], named));
+  for (const name of Object.keys(enabledAdhocType(data['adhoc']))) {
+    if (Object.hasOwn(types, name)) {
+      problems.push({ path: '/adhoc/name', message: `is also a configured job type: ${name}` });
+    }
+  }
   const leases = data['leases'];
   if (isRecord(leases) && typeof leases['sweepMs'] === 'number') {
     const { sweepMs, ttlMs } = leases as { sweepMs: number; ttlMs: unknown };
@@ -349,4 +356,10 @@ function authProblems(auth: unknown, types: Record<string, unknown>): ConfigProb
 /** RFC 6901: `~` → `~0`, `/` → `~1`. */
 function escapePointer(key: string): string {
   return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** `{ [adhoc.name]: true }` when ad-hoc commands are enabled, else `{}` (schema defaults applied). */
+function enabledAdhocType(adhoc: unknown): Record<string, unknown> {
+  if (!isRecord(adhoc) || adhoc['enabled'] !== true || typeof adhoc['name'] !== 'string') return {};
+  return { [adhoc['name']]: true };
 }

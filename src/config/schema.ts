@@ -238,8 +238,47 @@ export const JobTypeSchema = Type.Object(
     /** Keep jobs that exhaust their attempts in the dead-letter queue (else they end `failed`). */
     deadLetter: Type.Boolean({ default: true }),
     kubernetes: Kubernetes,
+    /**
+     * A submission's `timeoutSeconds` above this is refused (GAFFER_TIMEOUT_TOO_LONG). Absent:
+     * no ceiling. The ad-hoc type takes `adhoc.maxTimeoutSeconds`.
+     */
+    maxTimeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
+);
+
+/**
+ * Ad-hoc commands (seed 004: `gaffer run --image busybox --cmd "echo Hello World"`, POST /v1/run):
+ * a job type gaffer defines itself, whose jobs carry their shell command (and image) in the
+ * payload (src/worker/adhoc.ts). Off by default: whoever may submit it runs any command — on the
+ * local executor a shell on gaffer's machine, as gaffer's user (docs/security.md).
+ */
+const Adhoc = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    /** The job type's name (its queue, metrics, key scopes); must not be a configured type. */
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', default: 'adhoc' }),
+    /** The image of a submission that names none (Kubernetes; recorded only, locally). */
+    image: Type.String({ minLength: 1, default: 'busybox' }),
+    /**
+     * Images a submission may name besides `image`: glob patterns (`*` stops at `/`), e.g.
+     * `busybox:*` or `registry.example.com/tools/*`. Checked on every executor.
+     */
+    allowedImages: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** A submission's timeout when it gives none (capped by maxTimeoutSeconds). */
+    timeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+    /** A submission asking for more is refused (GAFFER_TIMEOUT_TOO_LONG). */
+    maxTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 3600 }),
+    /** Retries: a command is not known to be safe to run twice, so one attempt by default. */
+    retry: Type.Object(Retry.properties, {
+      additionalProperties: false,
+      default: { maxAttempts: 1 },
+    }),
+    /** `scaling.max` is how many ad-hoc commands run at once (one worker, or Job, each). */
+    scaling: Scaling,
+    kubernetes: Kubernetes,
+  },
+  { additionalProperties: false, default: {} },
 );
 
 const Condition = Type.Object(
@@ -506,6 +545,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     auth: Auth,
+    adhoc: Adhoc,
   },
   { additionalProperties: false },
 );
@@ -522,3 +562,4 @@ export type RetryConfig = Static<typeof Retry>;
 export type RetentionConfig = Static<typeof Retention>;
 export type ApiKeyConfig = Static<typeof ApiKeySchema>;
 export type AuthConfig = GafferConfig['auth'];
+export type AdhocConfig = Static<typeof Adhoc>;

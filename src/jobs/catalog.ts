@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import type { CostConfig, JobTypeConfig, RouteRule } from '../config/schema.ts';
+import type { AdhocConfig, CostConfig, JobTypeConfig, RouteRule } from '../config/schema.ts';
+import { adhocJobType, adhocPayload, imageProblem, isAdhocType } from '../worker/adhoc.ts';
 
 /**
  * The job types and route rules in force. Replaced whole on a config reload, so a running job
@@ -22,22 +23,42 @@ export function createCatalog(input: {
   jobTypes: Record<string, JobTypeConfig>;
   rules: readonly RouteRule[];
   cost: CostConfig;
+  /** When enabled, its type joins the configured ones (src/worker/adhoc.ts). */
+  adhoc?: AdhocConfig;
 }): Catalog {
+  const jobTypes = withAdhoc(input.jobTypes, input.adhoc);
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
   const validators = new Map<string, ValidateFunction>();
-  for (const [name, type] of Object.entries(input.jobTypes)) {
+  for (const [name, type] of Object.entries(jobTypes)) {
     if (type.payloadSchema) validators.set(name, ajv.compile(type.payloadSchema));
   }
   return {
-    type: (name) => (Object.hasOwn(input.jobTypes, name) ? input.jobTypes[name] : undefined),
-    names: () => Object.keys(input.jobTypes),
+    type: (name) => (Object.hasOwn(jobTypes, name) ? jobTypes[name] : undefined),
+    names: () => Object.keys(jobTypes),
     rules: input.rules,
     cost: input.cost,
     checkPayload(type, payload) {
       const validate = validators.get(type);
-      if (!validate || validate(payload)) return null;
-      return ajv.errorsText(validate.errors, { dataVar: 'payload' });
+      if (validate && !validate(payload)) {
+        return ajv.errorsText(validate.errors, { dataVar: 'payload' });
+      }
+      const config = Object.hasOwn(jobTypes, type) ? jobTypes[type] : undefined;
+      if (!config || !isAdhocType(config)) return null;
+      const { image } = adhocPayload(payload);
+      return image === undefined ? null : imageProblem(image, config.adhoc);
     },
   };
+}
+
+/** The configured types plus the ad-hoc one when enabled; its name must be free. */
+function withAdhoc(
+  jobTypes: Record<string, JobTypeConfig>,
+  adhoc: AdhocConfig | undefined,
+): Record<string, JobTypeConfig> {
+  if (!adhoc?.enabled) return jobTypes;
+  if (Object.hasOwn(jobTypes, adhoc.name)) {
+    throw new Error(`adhoc.name "${adhoc.name}" is also a configured job type: rename one`);
+  }
+  return { ...jobTypes, [adhoc.name]: adhocJobType(adhoc) };
 }

@@ -39,6 +39,10 @@ export function prepareJob(
   const problem = catalog.checkPayload(type, sub.payload ?? null);
   if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
   const data = dataOf(sub.data);
+  const ceiling = config.maxTimeoutSeconds;
+  if (sub.timeoutSeconds !== undefined && ceiling !== undefined && sub.timeoutSeconds > ceiling) {
+    throw new GafferError('GAFFER_TIMEOUT_TOO_LONG', `${sub.timeoutSeconds} s > ${ceiling} s`);
+  }
   return {
     id: newJobId(now),
     type,

@@ -4,6 +4,7 @@ import type { Job, JobError, NewJob, Outcome } from '../domain/job.ts';
 import { isTerminal } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
 import type { FinishUpdate, JobFilter, JobPage, JobStore, LogLine } from '../store/job-store.ts';
+import type { AttemptRecord } from '../store/attempts.ts';
 import type { Catalog } from './catalog.ts';
 import { GroupCommit } from './group-commit.ts';
 import { prepareJob, type Submission } from './prepare.ts';
@@ -163,6 +164,12 @@ export class JobService {
   async logs(id: string, afterSeq?: number): Promise<LogLine[]> {
     await this.get(id);
     return this.#o.store.logs(id, afterSeq);
+  }
+
+  /** The job's ended attempts, oldest first (store/attempts.ts); an unknown job is not found. */
+  async attempts(id: string): Promise<AttemptRecord[]> {
+    await this.get(id);
+    return this.#o.store.attempts(id);
   }
 
   /** Queued: cancelled at once. In flight: flagged; the gateway stops the worker's process. */

@@ -1,5 +1,6 @@
 import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError, JobState, NewJob } from '../domain/job.ts';
+import type { AttemptRecord } from './attempts.ts';
 
 /**
  * The job record, the single source of truth (invariant 1). Every method is atomic. Times are
@@ -55,7 +56,7 @@ export interface JobStore {
    */
   replayDeadLettered(ids: readonly string[], now: number): Promise<Job[]>;
   /**
-   * Retention: deletes up to `limit` ended jobs in `states` (and their logs) that ended before
+   * Retention: deletes up to `limit` ended jobs in `states` (and their logs and attempts) that ended before
    * `endedBefore`, or that are not among the `keepNewest` last ended of those states (by
    * finishedAt, then id). A null limit is not applied. Returns how many were deleted.
    */
@@ -76,6 +77,12 @@ export interface JobStore {
 
   appendLog(id: string, stream: 'stdout' | 'stderr', data: string, now: number): Promise<void>;
   logs(id: string, afterSeq?: number): Promise<LogLine[]>;
+  /**
+   * The job's ended attempts, oldest first (src/store/attempts.ts): each row is written by
+   * `finish` in the transaction of the state change that ended the attempt, and deleted with the
+   * job. Empty for an unknown job.
+   */
+  attempts(jobId: string): Promise<AttemptRecord[]>;
 
   /** Per type: ready (claimable now), delayed, in flight, and totals per state. */
   queueStats(now: number): Promise<QueueStats[]>;
@@ -271,4 +278,4 @@ export interface WorkerEvent {
   detail: string | null;
 }
 
-export type { WorkerInfo };
+export type { WorkerInfo, AttemptRecord };

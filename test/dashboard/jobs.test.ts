@@ -3,19 +3,41 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { until, type TestGaffer } from '../helpers/gaffer.ts';
-import { startDashboardGaffer } from './setup.ts';
+import { DASHBOARD_TYPES, startDashboardGaffer } from './setup.ts';
 
 /**
  * The jobs table (filter, search, paging) and the job page (payload, attempts, live log, result,
  * cancel and retry), driven in Chromium against a real gaffer. Waits are on DOM state only.
  */
+/** A command that fails its first two attempts (saying which on stderr) and succeeds on the third. */
+const FLAKY = {
+  worker: {
+    command: [
+      'sh',
+      '-c',
+      'if [ "$GAFFER_ATTEMPT" -lt 3 ]; then echo "attempt $GAFFER_ATTEMPT refused" >&2; exit 3; fi; echo "{}"',
+    ],
+  },
+  retry: { maxAttempts: 3, backoffMs: 0 },
+  scaling: { max: 1 },
+};
+
+/** The Attempts table as [outcome, error cell] per row. */
+const attemptRows = (p: Page) =>
+  p.$$eval('#job-attempts tbody tr[data-outcome]', (rows) =>
+    rows.map((r) => [
+      (r as HTMLElement).dataset['outcome'],
+      r.querySelector('.error-cell')?.textContent ?? '',
+    ]),
+  );
+
 let g: TestGaffer & { url: string };
 let browser: TestBrowser;
 let page: Page;
 const ids: Record<string, string> = {};
 
 before(async () => {
-  g = await startDashboardGaffer();
+  g = await startDashboardGaffer({ jobTypes: { ...DASHBOARD_TYPES, flaky: FLAKY } });
   browser = await launchBrowser();
   page = await browser.page();
   const s = g.orch.service;
@@ -157,7 +179,28 @@ describe('job page', () => {
     assert.match((await page.textContent('#job-result-text')) ?? '', /"lines": 12/);
     const log = (await page.textContent('#job-log')) ?? '';
     for (let i = 1; i <= 12; i++) assert.ok(log.includes(`line ${i} of 12`), `line ${i} once`);
-    assert.match((await page.textContent('#job-attempts tbody')) ?? '', /1 \(latest\)/);
+    assert.deepEqual(await attemptRows(page), [['succeeded', '–']]);
+  });
+
+  test('a job that failed twice then succeeded shows its three attempts and both errors', async () => {
+    const { job } = await g.orch.service.submit({ type: 'flaky', payload: {} });
+    await until(g, async () => (await g.orch.store.get(job.id))?.state === 'succeeded', [
+      'job:succeeded',
+    ]);
+    await page.goto(`${g.url}/#/jobs/${job.id}`);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#job-attempts tbody tr[data-outcome]').length === 3,
+    );
+    const rows = await attemptRows(page);
+    assert.deepEqual(
+      rows.map(([outcome]) => outcome),
+      ['failed', 'failed', 'succeeded'],
+    );
+    assert.match(rows[0]![1]!, /^application \(exit 3\): .*attempt 1 refused/);
+    assert.match(rows[1]![1]!, /^application \(exit 3\): .*attempt 2 refused/);
+    assert.equal(rows[2]![1], '–');
+    const table = (await page.textContent('#job-attempts tbody')) ?? '';
+    assert.equal(table.match(/retried/g)?.length, 2, 'the first two attempts were retried');
   });
 
   test('cancel, then retry, from the page', async () => {
@@ -166,10 +209,14 @@ describe('job page', () => {
     await page.waitForFunction(
       () => document.querySelector('#job-state')?.textContent === 'running',
     );
+    // Live: the attempt in flight has its row before it ends.
+    await page.waitForSelector('#job-attempts tbody tr[data-outcome="running"]');
     await page.click('#job-cancel');
     await page.waitForFunction(
       () => document.querySelector('#job-state')?.textContent === 'cancelled',
     );
+    await page.waitForSelector('#job-attempts tbody tr[data-outcome="cancelled"]');
+    assert.equal((await attemptRows(page)).length, 1);
     assert.equal(await page.isDisabled('#job-cancel'), true);
     await page.click('#job-retry');
     await page.waitForFunction(() =>

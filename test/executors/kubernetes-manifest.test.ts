@@ -8,6 +8,7 @@ import {
   LABELS,
   memoryFor,
 } from '../../src/executors/kubernetes/job-manifest.ts';
+import { createCatalog } from '../../src/jobs/catalog.ts';
 
 // The manifests are pure data; each is checked against Kubernetes' own OpenAPI schema
 // (kubernetes-models) here, and against a real API server in the integration tests.
@@ -146,5 +147,53 @@ describe('Kubernetes Job manifest (per-job mode)', () => {
         }),
       /no worker.image/,
     );
+  });
+});
+
+describe('Kubernetes Job manifest of an ad-hoc command (seed 004)', () => {
+  const config = parseConfig({ adhoc: { enabled: true, allowedImages: ['alpine:*'] } }, 'test');
+  const adhoc = createCatalog({
+    jobTypes: {},
+    rules: [],
+    cost: config.routes.cost,
+    adhoc: config.adhoc,
+  }).type('adhoc')!;
+  const manifest = (payload: unknown) =>
+    jobManifest({
+      job: { ...job, type: 'adhoc', payload },
+      type: adhoc,
+      namespace: 'batch',
+      gafferUrl: 'http://g',
+    });
+  const cases: [string, unknown, string][] = [
+    ['the payload names its image', { cmd: 'echo hi', image: 'alpine:3.20' }, 'alpine:3.20'],
+    ['no image: the default', { cmd: 'echo hi' }, 'busybox'],
+  ];
+  for (const [name, payload, image] of cases) {
+    test(`runs sh -c cmd in its image: ${name}`, () => {
+      const m = manifest(payload);
+      new K8sJob(m as never).validate();
+      assert.equal(container(m).image, image);
+      assert.deepEqual(container(m).command, ['sh', '-c', 'echo hi']);
+    });
+  }
+
+  test("the payload's env joins the container's, under gaffer's own variables", () => {
+    const env = container(manifest({ cmd: 'env', env: { A: '1', GAFFER_JOB_ID: 'forged' } })).env;
+    assert.ok(env.some((e) => e.name === 'A' && e.value === '1'));
+    assert.deepEqual(
+      env.filter((e) => e.name === 'GAFFER_JOB_ID').map((e) => e.value),
+      [job.id],
+    );
+  });
+
+  test('admission sizing (no payload) keeps the default image', () => {
+    const m = jobManifest({
+      job: { ...job, type: 'adhoc' },
+      type: adhoc,
+      namespace: 'b',
+      gafferUrl: '',
+    });
+    assert.equal(container(m).image, 'busybox');
   });
 });

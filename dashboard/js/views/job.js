@@ -1,18 +1,25 @@
 // One job (#/jobs/<id>): its fields, payload, attempts, result or error, why it waits, and its log
 // followed live (GET /v1/jobs/:id/logs?after=<seq> on each change and poll), cancel and retry.
 //
-// The job record keeps the latest attempt only (attempt number, started, ended, worker while it
-// runs, error); earlier attempts' details are not stored, so the table shows what is kept and says so.
+// Attempts: every ended attempt from GET /v1/jobs/:id/attempts (oldest first, stored with the
+// state change that ended it), then, while the job runs, its current attempt from the job record.
 import { api, enc, post } from '../api.js';
 import { $, TERMINAL, badge, duration, h, link, operateButton, when, yaml } from '../dom.js';
 
-const state = { id: null, job: null, logs: [], lastSeq: 0, error: null };
+const state = { id: null, job: null, attempts: [], logs: [], lastSeq: 0, error: null };
 
 const view = {
   title: (p) => `Job ${p.id}`,
   events: ['jobs'],
   mount(root, params) {
-    Object.assign(state, { id: params.id, job: null, logs: [], lastSeq: 0, error: null });
+    Object.assign(state, {
+      id: params.id,
+      job: null,
+      attempts: [],
+      logs: [],
+      lastSeq: 0,
+      error: null,
+    });
     root.append(
       h(
         'section',
@@ -49,17 +56,12 @@ const view = {
             h(
               'tr',
               {},
-              ...['attempt', 'state', 'worker', 'started', 'ended', 'error'].map((t) =>
-                h('th', { scope: 'col' }, t),
+              ...['attempt', 'worker', 'started', 'ended', 'duration', 'outcome', 'error'].map(
+                (t) => h('th', { scope: 'col' }, t),
               ),
             ),
           ),
           h('tbody'),
-        ),
-        h(
-          'p',
-          { class: 'muted hint' },
-          'gaffer keeps the latest attempt of a job; earlier attempts are counted, and their output is in the log.',
         ),
         h(
           'div',
@@ -75,12 +77,14 @@ const view = {
   async load() {
     const id = state.id;
     try {
-      const [j, l] = await Promise.all([
+      const [j, a, l] = await Promise.all([
         api(`/v1/jobs/${enc(id)}`),
+        api(`/v1/jobs/${enc(id)}/attempts`),
         api(`/v1/jobs/${enc(id)}/logs${state.lastSeq ? `?after=${state.lastSeq}` : ''}`),
       ]);
       if (state.id !== id) return;
       state.job = j.job;
+      state.attempts = a.attempts;
       state.error = null;
       const fresh = l.lines.filter((x) => x.seq > state.lastSeq);
       state.logs.push(...fresh);
@@ -118,17 +122,7 @@ const view = {
           ]
         : []),
     );
-    const attempt = h(
-      'tr',
-      {},
-      h('td', { class: 'num' }, j.attempt ? `${j.attempt} (latest)` : 'not started'),
-      h('td', {}, badge(j.state)),
-      h('td', { class: 'mono' }, j.leaseOwner ?? '–'),
-      h('td', {}, when(j.startedAt)),
-      h('td', {}, when(j.finishedAt)),
-      h('td', { class: 'error-cell' }, j.error ? `${j.error.class}: ${j.error.message}` : '–'),
-    );
-    $('#job-attempts tbody').replaceChildren(attempt);
+    $('#job-attempts tbody').replaceChildren(...attemptRows(state.attempts, j));
     $('#job-payload').replaceChildren(
       h('h3', {}, 'Payload'),
       h('pre', { id: 'job-payload-text' }, JSON.stringify(j.payload, null, 2)),
@@ -154,6 +148,54 @@ const view = {
 };
 
 export default view;
+
+/**
+ * One row per ended attempt (`data-outcome`), then the attempt in flight (`data-outcome="running"`),
+ * or a single "not started" row. A retried attempt's outcome says so.
+ */
+function attemptRows(attempts, j) {
+  const row = (a, outcome, ended, error) =>
+    h(
+      'tr',
+      { 'data-outcome': outcome },
+      h('td', { class: 'num' }, a.replay ? `${a.attempt} (replay ${a.replay})` : String(a.attempt)),
+      h('td', { class: 'mono' }, a.worker ?? '–'),
+      h('td', {}, when(a.startedAt)),
+      h('td', {}, ended ? when(ended) : '–'),
+      h('td', { class: 'num' }, a.startedAt ? duration((ended ?? Date.now()) - a.startedAt) : '–'),
+      h(
+        'td',
+        {},
+        badge(outcome),
+        a.jobState === 'queued' ? h('span', { class: 'muted' }, ' retried') : '',
+      ),
+      h('td', { class: 'error-cell' }, error ? errorText(error) : '–'),
+    );
+  const rows = attempts.map((a) => row(a, a.outcome, a.finishedAt, a.error));
+  if (j.state === 'starting' || j.state === 'running') {
+    const current = {
+      replay: j.replays,
+      attempt: j.attempt,
+      worker: j.leaseOwner,
+      startedAt: j.startedAt,
+    };
+    rows.push(row(current, j.state, null, null));
+  }
+  if (rows.length === 0) {
+    rows.push(h('tr', {}, h('td', { colspan: '7', class: 'empty' }, 'not started')));
+  }
+  return rows;
+}
+
+/** An attempt's error: class, exit code or signal, message. */
+function errorText(e) {
+  const exit = [
+    e.exitCode !== undefined && e.exitCode !== null ? `exit ${e.exitCode}` : '',
+    e.signal ? `signal ${e.signal}` : '',
+    e.workerLost ? 'worker lost' : '',
+  ].filter(Boolean);
+  return `${e.class}${exit.length ? ` (${exit.join(', ')})` : ''}: ${e.message}`;
+}
 
 /** "Why am I waiting?" (GET /v1/jobs/:id `waiting`) as one line, with the estimated start. */
 function waitingText(w) {

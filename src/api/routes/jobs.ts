@@ -129,6 +129,14 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
       return { lines: await service.logs(req.params.id, req.query.after) };
     },
   );
+  r.get(
+    '/jobs/:id/attempts',
+    { config: { access: 'read' }, schema: { params: JobIdParams, tags: ['jobs'] } },
+    async (req) => {
+      requireType(req.principal, (await service.get(req.params.id)).type);
+      return { attempts: await service.attempts(req.params.id) };
+    },
+  );
 };
 
 export async function createBatch(

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { DecisionsQuery } from '../schemas.ts';
 import { redactConfig } from '../../config/redact.ts';
+import { audited } from '../auth/audit.ts';
 
 export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -41,8 +42,32 @@ export const queueRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   );
   // The effective config with every secret replaced by "[redacted]" (config/redact.ts). Remote
   // workers read jobTypes, leases and storage here (worker/remote.ts).
-  r.get('/config', { config: { access: 'read' }, schema: { tags: ['config'] } }, async () =>
-    redactConfig(orch.config),
+  // `reload`: the last reload's outcome (config/watch.ts), null until one ran.
+  r.get('/config', { config: { access: 'read' }, schema: { tags: ['config'] } }, async () => ({
+    ...redactConfig(orch.config),
+    reload: orch.reloader?.status ?? null,
+  }));
+  // Re-reads the config file now, as a change to it would; answers the outcome (ok false: the
+  // running config stayed, every problem listed). Started without a file: nothing to re-read.
+  r.post(
+    '/config/reload',
+    { config: { access: 'operate' }, schema: { tags: ['config'] } },
+    async (req) =>
+      audited(
+        orch,
+        req,
+        'config.reload',
+        null,
+        async () =>
+          orch.reloader
+            ? orch.reloader.reload()
+            : {
+                at: orch.clock.now(),
+                ok: false,
+                errors: [{ path: '', message: 'gaffer was started without a config file' }],
+              },
+        (s) => s,
+      ),
   );
 };
 

@@ -1,19 +1,42 @@
 import type { Command } from 'commander';
-import { contextOf, printJson } from '../context.ts';
-import { formatDuration, formatIso, indentJson, keyValues } from '../format.ts';
-import { isTerminal, type ApiJob } from '../../client/index.ts';
+import { contextOf, modeOf, printJson, UsageError } from '../context.ts';
+import { formatDuration, formatIso, indentJson, keyValues, table } from '../format.ts';
+import { isTerminal, type ApiJob, type Attempt } from '../../client/index.ts';
 
 export function registerJob(program: Command): void {
   program
     .command('job')
     .description('show one job: state, timings, payload, result or error')
     .argument('<id>', 'job id')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
+    .option('--attempts', 'also list every ended attempt: worker, times, outcome, error')
+    .action(async (id: string, opts: { attempts?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
+      // The attempt history is a REST route only (the gRPC service has no such call).
+      if (opts.attempts && modeOf(cmd) === 'grpc') {
+        throw new UsageError('--attempts needs --mode rest (gRPC has no attempts call)');
+      }
       const job = await ctx.jobs.get(id);
-      if (ctx.json) return printJson(ctx, { job });
-      ctx.out(renderJob(job, Date.now()));
+      const attempts = opts.attempts ? await ctx.client.jobs.attempts(id) : undefined;
+      if (ctx.json) return printJson(ctx, attempts ? { job, attempts } : { job });
+      ctx.out(renderJob(job, Date.now()) + (attempts ? '\n' + renderAttempts(attempts) : ''));
     });
+}
+
+/** The attempts section: one row per ended attempt, oldest first, and its error's first line. */
+export function renderAttempts(attempts: readonly Attempt[]): string {
+  if (attempts.length === 0) return 'attempts: none ended yet';
+  const rows = attempts.map((a) => [
+    a.replay > 0 ? `${a.attempt} (replay ${a.replay})` : String(a.attempt),
+    a.worker ?? '-',
+    formatIso(a.startedAt),
+    a.startedAt === null ? '-' : formatDuration(a.finishedAt - a.startedAt),
+    a.outcome + (a.jobState === 'queued' ? ', retried' : ''),
+    a.error ? `${a.error.class}: ${a.error.message.split('\n')[0]}` : '',
+  ]);
+  return (
+    'attempts:\n' +
+    table(['#', 'worker', 'started', 'took', 'outcome', 'error'], rows, { maxWidth: 160 })
+  );
 }
 
 function waitingLine(w: NonNullable<ApiJob['waiting']>, now: number): string {

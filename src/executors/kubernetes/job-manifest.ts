@@ -1,5 +1,6 @@
 import type { JobTypeConfig } from '../../config/schema.ts';
 import type { Job } from '../../domain/job.ts';
+import { adhocPayload, isAdhocType } from '../../worker/adhoc.ts';
 
 /**
  * Per-job mode on Kubernetes (seeds 003, 004): one `batch/v1` Job per attempt of a gaffer job,
@@ -17,7 +18,7 @@ export const LABELS = {
 } as const;
 
 export interface JobManifestInput {
-  job: Pick<Job, 'id' | 'type' | 'attempt' | 'timeoutMs' | 'data'>;
+  job: Pick<Job, 'id' | 'type' | 'attempt' | 'timeoutMs' | 'data'> & { payload?: unknown };
   /** The job's type; its `worker.image` is required on this executor. */
   type: Pick<JobTypeConfig, 'worker' | 'kubernetes'>;
   namespace: string;
@@ -57,8 +58,7 @@ export function jobManifest(input: JobManifestInput) {
           containers: [
             {
               name: 'job',
-              image: type.worker.image,
-              ...(type.worker.command ? { command: type.worker.command } : {}),
+              ...container(input, type.worker.image),
               env: containerEnv(input),
               resources: containerResources(type.kubernetes, input.oomKills ?? 0),
             },
@@ -130,11 +130,26 @@ export interface EnvVar {
   valueFrom?: { secretKeyRef: { name: string; key: string } };
 }
 
+/**
+ * The container's image and command: the type's, or for the ad-hoc type (seed 004) the payload's
+ * image (checked against `adhoc.allowedImages` when the job was submitted) running `sh -c cmd`.
+ */
+function container(input: JobManifestInput, image: string) {
+  const { job, type } = input;
+  if (isAdhocType(type) && job.payload !== undefined) {
+    const run = adhocPayload(job.payload);
+    return { image: run.image ?? image, command: ['sh', '-c', run.cmd] };
+  }
+  return { image, ...(type.worker.command ? { command: type.worker.command } : {}) };
+}
+
 /** Seed 003's contract with the worker image, plus the type's env and Secret references. */
 function containerEnv(input: JobManifestInput): EnvVar[] {
   const { job, type } = input;
   const plain: Record<string, string> = {
     ...type.worker.env,
+    // An ad-hoc job's own environment (its payload's `env`); gaffer's variables below win.
+    ...(isAdhocType(type) && job.payload !== undefined ? adhocPayload(job.payload).env : {}),
     GAFFER_JOB_ID: job.id,
     GAFFER_JOB_TYPE: job.type,
     GAFFER_ATTEMPT: String(job.attempt),

@@ -7,6 +7,7 @@ import { acquireLease, releaseLease } from './lease.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import { migrate } from './migrations.ts';
 import * as audit from './audit.ts';
+import { attempts } from './attempts.ts';
 import * as records from './records.ts';
 import { listBatches } from './batch-list.ts';
 
@@ -56,6 +57,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     trimLogs: (maxBytes, afterSeq) => lifecycle.trimLogs(pool, maxBytes, afterSeq),
     appendLog: (id, stream, data, now) => records.appendLog(pool, id, stream, data, now),
     logs: (id, afterSeq) => records.readLogs(pool, id, afterSeq),
+    attempts: (jobId) => attempts(pool, jobId),
     queueStats: (now) => queueStats(pool, now),
     readyJobs: (type, dueBy, limit) => readyJobs(pool, type, dueBy, limit),
     queuePosition: (job, now) => queuePosition(pool, job, now),

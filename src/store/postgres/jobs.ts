@@ -3,6 +3,7 @@ import type { Job, NewJob } from '../../domain/job.ts';
 import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
 import { first, rows, run, transaction, type Queryable } from './db.ts';
 import { toJson } from '../codec.ts';
+import { recordAttempts } from './attempts.ts';
 import { newJobToJob, rowToJob, type JobRow } from './rows.ts';
 
 /** The lease-holding states; every fenced write requires one of them. */
@@ -227,6 +228,13 @@ export async function finishJobs(pool: pg.Pool, updates: readonly FinishUpdate[]
   const changed = new Map<number, Job>();
   await transaction(pool, async (client) => {
     const apply = async (kind: FinishKind, indexes: readonly number[]) => {
+      // Every kind but starting → running ends an attempt: its history row first (same fence).
+      if (kind !== 'running') {
+        await recordAttempts(
+          client,
+          indexes.map((i) => updates[i] as FinishUpdate),
+        );
+      }
       const params = columns(indexes.map((i) => finishValues(updates[i] as FinishUpdate)));
       for (const row of await rows<JobRow>(client, FINISH_SQL[kind], params)) {
         const i = distinct ? byId.get(row.id) : indexes[0];

@@ -141,6 +141,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_batch_state_created ON jobs (batch_id, state, created_at DESC, id DESC)
     WHERE batch_id IS NOT NULL;
   CREATE INDEX batches_created ON batches (created_at DESC, id DESC);`,
+  // 6 (issue 7): a job's attempt history (src/store/attempts.ts), one row per ended attempt,
+  // written with the state change that ended it; deleted with its job.
+  `CREATE TABLE job_attempts (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id text COLLATE "C" NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    replay integer NOT NULL,
+    attempt integer NOT NULL,
+    worker text,
+    started_at bigint,
+    finished_at bigint NOT NULL,
+    outcome text NOT NULL,
+    job_state text NOT NULL,
+    error jsonb
+  );
+  CREATE INDEX job_attempts_job ON job_attempts (job_id, seq);`,
 ];
 
 /**

@@ -3,6 +3,7 @@ import * as jobs from './jobs.ts';
 import * as lifecycle from './lifecycle.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as audit from './audit.ts';
+import { attempts } from './attempts.ts';
 import * as records from './records.ts';
 import { listBatches } from './batch-list.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
@@ -35,6 +36,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     trimLogs: async (maxBytes, afterSeq) => lifecycle.trimLogs(s, maxBytes, afterSeq),
     appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
     logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
+    attempts: async (jobId) => attempts(s, jobId),
     queueStats: async (now) => queueStats(s, now),
     readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
     queuePosition: async (job, now) => queuePosition(s, job, now),

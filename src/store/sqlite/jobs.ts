@@ -2,6 +2,7 @@ import type { Job, NewJob } from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
 import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
 import { toJson } from '../codec.ts';
+import { attemptError, attemptOutcome, endsAttempt } from '../attempts.ts';
 import { INSERT_JOB_SQL, insertParams, newJobRow, rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 
@@ -110,6 +111,8 @@ export function finishJobs(s: Statements, updates: readonly FinishUpdate[]): Job
   return s.transaction(() => {
     const changed: Job[] = [];
     for (const update of updates) {
+      // Before the update, under the same fence: the row still names the attempt's worker.
+      if (endsAttempt(update)) recordAttempt(s, update);
       const [set, params, from] = finishSet(update);
       const row = s.get<JobRow>(
         `UPDATE jobs SET ${set} WHERE id = ? AND lease_token = ? AND ${from} RETURNING *`,
@@ -121,6 +124,25 @@ export function finishJobs(s: Statements, updates: readonly FinishUpdate[]): Job
     }
     return changed;
   });
+}
+
+/**
+ * The attempt `u` ends, as a history row (src/store/attempts.ts), inserted only when the update
+ * will apply (same fence, same transaction): a stale completion records nothing.
+ */
+function recordAttempt(s: Statements, u: FinishUpdate): void {
+  s.run(
+    `INSERT INTO job_attempts (job_id, replay, attempt, worker, started_at, finished_at, outcome,
+      job_state, error)
+    SELECT id, replays, attempt, lease_owner, started_at, ?, ?, ?, ? FROM jobs
+      WHERE id = ? AND lease_token = ? AND ${IN_FLIGHT}`,
+    u.now,
+    attemptOutcome(u),
+    u.to,
+    toJson(attemptError(u)),
+    u.id,
+    u.token,
+  );
 }
 
 /** The SET clause, its parameters and the states the transition may start from. */

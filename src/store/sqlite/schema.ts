@@ -127,6 +127,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_batch_state_created ON jobs (batch_id, state, created_at DESC, id DESC)
     WHERE batch_id IS NOT NULL;
   CREATE INDEX batches_created ON batches (created_at DESC, id DESC);`,
+  // 6 (issue 7): a job's attempt history (src/store/attempts.ts), one row per ended attempt,
+  // written with the state change that ended it; deleted with its job.
+  `CREATE TABLE job_attempts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    replay INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    worker TEXT,
+    started_at INTEGER,
+    finished_at INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    job_state TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX job_attempts_job ON job_attempts (job_id, seq);`,
 ];
 
 export interface OpenOptions {

@@ -1,0 +1,67 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ResolvedConfig } from './load.ts';
+
+/**
+ * What a config reload changes, decided without I/O: the job types added, changed and removed,
+ * and the settings that differ but only take effect on a restart.
+ *
+ * Live (applied by `Orchestrator.reload`): `jobTypes`, `routes` (rules and cost) and `adhoc` —
+ * together they are the `Catalog`, which is replaced whole. Everything else is read once at start
+ * (the listener, the store, the broker connection, the executor, the auth plugin, the loops'
+ * intervals), so a difference there is reported as needing a restart, never half-applied.
+ */
+export interface ConfigDiff {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  /** Dotted paths of the differing settings that need a restart, e.g. `server.port`. */
+  needsRestart: string[];
+}
+
+/** The top-level sections the catalog is built from: swapped live. */
+export const LIVE_SECTIONS = ['jobTypes', 'routes', 'adhoc'] as const;
+
+export function diffConfig(current: ResolvedConfig, next: ResolvedConfig): ConfigDiff {
+  const before = current.jobTypes;
+  const after = next.jobTypes;
+  const added = Object.keys(after).filter((n) => !Object.hasOwn(before, n));
+  const removed = Object.keys(before).filter((n) => !Object.hasOwn(after, n));
+  const changed = Object.keys(after).filter(
+    (n) => Object.hasOwn(before, n) && !isDeepStrictEqual(before[n], after[n]),
+  );
+  const live = new Set<string>(LIVE_SECTIONS);
+  const sections = new Set([...Object.keys(current), ...Object.keys(next)]);
+  const needsRestart: string[] = [];
+  for (const key of [...sections].filter((k) => !live.has(k)).sort()) {
+    needsRestart.push(...differingPaths(key, rec(current)[key], rec(next)[key]));
+  }
+  return { added: added.sort(), changed: changed.sort(), removed: removed.sort(), needsRestart };
+}
+
+/** Whether the diff changes anything the catalog holds besides types (rules, cost, adhoc). */
+export function catalogChanged(current: ResolvedConfig, next: ResolvedConfig): boolean {
+  return LIVE_SECTIONS.some((k) => !isDeepStrictEqual(current[k], next[k]));
+}
+
+/** Leaf paths where `a` and `b` differ; a whole subtree present on one side only is one path. */
+function differingPaths(at: string, a: unknown, b: unknown): string[] {
+  if (isDeepStrictEqual(a, b)) return [];
+  if (!isPlainObject(a) || !isPlainObject(b)) return [at];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].sort().flatMap((k) => differingPaths(`${at}.${k}`, a[k], b[k]));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function rec(c: ResolvedConfig): Record<string, unknown> {
+  return c as unknown as Record<string, unknown>;
+}
+
+/** What `Orchestrator.reload` did: the diff applied, or why nothing was. */
+export type ReloadResult = ConfigDiff & {
+  ok: boolean;
+  /** Why the new config was refused (the running one stays), each with its JSON pointer. */
+  errors?: { path: string; message: string }[];
+};

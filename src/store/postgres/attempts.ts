@@ -1,0 +1,73 @@
+import type pg from 'pg';
+import type { JobError, JobState } from '../../domain/job.ts';
+import {
+  attemptError,
+  attemptOutcome,
+  type AttemptOutcome,
+  type AttemptRecord,
+} from '../attempts.ts';
+import type { FinishUpdate } from '../job-store.ts';
+import { toJson } from '../codec.ts';
+import { rows, run, type Queryable } from './db.ts';
+
+/**
+ * Records the attempts the updates end (src/store/attempts.ts), one row per update whose fence
+ * (token, in-flight state) still holds, read before the update clears the lease owner. The rows
+ * are locked here in id order (as the update then takes them), so the update that follows in the
+ * same transaction applies to exactly these jobs: a stale completion records nothing.
+ */
+export async function recordAttempts(
+  client: Queryable,
+  updates: readonly FinishUpdate[],
+): Promise<void> {
+  const cols: unknown[][] = [[], [], [], [], [], []];
+  for (const u of updates) {
+    const values = [u.id, u.token, u.now, attemptOutcome(u), u.to, toJson(attemptError(u))];
+    values.forEach((v, c) => cols[c]!.push(v));
+  }
+  await run(
+    client,
+    `INSERT INTO job_attempts (job_id, replay, attempt, worker, started_at, finished_at, outcome,
+      job_state, error)
+    SELECT j.id, j.replays, j.attempt, j.lease_owner, j.started_at, u.now, u.outcome, u.to_state,
+      u.error::jsonb
+    FROM jobs j JOIN unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+      $6::text[]) AS u(id, token, now, outcome, to_state, error) ON j.id = u.id
+    WHERE j.lease_token = u.token AND j.state IN ('starting', 'running')
+    ORDER BY j.id FOR UPDATE OF j`,
+    cols,
+  );
+}
+
+/** A `job_attempts` row as pg returns it (bigints parsed to numbers, jsonb parsed). */
+interface AttemptRow {
+  job_id: string;
+  replay: number;
+  attempt: number;
+  worker: string | null;
+  started_at: number | null;
+  finished_at: number;
+  outcome: AttemptOutcome;
+  job_state: JobState;
+  error: JobError | null;
+}
+
+/** The job's ended attempts, oldest first (append order). */
+export async function attempts(pool: pg.Pool, jobId: string): Promise<AttemptRecord[]> {
+  const found = await rows<AttemptRow>(
+    pool,
+    'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY seq',
+    [jobId],
+  );
+  return found.map((r) => ({
+    jobId: r.job_id,
+    replay: r.replay,
+    attempt: r.attempt,
+    worker: r.worker,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    outcome: r.outcome,
+    jobState: r.job_state,
+    error: r.error,
+  }));
+}

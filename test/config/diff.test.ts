@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { diffConfig, type ConfigDiff } from '../../src/config/diff.ts';
+import { parseConfig } from '../../src/config/load.ts';
+
+const base = {
+  server: { port: 8080 },
+  jobTypes: {
+    a: { worker: { command: ['echo', 'a'] } },
+    b: { worker: { command: ['echo', 'b'] } },
+  },
+};
+
+/** `base` with `edit` applied to a clone: each row states one edit and what the diff must say. */
+const rows: {
+  name: string;
+  edit: (c: typeof base & Record<string, unknown>) => void;
+  expect: Partial<ConfigDiff>;
+}[] = [
+  { name: 'nothing', edit: () => {}, expect: {} },
+  {
+    name: 'a type added',
+    edit: (c) => void Object.assign(c.jobTypes, { c: { worker: { command: ['true'] } } }),
+    expect: { added: ['c'] },
+  },
+  {
+    name: 'a type removed',
+    edit: (c) => void delete (c.jobTypes as Record<string, unknown>)['b'],
+    expect: { removed: ['b'] },
+  },
+  {
+    name: "a type's command changed",
+    edit: (c) => void (c.jobTypes.a.worker.command = ['echo', 'new']),
+    expect: { changed: ['a'] },
+  },
+  {
+    name: "a type's queue changed",
+    edit: (c) => void Object.assign(c.jobTypes.b, { queue: 'other' }),
+    expect: { changed: ['b'] },
+  },
+  {
+    name: 'added, changed and removed at once',
+    edit: (c) => {
+      c.jobTypes.a.worker.command = ['false'];
+      delete (c.jobTypes as Record<string, unknown>)['b'];
+      Object.assign(c.jobTypes, { z: { worker: { command: ['true'] } } });
+    },
+    expect: { added: ['z'], changed: ['a'], removed: ['b'] },
+  },
+  {
+    name: 'route rules: live, no restart',
+    edit: (c) => void (c.routes = { rules: [{ when: {}, type: 'a' }] }),
+    expect: {},
+  },
+  {
+    name: 'server.port needs a restart',
+    edit: (c) => void (c.server.port = 9090),
+    expect: { needsRestart: ['server.port'] },
+  },
+  {
+    name: 'store, leases and auth need a restart',
+    edit: (c) => {
+      c.store = { dataDir: '/elsewhere' };
+      c.leases = { ttlMs: 9999 };
+      c.auth = { sessionTtlMs: 60_000 };
+    },
+    expect: { needsRestart: ['auth.sessionTtlMs', 'leases.ttlMs', 'store.dataDir'] },
+  },
+  {
+    name: 'a type added and the port changed',
+    edit: (c) => {
+      Object.assign(c.jobTypes, { c: { worker: { command: ['true'] } } });
+      c.server.port = 1;
+    },
+    expect: { added: ['c'], needsRestart: ['server.port'] },
+  },
+];
+
+describe('diffConfig', () => {
+  for (const row of rows) {
+    test(row.name, () => {
+      const next = structuredClone(base) as typeof base & Record<string, unknown>;
+      row.edit(next);
+      const diff = diffConfig(parseConfig(base, 'base'), parseConfig(next, 'next'));
+      assert.deepEqual(diff, {
+        added: [],
+        changed: [],
+        removed: [],
+        needsRestart: [],
+        ...row.expect,
+      });
+    });
+  }
+});
