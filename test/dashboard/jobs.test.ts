@@ -4,23 +4,12 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { until, type TestGaffer } from '../helpers/gaffer.ts';
 import { DASHBOARD_TYPES, startDashboardGaffer } from './setup.ts';
+import { FLAKY_TWICE } from '../fixtures/job-types.ts';
 
 /**
  * The jobs table (filter, search, paging) and the job page (payload, attempts, live log, result,
  * cancel and retry), driven in Chromium against a real gaffer. Waits are on DOM state only.
  */
-/** A command that fails its first two attempts (saying which on stderr) and succeeds on the third. */
-const FLAKY = {
-  worker: {
-    command: [
-      'sh',
-      '-c',
-      'if [ "$GAFFER_ATTEMPT" -lt 3 ]; then echo "attempt $GAFFER_ATTEMPT refused" >&2; exit 3; fi; echo "{}"',
-    ],
-  },
-  retry: { maxAttempts: 3, backoffMs: 0 },
-  scaling: { max: 1 },
-};
 
 /** The Attempts table as [outcome, error cell] per row. */
 const attemptRows = (p: Page) =>
@@ -37,7 +26,7 @@ let page: Page;
 const ids: Record<string, string> = {};
 
 before(async () => {
-  g = await startDashboardGaffer({ jobTypes: { ...DASHBOARD_TYPES, flaky: FLAKY } });
+  g = await startDashboardGaffer({ jobTypes: { ...DASHBOARD_TYPES, flaky: FLAKY_TWICE } });
   browser = await launchBrowser();
   page = await browser.page();
   const s = g.orch.service;

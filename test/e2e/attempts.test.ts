@@ -7,6 +7,7 @@ import { createKey } from '../../src/api/auth/keys.ts';
 import { createClient, type Attempt, type GafferClient } from '../../src/client/index.ts';
 import { isTerminal } from '../../src/domain/job.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { FLAKY_TWICE } from '../fixtures/job-types.ts';
 
 /**
  * A job's attempt history (GET /v1/jobs/:id/attempts, the typed client, `gaffer job --attempts`)
@@ -16,18 +17,7 @@ import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 
 const TYPES = {
-  // Fails its first two attempts (saying which on stderr), succeeds on the third.
-  flaky: {
-    worker: {
-      command: [
-        'sh',
-        '-c',
-        'if [ "$GAFFER_ATTEMPT" -lt 3 ]; then echo "attempt $GAFFER_ATTEMPT refused" >&2; exit 3; fi; echo "{}"',
-      ],
-    },
-    retry: { maxAttempts: 3, backoffMs: 0 },
-    scaling: { max: 1 },
-  },
+  flaky: FLAKY_TWICE,
   // Its first attempt runs until aborted (or its process dies); later attempts succeed.
   stuck: {
     worker: { handler: 'test/e2e/fixtures/handlers.ts#stuckOnce' },
