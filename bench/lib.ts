@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,5 +93,69 @@ export function latencySummary(ms: number[]): { p50: number; p99: number; max: n
     p50: round(percentile(ms, 50), 1),
     p99: round(percentile(ms, 99), 1),
     max: round(Math.max(...ms), 1),
+  };
+}
+
+/**
+ * `gaffer up` as its own process (`node src/cli/main.ts up --port 0 …`), so that what /proc says
+ * about its memory is gaffer's alone; `nodeArgs` go to node (e.g. `--max-old-space-size=128`).
+ * Resolves once it listens, with its URL.
+ */
+export async function startGafferProcess(
+  args: string[],
+  nodeArgs: string[] = [],
+): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
+  const repo = path.resolve(import.meta.dirname, '..');
+  const argv = [...nodeArgs, 'src/cli/main.ts', 'up', '--port', '0', ...args];
+  const child = spawn(process.execPath, argv, {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /gaffer up: (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then(() => reject(new Error(`gaffer exited before listening:\n${out}`)));
+  });
+  child.stdout!.resume();
+  return {
+    pid: child.pid!,
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Resident and peak-resident memory of a process in bytes, from /proc/<pid>/status (Linux). */
+export function procMemory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+}
+
+/** Samples `pid`'s VmRSS every `everyMs` until `stop()`, which returns the peak sample. */
+export function sampleRss(
+  pid: number,
+  everyMs = 100,
+): { stop(): { peak: number; samples: number } } {
+  let peak = procMemory(pid).rss;
+  let samples = 1;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, procMemory(pid).rss);
+    samples++;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, procMemory(pid).rss);
+      return { peak, samples: samples + 1 };
+    },
   };
 }
