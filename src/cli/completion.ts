@@ -60,15 +60,19 @@ function withGlobals(root: CompletionNode, node: CompletionNode): CompletionNode
   return { ...node, options: [...node.options, ...globals] };
 }
 
+/** The command paths as a shell `case` pattern (`"a"|"a b"|…`). */
+const knownPaths = (all: ReturnType<typeof paths>) =>
+  all
+    .filter(([p]) => p !== '')
+    .map(([p]) => `"${p}"`)
+    .join('|');
+
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 export function bashScript(root: CompletionNode): string {
   const all = paths(root);
   const name = root.name;
-  const known = all
-    .filter(([p]) => p !== '')
-    .map(([p]) => `"${p}"`)
-    .join('|');
+  const known = knownPaths(all);
   const cases = all
     .map(([p, n]) => `    "${p}") words=${quote(words(withGlobals(root, n)).join(' '))} ;;`)
     .join('\n');
@@ -98,10 +102,7 @@ complete -o default -F _${fn(name)} ${name}
 export function zshScript(root: CompletionNode): string {
   const all = paths(root);
   const name = root.name;
-  const known = all
-    .filter(([p]) => p !== '')
-    .map(([p]) => `"${p}"`)
-    .join('|');
+  const known = knownPaths(all);
   const entry = (word: string, description: string) =>
     quote(`${word.replaceAll(':', '\\:')}:${description.replace(/\s+/g, ' ')}`);
   const cases = all
