@@ -72,6 +72,8 @@ const MB = (bytes: number) => round(bytes / 1024 / 1024, 1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number) => x.toLocaleString('en-US');
 const spread = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+// The machine is shared: every figure is printed with the 1-minute load average after it.
+const load = () => `(load ${os.loadavg()[0]!.toFixed(2)})`;
 
 const upload = { rate: [] as number[], peak: [] as number[], before: [] as number[] };
 const batch = new Map<number, number[]>(chunks.map((c) => [c, []]));
@@ -120,7 +122,7 @@ try {
       upload.peak.push(MB(peak));
       upload.before.push(MB(before));
       console.log(
-        `  upload      ${fmt(rows)} rows in ${round(ms / 1000, 2)} s = ${fmt(perSecond(rows, ms))} rows/s; RSS ${MB(before)} → peak ${MB(peak)} MB (${samples} samples, VmHWM ${MB(procMemory(pid).hwm)} MB)`,
+        `  upload      ${fmt(rows)} rows in ${round(ms / 1000, 2)} s = ${fmt(perSecond(rows, ms))} rows/s; RSS ${MB(before)} → peak ${MB(peak)} MB (${samples} samples, VmHWM ${MB(procMemory(pid).hwm)} MB) ${load()}`,
       );
     });
 
@@ -141,7 +143,7 @@ try {
         const rate = perSecond(jobs, performance.now() - t0);
         batch.get(chunk)!.push(rate);
         console.log(
-          `  batch       chunk ${String(chunk).padStart(6)}: ${fmt(rate).padStart(8)} jobs/s`,
+          `  batch       chunk ${String(chunk).padStart(6)}: ${fmt(rate).padStart(8)} jobs/s ${load()}`,
         );
       };
       const runSingle = async () => {
@@ -151,7 +153,7 @@ try {
         );
         const rate = perSecond(jobs, performance.now() - t0);
         single.push(rate);
-        console.log(`  one by one  ${lanes} in flight:  ${fmt(rate).padStart(8)} jobs/s`);
+        console.log(`  one by one  ${lanes} in flight:  ${fmt(rate).padStart(8)} jobs/s ${load()}`);
       };
       // Which goes first alternates, so a slow stretch of the machine hits both.
       if (r % 2 === 1) {

@@ -131,10 +131,9 @@ function through(url: string, proxy: Proxy): string {
   return u.toString().replace(/\/$/, '');
 }
 
-/** The pool's namespace, its pods' label (type `chaos`) and Deployment, the worker token. */
+/** The pool's namespace, its Deployments' and pods' label (type `chaos`), the worker token. */
 const NS = 'gaffer-chaos';
 const POOL_LABEL = 'gaffer.dev/pool=chaos';
-const DEPLOYMENT = 'gaffer-pool-chaos';
 const TOKEN = 'chaos-worker-token-0123456789abcdef';
 /** Bound on taking one scenario's pool away (its pods' workers drain on SIGTERM first). */
 const BETWEEN_MS = 60_000;
@@ -202,31 +201,43 @@ async function startKubernetes(): Promise<Backend> {
 }
 
 /**
- * Deletes the pool's Deployment in the foreground — it goes only after its ReplicaSets and pods,
- * and a pod only after its container has stopped (the pool kubelet) — and waits for both. Each
- * scenario's gaffer listens on its own port, which the Deployment's pods carry: an existing one
- * would be used as is, so none may be left.
+ * Deletes the pool's Deployments (one per pod-template revision; gaffer's URL is part of the
+ * template) in the foreground — each goes only after its ReplicaSets and pods, and a pod only
+ * after its container has stopped (the pool kubelet) — and waits for all of them. Each scenario's
+ * gaffer listens on its own port, which the pods carry: a pod of an earlier scenario's
+ * Deployment would reach a gaffer that is gone, so none may be left.
  */
 async function removePool(cluster: KubeCluster, kubelet: PoolKubelet): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
+  const path = `/apis/apps/v1/namespaces/${NS}/deployments`;
+  const list = await cluster.request<{
+    items: { metadata: { name: string } }[];
+    metadata: { resourceVersion: string };
+  }>('GET', `${path}?labelSelector=${encodeURIComponent(POOL_LABEL)}`);
+  const left = new Set(list.items.map((d) => d.metadata.name));
   let done!: () => void;
   const gone = new Promise<void>((resolve) => (done = resolve));
+  if (left.size === 0) done();
+  // From the list's version: every deletion after it is seen, none before it is missed.
   const watch = await new Watch(kc).watch(
-    `/apis/apps/v1/namespaces/${NS}/deployments`,
-    { fieldSelector: `metadata.name=${DEPLOYMENT}` },
-    (phase: string) => (phase === 'DELETED' ? done() : undefined),
+    path,
+    { labelSelector: POOL_LABEL, resourceVersion: list.metadata.resourceVersion },
+    (phase: string, d: { metadata: { name: string } }) => {
+      if (phase === 'DELETED' && left.delete(d.metadata.name) && left.size === 0) done();
+    },
     () => {},
   );
   let timer: NodeJS.Timeout | undefined;
   try {
-    const path = `/apis/apps/v1/namespaces/${NS}/deployments/${DEPLOYMENT}`;
-    await cluster.request('DELETE', `${path}?propagationPolicy=Foreground`).catch(notFound);
-    // Gone before the watch began: no DELETED event will come.
-    await cluster.request('GET', path).catch((err: unknown) => (notFound(err), done()));
+    for (const name of left) {
+      await cluster
+        .request('DELETE', `${path}/${name}?propagationPolicy=Foreground`)
+        .catch(notFound);
+    }
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`the pool's Deployment outlived ${BETWEEN_MS} ms`)),
+        () => reject(new Error(`the pool's Deployments outlived ${BETWEEN_MS} ms`)),
         BETWEEN_MS,
       );
     });

@@ -1,19 +1,45 @@
 /**
- * gaffer's public API. Only what is named here is supported; everything else is internal.
- * (Issue 8 grows this into the full embeddable library.)
+ * gaffer's public API (docs/library.md), `import … from 'gaffer'`. Only what is named here is
+ * supported; everything else is internal and reachable from no `exports` entry of package.json.
+ * test/library/public-api.test.ts pins this list (values) and test/library/api-types.ts the
+ * types; a change to either is a change to the API.
  */
-export { Orchestrator, type OrchestratorOptions } from './orchestrator.ts';
-export { buildApp, type AppOptions } from './api/app.ts';
-export { resolveConfig, parseConfig, ConfigError, type ResolvedConfig } from './config/load.ts';
-export type { GafferConfig, JobTypeConfig } from './config/schema.ts';
-export type { Job, JobState, JobError, FailureClass } from './domain/job.ts';
+export { createGaffer, defineJob, Gaffer } from './library/gaffer.ts';
+export { JobFailedError } from './library/wait.ts';
+export type {
+  ConfigInput,
+  DeepPartial,
+  GafferOptions,
+  JobDefinition,
+  JobDefinitions,
+  JobHandle,
+  ListenOptions,
+  PayloadOf,
+  ResultOf,
+  SubmitOptions,
+  WaitOptions,
+} from './library/types.ts';
+export type { JobContext, JobHandler } from './worker/handler.ts';
+export { NonRetryableError } from './worker/handler.ts';
+export type { Job, JobState, JobError, FailureClass, JobData } from './domain/job.ts';
 export type {
   GafferEventMap,
   GafferEventName,
   WorkerInfo,
+  WorkerState,
   ScalingDecision,
+  StartBlock,
 } from './domain/events.ts';
-export type { JobContext, JobHandler } from './worker/handler.ts';
-export { NonRetryableError } from './worker/handler.ts';
 export type { Submission } from './jobs/prepare.ts';
+export type { RejectedSubmission } from './jobs/service.ts';
+export type { JobFilter, JobPage, LogLine, QueueStats } from './store/job-store.ts';
+export {
+  ConfigError,
+  type ConfigOverrides,
+  type ConfigProblem,
+  type ResolvedConfig,
+} from './config/load.ts';
+export type { GafferConfig, JobTypeConfig } from './config/schema.ts';
+export type { ReloadStatus } from './config/watch.ts';
+export type { Clock } from './domain/clock.ts';
 export { GafferError, ERRORS, type ErrorCode } from './errors.ts';

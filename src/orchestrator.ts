@@ -13,9 +13,12 @@ import type { Broker } from './brokers/broker.ts';
 import { createBroker } from './brokers/registry.ts';
 import type { Job } from './domain/job.ts';
 import type { Executor, ExecutorHooks } from './executors/executor.ts';
-import { createKubeClient } from './executors/kubernetes/client.ts';
-import { createKubernetesExecutor, type KubernetesExecutor } from './executors/kubernetes/index.ts';
-import { createKubeLeaderLease } from './executors/kubernetes/leader-lease.ts';
+import type * as KubeClientModule from './executors/kubernetes/client.ts';
+import type * as KubeExecutorModule from './executors/kubernetes/index.ts';
+import type { KubernetesExecutor } from './executors/kubernetes/index.ts';
+import type * as KubeLeaseModule from './executors/kubernetes/leader-lease.ts';
+import { byType } from './executors/by-type.ts';
+import { createInProcessExecutor } from './executors/in-process/index.ts';
 import { createLocalProcessExecutor } from './executors/local-process/index.ts';
 import { storeSecrets, type NetworkTransport } from './executors/local-process/network.ts';
 import {
@@ -35,6 +38,7 @@ import type { JobStore } from './store/job-store.ts';
 import { hasLeaderLease, type LeaderLease } from './store/leader-lease.ts';
 import { openStore } from './store/open.ts';
 import { createSqliteStore } from './store/sqlite/index.ts';
+import type { JobHandler } from './worker/handler.ts';
 import type { BrokerRef, WorkerSpec } from './worker/protocol.ts';
 
 export interface OrchestratorOptions {
@@ -44,6 +48,11 @@ export interface OrchestratorOptions {
   autoscale?: boolean;
   /** An opened store (see `Orchestrator.open`); default: the embedded SQLite file. */
   store?: JobStore;
+  /**
+   * The functions of the job types given in code (the library's `jobs`; `config.jobTypes` holds
+   * their settings): their workers run in this process (src/executors/in-process/).
+   */
+  handlers?: ReadonlyMap<string, JobHandler>;
 }
 
 /**
@@ -79,6 +88,7 @@ export class Orchestrator {
   readonly #gafferUrl = Promise.withResolvers<string>();
   readonly #reconciler: Reconciler;
   readonly #autoscale: boolean;
+  readonly #handlers: ReadonlyMap<string, JobHandler>;
   #catalog: Catalog;
   /** The local executor's capacity (`executor.local`). */
   #machine: Room;
@@ -94,6 +104,7 @@ export class Orchestrator {
     this.#config = options.config;
     this.clock = options.clock ?? systemClock;
     this.#autoscale = options.autoscale ?? true;
+    this.#handlers = options.handlers ?? new Map();
     const dataDir = path.resolve(this.config.store.dataDir);
     mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
     this.store =
@@ -141,6 +152,7 @@ export class Orchestrator {
     };
     if (this.config.executor.kind === 'kubernetes') {
       const k = this.config.executor.kubernetes;
+      const { createKubeClient, createKubernetesExecutor, createKubeLeaderLease } = kubeModules();
       const client = createKubeClient(k);
       this.kubernetes = createKubernetesExecutor({
         client,
@@ -164,6 +176,13 @@ export class Orchestrator {
         hooks,
       });
       this.#leaderLease = hasLeaderLease(this.store) ? this.store : null;
+    }
+    if (this.#handlers.size > 0) {
+      const inProcess = createInProcessExecutor({
+        handler: (type) => this.#handlers.get(type),
+        hooks,
+      });
+      this.executor = byType(inProcess, this.executor, (type) => this.#handlers.has(type));
     }
     this.loop = new ControlLoop({
       target: this.#scalingTarget(),
@@ -246,6 +265,7 @@ export class Orchestrator {
       jobTypes: next.jobTypes,
       routes: next.routes,
       adhoc: next.adhoc,
+      auth: diff.keysChanged ? { ...this.#config.auth, keys: next.auth.keys } : this.#config.auth,
     };
     let catalog: Catalog;
     try {
@@ -271,6 +291,10 @@ export class Orchestrator {
     // or retry policy applies to the running workers as they are.
     const stale = (type: string) => {
       const [was, now] = [previous.type(type), catalog.type(type)];
+      // On Kubernetes a pool pod is also its image and `kubernetes` section (its Deployment's
+      // template, executors/kubernetes/pool.ts): a change there drains its workers too.
+      const pod = (t: JobTypeConfig) => [t.worker.image, t.kubernetes];
+      if (this.kubernetes && was && now && !isDeepStrictEqual(pod(was), pod(now))) return true;
       return !was || !now || !isDeepStrictEqual(this.#specFor(type, was), this.#specFor(type, now));
     };
     for (const type of [...diff.changed, ...diff.removed].filter(stale)) {
@@ -282,7 +306,8 @@ export class Orchestrator {
       names.length ? ` ${label} ${names.join(', ')};` : '';
     console.log(
       `gaffer: config reloaded:${list('added', diff.added)}${list('changed', diff.changed)}${list('removed', diff.removed)}` +
-        (touched.length ? '' : ' no job type changed'),
+        (touched.length ? '' : ' no job type changed') +
+        (diff.keysChanged ? '; API keys changed' : ''),
     );
     if (diff.needsRestart.length > 0) {
       console.log(
@@ -296,6 +321,7 @@ export class Orchestrator {
   /** Opens the configured store (SQLite or PostgreSQL), then builds the orchestrator on it. */
   static async open(options: Omit<OrchestratorOptions, 'store'>): Promise<Orchestrator> {
     const { store } = options.config;
+    if (options.config.executor.kind === 'kubernetes') await loadKubernetes();
     return new Orchestrator({
       ...options,
       store: await openStore({ ...store, dataDir: path.resolve(store.dataDir) }),
@@ -506,7 +532,7 @@ export class Orchestrator {
     const type = this.#catalog.type(typeName);
     if (!type || !this.runnable(typeName)) return;
     const spec = this.#specFor(typeName, type);
-    const admitted = this.kubernetes ? this.kubernetes.admit(typeName, count) : count;
+    const admitted = this.#onKubernetes(typeName) ? this.kubernetes!.admit(typeName, count) : count;
     // Claims go one by one (each is a store transaction); starts overlap, so a Kubernetes Job's
     // creation round trip does not serialise the others (the client's rate limit paces them).
     const starting: Promise<void>[] = [];
@@ -569,7 +595,14 @@ export class Orchestrator {
 
   /** More workers of a type the executor has room for now (null: no limit). */
   room(typeName: string): number | null {
-    return this.kubernetes ? this.kubernetes.room(typeName) : this.#localRoom(typeName);
+    return this.#onKubernetes(typeName)
+      ? this.kubernetes!.room(typeName)
+      : this.#localRoom(typeName);
+  }
+
+  /** Whether the type's workers are Kubernetes's (not local, not functions in this process). */
+  #onKubernetes(typeName: string): boolean {
+    return this.kubernetes !== null && !this.#handlers.has(typeName);
   }
 
   #localRoom(typeName: string): number | null {
@@ -585,15 +618,43 @@ export class Orchestrator {
 
   /**
    * Whether this executor can run the type: locally, a command or a handler; on Kubernetes, an
-   * image (per-job: a Job per attempt; pool: a worker Deployment whose image holds `gaffer`).
-   * Other types are not scaled (every tick would start nothing).
+   * image (per-job: a Job per attempt; pool: a worker Deployment whose image holds `gaffer`);
+   * anywhere, a function given in code. Other types are not scaled (every tick would start
+   * nothing).
    */
   runnable(typeName: string): boolean {
     const type = this.#catalog.type(typeName);
     if (!type) return false;
+    if (this.#handlers.has(typeName)) return true;
     if (this.kubernetes) return Boolean(type.worker.image);
     return Boolean(type.worker.command || type.worker.handler);
   }
+}
+
+/**
+ * The Kubernetes executor's modules, imported only when `executor.kind` is kubernetes:
+ * @kubernetes/client-node alone is ~88 MB of resident memory, which a local gaffer never uses.
+ * `Orchestrator.open` loads them before constructing; the constructor takes them from here.
+ */
+type KubeModules = typeof KubeClientModule & typeof KubeExecutorModule & typeof KubeLeaseModule;
+let kubernetesModules: KubeModules | null = null;
+
+export async function loadKubernetes(): Promise<void> {
+  const [client, executor, lease] = await Promise.all([
+    import('./executors/kubernetes/client.ts'),
+    import('./executors/kubernetes/index.ts'),
+    import('./executors/kubernetes/leader-lease.ts'),
+  ]);
+  kubernetesModules ??= { ...client, ...executor, ...lease };
+}
+
+function kubeModules(): KubeModules {
+  if (!kubernetesModules) {
+    throw new Error(
+      'the Kubernetes executor is loaded by Orchestrator.open (or await loadKubernetes() first)',
+    );
+  }
+  return kubernetesModules;
 }
 
 export function catalogOf(config: ResolvedConfig): Catalog {

@@ -31,6 +31,27 @@ export interface ScalingTarget {
   resourceLimit?(type: string): number | null;
 }
 
+/** Default shortest gap between two tick starts caused by pokes (see `ControlLoop.poke`). */
+export const POKE_GAP_MS = 100;
+
+/** Runs `fn` after `ms`; returns what cancels it. Injected by tests, which fire it by hand. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+const timeout: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
+};
+
+/**
+ * How long a poke at `now` waits: 0 when the last tick started at least `gapMs` ago (or never),
+ * else the rest of the gap. Capped at `gapMs`, so a clock stepping back cannot stall the loop.
+ */
+export function pokeDelay(lastStartAt: number | null, now: number, gapMs: number): number {
+  if (lastStartAt === null) return 0;
+  return Math.min(gapMs, Math.max(0, lastStartAt + gapMs - now));
+}
+
 /**
  * The autoscaler: per type, observe → decide (pure) → act. Ticks on an interval and as soon as
  * new jobs arrive, so a type with no workers starts some without waiting a whole period.
@@ -40,6 +61,8 @@ export class ControlLoop {
   readonly #clock: Clock;
   readonly #events: GafferEvents;
   readonly #intervalMs: number;
+  readonly #gapMs: number;
+  readonly #schedule: Schedule;
   readonly #last = new Map<string, Decision>();
   /** Arrivals, run times and last ends per type, from the job events (the rate rule's inputs). */
   readonly activity = new Activity();
@@ -47,6 +70,10 @@ export class ControlLoop {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
+  /** When the last tick started (by the injected clock), for the poke gap. */
+  #lastStartAt: number | null = null;
+  /** Cancels the deferred tick a poke inside the gap scheduled, if one is pending. */
+  #deferred: (() => void) | null = null;
   /**
    * Until start() and after stop(), pokes are ignored: a replica that does not lead, or a gaffer
    * that is draining, never ticks because a worker exited or jobs arrived.
@@ -58,11 +85,17 @@ export class ControlLoop {
     clock: Clock;
     events: GafferEvents;
     intervalMs: number;
+    /** Shortest gap between tick starts caused by pokes; default POKE_GAP_MS. */
+    pokeGapMs?: number;
+    /** Timer for deferred ticks; default setTimeout (unref'd). */
+    schedule?: Schedule;
   }) {
     this.#target = options.target;
     this.#clock = options.clock;
     this.#events = options.events;
     this.#intervalMs = options.intervalMs;
+    this.#gapMs = options.pokeGapMs ?? POKE_GAP_MS;
+    this.#schedule = options.schedule ?? timeout;
     const now = () => this.#clock.now();
     this.#events.on('job:queued', ({ jobs }) => {
       const at = now();
@@ -86,13 +119,40 @@ export class ControlLoop {
     this.poke();
   }
 
-  /** Asks for a tick soon; ticks never overlap, and a poke during one causes exactly one more. */
+  /**
+   * Asks for a tick soon. Coalesced: ticks never overlap, a poke during one causes exactly one
+   * more, and ticks caused by pokes start at least the poke gap apart — the first poke after a
+   * quiet gap ticks at once (a type with no worker gets one without waiting), a burst of pokes
+   * (one per committed submission) yields at most one more tick at the end of the gap. Each tick
+   * reads the queue stats, so without this a stream of submissions became a stream of ticks.
+   */
   poke(): void {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
     }
+    const wait = pokeDelay(this.#lastStartAt, this.#clock.now(), this.#gapMs);
+    if (wait > 0) {
+      this.#deferred ??= this.#schedule(() => {
+        this.#deferred = null;
+        this.#run();
+      }, wait);
+      return;
+    }
+    this.#run();
+  }
+
+  /** Starts a tick now (or one more after the running one); clears a pending deferred tick. */
+  #run(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#deferred?.();
+    this.#deferred = null;
+    this.#lastStartAt = this.#clock.now();
     this.#running = this.tick()
       .catch((err) => {
         console.error('autoscaler tick failed', err);
@@ -114,6 +174,8 @@ export class ControlLoop {
 
   stop(): void {
     this.#stopped = true;
+    this.#deferred?.();
+    this.#deferred = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }

@@ -3,17 +3,22 @@ import type { ResolvedConfig } from './load.ts';
 
 /**
  * What a config reload changes, decided without I/O: the job types added, changed and removed,
- * and the settings that differ but only take effect on a restart.
+ * whether the API keys changed, and the settings that differ but only take effect on a restart.
  *
  * Live (applied by `Orchestrator.reload`): `jobTypes`, `routes` (rules and cost) and `adhoc` —
- * together they are the `Catalog`, which is replaced whole. Everything else is read once at start
- * (the listener, the store, the broker connection, the executor, the auth plugin, the loops'
+ * together they are the `Catalog`, which is replaced whole — and `auth.keys` while auth stays on
+ * (keys before and after): a key is added, revoked or re-scoped without a restart, since every
+ * request and session is checked against the keys in force. Turning auth on or off changes which
+ * hooks and limits the API has, so that needs a restart. Everything else is read once at start
+ * (the listener, the store, the broker connection, the executor, the rest of `auth`, the loops'
  * intervals), so a difference there is reported as needing a restart, never half-applied.
  */
 export interface ConfigDiff {
   added: string[];
   changed: string[];
   removed: string[];
+  /** The API keys changed, and apply live. */
+  keysChanged: boolean;
   /** Dotted paths of the differing settings that need a restart, e.g. `server.port`. */
   needsRestart: string[];
 }
@@ -31,11 +36,25 @@ export function diffConfig(current: ResolvedConfig, next: ResolvedConfig): Confi
   );
   const live = new Set<string>(LIVE_SECTIONS);
   const sections = new Set([...Object.keys(current), ...Object.keys(next)]);
-  const needsRestart: string[] = [];
+  let needsRestart: string[] = [];
   for (const key of [...sections].filter((k) => !live.has(k)).sort()) {
     needsRestart.push(...differingPaths(key, rec(current)[key], rec(next)[key]));
   }
-  return { added: added.sort(), changed: changed.sort(), removed: removed.sort(), needsRestart };
+  const keysChanged =
+    keysLive(current, next) && !isDeepStrictEqual(current.auth.keys, next.auth.keys);
+  if (keysChanged) needsRestart = needsRestart.filter((p) => !/^auth\.keys(\.|$)/.test(p));
+  return {
+    added: added.sort(),
+    changed: changed.sort(),
+    removed: removed.sort(),
+    keysChanged,
+    needsRestart,
+  };
+}
+
+/** The API keys can change live: auth is on (some key configured) before and after. */
+export function keysLive(current: ResolvedConfig, next: ResolvedConfig): boolean {
+  return current.auth.keys.length > 0 && next.auth.keys.length > 0;
 }
 
 /** Whether the diff changes anything the catalog holds besides types (rules, cost, adhoc). */

@@ -55,14 +55,30 @@ const SEED_002_TYPES = ['actor', 'spark', 'ml', 'batch'];
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(ConfigSchema);
 
+/**
+ * Job types whose work is a function given in code (the library's `jobs`, src/library/): their
+ * settings as in a config file, without `worker.command`, `handler` or `image`. Merged into the
+ * config's job types by `parseConfig`, which refuses a name the config also defines.
+ */
+export interface ParseOptions {
+  inCode?: Record<string, Record<string, unknown>>;
+}
+
 /** Loads, layers and validates; with no file the config has no job types (which is valid). */
 export async function resolveConfig(
-  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {},
+  options: {
+    file?: string;
+    /** The settings themselves instead of a file (the library's `config` object). */
+    raw?: unknown;
+    env?: NodeJS.ProcessEnv;
+    overrides?: ConfigOverrides;
+  } & ParseOptions = {},
 ): Promise<ResolvedConfig> {
-  const raw = options.file ? await readConfigFile(options.file) : {};
+  const raw = options.file ? await readConfigFile(options.file) : (options.raw ?? {});
   const env = options.env ?? {};
   const layered = applyOverrides(applyEnvKeys(applyEnv(raw, env), env), options.overrides ?? {});
-  return parseConfig(layered, options.file ?? 'defaults');
+  const source = options.file ?? (options.raw === undefined ? 'defaults' : 'the config in code');
+  return parseConfig(layered, source, options);
 }
 
 export async function loadConfigFile(file: string): Promise<ResolvedConfig> {
@@ -80,11 +96,17 @@ async function readConfigFile(file: string): Promise<unknown> {
 }
 
 /** Validates a raw config (any source) and fills defaults. Never mutates `raw`. Throws ConfigError. */
-export function parseConfig(raw: unknown, source: string): ResolvedConfig {
-  const data: unknown = structuredClone(fromSeed000(raw ?? {}));
+export function parseConfig(
+  raw: unknown,
+  source: string,
+  options: ParseOptions = {},
+): ResolvedConfig {
   const problems: ConfigProblem[] = [];
+  const merged = withCodeTypes(structuredClone(fromSeed000(raw ?? {})), options.inCode ?? {});
+  const { data } = merged;
+  problems.push(...merged.problems);
   if (!validateSchema(data)) problems.push(...schemaProblems(validateSchema.errors ?? []));
-  problems.push(...semanticProblems(data));
+  problems.push(...semanticProblems(data, merged.added));
   if (problems.length > 0) throw new ConfigError(source, problems);
   return resolve(data as GafferConfig);
 }
@@ -214,13 +236,41 @@ function describe(e: ErrorObject): ConfigProblem {
   }
 }
 
+/**
+ * Adds the types given in code (ParseOptions) to the config's own. A name in both is a problem,
+ * and the config's definition is the one checked further.
+ */
+function withCodeTypes(
+  data: unknown,
+  inCode: Record<string, Record<string, unknown>>,
+): { data: unknown; added: Set<string>; problems: ConfigProblem[] } {
+  const types = isRecord(data) && isRecord(data['jobTypes']) ? data['jobTypes'] : {};
+  const names = Object.keys(inCode);
+  const clashes = names.filter((n) => Object.hasOwn(types, n));
+  const added = names.filter((n) => !Object.hasOwn(types, n));
+  const problems = clashes.map((name) => ({
+    path: `/jobTypes/${escapePointer(name)}`,
+    message: 'is defined both in the config and in code',
+  }));
+  if (added.length === 0 || !isRecord(data)) return { data, added: new Set(), problems };
+  const fromCode = added.map((n) => [
+    n,
+    { ...inCode[n], worker: { ...(inCode[n]!['worker'] as object) } },
+  ]);
+  return {
+    data: { ...data, jobTypes: { ...Object.fromEntries(fromCode), ...types } },
+    added: new Set(added),
+    problems,
+  };
+}
+
 /** Checks the schema cannot express. Defensive: runs even when the schema found problems. */
-function semanticProblems(data: unknown): ConfigProblem[] {
+function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigProblem[] {
   if (!isRecord(data)) return [];
   const problems: ConfigProblem[] = [];
   const types = isRecord(data['jobTypes']) ? data['jobTypes'] : {};
   for (const [name, type] of Object.entries(types)) {
-    problems.push(...typeProblems(name, type));
+    problems.push(...typeProblems(name, type, inCode.has(name)));
   }
   // Rules and key scopes may also name the ad-hoc type, when it is enabled (src/worker/adhoc.ts).
   const named = { ...types, ...enabledAdhocType(data['adhoc']) };
@@ -244,7 +294,7 @@ function semanticProblems(data: unknown): ConfigProblem[] {
   return problems;
 }
 
-function typeProblems(name: string, type: unknown): ConfigProblem[] {
+function typeProblems(name: string, type: unknown, inCode: boolean): ConfigProblem[] {
   const at = `/jobTypes/${escapePointer(name)}`;
   // The schema's record keys are patterns, so a bad name would escape validation altogether.
   if (!TYPE_NAME.test(name)) {
@@ -255,7 +305,12 @@ function typeProblems(name: string, type: unknown): ConfigProblem[] {
   const worker = type['worker'];
   if (isRecord(worker)) {
     const given = ['command', 'handler', 'image'].filter((k) => worker[k] !== undefined);
-    if (given.length === 0) {
+    if (inCode && given.length > 0) {
+      problems.push({
+        path: `${at}/worker/${given[0]!}`,
+        message: 'its handler is given in code: no command, handler or image here',
+      });
+    } else if (given.length === 0 && !inCode) {
       problems.push({ path: `${at}/worker`, message: 'needs a command, a handler or an image' });
     } else if (given.includes('command') && given.includes('handler')) {
       problems.push({ path: `${at}/worker`, message: 'give a command or a handler, not both' });

@@ -15,6 +15,8 @@ export interface ReloadStatus {
   added?: string[];
   changed?: string[];
   removed?: string[];
+  /** The API keys changed (and apply to every request and session from now on). */
+  keysChanged?: boolean;
 }
 
 export interface ReloaderOptions {
@@ -83,6 +85,7 @@ function statusOf(at: number, r: ReloadResult): ReloadStatus {
     added: r.added,
     changed: r.changed,
     removed: r.removed,
+    ...(r.keysChanged ? { keysChanged: true } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ export interface CsvIngestOptions {
   batchId: string;
   type?: string | undefined;
   priority?: number | string | undefined;
-  /** Rows committed per group; bounds memory whatever the file size. */
+  /** Rows committed per group (default 1,000); bounds memory whatever the file size. */
   chunkRows?: number;
   /** Longest accepted row, in characters. */
   maxRowChars?: number;
@@ -34,7 +34,11 @@ export async function ingestCsv(
   input: Readable,
   options: CsvIngestOptions,
 ): Promise<CsvIngestResult> {
-  const chunkRows = options.chunkRows ?? 2000;
+  // 1,000 rows (was 2,000): fewer rows outlive a young-generation GC while their chunk is parsed,
+  // validated and committed, so less is promoted to the old space. Measured on 1,000,000-row
+  // uploads: 2,000 peaked at 267–271 MB RSS, 1,000 and 500 at ~251 MB; 500 was ~10% slower
+  // (each commit rewrites the indexes' edge pages), 1,000 as fast as 2,000.
+  const chunkRows = options.chunkRows ?? 1000;
   const result: CsvIngestResult = { accepted: 0, rejected: 0, firstRejected: [] };
   const parser = parse({
     columns: true,

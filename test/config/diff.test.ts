@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { diffConfig, type ConfigDiff } from '../../src/config/diff.ts';
 import { parseConfig } from '../../src/config/load.ts';
 
+const key = (id: string, role = 'operator') => ({ id, hash: `sha256:${'a'.repeat(64)}`, role });
+
 const base = {
   server: { port: 8080 },
   jobTypes: {
@@ -16,6 +18,8 @@ const rows: {
   name: string;
   edit: (c: typeof base & Record<string, unknown>) => void;
   expect: Partial<ConfigDiff>;
+  /** Merged over `base` for the running config (default: `base` itself). */
+  before?: Record<string, unknown>;
 }[] = [
   { name: 'nothing', edit: () => {}, expect: {} },
   {
@@ -67,6 +71,29 @@ const rows: {
     expect: { needsRestart: ['auth.sessionTtlMs', 'leases.ttlMs', 'store.dataDir'] },
   },
   {
+    name: 'API keys changed while auth stays on: live',
+    edit: (c) => void (c.auth = { keys: [key('ops-1'), key('ci-1', 'submitter')] }),
+    expect: { keysChanged: true },
+    before: { auth: { keys: [key('ops-1')] } },
+  },
+  {
+    name: 'turning auth on (the first key) needs a restart',
+    edit: (c) => void (c.auth = { keys: [key('ops-1')] }),
+    expect: { needsRestart: ['auth.keys'] },
+  },
+  {
+    name: 'turning auth off (no key left) needs a restart',
+    edit: (c) => void (c.auth = { keys: [] }),
+    expect: { needsRestart: ['auth.keys'] },
+    before: { auth: { keys: [key('ops-1')] } },
+  },
+  {
+    name: 'keys live, the session length still needs a restart',
+    edit: (c) => void (c.auth = { keys: [key('ops-2')], sessionTtlMs: 5000 }),
+    expect: { keysChanged: true, needsRestart: ['auth.sessionTtlMs'] },
+    before: { auth: { keys: [key('ops-1')] } },
+  },
+  {
     name: 'a type added and the port changed',
     edit: (c) => {
       Object.assign(c.jobTypes, { c: { worker: { command: ['true'] } } });
@@ -79,13 +106,15 @@ const rows: {
 describe('diffConfig', () => {
   for (const row of rows) {
     test(row.name, () => {
-      const next = structuredClone(base) as typeof base & Record<string, unknown>;
+      const current = { ...structuredClone(base), ...row.before };
+      const next = structuredClone(current) as typeof base & Record<string, unknown>;
       row.edit(next);
-      const diff = diffConfig(parseConfig(base, 'base'), parseConfig(next, 'next'));
+      const diff = diffConfig(parseConfig(current, 'base'), parseConfig(next, 'next'));
       assert.deepEqual(diff, {
         added: [],
         changed: [],
         removed: [],
+        keysChanged: false,
         needsRestart: [],
         ...row.expect,
       });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { parseConfig } from '../../src/config/load.ts';
-import { POOL, poolManifest, poolName } from '../../src/executors/kubernetes/pool-manifest.ts';
+import {
+  POOL,
+  poolManifest,
+  poolName,
+  revisionName,
+  templateRevision,
+} from '../../src/executors/kubernetes/pool-manifest.ts';
 
 // The worker Deployment of a pool type is pure data, checked against Kubernetes' own OpenAPI
 // schema (kubernetes-models) here, and run on a real control plane in test/k8s/pool.test.ts.
@@ -37,10 +43,17 @@ describe('Kubernetes worker Deployment (pool mode)', () => {
       podLabels: { team: 'data' },
     });
     new Deployment(m as never).validate();
-    assert.equal(m.metadata.name, 'gaffer-pool-csv-rows');
+    const revision = m.metadata.labels[POOL.revisionLabel]!;
+    assert.match(revision, /^[0-9a-f]{10}$/);
+    assert.equal(m.metadata.name, `gaffer-pool-csv-rows-${revision}`);
     assert.equal(m.metadata.namespace, 'batch');
+    assert.equal(m.metadata.annotations[POOL.typeAnnotation], 'csv_rows');
     assert.equal(m.spec.replicas, 0, 'gaffer raises it through the scale subresource');
-    const selector = { 'app.kubernetes.io/managed-by': 'gaffer', [POOL.label]: 'csv_rows' };
+    const selector = {
+      'app.kubernetes.io/managed-by': 'gaffer',
+      [POOL.label]: 'csv_rows',
+      [POOL.revisionLabel]: revision,
+    };
     assert.deepEqual(m.metadata.labels, selector);
     assert.deepEqual(m.spec.selector.matchLabels, selector);
     assert.deepEqual(m.spec.template.metadata.labels, { team: 'data', ...selector });
@@ -107,6 +120,52 @@ describe('Kubernetes worker Deployment (pool mode)', () => {
       assert.match(name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
       assert.ok(name.length <= 63, name);
     }
+  });
+
+  test('revisions: the hash of the pod template before its revision label, names within 63', () => {
+    const m = build();
+    const { [POOL.revisionLabel]: revision, ...labels } = m.spec.template.metadata.labels;
+    const template = { ...m.spec.template, metadata: { ...m.spec.template.metadata, labels } };
+    assert.equal(revision, templateRevision(template));
+    assert.equal(m.metadata.name, revisionName('csv_rows', revision!));
+    for (const type of ['csv_rows', 'A.b-C', `t${'x'.repeat(80)}`, `${'y'.repeat(39)}-zzz`]) {
+      const name = revisionName(type, 'abcdef0123');
+      assert.match(name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+      assert.ok(name.length <= 63 && name.endsWith('-abcdef0123'), name);
+    }
+  });
+
+  test('the revision follows what the pods get, not the order of the config’s keys', () => {
+    const of = (k: Record<string, unknown>, env?: Record<string, string>) => {
+      const type = typeOf(k);
+      const worker = env ? { ...type.worker, env } : type.worker;
+      return poolManifest({
+        typeName: 'csv_rows',
+        type: { ...type, worker },
+        namespace: 'batch',
+        gafferUrl: 'http://gaffer.batch:8080',
+        tokenSecret: { name: 'gaffer-worker', key: 'token' },
+      }).metadata.name;
+    };
+    const base = of({ podLabels: { a: '1', b: '2' } });
+    assert.equal(of({ podLabels: { b: '2', a: '1' } }), base, 'same labels, other order');
+    const changes: [string, string][] = [
+      ['env', of({ podLabels: { a: '1', b: '2' } }, { MODE: 'y' })],
+      ['pod labels', of({ podLabels: { a: '1', b: '3' } })],
+      ['resources', of({ podLabels: { a: '1', b: '2' }, resources: { requests: { cpu: '1' } } })],
+      [
+        'secretEnv',
+        of({ podLabels: { a: '1', b: '2' }, secretEnv: { K: { secret: 's', key: 'k' } } }),
+      ],
+      ['GPUs', of({ podLabels: { a: '1', b: '2' }, gpus: 1 })],
+    ];
+    for (const [what, name] of changes) assert.notEqual(name, base, `${what} changed`);
+    assert.equal(new Set(changes.map(([, n]) => n)).size, changes.length);
+    assert.notEqual(
+      build().metadata.name,
+      build({}, 'amqp://rabbitmq:5672').metadata.name,
+      'broker',
+    );
   });
 
   test('a type without an image cannot run here', () => {

@@ -49,3 +49,22 @@ export async function startPool(
   });
   return { kubelet, g };
 }
+
+/**
+ * The name of the type's one worker Deployment: `gaffer-pool-<type>-<revision>`, the revision a
+ * hash of its pod template (which holds gaffer's URL, so it differs from run to run).
+ */
+export async function poolDeployment(
+  cluster: KubeCluster,
+  namespace: string,
+  type: string,
+): Promise<string> {
+  const selector = encodeURIComponent(`gaffer.dev/pool=${type}`);
+  const list = await cluster.request<{ items: { metadata: { name: string } }[] }>(
+    'GET',
+    `/apis/apps/v1/namespaces/${namespace}/deployments?labelSelector=${selector}`,
+  );
+  const names = list.items.map((d) => d.metadata.name);
+  if (names.length !== 1) throw new Error(`${type}: ${names.length} Deployments (${names})`);
+  return names[0]!;
+}

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { RATE_WINDOW_MS } from '../../src/autoscaler/activity.ts';
 import { countByState, until, type TestGaffer } from '../helpers/gaffer.ts';
-import { startPool } from '../helpers/k8s-pool.ts';
+import { poolDeployment, startPool } from '../helpers/k8s-pool.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
@@ -16,7 +16,6 @@ import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/server
 const available = kubeAvailable();
 const NS = 'gaffer-pool';
 const TYPE = 'rows';
-const DEPLOYMENT = 'gaffer-pool-rows';
 const TOKEN = 'pool-test-worker-token-0123456789';
 const JOBS = 60;
 const MAX = 6;
@@ -63,6 +62,7 @@ describe(
       });
       const replicas: number[] = [];
       const watching = await watchReplicas(cluster, (n) => replicas.push(n));
+      let deployment: string;
 
       try {
         for (let i = 0; i < JOBS; i++) {
@@ -79,10 +79,11 @@ describe(
         ]);
         // The backlog is empty: idle workers are drained and their pods removed, down to 0.
         await until(g, () => g.orch.gateway.workers(TYPE).length === 0);
+        deployment = await poolDeployment(cluster, NS, TYPE);
         await watchUntil<Deployment>(
           cluster,
           `/apis/apps/v1/namespaces/${NS}/deployments`,
-          `metadata.name=${DEPLOYMENT}`,
+          `metadata.name=${deployment}`,
           (d) => d.spec?.replicas === 0 && !d.status?.replicas,
         );
         await kubelet.noPods();
@@ -92,7 +93,7 @@ describe(
 
       const scale = await cluster.request<{ spec: { replicas?: number } }>(
         'GET',
-        `/apis/apps/v1/namespaces/${NS}/deployments/${DEPLOYMENT}/scale`,
+        `/apis/apps/v1/namespaces/${NS}/deployments/${deployment}/scale`,
       );
       assert.equal(scale.spec.replicas ?? 0, 0);
       const peak = Math.max(...replicas);
@@ -217,13 +218,16 @@ function startRows(cluster: KubeCluster, scaling: Record<string, number>) {
   });
 }
 
-/** Reports the Deployment's desired replicas at every change (a watch: nothing polls). */
+/**
+ * Reports the desired replicas of the type's Deployment (one here: its definition never changes)
+ * at every change (a watch: nothing polls).
+ */
 async function watchReplicas(cluster: KubeCluster, seen: (replicas: number) => void) {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
   return new Watch(kc).watch(
     `/apis/apps/v1/namespaces/${NS}/deployments`,
-    { fieldSelector: `metadata.name=${DEPLOYMENT}` },
+    { labelSelector: `gaffer.dev/pool=${TYPE}` },
     (_phase: string, d: Deployment) => seen(d.spec?.replicas ?? 0),
     () => {},
   );

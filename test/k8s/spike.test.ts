@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { countByState, multipart, REPO, until, type TestGaffer } from '../helpers/gaffer.ts';
-import { startPool } from '../helpers/k8s-pool.ts';
+import { poolDeployment, startPool } from '../helpers/k8s-pool.ts';
 import { RATE_WINDOW_MS } from '../../src/autoscaler/activity.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
@@ -18,7 +18,6 @@ import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/server
 const available = kubeAvailable();
 const NS = 'gaffer-spike';
 const TYPE = 'spike';
-const DEPLOYMENT = 'gaffer-pool-spike';
 const TOKEN = 'spike-test-worker-token-0123456789';
 const ROWS = 2000;
 const MAX = 8;
@@ -101,15 +100,16 @@ describe(
         'worker:stopped',
         'scaler:decision',
       ]);
+      const deployment = await poolDeployment(cluster, NS, TYPE);
       await watchUntil<Deployment>(
         cluster,
         `/apis/apps/v1/namespaces/${NS}/deployments`,
-        `metadata.name=${DEPLOYMENT}`,
+        `metadata.name=${deployment}`,
         (d) => d.spec?.replicas === 1 && d.status?.replicas === 1,
       );
       const scale = await cluster.request<{ spec: { replicas?: number } }>(
         'GET',
-        `/apis/apps/v1/namespaces/${NS}/deployments/${DEPLOYMENT}/scale`,
+        `/apis/apps/v1/namespaces/${NS}/deployments/${deployment}/scale`,
       );
       assert.equal(scale.spec.replicas, 1);
 

@@ -15,6 +15,7 @@ import {
 import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLeaderLeaseContract } from './leader-lease.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
+import { describeQueueStatsContract } from './queue-stats.contract.ts';
 
 const T0 = 1_700_000_000_000;
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
@@ -66,6 +67,11 @@ if (serviceAvailable(`${PG_BIN}/initdb`)) {
   });
 
   describeLifecycleContract('postgres', async () => {
+    assert.ok(contractDb, 'the cluster is not running');
+    return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
+  });
+
+  describeQueueStatsContract('postgres', async () => {
     assert.ok(contractDb, 'the cluster is not running');
     return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
   });

@@ -9,6 +9,7 @@ import { createSqliteStore } from '../../src/store/sqlite/index.ts';
 import { MIGRATIONS, openDatabase } from '../../src/store/sqlite/schema.ts';
 import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
+import { describeQueueStatsContract } from './queue-stats.contract.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +47,10 @@ describeJobStoreContract('sqlite file', async () =>
 );
 
 describeLifecycleContract('sqlite file', async () =>
+  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
+);
+
+describeQueueStatsContract('sqlite file', async () =>
   createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
 );
 
@@ -103,6 +108,49 @@ describe('sqlite store', () => {
     db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length + 1);
     db.close();
     assert.throws(() => openDatabase({ path: file, synchronous: 'NORMAL' }), /newer/);
+  });
+
+  // Migration 7 moves the per-state counts into job_counts: a database upgraded with jobs in it
+  // must report the counts it had before.
+  test('migration 7 counts the jobs already stored', async () => {
+    const file = freshPath();
+    const old = new DatabaseSync(file);
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY)');
+    MIGRATIONS.slice(0, 6).forEach((sql, i) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_version (version) VALUES (?)').run(i + 1);
+    });
+    const insert = old.prepare(`INSERT INTO jobs (id, type, queue, priority, attributes, state,
+      attempt, max_attempts, timeout_ms, created_at, run_at) VALUES (?, ?, ?, 0, '{}', ?, 0, 3, 1000, ?, ?)`);
+    const rows: [string, string, string, number][] = [
+      ['a', 'render', 'queued', T0],
+      ['b', 'render', 'queued', T0 + 5000],
+      ['c', 'render', 'running', T0],
+      ['d', 'render', 'failed', T0],
+      ['e', 'ocr', 'queued', T0],
+    ];
+    for (const [id, type, state, runAt] of rows) insert.run(id, type, type, state, T0, runAt);
+    old.close();
+    const store = createSqliteStore({ path: file, synchronous: 'NORMAL' });
+    assert.deepEqual(await store.queueStats(T0), [
+      {
+        type: 'ocr',
+        ready: 1,
+        delayed: 0,
+        inFlight: 0,
+        byState: { queued: 1 },
+        oldestReadyAt: T0,
+      },
+      {
+        type: 'render',
+        ready: 1,
+        delayed: 1,
+        inFlight: 1,
+        byState: { failed: 1, queued: 2, running: 1 },
+        oldestReadyAt: T0,
+      },
+    ]);
+    await store.close();
   });
 
   test('two stores on one file never claim the same job, and fence each other', async () => {

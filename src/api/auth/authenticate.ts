@@ -46,6 +46,25 @@ export function authenticate(
   return authenticateKey(orch, key);
 }
 
+/**
+ * Who a session is: the principal of the key it was opened with, as configured now. Once that key
+ * is gone — removed, or given a new secret (another hash) — by a config reload, the session is
+ * refused like a wrong key.
+ */
+export function sessionPrincipal(
+  orch: AuthSource,
+  key: { id: string; hash: string },
+): Principal | GafferError {
+  const entry = orch.config.auth.keys.find((k) => k.id === key.id && k.hash === key.hash);
+  if (!entry) {
+    return new GafferError(
+      'GAFFER_UNAUTHORIZED',
+      'the key of this session was revoked; log in again',
+    );
+  }
+  return principalOfKey(entry);
+}
+
 /** As `authenticate`, for the bare key (POST /v1/session's body). */
 export function authenticateKey(orch: AuthSource, key: string): Principal | GafferError {
   if (!authEnabled(orch)) return ANONYMOUS;

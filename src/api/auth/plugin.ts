@@ -5,10 +5,10 @@ import { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { ANONYMOUS, UNAUTHENTICATED, accessOf, type Principal } from './access.ts';
 import { recordAudit, unauditedRefusal } from './audit.ts';
-import { authEnabled, authenticate, bearerKey } from './authenticate.ts';
+import { authEnabled, authenticate, bearerKey, sessionPrincipal } from './authenticate.ts';
 import { FailedAuthLimiter } from './failed-auth.ts';
 import { requireRight } from './scope.ts';
-import { SESSION_COOKIE, SessionStore } from './sessions.ts';
+import { SESSION_COOKIE, SessionStore, type SessionKey } from './sessions.ts';
 import { sameSecret } from './keys.ts';
 
 /** Handed to the session routes. */
@@ -83,10 +83,7 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
     }
     if (header !== undefined && !open) checkFailedAuth(failedAuth!, req, reply);
     const found =
-      header !== undefined
-        ? authenticate(orch, header)
-        : (sessions.get(sessionId!) ??
-          new GafferError('GAFFER_UNAUTHORIZED', 'the session has ended or expired; log in again'));
+      header !== undefined ? authenticate(orch, header) : sessionOf(orch, sessions.get(sessionId!));
     if (found instanceof GafferError) {
       if (open) return;
       // Only keys are guessable credentials worth counting; a stale session cookie is not a guess.
@@ -111,6 +108,14 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
     });
   });
   return { sessions, failedAuth };
+}
+
+/** The principal of a session cookie's session, or why it is refused. */
+function sessionOf(orch: Orchestrator, key: SessionKey | undefined): Principal | GafferError {
+  if (!key) {
+    return new GafferError('GAFFER_UNAUTHORIZED', 'the session has ended or expired; log in again');
+  }
+  return sessionPrincipal(orch, key);
 }
 
 /**

@@ -49,7 +49,8 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
         });
         throw found;
       }
-      const id = auth.sessions.create(found);
+      const entry = orch.config.auth.keys.find((k) => k.id === found.id)!;
+      const id = auth.sessions.create({ id: entry.id, hash: entry.hash });
       void reply.setCookie(SESSION_COOKIE, id, {
         httpOnly: true,
         sameSite: 'strict',

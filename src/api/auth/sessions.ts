@@ -1,16 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import type { Principal } from './access.ts';
 
 export const SESSION_COOKIE = 'gaffer_session';
 
+/** The key a session was opened with: its id and stored hash (never the key itself). */
+export interface SessionKey {
+  id: string;
+  hash: string;
+}
+
 interface Session {
-  principal: Principal;
+  key: SessionKey;
   expiresAt: number;
 }
 
 /**
  * Dashboard sessions: a random id (256 bits, base64url) in an HttpOnly cookie, mapped here to the
- * principal that logged in, until `ttlMs` after login or logout. In this process's memory: a
+ * key that logged in, until `ttlMs` after login or logout. The session's rights are that key's as
+ * configured now (`sessionPrincipal`), so a key revoked or rotated by a config reload ends its
+ * sessions too, and a changed role applies at once. In this process's memory: a
  * restart logs everyone out, and with several replicas a browser must reach the one it logged in
  * at (or use an API key) — a small price for keeping no session secrets in the store.
  */
@@ -29,22 +36,22 @@ export class SessionStore {
   }
 
   /** Opens a session; returns its id (the cookie's value). */
-  create(principal: Principal): string {
+  create(key: SessionKey): string {
     this.#sweep();
     const id = randomBytes(32).toString('base64url');
-    this.#sessions.set(id, { principal, expiresAt: this.#now() + this.#ttlMs });
+    this.#sessions.set(id, { key, expiresAt: this.#now() + this.#ttlMs });
     return id;
   }
 
-  /** The principal of a live session; undefined for an unknown, ended or expired one. */
-  get(id: string): Principal | undefined {
+  /** The key of a live session; undefined for an unknown, ended or expired one. */
+  get(id: string): SessionKey | undefined {
     const s = this.#sessions.get(id);
     if (!s) return undefined;
     if (s.expiresAt <= this.#now()) {
       this.#sessions.delete(id);
       return undefined;
     }
-    return s.principal;
+    return s.key;
   }
 
   /** Ends a session; true when it was live. */

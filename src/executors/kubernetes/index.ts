@@ -22,8 +22,8 @@ import { poolManifest } from './pool-manifest.ts';
 import { createPool, type PoolEvents } from './pool.ts';
 
 /**
- * The Kubernetes executor. Pool types run as the pods of one worker Deployment per type
- * (`pool.ts`); this file is per-job mode and the informers both share.
+ * The Kubernetes executor. Pool types run as the pods of worker Deployments, one per type and
+ * revision of its pod template (`pool.ts`); this file is per-job mode and the informers both share.
  *
  * Per-job mode on Kubernetes (seeds 003, 004): each attempt of a gaffer job is one batch/v1 Job.
  *

@@ -8,6 +8,7 @@ import {
 import type { JobTypeConfig } from '../../config/schema.ts';
 import type { ExecutorHooks, StartRequest } from '../executor.ts';
 import { apiStatus, type KubeClient } from './client.ts';
+import { LABELS, labelValue } from './job-manifest.ts';
 import {
   CHEAPEST,
   compareRanks,
@@ -16,11 +17,13 @@ import {
   marked,
   unschedulable,
 } from './pod-rank.ts';
-import { POOL, poolManifest, poolName } from './pool-manifest.ts';
+import { POOL, poolManifest, poolName, revisionName } from './pool-manifest.ts';
 
 /**
- * Pool mode on Kubernetes: each pool type's workers are the pods of one Deployment
- * (`pool-manifest.ts`), whose replica count gaffer alone sets, through the scale subresource.
+ * Pool mode on Kubernetes: each pool type's workers are the pods of its worker Deployments
+ * (`pool-manifest.ts`), one per revision of the pod template, whose replica counts gaffer alone
+ * sets, through the scale subresource. Each Deployment is a unit of its own below (`Revision`):
+ * its pods, its ReplicaSet's ranking, its changes one at a time.
  *
  * - Scale out: `start` raises the replicas by one and queues the worker id gaffer registered; the
  *   next new pod of the Deployment seen by the pods informer is bound to the oldest queued id. The
@@ -37,6 +40,17 @@ import { POOL, poolManifest, poolName } from './pool-manifest.ts';
  * Pods no worker waits for when they appear (left by an earlier gaffer process, or replacing a
  * pod deleted by someone) stay unbound: their workers connect as workers started apart
  * (`remote-<pod>`), and when such a worker is drained its pod is removed the same way.
+ *
+ * A changed definition (config reload) — the contract: `start` renders the type's Deployment from
+ * its definition now; a different template is a different revision, so a new Deployment, which
+ * becomes the type's current one: new workers go there only. A Deployment's template is never
+ * changed, so the Deployment controller never rolls (kills) a pod. The pods of older revisions,
+ * busy or not, are left to gaffer: drained (the reload retires them) and removed one by one when
+ * idle like any scale-in, lowering their own Deployment's replicas; an older revision's Deployment
+ * is deleted once at 0 replicas. At a type's first start in a process, its Deployments already in
+ * the cluster (an earlier gaffer's, or one of before revisions, `poolName(type)`) are adopted the
+ * same way. Only a process that has started a worker of the type (the autoscaler's leader) knows
+ * its current revision, so only it deletes Deployments.
  */
 
 /** Tries of a scale read-modify-write that lost a race (409) before giving up. */
@@ -80,22 +94,32 @@ export interface PoolScaler {
   readonly events: PoolEvents;
 }
 
-interface Pool {
+/** One worker Deployment: a revision of a type's pod template. */
+interface Revision {
   type: string;
   deployment: string;
-  /** The Deployment exists (created by this process or found); reset after a failure. */
+  /** The Deployment exists (created by this process or found); reset after a failure or delete. */
   ensured: Promise<void> | null;
   /** Changes of this Deployment's pods, one at a time (`serial`). */
   queue: Promise<void>;
   /** Worker ids started and waiting for a pod, oldest first. */
   waiting: string[];
-  /** Called at each event of one of the type's pods (a removal waiting for them to settle). */
+  /** Called at each event of one of its pods (a removal waiting for them to settle). */
   changed: Set<() => void>;
+}
+
+interface TypeState {
+  /** The Deployment new workers go to: the revision this process last started one on. */
+  current: string | null;
+  /** The type's Deployments found in the cluster, listed once (at its first start). */
+  adopted: Promise<void> | null;
 }
 
 export function createPool(options: PoolOptions): PoolScaler {
   const { client, namespace, hooks } = options;
-  const pools = new Map<string, Pool>();
+  /** By Deployment name; kept once known (a dropped revision may become current again). */
+  const revisions = new Map<string, Revision>();
+  const types = new Map<string, TypeState>();
   const workerOf = new Map<string, string>(); // pod name → worker id
   const podOf = new Map<string, string>(); // worker id → pod name
   /** Pods already considered for binding: each pod is bound once, when first seen. */
@@ -104,47 +128,124 @@ export function createPool(options: PoolOptions): PoolScaler {
   const removing = new Set<string>();
   const events: PoolEvents = new EventEmitter();
 
-  function poolOf(type: string): Pool {
-    let pool = pools.get(type);
-    if (!pool) {
-      pool = {
+  function revisionOf(type: string, deployment: string): Revision {
+    let rev = revisions.get(deployment);
+    if (!rev) {
+      rev = {
         type,
-        deployment: poolName(type),
+        deployment,
         ensured: null,
         queue: Promise.resolve(),
         waiting: [],
         changed: new Set(),
       };
-      pools.set(type, pool);
+      revisions.set(deployment, rev);
     }
-    return pool;
+    return rev;
   }
 
-  /** Creates the type's Deployment (0 replicas) unless it exists; an existing one is used as is. */
-  function ensure(pool: Pool, req: StartRequest): Promise<void> {
-    pool.ensured ??= (async () => {
-      const type = options.jobType(pool.type);
-      if (!type) throw new Error(`unknown job type ${pool.type}`);
-      const broker = req.spec.broker;
-      const body = poolManifest({
-        typeName: pool.type,
-        type,
-        namespace,
-        gafferUrl: await options.gafferUrl(),
-        tokenSecret: options.tokenSecret,
-        // An embedded broker is a file on gaffer's machine: pods long-poll gaffer instead.
-        brokerUrl: broker && broker.kind !== 'embedded' ? broker.url : undefined,
-      });
+  function typeState(type: string): TypeState {
+    let state = types.get(type);
+    if (!state) types.set(type, (state = { current: null, adopted: null }));
+    return state;
+  }
+
+  /** The Deployment of the type's definition now (its name says its revision). */
+  async function render(typeName: string, req: StartRequest) {
+    const type = options.jobType(typeName);
+    if (!type) throw new Error(`unknown job type ${typeName}`);
+    const broker = req.spec.broker;
+    return poolManifest({
+      typeName,
+      type,
+      namespace,
+      gafferUrl: await options.gafferUrl(),
+      tokenSecret: options.tokenSecret,
+      // An embedded broker is a file on gaffer's machine: pods long-poll gaffer instead.
+      brokerUrl: broker && broker.kind !== 'embedded' ? broker.url : undefined,
+    });
+  }
+
+  /**
+   * Creates the revision's Deployment (0 replicas) unless it exists; an existing one is used as
+   * is — its name is its template's hash, so it is this very template.
+   */
+  function ensure(rev: Revision, body: object): Promise<void> {
+    rev.ensured ??= (async () => {
       try {
         await client.apps.createNamespacedDeployment({ namespace, body });
       } catch (err) {
         if (apiStatus(err) !== 409) throw err; // 409: it exists (an earlier gaffer created it)
       }
     })().catch((err: unknown) => {
-      pool.ensured = null; // the next start tries again
+      rev.ensured = null; // the next start tries again
       throw err;
     });
-    return pool.ensured;
+    return rev.ensured;
+  }
+
+  /**
+   * New workers of the type go to `rev` from now on. The first time, the type's Deployments in the
+   * cluster are adopted; each other revision's is dropped if empty already (else once its last
+   * pod is removed, `remove`).
+   */
+  function makeCurrent(rev: Revision): void {
+    const state = typeState(rev.type);
+    if (state.current === rev.deployment) return;
+    state.current = rev.deployment;
+    state.adopted ??= adopt(rev.type).catch((err: unknown) => {
+      state.adopted = null; // the next change of revision lists again
+      console.error(`kubernetes: listing the ${rev.type} pool's Deployments failed`, err);
+    });
+    void state.adopted.then(() => {
+      for (const old of revisions.values()) {
+        if (old.type === rev.type && !isCurrent(old)) void dropLater(old);
+      }
+    });
+  }
+
+  /** Registers the type's Deployments in the cluster: its revisions, and one of before them. */
+  async function adopt(type: string): Promise<void> {
+    const labelSelector = `${LABELS.managedBy}=gaffer,${POOL.label}=${labelValue(type)}`;
+    const list = await client.apps.listNamespacedDeployment({ namespace, labelSelector });
+    for (const d of list.items) {
+      const name = d.metadata?.name;
+      const of = d.metadata?.annotations?.[POOL.typeAnnotation];
+      // A label value may stand for several type names: the annotation (or the old name) decides.
+      if (!name || (of ? of !== type : name !== poolName(type))) continue;
+      revisionOf(type, name).ensured ??= Promise.resolve();
+    }
+  }
+
+  function isCurrent(rev: Revision): boolean {
+    return types.get(rev.type)?.current === rev.deployment;
+  }
+
+  /** `dropIfEmpty` after the revision's earlier changes; logs rather than throws. */
+  function dropLater(rev: Revision): Promise<void> {
+    return serial(rev, () => dropIfEmpty(rev)).catch((err: unknown) =>
+      console.error(`kubernetes: deleting the old Deployment ${rev.deployment} failed`, err),
+    );
+  }
+
+  /**
+   * Deletes an older revision's Deployment at 0 replicas (its pods are all gone or going: gaffer
+   * removed them). Runs in the revision's `serial`, so no removal of its pods is under way, and
+   * only while another revision is current: a start that made it current again meanwhile queues
+   * its scale-out behind this, which then finds no Deployment (404) and lets the next start
+   * create it again (`start`).
+   */
+  async function dropIfEmpty(rev: Revision): Promise<void> {
+    if (!typeState(rev.type).current || isCurrent(rev)) return;
+    const ref = { name: rev.deployment, namespace };
+    try {
+      const scale = await client.apps.readNamespacedDeploymentScale(ref);
+      if ((scale.spec?.replicas ?? 0) > 0 || isCurrent(rev)) return;
+      await client.apps.deleteNamespacedDeployment({ ...ref, propagationPolicy: 'Background' });
+    } catch (err) {
+      if (apiStatus(err) !== 404) throw err; // 404: gone already
+    }
+    rev.ensured = null;
   }
 
   /**
@@ -152,9 +253,9 @@ export function createPool(options: PoolOptions): PoolScaler {
    * pods marked cheapest at once, the ReplicaSet could take the second for the first's lower
    * count, and the first's delete by name would then make it create a replacement.
    */
-  function serial(pool: Pool, fn: () => Promise<void>): Promise<void> {
-    const next = pool.queue.then(fn, fn);
-    pool.queue = next.catch(() => {});
+  function serial(rev: Revision, fn: () => Promise<void>): Promise<void> {
+    const next = rev.queue.then(fn, fn);
+    rev.queue = next.catch(() => {});
     return next;
   }
 
@@ -164,8 +265,8 @@ export function createPool(options: PoolOptions): PoolScaler {
    * controller's status updates) is a 409 and a re-read, never a lost update. Callers run it in
    * `serial`.
    */
-  async function scale(pool: Pool, by: number): Promise<void> {
-    const ref = { name: pool.deployment, namespace };
+  async function scale(rev: Revision, by: number): Promise<void> {
+    const ref = { name: rev.deployment, namespace };
     for (let tries = 1; ; tries++) {
       const current = await client.apps.readNamespacedDeploymentScale(ref);
       const replicas = Math.max(0, (current.spec?.replicas ?? 0) + by);
@@ -182,15 +283,23 @@ export function createPool(options: PoolOptions): PoolScaler {
     }
   }
 
+  /** One more pod of the type's current revision (its Deployment created first if need be). */
   async function start(req: StartRequest): Promise<void> {
-    const pool = poolOf(req.spec.type);
-    pool.waiting.push(req.workerId);
+    const type = req.spec.type;
+    let rev: Revision | undefined;
     try {
-      await ensure(pool, req);
-      await serial(pool, () => scale(pool, +1));
+      const body = await render(type, req);
+      const target = (rev = revisionOf(type, body.metadata.name));
+      target.waiting.push(req.workerId);
+      await ensure(target, body);
+      makeCurrent(target);
+      await serial(target, () => scale(target, +1));
     } catch (err) {
-      pool.waiting = pool.waiting.filter((id) => id !== req.workerId);
-      console.error(`kubernetes: starting a ${pool.type} pod failed`, err);
+      if (rev) {
+        rev.waiting = rev.waiting.filter((id) => id !== req.workerId);
+        if (apiStatus(err) === 404) rev.ensured = null; // deleted (`dropIfEmpty`, or by hand)
+      }
+      console.error(`kubernetes: starting a ${type} pod failed`, err);
       hooks.exited(req.workerId, null, null);
     }
   }
@@ -199,16 +308,25 @@ export function createPool(options: PoolOptions): PoolScaler {
     return pod.metadata?.annotations?.[POOL.typeAnnotation];
   }
 
-  /** A pod is bound when first seen, to the oldest worker waiting for its type (if any). */
-  function onPod(pod: V1Pod): boolean {
+  /** The Deployment of a pool pod (by its type and revision); undefined for any other pod. */
+  function deploymentOf(pod: V1Pod): string | undefined {
     const type = typeOf(pod);
+    const labels = pod.metadata?.labels;
+    if (!type || !labels?.[POOL.label]) return undefined;
+    const revision = labels[POOL.revisionLabel];
+    return revision ? revisionName(type, revision) : poolName(type);
+  }
+
+  /** A pod is bound when first seen, to the oldest worker waiting for its revision (if any). */
+  function onPod(pod: V1Pod): boolean {
+    const deployment = deploymentOf(pod);
     const name = pod.metadata?.name;
-    if (!type || !pod.metadata?.labels?.[POOL.label] || !name) return false;
-    changed(type);
+    if (!deployment || !name) return false;
+    changed(deployment);
     if (seen.has(name)) return true;
     seen.add(name);
-    if (pod.metadata.deletionTimestamp) return true;
-    const workerId = pools.get(type)?.waiting.shift();
+    if (pod.metadata!.deletionTimestamp) return true;
+    const workerId = revisions.get(deployment)?.waiting.shift();
     if (!workerId) return true;
     workerOf.set(name, workerId);
     podOf.set(workerId, name);
@@ -222,7 +340,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     const asked = removing.delete(name);
     seen.delete(name);
     unbind(name);
-    changed(typeOf(pod));
+    changed(deploymentOf(pod));
     // Usually the worker is gone already (its connection closed, or gaffer removed an idle pod);
     // a pod deleted before its worker connected would otherwise leave it `starting` for ever.
     // Still bound and removed by gaffer, it is a pod that never found a node (`takeOut`): its
@@ -247,7 +365,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     const name =
       podOf.get(workerId) ?? (workerId.startsWith('remote-') ? workerId.slice(7) : undefined);
     const pod = name ? options.pods.get(name, namespace) : undefined;
-    if (!pod || !typeOf(pod)) return undefined;
+    if (!pod || !deploymentOf(pod)) return undefined;
     if (!podOf.has(workerId) && workerOf.has(name!)) return undefined; // bound to another worker
     return pod;
   }
@@ -262,26 +380,31 @@ export function createPool(options: PoolOptions): PoolScaler {
     if (!pod) return;
     const name = pod.metadata!.name!;
     unbind(name);
-    if (clean) void remove(typeOf(pod)!, name, workerId);
+    if (clean) void remove(pod, workerId);
   }
 
-  /** Removes exactly this pod, never another; logs rather than throws (nothing awaits it). */
-  async function remove(type: string, pod: string, workerId: string): Promise<void> {
-    if (removing.has(pod)) return;
-    removing.add(pod);
-    events.emit('removing', pod, workerId);
-    const pool = poolOf(type);
-    await serial(pool, () => removeNow(pool, pod)).catch((err: unknown) =>
-      console.error(`kubernetes: removing the idle pod ${pod} failed`, err),
+  /**
+   * Removes exactly this pod, never another; logs rather than throws (nothing awaits it). The last
+   * pod of an older revision takes its Deployment with it (`dropIfEmpty`).
+   */
+  async function remove(pod: V1Pod, workerId: string): Promise<void> {
+    const name = pod.metadata!.name!;
+    if (removing.has(name)) return;
+    removing.add(name);
+    events.emit('removing', name, workerId);
+    const rev = revisionOf(typeOf(pod)!, deploymentOf(pod)!);
+    await serial(rev, () => removeNow(rev, name)).catch((err: unknown) =>
+      console.error(`kubernetes: removing the idle pod ${name} failed`, err),
     );
+    if (!isCurrent(rev)) await dropLater(rev);
   }
 
-  async function removeNow(pool: Pool, pod: string): Promise<void> {
+  async function removeNow(rev: Revision, pod: string): Promise<void> {
     // The lowest deletion cost: the ReplicaSet takes this idle pod before any other Running and
     // Ready one (busy pods keep the default cost, 0). 404: the pod is gone already and the
     // ReplicaSet has replaced it; lowering the replicas now would let it choose among pods none
     // of which gaffer marked, so stop here.
-    if (await markCheapest(pod)) await takeOut(pool, pod);
+    if (await markCheapest(pod)) await takeOut(rev, pod);
   }
 
   /** Sets the pod's deletion cost to the lowest; false if the pod does not exist. */
@@ -321,14 +444,14 @@ export function createPool(options: PoolOptions): PoolScaler {
    * holds nothing. The worker bound to it stops (exit 0, not a crash: `onPodDeleted`), and the
    * autoscaler starts another if still wanted. Resolves once the pod is being deleted.
    */
-  async function takeOut(pool: Pool, name: string): Promise<void> {
+  async function takeOut(rev: Revision, name: string): Promise<void> {
     const deadline = Date.now() + SETTLE_MS;
     for (;;) {
-      const now = standing(pool, name);
+      const now = standing(rev, name);
       if (!now.chosen) return; // deleted by someone else already: nothing left to choose
       const { blockers } = now;
       if (blockers.length > 0 && blockers.every(unschedulable)) {
-        await takeOutUnscheduled(pool, blockers[0]!);
+        await takeOutUnscheduled(rev, blockers[0]!);
         continue;
       }
       // A mark left by an earlier gaffer killed mid-removal ties with ours: cleared.
@@ -341,28 +464,28 @@ export function createPool(options: PoolOptions): PoolScaler {
       // this one's stead: any of them is a right choice for the ReplicaSet.
       if (
         blockers.every((b) => removing.has(b.metadata!.name!)) &&
-        (await lowerFrom(pool, now.live))
+        (await lowerFrom(rev, now.live))
       ) {
-        if (blockers.length === 0) return awaitDeletion(pool, name, now.live - 1);
-        await untilLive(pool, now.live - 1, deadline);
+        if (blockers.length === 0) return awaitDeletion(rev, name, now.live - 1);
+        await untilLive(rev, now.live - 1, deadline);
         continue;
       }
-      if (Date.now() > deadline) return fallBack(pool, name, 'its pods did not settle');
-      await nextChange(pool);
+      if (Date.now() > deadline) return fallBack(rev, name, 'its pods did not settle');
+      await nextChange(rev);
     }
   }
 
   /** Resolves once the pool has at most `count` live pods, or at the deadline. */
-  async function untilLive(pool: Pool, count: number, deadline: number): Promise<void> {
-    while (standing(pool, '').live > count && Date.now() <= deadline) await nextChange(pool);
+  async function untilLive(rev: Revision, count: number, deadline: number): Promise<void> {
+    while (standing(rev, '').live > count && Date.now() <= deadline) await nextChange(rev);
   }
 
   /** Gaffer's choice of a pod the scheduler placed nowhere: announced, marked, taken out. */
-  async function takeOutUnscheduled(pool: Pool, pod: V1Pod): Promise<void> {
+  async function takeOutUnscheduled(rev: Revision, pod: V1Pod): Promise<void> {
     const name = pod.metadata!.name!;
     removing.add(name);
     events.emit('removing', name, workerOf.get(name) ?? `remote-${name}`);
-    if (await markCheapest(name)) await takeOut(pool, name);
+    if (await markCheapest(name)) await takeOut(rev, name);
   }
 
   /**
@@ -370,8 +493,8 @@ export function createPool(options: PoolOptions): PoolScaler {
    * ReplicaSet has pods to create (a scale-out not seen yet) or to delete, and the caller waits.
    * A concurrent change of the Deployment (409) is also a wait and a re-check.
    */
-  async function lowerFrom(pool: Pool, live: number): Promise<boolean> {
-    const ref = { name: pool.deployment, namespace };
+  async function lowerFrom(rev: Revision, live: number): Promise<boolean> {
+    const ref = { name: rev.deployment, namespace };
     const current = await client.apps.readNamespacedDeploymentScale(ref);
     if ((current.spec?.replicas ?? 0) !== live) return false;
     try {
@@ -391,24 +514,24 @@ export function createPool(options: PoolOptions): PoolScaler {
    * Waits for the ReplicaSet to delete `name`. Should it have taken another pod (its view lagging
    * gaffer's), or not act in time, the chosen pod is deleted by name: gaffer's choice goes.
    */
-  async function awaitDeletion(pool: Pool, name: string, expected: number): Promise<void> {
+  async function awaitDeletion(rev: Revision, name: string, expected: number): Promise<void> {
     const deadline = Date.now() + SETTLE_MS;
     for (;;) {
-      const now = standing(pool, name);
+      const now = standing(rev, name);
       if (!now.chosen) return;
       if (now.live <= expected) {
         console.error(`kubernetes: the ReplicaSet deleted another pod than ${name}`);
         return deleteByName(name);
       }
       if (Date.now() > deadline) return deleteByName(name);
-      await nextChange(pool);
+      await nextChange(rev);
     }
   }
 
   /** The earlier way, for pods that never settle: one fewer wanted, then this pod deleted. */
-  async function fallBack(pool: Pool, name: string, why: string): Promise<void> {
+  async function fallBack(rev: Revision, name: string, why: string): Promise<void> {
     console.error(`kubernetes: removing ${name} while ${why}; the ReplicaSet may choose another`);
-    await scale(pool, -1);
+    await scale(rev, -1);
     await deleteByName(name);
   }
 
@@ -421,17 +544,16 @@ export function createPool(options: PoolOptions): PoolScaler {
   }
 
   /**
-   * The pool's live pods (those the ReplicaSet counts: not being deleted, not ended), whether
+   * The revision's live pods (those its ReplicaSet counts: not being deleted, not ended), whether
    * `name` is one, and which others rank before it or tie with it in the ReplicaSet's order.
    */
-  function standing(pool: Pool, name: string) {
+  function standing(rev: Revision, name: string) {
     const live = options.pods
       .list(namespace)
       .filter(
         (p) =>
-          typeOf(p) === pool.type &&
-          p.metadata?.labels?.[POOL.label] &&
-          !p.metadata.deletionTimestamp &&
+          deploymentOf(p) === rev.deployment &&
+          !p.metadata?.deletionTimestamp &&
           p.status?.phase !== 'Succeeded' &&
           p.status?.phase !== 'Failed',
       );
@@ -443,23 +565,23 @@ export function createPool(options: PoolOptions): PoolScaler {
     return { live: live.length, chosen, blockers };
   }
 
-  /** Resolves at the next event of one of the pool's pods, or after RECHECK_MS. */
-  function nextChange(pool: Pool): Promise<void> {
+  /** Resolves at the next event of one of the revision's pods, or after RECHECK_MS. */
+  function nextChange(rev: Revision): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        pool.changed.delete(done);
+        rev.changed.delete(done);
         resolve();
       };
       const timer = setTimeout(done, RECHECK_MS);
       timer.unref();
-      pool.changed.add(done);
+      rev.changed.add(done);
     });
   }
 
-  function changed(type: string | undefined): void {
-    const pool = type ? pools.get(type) : undefined;
-    for (const fn of [...(pool?.changed ?? [])]) fn();
+  function changed(deployment: string | undefined): void {
+    const rev = deployment ? revisions.get(deployment) : undefined;
+    for (const fn of [...(rev?.changed ?? [])]) fn();
   }
 
   /** Kills a pool worker: its pod is removed, busy or not (as kill does to a process). */
@@ -468,11 +590,11 @@ export function createPool(options: PoolOptions): PoolScaler {
     if (!pod) return;
     const name = pod.metadata!.name!;
     unbind(name);
-    void remove(typeOf(pod)!, name, workerId);
+    void remove(pod, workerId);
   }
 
   function owns(workerId: string): boolean {
-    return podOf.has(workerId) || [...pools.values()].some((p) => p.waiting.includes(workerId));
+    return podOf.has(workerId) || [...revisions.values()].some((r) => r.waiting.includes(workerId));
   }
 
   return { start, owns, onPod, onPodDeleted, workerIdFor, stopped, kill, events };

@@ -89,9 +89,15 @@ export function queuePosition(
 }
 
 /**
- * Per type, from three GROUP BY queries that read indexes only (no table rows): counts by state,
- * the ready count with the oldest ready createdAt, and the delayed count. One snapshot, so the
- * numbers agree with each other. Sorted by type.
+ * Per type, at a cost that does not grow with the backlog (the autoscaler reads this every tick,
+ * and ticks follow submissions): counts by state from job_counts (migration 7: insertJobs and
+ * triggers keep it);
+ * the delayed count and the queued jobs with a cancel request from small partial indexes; ready =
+ * queued − delayed − those; the oldest ready createdAt by one index seek per type. One snapshot,
+ * so the numbers agree with each other. Sorted by type.
+ *
+ * Contract: a job is delayed only if its runAt is after its createdAt (jobs_delayed holds only
+ * those), true whenever createdAt ≤ now — one gaffer's clock, or replicas' clocks in step.
  */
 export function queueStats(s: Statements, now: number): QueueStats[] {
   return s.snapshot(() => {
@@ -106,12 +112,15 @@ export function queueStats(s: Statements, now: number): QueueStats[] {
       entry.byState[r.state] = r.n;
       if (r.state === 'starting' || r.state === 'running') entry.inFlight += r.n;
     }
-    for (const r of s.all<TypeCount & { oldest: number }>(READY_SQL, now)) {
-      const entry = of(r.type);
-      entry.ready = r.n;
-      entry.oldestReadyAt = r.oldest;
-    }
     for (const r of s.all<TypeCount>(DELAYED_SQL, now)) of(r.type).delayed = r.n;
+    const blocked = new Map(s.all<TypeCount>(CANCEL_QUEUED_SQL, now).map((r) => [r.type, r.n]));
+    for (const entry of stats.values()) {
+      const queued = entry.byState.queued ?? 0;
+      entry.ready = Math.max(0, queued - entry.delayed - (blocked.get(entry.type) ?? 0));
+      if (entry.ready > 0) {
+        entry.oldestReadyAt = s.get<{ c: number }>(OLDEST_READY_SQL, entry.type, now)?.c ?? null;
+      }
+    }
     return [...stats.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   });
 }
@@ -121,16 +130,16 @@ interface TypeCount {
   n: number;
 }
 
-// INDEXED BY pins the covering indexes: without statistics the planner prefers jobs_state and
-// then reads every queued row from the table, several times slower with many queued jobs.
-const BY_STATE_SQL = `SELECT type, state, count(*) AS n FROM jobs INDEXED BY jobs_type_state
-  GROUP BY type, state`;
-/** jobs_claim holds exactly the claimable candidates, and created_at for the oldest one. */
-const READY_SQL = `SELECT type, count(*) AS n, min(created_at) AS oldest FROM jobs
-  INDEXED BY jobs_claim WHERE state = 'queued' AND cancel_requested = 0 AND run_at <= ?
-  GROUP BY type`;
-const DELAYED_SQL = `SELECT type, count(*) AS n FROM jobs INDEXED BY jobs_type_state
-  WHERE state = 'queued' AND run_at > ? GROUP BY type`;
+const BY_STATE_SQL = `SELECT type, state, n FROM job_counts WHERE n > 0 ORDER BY type, state`;
+// INDEXED BY pins the partial indexes: their WHERE clauses are repeated so they apply.
+const DELAYED_SQL = `SELECT type, count(*) AS n FROM jobs INDEXED BY jobs_delayed
+  WHERE state = 'queued' AND run_at > created_at AND run_at > ? GROUP BY type`;
+const CANCEL_QUEUED_SQL = `SELECT type, count(*) AS n FROM jobs INDEXED BY jobs_cancel_queued
+  WHERE state = 'queued' AND cancel_requested <> 0 AND run_at <= ? GROUP BY type`;
+/** Walks the type's queued jobs oldest first and stops at the first ready one (usually the first). */
+const OLDEST_READY_SQL = `SELECT created_at AS c FROM jobs INDEXED BY jobs_type_state_created
+  WHERE type = ? AND state = 'queued' AND cancel_requested = 0 AND run_at <= ?
+  ORDER BY created_at, id LIMIT 1`;
 
 function emptyStats(type: string): QueueStats {
   return { type, ready: 0, delayed: 0, inFlight: 0, byState: {}, oldestReadyAt: null };
