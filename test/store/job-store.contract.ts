@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { Job, JobError, NewJob } from '../../src/domain/job.ts';
+import type { Job, JobError } from '../../src/domain/job.ts';
 import type {
   AuditEntry,
   ClaimRequest,
@@ -8,37 +8,13 @@ import type {
   JobStore,
   WorkerEvent,
 } from '../../src/store/job-store.ts';
+import { jobFactory } from './new-job.ts';
 
 /** Store-clock times: jobs are created just after T0; NOW is well after every default runAt. */
 const T0 = 1_700_000_000_000;
 const NOW = T0 + 1_000_000;
 const LEASE = NOW + 30_000;
 const BOOM: JobError = { class: 'application', message: 'boom', exitCode: 1, signal: null };
-
-/** A job factory: ids and createdAt grow with each call, so "older" means "made earlier". */
-function jobFactory(): (overrides?: Partial<NewJob>) => NewJob {
-  let n = 0;
-  return (overrides = {}) => {
-    n += 1;
-    return {
-      id: `job-${String(n).padStart(5, '0')}`,
-      type: 'render',
-      queue: 'render',
-      payload: { n },
-      priority: 0,
-      attributes: {},
-      maxAttempts: 3,
-      timeoutMs: 60_000,
-      createdAt: T0 + n,
-      runAt: T0 + n,
-      batchId: null,
-      idempotencyKey: null,
-      routeReason: null,
-      data: null,
-      ...overrides,
-    };
-  };
-}
 
 const ids = (jobs: readonly Job[]) => jobs.map((j) => j.id);
 
@@ -70,7 +46,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
 
     beforeEach(async () => {
       store = await makeStore();
-      newJob = jobFactory();
+      newJob = jobFactory(T0);
     });
     afterEach(async () => {
       await store.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Job, JobError, NewJob } from '../../src/domain/job.ts';
 import { logTrimMarker, type JobStore } from '../../src/store/job-store.ts';
+import { jobFactory } from './new-job.ts';
 
 /** Store-clock times: jobs are created at T0 + n; they end at the times each test gives. */
 const T0 = 1_700_000_000_000;
@@ -15,27 +16,7 @@ type Ended = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'dead_lettered
 export function describeLifecycleContract(name: string, makeStore: () => Promise<JobStore>): void {
   describe(`JobStore lifecycle contract: ${name}`, () => {
     let store: JobStore;
-    let n = 0;
-    const newJob = (over: Partial<NewJob> = {}): NewJob => {
-      n += 1;
-      return {
-        id: `job-${String(n).padStart(4, '0')}`,
-        type: 'render',
-        queue: 'render',
-        payload: { n },
-        priority: 0,
-        attributes: {},
-        maxAttempts: 2,
-        timeoutMs: 60_000,
-        createdAt: T0 + n,
-        runAt: T0 + n,
-        batchId: null,
-        idempotencyKey: null,
-        routeReason: null,
-        data: null,
-        ...over,
-      };
-    };
+    const newJob = jobFactory(T0, { maxAttempts: 2 });
     /** Inserts a job, claims it and ends it in `to` at `at`. */
     const ended = async (to: Ended, at: number, over: Partial<NewJob> = {}): Promise<Job> => {
       const [job] = await store.insert([newJob(over)]);

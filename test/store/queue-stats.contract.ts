@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { Job, JobError, NewJob } from '../../src/domain/job.ts';
+import type { Job, JobError } from '../../src/domain/job.ts';
 import type { JobStore, QueueStats } from '../../src/store/job-store.ts';
+import { jobFactory } from './new-job.ts';
 
 const T0 = 1_700_000_000_000;
 const NOW = T0 + 1_000_000;
@@ -62,27 +63,7 @@ export function describeQueueStatsContract(name: string, makeStore: () => Promis
     });
 
     test('after every kind of state change', async () => {
-      let n = 0;
-      const newJob = (o: Partial<NewJob> = {}): NewJob => {
-        n++;
-        return {
-          id: `qs-${String(n).padStart(4, '0')}`,
-          type: 'render',
-          queue: 'render',
-          payload: { n },
-          priority: 0,
-          attributes: {},
-          maxAttempts: 3,
-          timeoutMs: 60_000,
-          createdAt: T0 + n,
-          runAt: T0 + n,
-          batchId: null,
-          idempotencyKey: null,
-          routeReason: null,
-          data: null,
-          ...o,
-        };
-      };
+      const newJob = jobFactory(T0, { prefix: 'qs' });
       const check = async (step: string) => {
         const jobs = await allJobs(store);
         for (const now of [NOW, NOW + 60_000]) {
