@@ -149,6 +149,7 @@ export class Orchestrator {
           .finally(() => this.loop.poke());
       },
       waiting: (id, reason) => this.gateway.waiting(id, reason),
+      retire: (id) => this.gateway.retire(id),
     };
     if (this.config.executor.kind === 'kubernetes') {
       const k = this.config.executor.kubernetes;
@@ -160,6 +161,10 @@ export class Orchestrator {
         hooks,
         jobType: (name) => this.#catalog.type(name),
         gafferUrl: () => this.#gafferUrl.promise,
+        workerSpec: (name) => {
+          const type = this.#catalog.type(name);
+          return type && this.#specFor(name, type);
+        },
         heartbeatMs: this.#heartbeatMs(),
         maxJobs: k.maxJobs ?? null,
         admission: k.admission,

@@ -49,4 +49,10 @@ export interface ExecutorHooks {
   exited(workerId: string, code: number | null, signal: string | null): void;
   /** Optional. What a started worker waits for before it runs (null: nothing any more). */
   waiting?(workerId: string, block: StartBlock | null): void;
+  /**
+   * Optional. Drains the worker as scale-in does (the gateway's `retire`): it takes nothing new
+   * and exits once its jobs are done. For a worker the executor finds running an outdated
+   * definition (a Kubernetes pool pod of an older revision). False: no such worker, or draining.
+   */
+  retire?(workerId: string): boolean;
 }

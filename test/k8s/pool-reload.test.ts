@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KubeConfig, Watch, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { parseConfig } from '../../src/config/load.ts';
-import type { Job } from '../../src/domain/job.ts';
 import { POOL } from '../../src/executors/kubernetes/pool-manifest.ts';
-import { until, type TestGaffer } from '../helpers/gaffer.ts';
+import type { TestGaffer } from '../helpers/gaffer.ts';
 import { startPool } from '../helpers/k8s-pool.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
+import { poolProbe } from '../helpers/k8s-pool-probe.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
 // Live reload on Kubernetes pool mode (issue 8): a changed definition gives the type a new worker
@@ -22,6 +21,10 @@ const NS = 'gaffer-pool-reload';
 const TYPE = 'slow';
 const TOKEN = 'pool-reload-worker-token-0123456789';
 const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
+const { submit, job, jobWhen, deployments, pod, scaleOf, envOf, deploymentGone } = poolProbe(
+  NS,
+  TYPE,
+);
 
 /** What a gaffer of before revisions left: `gaffer-pool-<type>`, scaled in to 0. */
 const LEGACY = (() => {
@@ -173,83 +176,8 @@ function nextConfig(g: TestGaffer, image: string, v: string) {
   return { ...g.orch.config, jobTypes: parsed.jobTypes };
 }
 
-async function submit(g: TestGaffer): Promise<string> {
-  const res = await g.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type: TYPE } });
-  assert.equal(res.statusCode, 201, res.body);
-  return (res.json() as { job: { id: string } }).job.id;
-}
-
-async function job(g: TestGaffer, id: string): Promise<Job> {
-  return (await g.orch.store.get(id))!;
-}
-
-/** The job once `holds`. */
-async function jobWhen(g: TestGaffer, id: string, holds: (j: Job) => boolean): Promise<Job> {
-  let last: Job | undefined;
-  await until(g, async () => holds((last = await job(g, id))), [
-    'job:started',
-    'job:succeeded',
-    'job:failed',
-    'job:retrying',
-  ]);
-  return last!;
-}
-
 /** The worker that ran the job's (only) attempt. */
 async function ranOn(g: TestGaffer, id: string): Promise<string> {
   const [attempt] = await g.orch.store.attempts(id);
   return attempt!.worker!;
-}
-
-async function deployments(cluster: KubeCluster): Promise<V1Deployment[]> {
-  const selector = encodeURIComponent(`${POOL.label}=${TYPE}`);
-  const list = await cluster.request<{ items: V1Deployment[] }>(
-    'GET',
-    `${DEPLOYMENTS}?labelSelector=${selector}`,
-  );
-  return list.items;
-}
-
-function pod(cluster: KubeCluster, name: string): Promise<V1Pod> {
-  return cluster.request<V1Pod>('GET', `/api/v1/namespaces/${NS}/pods/${name}`);
-}
-
-function scaleOf(cluster: KubeCluster, name: string) {
-  return cluster.request<{ spec: { replicas?: number } }>('GET', `${DEPLOYMENTS}/${name}/scale`);
-}
-
-/** The worker container's plain env values (GAFFER_* left out). */
-function envOf(p: V1Pod): Record<string, string> {
-  const env = p.spec!.containers[0]!.env ?? [];
-  return Object.fromEntries(
-    env
-      .filter((e) => e.value !== undefined && !e.name.startsWith('GAFFER_'))
-      .map((e) => [e.name, e.value!]),
-  );
-}
-
-/** Resolves once the Deployment does not exist: listed, then watched from that list's version. */
-async function deploymentGone(cluster: KubeCluster, name: string): Promise<void> {
-  const field = `metadata.name=${name}`;
-  const list = await cluster.request<{ items: unknown[]; metadata: { resourceVersion: string } }>(
-    'GET',
-    `${DEPLOYMENTS}?fieldSelector=${encodeURIComponent(field)}`,
-  );
-  if (list.items.length === 0) return;
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  const timer = setTimeout(() => reject(new Error(`${name} not deleted in 120 s`)), 120_000);
-  const req = await new Watch(kc).watch(
-    DEPLOYMENTS,
-    { fieldSelector: field, resourceVersion: list.metadata.resourceVersion },
-    (phase: string) => (phase === 'DELETED' ? resolve() : undefined),
-    (err: unknown) => (err ? reject(err) : undefined),
-  );
-  try {
-    await promise;
-  } finally {
-    clearTimeout(timer);
-    req.abort();
-  }
 }

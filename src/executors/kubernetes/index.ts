@@ -11,7 +11,12 @@ import {
 import type { JobTypeConfig } from '../../config/schema.ts';
 import type { StartBlock } from '../../domain/events.ts';
 import type { Job, Outcome } from '../../domain/job.ts';
-import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
+import type {
+  GafferMessage,
+  WorkerConnection,
+  WorkerMessage,
+  WorkerSpec,
+} from '../../worker/protocol.ts';
 import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
 import { admit, type Resources } from './admission.ts';
 import { freeResources, podRequests } from './capacity.ts';
@@ -52,6 +57,8 @@ export interface KubernetesExecutorOptions {
   jobType(name: string): JobTypeConfig | undefined;
   /** Where pods reach gaffer's API (GAFFER_URL in their environment). */
   gafferUrl(): Promise<string>;
+  /** Pool mode: the spec a worker of the type would be started with now (its current revision). */
+  workerSpec(type: string): WorkerSpec | undefined;
   heartbeatMs: number;
   /** Jobs of every type in flight at once; null: no cap. */
   maxJobs: number | null;
@@ -131,6 +138,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     hooks,
     jobType: options.jobType,
     gafferUrl: options.gafferUrl,
+    workerSpec: options.workerSpec,
     tokenSecret: options.workerTokenSecret,
     pods,
   });

@@ -6,6 +6,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { JobTypeConfig } from '../../config/schema.ts';
+import type { WorkerSpec } from '../../worker/protocol.ts';
 import type { ExecutorHooks, StartRequest } from '../executor.ts';
 import { apiStatus, type KubeClient } from './client.ts';
 import { LABELS, labelValue } from './job-manifest.ts';
@@ -18,6 +19,7 @@ import {
   unschedulable,
 } from './pod-rank.ts';
 import { POOL, poolManifest, poolName, revisionName } from './pool-manifest.ts';
+import { createStalePods } from './pool-stale.ts';
 
 /**
  * Pool mode on Kubernetes: each pool type's workers are the pods of its worker Deployments
@@ -39,7 +41,9 @@ import { POOL, poolManifest, poolName, revisionName } from './pool-manifest.ts';
  *
  * Pods no worker waits for when they appear (left by an earlier gaffer process, or replacing a
  * pod deleted by someone) stay unbound: their workers connect as workers started apart
- * (`remote-<pod>`), and when such a worker is drained its pod is removed the same way.
+ * (`remote-<pod>`), and when such a worker is drained its pod is removed the same way. One of a
+ * revision other than its type's definition now (gaffer restarted onto a new config) is drained
+ * as soon as it connects (`pool-stale.ts`).
  *
  * A changed definition (config reload) — the contract: `start` renders the type's Deployment from
  * its definition now; a different template is a different revision, so a new Deployment, which
@@ -49,8 +53,10 @@ import { POOL, poolManifest, poolName, revisionName } from './pool-manifest.ts';
  * idle like any scale-in, lowering their own Deployment's replicas; an older revision's Deployment
  * is deleted once at 0 replicas. At a type's first start in a process, its Deployments already in
  * the cluster (an earlier gaffer's, or one of before revisions, `poolName(type)`) are adopted the
- * same way. Only a process that has started a worker of the type (the autoscaler's leader) knows
- * its current revision, so only it deletes Deployments.
+ * same way. An older revision's Deployment is one that is neither the revision this process last
+ * started a worker on nor, once gaffer knows its own URL, the one its definition renders now
+ * (`revisionNow`): so a process that restarted onto a new definition deletes the old Deployments
+ * it empties without having started a worker of the type.
  */
 
 /** Tries of a scale read-modify-write that lost a race (409) before giving up. */
@@ -70,6 +76,11 @@ export interface PoolOptions {
   hooks: ExecutorHooks;
   jobType(name: string): JobTypeConfig | undefined;
   gafferUrl(): Promise<string>;
+  /**
+   * The spec gaffer would start a worker of the type with now (undefined: no such type): with
+   * `gafferUrl`, what renders the type's current revision without starting a worker.
+   */
+  workerSpec(type: string): WorkerSpec | undefined;
   tokenSecret: { name: string; key: string };
   /** The executor's pods informer (labelled `app.kubernetes.io/managed-by=gaffer`). */
   pods: ObjectCache<V1Pod>;
@@ -79,6 +90,8 @@ export interface PoolOptions {
 export type PoolEvents = EventEmitter<{
   bound: [pod: string, workerId: string];
   removing: [pod: string, workerId: string];
+  /** The worker of a pod of an older revision is drained (`pool-stale.ts`). */
+  draining: [pod: string, workerId: string];
 }>;
 
 export interface PoolScaler {
@@ -127,6 +140,17 @@ export function createPool(options: PoolOptions): PoolScaler {
   /** Pods gaffer is removing: a worker restarting in one is refused (it is going away). */
   const removing = new Set<string>();
   const events: PoolEvents = new EventEmitter();
+  const stale = createStalePods({
+    pod: (name) => options.pods.get(name, namespace),
+    placeOf: (pod) => {
+      const [type, deployment] = [typeOf(pod), deploymentOf(pod)];
+      return type && deployment ? { type, deployment } : undefined;
+    },
+    revisionNow,
+    retire: (pod, workerId) => {
+      if (hooks.retire?.(workerId)) events.emit('draining', pod, workerId);
+    },
+  });
 
   function revisionOf(type: string, deployment: string): Revision {
     let rev = revisions.get(deployment);
@@ -151,10 +175,10 @@ export function createPool(options: PoolOptions): PoolScaler {
   }
 
   /** The Deployment of the type's definition now (its name says its revision). */
-  async function render(typeName: string, req: StartRequest) {
+  async function render(typeName: string, spec: WorkerSpec) {
     const type = options.jobType(typeName);
     if (!type) throw new Error(`unknown job type ${typeName}`);
-    const broker = req.spec.broker;
+    const broker = spec.broker;
     return poolManifest({
       typeName,
       type,
@@ -164,6 +188,20 @@ export function createPool(options: PoolOptions): PoolScaler {
       // An embedded broker is a file on gaffer's machine: pods long-poll gaffer instead.
       brokerUrl: broker && broker.kind !== 'embedded' ? broker.url : undefined,
     });
+  }
+
+  /**
+   * The Deployment name of the type's current revision, rendered from its definition now; waits
+   * for gaffer's URL. Null when it cannot be told: no such pool type, no image, gaffer stopped.
+   */
+  async function revisionNow(typeName: string): Promise<string | null> {
+    const spec = options.workerSpec(typeName);
+    if (spec?.mode !== 'pool') return null;
+    try {
+      return (await render(typeName, spec)).metadata.name;
+    } catch {
+      return null; // a type without an image (refused by `start` too), or gaffer's URL never known
+    }
   }
 
   /**
@@ -221,6 +259,17 @@ export function createPool(options: PoolOptions): PoolScaler {
     return types.get(rev.type)?.current === rev.deployment;
   }
 
+  /**
+   * An older revision of its type: not the one this process last started a worker on, and not
+   * the definition's now (`revisionNow`) — or, that unknown (type removed), one this process
+   * started another revision after.
+   */
+  async function isOld(rev: Revision): Promise<boolean> {
+    if (isCurrent(rev)) return false;
+    const now = await revisionNow(rev.type);
+    return now !== null ? now !== rev.deployment : typeState(rev.type).current !== null;
+  }
+
   /** `dropIfEmpty` after the revision's earlier changes; logs rather than throws. */
   function dropLater(rev: Revision): Promise<void> {
     return serial(rev, () => dropIfEmpty(rev)).catch((err: unknown) =>
@@ -229,14 +278,14 @@ export function createPool(options: PoolOptions): PoolScaler {
   }
 
   /**
-   * Deletes an older revision's Deployment at 0 replicas (its pods are all gone or going: gaffer
-   * removed them). Runs in the revision's `serial`, so no removal of its pods is under way, and
-   * only while another revision is current: a start that made it current again meanwhile queues
+   * Deletes an older revision's Deployment (`isOld`) at 0 replicas (its pods are all gone or going:
+   * gaffer removed them). Runs in the revision's `serial`, so no removal of its pods is under way,
+   * and only while it is old: a start that made it current again meanwhile queues
    * its scale-out behind this, which then finds no Deployment (404) and lets the next start
    * create it again (`start`).
    */
   async function dropIfEmpty(rev: Revision): Promise<void> {
-    if (!typeState(rev.type).current || isCurrent(rev)) return;
+    if (!(await isOld(rev))) return;
     const ref = { name: rev.deployment, namespace };
     try {
       const scale = await client.apps.readNamespacedDeploymentScale(ref);
@@ -288,7 +337,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     const type = req.spec.type;
     let rev: Revision | undefined;
     try {
-      const body = await render(type, req);
+      const body = await render(type, req.spec);
       const target = (rev = revisionOf(type, body.metadata.name));
       target.waiting.push(req.workerId);
       await ensure(target, body);
@@ -323,6 +372,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     const name = pod.metadata?.name;
     if (!deployment || !name) return false;
     changed(deployment);
+    stale.seen(name);
     if (seen.has(name)) return true;
     seen.add(name);
     if (pod.metadata!.deletionTimestamp) return true;
@@ -339,6 +389,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     const workerId = workerOf.get(name);
     const asked = removing.delete(name);
     seen.delete(name);
+    stale.gone(name);
     unbind(name);
     changed(deploymentOf(pod));
     // Usually the worker is gone already (its connection closed, or gaffer removed an idle pod);
@@ -354,10 +405,16 @@ export function createPool(options: PoolOptions): PoolScaler {
     if (workerId) podOf.delete(workerId);
   }
 
-  /** A connecting pod's worker id: the bound one, or its own name; null while gaffer removes it. */
+  /**
+   * A connecting pod's worker id: the bound one, or its own name (checked for an older revision,
+   * `pool-stale.ts`); null while gaffer removes it.
+   */
   function workerIdFor(connectingId: string): string | null {
     if (removing.has(connectingId)) return null;
-    return workerOf.get(connectingId) ?? connectingId;
+    const bound = workerOf.get(connectingId);
+    if (bound) return bound;
+    stale.connected(connectingId);
+    return connectingId;
   }
 
   /** The pod of a worker: bound, or an unbound pool pod that connected as `remote-<pod>`. */
@@ -376,6 +433,7 @@ export function createPool(options: PoolOptions): PoolScaler {
    * apart; a vanished pod: nothing left to remove).
    */
   function stopped(workerId: string, clean: boolean): void {
+    if (workerId.startsWith('remote-')) stale.gone(workerId.slice(7));
     const pod = podOfWorker(workerId);
     if (!pod) return;
     const name = pod.metadata!.name!;
