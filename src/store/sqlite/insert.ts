@@ -1,0 +1,135 @@
+import type { Job, NewJob } from '../../domain/job.ts';
+import type { SQLInputValue } from 'node:sqlite';
+import {
+  insertedJob,
+  insertJobsSql,
+  NEW_JOB_KEY_AT,
+  NEW_JOB_TYPE_AT,
+  NEW_JOB_WIDTH,
+  newJobRow,
+  pushNewJobParams,
+  rowToJob,
+  type JobRow,
+} from './rows.ts';
+import type { Statements } from './statements.ts';
+
+/**
+ * The bound values of the jobs to insert, built before the transaction and on the caller's thread
+ * (so the insert thread, src/store/sqlite/insert-thread.ts, only binds and steps). Plain arrays of
+ * strings, numbers and nulls: cheap to post to another thread.
+ */
+export interface InsertPlan {
+  /** One array per job with an idempotency key, in input order (the first holder wins). */
+  keyed: SQLInputValue[][];
+  /** The other jobs, by id descending, concatenated (NEW_JOB_WIDTH values each). */
+  rest: SQLInputValue[];
+}
+
+/** Per keyed job of a plan: null when it was inserted, else the stored row holding its key. */
+export type KeyedOutcome = (JobRow | null)[];
+
+/**
+ * Inserts all jobs in one transaction. A job whose idempotency key is already stored (by an earlier
+ * call or earlier in this one) yields the stored job instead. Returns the jobs in input order.
+ */
+export function insertJobs(s: Statements, jobs: readonly NewJob[]): Job[] {
+  if (jobs.length === 0) return [];
+  const { plan, finish } = planInsert(jobs);
+  return finish(writeInsert(s, plan));
+}
+
+/**
+ * The plan for `jobs`, and how to turn the plan's outcome into the jobs as stored, in input order.
+ * The jobs are built from the submitted objects instead of read back (RETURNING doubles the cost
+ * of a large insert).
+ */
+export function planInsert(jobs: readonly NewJob[]): {
+  plan: InsertPlan;
+  finish: (outcome: KeyedOutcome) => Job[];
+} {
+  const { keyed, rest } = insertOrder(jobs);
+  const rows = jobs.map(newJobRow);
+  const plan: InsertPlan = { keyed: [], rest: [] };
+  for (const i of keyed) {
+    const params: SQLInputValue[] = [];
+    pushNewJobParams(params, rows[i]!);
+    plan.keyed.push(params);
+  }
+  for (const i of rest) pushNewJobParams(plan.rest, rows[i]!);
+  const finish = (outcome: KeyedOutcome) => {
+    const out = jobs.map((job, i) => insertedJob(job, rows[i]!));
+    keyed.forEach((i, k) => {
+      const stored = outcome[k];
+      if (stored) out[i] = rowToJob(stored);
+    });
+    return out;
+  };
+  return { plan, finish };
+}
+
+/**
+ * Writes a plan in one transaction and counts the inserted jobs into job_counts, once per type
+ * (see migration 7). Throws (and writes nothing) if any row fails.
+ */
+export function writeInsert(s: Statements, plan: InsertPlan): KeyedOutcome {
+  return s.transaction(() => {
+    const added = new Map<string, number>();
+    const count = (params: readonly SQLInputValue[], at: number) => {
+      const type = params[at + NEW_JOB_TYPE_AT] as string;
+      added.set(type, (added.get(type) ?? 0) + 1);
+    };
+    // One by one: a keyed job may meet its key, and only its own statement's changes tell.
+    const byKey = s.prepare('SELECT * FROM jobs WHERE idempotency_key = ?');
+    const outcome = plan.keyed.map((params) => {
+      if (s.prepare(insertJobsSql(1)).run(...params).changes > 0) {
+        count(params, 0);
+        return null;
+      }
+      // Nothing inserted means the key conflicted, so a row with that key exists.
+      return byKey.get(params[NEW_JOB_KEY_AT]!) as unknown as JobRow;
+    });
+    const rows = plan.rest.length / NEW_JOB_WIDTH;
+    for (let at = 0; at < rows;) {
+      const n = insertBlockSize(rows - at);
+      const params = plan.rest.slice(at * NEW_JOB_WIDTH, (at + n) * NEW_JOB_WIDTH);
+      const changes = Number(s.prepare(insertJobsSql(n)).run(...params).changes);
+      // Without a key no row can be skipped (a duplicate id throws); a miss would lose jobs.
+      if (changes !== n) throw new Error(`inserted ${changes} of ${n} jobs`);
+      for (let k = 0; k < n; k++) count(params, k * NEW_JOB_WIDTH);
+      at += n;
+    }
+    for (const [type, n] of added) s.run(COUNT_QUEUED_SQL, type, n);
+    return outcome;
+  });
+}
+
+const COUNT_QUEUED_SQL = `INSERT INTO job_counts (type, state, n) VALUES (?, 'queued', ?)
+  ON CONFLICT (type, state) DO UPDATE SET n = n + excluded.n`;
+
+/**
+ * Rows per multi-row INSERT: up to 128, else the largest power of two that fits `left`, so a
+ * connection prepares at most 8 sizes. One statement call per row pays the call, bind and step
+ * overhead per row; measured on 1,000-job transactions (insert alone, CPU time, loaded machine):
+ * 86,000–101,000 jobs/s one statement per row, 106,000–121,000 with 128 rows per statement.
+ */
+function insertBlockSize(left: number): number {
+  return left >= 128 ? 128 : 2 ** Math.floor(Math.log2(left));
+}
+
+/**
+ * The order to insert `jobs` in, as indexes: jobs with an idempotency key first, in input order
+ * (the first holder of a key wins), then the others by id, descending. The ids of one submission
+ * share their time prefix and differ in a random tail, and every jobs index ends in id: in input
+ * order the entries land at random places in each B-tree (page splits, pages dirtied many times).
+ * Six of the eight indexes list newest first (created_at DESC, id DESC), so in descending id order
+ * each entry goes right after the previous one. Measured on 10,000-job transactions: 72,000
+ * jobs/s in input order, 94,000 ascending, 106,000 descending.
+ */
+function insertOrder(jobs: readonly NewJob[]): { keyed: number[]; rest: number[] } {
+  const keyed: number[] = [];
+  const rest: number[] = [];
+  jobs.forEach((job, i) => (job.idempotencyKey === null ? rest : keyed).push(i));
+  const id = (i: number) => jobs[i]!.id;
+  rest.sort((a, b) => (id(a) < id(b) ? 1 : id(a) > id(b) ? -1 : 0));
+  return { keyed, rest };
+}
