@@ -5,8 +5,6 @@ import {
   insertJobsSql,
   NEW_JOB_KEY_AT,
   NEW_JOB_TYPE_AT,
-  NEW_JOB_WIDTH,
-  newJobRow,
   pushNewJobParams,
   rowToJob,
   type JobRow,
@@ -14,16 +12,23 @@ import {
 import type { Statements } from './statements.ts';
 
 /**
- * The bound values of the jobs to insert, built before the transaction and on the caller's thread
- * (so the insert thread, src/store/sqlite/insert-thread.ts, only binds and steps). Plain arrays of
- * strings, numbers and nulls: cheap to post to another thread.
+ * The writes inserting a list of jobs, built before the transaction and on the caller's thread
+ * (so the insert thread, insert-thread.ts, only binds and steps). Plain arrays of strings, numbers
+ * and nulls: cheap to post to another thread.
  */
 export interface InsertPlan {
-  /** One array per job with an idempotency key, in input order (the first holder wins). */
+  /** The bound values of each job with an idempotency key, in input order (the first holder wins). */
   keyed: SQLInputValue[][];
-  /** The other jobs, by id descending, concatenated (NEW_JOB_WIDTH values each). */
-  rest: SQLInputValue[];
+  /** Inserts of the other jobs (blocks of up to 128, by id descending) and their job_counts. */
+  steps: Step[];
 }
+
+/**
+ * A write of a plan: SQL text, its parameters, and how many rows it must change (a difference
+ * means something is wrong, and the transaction is rolled back). Plain data, so the insert thread
+ * (insert-worker.mjs) runs it without this module.
+ */
+export type Step = [sql: string, params: SQLInputValue[], changes: number];
 
 /** Per keyed job of a plan: null when it was inserted, else the stored row holding its key. */
 export type KeyedOutcome = (JobRow | null)[];
@@ -39,25 +44,37 @@ export function insertJobs(s: Statements, jobs: readonly NewJob[]): Job[] {
 }
 
 /**
- * The plan for `jobs`, and how to turn the plan's outcome into the jobs as stored, in input order.
- * The jobs are built from the submitted objects instead of read back (RETURNING doubles the cost
- * of a large insert).
+ * The plan for `jobs`, and how to turn its outcome into the jobs as stored, in input order. The
+ * jobs are built from the submitted objects instead of read back (RETURNING doubles the cost of a
+ * large insert).
  */
 export function planInsert(jobs: readonly NewJob[]): {
   plan: InsertPlan;
   finish: (outcome: KeyedOutcome) => Job[];
 } {
   const { keyed, rest } = insertOrder(jobs);
-  const rows = jobs.map(newJobRow);
-  const plan: InsertPlan = { keyed: [], rest: [] };
+  const plan: InsertPlan = { keyed: [], steps: [] };
   for (const i of keyed) {
     const params: SQLInputValue[] = [];
-    pushNewJobParams(params, rows[i]!);
+    pushNewJobParams(params, jobs[i]!);
     plan.keyed.push(params);
   }
-  for (const i of rest) pushNewJobParams(plan.rest, rows[i]!);
+  const added = new Map<string, number>();
+  for (let at = 0; at < rest.length;) {
+    const n = insertBlockSize(rest.length - at);
+    const params: SQLInputValue[] = [];
+    for (const i of rest.slice(at, at + n)) {
+      const job = jobs[i]!;
+      pushNewJobParams(params, job);
+      added.set(job.type, (added.get(job.type) ?? 0) + 1);
+    }
+    // Without a key no row can be skipped (a duplicate id throws); a miss would lose jobs.
+    plan.steps.push([insertJobsSql(n), params, n]);
+    at += n;
+  }
+  for (const [type, n] of added) plan.steps.push([COUNT_QUEUED_SQL, [type, n], 1]);
   const finish = (outcome: KeyedOutcome) => {
-    const out = jobs.map((job, i) => insertedJob(job, rows[i]!));
+    const out = jobs.map(insertedJob);
     keyed.forEach((i, k) => {
       const stored = outcome[k];
       if (stored) out[i] = rowToJob(stored);
@@ -73,32 +90,23 @@ export function planInsert(jobs: readonly NewJob[]): {
  */
 export function writeInsert(s: Statements, plan: InsertPlan): KeyedOutcome {
   return s.transaction(() => {
-    const added = new Map<string, number>();
-    const count = (params: readonly SQLInputValue[], at: number) => {
-      const type = params[at + NEW_JOB_TYPE_AT] as string;
-      added.set(type, (added.get(type) ?? 0) + 1);
-    };
     // One by one: a keyed job may meet its key, and only its own statement's changes tell.
     const byKey = s.prepare('SELECT * FROM jobs WHERE idempotency_key = ?');
+    const added = new Map<string, number>();
     const outcome = plan.keyed.map((params) => {
       if (s.prepare(insertJobsSql(1)).run(...params).changes > 0) {
-        count(params, 0);
+        const type = params[NEW_JOB_TYPE_AT] as string;
+        added.set(type, (added.get(type) ?? 0) + 1);
         return null;
       }
       // Nothing inserted means the key conflicted, so a row with that key exists.
       return byKey.get(params[NEW_JOB_KEY_AT]!) as unknown as JobRow;
     });
-    const rows = plan.rest.length / NEW_JOB_WIDTH;
-    for (let at = 0; at < rows;) {
-      const n = insertBlockSize(rows - at);
-      const params = plan.rest.slice(at * NEW_JOB_WIDTH, (at + n) * NEW_JOB_WIDTH);
-      const changes = Number(s.prepare(insertJobsSql(n)).run(...params).changes);
-      // Without a key no row can be skipped (a duplicate id throws); a miss would lose jobs.
-      if (changes !== n) throw new Error(`inserted ${changes} of ${n} jobs`);
-      for (let k = 0; k < n; k++) count(params, k * NEW_JOB_WIDTH);
-      at += n;
-    }
     for (const [type, n] of added) s.run(COUNT_QUEUED_SQL, type, n);
+    for (const [sql, params, expected] of plan.steps) {
+      const changes = s.run(sql, ...params);
+      if (changes !== expected) throw new Error(`a write changed ${changes} rows, not ${expected}`);
+    }
     return outcome;
   });
 }

@@ -118,13 +118,13 @@ function buildInsertSql(rows: number): string {
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 }
 
-/** Values a new job binds, and where its type is among them. */
-export const NEW_JOB_WIDTH = BOUND_COLUMNS.length;
+/** Where a new job's type and idempotency key are among its bound values. */
 export const NEW_JOB_TYPE_AT = BOUND_COLUMNS.indexOf('type');
 export const NEW_JOB_KEY_AT = BOUND_COLUMNS.indexOf('idempotency_key');
 
-/** Appends the bound values of `row` (a `newJobRow`) to `params`. */
-export function pushNewJobParams(params: SQLInputValue[], row: JobRow): void {
+/** Appends the values `job` binds in an insertJobsSql row to `params`. */
+export function pushNewJobParams(params: SQLInputValue[], job: NewJob): void {
+  const row = newJobRow(job);
   for (const column of BOUND_COLUMNS) params.push(row[column]);
 }
 
@@ -150,20 +150,20 @@ export function newJobRow(job: NewJob): JobRow {
 }
 
 /**
- * The job `newJobRow(job)` stores, built from the objects the caller already holds instead of
+ * The job `newJobRow(job)` stores (as inserted, never claimed), built from the objects the caller already holds instead of
  * parsing the JSON just written (a large insert spent 5% of its time re-parsing payloads).
  * Contract: payload, attributes and data are plain JSON values (they came from JSON or CSV), so
  * they equal what a read returns.
  */
-export function insertedJob(job: NewJob, row: JobRow): Job {
+export function insertedJob(job: NewJob): Job {
   return {
     id: job.id,
     type: job.type,
     queue: job.queue,
-    payload: row.payload === null ? null : job.payload,
+    payload: job.payload === undefined ? null : job.payload, // toJson(undefined) is NULL
     priority: job.priority,
     attributes: job.attributes ?? {},
-    state: row.state,
+    state: NEW_JOB_CONSTANTS.state,
     attempt: 0,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
