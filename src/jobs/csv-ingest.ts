@@ -64,87 +64,35 @@ export async function ingestCsv(
   // parser with it, which ends the loop below.
   pipeline(input, utf8Check(), parser, () => {});
 
-  let chunk: Chunk = { subs: [], lines: [], raws: [] };
-  // Pipelined one deep: chunk i+1 is validated and handed to the store while chunk i commits (on
-  // SQLite's insert thread), and the parser reads on once chunk i committed. Counting (rejected
-  // rows, the batch's counters) follows behind in chunk order: `counted` settles when every chunk
-  // handed over so far is committed and counted. Waiting for the count instead of the commit would
-  // queue chunk i's counter update behind chunk i+1's insert and undo the overlap.
-  let counted: Promise<void> = Promise.resolve();
-  let previous: Promise<unknown> = Promise.resolve();
+  let subs: Submission[] = [];
+  let lines: number[] = [];
+  let raws: string[] = [];
   const flush = async () => {
-    const submitted = submitChunk(service, options, chunk);
-    submitted.catch(() => {}); // awaited by countChunk; only keeps it from counting as unhandled
-    counted = countChunk(store, options, counted, submitted, chunk, skipped.splice(0), tally);
-    counted.catch(() => {}); // awaited at the end
-    chunk = { subs: [], lines: [], raws: [] };
-    const earlier = previous;
-    previous = submitted;
-    await earlier;
+    await commitChunk(service, store, options, subs, lines, raws, skipped.splice(0), tally);
+    subs = [];
+    lines = [];
+    raws = [];
   };
-  let failure: { err: unknown } | undefined;
   try {
     for await (const { record, info, raw } of parser as AsyncIterable<{
       record: Record<string, string>;
       info: { lines: number };
       raw: string;
     }>) {
-      chunk.subs.push({ type: options.type, priority: options.priority, payload: record });
-      chunk.lines.push(info.lines);
-      chunk.raws.push(raw);
-      if (chunk.subs.length >= chunkRows) await flush();
+      subs.push({ type: options.type, priority: options.priority, payload: record });
+      lines.push(info.lines);
+      raws.push(raw);
+      if (subs.length >= chunkRows) await flush();
     }
     await flush();
   } catch (err) {
-    failure = { err };
+    // The batch's counters include every chunk committed before the failure; the failure is the
+    // answer even if writing them fails too.
+    await writeCounts(store, options, tally).catch(() => {});
+    throw err;
   }
-  // Whatever ended the loop, no chunk is left committing (and uncounted) after this returns, and
-  // the batch's counters include every committed chunk.
-  await counted.catch((err: unknown) => (failure ??= { err }));
   await writeCounts(store, options, tally);
-  if (failure) throw failure.err;
   return result;
-}
-
-/** Rows of the CSV between two commits, with their line numbers and raw text (for rejections). */
-interface Chunk {
-  subs: Submission[];
-  lines: number[];
-  raws: string[];
-}
-
-type Submitted = Awaited<ReturnType<JobService['submitMany']>>;
-
-/** Validates the chunk now (on this thread) and settles after its jobs committed. */
-function submitChunk(
-  service: JobService,
-  options: CsvIngestOptions,
-  chunk: Chunk,
-): Promise<Submitted> {
-  if (chunk.subs.length === 0) return Promise.resolve({ accepted: [], rejected: [] });
-  return service.submitMany(chunk.subs, options.batchId, 0, options.allows);
-}
-
-/**
- * Counts a chunk once it and every earlier chunk settled, so the batch's counters only grow and
- * count every committed job, including one that committed after an earlier chunk failed.
- * Rejects with the first failure.
- */
-async function countChunk(
-  store: JobStore,
-  options: CsvIngestOptions,
-  earlier: Promise<void>,
-  submitted: Promise<Submitted>,
-  chunk: Chunk,
-  skipped: RejectedRow[],
-  tally: Tally,
-): Promise<void> {
-  const [before, mine] = await Promise.allSettled([earlier, submitted]);
-  if (mine.status === 'fulfilled') {
-    await commitChunk(store, options, chunk, mine.value, skipped, tally);
-  }
-  if (before.status === 'rejected') throw before.reason;
-  if (mine.status === 'rejected') throw mine.reason;
 }
 
 /**
@@ -185,31 +133,35 @@ interface Tally {
 }
 
 /**
- * How often the batch's counters are written during an upload (progress for watchers), and once
- * at the end. Per chunk it was one more transaction (an fsync) per 1,000 rows, about a quarter of
- * the insert thread's time.
+ * How often the batch's counters are written during an upload (progress for watchers), besides
+ * once at the end. Written per chunk they were a second transaction, and a second fsync, per 1,000
+ * rows.
  */
 const COUNTS_EVERY_MS = 500;
 
-/** Records the chunk's rejected rows, and the batch's new counts when they are due. */
 async function commitChunk(
+  service: JobService,
   store: JobStore,
   options: CsvIngestOptions,
-  chunk: Chunk,
-  { accepted, rejected }: Submitted,
+  subs: Submission[],
+  lines: number[],
+  raws: string[],
   skipped: RejectedRow[],
   tally: Tally,
 ): Promise<void> {
-  const { result } = tally;
+  const { accepted, rejected } = subs.length
+    ? await service.submitMany(subs, options.batchId, 0, options.allows)
+    : { accepted: [], rejected: [] };
   const rows: RejectedRow[] = [
     ...skipped,
     ...rejected.map((r) => ({
-      row: chunk.lines[r.index] ?? 0,
-      raw: (chunk.raws[r.index] ?? '').trimEnd().slice(0, 1000),
+      row: lines[r.index] ?? 0,
+      raw: (raws[r.index] ?? '').trimEnd().slice(0, 1000),
       code: r.code,
       message: r.message,
     })),
   ];
+  const { result } = tally;
   result.accepted += accepted.length;
   result.rejected += rows.length;
   if (rows.length) {

@@ -19,7 +19,6 @@ export async function openStore(ref: StoreRef): Promise<JobStore> {
     return createSqliteStore({
       path: path.join(ref.dataDir, 'gaffer.db'),
       synchronous: ref.synchronous,
-      insertThread: true, // bulk inserts off the main thread (src/store/sqlite/insert-thread.ts)
     });
   }
   if (!ref.url) throw new Error('store.url is required for a postgres store');

@@ -1,7 +1,6 @@
 import type { JobStore } from '../job-store.ts';
 import * as jobs from './jobs.ts';
-import { insertJobs, planInsert, writeInsert } from './insert.ts';
-import { InsertThread } from './insert-thread.ts';
+import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as audit from './audit.ts';
@@ -20,18 +19,8 @@ import { Statements } from './statements.ts';
 export function createSqliteStore(options: OpenOptions): JobStore {
   const db = openDatabase(options);
   const s = new Statements(db);
-  const thread = insertThreadOf(options);
   return {
-    insert: async (list) => {
-      if (!thread || list.length === 0) return insertJobs(s, list);
-      const { plan, finish } = planInsert(list);
-      // Jobs with an idempotency key stay on this thread: which one holds a key is decided by
-      // reading, and the thread only runs writes (insert-worker.mjs). Bulk submissions rarely
-      // carry keys; an upload never does.
-      if (plan.keyed.length > 0) return finish(writeInsert(s, plan));
-      await thread.run(plan.steps);
-      return finish([]);
-    },
+    insert: async (list) => insertJobs(s, list),
     get: async (id) => jobs.getJob(s, id),
     list: async (filter) => listJobs(s, filter),
     claim: async (req) => jobs.claimJobs(s, req),
@@ -65,17 +54,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     appendAudit: async (entry) => audit.appendAudit(s, entry),
     listAudit: async (filter) => audit.listAudit(s, filter),
     close: async () => {
-      await thread?.close();
       if (db.isOpen) db.close();
     },
   };
-}
-
-function insertThreadOf(options: OpenOptions): InsertThread | undefined {
-  if (!options.insertThread) return undefined;
-  // Another connection to ':memory:' or '' would open a database of its own.
-  if (options.path === ':memory:' || options.path === '') {
-    throw new Error('insertThread needs a database file, not an in-memory database');
-  }
-  return new InsertThread(options);
 }

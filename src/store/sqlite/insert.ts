@@ -12,9 +12,8 @@ import {
 import type { Statements } from './statements.ts';
 
 /**
- * The writes inserting a list of jobs, built before the transaction and on the caller's thread
- * (so the insert thread, insert-thread.ts, only binds and steps). Plain arrays of strings, numbers
- * and nulls: cheap to post to another thread.
+ * The writes inserting a list of jobs, built before the transaction: plain arrays of strings,
+ * numbers and nulls (the bound values), so the transaction only binds and steps.
  */
 export interface InsertPlan {
   /** The bound values of each job with an idempotency key, in input order (the first holder wins). */
@@ -25,8 +24,7 @@ export interface InsertPlan {
 
 /**
  * A write of a plan: SQL text, its parameters, and how many rows it must change (a difference
- * means something is wrong, and the transaction is rolled back). Plain data, so the insert thread
- * (insert-worker.mjs) runs it without this module.
+ * means something is wrong, and the transaction is rolled back).
  */
 export type Step = [sql: string, params: SQLInputValue[], changes: number];
 

@@ -177,22 +177,6 @@ export const MIGRATIONS: readonly string[] = [
 export interface OpenOptions {
   path: string;
   synchronous: 'FULL' | 'NORMAL';
-  /** Bulk inserts on a worker thread (insert-thread.ts); a database file only. */
-  insertThread?: boolean | undefined;
-}
-
-/** The settings every connection to the database runs first (the insert thread's too). */
-export function connectionSetup(options: OpenOptions): string[] {
-  return [
-    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
-    `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`,
-    'PRAGMA journal_mode = WAL',
-    `PRAGMA synchronous = ${options.synchronous}`,
-    'PRAGMA foreign_keys = ON',
-    // Statements that can fail half way (triggers, ON CONFLICT) keep a statement journal: in
-    // memory, not a temp file per statement.
-    'PRAGMA temp_store = MEMORY',
-  ];
 }
 
 /** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
@@ -205,7 +189,14 @@ const BUSY_TIMEOUT_MS = 5000;
 export function openDatabase(options: OpenOptions): DatabaseSync {
   const db = new DatabaseSync(options.path);
   try {
-    for (const sql of connectionSetup(options)) db.exec(sql);
+    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(`PRAGMA synchronous = ${options.synchronous}`);
+    db.exec('PRAGMA foreign_keys = ON');
+    // Statements that can fail half way (triggers, ON CONFLICT) keep a statement journal: in
+    // memory, not a temp file per statement.
+    db.exec('PRAGMA temp_store = MEMORY');
     migrate(db);
     return db;
   } catch (err) {
