@@ -1,5 +1,6 @@
 import type { JobStore } from '../job-store.ts';
 import * as jobs from './jobs.ts';
+import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
 import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as audit from './audit.ts';
@@ -19,7 +20,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
   const db = openDatabase(options);
   const s = new Statements(db);
   return {
-    insert: async (list) => jobs.insertJobs(s, list),
+    insert: async (list) => insertJobs(s, list),
     get: async (id) => jobs.getJob(s, id),
     list: async (filter) => listJobs(s, filter),
     claim: async (req) => jobs.claimJobs(s, req),

@@ -37,7 +37,7 @@ export interface JobRow {
   replays: number;
 }
 
-/** The column order of INSERT_JOB_SQL's placeholders. */
+/** Every column of `jobs`, in the order INSERT statements list them. */
 const JOB_COLUMNS = [
   'id',
   'type',
@@ -66,61 +66,104 @@ const JOB_COLUMNS = [
   'replays',
 ] as const satisfies readonly (keyof JobRow)[];
 
-/** Writes every column, so the row built in JS is exactly the stored row. */
-export const INSERT_JOB_SQL = `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
-  VALUES (${JOB_COLUMNS.map(() => '?').join(', ')})
-  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+/**
+ * The columns whose value is the same for every new job (never claimed: queued, no attempts, no
+ * lease). INSERT statements write them as SQL literals instead of binding them: 11 of 25 fewer
+ * parameters per row.
+ */
+const NEW_JOB_CONSTANTS = {
+  state: 'queued',
+  attempt: 0,
+  started_at: null,
+  finished_at: null,
+  lease_token: null,
+  lease_owner: null,
+  lease_expires_at: null,
+  cancel_requested: 0,
+  result: null,
+  error: null,
+  replays: 0,
+} as const satisfies Partial<JobRow>;
 
-export function insertParams(row: JobRow): SQLInputValue[] {
-  return JOB_COLUMNS.map((column) => row[column]);
+type Constant = keyof typeof NEW_JOB_CONSTANTS;
+const isConstant = (column: keyof JobRow): column is Constant => column in NEW_JOB_CONSTANTS;
+
+/** The columns a new job binds, in JOB_COLUMNS order (the order of each row's placeholders). */
+const BOUND_COLUMNS = JOB_COLUMNS.filter((column) => !isConstant(column));
+
+/** One row of VALUES: a literal for each constant column, a placeholder for the others. */
+const ROW_VALUES = `(${JOB_COLUMNS.map((column) => {
+  if (!isConstant(column)) return '?';
+  const value = NEW_JOB_CONSTANTS[column];
+  return value === null ? 'NULL' : typeof value === 'number' ? String(value) : `'${value}'`;
+}).join(', ')})`;
+
+/**
+ * An INSERT of `rows` new jobs in one statement (bind `newJobParams` of each, in order). Writes
+ * every column, so the row built in JS is exactly the stored row. A job whose idempotency key is
+ * taken is skipped, so a caller that needs to know which one was must insert keyed jobs one by one.
+ */
+export function insertJobsSql(rows: number): string {
+  let sql = insertSqlBySize.get(rows);
+  if (sql === undefined) insertSqlBySize.set(rows, (sql = buildInsertSql(rows)));
+  return sql;
+}
+
+/** Built once per size: the same string each time, so the statement cache hashes it once. */
+const insertSqlBySize = new Map<number, string>();
+
+function buildInsertSql(rows: number): string {
+  return `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
+  VALUES ${new Array<string>(rows).fill(ROW_VALUES).join(',\n')}
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+}
+
+/** Where a new job's type and idempotency key are among its bound values. */
+export const NEW_JOB_TYPE_AT = BOUND_COLUMNS.indexOf('type');
+export const NEW_JOB_KEY_AT = BOUND_COLUMNS.indexOf('idempotency_key');
+
+/** Appends the values `job` binds in an insertJobsSql row to `params`. */
+export function pushNewJobParams(params: SQLInputValue[], job: NewJob): void {
+  const row = newJobRow(job);
+  for (const column of BOUND_COLUMNS) params.push(row[column]);
 }
 
 /** The row of a job never claimed: queued, no attempts, no lease. */
 export function newJobRow(job: NewJob): JobRow {
   return {
+    ...NEW_JOB_CONSTANTS,
     id: job.id,
     type: job.type,
     queue: job.queue,
     payload: toJson(job.payload),
     priority: job.priority,
     attributes: toJson(job.attributes) ?? '{}',
-    state: 'queued',
-    attempt: 0,
     max_attempts: job.maxAttempts,
     timeout_ms: job.timeoutMs,
     created_at: job.createdAt,
     run_at: job.runAt,
-    started_at: null,
-    finished_at: null,
-    lease_token: null,
-    lease_owner: null,
-    lease_expires_at: null,
-    cancel_requested: 0,
-    result: null,
-    error: null,
     batch_id: job.batchId,
     idempotency_key: job.idempotencyKey,
     route_reason: job.routeReason,
     data: job.data && toJson(job.data),
-    replays: 0,
   };
 }
 
 /**
- * The job `newJobRow(job)` stores, built from the objects the caller already holds instead of
+ * The job `newJobRow(job)` stores (as inserted, never claimed), built from the objects the caller already holds instead of
  * parsing the JSON just written (a large insert spent 5% of its time re-parsing payloads).
  * Contract: payload, attributes and data are plain JSON values (they came from JSON or CSV), so
  * they equal what a read returns.
  */
-export function insertedJob(job: NewJob, row: JobRow): Job {
+export function insertedJob(job: NewJob): Job {
   return {
     id: job.id,
     type: job.type,
     queue: job.queue,
-    payload: row.payload === null ? null : job.payload,
+    payload: job.payload === undefined ? null : job.payload, // toJson(undefined) is NULL
     priority: job.priority,
     attributes: job.attributes ?? {},
-    state: row.state,
+    state: NEW_JOB_CONSTANTS.state,
     attempt: 0,
     maxAttempts: job.maxAttempts,
     timeoutMs: job.timeoutMs,
