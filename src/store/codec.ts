@@ -1,4 +1,4 @@
-import { JOB_STATES, type JobState } from '../domain/job.ts';
+import { JOB_STATES, type Job, type JobState, type NewJob } from '../domain/job.ts';
 
 /** Row encoding both stores share. */
 
@@ -32,3 +32,39 @@ export const BATCH_COLUMNS = {
   rejected: 'rejected',
   done: 'done',
 } as const;
+
+/**
+ * The record of a job just inserted — queued, never claimed — built from what the caller holds
+ * rather than read back (a read after a large insert would double its cost). Each store passes its
+ * JSON values as they would read back: SQLite as given (they came from JSON or CSV), PostgreSQL
+ * through jsonb's text round trip.
+ */
+export function insertedJob(job: NewJob): Job {
+  return {
+    id: job.id,
+    type: job.type,
+    queue: job.queue,
+    payload: job.payload === undefined ? null : job.payload, // undefined is stored as NULL
+    priority: job.priority,
+    attributes: job.attributes ?? {},
+    state: 'queued',
+    attempt: 0,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    createdAt: job.createdAt,
+    runAt: job.runAt,
+    startedAt: null,
+    finishedAt: null,
+    leaseToken: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    cancelRequested: false,
+    result: null,
+    error: null,
+    batchId: job.batchId,
+    idempotencyKey: job.idempotencyKey,
+    routeReason: job.routeReason,
+    data: job.data ?? null,
+    replays: 0,
+  };
+}

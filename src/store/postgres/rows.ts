@@ -5,7 +5,7 @@ import {
   type JobState,
   type NewJob,
 } from '../../domain/job.ts';
-import { fromJson, toJson } from '../codec.ts';
+import { fromJson, insertedJob, toJson } from '../codec.ts';
 
 /** A `jobs` row as pg returns it: jsonb already parsed, bigint as number (see db.ts). */
 export interface JobRow {
@@ -66,39 +66,14 @@ export function rowToJob(row: JobRow): Job {
   };
 }
 
-/**
- * The job as stored by an insert, built in JS rather than read back (RETURNING * would double the
- * cost of a large insert). JSON values go through the same text round trip as the stored jsonb,
- * so the result equals what `get` returns.
- */
+/** The job as an insert stored it (`insertedJob`), its JSON values as jsonb gives them back. */
 export function newJobToJob(job: NewJob): Job {
-  return {
-    id: job.id,
-    type: job.type,
-    queue: job.queue,
+  return insertedJob({
+    ...job,
     payload: fromJson(toJson(job.payload)),
-    priority: job.priority,
     attributes: (fromJson(toJson(job.attributes)) ?? {}) as Record<string, unknown>,
-    state: 'queued',
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    createdAt: job.createdAt,
-    runAt: job.runAt,
-    startedAt: null,
-    finishedAt: null,
-    leaseToken: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    cancelRequested: false,
-    result: null,
-    error: null,
-    batchId: job.batchId,
-    idempotencyKey: job.idempotencyKey,
-    routeReason: job.routeReason,
     data: fromJson(toJson(job.data)) as JobData | null,
-    replays: 0,
-  };
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Job, NewJob } from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
+import { insertedJob } from '../codec.ts';
 import {
-  insertedJob,
   insertJobsSql,
   NEW_JOB_KEY_AT,
   NEW_JOB_TYPE_AT,

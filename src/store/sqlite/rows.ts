@@ -149,42 +149,6 @@ export function newJobRow(job: NewJob): JobRow {
   };
 }
 
-/**
- * The job `newJobRow(job)` stores (as inserted, never claimed), built from the objects the caller already holds instead of
- * parsing the JSON just written (a large insert spent 5% of its time re-parsing payloads).
- * Contract: payload, attributes and data are plain JSON values (they came from JSON or CSV), so
- * they equal what a read returns.
- */
-export function insertedJob(job: NewJob): Job {
-  return {
-    id: job.id,
-    type: job.type,
-    queue: job.queue,
-    payload: job.payload === undefined ? null : job.payload, // toJson(undefined) is NULL
-    priority: job.priority,
-    attributes: job.attributes ?? {},
-    state: NEW_JOB_CONSTANTS.state,
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    createdAt: job.createdAt,
-    runAt: job.runAt,
-    startedAt: null,
-    finishedAt: null,
-    leaseToken: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    cancelRequested: false,
-    result: null,
-    error: null,
-    batchId: job.batchId,
-    idempotencyKey: job.idempotencyKey,
-    routeReason: job.routeReason,
-    data: job.data ?? null,
-    replays: 0,
-  };
-}
-
 export function rowToJob(row: JobRow): Job {
   return {
     id: row.id,
