@@ -75,9 +75,13 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
   const watcher =
     typeof source === 'string' && options.watch ? watchConfig(source, reloader) : null;
   return new Gaffer<J>(orch, {
-    reload: (next) => {
+    // A refused config is not kept as the source: the next `reload()` reads the one in force.
+    reload: async (next) => {
+      const before = source;
       if (next !== undefined) source = next;
-      return reloader.reload();
+      const status = await reloader.reload();
+      if (!status.ok) source = before;
+      return status;
     },
     close: () => watcher?.close(),
   });

@@ -288,6 +288,14 @@ describe('durability and the rest of gaffer', () => {
     });
     assert.equal(status.ok, true);
     assert.deepEqual(gaffer.types.sort(), ['code', 'shell']);
+    const refused = await gaffer.reload({ ...store(dir), jobTypes: { bad: { concurrency: 0 } } });
+    assert.equal(refused.ok, false);
+    assert.deepEqual(refused.errors?.map((e) => e.path).sort(), [
+      '/jobTypes/bad/concurrency',
+      '/jobTypes/bad/worker',
+    ]);
+    assert.equal((await gaffer.reload()).ok, true, 'the config in force is the source again');
+    assert.deepEqual(gaffer.types.sort(), ['code', 'shell']);
     assert.equal(await (await gaffer.submit({ type: 'shell' })).result(), 'from a command');
     assert.equal(await (await gaffer.submit('code', undefined)).result(), 'from code');
   });
