@@ -37,6 +37,37 @@ export interface AttemptRecord {
   error: JobError | null;
 }
 
+/**
+ * A `job_attempts` row as a store's driver returns it; `E` is how its error column comes back
+ * (SQLite: JSON text; PostgreSQL: parsed jsonb).
+ */
+export interface AttemptRow<E> {
+  job_id: string;
+  replay: number;
+  attempt: number;
+  worker: string | null;
+  started_at: number | null;
+  finished_at: number;
+  outcome: AttemptOutcome;
+  job_state: JobState;
+  error: E;
+}
+
+/** The record of a row, its error already decoded. */
+export function attemptOfRow(r: AttemptRow<unknown>, error: JobError | null): AttemptRecord {
+  return {
+    jobId: r.job_id,
+    replay: r.replay,
+    attempt: r.attempt,
+    worker: r.worker,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    outcome: r.outcome,
+    jobState: r.job_state,
+    error,
+  };
+}
+
 /** The update ends an attempt (every transition out of an in-flight state but starting → running). */
 export function endsAttempt(u: FinishUpdate): boolean {
   return u.to !== 'running';

@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import type { JobError, JobState } from '../../domain/job.ts';
+import type { JobError } from '../../domain/job.ts';
 import {
   attemptError,
+  attemptOfRow,
   attemptOutcome,
-  type AttemptOutcome,
   type AttemptRecord,
+  type AttemptRow,
 } from '../attempts.ts';
 import type { FinishUpdate } from '../job-store.ts';
 import { toJson } from '../codec.ts';
@@ -39,35 +40,12 @@ export async function recordAttempts(
   );
 }
 
-/** A `job_attempts` row as pg returns it (bigints parsed to numbers, jsonb parsed). */
-interface AttemptRow {
-  job_id: string;
-  replay: number;
-  attempt: number;
-  worker: string | null;
-  started_at: number | null;
-  finished_at: number;
-  outcome: AttemptOutcome;
-  job_state: JobState;
-  error: JobError | null;
-}
-
 /** The job's ended attempts, oldest first (append order). */
 export async function attempts(pool: pg.Pool, jobId: string): Promise<AttemptRecord[]> {
-  const found = await rows<AttemptRow>(
+  const found = await rows<AttemptRow<JobError | null>>(
     pool,
     'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY seq',
     [jobId],
   );
-  return found.map((r) => ({
-    jobId: r.job_id,
-    replay: r.replay,
-    attempt: r.attempt,
-    worker: r.worker,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    outcome: r.outcome,
-    jobState: r.job_state,
-    error: r.error,
-  }));
+  return found.map((r) => attemptOfRow(r, r.error)); // jsonb comes back parsed
 }
