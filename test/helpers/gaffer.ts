@@ -17,15 +17,22 @@ export interface TestGaffer {
   dataDir: string;
   /** Where the API listens, when it listens (the network transport needs it to). */
   url: string | undefined;
+  /** Tells gaffer where it listens, when `startGaffer` was asked to wait (`announce: 'later'`). */
+  announce(): void;
   /** Stops gaffer; keeps the data dir unless `wipe`. */
   stop(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A real gaffer (store, executor, autoscaler, API) on a private data dir. */
+/**
+ * A real gaffer (store, executor, autoscaler, API) on a private data dir. `options.port`: listen
+ * there (a restart on the address workers reconnect to); `options.announce: 'later'`: do not tell
+ * gaffer its own URL until `announce()` (a restarted gaffer that does not know it yet).
+ */
 export async function startGaffer(
   raw: Record<string, unknown>,
   dataDir?: string,
+  options: { port?: number; announce?: 'now' | 'later' } = {},
 ): Promise<TestGaffer> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'gaffer-test-'));
   const config = parseConfig(
@@ -40,10 +47,13 @@ export async function startGaffer(
   // Networked workers (and Kubernetes pool pods) connect back over the API: it must listen on a
   // real port.
   let url: string | undefined;
-  if (config.executor.transport === 'network' || config.executor.kind === 'kubernetes') {
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    orch.listening(url);
+  const networked =
+    config.executor.transport === 'network' || config.executor.kind === 'kubernetes';
+  if (networked || options.port !== undefined) {
+    url = await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   }
+  const announce = () => url !== undefined && orch.listening(url);
+  if (options.announce !== 'later') announce();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -57,6 +67,7 @@ export async function startGaffer(
     clock,
     dataDir: dir,
     url,
+    announce: () => void announce(),
     stop,
     close: async () => {
       await stop();

@@ -3,11 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildApp } from '../../src/api/app.ts';
-import { parseConfig } from '../../src/config/load.ts';
-import { OffsetClock } from '../../src/domain/clock.ts';
 import { POOL } from '../../src/executors/kubernetes/pool-manifest.ts';
-import { Orchestrator } from '../../src/orchestrator.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
@@ -51,7 +47,7 @@ describe(
     let cluster: KubeCluster;
     let kubelet: PoolKubelet;
     let first: TestGaffer | undefined;
-    let second: Restarted | undefined;
+    let second: TestGaffer | undefined;
     const raw = (def: object) => ({
       server: { workerToken: TOKEN },
       executor: {
@@ -156,41 +152,15 @@ describe(
   },
 );
 
-type Restarted = TestGaffer & { announce(): void };
-
 /**
  * gaffer started again on `g`'s data dir and address (where the pods' workers reconnect) with
  * the config `raw`. It is told its own URL only at `announce`: until then it can render no pod
  * template, so cannot tell which revision is current (as in the moment between a restarted
  * gaffer's listen and its knowing its address).
  */
-async function restart(g: TestGaffer, raw: Record<string, unknown>): Promise<Restarted> {
-  const config = parseConfig(
-    { ...raw, store: { dataDir: g.dataDir, synchronous: 'NORMAL' } },
-    'test',
-  );
-  const clock = new OffsetClock();
-  const orch = await Orchestrator.open({ config, clock });
-  await orch.start();
-  const app = await buildApp(orch);
-  await app.ready();
-  const url = await app.listen({ host: '127.0.0.1', port: Number(new URL(g.url!).port) });
-  assert.equal(url, g.url);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await app.close();
-    await orch.close();
-  };
-  return {
-    orch,
-    app,
-    clock,
-    dataDir: g.dataDir,
-    url,
-    stop,
-    close: stop, // the first gaffer's close removes the data dir
-    announce: () => orch.listening(url),
-  };
+async function restart(g: TestGaffer, raw: Record<string, unknown>): Promise<TestGaffer> {
+  const port = Number(new URL(g.url!).port);
+  const again = await startGaffer(raw, g.dataDir, { port, announce: 'later' });
+  assert.equal(again.url, g.url);
+  return again;
 }
