@@ -45,9 +45,9 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
     const set = [req.to, token, req.owner, req.leaseExpiresAt, req.now];
     const rows =
       req.jobIds === undefined
-        ? s.all<JobRow>(
-            `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE}
-              ORDER BY priority DESC, run_at, id LIMIT ?) RETURNING *`,
+        ? s.all<ClaimedRow>(
+            `UPDATE jobs SET ${CLAIM_SET} WHERE rowid IN (SELECT rowid FROM jobs WHERE ${CLAIMABLE}
+              ORDER BY priority DESC, run_at, rowid LIMIT ?) RETURNING rowid AS seq, *`,
             ...set,
             req.type,
             req.now,
@@ -55,9 +55,10 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
           )
         : // CROSS JOIN keeps json_each the outer loop: one primary-key lookup per named id. Left
           // to itself the planner walks the type's whole backlog by index and filters on the ids.
-          s.all<JobRow>(
+          s.all<ClaimedRow>(
             `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT jobs.id FROM json_each(?) AS named
-              CROSS JOIN jobs ON jobs.id = named.value WHERE ${CLAIMABLE} LIMIT ?) RETURNING *`,
+              CROSS JOIN jobs ON jobs.id = named.value WHERE ${CLAIMABLE} LIMIT ?)
+              RETURNING rowid AS seq, *`,
             ...set,
             JSON.stringify(req.jobIds),
             req.type,
@@ -76,9 +77,15 @@ function nextLeaseToken(s: Statements): number {
   return row.v;
 }
 
-/** RETURNING gives no order; restore the claim order (priority desc, then oldest runAt, id). */
-function byClaimOrder(a: JobRow, b: JobRow): number {
-  return b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** A claimed row with its rowid, the claim order's last key. */
+type ClaimedRow = JobRow & { seq: number };
+
+/**
+ * RETURNING gives no order; restore the claim order: priority desc, then oldest runAt, then
+ * insertion (rowid, as jobs_claim orders them).
+ */
+function byClaimOrder(a: ClaimedRow, b: ClaimedRow): number {
+  return b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq;
 }
 
 export function heartbeat(s: Statements, id: string, token: number, expiresAt: number): boolean {

@@ -14,19 +14,20 @@ import {
 export const MAX_PAGE = 1000;
 
 /**
- * Newest first, paged by keyset on (created_at, id): a page costs the same at any depth, and jobs
- * inserted while paging never shift later pages (no skipped or repeated rows).
+ * Newest first: by rowid, the order the store recorded the jobs (migration 8), which follows
+ * createdAt on one gaffer. Paged by keyset on the rowid: a page costs the same at any depth, and
+ * jobs inserted while paging never shift later pages (a new job's rowid is above every listed one).
  */
 export function listJobs(s: Statements, filter: JobFilter): JobPage {
   const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE);
   const { sql, params } = listQuery(filter, limit + 1);
   // One extra row tells whether another page exists without a COUNT.
-  const rows = s.all<JobRow>(sql, ...params);
+  const rows = s.all<JobRow & { seq: number }>(sql, ...params);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
     jobs: page.map(rowToJob),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.seq, last.id) : null,
   };
 }
 
@@ -55,23 +56,24 @@ export function listQuery(
     add(
       `(id IN (SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${SEARCH_ID_MATCHES})
         OR idempotency_key = ?
-        OR (payload LIKE ? ESCAPE '\\' AND id IN (SELECT id FROM jobs
-          ORDER BY created_at DESC, id DESC LIMIT ${SEARCH_PAYLOAD_WINDOW})))`,
+        OR (payload LIKE ? ESCAPE '\\' AND rowid IN (SELECT rowid FROM jobs
+          ORDER BY rowid DESC LIMIT ${SEARCH_PAYLOAD_WINDOW})))`,
       filter.search,
       `${filter.search}\u{10FFFF}`,
       filter.search,
       `%${escapeLike(filter.search)}%`,
     );
   }
-  if (filter.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodeCursor(filter.cursor));
-  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY created_at DESC, id DESC LIMIT ?`;
+  // The cursor is (rowid, id) of the last job shown; the id only makes it look like PostgreSQL's.
+  if (filter.cursor !== undefined) add('rowid < ?', decodeCursor(filter.cursor)[0]);
+  const sql = `SELECT rowid AS seq, * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY rowid DESC LIMIT ?`;
   return { sql, params: [...params, rowLimit] };
 }
 
 export function readyJobs(s: Statements, type: string, dueBy: number, limit: number) {
   const sql = `SELECT * FROM jobs WHERE type = ? AND state = 'queued' AND run_at <= ?
-    ORDER BY priority DESC, run_at, id LIMIT ?`;
+    ORDER BY priority DESC, run_at, rowid LIMIT ?`;
   return s
     .all<JobRow>(sql, type, dueBy, Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE))
     .map(rowToJob);
@@ -83,7 +85,8 @@ export function queuePosition(
   now: number,
 ): number {
   const sql = `SELECT COUNT(*) AS n FROM jobs WHERE type = ? AND state = 'queued' AND run_at <= ?
-    AND (priority > ? OR (priority = ? AND (run_at < ? OR (run_at = ? AND id < ?))))`;
+    AND (priority > ? OR (priority = ? AND (run_at < ? OR (run_at = ?
+      AND rowid < (SELECT rowid FROM jobs WHERE id = ?)))))`;
   const args = [job.type, now, job.priority, job.priority, job.runAt, job.runAt, job.id];
   return s.get<{ n: number }>(sql, ...args)?.n ?? 0;
 }
@@ -137,9 +140,9 @@ const DELAYED_SQL = `SELECT type, count(*) AS n FROM jobs INDEXED BY jobs_delaye
 const CANCEL_QUEUED_SQL = `SELECT type, count(*) AS n FROM jobs INDEXED BY jobs_cancel_queued
   WHERE state = 'queued' AND cancel_requested <> 0 AND run_at <= ? GROUP BY type`;
 /** Walks the type's queued jobs oldest first and stops at the first ready one (usually the first). */
-const OLDEST_READY_SQL = `SELECT created_at AS c FROM jobs INDEXED BY jobs_type_state_created
+const OLDEST_READY_SQL = `SELECT created_at AS c FROM jobs INDEXED BY jobs_type_state
   WHERE type = ? AND state = 'queued' AND cancel_requested = 0 AND run_at <= ?
-  ORDER BY created_at, id LIMIT 1`;
+  ORDER BY rowid LIMIT 1`;
 
 function emptyStats(type: string): QueueStats {
   return { type, ready: 0, delayed: 0, inFlight: 0, byState: {}, oldestReadyAt: null };

@@ -172,6 +172,31 @@ export const MIGRATIONS: readonly string[] = [
     WHERE state = 'queued' AND run_at > created_at;
   CREATE INDEX jobs_cancel_queued ON jobs (type, run_at)
     WHERE state = 'queued' AND cancel_requested <> 0;`,
+  // 8 (issue 8, submission at scale): jobs are listed and claimed in the order the store recorded
+  // them, by rowid, which every index carries as its last column. The listing indexes so need no
+  // (created_at DESC, id DESC) tail (a 23-character text id and an integer in every entry, compared
+  // on every insert), the unfiltered listing walks the table itself, and new entries append at the
+  // end of their group. Measured inserting 1,000-job transactions (2-core machine): 79,000–92,000
+  // jobs/s before, 130,000–150,000 after. Contract (src/store/sqlite/listing.ts): rowids only grow
+  // in insertion order; nothing here runs VACUUM, which may renumber them (keeping their order).
+  `DROP INDEX jobs_claim;
+  DROP INDEX jobs_created;
+  DROP INDEX jobs_state;
+  DROP INDEX jobs_type_created;
+  DROP INDEX jobs_type_state_created;
+  DROP INDEX jobs_batch_created;
+  DROP INDEX jobs_batch_state_created;
+  -- Claim order: priority, then due time, then insertion (rowid). created_at keeps the ready
+  -- count and the oldest-ready age index-only.
+  CREATE INDEX jobs_claim ON jobs (type, priority DESC, run_at, created_at)
+    WHERE state = 'queued' AND cancel_requested = 0;
+  -- The listing, by each filter combination, newest first by rowid; the state index also lets
+  -- in-flight scans (expired leases, owners) touch only in-flight rows.
+  CREATE INDEX jobs_state ON jobs (state);
+  CREATE INDEX jobs_type ON jobs (type);
+  CREATE INDEX jobs_type_state ON jobs (type, state);
+  CREATE INDEX jobs_batch ON jobs (batch_id) WHERE batch_id IS NOT NULL;
+  CREATE INDEX jobs_batch_state ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;`,
 ];
 
 export interface OpenOptions {
