@@ -5,7 +5,7 @@
  * leading whitespace, which spreadsheets skip before reading a formula — gets a leading `'`, so
  * the program shows it as text. That covers DDE payloads such as `=cmd|' /C calc'!A0` too: a `|`
  * only acts inside a formula. Written by hand: a few lines, and the CSV libraries in use
- * (csv-parse) read, they do not defuse.
+ * (Papa Parse; csv-parse in the tests) read, they do not defuse.
  */
 export function csvCell(value: unknown): string {
   let s = value === null || value === undefined ? '' : String(value);

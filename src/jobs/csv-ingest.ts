@@ -1,8 +1,8 @@
-import { parse, type CsvError } from 'csv-parse';
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { RejectedRow, JobStore } from '../store/job-store.ts';
 import type { JobService, TypeScope } from './service.ts';
 import type { Submission } from './prepare.ts';
+import { CsvReader, type CsvRow } from './csv-rows.ts';
 
 export interface CsvIngestOptions {
   batchId: string;
@@ -26,7 +26,8 @@ export interface CsvIngestResult {
 /**
  * Streams a CSV with a header row into one job per row: parsed, validated and committed in chunks,
  * so a million-row upload holds only one chunk in memory. A row that cannot be parsed or fails
- * the type's payload schema is recorded as rejected with its line number; the rest go on.
+ * the type's payload schema is recorded as rejected with its line number; the rest go on. Bytes
+ * that are not UTF-8 fail the upload (the rows committed before stay, counted in the batch).
  */
 export async function ingestCsv(
   service: JobService,
@@ -41,50 +42,39 @@ export async function ingestCsv(
   const chunkRows = options.chunkRows ?? 1000;
   const result: CsvIngestResult = { accepted: 0, rejected: 0, firstRejected: [] };
   const tally: Tally = { result, writtenAt: performance.now() };
-  const parser = parse({
-    columns: true,
-    bom: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    info: true,
-    raw: true,
-    max_record_size: options.maxRowChars ?? 1_000_000,
-  });
-  const skipped: RejectedRow[] = [];
-  parser.on('skip', (err: CsvError & { lines?: number; raw?: string }) => {
-    skipped.push({
-      row: err.lines ?? 0,
-      raw: String(err.raw ?? '').slice(0, 1000),
-      code: 'GAFFER_CSV_INVALID',
-      message: err.message,
-    });
-  });
-  // pipeline, not pipe: the upload's stream may have failed (a multipart body cut off) before it
-  // gets here, and pipe() would then wait for data that never comes. Any error destroys the
-  // parser with it, which ends the loop below.
-  pipeline(input, utf8Check(), parser, () => {});
+  const reader = new CsvReader({ maxRowChars: options.maxRowChars ?? 1_000_000 });
+  // fatal: the default decoder would turn bad bytes into U+FFFD and a job would carry the mangled text.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  const decode = (bytes?: Buffer) => {
+    try {
+      return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
+    } catch {
+      throw new Error(`the file is not valid UTF-8 (in the bytes after ${offset})`);
+    }
+  };
 
-  let subs: Submission[] = [];
-  let lines: number[] = [];
-  let raws: string[] = [];
-  const flush = async () => {
-    await commitChunk(service, store, options, subs, lines, raws, skipped.splice(0), tally);
-    subs = [];
-    lines = [];
-    raws = [];
+  let chunk: CsvRow[] = [];
+  const take = async (rows: CsvRow[]) => {
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length >= chunkRows) {
+        await commitChunk(service, store, options, chunk, tally);
+        chunk = [];
+      }
+    }
   };
   try {
-    for await (const { record, info, raw } of parser as AsyncIterable<{
-      record: Record<string, string>;
-      info: { lines: number };
-      raw: string;
-    }>) {
-      subs.push({ type: options.type, priority: options.priority, payload: record });
-      lines.push(info.lines);
-      raws.push(raw);
-      if (subs.length >= chunkRows) await flush();
+    // The async iterator, not pipe(): the upload's stream may have failed (a multipart body cut
+    // off) before it gets here, and the iterator then throws at once instead of waiting.
+    for await (const bytes of input as AsyncIterable<Buffer>) {
+      const text = decode(bytes);
+      offset += bytes.length;
+      await take(reader.push(text));
     }
-    await flush();
+    await take(reader.push(decode()));
+    await take(reader.end());
+    if (chunk.length) await commitChunk(service, store, options, chunk, tally);
   } catch (err) {
     // The batch's counters include every chunk committed before the failure; the failure is the
     // answer even if writing them fails too.
@@ -93,37 +83,6 @@ export async function ingestCsv(
   }
   await writeCounts(store, options, tally);
   return result;
-}
-
-/**
- * Passes the bytes through unchanged, failing the stream at the first byte sequence that is not
- * UTF-8. The parser's own decoder would turn it into U+FFFD and a job would carry the mangled text.
- */
-function utf8Check(): Transform {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let offset = 0;
-  const invalid = () => new Error(`the file is not valid UTF-8 (in the bytes after ${offset})`);
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      try {
-        decoder.decode(chunk, { stream: true });
-      } catch {
-        callback(invalid());
-        return;
-      }
-      offset += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback) {
-      try {
-        decoder.decode();
-      } catch {
-        callback(invalid());
-        return;
-      }
-      callback();
-    },
-  });
 }
 
 /** The counts so far, and when they were last written to the batch. */
@@ -143,24 +102,33 @@ async function commitChunk(
   service: JobService,
   store: JobStore,
   options: CsvIngestOptions,
-  subs: Submission[],
-  lines: number[],
-  raws: string[],
-  skipped: RejectedRow[],
+  chunk: readonly CsvRow[],
   tally: Tally,
 ): Promise<void> {
+  const subs: Submission[] = [];
+  const parsed: Extract<CsvRow, { record: object }>[] = [];
+  const rows: RejectedRow[] = [];
+  for (const row of chunk) {
+    if ('record' in row) {
+      subs.push({ type: options.type, priority: options.priority, payload: row.record });
+      parsed.push(row);
+    } else {
+      rows.push({
+        row: row.line,
+        raw: clip(row.raw),
+        code: 'GAFFER_CSV_INVALID',
+        message: row.error,
+      });
+    }
+  }
   const { accepted, rejected } = subs.length
     ? await service.submitMany(subs, options.batchId, 0, options.allows)
     : { accepted: [], rejected: [] };
-  const rows: RejectedRow[] = [
-    ...skipped,
-    ...rejected.map((r) => ({
-      row: lines[r.index] ?? 0,
-      raw: (raws[r.index] ?? '').trimEnd().slice(0, 1000),
-      code: r.code,
-      message: r.message,
-    })),
-  ];
+  for (const r of rejected) {
+    const row = parsed[r.index]!;
+    rows.push({ row: row.line, raw: clip(row.raw), code: r.code, message: r.message });
+  }
+  rows.sort((a, b) => a.row - b.row);
   const { result } = tally;
   result.accepted += accepted.length;
   result.rejected += rows.length;
@@ -171,6 +139,11 @@ async function commitChunk(
   if (performance.now() - tally.writtenAt >= COUNTS_EVERY_MS) {
     await writeCounts(store, options, tally);
   }
+}
+
+/** A rejected row's text as stored: at most 1,000 characters, no line break at the end. */
+function clip(raw: string): string {
+  return raw.slice(0, 1000).trimEnd();
 }
 
 async function writeCounts(
