@@ -14,6 +14,8 @@ export interface DeadLetterOptions {
 
 export interface DeadLetterFilter {
   type?: string;
+  /** Any of these types, as JobFilter's. */
+  types?: readonly string[];
   search?: string;
   limit: number;
   cursor?: string;

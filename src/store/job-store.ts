@@ -121,6 +121,11 @@ export interface JobStore {
 
 export interface JobFilter {
   type?: string;
+  /**
+   * Any of these types (a scoped key's listing), when `type` is absent: each type is listed through
+   * its own index and the pages are merged in the store's order, so the page is exact.
+   */
+  types?: readonly string[];
   state?: JobState;
   batchId?: string;
   /** Matches the id prefix or the payload text. */

@@ -1,8 +1,10 @@
 import { GafferError } from '../errors.ts';
+import type { JobFilter } from './job-store.ts';
 
 /**
- * Paging helpers both stores share: jobs are listed newest first by (created_at, id), and the
- * cursor is that pair of the last job shown, opaque to clients.
+ * Paging helpers both stores share: jobs are listed newest first — PostgreSQL by (created_at, id),
+ * SQLite by rowid (the order it recorded them) — and the cursor is the last job's place in that
+ * order, a [number, id] pair opaque to clients.
  */
 
 export function escapeLike(text: string): string {
@@ -11,6 +13,16 @@ export function escapeLike(text: string): string {
 
 export function encodeCursor(createdAt: number, id: string): string {
   return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+/**
+ * The single-type listings a filter stands for: one per type of `types` (when no `type` is named),
+ * else the filter itself. A store merges their pages in its own order.
+ */
+export function byType(filter: JobFilter): JobFilter[] {
+  const { types, ...rest } = filter;
+  if (types === undefined || rest.type !== undefined) return [rest];
+  return types.map((type) => ({ ...rest, type }));
 }
 
 export function decodeCursor(cursor: string): [number, string] {

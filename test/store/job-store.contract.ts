@@ -544,6 +544,24 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         assert.deepEqual(seen, expected);
       });
 
+      test('lists several types as one, newest first, paged without gaps or repeats', async () => {
+        const kinds = [{}, { type: 'ocr', queue: 'ocr' }, { type: 'other', queue: 'other' }];
+        const jobs = Array.from({ length: 17 }, (_, i) => newJob(kinds[i % 3]));
+        await store.insert(jobs);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (;;) {
+          const filter = { limit: 4, types: ['ocr', 'render'], ...(cursor ? { cursor } : {}) };
+          const page = await store.list(filter);
+          seen.push(...ids(page.jobs));
+          if (page.nextCursor === null) break;
+          cursor = page.nextCursor;
+        }
+        const expected = jobs.filter((j) => j.type !== 'other').map((j) => j.id);
+        assert.deepEqual(seen, expected.reverse());
+        assert.deepEqual((await store.list({ limit: 5, types: [] })).jobs, []);
+      });
+
       test('filters by type, state, batch and search', async () => {
         const [a, b, c] = await store.insert([
           newJob({ payload: { file: 'invoice-2024.pdf' }, batchId: 'b1' }),

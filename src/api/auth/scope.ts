@@ -1,7 +1,5 @@
-import type { Job } from '../../domain/job.ts';
 import { GafferError } from '../../errors.ts';
 import type { JobFilter, JobPage } from '../../store/job-store.ts';
-import { encodeCursor } from '../../store/paging.ts';
 import { allowsType, roleAllows, type Access, type Principal } from './access.ts';
 
 /**
@@ -38,9 +36,7 @@ export function typeCheck(principal: Principal): ((type: string) => boolean) | u
 
 /**
  * A job listing limited to the principal's types. A filter naming a type outside the scope is
- * refused (403). With no type named, each type in scope is listed through its own index and the
- * pages are merged in the listing's order (created_at, id descending): the page is exact, and its
- * cursor is the keyset of its last job, which every per-type listing understands.
+ * refused (403); with no type named, the store lists every type in scope (JobFilter.types).
  */
 export async function listInScope(
   list: (filter: JobFilter) => Promise<JobPage>,
@@ -52,15 +48,5 @@ export async function listInScope(
     requireType(principal, filter.type);
     return list(filter);
   }
-  const pages = await Promise.all([...principal.types].map((type) => list({ ...filter, type })));
-  const merged = pages.flatMap((p) => p.jobs).sort(newestFirst);
-  const jobs = merged.slice(0, filter.limit);
-  const more = merged.length > filter.limit || pages.some((p) => p.nextCursor !== null);
-  const last = jobs.at(-1);
-  return { jobs, nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null };
-}
-
-function newestFirst(a: Job, b: Job): number {
-  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+  return list({ ...filter, types: [...principal.types] });
 }

@@ -4,6 +4,7 @@ import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import {
+  byType,
   decodeCursor,
   encodeCursor,
   escapeLike,
@@ -15,11 +16,29 @@ export const MAX_PAGE = 1000;
 
 /**
  * Newest first, paged by keyset on (created_at, id): a page costs the same at any depth, and jobs
- * inserted while paging never shift later pages (no skipped or repeated rows). The cursor format
- * is the SQLite store's, so a cursor means the same on either store.
+ * inserted while paging never shift later pages (no skipped or repeated rows).
  */
 export async function listJobs(pool: pg.Pool, filter: JobFilter): Promise<JobPage> {
   const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE);
+  // One extra row tells whether another page exists without a COUNT. Several types: one query
+  // each, merged; a type with more than `limit` rows left makes the merge longer than `limit` too.
+  const pages = await Promise.all(byType(filter).map((f) => listRows(pool, f, limit + 1)));
+  const found = pages.flat().sort(newestFirst);
+  const page = found.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    jobs: page.map(rowToJob),
+    nextCursor: found.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+  };
+}
+
+function newestFirst(a: JobRow, b: JobRow): number {
+  if (a.created_at !== b.created_at) return b.created_at - a.created_at;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Up to `rowLimit` rows of one listing (a single type or none), newest first. */
+async function listRows(pool: pg.Pool, filter: JobFilter, rowLimit: number): Promise<JobRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   /** `clause` names its one parameter `$?`; it is numbered here. */
@@ -49,15 +68,8 @@ export async function listJobs(pool: pg.Pool, filter: JobFilter): Promise<JobPag
     where.push(`(created_at, id) < ($${params.push(createdAt)}, $${params.push(id)})`);
   }
   const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY created_at DESC, id DESC LIMIT $${params.push(limit + 1)}`;
-  // One extra row tells whether another page exists without a COUNT.
-  const found = await rows<JobRow>(pool, sql, params);
-  const page = found.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    jobs: page.map(rowToJob),
-    nextCursor: found.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
-  };
+    ORDER BY created_at DESC, id DESC LIMIT $${params.push(rowLimit)}`;
+  return rows<JobRow>(pool, sql, params);
 }
 
 interface StatsRow {

@@ -4,6 +4,7 @@ import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 import {
+  byType,
   decodeCursor,
   encodeCursor,
   escapeLike,
@@ -20,9 +21,14 @@ export const MAX_PAGE = 1000;
  */
 export function listJobs(s: Statements, filter: JobFilter): JobPage {
   const limit = Math.min(Math.max(Math.trunc(filter.limit), 1), MAX_PAGE);
-  const { sql, params } = listQuery(filter, limit + 1);
-  // One extra row tells whether another page exists without a COUNT.
-  const rows = s.all<JobRow & { seq: number }>(sql, ...params);
+  // One extra row tells whether another page exists without a COUNT. Several types: one query
+  // each, merged; a type with more than `limit` rows left makes the merge longer than `limit` too.
+  const rows = byType(filter)
+    .flatMap((f) => {
+      const { sql, params } = listQuery(f, limit + 1);
+      return s.all<JobRow & { seq: number }>(sql, ...params);
+    })
+    .sort((a, b) => b.seq - a.seq);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
