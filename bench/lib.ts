@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 export const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 export const perSecond = (n: number, ms: number) => round((n * 1000) / ms);
@@ -97,16 +98,17 @@ export function latencySummary(ms: number[]): { p50: number; p99: number; max: n
 }
 
 /**
- * `gaffer up` as its own process (`node src/cli/main.ts up --port 0 …`), so that what /proc says
- * about its memory is gaffer's alone; `nodeArgs` go to node (e.g. `--max-old-space-size=128`).
- * Resolves once it listens, with its URL.
+ * `gaffer up` as its own process, started as `npm start` starts it (`node <NODE_FLAGS>
+ * src/cli/main.ts up --port 0 …`), so that what /proc says about its memory is gaffer's alone;
+ * `nodeArgs` go to node after those (e.g. `--max-old-space-size=128`). Resolves once it listens,
+ * with its URL.
  */
 export async function startGafferProcess(
   args: string[],
   nodeArgs: string[] = [],
 ): Promise<{ pid: number; url: string; stop(): Promise<void> }> {
   const repo = path.resolve(import.meta.dirname, '..');
-  const argv = [...nodeArgs, 'src/cli/main.ts', 'up', '--port', '0', ...args];
+  const argv = [...NODE_FLAGS, ...nodeArgs, 'src/cli/main.ts', 'up', '--port', '0', ...args];
   const child = spawn(process.execPath, argv, {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'inherit'],

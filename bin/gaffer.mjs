@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // The `gaffer` command. gaffer needs Node with `node:sqlite` and TypeScript type stripping
 // (Node >= 22.18); the machines ship Node 20, so on an older Node this re-runs the CLI with the
 // Node 24 the project installs (the `node` devDependency), else it runs it in this process.
@@ -11,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(realpathSync(fileURLToPath(import.meta.url))), '..');
 const entry = path.join(root, 'src', 'cli', 'main.ts');
 const capable = isBuiltin('node:sqlite') && Boolean(process.features.typescript);
+// The shebang's flags (src/cli/node-flags.ts), also given to the Node 24 this may re-run the CLI with.
+const NODE_FLAGS = ['--max-semi-space-size=16'];
 
 if (capable) {
   const { main } = await import(pathToFileURL(entry).href);
@@ -28,7 +30,9 @@ if (capable) {
     );
     process.exit(2);
   }
-  const child = spawn(node, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(node, [...NODE_FLAGS, entry, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   // Ctrl-C reaches the child from the terminal; a SIGTERM sent to this process is passed on.
   const ignore = () => {};
   const forward = () => child.kill('SIGTERM');

@@ -10,5 +10,5 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src
 COPY bin ./bin
 USER node
-ENTRYPOINT ["node", "src/cli/main.ts"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "src/cli/main.ts"]
 CMD ["worker", "--help"]

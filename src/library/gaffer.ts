@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
-import { startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
+import type { GrpcServer } from '../api/grpc/server.ts';
 import { resolveConfig, type ResolvedConfig } from '../config/load.ts';
 import { ConfigReloader, watchConfig, type ReloadStatus } from '../config/watch.ts';
 import type { GafferEventMap, GafferEventName } from '../domain/events.ts';
@@ -241,6 +241,8 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
     this.#orch.listening(this.#url);
     const grpcPort = options.grpcPort ?? server.grpcPort;
     if (grpcPort !== undefined) {
+      // Loaded only when served: gRPC and protobuf are ~15 MB of a gaffer at rest.
+      const { startGrpcServer } = await import('../api/grpc/server.ts');
       this.#grpc = await startGrpcServer(this.#orch, { host, port: grpcPort });
     }
     return this.#url;

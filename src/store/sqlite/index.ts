@@ -7,6 +7,7 @@ import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
 import { listBatches } from './batch-list.ts';
+import { BACKSTOP_PAGES, startCheckpointer } from './checkpointer.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
 import { Statements } from './statements.ts';
 
@@ -15,10 +16,23 @@ import { Statements } from './statements.ts';
  * synchronous=FULL the WAL was fsynced (survives power loss), with NORMAL it reached the OS (survives
  * a gaffer crash, not a machine crash). Work runs synchronously inside each call, so calls from
  * this process never interleave; other processes are serialised by SQLite's lock (busy_timeout).
+ * A worker thread checkpoints the WAL (./checkpointer.ts).
  */
 export function createSqliteStore(options: OpenOptions): JobStore {
   const db = openDatabase(options);
   const s = new Statements(db);
+  const checkpointer =
+    options.path === ':memory:'
+      ? null
+      : startCheckpointer({
+          path: options.path,
+          synchronous: options.synchronous,
+          onExit: (err) => {
+            console.error(`sqlite: checkpointing on the writer again: ${String(err)}`);
+            if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
+          },
+        });
+  if (checkpointer) db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   return {
     insert: async (list) => insertJobs(s, list),
     get: async (id) => jobs.getJob(s, id),
@@ -54,6 +68,7 @@ export function createSqliteStore(options: OpenOptions): JobStore {
     appendAudit: async (entry) => audit.appendAudit(s, entry),
     listAudit: async (filter) => audit.listAudit(s, filter),
     close: async () => {
+      await checkpointer?.stop();
       if (db.isOpen) db.close();
     },
   };
