@@ -40,7 +40,7 @@ export class CsvReader {
 
   /** Takes the next piece of the text; returns the rows it completed. */
   push(text: string): CsvRow[] {
-    if (!this.#started) {
+    if (!this.#started && text !== '') {
       this.#started = true;
       if (text.startsWith('\uFEFF')) text = text.slice(1);
     }

@@ -88,6 +88,8 @@ export function startCheckpointer(options: CheckpointerOptions): Checkpointer {
       if (stopping) return Promise.resolve();
       stopping = true;
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Referenced again so the event loop waits for the exit this awaits.
+      worker.ref();
       worker.postMessage('stop');
       return exited;
     },
