@@ -11,8 +11,8 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-export function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+export function encodeCursor(position: number, id: string): string {
+  return Buffer.from(JSON.stringify([position, id])).toString('base64url');
 }
 
 /**
