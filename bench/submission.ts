@@ -10,8 +10,8 @@
  *   `uploadCsv(path)` (a file-backed Blob, read from disk as it is sent); rows/s = accepted / wall
  *   time of the request; gaffer's VmRSS is sampled every 100 ms during it and the peak reported.
  * - Batch vs one by one: `--jobs` jobs (seed 000's rows as payloads) via POST /v1/jobs/batch in
- *   chunks of each `--chunks` size, one request at a time, and via POST /v1/jobs with `--lanes`
- *   requests in flight (keep-alive). Which goes first alternates between rounds, so machine noise
+ *   chunks of each `--chunks` size, one request at a time, as one NDJSON stream to POST
+ *   /v1/batches, and via POST /v1/jobs with `--lanes` requests in flight (keep-alive). Which goes first alternates between rounds, so machine noise
  *   spreads over both.
  *
  * Prints medians with their spread and PASS/FAIL lines against issue 8's targets: upload ≥ 100,000
@@ -78,6 +78,7 @@ const load = () => `(load ${os.loadavg()[0]!.toFixed(2)})`;
 const upload = { rate: [] as number[], peak: [] as number[], before: [] as number[] };
 const batch = new Map<number, number[]>(chunks.map((c) => [c, []]));
 const single: number[] = [];
+const stream: number[] = [];
 
 try {
   const t = performance.now();
@@ -146,6 +147,16 @@ try {
           `  batch       chunk ${String(chunk).padStart(6)}: ${fmt(rate).padStart(8)} jobs/s ${load()}`,
         );
       };
+      // The same jobs as one streamed request (NDJSON): no body limit, committed in chunks.
+      const runStream = async () => {
+        const t0 = performance.now();
+        const subs = payloads.map((p) => ({ payload: p }));
+        const out = await client.jobs.submitStream(subs, { type: 'csv-row' });
+        if (out.batch.accepted !== jobs) throw new Error(`stream rejected ${out.batch.rejected}`);
+        const rate = perSecond(jobs, performance.now() - t0);
+        stream.push(rate);
+        console.log(`  stream      1 request:    ${fmt(rate).padStart(8)} jobs/s ${load()}`);
+      };
       const runSingle = async () => {
         const t0 = performance.now();
         await inLanes(jobs, lanes, (i) =>
@@ -158,9 +169,11 @@ try {
       // Which goes first alternates, so a slow stretch of the machine hits both.
       if (r % 2 === 1) {
         for (const c of chunks) await runBatch(c);
+        await runStream();
         await runSingle();
       } else {
         await runSingle();
+        await runStream();
         for (const c of [...chunks].reverse()) await runBatch(c);
       }
     });
@@ -187,6 +200,9 @@ for (const [c, rates] of batch) {
     `| POST /v1/jobs/batch, chunks of ${fmt(c)}, jobs/s | ${fmt(median(rates))} | ${spread(rates)} |`,
   );
 }
+console.log(
+  `| POST /v1/batches (NDJSON), ${fmt(jobs)} jobs in 1 request, jobs/s | ${fmt(median(stream))} | ${spread(stream)} |`,
+);
 console.log(
   `| POST /v1/jobs, ${lanes} in flight, jobs/s | ${fmt(median(single))} | ${spread(single)} |`,
 );

@@ -32,7 +32,7 @@ import type {
   WorkerEvent,
   WorkerInfo,
 } from './types.ts';
-import { csvBody, withProgress, type CsvSource } from './upload.ts';
+import { csvBody, ndjsonBody, withProgress, type CsvSource } from './upload.ts';
 import { delay, isTerminal, waitFor, type WaitOptions, type WaitOutcome } from './wait.ts';
 
 export interface UploadOptions extends UploadParams {
@@ -66,6 +66,23 @@ export function createClient(options: ClientOptions) {
       return { job, created: res.status === 201 };
     },
     submitBatch: (body: BatchSubmission) => t.json<BatchSubmitResult>('jobs.submitBatch', { body }),
+    /**
+     * Streams submissions as one batch (NDJSON to POST /v1/batches), sent as they are produced and
+     * committed by gaffer in chunks: a million jobs in one request, in constant memory on both
+     * sides. `type` and `priority` apply to the submissions that name none.
+     */
+    submitStream: (
+      subs: Iterable<Submission> | AsyncIterable<Submission>,
+      opts: UploadParams & { signal?: AbortSignal } = {},
+    ) => {
+      const { type, priority, signal } = opts;
+      return t.json<UploadResult>('jobs.submitStream', {
+        query: { type, priority },
+        raw: ndjsonBody(subs),
+        headers: { 'content-type': 'application/x-ndjson' },
+        ...(signal ? { signal } : {}),
+      });
+    },
     /** An ad-hoc command as a job of gaffer's ad-hoc type (403 GAFFER_ADHOC_DISABLED when off). */
     run: async (body: RunRequest) => (await t.json<{ job: ApiJob }>('jobs.run', { body })).job,
     /** One page, newest first; pass `nextCursor` back as `cursor` for the next. */

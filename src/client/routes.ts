@@ -13,6 +13,7 @@ export const ROUTES = {
   'jobs.logs': 'GET /v1/jobs/:id/logs',
   'jobs.attempts': 'GET /v1/jobs/:id/attempts',
   'jobs.uploadCsv': 'POST /v1/batches',
+  'jobs.submitStream': 'POST /v1/batches',
   'jobs.run': 'POST /v1/run',
   'batches.list': 'GET /v1/batches',
   'batches.get': 'GET /v1/batches/:id',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Submission } from './types.ts';
 
 /** Where a CSV comes from: a file path, or a stream of its bytes. */
 export type CsvSource = string | Readable;
@@ -73,4 +74,35 @@ export function withProgress(
     body: encoded.body!.pipeThrough(counter),
     contentType: encoded.headers.get('content-type')!,
   };
+}
+
+/**
+ * Submissions as an NDJSON body, a line each, encoded as they come in pieces of about 64 KiB (a
+ * piece per line would cost a write each); read as the request is sent.
+ */
+export function ndjsonBody(
+  subs: Iterable<Submission> | AsyncIterable<Submission>,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const pieces = (async function* () {
+    let text = '';
+    for await (const sub of subs) {
+      text += `${JSON.stringify(sub)}\n`;
+      if (text.length >= 65_536) {
+        yield encoder.encode(text);
+        text = '';
+      }
+    }
+    if (text !== '') yield encoder.encode(text);
+  })();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await pieces.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await pieces.return(undefined);
+    },
+  });
 }

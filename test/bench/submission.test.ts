@@ -17,6 +17,7 @@ it('bench/submission.ts runs end to end and prints its report', async () => {
   for (const line of [
     /^ {2}upload +2,000 rows in /m,
     /^ {2}batch +chunk +10000: /m,
+    /^ {2}stream +1 request: /m,
     /^ {2}one by one +64 in flight: /m,
     /^\| CSV upload, 2,000 rows, rows\/s \| /m,
     /^\| gaffer peak RSS during upload, MB \| /m,

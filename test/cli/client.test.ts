@@ -205,6 +205,24 @@ describe('the client against a real gaffer', () => {
       assert.equal(err.code, 'GAFFER_BATCH_NOT_FOUND');
     });
 
+    it('submitStream sends submissions as they are produced, one NDJSON batch', async () => {
+      async function* produce() {
+        for (let i = 0; i < 20_000; i++) yield { payload: { id: String(i), name: `n${i}` } };
+        yield { maxAttempts: 0 }; // below the schema's minimum of 1
+      }
+      const out = await client.jobs.submitStream(produce(), { type: 'csv-row' });
+      const req = seen.at(-1)!;
+      assert.equal(req.url, '/v1/batches?type=csv-row');
+      assert.equal(req.headers['content-type'], 'application/x-ndjson');
+      assert.equal(req.headers['transfer-encoding'], 'chunked', 'streamed, no length up front');
+      assert.equal(out.batch.source, 'ndjson');
+      assert.equal(out.batch.accepted, 20_000);
+      assert.deepEqual(
+        out.rejected.map((r) => [r.row, r.code]),
+        [[20_001, 'GAFFER_BAD_REQUEST']],
+      );
+    });
+
     it('batches.list, the all-pages iterator and batches.retryFailed', async () => {
       const page = await client.batches.list({ limit: 1 });
       assert.equal(page.batches.length, 1);

@@ -57,6 +57,7 @@ describe('--json on every API command', () => {
     ids['batch'] = (await client.jobs.submitBatch({ type: 'doomed', jobs: [{}] })).batchId;
     for (const id of [ids['ok']!, ids['dead']!, ids['batch']!]) await client.waitFor(id);
     writeFileSync(path.join(dir, 'jobs.json'), JSON.stringify([{ type: 'held' }]));
+    writeFileSync(path.join(dir, 'jobs.ndjson'), '{"type": "held"}\n\n{"type": "held"}\n');
     writeFileSync(path.join(dir, 'rows.csv'), 'id\n1\n2\n');
   });
   after(async () => {
@@ -68,6 +69,7 @@ describe('--json on every API command', () => {
   const cases: [string, () => string[]][] = [
     ['submit', () => ['submit', 'held']],
     ['submit-batch', () => ['submit-batch', f('jobs.json')]],
+    ['submit-batch (NDJSON)', () => ['submit-batch', f('jobs.ndjson')]],
     ['upload', () => ['upload', f('rows.csv'), '-t', 'held', '--no-progress']],
     ['jobs', () => ['jobs', '--type', 'held']],
     ['job', () => ['job', ids['ok']!]],

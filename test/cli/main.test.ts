@@ -45,6 +45,7 @@ describe('usage errors exit 2', () => {
     ['both payload options', ['submit', 'x', '--payload', '{}', '--payload-file', 'p.json']],
     ['missing payload file', ['submit', 'x', '--payload-file', '/no/such/file.json']],
     ['missing upload file', ['upload', '/no/such/file.csv']],
+    ['missing NDJSON file', ['submit-batch', '/no/such/jobs.ndjson']],
     ['no command at all', []],
   ];
   for (const [name, args] of cases) {

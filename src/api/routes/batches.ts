@@ -3,7 +3,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
 import { toGafferError } from '../error-handler.ts';
+import type { Readable } from 'node:stream';
 import { ingestCsv } from '../../jobs/csv-ingest.ts';
+import { ingest, type IngestResult } from '../../jobs/ingest.ts';
+import { NdjsonReader } from '../ndjson-rows.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { createBatch } from './jobs.ts';
@@ -19,14 +22,23 @@ const BatchListQuery = Type.Object({
   cursor: Type.Optional(Type.String()),
 });
 
-/** CSV uploads (batches), their progress and rejected rows, and "retry failed rows". */
+/**
+ * Uploads (batches: a CSV, or jobs streamed as NDJSON), their progress and rejected rows, and
+ * "retry failed rows".
+ */
 export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+  // A streamed batch's body goes to its handler unread: it is parsed line by line as it arrives.
+  app.addContentTypeParser(NDJSON_TYPES, (_req, payload, done) => done(null, payload));
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
     '/batches',
     {
       config: { access: 'submit' },
-      schema: { querystring: UploadQuery, tags: ['batches'], consumes: ['multipart/form-data'] },
+      schema: {
+        querystring: UploadQuery,
+        tags: ['batches'],
+        consumes: ['multipart/form-data', ...NDJSON_TYPES],
+      },
     },
     (req, reply) => uploadCsv(orch, req, reply, req.query),
   );
@@ -95,29 +107,29 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   );
 };
 
-/** Shared by `POST /v1/batches` and seed 000's `POST /upload`. */
+/** Content types of a streamed batch: one submission per line (NDJSON, JSON Lines). */
+const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];
+
+/**
+ * `POST /v1/batches`: a CSV upload (multipart) or a streamed batch (NDJSON), each a batch of one
+ * job per row; seed 000's `POST /upload` takes the CSV only.
+ */
 export async function uploadCsv(
   orch: Orchestrator,
   req: FastifyRequest,
   reply: FastifyReply,
   query: { type?: string | undefined; priority?: number | string | undefined },
 ) {
+  if (NDJSON_TYPES.includes(req.headers['content-type']?.split(';')[0]?.trim() ?? '')) {
+    return uploadNdjson(orch, req, reply, query);
+  }
   if (!req.isMultipart()) {
     throw new GafferError(
       'GAFFER_UNSUPPORTED_MEDIA_TYPE',
-      'send the CSV as multipart/form-data, field "file"',
+      'send the CSV as multipart/form-data, field "file", or jobs as application/x-ndjson',
     );
   }
-  const declared = Number(req.headers['content-length'] ?? 0);
-  const limit = orch.config.server.uploadLimitBytes;
-  // Multipart framing adds well under 8 KiB; anything bigger is refused before a byte is read.
-  if (declared > limit + 8 * 1024) {
-    throw new GafferError('GAFFER_BODY_TOO_LARGE', `${declared} bytes > ${limit}`);
-  }
-  if (query.type && !orch.catalog.type(query.type)) {
-    throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
-  }
-  if (query.type) requireType(req.principal, query.type);
+  const limit = checkUpload(orch, req, query);
   let file;
   try {
     file = await req.file();
@@ -133,43 +145,109 @@ export async function uploadCsv(
       Object.assign(new Error(`over ${limit} bytes`), { code: 'FST_REQ_FILE_TOO_LARGE' }),
     );
   });
-  const batchId = await createBatch(orch, file.filename || 'upload.csv', query.type ?? null);
-  let result;
-  try {
-    result = await ingestCsv(orch.service, orch.store, file.file, {
+  const { file: stream, filename } = file;
+  return runUpload(orch, req, reply, filename || 'upload.csv', query, async (batchId) => {
+    const result = await ingestCsv(orch.service, orch.store, stream, {
       batchId,
       type: query.type,
       priority: query.priority,
       allows: typeCheck(req.principal),
     });
+    if (stream.truncated) {
+      throw new GafferError(
+        'GAFFER_BODY_TOO_LARGE',
+        `over ${limit} bytes; the ${result.accepted} rows before the limit were kept in batch ${batchId}`,
+        { details: { batchId, accepted: result.accepted } },
+      );
+    }
+    return result;
+  });
+}
+
+/**
+ * A streamed batch: the request body is read as it arrives (the content-type parser in
+ * batchRoutes hands it over unread), line by line, committed in chunks like a CSV upload, so its
+ * size is bounded by `server.uploadLimitBytes`, not by the JSON body limit.
+ */
+function uploadNdjson(
+  orch: Orchestrator,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  query: { type?: string | undefined; priority?: number | string | undefined },
+) {
+  const limit = checkUpload(orch, req, query);
+  const reader = new NdjsonReader({
+    type: query.type,
+    priority: query.priority,
+    maxLineChars: orch.config.server.bodyLimitBytes,
+  });
+  return runUpload(orch, req, reply, 'ndjson', query, (batchId) =>
+    ingest(orch.service, orch.store, req.body as Readable, reader, {
+      batchId,
+      allows: typeCheck(req.principal),
+      maxBytes: limit,
+    }),
+  );
+}
+
+/** Refuses an upload before a byte of it is read; returns the size limit. */
+function checkUpload(
+  orch: Orchestrator,
+  req: FastifyRequest,
+  query: { type?: string | undefined },
+): number {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const limit = orch.config.server.uploadLimitBytes;
+  // Multipart framing adds well under 8 KiB; anything bigger is refused before a byte is read.
+  if (declared > limit + 8 * 1024) {
+    throw new GafferError('GAFFER_BODY_TOO_LARGE', `${declared} bytes > ${limit}`);
+  }
+  if (query.type && !orch.catalog.type(query.type)) {
+    throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
+  }
+  if (query.type) requireType(req.principal, query.type);
+  return limit;
+}
+
+/**
+ * The batch around an upload: created first, marked done whatever happens, answered with its
+ * counts and first rejected rows. A failure part way keeps the rows committed before it.
+ */
+async function runUpload(
+  orch: Orchestrator,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  source: string,
+  query: { type?: string | undefined },
+  read: (batchId: string) => Promise<IngestResult>,
+) {
+  const batchId = await createBatch(orch, source, query.type ?? null);
+  let result;
+  try {
+    result = await read(batchId);
   } catch (err) {
-    const g =
-      err instanceof GafferError
-        ? err
-        : (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
-          ? new GafferError(
-              'GAFFER_BODY_TOO_LARGE',
-              `over ${limit} bytes; rows before the limit were kept in batch ${batchId}`,
-              { details: { batchId } },
-            )
-          : new GafferError('GAFFER_CSV_INVALID', (err as Error).message, {
-              details: { batchId },
-              cause: err,
-            });
     await orch.store.updateBatch(batchId, { done: true });
-    throw g;
+    throw uploadFailure(err, batchId, orch.config.server.uploadLimitBytes);
   }
   await orch.store.updateBatch(batchId, { done: true });
-  if (file.file.truncated) {
-    throw new GafferError(
-      'GAFFER_BODY_TOO_LARGE',
-      `over ${limit} bytes; the ${result.accepted} rows before the limit were kept in batch ${batchId}`,
-      { details: { batchId, accepted: result.accepted } },
-    );
-  }
   const batch = await orch.store.getBatch(batchId);
   orch.events.emit('batch:progress', { batchId });
   return reply.status(201).send({ batch, rejected: result.firstRejected });
+}
+
+function uploadFailure(err: unknown, batchId: string, limit: number): GafferError {
+  if (err instanceof GafferError) return err;
+  if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+    return new GafferError(
+      'GAFFER_BODY_TOO_LARGE',
+      `over ${limit} bytes; rows before the limit were kept in batch ${batchId}`,
+      { details: { batchId } },
+    );
+  }
+  return new GafferError('GAFFER_CSV_INVALID', (err as Error).message, {
+    details: { batchId },
+    cause: err,
+  });
 }
 
 /**

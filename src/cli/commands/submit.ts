@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { ApiJob, Submission } from '../../client/index.ts';
 import {
@@ -99,11 +101,11 @@ export async function readPayload(opts: {
 }
 
 async function readFileOrUsage(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as Error).message}`);
-  }
+  return readFile(path, 'utf8').catch((err: Error) => usage(path, err));
+}
+
+function usage(path: string, err: Error): never {
+  throw new UsageError(`cannot read ${path}: ${err.message}`);
 }
 
 async function readStdin(): Promise<string> {
@@ -125,11 +127,27 @@ export function reportEnd(job: ApiJob, out: (s: string) => void, err: (s: string
 export function registerSubmitBatch(program: Command): void {
   program
     .command('submit-batch')
-    .description('submit many jobs at once from a JSON file (an array, or {type, jobs}) as a batch')
-    .argument('<file>', 'the JSON file (- for stdin)')
+    .description(
+      'submit many jobs at once as a batch: a JSON file (an array, or {type, jobs}), or NDJSON (a job per line, streamed: any size)',
+    )
+    .argument('<file>', 'the JSON or NDJSON file (- for stdin)')
     .option('-t, --type <type>', 'job type of every job that names none')
-    .action(async (file: string, opts: { type?: string }, cmd: Command) => {
+    .option('--ndjson', 'the file has a job per line (implied by .ndjson and .jsonl)')
+    .action(async (file: string, opts: { type?: string; ndjson?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
+      if (opts.ndjson || /\.(ndjson|jsonl)$/i.test(file)) {
+        if (file !== '-') await access(file).catch((err: Error) => usage(file, err));
+        const type = opts.type;
+        const result = await ctx.client.jobs.submitStream(jsonLines(file), type ? { type } : {});
+        if (ctx.json) return printJson(ctx, result);
+        ctx.out(`batch     ${result.batch.id}`);
+        ctx.out(`accepted  ${result.batch.accepted}`);
+        ctx.out(`rejected  ${result.batch.rejected}`);
+        for (const r of result.rejected.slice(0, 10)) {
+          ctx.err(`line ${r.row}: ${r.code}: ${r.message}`);
+        }
+        return;
+      }
       const parsed = (await readPayload({ payloadFile: file })) as unknown;
       const body = Array.isArray(parsed)
         ? { jobs: parsed as Submission[] }
@@ -151,4 +169,22 @@ export function registerSubmitBatch(program: Command): void {
       }
       ctx.err(`progress: gaffer wait ${result.batchId}`);
     });
+}
+
+/**
+ * The jobs of an NDJSON file, read as they are sent. A line that is not JSON stops the command
+ * before gaffer sees it (the batch keeps the lines before); lines gaffer refuses are reported.
+ */
+async function* jsonLines(file: string): AsyncGenerator<Submission> {
+  const input = file === '-' ? process.stdin : createReadStream(file);
+  let n = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    n++;
+    if (line.trim() === '') continue;
+    try {
+      yield JSON.parse(line) as Submission;
+    } catch (err) {
+      throw new UsageError(`${file}, line ${n}: ${(err as Error).message}`);
+    }
+  }
 }
