@@ -331,6 +331,40 @@ test('CSV uploads of arbitrary bytes create no job and never fail with 5xx', asy
   await unchanged();
 });
 
+/** NDJSON-ish bytes: JSON tokens, line ends, prototype keys, deep nesting and invalid UTF-8. */
+const ndjsonBytes = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom('{', '}', '[', ']', ':', ',', '"', '\n', '\r\n', '\ufeff', 'null', '1'),
+      fc.constantFrom('"payload"', '"type"', '"typed"', '"__proto__"', '"admin"', '"n"', '"x"'),
+      fc.string({ maxLength: 20, unit: 'binary' }),
+      fc.constantFrom(...INVALID_UTF8).map((b) => Buffer.from(b)),
+      fc.integer({ min: 1, max: 50_000 }).map((k) => '['.repeat(k)),
+    ),
+    { maxLength: 40 },
+  )
+  .map((parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+
+test('NDJSON batches of arbitrary bytes create no job and never fail with 5xx', async () => {
+  await fc.assert(
+    fc.asyncProperty(ndjsonBytes, async (content) => {
+      const url = '/v1/batches?type=typed';
+      const headers = { 'content-type': 'application/x-ndjson' };
+      const res = await send({ method: 'POST', url, headers, payload: content }, url);
+      if (res.statusCode === 201) {
+        assert.equal(res.json().batch.accepted, 0, res.body.slice(0, 300));
+        for (const r of res.json().rejected as { code: string }[]) {
+          assert.ok(Object.hasOwn(ERRORS, r.code), r.code);
+        }
+      } else {
+        assertCatalogued4xx(res.statusCode, res.body, `${url} ndjson`);
+      }
+    }),
+    { numRuns: RUNS, seed: SEED },
+  );
+  await unchanged();
+});
+
 test('malformed multipart bodies get a catalogued 4xx', async () => {
   const wellFormed = multipart('a.csv', 'n\n1\n2\n');
   const boundary = /boundary=(.*)$/.exec(wellFormed.headers['content-type'])![1]!;
