@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
-import { uploadCsv } from './batches.ts';
+import { uploadBatch } from './batches.ts';
 import { desiredScale, queueStatus } from './queues.ts';
 import { typeCheck } from '../auth/scope.ts';
 
@@ -17,7 +17,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   r.post(
     '/upload',
     { config: { access: 'submit' }, schema: { querystring: UploadQuery, tags } },
-    (req, reply) => uploadCsv(orch, req, reply, req.query),
+    (req, reply) => uploadBatch(orch, req, reply, req.query),
   );
 
   r.post(

@@ -40,7 +40,7 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
         consumes: ['multipart/form-data', ...NDJSON_TYPES],
       },
     },
-    (req, reply) => uploadCsv(orch, req, reply, req.query),
+    (req, reply) => uploadBatch(orch, req, reply, req.query),
   );
 
   r.get(
@@ -114,7 +114,7 @@ const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];
  * `POST /v1/batches`: a CSV upload (multipart) or a streamed batch (NDJSON), each a batch of one
  * job per row; seed 000's `POST /upload` takes the CSV only.
  */
-export async function uploadCsv(
+export async function uploadBatch(
   orch: Orchestrator,
   req: FastifyRequest,
   reply: FastifyReply,
