@@ -309,6 +309,18 @@ const csvBytes = fc
   )
   .map((parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
 
+/** An upload's answer: a batch that accepted nothing, its rejections catalogued, or a catalogued 4xx. */
+function assertNoJobAccepted(res: Awaited<ReturnType<typeof send>>, what: string): void {
+  if (res.statusCode !== 201) {
+    assertCatalogued4xx(res.statusCode, res.body, what);
+    return;
+  }
+  assert.equal(res.json().batch.accepted, 0, res.body.slice(0, 300));
+  for (const r of res.json().rejected as { code: string }[]) {
+    assert.ok(Object.hasOwn(ERRORS, r.code), r.code);
+  }
+}
+
 test('CSV uploads of arbitrary bytes create no job and never fail with 5xx', async () => {
   await fc.assert(
     fc.asyncProperty(
@@ -316,14 +328,7 @@ test('CSV uploads of arbitrary bytes create no job and never fail with 5xx', asy
       fc.constantFrom('/v1/batches?type=typed', '/upload?type=typed', '/v1/batches'),
       async (content, url) => {
         const res = await send({ method: 'POST', url, ...multipart('fuzz.csv', content) }, url);
-        if (res.statusCode === 201) {
-          assert.equal(res.json().batch.accepted, 0, res.body.slice(0, 300));
-          for (const r of res.json().rejected as { code: string }[]) {
-            assert.ok(Object.hasOwn(ERRORS, r.code), r.code);
-          }
-        } else {
-          assertCatalogued4xx(res.statusCode, res.body, `${url} csv`);
-        }
+        assertNoJobAccepted(res, `${url} csv`);
       },
     ),
     { numRuns: RUNS, seed: SEED },
@@ -351,14 +356,7 @@ test('NDJSON batches of arbitrary bytes create no job and never fail with 5xx', 
       const url = '/v1/batches?type=typed';
       const headers = { 'content-type': 'application/x-ndjson' };
       const res = await send({ method: 'POST', url, headers, payload: content }, url);
-      if (res.statusCode === 201) {
-        assert.equal(res.json().batch.accepted, 0, res.body.slice(0, 300));
-        for (const r of res.json().rejected as { code: string }[]) {
-          assert.ok(Object.hasOwn(ERRORS, r.code), r.code);
-        }
-      } else {
-        assertCatalogued4xx(res.statusCode, res.body, `${url} ndjson`);
-      }
+      assertNoJobAccepted(res, `${url} ndjson`);
     }),
     { numRuns: RUNS, seed: SEED },
   );
