@@ -93,7 +93,7 @@ export class DeadLetterQueue {
    * Replays the selection page by page. Pages walk backwards by (createdAt, id), so a job that
    * fails again during the call and is dead-lettered anew is not replayed a second time.
    * `scope` (the caller's job types; absent: all) limits a selection to those types, and a named
-   * job of another type is skipped with GAFFER_FORBIDDEN; the caller refuses a `type` outside it.
+   * job of another type is skipped as unknown (GAFFER_JOB_NOT_FOUND); the caller refuses a `type` outside it.
    */
   async replayMany(
     sel: ReplaySelection,
@@ -108,7 +108,8 @@ export class DeadLetterQueue {
         const ids = sel.ids.slice(i, i + PAGE);
         const found = (await this.#found(ids, report)).filter((job) => {
           if (!scope || scope.has(job.type)) return true;
-          report.skipped.push(skip(job.id, new GafferError('GAFFER_FORBIDDEN', job.type)));
+          // As an unknown id: a scoped caller cannot tell which ids of other types exist.
+          report.skipped.push(skip(job.id, new GafferError('GAFFER_JOB_NOT_FOUND', job.id)));
           return false;
         });
         await this.#replayBatch(found, sel.limit, report);

@@ -161,7 +161,7 @@ describe('attempt history under auth', () => {
   });
   after(() => a.close());
 
-  it('a key scoped to other types is refused (403), as for GET /v1/jobs/:id', async () => {
+  it("a job of a type out of the key's scope is an unknown id (404), as for GET /v1/jobs/:id", async () => {
     const read = async (type: string) => {
       const { job } = await a.orch.service.submit({ type, payload: {} });
       return a.app.inject({
@@ -174,7 +174,7 @@ describe('attempt history under auth', () => {
     assert.equal(own.statusCode, 200, own.body);
     assert.deepEqual(own.json(), { attempts: [] });
     const other = await read('beta');
-    assert.equal(other.statusCode, 403, other.body);
-    assert.equal(other.json().error.code, 'GAFFER_FORBIDDEN');
+    assert.equal(other.statusCode, 404, other.body);
+    assert.equal(other.json().error.code, 'GAFFER_JOB_NOT_FOUND');
   });
 });

@@ -245,10 +245,48 @@ describe('auth on', () => {
         rejected.map((r: { row: number; code: string }) => [r.row, r.code]),
         [[3, 'GAFFER_FORBIDDEN']],
       );
-      const csv = await call('GET', `/v1/batches/${batch.id}/rejected`, { key: keys.alphaSub.key });
-      assert.match(csv.body, /GAFFER_FORBIDDEN/);
       const beta = await upload('?type=beta');
       assert.equal(beta.statusCode, 403);
+    });
+
+    test("a mixed batch's rejected rows (raw rows of any type) are for keys of every type only; another type's batch is an unknown id", async () => {
+      const boundary = 'gafferboundary';
+      const csv = 'kind,n\na,1\nb,2\n';
+      const mixed = await call('POST', '/v1/batches', {
+        key: keys.operator.key,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload:
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="rows.csv"\r\n` +
+          `Content-Type: text/csv\r\n\r\n${csv}\r\n--${boundary}--\r\n`,
+      });
+      assert.equal(mixed.statusCode, 201, mixed.body);
+      const id = mixed.json().batch.id as string;
+      await g.orch.store.addRejectedRows(id, [
+        { row: 9, raw: '{"secret":"of beta"}', code: 'GAFFER_PAYLOAD_INVALID', message: 'x' },
+      ]);
+      const scoped = await call('GET', `/v1/batches/${id}/rejected`, { key: keys.alphaOp.key });
+      assert.equal(scoped.statusCode, 403);
+      assert.equal(codeOf(scoped), 'GAFFER_FORBIDDEN');
+      assert.ok(!scoped.body.includes('of beta'));
+      const whole = await call('GET', `/v1/batches/${id}/rejected`, { key: keys.viewer.key });
+      assert.equal(whole.statusCode, 200);
+      assert.match(whole.body, /of beta/);
+
+      const typed = await call('POST', '/v1/jobs/batch', {
+        key: keys.operator.key,
+        payload: { type: 'beta', jobs: [{ payload: {} }] },
+      });
+      const betaBatch = typed.json().batchId as string;
+      for (const path of ['', '/rejected']) {
+        const res = await call('GET', `/v1/batches/${betaBatch}${path}`, { key: keys.alphaOp.key });
+        const none = await call('GET', `/v1/batches/batch-nope${path}`, { key: keys.alphaOp.key });
+        assert.equal(res.statusCode, 404, path);
+        assert.equal(res.body.replaceAll(betaBatch, 'batch-nope'), none.body);
+      }
+      const retry = await call('POST', `/v1/batches/${betaBatch}/retry-failed`, {
+        key: keys.alphaOp.key,
+      });
+      assert.equal(retry.statusCode, 404);
     });
 
     test('listings show a scoped key its types only; naming another type is 403', async () => {
@@ -285,27 +323,52 @@ describe('auth on', () => {
       }
     });
 
-    test('one job of another type: get, logs, cancel, retry, dead-letter show/edit/replay are 403', async () => {
+    test('one job of another type: get, logs, attempts, cancel, retry, dead-letter show/edit/replay answer as an unknown id (404), and are audited as refused', async () => {
       const key = keys.alphaOp.key;
       const queued = await submit(g, 'beta');
       const dead = await deadLettered(g, 'beta');
-      const refused: [InjectOptions['method'], string, unknown?][] = [
-        ['GET', `/v1/jobs/${queued.id}`],
-        ['GET', `/v1/jobs/${queued.id}/logs`],
-        ['POST', `/v1/jobs/${queued.id}/cancel`],
-        ['POST', `/v1/jobs/${dead.id}/retry`],
-        ['GET', `/v1/dead-letters/${dead.id}`],
-        ['PATCH', `/v1/dead-letters/${dead.id}`, { maxAttempts: 2 }],
-        ['POST', `/v1/dead-letters/${dead.id}/replay`],
-        ['POST', '/v1/dead-letters/replay', { type: 'beta' }],
+      const unknown = 'job-does-not-exist';
+      const routes = (id: string): [InjectOptions['method'], string, unknown?][] => [
+        ['GET', `/v1/jobs/${id}`],
+        ['GET', `/v1/jobs/${id}/logs`],
+        ['GET', `/v1/jobs/${id}/attempts`],
+        ['POST', `/v1/jobs/${id}/cancel`],
+        ['POST', `/v1/jobs/${id}/retry`],
+        ['GET', `/v1/dead-letters/${id}`],
+        ['PATCH', `/v1/dead-letters/${id}`, { maxAttempts: 2 }],
+        ['POST', `/v1/dead-letters/${id}/replay`],
       ];
-      for (const [method, url, payload] of refused) {
-        const res = await call(method, url, { key, payload });
-        assert.equal(res.statusCode, 403, `${method} ${url}: ${res.body}`);
-        assert.equal(codeOf(res), 'GAFFER_FORBIDDEN');
+      for (const id of [queued.id, dead.id]) {
+        const answers = routes(id);
+        const unknowns = routes(unknown);
+        for (let i = 0; i < answers.length; i++) {
+          const [method, url, payload] = answers[i]!;
+          const res = await call(method, url, { key, payload });
+          const none = await call(method, unknowns[i]![1], { key, payload });
+          assert.equal(res.statusCode, 404, `${method} ${url}: ${res.body}`);
+          assert.equal(codeOf(res), 'GAFFER_JOB_NOT_FOUND');
+          // The same body as for an id that does not exist, but for the id itself.
+          assert.equal(res.body.replaceAll(id, unknown), none.body, `${method} ${url}`);
+          assert.deepEqual(Object.keys(res.headers).sort(), Object.keys(none.headers).sort());
+        }
       }
+      const bulk = await call('POST', '/v1/dead-letters/replay', {
+        key,
+        payload: { type: 'beta' },
+      });
+      assert.equal(bulk.statusCode, 403);
       assert.equal((await g.orch.service.get(queued.id)).state, 'queued');
       assert.equal((await g.orch.service.get(dead.id)).state, 'dead_lettered');
+      // The audit log keeps the truth: each attempt was refused for its type.
+      const { entries } = await g.orch.store.listAudit({ limit: 1000, actor: 'alpha-op' });
+      for (const action of ['job.cancel', 'dead-letter.edit', 'dead-letter.replay']) {
+        const e = entries.find((x) => x.action === action && x.target === dead.id);
+        assert.equal(e?.outcome, 'refused', action);
+        assert.equal((e?.details as { code: string }).code, 'GAFFER_FORBIDDEN');
+      }
+      const read = entries.find((x) => x.action === 'GET /v1/jobs/:id' && x.target === queued.id);
+      assert.equal(read?.outcome, 'refused');
+      assert.match((read?.details as { message: string }).message, /type beta/);
     });
 
     test('a bulk replay by a scoped key replays its types only', async () => {
@@ -319,7 +382,7 @@ describe('auth on', () => {
       assert.deepEqual(named.json().jobIds, [alpha.id]);
       assert.deepEqual(
         named.json().skipped.map((s: { id: string; code: string }) => [s.id, s.code]),
-        [[beta.id, 'GAFFER_FORBIDDEN']],
+        [[beta.id, 'GAFFER_JOB_NOT_FOUND']],
       );
       const everything = await call('POST', '/v1/dead-letters/replay', {
         key: keys.alphaOp.key,

@@ -606,19 +606,27 @@ describe('authentication and roles', () => {
     );
   });
 
-  test('a key scoped to a type: other types → PERMISSION_DENIED, its own type works', async () => {
+  test('a key scoped to a type: submitting or listing other types → PERMISSION_DENIED, their jobs → NOT_FOUND as unknown ids, its own type works', async () => {
     const c = clientAs('held');
-    const denied = [
-      () => c.submitJob({ type: 'paged' }),
-      () => c.getJob(otherJob),
-      () => c.cancelJob(otherJob),
-      () => c.watchJob(otherJob).next(),
-      () => c.listJobs({ type: 'paged' }),
-    ];
+    const denied = [() => c.submitJob({ type: 'paged' }), () => c.listJobs({ type: 'paged' })];
     for (const call of denied) {
       const err = await failure(call());
       assert.deepEqual([err.code, err.gafferCode], [status.PERMISSION_DENIED, 'GAFFER_FORBIDDEN']);
     }
+    const hidden = [
+      (id: string) => c.getJob(id),
+      (id: string) => c.cancelJob(id),
+      (id: string) => c.watchJob(id).next(),
+    ];
+    for (const call of hidden) {
+      const err = await failure(call(otherJob));
+      const none = await failure(call('job-unknown'));
+      assert.deepEqual([err.code, err.gafferCode], [status.NOT_FOUND, 'GAFFER_JOB_NOT_FOUND']);
+      assert.equal(err.message.replaceAll(otherJob, 'job-unknown'), none.message);
+    }
+    const { entries } = await g.orch.store.listAudit({ limit: 100, action: 'job.cancel' });
+    const refused = entries.find((e) => e.actor === 'grpc-held' && e.target === otherJob);
+    assert.deepEqual(refused?.outcome, 'refused');
     assert.equal((await c.getJob(heldJob)).type, 'held');
     const listed = await c.listJobs({ limit: 1000 });
     assert.ok(listed.jobs.length > 0 && listed.jobs.every((j) => j.type === 'held'));

@@ -3,6 +3,7 @@ import { GafferError, type ErrorCode } from '../../errors.ts';
 import type { Principal } from './access.ts';
 import type { AuditEntry, JobStore } from '../../store/job-store.ts';
 import type { Clock } from '../../domain/clock.ts';
+import { scopeRefusal } from './scope.ts';
 
 /** What the audit log needs of the orchestrator (an Orchestrator fits). */
 export interface AuditSink {
@@ -40,7 +41,12 @@ export async function auditAction<T>(
   try {
     result = await run();
   } catch (err) {
-    const code = err instanceof GafferError ? err.code : 'GAFFER_INTERNAL';
+    // An id out of scope is answered as unknown (404) but recorded as the refusal it is.
+    const code = scopeRefusal(err)
+      ? 'GAFFER_FORBIDDEN'
+      : err instanceof GafferError
+        ? err.code
+        : 'GAFFER_INTERNAL';
     const outcome = code === 'GAFFER_FORBIDDEN' ? 'refused' : 'failed';
     await recordAudit(sink, { ...entry, outcome, details: failure(code) });
     if (err instanceof GafferError) Object.defineProperty(err, AUDITED, { value: true });
@@ -62,11 +68,22 @@ export async function audited<T>(
   return auditAction(sink, req.principal, action, target, run, details);
 }
 
-/** True when `err` is a 403 not yet in the audit log. */
+/**
+ * True when `err` is a refusal not yet in the audit log: a 403, or a 404 that hides an id out of
+ * the caller's scope (`scopeRefusal`).
+ */
 export function unauditedRefusal(err: unknown): err is GafferError {
   return (
     err instanceof GafferError &&
-    err.code === 'GAFFER_FORBIDDEN' &&
+    (err.code === 'GAFFER_FORBIDDEN' || scopeRefusal(err) !== undefined) &&
     !(err as unknown as Record<symbol, unknown>)[AUDITED]
   );
+}
+
+/** What the audit log records of a refusal: the code and the reason (the real one when hidden). */
+export function refusalDetails(err: GafferError): { code: ErrorCode; message: string } {
+  const reason = scopeRefusal(err);
+  return reason === undefined
+    ? { code: err.code, message: err.message }
+    : { code: 'GAFFER_FORBIDDEN', message: reason };
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { ANONYMOUS, UNAUTHENTICATED, accessOf, type Principal } from './access.ts';
-import { recordAudit, unauditedRefusal } from './audit.ts';
+import { recordAudit, refusalDetails, unauditedRefusal } from './audit.ts';
 import { authEnabled, authenticate, bearerKey, sessionPrincipal } from './authenticate.ts';
 import { FailedAuthLimiter } from './failed-auth.ts';
 import { requireRight } from './scope.ts';
@@ -104,7 +104,7 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
       action: `${req.method} ${req.routeOptions.url ?? req.url}`,
       target: typeof params.id === 'string' ? params.id : null,
       outcome: 'refused',
-      details: { code: err.code, message: err.message },
+      details: refusalDetails(err),
     });
   });
   return { sessions, failedAuth };

@@ -50,3 +50,41 @@ export async function listInScope(
   }
   return list({ ...filter, types: [...principal.types] });
 }
+
+/** Marks a not-found answer that hides a job or batch out of the caller's scope (`scopeRefusal`). */
+const HIDDEN = Symbol('gaffer.outOfScope');
+
+/**
+ * Throws unless `principal` may see `job`: the very error an unknown id gets (404, same code,
+ * message and body), so a scoped key cannot tell which ids of other types exist. The error
+ * carries why it was refused, for the audit log only (`scopeRefusal`).
+ */
+export function requireJobInScope<J extends { id: string; type: string }>(
+  principal: Principal,
+  job: J,
+): J {
+  if (allowsType(principal, job.type)) return job;
+  throw hidden(new GafferError('GAFFER_JOB_NOT_FOUND', job.id), principal, job.type);
+}
+
+/** As `requireJobInScope` for a batch uploaded for one type; a mixed batch (type null) passes. */
+export function requireBatchInScope<B extends { id: string; type: string | null }>(
+  principal: Principal,
+  batch: B,
+): B {
+  if (batch.type === null || allowsType(principal, batch.type)) return batch;
+  throw hidden(new GafferError('GAFFER_BATCH_NOT_FOUND', batch.id), principal, batch.type);
+}
+
+function hidden(err: GafferError, principal: Principal, type: string): GafferError {
+  const reason = `key ${principal.id} is not for jobs of type ${type}`;
+  Object.defineProperty(err, HIDDEN, { value: reason });
+  return err;
+}
+
+/** Why a not-found answer was really a refusal of an id out of scope; undefined for any other. */
+export function scopeRefusal(err: unknown): string | undefined {
+  return err instanceof GafferError
+    ? ((err as unknown as Record<symbol, string | undefined>)[HIDDEN] ?? undefined)
+    : undefined;
+}

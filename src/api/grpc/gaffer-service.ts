@@ -4,7 +4,7 @@ import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
 import type { JobService, RejectedSubmission, TypeScope } from '../../jobs/service.ts';
 import { allowsType, type Principal } from '../auth/access.ts';
-import { listInScope, requireType } from '../auth/scope.ts';
+import { listInScope, requireJobInScope } from '../auth/scope.ts';
 import { jobIdOf, listFilterOf, toJobMessage, toSubmission } from './convert.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
@@ -19,9 +19,9 @@ export interface GafferServiceDeps {
 
 /**
  * The Gaffer service's methods, each given the caller (already holding the method's right, see
- * server.ts) and the decoded request. A job of a type outside the caller's scope is refused
- * GAFFER_FORBIDDEN before anything is written: by the service for a submission (once routing has
- * picked its type), here for a read, watch or cancel.
+ * server.ts) and the decoded request. A submission of a type outside the caller's scope is refused
+ * GAFFER_FORBIDDEN by the service (once routing has picked its type); a job of such a type is
+ * answered here as an unknown id (NOT_FOUND) for a read, watch or cancel.
  */
 export function gafferService(deps: GafferServiceDeps) {
   const { service } = deps;
@@ -30,9 +30,7 @@ export function gafferService(deps: GafferServiceDeps) {
   const scopeOf = (principal: Principal): TypeScope | undefined =>
     principal.types === null ? undefined : (type) => allowsType(principal, type);
   const readable = async (principal: Principal, id: string): Promise<Job> => {
-    const job = await service.get(id);
-    requireType(principal, job.type);
-    return job;
+    return requireJobInScope(principal, await service.get(id));
   };
 
   return {
@@ -99,7 +97,7 @@ export function gafferService(deps: GafferServiceDeps) {
         jobIdOf(req),
         (job) => send(toJobMessage(job)),
         signal,
-        (job) => requireType(principal, job.type),
+        (job) => void requireJobInScope(principal, job),
       );
     },
   };

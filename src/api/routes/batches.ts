@@ -11,7 +11,8 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { createBatch } from './jobs.ts';
 import { csvLine } from '../csv-cell.ts';
-import { requireType, typeCheck } from '../auth/scope.ts';
+import { requireBatchInScope, requireType, typeCheck } from '../auth/scope.ts';
+import type { Principal } from '../auth/access.ts';
 import { allowsType } from '../auth/access.ts';
 import { audited } from '../auth/audit.ts';
 import { retryFailedRows } from '../../jobs/batch-retry.ts';
@@ -64,11 +65,8 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       schema: { params: BatchIdParams, tags: ['batches'] },
     },
     async (req) => {
-      const batch = await orch.store.getBatch(req.params.id);
-      if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
       // A batch uploaded for one type is that type's; a mixed one (type null) shows counts only.
-      if (batch.type) requireType(req.principal, batch.type);
-      return { batch };
+      return { batch: await batchInScope(orch, req.principal, req.params.id) };
     },
   );
 
@@ -79,9 +77,15 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       schema: { params: BatchIdParams, tags: ['batches'] },
     },
     async (req, reply) => {
-      const batch = await orch.store.getBatch(req.params.id);
-      if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', req.params.id);
-      if (batch.type) requireType(req.principal, batch.type);
+      const batch = await batchInScope(orch, req.principal, req.params.id);
+      // A mixed batch's rejected rows are raw rows of any type (the type a row would have been
+      // routed to is not stored): only a key of every type reads them.
+      if (batch.type === null && req.principal.types !== null) {
+        throw new GafferError(
+          'GAFFER_FORBIDDEN',
+          `the rejected rows of a batch uploaded without ?type= may hold any type's rows; key ${req.principal.id} is for some types only (upload with ?type= to read them)`,
+        );
+      }
       const rows = await orch.store.rejectedRows(req.params.id);
       const lines = [
         'row,code,message,raw',
@@ -99,13 +103,23 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     { config: { access: 'operate' }, schema: { params: BatchIdParams, tags: ['batches'] } },
     async (req) => {
       const id = req.params.id;
-      if (!(await orch.store.getBatch(id))) throw new GafferError('GAFFER_BATCH_NOT_FOUND', id);
+      await batchInScope(orch, req.principal, id);
       return audited(orch, req, 'batch.retry-failed', id, () =>
         retryFailedRows(orch.service, orch.store, id, (type) => allowsType(req.principal, type)),
       );
     },
   );
 };
+
+/**
+ * The batch, when `principal` may see it: one uploaded for another type is answered as an unknown
+ * id (404), so a scoped key cannot tell which batch ids exist.
+ */
+async function batchInScope(orch: Orchestrator, principal: Principal, id: string) {
+  const batch = await orch.store.getBatch(id);
+  if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', id);
+  return requireBatchInScope(principal, batch);
+}
 
 /** Content types of a streamed batch: one submission per line (NDJSON, JSON Lines). */
 const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];

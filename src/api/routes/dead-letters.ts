@@ -8,7 +8,7 @@ import {
   JobIdParams,
 } from '../schemas.ts';
 import { audited } from '../auth/audit.ts';
-import { listInScope, requireType } from '../auth/scope.ts';
+import { listInScope, requireJobInScope, requireType } from '../auth/scope.ts';
 
 /**
  * The dead-letter queue (jobs/dead-letters.ts): list, show, edit, replay one, replay many. A job
@@ -41,7 +41,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     '/dead-letters/:id',
     { config: { access: 'read' }, schema: { params: JobIdParams, tags } },
     async (req) => {
-      requireType(req.principal, (await orch.service.get(req.params.id)).type);
+      requireJobInScope(req.principal, await orch.service.get(req.params.id));
       return { job: await dlq.get(req.params.id) };
     },
   );
@@ -59,7 +59,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
         'dead-letter.edit',
         req.params.id,
         async () => {
-          requireType(req.principal, (await orch.service.get(req.params.id)).type);
+          requireJobInScope(req.principal, await orch.service.get(req.params.id));
           return dlq.edit(req.params.id, req.body);
         },
         () => ({ fields: Object.keys(req.body).sort() }),
@@ -72,7 +72,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags } },
     async (req) => ({
       job: await audited(orch, req, 'dead-letter.replay', req.params.id, async () => {
-        requireType(req.principal, (await orch.service.get(req.params.id)).type);
+        requireJobInScope(req.principal, await orch.service.get(req.params.id));
         return dlq.replay(req.params.id);
       }),
     }),

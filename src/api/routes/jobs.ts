@@ -7,7 +7,7 @@ import { waiting, type Waiting } from '../../jobs/waiting.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { BatchBody, JobIdParams, ListQuery, LogsQuery, SubmissionBody } from '../schemas.ts';
 import { audited } from '../auth/audit.ts';
-import { listInScope, requireType, typeCheck } from '../auth/scope.ts';
+import { listInScope, requireJobInScope, typeCheck } from '../auth/scope.ts';
 
 /** "Why am I waiting?" for a job not started yet (jobs/waiting.ts); null for any other. */
 async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | null> {
@@ -92,8 +92,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs/:id',
     { config: { access: 'read' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => {
-      const job = await service.get(req.params.id);
-      requireType(req.principal, job.type);
+      const job = requireJobInScope(req.principal, await service.get(req.params.id));
       const why = await waitingOf(orch, job);
       return { job: why ? { ...job, waiting: why } : job };
     },
@@ -103,7 +102,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => ({
       job: await audited(orch, req, 'job.cancel', req.params.id, async () => {
-        requireType(req.principal, (await service.get(req.params.id)).type);
+        requireJobInScope(req.principal, await service.get(req.params.id));
         return service.cancel(req.params.id);
       }),
     }),
@@ -113,7 +112,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => ({
       job: await audited(orch, req, 'job.retry', req.params.id, async () => {
-        requireType(req.principal, (await service.get(req.params.id)).type);
+        requireJobInScope(req.principal, await service.get(req.params.id));
         return service.retry(req.params.id);
       }),
     }),
@@ -125,7 +124,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
       schema: { params: JobIdParams, querystring: LogsQuery, tags: ['jobs'] },
     },
     async (req) => {
-      requireType(req.principal, (await service.get(req.params.id)).type);
+      requireJobInScope(req.principal, await service.get(req.params.id));
       return { lines: await service.logs(req.params.id, req.query.after) };
     },
   );
@@ -133,7 +132,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs/:id/attempts',
     { config: { access: 'read' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => {
-      requireType(req.principal, (await service.get(req.params.id)).type);
+      requireJobInScope(req.principal, await service.get(req.params.id));
       return { attempts: await service.attempts(req.params.id) };
     },
   );
