@@ -106,7 +106,7 @@ export async function buildApp(
       await v1.register(deadLetterRoutes, { orch });
       await v1.register(queueRoutes, { orch });
       await v1.register(eventRoutes, { orch });
-      await v1.register(workerConnectRoutes, { orch });
+      await v1.register(workerConnectRoutes, { orch, failedAuth: auth.failedAuth });
       await v1.register(runRoutes, { orch });
       await v1.register(authRoutes, { orch, auth });
     },

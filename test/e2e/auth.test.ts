@@ -515,6 +515,62 @@ describe('auth on', () => {
     assert.equal((await call('GET', '/v1/audit', { key: keys.submitter.key })).statusCode, 403);
   });
 
+  test('a refused login is recorded as unverified, never under the key id it names', async () => {
+    const forged = keys.operator.key.slice(0, -4) + 'AAAA';
+    const res = await call('POST', '/v1/session', { payload: { key: forged }, ip: '10.1.1.1' });
+    assert.equal(res.statusCode, 401);
+    const { entries } = await g.orch.store.listAudit({ limit: 100, action: 'session.login' });
+    const refused = entries.find((e) => e.outcome === 'refused');
+    assert.equal(refused?.actor, 'unverified:operator-1');
+    assert.deepEqual(refused?.details, { code: 'GAFFER_UNAUTHORIZED', ip: '10.1.1.1' });
+    const asOperator = await call('GET', '/v1/audit?actor=operator-1&action=session.login', {
+      key: keys.operator.key,
+    });
+    assert.ok(asOperator.json().entries.every((e: { outcome: string }) => e.outcome !== 'refused'));
+    assert.ok(!JSON.stringify(entries).includes(forged));
+  });
+
+  test("a type-scoped operator reads the audit entries of its types' jobs and batches and its own, no others", async () => {
+    const op = { key: keys.operator.key };
+    const alpha = await submit(g, 'alpha');
+    const beta = await submit(g, 'beta');
+    await call('POST', `/v1/jobs/${alpha.id}/cancel`, op);
+    await call('POST', `/v1/jobs/${beta.id}/cancel`, op);
+    await call('POST', '/v1/dead-letters/replay', { ...op, payload: { type: 'beta' } });
+    const login = await call('POST', '/v1/session', { payload: { key: keys.alphaOp.key } });
+    await call('DELETE', '/v1/session', { headers: { cookie: cookieOf(login) } });
+    await call('POST', `/v1/jobs/${beta.id}/retry`, { key: keys.alphaOp.key }); // hidden 404
+
+    const seen: { actor: string; action: string; target: string | null }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await call('GET', `/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}`, {
+        key: keys.alphaOp.key,
+      });
+      assert.equal(res.statusCode, 200);
+      const page = res.json();
+      assert.ok(page.entries.length <= 3);
+      seen.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.ok(seen.some((e) => e.action === 'job.cancel' && e.target === alpha.id));
+    assert.ok(seen.some((e) => e.actor === 'alpha-op' && e.action === 'session.login'));
+    assert.ok(seen.some((e) => e.actor === 'alpha-op' && e.action === 'session.logout'));
+    for (const e of seen) {
+      assert.notEqual(e.target, beta.id, JSON.stringify(e));
+      if (e.target === null) assert.equal(e.actor, 'alpha-op', JSON.stringify(e));
+      else {
+        const job = await g.orch.store.get(e.target);
+        const batch = job ? undefined : await g.orch.store.getBatch(e.target);
+        const mixedOwn = batch?.type === null && e.actor === 'alpha-op';
+        assert.ok(job?.type === 'alpha' || batch?.type === 'alpha' || mixedOwn, JSON.stringify(e));
+      }
+    }
+    // An unscoped operator still reads everything.
+    const all = (await call('GET', '/v1/audit?limit=1000', op)).json().entries;
+    assert.ok(all.some((e: { target: string | null }) => e.target === beta.id));
+  });
+
   test('GET /v1/config: the effective config with secrets redacted; remote workers read it with the worker token', async () => {
     const res = await call('GET', '/v1/config', { key: keys.viewer.key });
     assert.equal(res.statusCode, 200);
@@ -576,6 +632,7 @@ describe('rate limits', () => {
   before(async () => {
     g = await startGaffer({
       ...jobTypes(),
+      server: { workerToken: WORKER_TOKEN },
       auth: {
         keys: Object.values(keys).map((k) => k.entry),
         rateLimit: { max: 3, timeWindowMs: 600_000 },
@@ -618,6 +675,33 @@ describe('rate limits', () => {
     assert.equal(login.statusCode, 429);
     const elsewhere = await call('GET', '/v1/queues', { key: keys.operator.key, ip: '10.9.8.8' });
     assert.equal(elsewhere.statusCode, 200);
+  });
+
+  test('wrong worker tokens count as failed authentications: past the limit even the right token is refused; each is audited, never the token', async () => {
+    const base = await g.app.listen({ host: '127.0.0.1', port: 0 });
+    const closeCode = (token: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = `${base.replace('http', 'ws')}/v1/workers/connect?token=${token}`;
+        const ws = new WebSocket(url);
+        ws.addEventListener('close', (e) => resolve(e.code));
+        ws.addEventListener('error', () => {});
+        setTimeout(() => reject(new Error('no close')), 30_000).unref();
+      });
+    const wrong = 'not-the-worker-token-at-all';
+    assert.equal(await closeCode(wrong), 4401);
+    assert.equal(await closeCode(wrong), 4401);
+    assert.equal(await closeCode(WORKER_TOKEN), 4429);
+    // Keys from the same address are refused too: one limiter per client address.
+    const blocked = await call('GET', '/v1/queues', { key: keys.operator.key, ip: '127.0.0.1' });
+    assert.equal(blocked.statusCode, 429);
+    const { entries } = await g.orch.store.listAudit({ limit: 100, action: 'worker.connect' });
+    assert.equal(entries.length, 2);
+    for (const e of entries) {
+      assert.equal(e.outcome, 'refused');
+      assert.equal(e.actor, 'unverified');
+      assert.deepEqual(e.details, { code: 'GAFFER_UNAUTHORIZED', ip: '127.0.0.1' });
+    }
+    assert.ok(!JSON.stringify(entries).includes(wrong));
   });
 });
 

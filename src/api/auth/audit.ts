@@ -16,6 +16,14 @@ const AUDITED = Symbol('gaffer.audited');
 
 export type AuditInput = Omit<AuditEntry, 'at'>;
 
+/**
+ * The actor of a refused authentication: `unverified:<id>` for the key id the caller typed (it
+ * proves nothing), `unverified` when it named none (a malformed key, a worker token).
+ */
+export function unverified(claimedId: string | null): string {
+  return claimedId === null ? 'unverified' : `unverified:${claimedId}`;
+}
+
 /** Appends an entry at the orchestrator's clock. Awaited: an action's answer follows its record. */
 export async function recordAudit(sink: AuditSink, entry: AuditInput): Promise<void> {
   await sink.store.appendAudit({ ...entry, at: sink.clock.now() });

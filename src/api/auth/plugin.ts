@@ -14,8 +14,11 @@ import { sameSecret } from './keys.ts';
 /** Handed to the session routes. */
 export interface AuthContext {
   sessions: SessionStore;
-  /** Failed key checks per client IP (`checkFailedAuth`); null when auth is off (nothing to guess). */
-  failedAuth: FailedAuthLimiter | null;
+  /**
+   * Failed key and worker-token checks per client IP (`checkFailedAuth`). Keys are checked only
+   * with auth on; the worker token is checked whenever one is configured.
+   */
+  failedAuth: FailedAuthLimiter;
 }
 
 /** Remote workers read their job types at GET /v1/config with the worker token. */
@@ -40,12 +43,10 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
   app.decorateRequest('principal', null as unknown as Principal);
   const sessions = new SessionStore(auth.sessionTtlMs, () => orch.clock.now());
   const limit = auth.rateLimit ?? (on ? DEFAULT_RATE_LIMIT : null);
-  const failedAuth = on
-    ? new FailedAuthLimiter(
-        () => orch.config.auth.failedAuthLimit,
-        () => orch.clock.now(),
-      )
-    : null;
+  const failedAuth = new FailedAuthLimiter(
+    () => orch.config.auth.failedAuthLimit,
+    () => orch.clock.now(),
+  );
   if (on || limit) {
     await app.register(fastifyRateLimit, {
       global: limit !== null,
@@ -81,13 +82,13 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
       if (open) return;
       throw new GafferError('GAFFER_UNAUTHORIZED', 'send an API key or log in');
     }
-    if (header !== undefined && !open) checkFailedAuth(failedAuth!, req, reply);
+    if (header !== undefined && !open) checkFailedAuth(failedAuth, req, reply);
     const found =
       header !== undefined ? authenticate(orch, header) : sessionOf(orch, sessions.get(sessionId!));
     if (found instanceof GafferError) {
       if (open) return;
       // Only keys are guessable credentials worth counting; a stale session cookie is not a guess.
-      if (header !== undefined) failedAuth!.failed(req.ip);
+      if (header !== undefined) failedAuth.failed(req.ip);
       throw found;
     }
     req.principal = found;

@@ -4,7 +4,8 @@ import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { ANONYMOUS, principalView } from './access.ts';
-import { recordAudit } from './audit.ts';
+import { listAuditInScope } from './audit-scope.ts';
+import { recordAudit, unverified } from './audit.ts';
 import { authEnabled, authenticateKey } from './authenticate.ts';
 import { keyId } from './keys.ts';
 import { checkFailedAuth, type AuthContext } from './plugin.ts';
@@ -36,16 +37,18 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
     { config: { access: 'public' }, schema: { body: LoginBody, tags } },
     async (req, reply) => {
       if (!authEnabled(orch)) return { principal: principalView(ANONYMOUS), auth: false };
-      checkFailedAuth(auth.failedAuth!, req, reply);
+      checkFailedAuth(auth.failedAuth, req, reply);
       const found = authenticateKey(orch, req.body.key);
       if (found instanceof GafferError) {
-        auth.failedAuth!.failed(req.ip);
+        auth.failedAuth.failed(req.ip);
+        // The id in a refused key is only what the caller typed: recorded as unverified, so no
+        // one can write entries under another key's id.
         await recordAudit(orch, {
-          actor: keyId(req.body.key) ?? 'unknown',
+          actor: unverified(keyId(req.body.key)),
           action: 'session.login',
           target: null,
           outcome: 'refused',
-          details: { code: found.code },
+          details: { code: found.code, ip: req.ip },
         });
         throw found;
       }
@@ -94,11 +97,15 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
     '/audit',
     { config: { access: 'operate' }, schema: { querystring: AuditQuery, tags } },
     async (req) =>
-      orch.store.listAudit({
-        limit: req.query.limit,
-        ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
-        ...(req.query.actor ? { actor: req.query.actor } : {}),
-        ...(req.query.action ? { action: req.query.action } : {}),
-      }),
+      listAuditInScope(
+        orch.store,
+        {
+          limit: req.query.limit,
+          ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
+          ...(req.query.actor ? { actor: req.query.actor } : {}),
+          ...(req.query.action ? { action: req.query.action } : {}),
+        },
+        req.principal,
+      ),
   );
 };

@@ -1,7 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
+import { recordAudit, unverified } from '../auth/audit.ts';
+import type { FailedAuthLimiter } from '../auth/failed-auth.ts';
 import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
 
 /**
@@ -11,22 +14,43 @@ import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worke
  * started (network transport) and is waiting for takes its place; any other is a worker started
  * apart (`remote-<id>`). It is then a worker like a local one (the autoscaler counts it, may drain
  * it); when the socket closes, the jobs it held are retried. A second connection for a worker that
- * is connected is refused (4409). A process that cannot be given its worker id names itself as its
+ * is connected is refused (4409). A wrong token is refused (4401), counted against the client's
+ * address in the failed-authentication limit (over it: 4429) and recorded in the audit log. A process that cannot be given its worker id names itself as its
  * executor knows it (a Kubernetes pool pod: its pod name); the executor's `workerIdFor` translates,
  * or refuses a process it is removing (4410).
  */
-export const workerConnectRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (
-  app,
-  { orch },
-) => {
+export const workerConnectRoutes: FastifyPluginAsync<{
+  orch: Orchestrator;
+  failedAuth: FailedAuthLimiter;
+}> = async (app, { orch, failedAuth }) => {
   app.get(
     '/workers/connect',
     { config: { access: 'worker' }, websocket: true, schema: { hide: true } },
-    (socket, req) => {
+    async (socket, req) => {
+      // A wrong token counts against the client's address, as a wrong API key does: past
+      // auth.failedAuthLimit every attempt from it is refused (4429), the right token too.
+      try {
+        failedAuth.check(req.ip);
+      } catch (err) {
+        const { retryAfterSeconds } = (err as GafferError).details as { retryAfterSeconds: number };
+        socket.close(
+          4429,
+          `GAFFER_RATE_LIMITED: too many failed authentications; retry in ${retryAfterSeconds} s`,
+        );
+        return;
+      }
       const token = orch.workerToken;
       const given =
         bearer(req.headers.authorization) ?? (req.query as { token?: string }).token ?? '';
       if (!token || !sameSecret(given, token)) {
+        failedAuth.failed(req.ip);
+        await recordAudit(orch, {
+          actor: unverified(null),
+          action: 'worker.connect',
+          target: null,
+          outcome: 'refused',
+          details: { code: 'GAFFER_UNAUTHORIZED', ip: req.ip },
+        });
         socket.close(4401, 'GAFFER_UNAUTHORIZED: a valid worker token is required');
         return;
       }
