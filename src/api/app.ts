@@ -11,6 +11,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { machineCapacity } from '../executors/local-process/capacity.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
+import { bodyTimeouts, limitConnections, serverOptions } from './timeouts.ts';
 import { publicRoutes, requireDeclaredAccess } from './auth/access.ts';
 import { registerAuth } from './auth/plugin.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -61,10 +62,13 @@ export async function buildApp(
         }
       : false,
     bodyLimit: orch.config.server.bodyLimitBytes,
+    ...serverOptions(orch.config.server),
     clientErrorHandler: handleClientError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   });
   app.setErrorHandler(handleError);
+  limitConnections(app, orch.config.server);
+  bodyTimeouts(app, orch.config.server);
   requireDeclaredAccess(app);
   const auth = await registerAuth(app, orch);
   strictJson(app);

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GafferError, type ErrorCode } from '../errors.ts';
+import { expectsBody } from './timeouts.ts';
 
 /** Maps Fastify's own errors onto the catalogue, so every answer carries a stable code. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -29,15 +30,32 @@ export function toGafferError(err: unknown): GafferError {
 }
 
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  if (clientGone(req)) {
+    // The client closed the connection (or it was cut, see timeouts.ts) before its request was
+    // read: nobody is left to answer, and it is not gaffer's fault.
+    req.log.info(
+      { code: (err as { code?: unknown })?.code },
+      'the client went before its request arrived',
+    );
+    return;
+  }
   const g = toGafferError(err);
   if (g.code === 'GAFFER_INTERNAL') req.log.error({ err }, 'internal error');
   if (g.code === 'GAFFER_UNAVAILABLE' || g.code === 'GAFFER_STORE_FULL') {
     void reply.header('retry-after', '1');
   }
-  // A body over the limit is answered before it is read to the end; without this Node would keep
-  // the connection and read (and discard) the rest of it, however large.
-  if (g.status === 413) void reply.header('connection', 'close');
+  // A body over the limit, or one not read because the request was refused before it (a 401), is
+  // answered before it arrived; without this Node would keep the connection and read (and
+  // discard) the rest of it, however large or slow.
+  if (g.status === 413 || (expectsBody(req.raw) && !req.raw.complete)) {
+    void reply.header('connection', 'close');
+  }
   void reply.status(g.status).send(errorBody(g));
+}
+
+/** True when the request's connection is gone before its body arrived whole. */
+function clientGone(req: FastifyRequest): boolean {
+  return req.raw.socket?.destroyed === true && !req.raw.complete;
 }
 
 /**
@@ -53,7 +71,16 @@ export function handleClientError(err: Error & { code?: string }, socket: Duplex
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? new GafferError('GAFFER_HEADERS_TOO_LARGE')
         : new GafferError('GAFFER_BAD_REQUEST', `malformed HTTP request (${err.code ?? 'error'})`);
-  if (socket.writable) {
+  writeRawError(socket, g);
+}
+
+/**
+ * Writes `g` as a whole HTTP answer straight to the socket, unless an answer to its request has
+ * begun, then closes the connection.
+ */
+export function writeRawError(socket: Duplex, g: GafferError): void {
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     const body = JSON.stringify(errorBody(g));
     socket.write(
       `HTTP/1.1 ${g.status} ${STATUS_CODES[g.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -409,6 +409,34 @@ export const ConfigSchema = Type.Object(
         /** Largest JSON body accepted. */
         bodyLimitBytes: Type.Integer({ minimum: 1, default: 16 * 1024 * 1024 }),
         maxBatchJobs: Type.Integer({ minimum: 1, default: 1_000_000 }),
+        /** A request's headers must arrive within this (408 GAFFER_REQUEST_TIMEOUT, then closed). */
+        headersTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+        /**
+         * A request's body must arrive whole within this of its headers (408, then closed), on
+         * every route but the uploads: 16 MiB of JSON at 2.2 Mbit/s. A body still arriving after
+         * the request was refused (a 401) is cut as soon as the answer is sent.
+         */
+        requestTimeoutMs: Type.Integer({ minimum: 1, default: 60_000 }),
+        /**
+         * Uploads (POST /v1/batches, /upload) may run long: one is cut (408) when no byte of it
+         * arrives for this long (detected within twice this), while gaffer is waiting for it.
+         */
+        uploadIdleTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+        /**
+         * The longest any request may take to arrive, an upload included (408): 512 MiB at
+         * 1.2 Mbit/s.
+         */
+        uploadTimeoutMs: Type.Integer({ minimum: 1, default: 3_600_000 }),
+        /**
+         * An idle keep-alive connection is closed after this. Above the 60 s idle timeout of
+         * common load balancers, so they never reuse a connection gaffer is closing.
+         */
+        keepAliveTimeoutMs: Type.Integer({ minimum: 1, default: 72_000 }),
+        /**
+         * Open HTTP connections at most (API clients, dashboards' event streams and remote workers'
+         * WebSockets together); past it a new connection is closed at once.
+         */
+        maxConnections: Type.Integer({ minimum: 1, default: 10_000 }),
         /**
          * Workers on other machines connect to /v1/workers/connect with this bearer token. Absent:
          * remote workers are refused (local workers never need it).

@@ -16,7 +16,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   const tags = ['seed aliases'];
   r.post(
     '/upload',
-    { config: { access: 'submit' }, schema: { querystring: UploadQuery, tags } },
+    { config: { access: 'submit', upload: true }, schema: { querystring: UploadQuery, tags } },
     (req, reply) => uploadBatch(orch, req, reply, req.query),
   );
 

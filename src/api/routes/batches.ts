@@ -34,7 +34,7 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   r.post(
     '/batches',
     {
-      config: { access: 'submit' },
+      config: { access: 'submit', upload: true },
       schema: {
         querystring: UploadQuery,
         tags: ['batches'],
