@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { buildApp } from '../../src/api/app.ts';
 import { createKey } from '../../src/api/auth/keys.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
@@ -134,6 +136,43 @@ describe('slow clients', () => {
     const half = body.slice(0, body.length / 2);
     const cut = await exchange(port, head + half, '');
     assert.match(cut.received, /^HTTP\/1\.1 408 /);
+  });
+
+  test('a client that closes its connection mid-body is logged at info, not as an internal error', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    let seen: () => void;
+    const gone = new Promise<void>((resolve) => (seen = resolve));
+    const logStream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          const entry = JSON.parse(line) as { level: number; msg: string };
+          lines.push(entry);
+          if (/went before its request arrived|internal error/.test(entry.msg)) seen();
+        }
+        done();
+      },
+    });
+    const logged = await buildApp(g.orch, { logger: true, logStream });
+    const url = await logged.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(post('/v1/session', 100) + '{"key":');
+      // Closed once the request reached its handler's body parsing.
+      await new Promise<void>((resolve) => {
+        const check = () =>
+          lines.some((l) => l.msg === 'incoming request') ? resolve() : setImmediate(check);
+        check();
+      });
+      socket.destroy();
+      await gone;
+      assert.deepEqual(
+        lines.filter((l) => l.level >= 50),
+        [],
+      );
+    } finally {
+      await logged.close();
+    }
   });
 
   test('an idle keep-alive connection is closed after keepAliveTimeoutMs', async () => {
