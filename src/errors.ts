@@ -42,9 +42,15 @@ export const ERRORS = {
     status: 403,
     message: "The API key's role or job types do not allow this",
   },
+  GAFFER_CROSS_ORIGIN: {
+    status: 403,
+    message:
+      "A page of another site may not change anything here (the request's Origin is not this gaffer's)",
+  },
   GAFFER_RATE_LIMITED: {
     status: 429,
-    message: 'Too many requests (or failed authentications); retry after Retry-After seconds',
+    message:
+      'Too many requests (or failed authentications); retry after Retry-After seconds (WebSocket close code 4429)',
   },
   GAFFER_JOB_NOT_FOUND: { status: 404, message: 'No job has this id' },
   GAFFER_BATCH_NOT_FOUND: { status: 404, message: 'No batch has this id' },

@@ -3,12 +3,17 @@
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
-/** Builds an element: attributes (on* are listeners), then children (strings become text). */
+/**
+ * Builds an element: attributes (on* are listeners, style is set through the CSSOM), then
+ * children (strings become text).
+ */
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    // Through the CSSOM: gaffer's Content-Security-Policy refuses inline style attributes.
+    else if (k === 'style') node.style.cssText = String(v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children.flat()) {

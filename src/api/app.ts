@@ -1,3 +1,4 @@
+import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
@@ -11,6 +12,7 @@ import { createMetrics } from '../metrics/metrics.ts';
 import { machineCapacity } from '../executors/local-process/capacity.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
+import { refuseForeignOrigins } from './origin.ts';
 import { bodyTimeouts, limitConnections, serverOptions } from './timeouts.ts';
 import { publicRoutes, requireDeclaredAccess } from './auth/access.ts';
 import { registerAuth } from './auth/plugin.ts';
@@ -30,6 +32,28 @@ import { workerConnectRoutes } from './routes/workers-connect.ts';
 const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
 // Resolved as a package, so it is found wherever npm put it (hoisted or not).
 const UPLOT_DIR = path.dirname(fileURLToPath(import.meta.resolve('uplot')));
+
+/**
+ * The Content-Security-Policy of every answer (with @fastify/helmet's other security headers):
+ * the dashboard loads its scripts, styles and data from gaffer only, runs no inline script or
+ * style and may not be framed. helmet's defaults, but for styles from anywhere or inline (the
+ * dashboard has none) and upgrade-insecure-requests (gaffer serves plain HTTP unless a proxy
+ * adds TLS: upgraded requests would fail).
+ */
+const CSP = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  imgSrc: ["'self'", 'data:'],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+  upgradeInsecureRequests: null,
+};
 
 function hideLeases(payload: unknown): unknown {
   if (typeof payload !== 'object' || payload === null) return payload;
@@ -69,6 +93,8 @@ export async function buildApp(
   app.setErrorHandler(handleError);
   limitConnections(app, orch.config.server);
   bodyTimeouts(app, orch.config.server);
+  refuseForeignOrigins(app, () => orch.config.server.allowedOrigins);
+  await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: CSP } });
   requireDeclaredAccess(app);
   const auth = await registerAuth(app, orch);
   strictJson(app);

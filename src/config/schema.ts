@@ -438,6 +438,12 @@ export const ConfigSchema = Type.Object(
          */
         maxConnections: Type.Integer({ minimum: 1, default: 10_000 }),
         /**
+         * Origins (`https://gaffer.example.com`) besides gaffer's own whose pages may send it
+         * state-changing requests without a key (the dashboard behind a proxy that rewrites Host
+         * and sets no X-Forwarded-Host). Others are refused: 403 GAFFER_CROSS_ORIGIN.
+         */
+        allowedOrigins: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /**
          * Workers on other machines connect to /v1/workers/connect with this bearer token. Absent:
          * remote workers are refused (local workers never need it).
          */

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { declaredRoutes, roleAllows, ROLES, type Role } from '../../src/api/auth/access.ts';
 import { createKey } from '../../src/api/auth/keys.ts';
 import type { Job, JobError } from '../../src/domain/job.ts';
-import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
+import { multipart, startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
 /**
  * Authentication, roles, type scope, sessions, rate limits and the audit log (issue 7), against a
@@ -440,6 +440,58 @@ describe('auth on', () => {
       assert.equal(wrong.headers['set-cookie'], undefined);
     });
 
+    test("a state-changing request on the session cookie from another site's page is refused (403 GAFFER_CROSS_ORIGIN); gaffer's own pages and key holders pass", async () => {
+      const login = await call('POST', '/v1/session', { payload: { key: keys.operator.key } });
+      const cookie = cookieOf(login);
+      const evil = 'https://evil.example';
+      const before = (await g.orch.store.list({ limit: 1000 })).jobs.length;
+      const forged = [
+        // A form post: text/plain is sent cross-site without a preflight.
+        call('POST', '/submit-job', {
+          headers: { cookie, origin: evil, 'content-type': 'text/plain' },
+          payload: '{"kind":"a"}',
+        }),
+        call('POST', '/upload', {
+          ...multipart('rows.csv', 'kind\na\n'),
+          headers: { cookie, origin: evil, ...multipart('rows.csv', '').headers },
+        }),
+        call('POST', '/v1/jobs', {
+          headers: { cookie, origin: 'null' },
+          payload: { type: 'alpha', payload: {} },
+        }),
+        // No Origin, but a Referer from another site.
+        call('POST', '/v1/jobs', {
+          headers: { cookie, referer: `${evil}/page` },
+          payload: { type: 'alpha', payload: {} },
+        }),
+        call('DELETE', '/v1/session', { headers: { cookie, origin: evil } }),
+      ];
+      for (const res of await Promise.all(forged)) {
+        assert.equal(res.statusCode, 403, res.body);
+        assert.equal(codeOf(res), 'GAFFER_CROSS_ORIGIN');
+      }
+      assert.equal((await g.orch.store.list({ limit: 1000 })).jobs.length, before);
+      const job = { type: 'alpha', payload: {} };
+      const own = await call('POST', '/v1/jobs', {
+        headers: { cookie, origin: 'http://localhost' },
+        payload: job,
+      });
+      assert.equal(own.statusCode, 201, own.body);
+      const proxied = await call('POST', '/v1/jobs', {
+        headers: { cookie, origin: 'https://gaffer.example', 'x-forwarded-host': 'gaffer.example' },
+        payload: job,
+      });
+      assert.equal(proxied.statusCode, 201, proxied.body);
+      const keyed = await call('POST', '/v1/jobs', {
+        key: keys.operator.key,
+        headers: { origin: evil },
+        payload: job,
+      });
+      assert.equal(keyed.statusCode, 201, keyed.body);
+      const read = await call('GET', '/v1/jobs', { headers: { cookie, origin: evil } });
+      assert.equal(read.statusCode, 200);
+    });
+
     test('a session expires after auth.sessionTtlMs', async () => {
       const login = await call('POST', '/v1/session', { payload: { key: keys.viewer.key } });
       const cookie = cookieOf(login);
@@ -709,7 +761,10 @@ describe('auth off (no keys configured)', () => {
   let g: TestGaffer;
   let call: ReturnType<typeof caller>;
   before(async () => {
-    g = await startGaffer(jobTypes());
+    g = await startGaffer({
+      ...jobTypes(),
+      server: { allowedOrigins: ['https://dash.example'] },
+    });
     call = caller(g);
   });
   after(() => g.close());
@@ -737,5 +792,34 @@ describe('auth off (no keys configured)', () => {
       audit.entries.map((e: { actor: string; action: string }) => [e.actor, e.action]),
       [['anonymous', 'job.cancel']],
     );
+  });
+
+  test("with auth off too, another site's page may not change anything (403 GAFFER_CROSS_ORIGIN) but server.allowedOrigins may", async () => {
+    const job = { type: 'alpha', payload: {} };
+    const forged = await call('POST', '/v1/jobs', {
+      headers: { origin: 'http://evil.example' },
+      payload: job,
+    });
+    assert.equal(forged.statusCode, 403);
+    assert.equal(codeOf(forged), 'GAFFER_CROSS_ORIGIN');
+    const listed = await call('POST', '/v1/jobs', {
+      headers: { origin: 'https://dash.example' },
+      payload: job,
+    });
+    assert.equal(listed.statusCode, 201, listed.body);
+    assert.equal((await call('POST', '/v1/jobs', { payload: job })).statusCode, 201);
+  });
+
+  test('answers carry security headers; the dashboard a Content-Security-Policy without inline code', async () => {
+    for (const url of ['/', '/v1/jobs', '/v1/nope']) {
+      const res = await call('GET', url);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
+      const csp = String(res.headers['content-security-policy']);
+      assert.match(csp, /default-src 'self'/, url);
+      assert.match(csp, /script-src 'self'(;|$)/, url);
+      assert.match(csp, /style-src 'self'(;|$)/, url);
+      assert.match(csp, /frame-ancestors 'none'/, url);
+      assert.doesNotMatch(csp, /unsafe-inline|upgrade-insecure-requests/, url);
+    }
   });
 });

@@ -238,6 +238,67 @@ test('POST /v1/jobs and the seed aliases refuse every bad body with a catalogued
   await unchanged();
 });
 
+/** An origin that is not the one requests are injected to (http://localhost:80). */
+const foreignOrigin = fc
+  .oneof(
+    fc.constantFrom(
+      'null',
+      'file://',
+      'http://localhost:8080',
+      'http://127.0.0.1',
+      'https://local',
+    ),
+    fc.webUrl().map((u) => new URL(u).origin),
+    fc.string({ maxLength: 40 }),
+  )
+  .filter((o) => !['localhost', 'localhost:80'].includes(URL.parse(o)?.host ?? '-'));
+
+test("state-changing requests from another site's page are refused 403 GAFFER_CROSS_ORIGIN and change nothing", async () => {
+  const target = accepted[0]!.id;
+  const requests: (() => InjectOptions)[] = [
+    () => ({ method: 'POST', url: '/v1/jobs', payload: { type: 'typed', payload: { n: 1 } } }),
+    () => ({
+      method: 'POST',
+      url: '/submit-job',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"type":"typed","payload":{"n":1}}',
+    }),
+    () => ({
+      method: 'POST',
+      url: '/v1/jobs/batch',
+      payload: { jobs: [{ type: 'typed', payload: { n: 2 } }] },
+    }),
+    () => ({ method: 'POST', url: '/upload?type=typed', ...multipart('a.csv', 'n\n1\n') }),
+    () => ({ method: 'POST', url: `/v1/jobs/${target}/cancel` }),
+    () => ({ method: 'DELETE', url: '/v1/session' }),
+  ];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.nat(requests.length - 1),
+      foreignOrigin,
+      fc.constantFrom('origin', 'referer', 'forwarded'),
+      async (i, origin, how) => {
+        const req = requests[i]!();
+        const from =
+          how === 'origin'
+            ? { origin }
+            : how === 'referer'
+              ? { referer: `${origin}/page` }
+              : { origin, 'x-forwarded-host': 'gaffer.example' };
+        if (how === 'referer' && URL.parse(`${origin}/page`) === null) return;
+        const res = await send(
+          { ...req, headers: { ...(req.headers as object), ...from } },
+          `${req.method} ${req.url} ${how} ${origin}`,
+        );
+        assert.equal(res.statusCode, 403, `${req.url} from ${origin}: ${res.body.slice(0, 200)}`);
+        assert.equal(assertCatalogued4xx(res.statusCode, res.body, origin), 'GAFFER_CROSS_ORIGIN');
+      },
+    ),
+    { numRuns: RUNS, seed: SEED },
+  );
+  await unchanged();
+});
+
 test('POST /v1/jobs/batch accepts nothing from bad items and refuses bad batches', async () => {
   const badItem = fc.oneof(
     fc.tuple(unknownType, anyJson).map(([type, payload]) => ({ type, payload })),

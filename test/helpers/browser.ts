@@ -21,6 +21,11 @@ export interface TestBrowser {
   context: BrowserContext;
   /** A fresh page; pages log their console errors to the test's stderr. */
   page(): Promise<Page>;
+  /**
+   * Every Content-Security-Policy violation the browser reported on its pages' consoles; `close`
+   * fails when there is one.
+   */
+  cspViolations: string[];
   close(): Promise<void>;
 }
 
@@ -36,16 +41,25 @@ export async function launchBrowser(
     viewport: options.viewport ?? { width: 1400, height: 1000 },
   });
   context.setDefaultTimeout(30_000);
+  const cspViolations: string[] = [];
   return {
     context,
+    cspViolations,
     page: async () => {
       const page = await context.newPage();
       page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
+      page.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+      });
       return page;
     },
+    // Fails the suite that ran a page against gaffer's Content-Security-Policy.
     close: async () => {
       await context.close();
       rmSync(dir, { recursive: true, force: true });
+      if (cspViolations.length > 0) {
+        throw new Error(`Content-Security-Policy violations:\n${cspViolations.join('\n')}`);
+      }
     },
   };
 }
