@@ -71,8 +71,9 @@ export function expectsBody(req: IncomingMessage): boolean {
 function watchTotal(req: IncomingMessage, ms: number): void {
   const timer = setTimeout(() => timedOut(req), ms);
   timer.unref();
+  // Not on the socket's close: a keep-alive socket would gather a listener per request. A timer
+  // left by a request whose connection closed finds the socket destroyed and does nothing.
   req.once('end', () => clearTimeout(timer));
-  req.socket.once('close', () => clearTimeout(timer));
 }
 
 /**
