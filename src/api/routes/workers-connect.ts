@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { recordAudit, unverified } from '../auth/audit.ts';
+import { sameSecret } from '../auth/keys.ts';
 import type { FailedAuthLimiter } from '../auth/failed-auth.ts';
 import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
 
@@ -113,11 +113,4 @@ function parse(text: string): WorkerMessage | null {
 
 function bearer(header: string | undefined): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-}
-
-/** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
