@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
 """Seed 003's ML training worker: fits a linear model by gradient descent, in plain Python.
 
-Payload:
-  {"dataset": "examples/data/sensors.csv", "features": ["temperature"], "target": "pressure",
-   "epochs": 200, "learning_rate": 0.1, "output": "optional/model.json"}
-Output: model.json (weights, feature scaling); result: its path and the final loss. A later
-ml-inference job takes the model path.
+Payload, with the CSV named in the job's data.inputs:
+  {"dataset": "sensors.csv", "features": ["temperature"], "target": "pressure",
+   "epochs": 200, "learning_rate": 0.1}
+`dataset` is a file name in the job's input directory ($GAFFER_INPUT_DIR, gaffer_io.py).
+Output: model.json (weights, feature scaling) in the output directory; result: the model itself
+(a few numbers), the file's path and the final loss. A later ml-inference job takes the model,
+inline or as model.json among its own data.inputs.
 """
 import gaffer_io as g
 
 
 def main():
     p = g.payload()
-    rows = g.read_csv(g.input_path(p.get("dataset")))
+    rows = g.read_csv(g.input_path(p.get("dataset"), "dataset"))
     features = p.get("features") or []
     target = p.get("target")
     if not features or not target:
-        g.fail("payload needs features (a list of columns) and target (a column)")
+        g.refuse("payload needs features (a list of columns) and target (a column)")
     data = []
     for r in rows:
         x = [g.number(r.get(f)) for f in features]
@@ -44,9 +46,9 @@ def main():
         if epoch % max(1, epochs // 5) == 0:
             g.log(f"epoch {epoch}: mse {loss:.6f}")
     model = {"kind": "linear", "features": features, "target": target, "weights": w, "bias": b, "means": means, "stds": stds}
-    out = g.output_path(p, "model.json")
+    out = g.output_path("model.json")
     g.write_json(out, model)
-    g.succeed({"model": out, "rows": n, "epochs": epochs, "mse": round(loss, 6)})
+    g.succeed({"model": model, "modelFile": g.shown(out), "rows": n, "epochs": epochs, "mse": round(loss, 6)})
 
 
 if __name__ == "__main__":

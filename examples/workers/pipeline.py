@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Seed 003's pipeline worker: ingests a CSV and writes per-column statistics.
 
-Payload (seed 003's shape):
+Payload (seed 003's shape), with the CSV named in the job's data.inputs:
   {"pipeline_id": "sensor-data-pipeline",
-   "parameters": {"input_data": "examples/data/sensors.csv", "output_format": "json"},
-   "output": "optional/path.json"}
-Output: a JSON (or CSV, with output_format "csv") summary file; result: its path and row count.
+   "parameters": {"input_data": "sensors.csv", "output_format": "json"}}
+`input_data` is a file name in the job's input directory ($GAFFER_INPUT_DIR, gaffer_io.py).
+Output: summary.json (or summary.csv, with output_format "csv") in the output directory; result:
+its path, the row count and the columns.
 """
 import csv
 
@@ -33,12 +34,13 @@ def summarize(rows):
 def main():
     p = g.payload()
     params = p.get("parameters", {})
-    source = g.input_path(params.get("input_data") or p.get("input_data"))
+    name = params.get("input_data")
+    source = g.input_path(name, "parameters.input_data")
     fmt = params.get("output_format", "json")
     rows = g.read_csv(source)
-    g.log(f"pipeline {p.get('pipeline_id', '?')}: {len(rows)} rows from {source}")
+    g.log(f"pipeline {p.get('pipeline_id', '?')}: {len(rows)} rows from {name}")
     columns, stats = summarize(rows)
-    out = g.output_path(p, f"summary.{'csv' if fmt == 'csv' else 'json'}")
+    out = g.output_path(f"summary.{'csv' if fmt == 'csv' else 'json'}")
     if fmt == "csv":
         with open(out, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
@@ -47,7 +49,7 @@ def main():
                 w.writerow([col] + [s.get(k, "") for k in ("count", "min", "max", "mean", "distinct")])
     else:
         g.write_json(out, {"pipeline_id": p.get("pipeline_id"), "rows": len(rows), "columns": stats})
-    g.succeed({"pipeline_id": p.get("pipeline_id"), "rows": len(rows), "columns": columns, "output": out})
+    g.succeed({"pipeline_id": p.get("pipeline_id"), "rows": len(rows), "columns": columns, "output": g.shown(out)})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 import v8 from 'node:v8';
 import type { Command } from 'commander';
+import { assertExposureAllowed, isLoopbackHost } from '../api/auth/exposure.ts';
+import { resolveConfig } from '../config/load.ts';
 import { createGaffer } from '../library/gaffer.ts';
 
 /**
@@ -8,6 +10,9 @@ import { createGaffer } from '../library/gaffer.ts';
  * nothing new, finishes what it runs) for up to --drain-seconds, then the listener closes and
  * gaffer exits 0. A second signal, or the drain's end, stops what is left at once; those jobs are
  * retried on the next start (nothing is lost).
+ *
+ * On a non-loopback host with no API key configured it refuses to start (exit 1, saying how to
+ * proceed) unless --allow-unauthenticated or server.allowUnauthenticated (src/api/auth/exposure.ts).
  */
 export function registerUp(program: Command): void {
   program
@@ -20,6 +25,10 @@ export function registerUp(program: Command): void {
     )
     .option('-p, --port <port>', 'HTTP port', (v) => Number(v))
     .option('--host <host>', 'HTTP host')
+    .option(
+      '--allow-unauthenticated',
+      'listen on a non-loopback host even with no API key configured (anyone reaching it is operator)',
+    )
     .option('--data-dir <dir>', 'where the store and scratch files live')
     .option('--log', 'log every request')
     .option('--no-watch', 'do not reload the config file when it changes')
@@ -34,6 +43,7 @@ export function registerUp(program: Command): void {
         config?: string;
         port?: number;
         host?: string;
+        allowUnauthenticated?: boolean;
         dataDir?: string;
         log?: boolean;
         watch: boolean;
@@ -47,18 +57,45 @@ export function registerUp(program: Command): void {
         // 1,000,000 rows peaked at 246–252 MB, at the same rate. Read at each GC, so it works set
         // now; set here, for the server process, not by the library in a program that embeds it.
         v8.setFlagsFromString('--no-allocation-site-pretenuring');
+        const overrides = {
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(opts.host ? { host: opts.host } : {}),
+          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+        };
+        // Refused before anything starts (no store opened, no job recovered, no worker started):
+        // `listen` checks the same, but only once gaffer runs.
+        const config = await resolveConfig({
+          ...(opts.config ? { file: opts.config } : {}),
+          env: process.env,
+          overrides,
+        });
+        const allowUnauthenticated =
+          Boolean(opts.allowUnauthenticated) || config.server.allowUnauthenticated;
+        assertExposureAllowed(
+          config,
+          config.server.host,
+          allowUnauthenticated,
+          'gaffer up --allow-unauthenticated (or server.allowUnauthenticated: true in the config)',
+        );
         // The library's API (src/library/): a reload re-reads the file with the same env and flags.
         const gaffer = await createGaffer({
           ...(opts.config ? { config: opts.config } : {}),
           env: process.env,
-          overrides: {
-            ...(opts.port !== undefined ? { port: opts.port } : {}),
-            ...(opts.host ? { host: opts.host } : {}),
-            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-          },
+          overrides,
           watch: opts.watch,
         });
-        const address = await gaffer.listen({ logger: Boolean(opts.log) });
+        const address = await gaffer
+          .listen({ logger: Boolean(opts.log), allowUnauthenticated })
+          .catch(async (err: unknown) => {
+            await gaffer.close();
+            throw err;
+          });
+        if (!isLoopbackHost(gaffer.config.server.host) && gaffer.config.auth.keys.length === 0) {
+          console.error(
+            `gaffer up: WARNING: no API key configured and listening on ${gaffer.config.server.host}` +
+              ' (allowed unauthenticated): whoever reaches this port is the operator of every type',
+          );
+        }
         if (gaffer.grpcPort !== null) {
           console.log(`gaffer up: gRPC on ${gaffer.config.server.host}:${gaffer.grpcPort}`);
         }

@@ -403,6 +403,11 @@ export const ConfigSchema = Type.Object(
     server: Type.Object(
       {
         host: Type.String({ default: '127.0.0.1' }),
+        /**
+         * Listen on a non-loopback `host` with no API key configured (auth off: every caller is
+         * the operator of every type). Refused unless this is true (src/api/auth/exposure.ts).
+         */
+        allowUnauthenticated: Type.Boolean({ default: false }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         /** Largest CSV upload accepted. */
         uploadLimitBytes: Type.Integer({ minimum: 1, default: 512 * 1024 * 1024 }),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
+import { assertExposureAllowed } from '../api/auth/exposure.ts';
 import type { GrpcServer } from '../api/grpc/server.ts';
 import { resolveConfig, type ResolvedConfig } from '../config/load.ts';
 import { ConfigReloader, watchConfig, type ReloadStatus } from '../config/watch.ts';
@@ -231,11 +232,19 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
   /**
    * Serves the HTTP API, the dashboard and `/metrics` (and gRPC with `grpcPort`); resolves with
    * the address. Workers connecting over the network (executor.transport: network) connect here.
+   * Rejects with a ConfigError, listening nowhere, for a non-loopback host when no API key is
+   * configured, unless `allowUnauthenticated` (src/api/auth/exposure.ts).
    */
   async listen(options: ListenOptions = {}): Promise<string> {
     if (this.#url) throw new Error(`gaffer already listens at ${this.#url}`);
     const server = this.config.server;
     const host = options.host ?? server.host;
+    assertExposureAllowed(
+      this.config,
+      host,
+      options.allowUnauthenticated ?? server.allowUnauthenticated,
+      'listen({ allowUnauthenticated: true }), or server.allowUnauthenticated: true in the config',
+    );
     this.#app = await buildApp(this.#orch, { logger: Boolean(options.logger) });
     this.#url = await this.#app.listen({ host, port: options.port ?? server.port });
     this.#orch.listening(this.#url);

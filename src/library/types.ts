@@ -92,8 +92,16 @@ export interface WaitOptions {
 
 /** Where `listen` serves the HTTP API, dashboard and metrics (and gRPC). */
 export interface ListenOptions {
-  /** Default: `server.host` (127.0.0.1). */
+  /**
+   * Default: `server.host` (127.0.0.1). A non-loopback host with no API key configured is refused
+   * (a ConfigError) unless `allowUnauthenticated`.
+   */
   host?: string;
+  /**
+   * Serve a non-loopback host with no API key configured, every caller being the operator of
+   * every type. Default: `server.allowUnauthenticated` (false).
+   */
+  allowUnauthenticated?: boolean;
   /** Default: `server.port` (8080); 0 picks a free one. */
   port?: number;
   /** gRPC as well, on this port (default: `server.grpcPort`, absent = none). */

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import YAML from 'yaml';
+import { createKey } from '../../src/api/auth/keys.ts';
 import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { REPO } from '../helpers/gaffer.ts';
 import { api, isAlive, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
@@ -21,8 +23,13 @@ let url: string;
 before(async () => {
   gaffer = await spawnGaffer(
     ['--config', 'examples/gaffer.config.yaml', '--data-dir', path.join(tmp, 'data')],
-    // Real work, not the seed's simulated sleep, whatever the calling shell has set.
-    { SIMULATE_WORKLOAD_DURATION_IN_SEC: '' },
+    {
+      // Real work, not the seed's simulated sleep, whatever the calling shell has set.
+      SIMULATE_WORKLOAD_DURATION_IN_SEC: '',
+      // Outputs of jobs without data references, and twin states: private to the test.
+      OUTPUT_DIR: out('outputs'),
+      TWIN_STATE_DIR: out('twins'),
+    },
   );
   url = gaffer.url;
 });
@@ -34,11 +41,15 @@ after(async () => {
 
 /** Runs the CLI against the gaffer under test; resolves with its exit code and output. */
 async function cli(...args: string[]) {
+  return cliAt(url, ...args);
+}
+
+async function cliAt(at: string, ...args: string[]) {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      [MAIN, '--url', url, ...args],
-      { cwd: REPO, env: { ...process.env, GAFFER_URL: '' } },
+      [MAIN, '--url', at, ...args],
+      { cwd: REPO, env: { ...process.env, GAFFER_URL: '', GAFFER_API_KEY: '' } },
     );
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -208,27 +219,30 @@ describe("Each seed's example job type runs end to end through the API and the C
   });
 
   it('003: pipeline, training, inference and digital twin, one process per job', async () => {
-    const sensors = path.join(tmp, 'sensors.csv');
-    copyFileSync(path.join(REPO, 'examples/data/sensors.csv'), sensors);
-    const [pipeline, training, twin] = await Promise.all([
+    // examples/README.md's commands: the CSV by reference (`--input`), named in the payload.
+    const sensors = path.join(REPO, 'examples/data/sensors.csv');
+    const input = ['--input', sensors];
+    const [pipeline, training, twin, twinFromFile] = await Promise.all([
       submitAndWait(
         'pipeline',
+        ...input,
         '--payload',
         JSON.stringify({
           pipeline_id: 'sensor-data-pipeline',
-          parameters: { input_data: sensors, output_format: 'json' },
-          output: out('summary.json'),
+          parameters: { input_data: 'sensors.csv', output_format: 'json' },
         }),
       ),
       submitAndWait(
         'ml-training',
+        ...input,
+        '--output',
+        out('training/'),
         '--payload',
         JSON.stringify({
-          dataset: sensors,
+          dataset: 'sensors.csv',
           features: ['temperature'],
           target: 'pressure',
           epochs: 100,
-          output: out('model.json'),
         }),
       ),
       submitAndWait(
@@ -236,78 +250,156 @@ describe("Each seed's example job type runs end to end through the API and the C
         '--payload',
         JSON.stringify({
           twin_id: 'press-1',
-          state: out('press-1.json'),
           readings: [
             { sensor: 'temperature', value: 21.4 },
             { sensor: 'pressure', value: 138.2 },
           ],
         }),
       ),
+      submitAndWait(
+        'digital-twin',
+        ...input,
+        '--payload',
+        JSON.stringify({ twin_id: 'press-2', readings_file: 'sensors.csv' }),
+      ),
     ]);
-    const model = (training.result as { model: string }).model;
-    assert.equal(model, out('model.json'));
-    const inference = await submitAndWait(
-      'ml-inference',
-      '--payload',
-      JSON.stringify({
-        model,
-        inputs: [{ temperature: 21.5 }, { temperature: 28 }],
-        output: out('predictions.json'),
-      }),
+    // With `--output`, gaffer uploaded the output directory and wrapped the worker's result.
+    const trained = training.result as {
+      result: { model: Record<string, unknown>; modelFile: string; rows: number };
+      outputLocation: string;
+      outputs: string[];
+    };
+    assert.equal(trained.result.modelFile, 'model.json');
+    assert.equal(trained.outputLocation, out('training/'));
+    assert.deepEqual(trained.outputs, [out('training/model.json')]);
+    assert.deepEqual(
+      JSON.parse(readFileSync(out('training/model.json'), 'utf8')),
+      trained.result.model,
     );
+    const model = trained.result.model;
+    const [inline, onFiles] = await Promise.all([
+      submitAndWait(
+        'ml-inference',
+        '--payload',
+        JSON.stringify({ model, inputs: [{ temperature: 21.5 }, { temperature: 28 }] }),
+      ),
+      submitAndWait(
+        'ml-inference',
+        '--input',
+        out('training/model.json'),
+        ...input,
+        '--payload',
+        JSON.stringify({ model: 'model.json', dataset: 'sensors.csv' }),
+      ),
+    ]);
 
     const rows = readFileSync(sensors, 'utf8').trim().split('\n').length - 1;
     assert.deepEqual(pipeline.result, {
       pipeline_id: 'sensor-data-pipeline',
       rows,
       columns: ['timestamp', 'sensor_id', 'temperature', 'pressure', 'vibration'],
-      output: out('summary.json'),
+      output: 'summary.json',
     });
-    assert.equal((training.result as { rows: number }).rows, rows);
-    const predicted = inference.result as { count: number; first: number[] };
+    assert.equal(trained.result.rows, rows);
+    const predicted = inline.result as { count: number; first: number[]; predictions: string };
     assert.equal(predicted.count, 2);
     assert.ok(predicted.first.every((v) => Number.isFinite(v)));
+    assert.equal(predicted.predictions, out(`outputs/${inline.id}/predictions.json`));
+    assert.ok(existsSync(predicted.predictions), 'no data references: OUTPUT_DIR/<job id>/');
+    assert.equal((onFiles.result as { count: number }).count, rows);
     assert.deepEqual(twin.result, {
       twin_id: 'press-1',
-      state: out('press-1.json'),
+      state: out('twins/press-1.json'),
       sensors: ['pressure', 'temperature'],
       updates: 1,
     });
-    for (const file of ['summary.json', 'model.json', 'predictions.json', 'press-1.json']) {
-      assert.ok(existsSync(out(file)), `${file} written`);
-    }
-    for (const job of [pipeline, training, inference, twin]) {
+    assert.ok(existsSync(out('twins/press-1.json')));
+    assert.ok((twinFromFile.result as { sensors: string[] }).sensors.includes('vibration'));
+    for (const job of [pipeline, training, inline, onFiles, twin, twinFromFile]) {
       assert.equal((await getJob(job.id)).leaseOwner, null);
     }
 
-    const shown = await Promise.all([pipeline, training, inference, twin].map((j) => logs(j.id)));
-    assert.match(shown[0]!, new RegExp(`pipeline sensor-data-pipeline: ${rows} rows from`));
+    const shown = await Promise.all([pipeline, training, inline, twin].map((j) => logs(j.id)));
+    assert.match(
+      shown[0]!,
+      new RegExp(`pipeline sensor-data-pipeline: ${rows} rows from sensors.csv`),
+    );
     assert.match(shown[1]!, /epoch 0: mse/);
     assert.match(shown[2]!, /predicted 2 values of pressure/);
     assert.match(shown[3]!, /twin press-1: updated pressure, temperature/);
   });
 
-  it('004: a task runs its command and logs it; one over its timeout is stopped', async () => {
-    const hello = await submitAndWait('task', '--payload', '{"cmd":"echo hello"}');
-    assert.equal(hello.result, 'hello');
-    assert.match(await logs(hello.id), /^hello$/m);
+  it('004: off as shipped; on, as the README turns it on, a command runs, logs and times out', async () => {
+    const off = await cli('run', '--image', 'busybox', '--cmd', 'echo Hello World');
+    assert.equal(off.code, 4, off.stderr);
+    assert.match(off.stderr, /GAFFER_ADHOC_DISABLED/);
 
-    const r = await cli(
-      '--json',
-      'submit',
-      'task',
-      '--payload',
-      `{"cmd":"sleep ${SLEEP}"}`,
-      '--timeout',
-      '1',
-      '--wait',
+    // The config examples/README.md shows: the example's, plus its auth and adhoc blocks.
+    const { key, hash } = createKey('ops-me');
+    const block = readmeAdhocBlock() as { auth: { keys: { hash: string }[] } };
+    block.auth.keys[0]!.hash = hash;
+    const example = YAML.parse(
+      readFileSync(path.join(REPO, 'examples/gaffer.config.yaml'), 'utf8'),
     );
-    assert.equal(r.code, 1, r.stderr);
-    const { job } = JSON.parse(r.stdout) as { job: ApiJob };
-    assert.equal(job.state, 'timed_out');
-    assert.equal(job.timeoutMs, 1000);
-    assert.equal(job.error?.class, 'timeout');
-    assert.deepEqual(await getJob(job.id), job);
-    assert.deepEqual(running(['sleep', SLEEP]), [], 'the timed-out command was killed');
+    const file = path.join(tmp, 'my-gaffer.yaml');
+    writeFileSync(file, YAML.stringify({ ...example, ...block }));
+    const on = await spawnGaffer(['--config', file, '--data-dir', path.join(tmp, 'data-004')]);
+    try {
+      await adhocRuns(on.url, key);
+    } finally {
+      on.child.kill('SIGTERM');
+      await on.exited;
+    }
   });
 });
+
+/** The image + command + timeout tasks examples/README.md runs, on a gaffer with ad-hoc on. */
+async function adhocRuns(at: string, key: string): Promise<void> {
+  const run = (...args: string[]) => cliAt(at, ...args);
+  const withKey = (...args: string[]) => cliAt(at, '--api-key', key, ...args);
+
+  const anonymous = await run('run', '--cmd', 'echo hello');
+  assert.equal(anonymous.code, 4, 'no key: 401');
+
+  const hello = await withKey('run', '--image', 'busybox', '--cmd', 'echo Hello World', '--wait');
+  assert.equal(hello.code, 0, hello.stderr);
+  assert.equal(hello.stdout, 'Hello World\n');
+
+  const ticks = await withKey('run', '--cmd', 'for i in 1 2 3; do echo tick $i; done');
+  assert.equal(ticks.code, 0, ticks.stderr);
+  const followed = await withKey('logs', ticks.stdout.trim(), '-f');
+  assert.equal(followed.code, 0, followed.stderr);
+  assert.match(followed.stdout, /tick 1\n(.*\n)?tick 2\n(.*\n)?tick 3/);
+
+  const r = await withKey('--json', 'run', '--cmd', `sleep ${SLEEP}`, '--timeout', '1', '--wait');
+  assert.equal(r.code, 1, r.stderr);
+  const { job } = JSON.parse(r.stdout) as { job: ApiJob };
+  assert.equal(job.state, 'timed_out');
+  assert.equal(job.timeoutMs, 1000);
+  assert.equal(job.error?.class, 'timeout');
+  assert.deepEqual(running(['sleep', SLEEP]), [], 'the timed-out command was killed');
+
+  const tooLong = await withKey('run', '--cmd', 'sleep 1', '--timeout', '3600');
+  assert.equal(tooLong.code, 1);
+  assert.match(tooLong.stderr, /GAFFER_TIMEOUT_TOO_LONG/);
+  const image = await withKey('run', '--image', 'ubuntu', '--cmd', 'id');
+  assert.equal(image.code, 1);
+  assert.match(image.stderr, /GAFFER_PAYLOAD_INVALID.*image "ubuntu" is not allowed/);
+
+  const audit = await withKey('--json', 'audit', '--action', 'job.run');
+  assert.equal(audit.code, 0, audit.stderr);
+  const entries = JSON.stringify(JSON.parse(audit.stdout));
+  assert.match(entries, /ops-me/);
+  assert.match(entries, /echo Hello World/);
+}
+
+/** The YAML block of examples/README.md that turns ad-hoc commands on. */
+function readmeAdhocBlock(): Record<string, unknown> {
+  const readme = readFileSync(path.join(REPO, 'examples/README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Seed 004'));
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(yaml, 'examples/README.md shows the config that turns ad-hoc commands on');
+  const block = YAML.parse(yaml) as Record<string, { enabled?: boolean }>;
+  assert.equal(block['adhoc']?.enabled, true);
+  return block;
+}

@@ -1,0 +1,67 @@
+import { BlockList, isIP } from 'node:net';
+import { ConfigError, type ResolvedConfig } from '../../config/load.ts';
+
+/**
+ * With no API key configured every caller is the anonymous operator of every job type (auth is
+ * off, docs/security.md). That is the one-machine default, on loopback. On any other address it
+ * would hand the API — every type's workers, and ad-hoc commands when they are on — to whoever can
+ * reach the port, so gaffer refuses to listen there unless the operator says it wants exactly
+ * that (`server.allowUnauthenticated`, `gaffer up --allow-unauthenticated`,
+ * `listen({ allowUnauthenticated: true })`). Checked by the library's `listen`, which `gaffer up`
+ * calls, and by `gaffer up` before it starts anything.
+ */
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4'); // also matches ::ffff:127.x.x.x
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8, ::1 (in any spelling, brackets allowed) and `localhost`; nothing else. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  if (family === 0) return false; // a name (or '' = every address): not known to be loopback
+  return LOOPBACK.check(h, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** Why listening on `host` is refused, or null when it is allowed. */
+export function exposureProblem(
+  config: ResolvedConfig,
+  host: string,
+  allowUnauthenticated: boolean,
+  howToAllow: string,
+): string | null {
+  if (config.auth.keys.length > 0 || allowUnauthenticated || isLoopbackHost(host)) return null;
+  return [
+    `gaffer refuses to listen on ${host || '(every address)'}: it is not a loopback address and no API key`,
+    'is configured, so anyone who can reach it would be the operator of every job type. Either:',
+    '  - configure an API key: `gaffer keys create --id ops --role operator` prints a key and the',
+    '    entry to add under auth.keys in the config (or to GAFFER_API_KEYS); then start again;',
+    '  - listen on loopback only (server.host 127.0.0.1, the default);',
+    '  - or, to serve every caller as an operator on purpose:',
+    `    ${howToAllow}.`,
+  ].join('\n');
+}
+
+/** The refusal: a ConfigError (about server.host) whose message is the whole explanation. */
+export class UnauthenticatedExposureError extends ConfigError {
+  constructor(message: string) {
+    super('server.host', [{ path: '/server/host', message }]);
+    this.name = 'UnauthenticatedExposureError';
+    this.message = message;
+  }
+}
+
+/** Throws UnauthenticatedExposureError when listening on `host` is refused. */
+export function assertExposureAllowed(
+  config: ResolvedConfig,
+  host: string,
+  allowUnauthenticated: boolean,
+  howToAllow: string,
+): void {
+  const problem = exposureProblem(config, host, allowUnauthenticated, howToAllow);
+  if (problem) throw new UnauthenticatedExposureError(problem);
+}
