@@ -57,7 +57,9 @@ export class LocalObjectStore implements ObjectStore {
 
   async upload(srcDir: string, ref: string, t: Transfer = {}): Promise<string[]> {
     const budget = t.budget ?? new TransferBudget(undefined, ref);
-    const roots = await this.#allowed(ref);
+    // An output may be the first thing written under its root: the operator listed it, so it is
+    // created (inputs never create anything).
+    const roots = await this.#allowed(ref, { create: true });
     const dest = localPath(ref);
     const src = await realpath(srcDir);
     const verified = new Set<string>();
@@ -85,9 +87,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /** The roots' real paths, once `ref` passed the lexical check submit made. */
-  async #allowed(ref: string): Promise<string[]> {
+  async #allowed(ref: string, o: { create?: boolean } = {}): Promise<string[]> {
     const verdict = confine(localPath(ref), this.#roots);
     if (!verdict.allowed) throw new DataPolicyError(forbiddenMessage(ref, verdict.reason));
+    if (o.create) await mkdir(verdict.root, { recursive: true });
     return realRoots(this.#roots);
   }
 }

@@ -206,6 +206,60 @@ describe('with a root, only paths below it are accepted and workers confine them
   });
 });
 
+describe('network workers get the roots and caps from GET /v1/config', () => {
+  let g: TestGaffer;
+  before(async () => {
+    g = await startGaffer({
+      server: { workerToken: 'data-refs-worker-token-0123456789' },
+      executor: { transport: 'network' },
+      autoscaler: { intervalMs: 50 },
+      storage: { local: { roots: [root] }, maxBytesPerJob: 1000 },
+      jobTypes: {
+        copy: {
+          mode: 'per-job',
+          worker: { command: ['sh', '-c', 'cp -r "$GAFFER_INPUT_DIR/." "$GAFFER_OUTPUT_DIR"'] },
+          retry: { maxAttempts: 1 },
+          deadLetter: false,
+          scaling: { max: 2 },
+        },
+      },
+    });
+  });
+  after(() => g?.close());
+
+  test('inside the root a job runs; a link out of it, or too many bytes, is refused', async () => {
+    await mkdir(path.join(root, 'net', 'in'), { recursive: true });
+    await writeFile(path.join(root, 'net', 'in', 'a.txt'), 'a');
+    await mkdir(path.join(root, 'net', 'out-link'));
+    await symlink(path.join(secret, 'key'), path.join(root, 'net', 'out-link', 'key'));
+    await mkdir(path.join(root, 'net', 'big'));
+    await writeFile(path.join(root, 'net', 'big', 'b.bin'), 'x'.repeat(1001));
+    const submit = async (input: string) => {
+      const res = await post(g, '/v1/jobs', {
+        type: 'copy',
+        data: { inputs: [input], output: `${root}/net/result-${path.basename(input)}/` },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json().job.id as string;
+    };
+    const ids = [
+      await submit(`${root}/net/in/`),
+      await submit(`${root}/net/out-link/`),
+      await submit(`${root}/net/big/`),
+    ];
+    const jobs: Job[] = [];
+    await until(g, async () => {
+      jobs.splice(0, jobs.length, ...(await Promise.all(ids.map((id) => g.orch.service.get(id)))));
+      return jobs.every((j) => ['succeeded', 'failed'].includes(j.state));
+    });
+    const [ok, escape, big] = jobs as [Job, Job, Job];
+    assert.equal(ok.state, 'succeeded', JSON.stringify(ok.error));
+    assert.deepEqual((ok.result as { outputs: string[] }).outputs, [`${root}/net/result-in/a.txt`]);
+    assert.match(escape.error?.message ?? '', /out-link\/key: leads outside/);
+    assert.match(big.error?.message ?? '', /more than 1000 bytes/);
+  });
+});
+
 describe('a cancel during a large input walk', () => {
   let g: TestGaffer;
   const marker = path.join(base, 'ran-walk');

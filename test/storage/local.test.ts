@@ -168,6 +168,16 @@ describe('local store: confined to its roots', () => {
     assert.equal(await readFile(path.join(s.dataRoot, 'run', 'r.txt'), 'utf8'), 'new');
   });
 
+  test('an output may be the first thing under its root: the root is created', async () => {
+    const s = sandbox();
+    const fresh = path.join(s.base, 'fresh', 'outputs');
+    const src = mkdtempSync(path.join(s.base, 'out-'));
+    await writeFile(path.join(src, 'r.txt'), 'r');
+    const store = new LocalObjectStore([fresh]);
+    assert.deepEqual(await store.upload(src, `${fresh}/run/`), [`${fresh}/run/r.txt`]);
+    assert.equal(await readFile(path.join(fresh, 'run', 'r.txt'), 'utf8'), 'r');
+  });
+
   test('an abort stops a walk between files: nothing more is copied', async () => {
     const s = sandbox();
     await mkdir(path.join(s.dataRoot, 'many'));
