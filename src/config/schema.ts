@@ -562,8 +562,8 @@ export const ConfigSchema = Type.Object(
         local: StorageLocal,
         /**
          * The most files a job's inputs may bring in (every input together, local or s3), and
-         * the most its output may write; a local directory walk counts the directories it
-         * enters too. Over it, the attempt fails and is not retried.
+         * the most its output may write; a local directory walk counts every entry it meets
+         * (directories and links too). Over it, the attempt fails and is not retried.
          */
         maxFilesPerJob: Type.Integer({ minimum: 1, default: 10_000 }),
         /** The most bytes a job's inputs may bring in, and its output may write (1 GiB). */

@@ -3,7 +3,7 @@
  * one budget for all of a job's inputs together, another for its output. Pure counting.
  */
 export interface TransferLimits {
-  /** Files copied, plus the directories a walk enters (so a tree of empty folders is bounded). */
+  /** Files copied, plus every other entry a walk meets (so a tree of empty folders is bounded). */
   maxFiles: number;
   maxBytes: number;
 }
@@ -34,11 +34,11 @@ export class TransferBudget {
     this.what = what;
   }
 
-  /** Counts one more file (or directory walked); throws once over the limit. */
+  /** Counts one more file (or entry walked); throws once over the limit. */
   entry(name: string): void {
     if (++this.files > this.limits.maxFiles) {
       throw new DataPolicyError(
-        `${this.what}: more than ${this.limits.maxFiles} files and directories (storage.maxFilesPerJob), at ${name}`,
+        `${this.what}: more than ${this.limits.maxFiles} files and directory entries (storage.maxFilesPerJob), at ${name}`,
       );
     }
   }

@@ -167,8 +167,9 @@ export interface WalkOptions {
 /**
  * Calls `visit(rel, path)` for every regular file under `dir` (a real path), one at a time, with
  * `rel` its path below `dir` (`/`-separated) and `path` the file to open. The walk streams
- * directories (never a whole listing in memory), counts every file and directory against the
- * budget, and checks `signal` before each entry. A symlink is followed once: to a file inside the
+ * directories (never a whole listing in memory), counts every entry it meets against the budget's
+ * files (directories, links and skipped entries too, so no tree is an unbounded walk), and checks
+ * `signal` before each entry. A symlink is followed once: to a file inside the
  * roots it is visited as that file; leading outside them it fails the walk; to a directory it is
  * not entered (a walk never loops). Dangling links, FIFOs, sockets and devices are skipped.
  */
@@ -187,18 +188,16 @@ export async function walk(
       o.signal?.throwIfAborted();
       const rel = relDir ? `${relDir}/${e.name}` : e.name;
       const path = join(real, e.name);
+      o.budget.entry(`${o.name}${rel}`);
       if (e.isDirectory()) {
-        o.budget.entry(`${o.name}${rel}`);
         pending.push(rel);
       } else if (e.isFile()) {
-        o.budget.entry(`${o.name}${rel}`);
         await visit(rel, path);
       } else if (e.isSymbolicLink()) {
         const target = await realpath(path).catch(() => null);
         if (target === null) continue;
         if (!insideAny(target, o.roots)) throw outside(`${o.name}${rel}`);
         if (!(await stat(target)).isFile()) continue;
-        o.budget.entry(`${o.name}${rel}`);
         await visit(rel, target);
       }
     }

@@ -185,7 +185,7 @@ describe('with a root, only paths below it are accepted and workers confine them
     const tooMany = await ended(files.json().job.id);
     assert.equal(tooMany.state, 'failed');
     assert.equal(tooMany.error?.retryable, false);
-    assert.match(tooMany.error?.message ?? '', /more than 200 files and directories/);
+    assert.match(tooMany.error?.message ?? '', /more than 200 files and directory entries/);
     assert.equal(existsSync(marker), false, 'the command never ran');
   });
 
