@@ -63,7 +63,6 @@ export class S3ObjectStore implements ObjectStore {
       const objectKey = prefix + rel;
       const from = await openForRead(path, [src], `${srcDir}/${rel}`);
       try {
-        budget.wouldFit(from.size, `s3://${bucket}/${objectKey}`);
         budget.add(from.size, `s3://${bucket}/${objectKey}`);
         await this.#put(bucket, objectKey, from.handle.createReadStream(), t);
       } finally {
