@@ -21,7 +21,13 @@ export const ERRORS = {
   },
   GAFFER_DATA_REF_INVALID: {
     status: 400,
-    message: 'A data reference is not s3://bucket/key, file:///path or an absolute path',
+    message:
+      'A data reference is not s3://bucket/key, file:///path or an absolute path, or has a ".." segment or a NUL',
+  },
+  GAFFER_DATA_REF_FORBIDDEN: {
+    status: 403,
+    message:
+      'A local data reference is outside every root this gaffer allows (storage.local.roots; none: local paths are off)',
   },
   GAFFER_CSV_INVALID: { status: 400, message: 'The upload is not a readable CSV file' },
   GAFFER_UPLOAD_MISSING: { status: 400, message: 'The multipart request carries no file' },

@@ -668,5 +668,6 @@ export function catalogOf(config: ResolvedConfig): Catalog {
     rules: config.routes.rules ?? [],
     cost: config.routes.cost,
     adhoc: config.adhoc,
+    dataRoots: config.storage.local.roots,
   });
 }

@@ -2,7 +2,10 @@ import Type from 'typebox';
 import { JOB_STATES } from '../domain/job.ts';
 
 /** The HTTP contract, one definition for validation, types and the OpenAPI document. */
-/** A job's data by reference; each reference is checked by src/storage/reference.ts. */
+/**
+ * A job's data by reference; each reference is checked at submit by src/storage/roots.ts (its
+ * syntax, and local paths against `storage.local.roots`).
+ */
 export const DataBody = Type.Object(
   {
     /** Objects (or `s3://bucket/prefix/` for all under it) downloaded before the job runs. */

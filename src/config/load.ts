@@ -118,7 +118,10 @@ function resolve(config: GafferConfig): ResolvedConfig {
   }
   const seed002 = SEED_002_TYPES.every((t) => Object.hasOwn(jobTypes, t));
   const rules = config.routes.rules ?? (seed002 ? structuredClone(SEED_002_RULES) : []);
-  return { ...config, jobTypes, routes: { cost: config.routes.cost, rules } };
+  // Absolute from here on: remote workers read them from GET /v1/config.
+  const roots = config.storage.local.roots.map((r) => path.resolve(r));
+  const storage = { ...config.storage, local: { ...config.storage.local, roots } };
+  return { ...config, jobTypes, routes: { cost: config.routes.cost, rules }, storage };
 }
 
 /**
@@ -281,6 +284,7 @@ function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigPro
       problems.push({ path: '/adhoc/name', message: `is also a configured job type: ${name}` });
     }
   }
+  problems.push(...rootProblems(data['storage'], data['store']));
   const leases = data['leases'];
   if (isRecord(leases) && typeof leases['sweepMs'] === 'number') {
     const { sweepMs, ttlMs } = leases as { sweepMs: number; ttlMs: unknown };
@@ -291,6 +295,29 @@ function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigPro
       });
     }
   }
+  return problems;
+}
+
+/**
+ * A local data root that holds gaffer's data folder would hand every job the job store, the
+ * broker file and other jobs' staged inputs. Lexical, like the roots themselves.
+ */
+function rootProblems(storage: unknown, store: unknown): ConfigProblem[] {
+  const local = isRecord(storage) ? storage['local'] : undefined;
+  const roots = isRecord(local) && Array.isArray(local['roots']) ? local['roots'] : [];
+  const dataDir = isRecord(store) ? store['dataDir'] : undefined;
+  if (typeof dataDir !== 'string') return [];
+  const problems: ConfigProblem[] = [];
+  roots.forEach((root, i) => {
+    if (typeof root !== 'string' || root === '') return;
+    const [data, r] = [path.resolve(dataDir), path.resolve(root)];
+    if (r === path.sep || data === r || data.startsWith(r + path.sep)) {
+      problems.push({
+        path: `/storage/local/roots/${i}`,
+        message: `contains store.dataDir (${dataDir}): jobs could read the job store and other jobs' files`,
+      });
+    }
+  });
   return problems;
 }
 

@@ -320,6 +320,24 @@ const StorageS3 = Type.Object(
 );
 
 /**
+ * Local paths (`/abs/path`, `file:///abs/path`) as data references: off unless roots are listed.
+ * A reference must name a root or a path below one; gaffer checks that at submit (lexically) and
+ * the worker again on its own filesystem, with symlinks resolved against the roots' real paths.
+ */
+const StorageLocal = Type.Object(
+  {
+    /**
+     * Directories jobs may read inputs from and write outputs to. Relative paths are resolved
+     * against the working directory when the config is loaded. Default: none, so no job can name
+     * a local path. A root must not contain `store.dataDir` (the job store and the scratch files
+     * of other jobs).
+     */
+    roots: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/**
  * How much of the past the store keeps (jobs/retention.ts). Every limit is off by default: records,
  * results and logs are kept until an operator sets one. Enforced by a sweep every `sweepMs`.
  */
@@ -580,6 +598,15 @@ export const ConfigSchema = Type.Object(
          * the standard AWS environment variables or the SDK's default chain.
          */
         s3: Type.Optional(StorageS3),
+        local: StorageLocal,
+        /**
+         * The most files a job's inputs may bring in (every input together, local or s3), and
+         * the most its output may write; a local directory walk counts every entry it meets
+         * (directories and links too). Over it, the attempt fails and is not retried.
+         */
+        maxFilesPerJob: Type.Integer({ minimum: 1, default: 10_000 }),
+        /** The most bytes a job's inputs may bring in, and its output may write (1 GiB). */
+        maxBytesPerJob: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -596,6 +623,7 @@ export type CostConfig = Static<typeof Cost>;
 export type ScalingConfig = Static<typeof Scaling>;
 export type S3Config = Static<typeof StorageS3>;
 export type StorageConfig = GafferConfig['storage'];
+export type LocalStorageConfig = Static<typeof StorageLocal>;
 export type KubernetesExecutorConfig = Static<typeof KubernetesExecutor>;
 export type RetryConfig = Static<typeof Retry>;
 export type RetentionConfig = Static<typeof Retention>;

@@ -17,6 +17,8 @@ export interface Catalog {
   cost: CostConfig;
   /** Validates a payload against the type's schema: null when valid, else the problems. */
   checkPayload(type: string, payload: unknown): string | null;
+  /** Where local data references may point (`storage.local.roots`); empty: nowhere. */
+  dataRoots: readonly string[];
 }
 
 export function createCatalog(input: {
@@ -25,6 +27,8 @@ export function createCatalog(input: {
   cost: CostConfig;
   /** When enabled, its type joins the configured ones (src/worker/adhoc.ts). */
   adhoc?: AdhocConfig;
+  /** `storage.local.roots`; absent: none. */
+  dataRoots?: readonly string[];
 }): Catalog {
   const jobTypes = withAdhoc(input.jobTypes, input.adhoc);
   const ajv = new Ajv({ allErrors: true, strict: false });
@@ -38,6 +42,7 @@ export function createCatalog(input: {
     names: () => Object.keys(jobTypes),
     rules: input.rules,
     cost: input.cost,
+    dataRoots: input.dataRoots ?? [],
     checkPayload(type, payload) {
       const validate = validators.get(type);
       if (validate && !validate(payload)) {

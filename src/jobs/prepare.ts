@@ -2,7 +2,7 @@ import { GafferError } from '../errors.ts';
 import type { JobData, NewJob } from '../domain/job.ts';
 import { newJobId } from '../domain/ids.ts';
 import { classify } from '../router/classify.ts';
-import { refProblem } from '../storage/reference.ts';
+import { dataRefProblem } from '../storage/roots.ts';
 import type { Catalog } from './catalog.ts';
 
 /** A job as a submitter describes it (API body, CSV row, library call). */
@@ -38,7 +38,7 @@ export function prepareJob(
   if (!config) throw new GafferError('GAFFER_UNKNOWN_TYPE', type);
   const problem = catalog.checkPayload(type, sub.payload ?? null);
   if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
-  const data = dataOf(sub.data);
+  const data = dataOf(sub.data, catalog.dataRoots);
   const ceiling = config.maxTimeoutSeconds;
   if (sub.timeoutSeconds !== undefined && ceiling !== undefined && sub.timeoutSeconds > ceiling) {
     throw new GafferError('GAFFER_TIMEOUT_TOO_LONG', `${sub.timeoutSeconds} s > ${ceiling} s`);
@@ -62,15 +62,21 @@ export function prepareJob(
   };
 }
 
-/** Checks every reference now, so a typo is a 400 at submit rather than a failed attempt later. */
-function dataOf(given: Submission['data']): JobData | null {
+/**
+ * Checks every reference now, so a typo is a 400 at submit rather than a failed attempt later,
+ * and a local path outside the roots a 403 (workers check again, on their own filesystem).
+ */
+function dataOf(given: Submission['data'], roots: readonly string[]): JobData | null {
   if (!given) return null;
   const inputs = given.inputs ?? [];
   const output = given.output ?? null;
   if (inputs.length === 0 && output === null) return null;
   for (const ref of output === null ? inputs : [...inputs, output]) {
-    const problem = refProblem(ref);
-    if (problem) throw new GafferError('GAFFER_DATA_REF_INVALID', problem);
+    const problem = dataRefProblem(ref, roots);
+    if (problem?.kind === 'invalid') {
+      throw new GafferError('GAFFER_DATA_REF_INVALID', problem.message);
+    }
+    if (problem) throw new GafferError('GAFFER_DATA_REF_FORBIDDEN', problem.message);
   }
   return { inputs, output };
 }

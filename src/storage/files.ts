@@ -1,20 +1,10 @@
-import { readdir } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 
 /** Helpers the stores share. */
 
 /** An upload reference names a prefix whether or not it ends in `/`: this one does. */
 export function asPrefix(ref: string): string {
   return ref.endsWith('/') ? ref : `${ref}/`;
-}
-
-/** Every regular file under `dir`, as paths relative to it with `/` separators, sorted. */
-export async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .sort();
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { TransferBudget } from './budget.ts';
+
 /**
  * Object storage for job data (issue 3, seed 003): a job's inputs and output by reference. One
  * implementation per reference scheme (src/storage/reference.ts); `registry.ts` picks it.
@@ -9,13 +11,20 @@
  * - `upload` writes every file under `srcDir` to the prefix `ref` names (a trailing `/` is implied)
  *   at its path relative to `srcDir`, and returns the references of the objects written, sorted.
  *   An empty directory uploads nothing and returns [].
- * - Both stop early when `signal` aborts. Errors say which reference failed and why; they never
- *   carry credentials.
+ * - Both stop early when `signal` aborts, and fail with a DataPolicyError (budget.ts) once the
+ *   files or bytes moved exceed `budget` (absent: a fresh budget of the default limits per call).
+ *   Errors say which reference failed and why; they never carry credentials.
  */
 export interface ObjectStore {
   /** Returns the local paths written, sorted. */
-  download(ref: string, destDir: string, signal?: AbortSignal): Promise<string[]>;
-  upload(srcDir: string, ref: string, signal?: AbortSignal): Promise<string[]>;
+  download(ref: string, destDir: string, transfer?: Transfer): Promise<string[]>;
+  upload(srcDir: string, ref: string, transfer?: Transfer): Promise<string[]>;
+}
+
+/** How one transfer is bounded: the job's abort signal and its budget (shared by its inputs). */
+export interface Transfer {
+  signal?: AbortSignal | undefined;
+  budget?: TransferBudget | undefined;
 }
 
 /** What a job sees of its staged data: where its inputs are and where to write its output. */

@@ -75,6 +75,8 @@ describe('exit codes against a real gaffer', () => {
 
   before(async () => {
     g = await startGaffer({
+      // `submit --input /data/lookup/` below: local paths are refused unless under a root.
+      storage: { local: { roots: ['/data'] } },
       jobTypes: {
         // max 0: no worker starts, so a submitted job stays exactly as sent.
         held: { worker: { command: ['true'] }, scaling: { max: 0 } },

@@ -190,6 +190,20 @@ server:
     );
   });
 
+  test("a local data root must not hold the store's data folder", () => {
+    const problems = problemsOf({
+      store: { dataDir: '/srv/gaffer/.gaffer' },
+      storage: {
+        local: { roots: ['/srv/data', '/srv/gaffer', '/', '/srv/gaffer/.gaffer/outputs'] },
+      },
+    });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/storage/local/roots/1', '/storage/local/roots/2'],
+    );
+    assert.match(problems[0]!.message, /contains store\.dataDir/);
+  });
+
   test('sweep must be below the lease TTL (invariant 7)', () => {
     const problems = problemsOf({ leases: { ttlMs: 1000, sweepMs: 1000 } });
     assert.deepEqual(
@@ -249,6 +263,20 @@ describe('defaults and routes', () => {
     assert.equal(config.store.synchronous, 'FULL');
     assert.deepEqual(config.leases, { ttlMs: 30_000, sweepMs: 5_000 });
     assert.equal(config.autoscaler.intervalMs, 1000);
+    // No local paths unless an operator lists roots; explicit per-job caps.
+    assert.deepEqual(config.storage, {
+      local: { roots: [] },
+      maxFilesPerJob: 10_000,
+      maxBytesPerJob: 1024 ** 3,
+    });
+  });
+
+  test('local data roots are made absolute against the working directory at load', () => {
+    const config = parseConfig(
+      { storage: { local: { roots: ['examples/data', '/srv/x/'] } } },
+      't',
+    );
+    assert.deepEqual(config.storage.local.roots, [path.resolve('examples/data'), '/srv/x']);
   });
 
   test('a type gets every default', () => {

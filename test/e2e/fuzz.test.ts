@@ -630,3 +630,54 @@ test('a lying Content-Length, broken chunks and bad bytes get a catalogued 4xx',
   );
   await unchanged();
 });
+
+/** Path segments: ordinary names, dots, percent escapes, `..` spelt every way. */
+const segment = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,10}$/),
+  fc.constantFrom('.', '..', '%2e%2e', '.%2E', '%2e.', 'etc', 'passwd', 'root', '', '...'),
+);
+
+/**
+ * Local references (this gaffer lists no `storage.local.roots`, so every one is refused) and s3
+ * keys with a `..` segment or a NUL: each refused with a catalogued 4xx, whether an input or the
+ * output, and nothing is created.
+ */
+test('local paths without roots, and s3 keys with .. or NUL, are refused at submit', async () => {
+  const local = fc.oneof(
+    fc.constantFrom(
+      '/etc/passwd',
+      '/',
+      '/root/',
+      'file:///etc/passwd',
+      'file:///etc/../etc/passwd',
+    ),
+    fc.array(segment, { maxLength: 6 }).map((s) => `/${s.join('/')}`),
+    fc.array(segment, { maxLength: 6 }).map((s) => `file:///${s.join('/')}`),
+    fc.array(segment, { maxLength: 6 }).map((s) => `file:///${s.join('\\')}`),
+  );
+  const s3 = fc
+    .tuple(
+      fc.array(segment, { maxLength: 4 }),
+      fc.constantFrom('..', '\0', 'a\0b'),
+      fc.array(segment, { maxLength: 4 }),
+    )
+    .map(([a, bad, b]) => `s3://bucket/${[...a, bad, ...b].join('/')}`);
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(local, s3), fc.boolean(), async (ref, asOutput) => {
+      const data = asOutput ? { output: ref } : { inputs: ['s3://bucket/ok.csv', ref] };
+      const res = await send(
+        { method: 'POST', url: '/v1/jobs', payload: { type: 'typed', payload: { n: 1 }, data } },
+        `data ${JSON.stringify(ref)}`,
+      );
+      const code = assertCatalogued4xx(res.statusCode, res.body, JSON.stringify(ref));
+      assert.ok(
+        ['GAFFER_DATA_REF_FORBIDDEN', 'GAFFER_DATA_REF_INVALID', 'GAFFER_BAD_REQUEST'].includes(
+          code,
+        ),
+        `${JSON.stringify(ref)}: ${code}`,
+      );
+    }),
+    { numRuns: RUNS, seed: SEED },
+  );
+  await unchanged();
+});

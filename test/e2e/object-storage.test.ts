@@ -38,11 +38,13 @@ before(async () => {
   }
   g = await startGaffer({
     autoscaler: { intervalMs: 50 },
-    ...(minio
-      ? {
-          storage: { s3: { endpoint: minio.endpoint, region: minio.region, forcePathStyle: true } },
-        }
-      : {}),
+    storage: {
+      // Local paths are off unless listed: this test's folder is the one root.
+      local: { roots: [local] },
+      ...(minio
+        ? { s3: { endpoint: minio.endpoint, region: minio.region, forcePathStyle: true } }
+        : {}),
+    },
     jobTypes: {
       upper: {
         mode: 'per-job',

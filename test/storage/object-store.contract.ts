@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { DataPolicyError, TransferBudget } from '../../src/storage/budget.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 
 /** A place to run the contract in: the store under test and a way to check it from outside. */
@@ -103,11 +104,52 @@ export function describeObjectStoreContract(name: string, fixture: () => Contrac
       const base = f.freshPrefix();
       await f.put(`${base}x.txt`, 'x');
       const signal = AbortSignal.abort();
-      await assert.rejects(f.store.download(`${base}`, await tempDir(), signal));
+      await assert.rejects(f.store.download(`${base}`, await tempDir(), { signal }));
       const src = await tempDir();
       await writeFile(path.join(src, 'y.txt'), 'y');
-      await assert.rejects(f.store.upload(src, `${base}up/`, signal));
+      await assert.rejects(f.store.upload(src, `${base}up/`, { signal }));
       assert.equal(await f.get(`${base}up/y.txt`), null);
+    });
+
+    test('a download over the budget of files or bytes fails, not retryably', async () => {
+      const f = fixture();
+      const base = f.freshPrefix();
+      for (const name of ['a', 'b', 'c']) await f.put(`${base}set/${name}.txt`, '0123456789');
+      const files = new TransferBudget({ maxFiles: 2, maxBytes: 1000 }, "the job's inputs");
+      await assert.rejects(
+        f.store.download(`${base}set/`, await tempDir(), { budget: files }),
+        (err: Error) =>
+          err instanceof DataPolicyError && /more than 2 files/.test(err.message) && true,
+      );
+      const bytes = new TransferBudget({ maxFiles: 100, maxBytes: 25 }, "the job's inputs");
+      await assert.rejects(
+        f.store.download(`${base}set/`, await tempDir(), { budget: bytes }),
+        (err: Error) => err instanceof DataPolicyError && /more than 25 bytes/.test(err.message),
+      );
+      // One budget for every input of a job: two downloads that each fit, together do not.
+      const shared = new TransferBudget({ maxFiles: 100, maxBytes: 15 }, "the job's inputs");
+      const dest = await tempDir();
+      await f.store.download(`${base}set/a.txt`, dest, { budget: shared });
+      await assert.rejects(f.store.download(`${base}set/b.txt`, dest, { budget: shared }), {
+        name: 'DataPolicyError',
+      });
+    });
+
+    test('an upload over the budget of files or bytes fails', async () => {
+      const f = fixture();
+      const base = f.freshPrefix();
+      const src = await tempDir();
+      for (const name of ['a', 'b', 'c']) {
+        await writeFile(path.join(src, `${name}.txt`), '0123456789');
+      }
+      const files = new TransferBudget({ maxFiles: 2, maxBytes: 1000 }, "the job's output");
+      await assert.rejects(f.store.upload(src, `${base}up1/`, { budget: files }), {
+        name: 'DataPolicyError',
+      });
+      const bytes = new TransferBudget({ maxFiles: 100, maxBytes: 25 }, "the job's output");
+      await assert.rejects(f.store.upload(src, `${base}up2/`, { budget: bytes }), {
+        name: 'DataPolicyError',
+      });
     });
   });
 }
