@@ -142,14 +142,18 @@ export class WorkerGateway {
    */
   exited(id: string, code: number | null, signal: string | null): Promise<void> {
     // Tracked: gaffer's stop closes the store only once every exit is recorded (`recorded`).
-    const done = this.#exited(id, code, signal);
-    const tracked = done.then(
+    return this.#track(this.#exited(id, code, signal));
+  }
+
+  /** `recorded()` waits for `work` too. */
+  #track(work: Promise<void>): Promise<void> {
+    const tracked = work.then(
       () => {},
       () => {},
     );
     this.#recording.add(tracked);
     void tracked.finally(() => this.#recording.delete(tracked));
-    return done;
+    return work;
   }
 
   async #exited(id: string, code: number | null, signal: string | null): Promise<void> {
@@ -390,7 +394,7 @@ export class WorkerGateway {
       // An executor that stops a job itself on gaffer's stop (a Kubernetes Job deleted) says so;
       // honoured only during a stop.
       if (this.#stopping && outcome.status === 'failed' && outcome.error.interrupted === true) {
-        return this.#handBack([lease]);
+        return this.#track(this.#handBack([lease]));
       }
       await this.#service.complete(lease.job, token, outcome);
     } // else stale: the job was re-leased or ended; nothing to write
