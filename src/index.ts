@@ -6,6 +6,8 @@
  */
 export { createGaffer, defineJob, Gaffer } from './library/gaffer.ts';
 export { JobFailedError } from './library/wait.ts';
+export { StartError } from './library/start-error.ts';
+export type { StopSummary } from './orchestrator.ts';
 export type {
   ConfigInput,
   DeepPartial,

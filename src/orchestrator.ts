@@ -36,6 +36,7 @@ import { WorkerGateway } from './jobs/worker-gateway.ts';
 import { HistorySampler, emptyWorkers, type WorkerCounts } from './history/index.ts';
 import type { JobStore } from './store/job-store.ts';
 import { hasLeaderLease, type LeaderLease } from './store/leader-lease.ts';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.ts';
 import { openStore } from './store/open.ts';
 import { createSqliteStore } from './store/sqlite/index.ts';
 import type { JobHandler } from './worker/handler.ts';
@@ -53,6 +54,22 @@ export interface OrchestratorOptions {
    * their settings): their workers run in this process (src/executors/in-process/).
    */
   handlers?: ReadonlyMap<string, JobHandler>;
+  /**
+   * The embedded store's data folder lock, already taken (src/store/data-dir-lock.ts); released
+   * by `close`. Absent with the SQLite store: the constructor takes it.
+   */
+  lock?: DataDirLock;
+}
+
+/** What a stop did with the jobs that were running (see `Orchestrator.close`). */
+export interface StopSummary {
+  /** Jobs whose attempt the stop cut short, handed back to the queue (no attempt spent). */
+  handedBack: readonly string[];
+  /**
+   * Jobs whose hand-back the store refused: still in flight in the store, the next start recovers
+   * them as after a crash (an attempt is spent).
+   */
+  unrecorded: readonly string[];
 }
 
 /**
@@ -99,6 +116,10 @@ export class Orchestrator {
   #leaderTimer: NodeJS.Timeout | null = null;
   #seq = 0;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** One gaffer per data folder: held from before the store opens until it closes. */
+  readonly #lock: DataDirLock | null;
+  #stopping: Promise<void> | null = null;
+  #closing: Promise<StopSummary> | null = null;
 
   constructor(options: OrchestratorOptions) {
     this.#config = options.config;
@@ -106,13 +127,22 @@ export class Orchestrator {
     this.#autoscale = options.autoscale ?? true;
     this.#handlers = options.handlers ?? new Map();
     const dataDir = path.resolve(this.config.store.dataDir);
+    // Before anything in the folder is read or written: its SQLite file, the scratch files, the
+    // embedded broker's file.
+    this.#lock =
+      options.lock ?? (this.config.store.kind === 'sqlite' ? lockDataDir(dataDir) : null);
     mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
-    this.store =
-      options.store ??
-      createSqliteStore({
-        path: path.join(dataDir, 'gaffer.db'),
-        synchronous: this.config.store.synchronous,
-      });
+    try {
+      this.store =
+        options.store ??
+        createSqliteStore({
+          path: path.join(dataDir, 'gaffer.db'),
+          synchronous: this.config.store.synchronous,
+        });
+    } catch (err) {
+      this.#lock?.release();
+      throw err;
+    }
     this.#catalog = catalogOf(this.config);
     this.#machine = machineCapacity(this.config.executor.local);
     this.service = new JobService({
@@ -230,6 +260,7 @@ export class Orchestrator {
    */
   listening(address: string): void {
     this.#gafferUrl.resolve(address);
+    this.#lock?.serving(address);
   }
 
   #network(): NetworkTransport {
@@ -323,14 +354,28 @@ export class Orchestrator {
     return { ok: true, ...diff };
   }
 
-  /** Opens the configured store (SQLite or PostgreSQL), then builds the orchestrator on it. */
+  /**
+   * Opens the configured store (SQLite or PostgreSQL), then builds the orchestrator on it. With
+   * the embedded store, its data folder's lock is taken first (unless given): a folder another
+   * gaffer holds is refused (a `StartError`) before its store is opened or migrated.
+   */
   static async open(options: Omit<OrchestratorOptions, 'store'>): Promise<Orchestrator> {
     const { store } = options.config;
-    if (options.config.executor.kind === 'kubernetes') await loadKubernetes();
-    return new Orchestrator({
-      ...options,
-      store: await openStore({ ...store, dataDir: path.resolve(store.dataDir) }),
-    });
+    const dataDir = path.resolve(store.dataDir);
+    const lock = options.lock ?? (store.kind === 'sqlite' ? lockDataDir(dataDir) : undefined);
+    try {
+      if (options.config.executor.kind === 'kubernetes') await loadKubernetes();
+      const opened = await openStore({ ...store, dataDir });
+      try {
+        return new Orchestrator({ ...options, store: opened, ...(lock ? { lock } : {}) });
+      } catch (err) {
+        await opened.close();
+        throw err;
+      }
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
   }
 
   /**
@@ -412,23 +457,51 @@ export class Orchestrator {
     return Promise.race([drained, timeout]);
   }
 
-  /** Stops scaling, stops every worker (their jobs are retried on the next start), closes the store. */
-  async close(): Promise<void> {
-    this.loop.stop();
-    if (this.#leaderTimer) clearInterval(this.#leaderTimer);
-    if (this.#leading && this.#leaderLease) {
-      await this.#leaderLease.release('autoscaler', this.instance).catch(() => {});
-    }
-    this.#reconciler.stop();
-    await this.history.stop();
-    for (const t of this.#timers) clearTimeout(t);
-    this.#gafferUrl.reject(new Error('gaffer stopped before its API listened'));
-    await this.loop.idle();
-    this.gateway.close();
-    await this.executor.close();
-    await this.gateway.recorded();
-    await this.#broker?.close();
-    await this.store.close();
+  /**
+   * A stop's first half: no more scaling or sweeps, nothing handed out, and every
+   * worker stopped now — each job's process tree gets SIGTERM, then SIGKILL after its type's
+   * kill grace — resolving once every worker process is gone. The jobs they held go back to the
+   * queue without spending an attempt (the operator stopped them; they did not fail), recorded
+   * before `close` closes the store. The API keeps serving meanwhile (networked workers report
+   * over it); `close` calls this first if it was not called.
+   */
+  stopWorkers(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.loop.stop();
+      if (this.#leaderTimer) clearInterval(this.#leaderTimer);
+      if (this.#leading && this.#leaderLease) {
+        await this.#leaderLease.release('autoscaler', this.instance).catch(() => {});
+      }
+      this.#reconciler.stop();
+      for (const t of this.#timers) clearTimeout(t);
+      this.#gafferUrl.reject(new Error('gaffer stopped before its API listened'));
+      await this.loop.idle(); // a tick may be starting workers: they are stopped with the rest
+      this.gateway.stopping();
+      await this.executor.close();
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Stops every worker (`stopWorkers`), records what became of their jobs, closes the store and
+   * releases the data folder. Resolves with the jobs the stop handed back to the queue. A gaffer
+   * killed before this ran (kill -9) records nothing: its next start finds those jobs left in
+   * flight and retries them as after a crash (an attempt is spent).
+   */
+  close(): Promise<StopSummary> {
+    this.#closing ??= (async () => {
+      await this.stopWorkers();
+      await this.history.stop();
+      // Every exit's hand-back (and worker event) is written before the store closes.
+      await this.gateway.recorded();
+      const { handedBack, unrecorded } = this.gateway.stopped;
+      this.gateway.close();
+      await this.#broker?.close();
+      await this.store.close();
+      this.#lock?.release();
+      return { handedBack: [...handedBack], unrecorded: [...unrecorded] };
+    })();
+    return this.#closing;
   }
 
   #wire(): void {

@@ -3,7 +3,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyWebsocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toView, type Job } from '../domain/job.ts';
@@ -68,6 +68,11 @@ export interface AppOptions {
   logger?: boolean;
   /** Where the log goes (default stdout): a test captures it to prove no secret is logged. */
   logStream?: NodeJS.WritableStream;
+  /**
+   * A server that listens already (src/library/ports.ts): Fastify's `serverFactory`. The app is
+   * then never `listen`ed, only made `ready`, and the caller closes that server after the app.
+   */
+  serverFactory?: FastifyServerFactory;
 }
 
 /** Builds the HTTP app without listening, so tests use `inject()`. Handlers call services only. */
@@ -89,6 +94,7 @@ export async function buildApp(
     ...serverOptions(orch.config.server),
     clientErrorHandler: handleClientError,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   app.setErrorHandler(handleError);
   limitConnections(app, orch.config.server);

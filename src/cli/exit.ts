@@ -14,6 +14,8 @@ export const EXIT = {
   unsuccessful: 5,
   /** `gaffer wait --timeout` ran out before the job or batch ended. */
   timeout: 6,
+  /** `gaffer up` refused to start: its port is taken, or another gaffer holds its data folder. */
+  startup: 7,
 } as const;
 
 export const EXIT_TABLE: [code: number, meaning: string][] = [
@@ -28,6 +30,10 @@ export const EXIT_TABLE: [code: number, meaning: string][] = [
   [EXIT.auth, 'authentication refused (401) or not allowed (403): --api-key / GAFFER_API_KEY'],
   [EXIT.unsuccessful, 'gaffer wait: the job or batch ended, and not every job succeeded'],
   [EXIT.timeout, 'gaffer wait: --timeout ran out before the job or batch ended'],
+  [
+    EXIT.startup,
+    'gaffer up: refused to start: its port is taken, or another gaffer holds its data folder',
+  ],
 ];
 
 export function exitCodesHelp(): string {

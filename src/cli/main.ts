@@ -36,6 +36,7 @@ import {
   MODES,
 } from './jobs-api.ts';
 import { EXIT, exitCodesHelp } from './exit.ts';
+import { StartError } from '../library/start-error.ts';
 
 export { EXIT };
 
@@ -176,6 +177,10 @@ function reportError(err: unknown, json: boolean): number {
   if (err instanceof UsageError) {
     print('GAFFER_CLI_USAGE', err.message);
     return EXIT.usage;
+  }
+  if (err instanceof StartError) {
+    print(err.code, err.message);
+    return EXIT.startup;
   }
   if (err instanceof GafferApiError) {
     print(err.code, err.message, {

@@ -1,15 +1,20 @@
 import v8 from 'node:v8';
 import type { Command } from 'commander';
-import { assertExposureAllowed, isLoopbackHost } from '../api/auth/exposure.ts';
-import { resolveConfig } from '../config/load.ts';
+import { isLoopbackHost } from '../api/auth/exposure.ts';
 import { createGaffer } from '../library/gaffer.ts';
+import type { StopSummary } from '../orchestrator.ts';
 
 /**
  * `gaffer up`: the API, the autoscaler, the local executor and the dashboard in one process, on the
- * embedded store. SIGINT/SIGTERM stop it gracefully: no new workers, every worker drains (takes
- * nothing new, finishes what it runs) for up to --drain-seconds, then the listener closes and
- * gaffer exits 0. A second signal, or the drain's end, stops what is left at once; those jobs are
- * retried on the next start (nothing is lost).
+ * embedded store. It binds its ports and takes its data folder's lock before it opens the store:
+ * a second gaffer on the same port or data folder is refused at once (exit 7, EXIT.startup).
+ * SIGINT/SIGTERM stop it gracefully: no new workers, every worker drains (takes nothing new,
+ * finishes what it runs) for up to --drain-seconds. A second signal, or the drain's end, stops
+ * what is left: every job's process tree gets SIGTERM, then SIGKILL after a grace, and gaffer
+ * exits 0 once all are gone. Those jobs go back to the queue without spending an attempt (an
+ * operator stopped them, they did not fail) and run again on the next start; the last lines say
+ * how many. A third signal kills everything at once (the next start then retries those jobs as
+ * after a crash, spending an attempt).
  *
  * On a non-loopback host with no API key configured it refuses to start (exit 1, saying how to
  * proceed) unless --allow-unauthenticated or server.allowUnauthenticated (src/api/auth/exposure.ts).
@@ -57,39 +62,25 @@ export function registerUp(program: Command): void {
         // 1,000,000 rows peaked at 246–252 MB, at the same rate. Read at each GC, so it works set
         // now; set here, for the server process, not by the library in a program that embeds it.
         v8.setFlagsFromString('--no-allocation-site-pretenuring');
-        const overrides = {
-          ...(opts.port !== undefined ? { port: opts.port } : {}),
-          ...(opts.host ? { host: opts.host } : {}),
-          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-        };
-        // Refused before anything starts (no store opened, no job recovered, no worker started):
-        // `listen` checks the same, but only once gaffer runs.
-        const config = await resolveConfig({
-          ...(opts.config ? { file: opts.config } : {}),
-          env: process.env,
-          overrides,
-        });
-        const allowUnauthenticated =
-          Boolean(opts.allowUnauthenticated) || config.server.allowUnauthenticated;
-        assertExposureAllowed(
-          config,
-          config.server.host,
-          allowUnauthenticated,
-          'gaffer up --allow-unauthenticated (or server.allowUnauthenticated: true in the config)',
-        );
         // The library's API (src/library/): a reload re-reads the file with the same env and flags.
+        // `listen` binds the ports before the store is opened (after the data folder's lock): a
+        // taken port or a data folder another gaffer holds is refused at once (a StartError,
+        // reported by main.ts with EXIT.startup), with nothing read or recovered.
         const gaffer = await createGaffer({
           ...(opts.config ? { config: opts.config } : {}),
           env: process.env,
-          overrides,
+          overrides: {
+            ...(opts.port !== undefined ? { port: opts.port } : {}),
+            ...(opts.host ? { host: opts.host } : {}),
+            ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+          },
           watch: opts.watch,
+          listen: {
+            logger: Boolean(opts.log),
+            ...(opts.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+          },
         });
-        const address = await gaffer
-          .listen({ logger: Boolean(opts.log), allowUnauthenticated })
-          .catch(async (err: unknown) => {
-            await gaffer.close();
-            throw err;
-          });
+        const address = gaffer.url!;
         if (!isLoopbackHost(gaffer.config.server.host) && gaffer.config.auth.keys.length === 0) {
           console.error(
             `gaffer up: WARNING: no API key configured and listening on ${gaffer.config.server.host}` +
@@ -104,24 +95,75 @@ export function registerUp(program: Command): void {
         );
         console.log(`job types: ${gaffer.types.join(', ') || '(none: pass --config)'}`);
         let signals = 0;
-        const close = async () => {
-          await gaffer.close();
-          process.exit(0);
-        };
+        let closing: Promise<never> | null = null;
+        const close = () =>
+          (closing ??= gaffer.close().then(
+            (summary) => {
+              for (const line of stopReport(summary)) console.log(line);
+              process.exit(0);
+            },
+            (err: unknown) => {
+              // The process's exit still kills every worker's process tree (local-process).
+              console.error(`gaffer: stopping failed: ${String(err)}`);
+              process.exit(1);
+            },
+          ));
         const stop = async (signal: string) => {
-          if (++signals > 1) {
-            console.log(`gaffer: ${signal} again, stopping now`);
+          signals++;
+          if (signals === 2) {
+            console.log(
+              `gaffer: ${signal} again, stopping now: running jobs are stopped (SIGTERM, then ` +
+                `SIGKILL after a grace) and handed back to the queue (${signal} again: kill now)`,
+            );
             return close();
           }
-          console.log(`gaffer: ${signal}, draining (up to ${opts.drainSeconds} s)`);
-          const drained = await gaffer.drain(opts.drainSeconds * 1000);
-          if (!drained) {
-            console.log('gaffer: drain time is up; unfinished jobs run again next start');
+          if (signals > 2) {
+            // No time to record anything: the next start retries those jobs as after a crash.
+            console.log(`gaffer: ${signal} a third time: killing every job now`);
+            process.exit(130); // the exit kills every worker's process tree
           }
-          await close();
+          console.log(
+            `gaffer: ${signal}, draining: running jobs may finish for up to ` +
+              `${opts.drainSeconds} s, nothing new starts (${signal} again: stop now)`,
+          );
+          const drained = await gaffer.drain(opts.drainSeconds * 1000);
+          if (signals > 1) return; // a second signal took over
+          console.log(
+            drained
+              ? 'gaffer: every running job finished; stopping'
+              : 'gaffer: drain time is up: stopping the jobs still running (SIGTERM, then ' +
+                  'SIGKILL after a grace); they go back to the queue',
+          );
+          return close();
         };
         process.on('SIGINT', () => void stop('SIGINT'));
         process.on('SIGTERM', () => void stop('SIGTERM'));
       },
     );
+}
+
+/** What the stop did with the jobs that were running, in words. */
+export function stopReport(summary: StopSummary): string[] {
+  const jobs = (n: number) => (n === 1 ? '1 job' : `${n} jobs`);
+  const ids = (list: readonly string[]) =>
+    list.slice(0, 10).join(', ') + (list.length > 10 ? `, … (${list.length - 10} more)` : '');
+  const lines: string[] = [];
+  const back = summary.handedBack.length;
+  if (back > 0) {
+    lines.push(
+      `gaffer: stopped; ${jobs(back)} interrupted by the stop went back to the queue without ` +
+        `spending an attempt and run again on the next start (none failed): ` +
+        ids(summary.handedBack),
+    );
+  } else {
+    lines.push('gaffer: stopped; no job was interrupted');
+  }
+  if (summary.unrecorded.length > 0) {
+    lines.push(
+      `gaffer: ${jobs(summary.unrecorded.length)} could not be handed back (the store refused): ` +
+        `the next start retries them as after a crash, spending an attempt: ` +
+        ids(summary.unrecorded),
+    );
+  }
+  return lines;
 }

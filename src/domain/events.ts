@@ -41,7 +41,12 @@ export interface ScalingDecision {
 }
 
 export type ScalerStage = 'tick' | 'start' | 'stop';
-export type RedeliveryCause = 'worker_lost' | 'lease_expired' | 'gaffer_restarted';
+/**
+ * Who found an attempt abandoned: its worker exited, the reconciler saw its lease expire, the next
+ * start found it left by a gaffer that died, or gaffer's own stop interrupted it (no attempt spent).
+ */
+export type RedeliveryCause =
+  'worker_lost' | 'lease_expired' | 'gaffer_restarted' | 'gaffer_stopped';
 
 /**
  * Every domain event, `noun:verb`, one payload type each. Metrics, the dashboard's live feed and

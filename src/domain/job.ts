@@ -72,6 +72,12 @@ export interface JobError {
    * of its own, where a second crash takes down nothing else. Absent: not a suspect.
    */
   workerLost?: boolean;
+  /**
+   * true: an operator's stop of gaffer cut the attempt short (the job did not fail): the job was
+   * handed back to the queue and the attempt not counted — it runs again, with all its attempts,
+   * on the next start (or on another replica). Absent: not interrupted.
+   */
+  interrupted?: boolean;
 }
 
 /**

@@ -278,6 +278,42 @@ export class JobService {
     return out;
   }
 
+  /**
+   * Hands back jobs whose attempt gaffer's stop cut short: queued again, due at once,
+   * the attempt not counted — the job did not fail, an operator stopped gaffer — with
+   * `error.interrupted` and an `interrupted` row in its attempt history. Fenced like every
+   * completion (a job that ended or was re-leased meanwhile is left alone); a job whose cancel
+   * was requested ends cancelled instead. Returns the jobs handed back to the queue.
+   */
+  async interrupt(
+    held: readonly { job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>; token: number }[],
+  ): Promise<Job[]> {
+    const now = this.#o.clock.now();
+    const error: JobError = {
+      class: 'infrastructure',
+      message:
+        'interrupted by stop: gaffer was stopped while the job ran; it was handed back to the ' +
+        'queue without spending an attempt',
+      interrupted: true,
+    };
+    const out: Job[] = [];
+    await Promise.all(
+      held.map(async ({ job, token }) => {
+        if ((await this.#o.store.get(job.id))?.cancelRequested) {
+          await this.complete(job, token, { status: 'cancelled' });
+          return;
+        }
+        const [after] = await this.#finishes.add([
+          { id: job.id, token, now, to: 'queued', runAt: now, error, refund: true },
+        ]);
+        if (!after) return;
+        out.push(after);
+        this.#o.events.emit('job:redelivered', { job: after, cause: 'gaffer_stopped' });
+      }),
+    );
+    return out;
+  }
+
   async #updateFor(
     job: Pick<Job, 'id' | 'type' | 'attempt' | 'maxAttempts'>,
     token: number,

@@ -38,6 +38,13 @@ export class WorkerGateway {
   readonly #notifySeq = new Map<string, number>();
   /** Set by close(): messages still in flight from dying workers are dropped, not applied. */
   #closed = false;
+  /**
+   * Set by stopping() (gaffer's stop): no job is handed out any more, and the jobs a worker holds
+   * when it exits are handed back as interrupted (the attempt not counted), not failed.
+   */
+  #stopping = false;
+  /** Jobs handed back by this stop, and jobs whose hand-back the store refused. */
+  readonly #stop = { handedBack: [] as string[], unrecorded: [] as string[] };
   /** Worker events being written: recording never holds up a worker, but can be awaited. */
   readonly #recording = new Set<Promise<void>>();
 
@@ -47,7 +54,24 @@ export class WorkerGateway {
     this.#clock = options.clock;
   }
 
-  /** Stops serving workers; their in-flight jobs are recovered on the next start (invariant 4). */
+  /**
+   * gaffer's stop begins (the executor is about to stop every worker): no job is handed out any
+   * more, and from now on the jobs a worker holds when it exits — their attempts cut short by the
+   * stop — go back to the queue without spending an attempt (`JobService.interrupt`).
+   */
+  stopping(): void {
+    this.#stopping = true;
+  }
+
+  /** What this stop did with the jobs workers held: ids handed back, ids the store refused. */
+  get stopped(): { handedBack: readonly string[]; unrecorded: readonly string[] } {
+    return this.#stop;
+  }
+
+  /**
+   * Stops serving workers; jobs still held then are recovered on the next start (invariant 4),
+   * as after a crash.
+   */
   close(): void {
     this.#closed = true;
   }
@@ -116,7 +140,23 @@ export class WorkerGateway {
    * lost). Idempotent: a networked worker reports both its socket's close and its process's exit;
    * the first one counts, the later one finds nothing.
    */
-  async exited(id: string, code: number | null, signal: string | null): Promise<void> {
+  exited(id: string, code: number | null, signal: string | null): Promise<void> {
+    // Tracked: gaffer's stop closes the store only once every exit is recorded (`recorded`).
+    return this.#track(this.#exited(id, code, signal));
+  }
+
+  /** `recorded()` waits for `work` too. */
+  #track(work: Promise<void>): Promise<void> {
+    const tracked = work.then(
+      () => {},
+      () => {},
+    );
+    this.#recording.add(tracked);
+    void tracked.finally(() => this.#recording.delete(tracked));
+    return work;
+  }
+
+  async #exited(id: string, code: number | null, signal: string | null): Promise<void> {
     const w = this.#workers.get(id);
     if (!w || this.#closed) return;
     this.#workers.delete(id);
@@ -127,6 +167,7 @@ export class WorkerGateway {
     w.info.state = 'stopped';
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
     this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal, clean });
+    if (this.#stopping) return this.#handBack(held);
     // Any job it held may be what killed it (a handler that crashed or exhausted the process):
     // each becomes a suspect, whose next attempt runs sandboxed (toAssignment).
     const error: JobError = {
@@ -140,6 +181,19 @@ export class WorkerGateway {
       held.map((l) => ({ ...l.job, leaseToken: l.token }) as Job),
       error,
     );
+  }
+
+  /** gaffer's stop ended these attempts: back to the queue, the attempts not counted. */
+  async #handBack(held: readonly Lease[]): Promise<void> {
+    if (held.length === 0) return;
+    try {
+      const back = await this.#service.interrupt(held);
+      this.#stop.handedBack.push(...back.map((j) => j.id));
+    } catch (err) {
+      // Left in flight: the next start recovers them as orphans (an attempt is spent then).
+      this.#stop.unrecorded.push(...held.map((l) => l.job.id));
+      console.error('gaffer: recording the jobs interrupted by the stop failed', err);
+    }
   }
 
   /** Scale-in: the worker takes nothing new and is told to exit once it holds no job. */
@@ -254,6 +308,8 @@ export class WorkerGateway {
 
   #hello(w: Tracked): void {
     if (w.assigned && w.assigned.leaseToken != null) {
+      // Stopping: the job is not started; it is handed back when this worker is gone.
+      if (this.#stopping) return;
       // Never isolated: a per-job worker's process is that one job's sandbox already.
       const job = toAssignment(w.assigned, w.assigned.leaseToken, false);
       w.conn?.send({ t: 'jobs', jobs: [job] });
@@ -268,6 +324,7 @@ export class WorkerGateway {
 
   async #serve(w: Tracked): Promise<void> {
     if (
+      this.#stopping ||
       w.claiming ||
       w.wants <= 0 ||
       !w.conn ||
@@ -334,6 +391,11 @@ export class WorkerGateway {
     if (lease && lease.token === token) {
       w.leases.delete(id);
       this.#released(w);
+      // An executor that stops a job itself on gaffer's stop (a Kubernetes Job deleted) says so;
+      // honoured only during a stop.
+      if (this.#stopping && outcome.status === 'failed' && outcome.error.interrupted === true) {
+        return this.#track(this.#handBack([lease]));
+      }
       await this.#service.complete(lease.job, token, outcome);
     } // else stale: the job was re-leased or ended; nothing to write
   }
@@ -354,7 +416,7 @@ export class WorkerGateway {
 
   async #claimPending(w: Tracked): Promise<void> {
     const ids = w.pendingIds.splice(0);
-    if (w.info.state === 'draining') {
+    if (w.info.state === 'draining' || this.#stopping) {
       w.conn?.send({ t: 'refused', ids, requeue: true });
       return;
     }

@@ -8,7 +8,9 @@ import type { GafferEventMap, GafferEventName } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { Submission } from '../jobs/prepare.ts';
 import type { RejectedSubmission } from '../jobs/service.ts';
-import { Orchestrator } from '../orchestrator.ts';
+import { Orchestrator, type StopSummary } from '../orchestrator.ts';
+import { lockDataDir } from '../store/data-dir-lock.ts';
+import { bindPorts, type BindRequest, type BoundPorts } from './ports.ts';
 import type { JobFilter, JobPage, LogLine, QueueStats } from '../store/job-store.ts';
 import type { JobHandler } from '../worker/handler.ts';
 import type {
@@ -59,12 +61,35 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
       overrides: options.overrides ?? {},
       inCode,
     });
-  const orch = await Orchestrator.open({
-    config: await load(),
-    handlers,
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  await orch.start();
+  const config = await load();
+  // In this order: where to serve (with `listen`: an unauthenticated non-loopback host is refused
+  // before anything is touched), the data folder's lock (a folder another gaffer holds is refused,
+  // naming it), then the ports (one taken is refused), and only then the store is opened and what
+  // a previous run left in flight recovered. A refusal leaves nothing behind.
+  const request = options.listen ? bindRequest(config, listenOptions(options.listen)) : null;
+  const lock = config.store.kind === 'sqlite' ? lockDataDir(config.store.dataDir) : undefined;
+  let ports: BoundPorts | null = null;
+  let orch: Orchestrator;
+  try {
+    if (request) ports = await bindPorts(request);
+    orch = await Orchestrator.open({
+      config,
+      handlers,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(lock ? { lock } : {}),
+    });
+  } catch (err) {
+    await ports?.close(0);
+    lock?.release();
+    throw err;
+  }
+  try {
+    await orch.start();
+  } catch (err) {
+    await ports?.close(0);
+    await orch.close().catch(() => {});
+    throw err;
+  }
   const reloader = new ConfigReloader({
     load,
     apply: (next) => orch.reload(next),
@@ -75,17 +100,55 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
   if (typeof source === 'string') orch.reloader = reloader;
   const watcher =
     typeof source === 'string' && options.watch ? watchConfig(source, reloader) : null;
-  return new Gaffer<J>(orch, {
-    // A refused config is not kept as the source: the next `reload()` reads the one in force.
-    reload: async (next) => {
-      const before = source;
-      if (next !== undefined) source = next;
-      const status = await reloader.reload();
-      if (!status.ok) source = before;
-      return status;
+  const gaffer = new Gaffer<J>(
+    orch,
+    {
+      // A refused config is not kept as the source: the next `reload()` reads the one in force.
+      reload: async (next) => {
+        const before = source;
+        if (next !== undefined) source = next;
+        const status = await reloader.reload();
+        if (!status.ok) source = before;
+        return status;
+      },
+      close: () => watcher?.close(),
     },
-    close: () => watcher?.close(),
-  });
+    ports,
+  );
+  if (options.listen) {
+    try {
+      await gaffer.listen(listenOptions(options.listen));
+    } catch (err) {
+      await gaffer.close().catch(() => {});
+      throw err;
+    }
+  }
+  return gaffer;
+}
+
+function listenOptions(listen: ListenOptions | true): ListenOptions {
+  return listen === true ? {} : listen;
+}
+
+/**
+ * Where to serve: the options given, else the config's `server` section. Throws an
+ * UnauthenticatedExposureError for a non-loopback host while no API key is configured, unless
+ * `allowUnauthenticated` (src/api/auth/exposure.ts).
+ */
+function bindRequest(config: ResolvedConfig, options: ListenOptions): BindRequest {
+  const grpcPort = options.grpcPort ?? config.server.grpcPort;
+  const host = options.host ?? config.server.host;
+  assertExposureAllowed(
+    config,
+    host,
+    options.allowUnauthenticated ?? config.server.allowUnauthenticated,
+  );
+  return {
+    host,
+    port: options.port ?? config.server.port,
+    ...(grpcPort !== undefined ? { grpcPort } : {}),
+    grpcMaxMessageBytes: config.server.bodyLimitBytes,
+  };
 }
 
 /**
@@ -107,9 +170,12 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
   readonly #orch: Orchestrator;
   readonly #source: Source;
   #app: FastifyInstance | null = null;
+  #ports: BoundPorts | null = null;
+  /** Bound before the store was opened (createGaffer's `listen`), not served yet. */
+  #bound: BoundPorts | null;
   #grpc: GrpcServer | null = null;
   #url: string | null = null;
-  #closed: Promise<void> | null = null;
+  #closed: Promise<StopSummary> | null = null;
   /**
    * Keeps the process alive until `close`, as an open server or pool would: gaffer's own timers
    * do not (unref'd), and in-process workers have no child process to, so a script awaiting a
@@ -117,10 +183,11 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
    */
   readonly #keepAlive = setInterval(() => {}, 2 ** 31 - 1);
 
-  /** Made by `createGaffer`. */
-  constructor(orch: Orchestrator, source: Source) {
+  /** Made by `createGaffer` (`bound`: the ports its `listen` option bound, served by `listen`). */
+  constructor(orch: Orchestrator, source: Source, bound: BoundPorts | null = null) {
     this.#orch = orch;
     this.#source = source;
+    this.#bound = bound;
   }
 
   /** The effective configuration (defaults filled in), as `GET /v1/config` shows it unredacted. */
@@ -232,29 +299,48 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
   /**
    * Serves the HTTP API, the dashboard and `/metrics` (and gRPC with `grpcPort`); resolves with
    * the address. Workers connecting over the network (executor.transport: network) connect here.
-   * Rejects with a ConfigError, listening nowhere, for a non-loopback host when no API key is
-   * configured, unless `allowUnauthenticated` (src/api/auth/exposure.ts).
+   * A port that is taken rejects with a `StartError` (GAFFER_PORT_IN_USE), leaving nothing bound:
+   * this gaffer runs on unserved, and `listen` may be called again. (`createGaffer({ listen })`
+   * binds the ports before it opens the store, as `gaffer up` does.) A non-loopback host while no
+   * API key is configured rejects with a ConfigError, listening nowhere, unless
+   * `allowUnauthenticated`.
    */
   async listen(options: ListenOptions = {}): Promise<string> {
-    if (this.#url) throw new Error(`gaffer already listens at ${this.#url}`);
-    const server = this.config.server;
-    const host = options.host ?? server.host;
-    assertExposureAllowed(
-      this.config,
-      host,
-      options.allowUnauthenticated ?? server.allowUnauthenticated,
-      'listen({ allowUnauthenticated: true }), or server.allowUnauthenticated: true in the config',
-    );
-    this.#app = await buildApp(this.#orch, { logger: Boolean(options.logger) });
-    this.#url = await this.#app.listen({ host, port: options.port ?? server.port });
-    this.#orch.listening(this.#url);
-    const grpcPort = options.grpcPort ?? server.grpcPort;
-    if (grpcPort !== undefined) {
-      // Loaded only when served: gRPC and protobuf are ~15 MB of a gaffer at rest.
-      const { startGrpcServer } = await import('../api/grpc/server.ts');
-      this.#grpc = await startGrpcServer(this.#orch, { host, port: grpcPort });
+    if (this.#url || this.#ports) throw new Error(`gaffer already listens at ${this.#url}`);
+    if (this.#closed) throw new Error('gaffer is closed');
+    const ports = this.#bound ?? (await bindPorts(bindRequest(this.config, options)));
+    this.#bound = null;
+    await this.#serve(ports, options);
+    return this.#url!;
+  }
+
+  /** Serves on bound ports; on failure they are closed again and nothing is left half served. */
+  async #serve(ports: BoundPorts, options: ListenOptions): Promise<void> {
+    this.#ports = ports;
+    try {
+      this.#app = await buildApp(this.#orch, {
+        logger: Boolean(options.logger),
+        serverFactory: (handler) => ports.serverFactory(handler),
+      });
+      await this.#app.ready();
+      if (ports.grpc) {
+        const { startGrpcServer } = await import('../api/grpc/server.ts');
+        this.#grpc = await startGrpcServer(this.#orch, {
+          host: options.host ?? this.config.server.host,
+          port: ports.grpc.port,
+          bound: ports.grpc,
+        });
+      }
+    } catch (err) {
+      await this.#grpc?.close();
+      await this.#app?.close();
+      await ports.close(0);
+      [this.#app, this.#grpc, this.#ports] = [null, null, null];
+      throw err;
     }
-    return this.#url;
+    ports.open();
+    this.#url = ports.url;
+    this.#orch.listening(this.#url);
   }
 
   /** The port gRPC serves on, once `listen` started it; null otherwise. */
@@ -271,16 +357,23 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
   }
 
   /**
-   * Stops serving, stops every worker and closes the store. Jobs still running are not lost:
-   * they run again on the next start on the same store (call `drain` first to let them finish).
+   * Stops every worker, stops serving and closes the store. Jobs still running are stopped — a
+   * command's whole process tree: SIGTERM, then SIGKILL after the type's kill grace — and handed
+   * back to the queue without spending an attempt (they did not fail: gaffer was stopped); they
+   * run again on the next start on the same store (call `drain` first to let them finish).
+   * Resolves with the jobs handed back (see `StopSummary`).
    */
-  close(): Promise<void> {
+  close(): Promise<StopSummary> {
     this.#closed ??= (async () => {
       this.#source.close();
       clearInterval(this.#keepAlive);
+      // Workers first, while the API serves: networked workers report their last jobs over it.
+      await this.#orch.stopWorkers();
       await this.#grpc?.close();
       await this.#app?.close();
-      await this.#orch.close();
+      await this.#ports?.close();
+      await this.#bound?.close(0);
+      return this.#orch.close();
     })();
     return this.#closed;
   }

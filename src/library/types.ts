@@ -70,6 +70,12 @@ export interface GafferOptions<J extends JobDefinitions = JobDefinitions> {
   watch?: boolean;
   /** Time as gaffer reads it (tests inject one). Default: the system clock. */
   clock?: Clock;
+  /**
+   * Serve as well (as `listen` does), with its ports bound before the store is opened: a port that
+   * is taken rejects `createGaffer` with a `StartError` before anything was read or recovered
+   * (`gaffer up` starts this way). `true`: on the config's `server` host and ports.
+   */
+  listen?: ListenOptions | true;
 }
 
 /** A job gaffer accepted, and the way to its outcome. */

@@ -44,7 +44,7 @@ export function countEvents(
   });
   const redeliveries = new Counter({
     name: 'gaffer_job_redeliveries_total',
-    help: 'Jobs queued again after their attempt was abandoned, by type and cause (worker_lost, lease_expired, gaffer_restarted)',
+    help: 'Jobs queued again after their attempt was abandoned, by type and cause (worker_lost, lease_expired, gaffer_restarted, gaffer_stopped)',
     labelNames: ['type', 'cause'],
     registers,
   });

@@ -14,9 +14,18 @@ import type { FinishUpdate } from './job-store.ts';
  *   claim never delivered) — `error.class` says which;
  * - `timed_out`: the attempt ran past its timeout (`error.class` is `timeout`);
  * - `lost`: the process running it died while holding it (`error.workerLost`);
- * - `cancelled`: it ended on a cancel request.
+ * - `cancelled`: it ended on a cancel request;
+ * - `interrupted`: gaffer's stop cut it short (`error.interrupted`); the job went back to the
+ *   queue and the attempt did not count (the next one has the same number).
  */
-export const ATTEMPT_OUTCOMES = ['succeeded', 'failed', 'timed_out', 'lost', 'cancelled'] as const;
+export const ATTEMPT_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'lost',
+  'cancelled',
+  'interrupted',
+] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 export interface AttemptRecord {
@@ -77,6 +86,7 @@ export function attemptOutcome(u: FinishUpdate): AttemptOutcome {
   if (u.to === 'succeeded') return 'succeeded';
   if (u.to === 'cancelled') return 'cancelled';
   if (u.to === 'running') throw new Error('starting → running does not end an attempt');
+  if (u.error.interrupted === true) return 'interrupted';
   if (u.error.workerLost === true) return 'lost';
   return u.error.class === 'timeout' ? 'timed_out' : 'failed';
 }

@@ -159,7 +159,16 @@ export type FinishUpdate = {
   | { to: 'succeeded'; result: unknown }
   | { to: 'failed' | 'timed_out' | 'dead_lettered'; error: JobError }
   | { to: 'cancelled'; error?: JobError }
-  | { to: 'queued'; runAt: number; error: JobError }
+  | {
+      to: 'queued';
+      runAt: number;
+      error: JobError;
+      /**
+       * The attempt that ended does not count (`attempt` goes back by one): gaffer's stop cut it
+       * short (`error.interrupted`), the job did not fail.
+       */
+      refund?: boolean;
+    }
 );
 
 export interface DeadLetterEdit {

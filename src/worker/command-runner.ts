@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FailureClass, Outcome } from '../domain/job.ts';
 import type { Assignment, WorkerSpec } from './protocol.ts';
+import { trackGroup, untrackGroup } from './job-groups.ts';
 import { failed, type JobControl, type JobRunner } from './runtime.ts';
 
 /**
@@ -93,6 +94,7 @@ function spawnJob(
   };
   // detached: the command leads its own process group, so `kill(-pid)` reaches its whole tree.
   const child = spawn(file ?? '', args, { cwd: spec.cwd, env, detached: true, stdio: 'pipe' });
+  trackGroup(child.pid);
   const killGroup = (sig: NodeJS.Signals): void => {
     if (child.pid === undefined) return;
     try {
@@ -124,6 +126,7 @@ function spawnJob(
   child.on('exit', () => killGroup('SIGKILL'));
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
+      untrackGroup(child.pid);
       clearTimeout(graceTimer);
       control.signal.removeEventListener('abort', onAbort);
       out.flush();

@@ -6,6 +6,8 @@ import { WorkerRuntime, type WorkerLink } from './runtime.ts';
  * The worker process: `node src/worker/main.ts`, started by an executor with a Node IPC channel
  * and the WORKER_ENV variables. Lifecycle:
  * - SIGTERM is a drain: take nothing new, finish in-flight jobs, exit 0.
+ * - SIGINT is gaffer's stop: every job's process tree is stopped now (SIGTERM, SIGKILL after
+ *   killGraceMs), then the worker exits 0; gaffer hands those jobs back to the queue.
  * - The IPC channel closing means gaffer is gone: every job's process tree is killed (SIGTERM,
  *   SIGKILL after killGraceMs) before the worker exits, so no job outlives gaffer.
  */
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
   });
   process.on('disconnect', () => runtime.shutdown());
   process.on('SIGTERM', () => runtime.drain());
+  process.on('SIGINT', () => runtime.stop());
   if (!process.connected) return runtime.shutdown();
   runtime.start();
   await feed?.start();

@@ -64,6 +64,10 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
       runtime.shutdown();
     });
     process.once('SIGTERM', () => runtime.drain());
+    // Stop now (gaffer's stop of a worker it started; Ctrl-C): jobs' trees killed, then exit.
+    // Again: exit at once (the exit kills what is left of the jobs' groups: job-groups.ts).
+    let interrupts = 0;
+    process.on('SIGINT', () => (++interrupts > 1 ? process.exit(130) : runtime.stop()));
     runtime.start();
     void feed?.start();
   });

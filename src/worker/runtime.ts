@@ -108,6 +108,8 @@ export class WorkerRuntime {
   /** A claim check is scheduled: coalesces the jobs finishing in one turn into one claim. */
   #claimQueued = false;
   #draining = false;
+  /** Stopping now (`stop`): no job starts any more, and those stopped are not reported. */
+  #stopping = false;
   /** gaffer is gone: nothing more is sent. */
   #linkGone = false;
   #exited = false;
@@ -146,6 +148,19 @@ export class WorkerRuntime {
     this.#maybeExit();
   }
 
+  /**
+   * gaffer is stopping (it signals the worker: SIGINT): stop every job now — a process tree gets
+   * SIGTERM, then SIGKILL after killGraceMs — then exit 0 once all have settled. Those jobs are
+   * not reported: gaffer hands each back to the queue as interrupted by its stop when this
+   * worker exits (a job that ended before the stop is reported as usual). No job starts after.
+   */
+  stop(): void {
+    this.#stopping = true;
+    this.#draining = true;
+    for (const slot of this.#slots.values()) this.#stop(slot, 'shutdown');
+    this.#maybeExit();
+  }
+
   /** gaffer is gone: stop every job (killing process trees), then exit once all have settled. */
   shutdown(): void {
     this.#linkGone = true;
@@ -178,7 +193,8 @@ export class WorkerRuntime {
   }
 
   #run(job: Assignment): void {
-    if (this.#linkGone || this.#slots.has(job.id)) return;
+    // Stopping: a job leased meanwhile is not started; gaffer hands it back when we exit.
+    if (this.#linkGone || this.#stopping || this.#slots.has(job.id)) return;
     const slot = new Slot(job, this.#sendFn);
     this.#slots.set(job.id, slot);
     if (this.#perJob) this.#send({ t: 'started', id: job.id, token: job.token });
@@ -229,7 +245,8 @@ export class WorkerRuntime {
     } else if (slot.reason) {
       outcome = { status: 'cancelled' };
     }
-    this.#send({ t: 'done', id, token, outcome });
+    // Stopped by gaffer's stop (or gaffer is gone): not a cancel; gaffer hands the job back.
+    if (slot.reason !== 'shutdown') this.#send({ t: 'done', id, token, outcome });
     if (this.#perJob) this.#draining = true; // one job, then exit
     this.#scheduleClaim();
     this.#maybeExit();

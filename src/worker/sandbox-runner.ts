@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { trackGroup, untrackGroup } from './job-groups.ts';
 import { fileURLToPath } from 'node:url';
 import type { Outcome } from '../domain/job.ts';
 import type { DataDirs } from '../storage/object-store.ts';
@@ -66,6 +67,7 @@ export function runSandboxed(
     detached: true,
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
+  trackGroup(child.pid);
   return new Promise((resolve) => new Sandbox(options, job, control, child, resolve).watch());
 }
 
@@ -162,6 +164,7 @@ class Sandbox {
   }
 
   #closed(code: number | null, signal: NodeJS.Signals | null): void {
+    untrackGroup(this.#child.pid);
     clearTimeout(this.#graceTimer);
     this.#control.signal.removeEventListener('abort', this.#onAbort);
     this.#resolve(this.#outcome ?? this.#lost(code, signal));

@@ -120,6 +120,6 @@ expectType<
     | 'close'
   >
 >(true);
-expectType<Equal<keyof GafferOptions, 'config' | 'jobs' | 'env' | 'overrides' | 'watch' | 'clock'>>(
-  true,
-);
+expectType<
+  Equal<keyof GafferOptions, 'config' | 'jobs' | 'env' | 'overrides' | 'watch' | 'clock' | 'listen'>
+>(true);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -9,6 +10,7 @@ import {
   GafferError,
   JobFailedError,
   NonRetryableError,
+  StartError,
   type Gaffer,
   type JobContext,
 } from 'gaffer';
@@ -243,7 +245,9 @@ describe('durability and the rest of gaffer', () => {
     const started = first.once('job:started');
     const { id } = await first.submit('work', 7);
     await started;
-    await first.close(); // the handler is aborted; the job stays in flight in the store
+    // The handler is aborted; the job goes back to the queue, its attempt not counted.
+    const summary = await first.close();
+    assert.deepEqual(summary, { handedBack: [id], unrecorded: [] });
     const second: Gaffer = await createGaffer({
       config: store(dir),
       jobs: { work: { handler: (ctx: JobContext<number>) => ctx.payload * 6 } },
@@ -252,9 +256,75 @@ describe('durability and the rest of gaffer', () => {
       const end = await second.wait(id);
       assert.equal(end.state, 'succeeded');
       assert.equal(end.result, 42);
-      assert.equal(end.attempt, 2);
+      assert.equal(end.attempt, 1, 'the attempt the stop interrupted did not count');
     } finally {
       await second.close();
+    }
+  });
+
+  test('one gaffer per data folder: a second is refused at once, naming the holder', async () => {
+    const dir = dataDir();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const jobs = { work: { handler: () => released.then(() => 'done') } };
+    const first = await createGaffer({ config: store(dir), jobs });
+    try {
+      const started = first.once('job:started');
+      const { id } = await first.submit('work', null);
+      await started;
+      const url = await first.listen({ host: '127.0.0.1', port: 0 });
+      const refused = await createGaffer({ config: store(dir), jobs }).then(
+        () => assert.fail('a second gaffer on the same data folder started'),
+        (e: unknown) => e,
+      );
+      assert.ok(refused instanceof StartError);
+      assert.equal(refused.code, 'GAFFER_DATA_DIR_IN_USE');
+      assert.match(refused.message, new RegExp(`pid ${process.pid} on .*serving ${url}`));
+      // The first's running job was not touched: it runs on and ends once, on its first attempt.
+      assert.equal((await first.job(id)).state, 'running');
+      release();
+      const end = await first.wait(id);
+      assert.deepEqual([end.state, end.attempt, end.result], ['succeeded', 1, 'done']);
+    } finally {
+      await first.close();
+    }
+    const again = await createGaffer({ config: store(dir), jobs }); // released on close
+    await again.close();
+  });
+
+  test('a port that is taken: listen rejects and binds nothing; gaffer runs on and closes', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    after(() => blocker.close());
+    const port = (blocker.address() as net.AddressInfo).port;
+    const dir = dataDir();
+    const jobs = { add: { handler: (ctx: JobContext<number>) => ctx.payload + 1 } };
+    // Given at creation, the port is bound before the store is opened: nothing is created there.
+    const early = await createGaffer({
+      config: store(dir),
+      jobs,
+      listen: { host: '127.0.0.1', port },
+    }).then(
+      () => assert.fail('started on a taken port'),
+      (e: unknown) => e,
+    );
+    assert.ok(early instanceof StartError && early.code === 'GAFFER_PORT_IN_USE', String(early));
+    assert.match(early.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.equal(existsSync(path.join(dir, 'gaffer.db')), false, 'the store was not opened');
+    // Later, on a gaffer that runs: listen rejects, the gaffer works on, close does not hang.
+    const gaffer = await createGaffer({ config: store(dir), jobs });
+    try {
+      const late = await gaffer.listen({ host: '127.0.0.1', port }).then(
+        () => assert.fail('listened on a taken port'),
+        (e: unknown) => e,
+      );
+      assert.ok(late instanceof StartError && late.code === 'GAFFER_PORT_IN_USE', String(late));
+      assert.equal(gaffer.url, null);
+      assert.equal(await (await gaffer.submit('add', 1)).result(), 2);
+      const url = await gaffer.listen({ host: '127.0.0.1', port: 0 });
+      assert.equal((await fetch(`${url}/healthz`)).ok, true);
+    } finally {
+      await gaffer.close();
     }
   });
 

@@ -23,6 +23,7 @@ test('the values gaffer exports, exactly', () => {
     'GafferError',
     'JobFailedError',
     'NonRetryableError',
+    'StartError',
     'createGaffer',
     'defineJob',
   ]);

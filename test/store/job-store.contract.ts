@@ -232,6 +232,41 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         assert.equal((await store.get(job.id))?.leaseExpiresAt, LEASE + 99);
       });
 
+      test('a refunded retry (interrupted by a stop) gives the attempt back; its row says so', async () => {
+        const [job, other] = await store.insert([newJob(), newJob()]);
+        assert.ok(job && other);
+        const claimed = await claim({ limit: 2 });
+        const token = (id: string) => tokenOf(claimed.find((j) => j.id === id));
+        const stopped: JobError = { class: 'infrastructure', message: 'stop', interrupted: true };
+        const [back, failed] = await store.finish([
+          {
+            id: job.id,
+            token: token(job.id),
+            now: NOW + 1,
+            to: 'queued',
+            runAt: NOW + 1,
+            error: stopped,
+            refund: true,
+          },
+          {
+            id: other.id,
+            token: token(other.id),
+            now: NOW + 1,
+            to: 'queued',
+            runAt: NOW + 1,
+            error: BOOM,
+          },
+        ]);
+        assert.deepEqual([back?.state, back?.attempt, back?.error], ['queued', 0, stopped]);
+        assert.deepEqual([failed?.state, failed?.attempt], ['queued', 1], 'no refund: counted');
+        assert.deepEqual(
+          (await store.attempts(job.id)).map((a) => [a.attempt, a.outcome, a.jobState]),
+          [[1, 'interrupted', 'queued']],
+        );
+        const [again] = await claim({ jobIds: [job.id], now: NOW + 2 });
+        assert.equal(again?.attempt, 1, 'the next attempt has the same number');
+      });
+
       test('tokens grow across jobs and claims', async () => {
         await store.insert([newJob(), newJob()]);
         const first = tokenOf((await claim({ limit: 1 }))[0]);

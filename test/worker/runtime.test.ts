@@ -182,4 +182,18 @@ describe('worker runtime', () => {
     assert.equal(w.runtime.active, 0);
     assert.equal(w.inbox.all.length, sent);
   });
+
+  it("on gaffer's stop (SIGINT) stops every job and exits, reporting none of them and starting none", async () => {
+    const w = await start('honoursAbort', { concurrency: 2, heartbeatMs: 10 });
+    await w.inbox.next('claim');
+    const [a, b] = [assignment(), assignment()];
+    w.deliver({ t: 'jobs', jobs: [a!, b!] });
+    assert.equal(w.runtime.active, 2);
+    w.runtime.stop();
+    // A job leased before gaffer saw the stop is not started: gaffer hands it back.
+    w.deliver({ t: 'jobs', jobs: [assignment()] });
+    assert.equal(await w.exit, 0);
+    assert.equal(w.runtime.active, 0);
+    assert.equal(w.inbox.count('done'), 0, 'a stopped job is not reported (gaffer hands it back)');
+  });
 });

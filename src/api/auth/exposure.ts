@@ -7,8 +7,8 @@ import { ConfigError, type ResolvedConfig } from '../../config/load.ts';
  * would hand the API — every type's workers, and ad-hoc commands when they are on — to whoever can
  * reach the port, so gaffer refuses to listen there unless the operator says it wants exactly
  * that (`server.allowUnauthenticated`, `gaffer up --allow-unauthenticated`,
- * `listen({ allowUnauthenticated: true })`). Checked by the library's `listen`, which `gaffer up`
- * calls, and by `gaffer up` before it starts anything.
+ * `listen({ allowUnauthenticated: true })`). Checked where the library decides where to serve,
+ * before it binds a port or takes its data folder (`gaffer up` goes through the same path).
  */
 
 const LOOPBACK = new BlockList();
@@ -32,7 +32,6 @@ export function exposureProblem(
   config: ResolvedConfig,
   host: string,
   allowUnauthenticated: boolean,
-  howToAllow: string,
 ): string | null {
   if (config.auth.keys.length > 0 || allowUnauthenticated || isLoopbackHost(host)) return null;
   return [
@@ -42,7 +41,8 @@ export function exposureProblem(
     '    entry to add under auth.keys in the config (or to GAFFER_API_KEYS); then start again;',
     '  - listen on loopback only (server.host 127.0.0.1, the default);',
     '  - or, to serve every caller as an operator on purpose:',
-    `    ${howToAllow}.`,
+    '    `gaffer up --allow-unauthenticated`, `listen({ allowUnauthenticated: true })` in a program,',
+    '    or server.allowUnauthenticated: true in the config.',
   ].join('\n');
 }
 
@@ -60,8 +60,7 @@ export function assertExposureAllowed(
   config: ResolvedConfig,
   host: string,
   allowUnauthenticated: boolean,
-  howToAllow: string,
 ): void {
-  const problem = exposureProblem(config, host, allowUnauthenticated, howToAllow);
+  const problem = exposureProblem(config, host, allowUnauthenticated);
   if (problem) throw new UnauthenticatedExposureError(problem);
 }

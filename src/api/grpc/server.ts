@@ -29,6 +29,11 @@ export interface GrpcServerOptions {
   authenticate?: Authenticate;
   /** How long close() lets calls in flight finish before cutting them (default 5 s). */
   graceMs?: number;
+  /**
+   * A server already bound (src/library/ports.ts: `gaffer up` binds its ports before it opens the
+   * store): the services are added to it, and `host` and `port` are not bound again.
+   */
+  bound?: { server: Server; port: number };
 }
 
 export interface GrpcServer {
@@ -130,10 +135,12 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
   };
 
   const health = healthService();
-  const server = new Server({
-    // As large as the HTTP API's largest JSON body (grpc-js's default is 4 MiB).
-    'grpc.max_receive_message_length': orch.config.server.bodyLimitBytes,
-  });
+  const server =
+    options.bound?.server ??
+    new Server({
+      // As large as the HTTP API's largest JSON body (grpc-js's default is 4 MiB).
+      'grpc.max_receive_message_length': orch.config.server.bodyLimitBytes,
+    });
   server.addService(serviceDefinition(GAFFER_SERVICE), {
     SubmitJob: unary('submit', methods.submitJob),
     SubmitJobs: unary('submit', methods.submitJobs),
@@ -144,13 +151,15 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
   });
   server.addService(serviceDefinition(HEALTH_SERVICE), health.implementation);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `${bracketed(options.host)}:${options.port}`,
-      ServerCredentials.createInsecure(),
-      (err, bound) => (err ? reject(err) : resolve(bound)),
-    );
-  });
+  const port =
+    options.bound?.port ??
+    (await new Promise<number>((resolve, reject) => {
+      server.bindAsync(
+        `${bracketed(options.host)}:${options.port}`,
+        ServerCredentials.createInsecure(),
+        (err, bound) => (err ? reject(err) : resolve(bound)),
+      );
+    }));
 
   let closed: Promise<void> | null = null;
   const close = async () => {

@@ -8,6 +8,12 @@ import { allowsType } from '../auth/access.ts';
  * (a sample of 20 plus a count), so a 10,000-job burst does not flood a browser.
  */
 export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+  // A stream never ends by itself: when gaffer stops, each is ended (a browser's EventSource
+  // reconnects), or the server's close would wait for them for ever.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
   app.get('/events', { config: { access: 'read' }, schema: { tags: ['events'] } }, (req, reply) => {
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -52,7 +58,10 @@ export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       changed = 0;
       sample = [];
     }, 250);
+    const end = () => reply.raw.end();
+    streams.add(end);
     req.raw.on('close', () => {
+      streams.delete(end);
       clearInterval(timer);
       for (const off of offs) off();
     });

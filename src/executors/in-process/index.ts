@@ -86,10 +86,13 @@ export function createInProcessExecutor(options: InProcessOptions): Executor {
     w.killTimer = setTimeout(() => w.runtime.shutdown(), graceMs);
   }
 
-  /** gaffer is closing: like its IPC channel closing, every job is aborted and the loop exits. */
+  /**
+   * gaffer is stopping: as a worker process told to stop (SIGINT), every job is aborted now and
+   * the loop exits once all have settled; gaffer hands those jobs back to the queue.
+   */
   async function close(): Promise<void> {
     const all = [...running.values()];
-    for (const w of all) w.runtime.shutdown();
+    for (const w of all) w.runtime.stop();
     await Promise.all(all.map((w) => w.exited));
   }
 

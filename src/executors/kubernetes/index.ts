@@ -432,10 +432,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
   async function close(): Promise<void> {
     closed = true;
     clearInterval(heartbeat);
-    // Like local workers, no attempt outlives gaffer's executor: the next start retries them.
+    // Like local workers, no attempt outlives gaffer's executor: each Job is deleted and its job
+    // handed back to the queue as interrupted by the stop (the attempt not counted).
     // Pool pods are left running: their workers reconnect to the next gaffer as workers started
     // apart, and are scaled in from there.
-    const stopped = failed('infrastructure', 'gaffer stopped');
+    const stopped: Outcome = {
+      status: 'failed',
+      error: { class: 'infrastructure', message: 'gaffer stopped', interrupted: true },
+    };
     await Promise.all([...runs.values()].map((run) => stop(run, stopped)));
     await Promise.all([jobs.stop(), pods.stop(), nodes?.stop()]);
   }

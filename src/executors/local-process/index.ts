@@ -21,6 +21,13 @@ import { killTree } from './process-tree.ts';
  * Each worker leads its own process group (`detached`), so a kill reaches the worker and what it
  * runs in-process, and never gaffer itself. A kill is SIGTERM first (the worker drains), then,
  * after the grace, SIGKILL of the worker's whole tree, including its jobs' process groups.
+ *
+ * `close` (gaffer stops) is SIGINT instead: the worker stops its jobs now — each job's tree gets
+ * SIGTERM, then SIGKILL after the job type's killGraceMs — and exits; a second later than that,
+ * whatever is left of the worker's tree is SIGKILLed. Whichever way gaffer's process ends short of
+ * SIGKILL (an uncaught error, `process.exit` before `close` finished), its 'exit' SIGKILLs every
+ * worker tree still alive; a worker whose gaffer died by SIGKILL sees its IPC channel (or its
+ * connection) close and kills its jobs' trees itself.
  */
 
 export interface LocalProcessOptions {
@@ -35,11 +42,15 @@ export interface LocalProcessOptions {
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
 const DEFAULT_GRACE_MS = 5000;
+/** On close, how much longer than the worker's own kill grace gaffer waits before SIGKILL. */
+const STOP_MARGIN_MS = 1000;
 /** After the worker exits, how long its stdout/stderr may stay open (held by an escaped child). */
 const OUTPUT_DRAIN_MS = 1000;
 
 interface Worker {
   child: ChildProcess;
+  /** The job type's killGraceMs: how long the worker gives a stopped job's tree after SIGTERM. */
+  killGraceMs: number;
   exited: Promise<void>;
   gone: boolean;
   /** When the pending SIGKILL is due (performance.now() ms), if a kill was asked. */
@@ -47,10 +58,24 @@ interface Worker {
   killTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** Every worker process of this gaffer not yet exited (all executors): see `killAlive`. */
+const alive = new Set<number>();
+let exitHooked = false;
+
+/** gaffer's process is exiting: no worker tree may outlive it. Synchronous, as 'exit' needs. */
+function killAlive(): void {
+  for (const pid of alive) killTree(pid);
+  alive.clear();
+}
+
 export function createLocalProcessExecutor(options: LocalProcessOptions): Executor {
   const { hooks } = options;
   const entry = options.workerEntry ?? DEFAULT_ENTRY;
   const workers = new Map<string, Worker>();
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', killAlive);
+  }
 
   function start(req: StartRequest): Promise<void> {
     return options.network ? startNetworked(req, options.network) : startWithIpc(req);
@@ -71,9 +96,7 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
       detached: true,
       env,
     });
-    return spawned(req.workerId, child, () =>
-      hooks.connected(req.workerId, connection(child), child.pid!),
-    );
+    return spawned(req, child, () => hooks.connected(req.workerId, connection(child), child.pid!));
   }
 
   /** No IPC channel: the worker connects to gaffer's API itself, named by its worker id. */
@@ -90,11 +113,11 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
       detached: true,
       env: networkEnv(process.env, net, options.env),
     });
-    return spawned(req.workerId, child, () => {});
+    return spawned(req, child, () => {});
   }
 
-  function spawned(workerId: string, child: ChildProcess, onSpawn: () => void): Promise<void> {
-    track(workerId, child);
+  function spawned(req: StartRequest, child: ChildProcess, onSpawn: () => void): Promise<void> {
+    track(req.workerId, child, req.spec.killGraceMs);
     if (child.pid === undefined) {
       // Spawning failed; 'error' follows, then 'close' (which reports the exit).
       return new Promise((_, reject) => child.once('error', reject));
@@ -103,13 +126,15 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
     return Promise.resolve();
   }
 
-  function track(workerId: string, child: ChildProcess): void {
+  function track(workerId: string, child: ChildProcess, killGraceMs: number): void {
+    if (child.pid !== undefined) alive.add(child.pid);
     pipeLines(child.stdout, (line) => hooks.output(workerId, 'stdout', line));
     pipeLines(child.stderr, (line) => hooks.output(workerId, 'stderr', line));
     child.on('error', () => {}); // spawn failures reject start(); a failed send is a lost worker
     let exit: { code: number | null; signal: string | null } = { code: null, signal: null };
     child.on('exit', (code, signal) => {
       exit = { code, signal };
+      if (child.pid !== undefined) alive.delete(child.pid);
       // Normally stdout/stderr close right after; a process that escaped the tree may hold them.
       setTimeout(() => {
         child.stdout?.destroy();
@@ -118,6 +143,7 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
     });
     const worker: Worker = {
       child,
+      killGraceMs,
       exited: Promise.resolve(),
       gone: false,
       killAt: null,
@@ -136,20 +162,28 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
   }
 
   function kill(workerId: string, graceMs = DEFAULT_GRACE_MS): void {
+    signalThenKill(workerId, 'SIGTERM', graceMs);
+  }
+
+  /** `signal` to the worker's group now, its whole tree SIGKILLed after `graceMs`. */
+  function signalThenKill(workerId: string, signal: NodeJS.Signals, graceMs: number): void {
     const w = workers.get(workerId);
     const pid = w?.child.pid;
     if (!w || w.gone || pid === undefined) return;
+    // A drain (SIGTERM) is asked once; gaffer's stop (SIGINT) always: a draining worker's jobs
+    // must stop now too.
+    if (w.killAt === null || signal === 'SIGINT') signalGroup(pid, signal);
     const killAt = performance.now() + graceMs;
     if (w.killAt !== null && w.killAt <= killAt) return; // already dying at least as soon
-    if (w.killAt === null) signalGroup(pid, 'SIGTERM');
     w.killAt = killAt;
     clearTimeout(w.killTimer);
     w.killTimer = setTimeout(() => killTree(pid), graceMs);
   }
 
+  /** gaffer stops: every worker stops its jobs now and exits (see above); resolves once all are gone. */
   async function close(): Promise<void> {
     const all = [...workers.entries()];
-    for (const [id] of all) kill(id);
+    for (const [id, w] of all) signalThenKill(id, 'SIGINT', w.killGraceMs + STOP_MARGIN_MS);
     await Promise.all(all.map(([, w]) => w.exited));
   }
 

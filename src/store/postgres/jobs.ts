@@ -284,10 +284,12 @@ const FINISH_SQL: Record<FinishKind, string> = {
     ['now bigint', 'result text'],
   ),
   // A retry: the error of the attempt that just ended stays visible while the job waits.
+  // A refund (gaffer's stop interrupted the attempt) gives the attempt back.
   queued: fenced(
-    `state = 'queued', run_at = u.run_at, error = u.error::jsonb, ${END_LEASE}`,
+    `state = 'queued', run_at = u.run_at, error = u.error::jsonb,
+      attempt = greatest(jobs.attempt - u.refund, 0), ${END_LEASE}`,
     IN_FLIGHT,
-    ['run_at bigint', 'error text'],
+    ['run_at bigint', 'error text', 'refund integer'],
   ),
   ended: fenced(
     `state = u.to_state, finished_at = u.now, result = NULL, error = u.error::jsonb, ${END_LEASE}`,
@@ -304,7 +306,7 @@ function finishValues(u: FinishUpdate): unknown[] {
     case 'succeeded':
       return [u.id, u.token, u.now, toJson(u.result)];
     case 'queued':
-      return [u.id, u.token, u.runAt, toJson(u.error)];
+      return [u.id, u.token, u.runAt, toJson(u.error), u.refund ? 1 : 0];
     default:
       return [u.id, u.token, u.to, u.now, toJson(u.error ?? null)];
   }

@@ -146,10 +146,11 @@ function finishSet(u: FinishUpdate): [string, SQLInputValue[], string] {
         IN_FLIGHT,
       ];
     case 'queued':
-      // A retry: the error of the attempt that just ended stays visible while the job waits.
+      // A retry: the error of the attempt that just ended stays visible while the job waits. A
+      // refund (gaffer's stop interrupted it) gives the attempt back.
       return [
-        `state = 'queued', run_at = ?, error = ?, ${END_LEASE}`,
-        [u.runAt, toJson(u.error)],
+        `state = 'queued', run_at = ?, error = ?, attempt = max(attempt - ?, 0), ${END_LEASE}`,
+        [u.runAt, toJson(u.error), u.refund ? 1 : 0],
         IN_FLIGHT,
       ];
     default:
