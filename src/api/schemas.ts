@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { JOB_STATES } from '../domain/job.ts';
+import { PRIORITY_LIMIT } from '../jobs/submission.ts';
 
 /** The HTTP contract, one definition for validation, types and the OpenAPI document. */
 /** A job's data by reference; each reference is checked by src/storage/reference.ts. */
@@ -15,10 +16,27 @@ export const DataBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * An integer, or a name ("low", "normal", "high") or an integer's digits as text. A list of types
+ * rather than a union: with the API's type coercion, a union's number branch would read the string
+ * "0x10" as 16; a value of either listed type is never coerced, and src/jobs/submission.ts parses
+ * the text strictly.
+ */
+export const PriorityField = Type.Unsafe<number | string>({
+  type: ['integer', 'string'],
+  maxLength: 20,
+  minimum: -PRIORITY_LIMIT,
+  maximum: PRIORITY_LIMIT,
+});
+
+/**
+ * A submission. Fields not listed here are refused by the submission's own checks
+ * (src/jobs/submission.ts: GAFFER_UNKNOWN_FIELD, naming each), for every front end alike.
+ */
 export const SubmissionBody = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   payload: Type.Optional(Type.Unknown()),
-  priority: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 20 })])),
+  priority: Type.Optional(PriorityField),
   attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -46,7 +64,7 @@ export const LogsQuery = Type.Object({ after: Type.Optional(Type.Integer({ minim
 
 export const UploadQuery = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1 })),
-  priority: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 20 })])),
+  priority: Type.Optional(PriorityField),
 });
 
 export const DecisionsQuery = Type.Object({
@@ -66,7 +84,7 @@ export const DeadLetterEditBody = Type.Object(
   {
     payload: Type.Optional(Type.Unknown()),
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
+    priority: Type.Optional(Type.Integer({ minimum: -PRIORITY_LIMIT, maximum: PRIORITY_LIMIT })),
   },
   { additionalProperties: false, minProperties: 1 },
 );

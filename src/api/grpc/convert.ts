@@ -2,6 +2,7 @@ import { Compile } from 'typebox/compile';
 import { JOB_STATES, type Job, type JobState } from '../../domain/job.ts';
 import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
+import { parseJsonText } from '../json-body.ts';
 import { JobIdParams, SubmissionBody } from '../schemas.ts';
 import type * as pb from './types.ts';
 
@@ -123,13 +124,8 @@ export function toJobMessage(job: Omit<Job, 'leaseToken'>): pb.Job {
   };
 }
 
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new GafferError('GAFFER_BAD_JSON', `${field}: ${(err as Error).message}`);
-  }
-}
+/** The HTTP body's guards (depth, prototype keys), then a parse: api/json-body.ts. */
+const parseJson = parseJsonText;
 
 function check(
   validator: { Check(v: unknown): boolean; Errors(v: unknown): unknown[] },

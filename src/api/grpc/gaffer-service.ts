@@ -2,9 +2,9 @@ import type { Job } from '../../domain/job.ts';
 import type { GafferEvents } from '../../domain/events.ts';
 import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
-import type { JobService, RejectedSubmission, TypeScope } from '../../jobs/service.ts';
-import { allowsType, type Principal } from '../auth/access.ts';
-import { listInScope, requireType } from '../auth/scope.ts';
+import type { JobService, RejectedSubmission, Submitter } from '../../jobs/service.ts';
+import type { Principal } from '../auth/access.ts';
+import { listInScope, requireType, submitter } from '../auth/scope.ts';
 import { jobIdOf, listFilterOf, toJobMessage, toSubmission } from './convert.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
@@ -26,9 +26,8 @@ export interface GafferServiceDeps {
 export function gafferService(deps: GafferServiceDeps) {
   const { service } = deps;
 
-  /** The caller's type scope, as the service checks it once routing has picked the type. */
-  const scopeOf = (principal: Principal): TypeScope | undefined =>
-    principal.types === null ? undefined : (type) => allowsType(principal, type);
+  /** The caller as a submitter: its type scope, checked once routing has picked the type. */
+  const scopeOf = (principal: Principal): Submitter => submitter(principal, 'grpc');
   const readable = async (principal: Principal, id: string): Promise<Job> => {
     const job = await service.get(id);
     requireType(principal, job.type);

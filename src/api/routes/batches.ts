@@ -11,7 +11,7 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { createBatch } from './jobs.ts';
 import { csvLine } from '../csv-cell.ts';
-import { requireType, typeCheck } from '../auth/scope.ts';
+import { requireType, submitter } from '../auth/scope.ts';
 import { allowsType } from '../auth/access.ts';
 import { audited } from '../auth/audit.ts';
 import { retryFailedRows } from '../../jobs/batch-retry.ts';
@@ -151,7 +151,7 @@ export async function uploadBatch(
       batchId,
       type: query.type,
       priority: query.priority,
-      allows: typeCheck(req.principal),
+      by: submitter(req.principal),
     });
     if (stream.truncated) {
       throw new GafferError(
@@ -184,7 +184,7 @@ function uploadNdjson(
   return runUpload(orch, req, reply, 'ndjson', query, (batchId) =>
     ingest(orch.service, orch.store, req.body as Readable, reader, {
       batchId,
-      allows: typeCheck(req.principal),
+      by: submitter(req.principal),
       maxBytes: limit,
     }),
   );
