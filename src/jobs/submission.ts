@@ -93,19 +93,21 @@ export function priorityName(given: unknown): string | null {
 }
 
 /**
- * A job's timeout in whole ms: the seconds given (else the type's default) converted, then
- * checked on the converted value — at least 1 ms (a timeout of 0 ms would arm no timer), at most
- * the type's ceiling (GAFFER_TIMEOUT_TOO_LONG) and MAX_TIMEOUT_MS. Non-finite values are refused.
+ * A job's timeout in whole ms: the seconds given, converted, then checked on the converted value —
+ * at least 1 ms (a timeout of 0 ms would arm no timer), at most the type's ceiling
+ * (GAFFER_TIMEOUT_TOO_LONG) and MAX_TIMEOUT_MS; non-finite values are refused. None given: the
+ * type's default, as configured.
  */
 export function timeoutMsOf(
   givenSeconds: unknown,
   defaultSeconds: number,
   ceilingSeconds: number | undefined,
 ): number {
-  if (givenSeconds !== undefined && typeof givenSeconds !== 'number') {
+  if (givenSeconds === undefined) return Math.round(defaultSeconds * 1000);
+  if (typeof givenSeconds !== 'number') {
     throw new GafferError('GAFFER_BAD_REQUEST', 'timeoutSeconds must be a number');
   }
-  const seconds = givenSeconds ?? defaultSeconds;
+  const seconds = givenSeconds;
   if (!Number.isFinite(seconds)) {
     throw new GafferError('GAFFER_BAD_REQUEST', `timeoutSeconds must be finite, not ${seconds}`);
   }
@@ -162,7 +164,8 @@ function storable(s: string): boolean {
  * stores could not keep, wherever it came from (JSON text over gRPC, an object given to the
  * library): nested deeper than MAX_JSON_DEPTH (a cycle counts as infinitely deep), a `__proto__`
  * key or a `constructor` key holding `prototype` (prototype pollution, as secure-json-parse
- * refuses them), and strings or keys holding U+0000 or unpaired surrogates.
+ * refuses them), strings or keys holding U+0000 or unpaired surrogates, and values JSON has not
+ * (a bigint, a function, NaN or Infinity, which JSON would turn into null).
  */
 export function checkJsonValue(value: unknown, field: string): void {
   const problem = jsonProblem(value, 1);
@@ -170,8 +173,20 @@ export function checkJsonValue(value: unknown, field: string): void {
 }
 
 function jsonProblem(value: unknown, depth: number): string | null {
-  if (typeof value === 'string') return storable(value) ? null : `a string ${BAD_TEXT}`;
-  if (typeof value !== 'object' || value === null) return null;
+  switch (typeof value) {
+    case 'string':
+      return storable(value) ? null : `a string ${BAD_TEXT}`;
+    case 'number':
+      return Number.isFinite(value) ? null : `${value} is not a JSON number`;
+    case 'boolean':
+    case 'undefined': // a member JSON leaves out, as JSON.stringify does
+      return null;
+    case 'object':
+      break;
+    default:
+      return `a ${typeof value} is not a JSON value`;
+  }
+  if (value === null) return null;
   if (depth > MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels`;
   if (Array.isArray(value)) {
     for (const item of value) {

@@ -345,6 +345,44 @@ describe('Gaffer service', () => {
       req: { type: 'echo', data: { inputs: ['relative/path'] } },
       code: 'GAFFER_DATA_REF_INVALID',
     },
+    // The HTTP body's JSON guards hold for payload_json and attributes_json too.
+    {
+      name: 'payload_json nested deeper than 64',
+      req: { type: 'echo', payloadJson: '['.repeat(65) + ']'.repeat(65) },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    {
+      name: 'payload_json with a __proto__ key',
+      req: { type: 'echo', payloadJson: '{"a":{"__proto__":{"polluted":true}}}' },
+      code: 'GAFFER_BAD_JSON',
+    },
+    {
+      name: 'attributes_json with constructor.prototype',
+      req: { type: 'echo', attributesJson: '{"constructor":{"prototype":{"x":1}}}' },
+      code: 'GAFFER_BAD_JSON',
+    },
+    {
+      name: 'timeout_seconds 0.0001 (0 ms: no timer)',
+      req: { type: 'echo', timeoutSeconds: 0.0001 },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    {
+      name: 'timeout_seconds Infinity',
+      req: { type: 'echo', timeoutSeconds: Infinity },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    {
+      name: 'timeout_seconds 1e306',
+      req: { type: 'echo', timeoutSeconds: 1e306 },
+      code: 'GAFFER_TIMEOUT_TOO_LONG',
+    },
+    {
+      name: 'priority_name "0x10"',
+      req: { type: 'echo', priorityName: '0x10' },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    { name: 'priority 1e10', req: { type: 'echo', priority: 1e10 }, code: 'GAFFER_BAD_REQUEST' },
+    { name: 'priority 2.5', req: { type: 'echo', priority: 2.5 }, code: 'GAFFER_BAD_REQUEST' },
   ];
   for (const { name, req, code } of invalid) {
     test(`SubmitJob, ${name} → INVALID_ARGUMENT with gaffer-error-code ${code}`, async () => {
@@ -382,12 +420,16 @@ describe('Gaffer service', () => {
     });
     const second = await client.submitJob({
       type: 'held',
-      payloadJson: '2',
+      payloadJson: '1',
       idempotencyKey: 'grpc-k1',
     });
     assert.deepEqual([first.created, second.created], [true, false]);
     assert.equal(second.job.id, first.job.id);
     assert.equal(second.job.payloadJson, '1');
+    const other = await failure(
+      client.submitJob({ type: 'held', payloadJson: '2', idempotencyKey: 'grpc-k1' }),
+    );
+    assert.equal(other.gafferCode, 'GAFFER_IDEMPOTENCY_CONFLICT');
   });
 
   test('SubmitJobs: valid items accepted together, bad ones rejected by index with their codes', async () => {

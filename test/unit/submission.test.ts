@@ -153,6 +153,10 @@ describe('JSON values: what the HTTP parser refuses, and what a store cannot kee
     ['U+0000 in a key', { 'x\u0000': 1 }, 'GAFFER_BAD_REQUEST'],
     ['an unpaired surrogate', ['\ud800'], 'GAFFER_BAD_REQUEST'],
     ['a paired surrogate (an emoji)', ['\ud83d\ude00'], 'ok'],
+    ['a bigint', { n: 10n }, 'GAFFER_BAD_REQUEST'],
+    ['a function', [() => 1], 'GAFFER_BAD_REQUEST'],
+    ['NaN', { n: NaN }, 'GAFFER_BAD_REQUEST'],
+    ['an undefined member (left out, as JSON does)', { a: undefined }, 'ok'],
   ];
   for (const [name, value, expected] of table) {
     test(`${name} → ${expected}`, () => {

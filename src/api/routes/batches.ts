@@ -15,6 +15,7 @@ import { requireType, submitter } from '../auth/scope.ts';
 import { allowsType } from '../auth/access.ts';
 import { audited } from '../auth/audit.ts';
 import { retryFailedRows } from '../../jobs/batch-retry.ts';
+import { priorityOf } from '../../jobs/submission.ts';
 
 const BatchIdParams = Type.Object({ id: Type.String() });
 const BatchListQuery = Type.Object({
@@ -194,8 +195,10 @@ function uploadNdjson(
 function checkUpload(
   orch: Orchestrator,
   req: FastifyRequest,
-  query: { type?: string | undefined },
+  query: { type?: string | undefined; priority?: number | string | undefined },
 ): number {
+  // Every row's priority: a malformed one refuses the upload before a row is read.
+  priorityOf(query.priority, 0);
   const declared = Number(req.headers['content-length'] ?? 0);
   const limit = orch.config.server.uploadLimitBytes;
   // Multipart framing adds well under 8 KiB; anything bigger is refused before a byte is read.
