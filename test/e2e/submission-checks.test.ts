@@ -425,7 +425,8 @@ describe('group commit: one bad job never fails its neighbours', () => {
       library.submit('alpha', 'innocent-3'),
     ]).then(([a, b, ...rest]) => [b, a, ...rest]);
     assert.equal(bad?.status, 'rejected');
-    for (const r of good)
+    for (const r of good) {
       assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+    }
   });
 });
