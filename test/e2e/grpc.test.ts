@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { createKey } from '../../src/api/auth/keys.ts';
 import { createGrpcClient, GrpcCallError, type GrpcClient } from '../../src/api/grpc/client.ts';
 import {
@@ -394,6 +394,58 @@ describe('Gaffer service', () => {
       assert.ok(err.message.startsWith(ERRORS[code].message), err.message);
     });
   }
+
+  /**
+   * A raw call whose request carries fields this proto does not define (a newer client's
+   * `run_at = 10`, a `delay_seconds = 11`): encoded by the proto, then the unknown fields appended.
+   */
+  const rawSubmit = (method: 'SubmitJob' | 'SubmitJobs', request: object, extra: Buffer) => {
+    const def = serviceDefinition(GAFFER_SERVICE)[method]!;
+    const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    return new Promise<{ err: ServiceError | null; res: unknown }>((resolve) => {
+      raw.makeUnaryRequest(
+        def.path,
+        (req: object) => Buffer.concat([def.requestSerialize(req), extra]),
+        (buf: Buffer) => def.responseDeserialize(buf),
+        request,
+        (err, res) => {
+          raw.close();
+          resolve({ err, res });
+        },
+      );
+    });
+  };
+  // Field 10 as a varint (1), field 11 as a string ("x").
+  const UNKNOWN = Buffer.from([0x50, 0x01, 0x5a, 0x01, 0x78]);
+
+  test('SubmitJob with fields this proto does not define → INVALID_ARGUMENT, GAFFER_UNKNOWN_FIELD', async () => {
+    const before = (await g.orch.store.list({ limit: 1000, type: 'held' })).jobs.length;
+    const { err } = await rawSubmit('SubmitJob', { type: 'held', payloadJson: '1' }, UNKNOWN);
+    assert.equal(err?.code, status.INVALID_ARGUMENT, String(err));
+    assert.deepEqual(err?.metadata.get(ERROR_CODE_KEY), ['GAFFER_UNKNOWN_FIELD']);
+    assert.match(err?.details ?? '', /10, 11/);
+    assert.equal((await g.orch.store.list({ limit: 1000, type: 'held' })).jobs.length, before);
+  });
+
+  test('SubmitJobs: an item with unknown fields is rejected by index; unknown batch fields refuse it', async () => {
+    const item = serviceDefinition(GAFFER_SERVICE).SubmitJob!.requestSerialize({
+      type: 'held',
+      payloadJson: '1',
+    });
+    // Items are field 2 of SubmitJobsRequest: one plain, one with the unknown fields inside.
+    const field2 = (bytes: Buffer) => Buffer.concat([Buffer.from([0x12, bytes.length]), bytes]);
+    const items = Buffer.concat([field2(item), field2(Buffer.concat([item, UNKNOWN]))]);
+    const { err, res } = await rawSubmit('SubmitJobs', {}, items);
+    assert.equal(err, null, String(err));
+    const out = res as pb.SubmitJobsResponse;
+    assert.equal(out.jobIds?.length, 1);
+    assert.deepEqual(
+      out.rejected?.map((r) => [r.index, r.code]),
+      [[1, 'GAFFER_UNKNOWN_FIELD']],
+    );
+    const whole = await rawSubmit('SubmitJobs', { jobs: [] }, Buffer.from([0x18, 0x01]));
+    assert.deepEqual(whole.err?.metadata.get(ERROR_CODE_KEY), ['GAFFER_UNKNOWN_FIELD']);
+  });
 
   test('an unknown id → NOT_FOUND (GetJob, CancelJob, WatchJob)', async () => {
     for (const call of [

@@ -5,7 +5,13 @@ import type { Submission } from '../../jobs/prepare.ts';
 import type { JobService, RejectedSubmission, Submitter } from '../../jobs/service.ts';
 import type { Principal } from '../auth/access.ts';
 import { listInScope, requireType, submitter } from '../auth/scope.ts';
-import { jobIdOf, listFilterOf, toJobMessage, toSubmission } from './convert.ts';
+import {
+  jobIdOf,
+  listFilterOf,
+  refuseUnknownNumbers,
+  toJobMessage,
+  toSubmission,
+} from './convert.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
 
@@ -45,6 +51,7 @@ export function gafferService(deps: GafferServiceDeps) {
       principal: Principal,
       req: pb.SubmitJobsRequest,
     ): Promise<pb.SubmitJobsResponse> {
+      refuseUnknownNumbers(req, 'SubmitJobsRequest');
       const items = req.jobs ?? [];
       const max = deps.maxBatchJobs();
       if (items.length > max) {
