@@ -198,7 +198,14 @@ export class JobService {
     try {
       inserted = await this.#inserts.add(jobs);
     } catch (err) {
-      // Nothing was committed: the caller must not get a 2xx (invariant 3).
+      // Nothing was committed: the caller must not get a 2xx (invariant 3). A value JavaScript
+      // could not serialize (a library payload's toJSON threw) is this caller's to fix: a 400;
+      // the group it came in was retried caller by caller, so no neighbour failed with it.
+      if (err instanceof TypeError || err instanceof RangeError) {
+        throw new GafferError('GAFFER_BAD_REQUEST', `the job cannot be stored: ${err.message}`, {
+          cause: err,
+        });
+      }
       const code = diskFull(err) ? 'GAFFER_STORE_FULL' : 'GAFFER_UNAVAILABLE';
       throw new GafferError(code, (err as Error).message, { cause: err });
     }

@@ -425,6 +425,8 @@ describe('group commit: one bad job never fails its neighbours', () => {
       library.submit('alpha', 'innocent-3'),
     ]).then(([a, b, ...rest]) => [b, a, ...rest]);
     assert.equal(bad?.status, 'rejected');
+    const reason = (bad as PromiseRejectedResult).reason as GafferError;
+    assert.equal(reason.code, 'GAFFER_BAD_REQUEST', 'its own fault: a 4xx, not a 503');
     for (const r of good) {
       assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
     }
