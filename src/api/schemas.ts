@@ -30,6 +30,24 @@ export const PriorityField = Type.Unsafe<number | string>({
 });
 
 /**
+ * Seconds, as a number or its decimal text, parsed strictly by src/jobs/submission.ts (not by the
+ * API's type coercion, which reads "0x10" as 16); typed as the number it becomes.
+ */
+export const TimeoutField = Type.Unsafe<number>({
+  type: ['number', 'string'],
+  exclusiveMinimum: 0,
+  maxLength: 40,
+});
+
+/** Attempts, as an integer or its digits as text (parsed by src/jobs/submission.ts). */
+export const MaxAttemptsField = Type.Unsafe<number>({
+  type: ['integer', 'string'],
+  minimum: 1,
+  maximum: 100,
+  maxLength: 3,
+});
+
+/**
  * A submission. Fields not listed here are refused by the submission's own checks
  * (src/jobs/submission.ts: GAFFER_UNKNOWN_FIELD, naming each), for every front end alike.
  */
@@ -39,8 +57,8 @@ export const SubmissionBody = Type.Object({
   priority: Type.Optional(PriorityField),
   attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  maxAttempts: Type.Optional(MaxAttemptsField),
+  timeoutSeconds: Type.Optional(TimeoutField),
   data: Type.Optional(DataBody),
 });
 

@@ -104,10 +104,7 @@ export function timeoutMsOf(
   ceilingSeconds: number | undefined,
 ): number {
   if (givenSeconds === undefined) return Math.round(defaultSeconds * 1000);
-  if (typeof givenSeconds !== 'number') {
-    throw new GafferError('GAFFER_BAD_REQUEST', 'timeoutSeconds must be a number');
-  }
-  const seconds = givenSeconds;
+  const seconds = decimalOf(givenSeconds, 'timeoutSeconds');
   if (!Number.isFinite(seconds)) {
     throw new GafferError('GAFFER_BAD_REQUEST', `timeoutSeconds must be finite, not ${seconds}`);
   }
@@ -130,9 +127,13 @@ export function timeoutMsOf(
   return ms;
 }
 
-/** Attempts: an integer from 1 to MAX_ATTEMPTS_LIMIT; absent, the type's default. */
+/**
+ * Attempts: an integer from 1 to MAX_ATTEMPTS_LIMIT, or its digits as text; absent, the type's
+ * default.
+ */
 export function maxAttemptsOf(given: unknown, typeDefault: number): number {
   if (given === undefined) return typeDefault;
+  if (typeof given === 'string' && /^\d{1,3}$/.test(given)) given = Number(given);
   if (typeof given !== 'number' || !Number.isInteger(given)) {
     throw new GafferError('GAFFER_BAD_REQUEST', 'maxAttempts must be an integer');
   }
@@ -140,6 +141,19 @@ export function maxAttemptsOf(given: unknown, typeDefault: number): number {
     throw new GafferError('GAFFER_BAD_REQUEST', `maxAttempts must be 1 to ${MAX_ATTEMPTS_LIMIT}`);
   }
   return given;
+}
+
+/** A decimal number as JSON writes one, e.g. `12`, `-0.5`, `1e3`: no hex, no `Infinity`, no spaces. */
+const DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A number given as a number or as its decimal text (a query string, a client that quotes
+ * numbers). Other text ("0x10", "Infinity", " 5") is refused, never read as some other number.
+ */
+export function decimalOf(given: unknown, field: string): number {
+  if (typeof given === 'number') return given;
+  if (typeof given === 'string' && given.length <= 40 && DECIMAL.test(given)) return Number(given);
+  throw new GafferError('GAFFER_BAD_REQUEST', `${field} must be a decimal number`);
 }
 
 /** A text field (type, idempotency key): a string of 1 to `max` characters, storable anywhere. */

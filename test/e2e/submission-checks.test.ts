@@ -186,6 +186,7 @@ describe('timeouts: refused when non-finite, under 1 ms, or over a ceiling once 
     ['"Infinity"', 'Infinity', 'GAFFER_BAD_REQUEST'],
     ['1e306', 1e306, 'GAFFER_TIMEOUT_TOO_LONG'],
     ['"1e306"', '1e306', 'GAFFER_TIMEOUT_TOO_LONG'],
+    ['"0x10" (never read as 16)', '0x10', 'GAFFER_BAD_REQUEST'],
   ];
   for (const [name, timeoutSeconds, code] of bad) {
     test(`${name}: POST /v1/jobs, a batch item, an NDJSON line, POST /v1/run`, async () => {

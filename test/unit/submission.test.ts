@@ -80,7 +80,13 @@ describe('timeout: converted to whole ms, then at least 1 ms and within the ceil
     [120.0004, 120, 120_000], // the ceiling is checked on the converted value
     [120.001, 120, 'GAFFER_TIMEOUT_TOO_LONG'],
     [121, 120, 'GAFFER_TIMEOUT_TOO_LONG'],
-    ['5', undefined, 'GAFFER_BAD_REQUEST'],
+    ['5', undefined, 5000],
+    ['0.5', undefined, 500],
+    ['0x10', undefined, 'GAFFER_BAD_REQUEST'],
+    ['Infinity', undefined, 'GAFFER_BAD_REQUEST'],
+    [' 5', undefined, 'GAFFER_BAD_REQUEST'],
+    ['1e306', undefined, 'GAFFER_TIMEOUT_TOO_LONG'],
+    [true, undefined, 'GAFFER_BAD_REQUEST'],
   ];
   for (const [given, ceiling, expected] of table) {
     test(`${String(given)} s, ceiling ${ceiling ?? 'none'} → ${expected}`, () => {
@@ -101,7 +107,9 @@ describe('maxAttempts: an integer from 1 to 100', () => {
     [101, 'GAFFER_BAD_REQUEST'],
     [1.5, 'GAFFER_BAD_REQUEST'],
     [1e10, 'GAFFER_BAD_REQUEST'],
-    ['3', 'GAFFER_BAD_REQUEST'],
+    ['3', 3],
+    ['0x5', 'GAFFER_BAD_REQUEST'],
+    ['1e1', 'GAFFER_BAD_REQUEST'],
   ];
   for (const [given, expected] of table) {
     test(`${String(given)} → ${expected}`, () => {

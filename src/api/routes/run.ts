@@ -6,6 +6,7 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import type { AdhocPayload } from '../../worker/adhoc.ts';
 import { auditFailure } from '../auth/audit.ts';
 import { submitter } from '../auth/scope.ts';
+import { TimeoutField } from '../schemas.ts';
 import { refuseUnknownFields } from '../../jobs/submission.ts';
 
 /**
@@ -22,7 +23,7 @@ export const RunBody = Type.Object({
   cmd: Type.String({ minLength: 1 }),
   image: Type.Optional(Type.String({ minLength: 1 })),
   /** Seconds; absent: `adhoc.timeoutSeconds`; above `adhoc.maxTimeoutSeconds`: refused. */
-  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  timeoutSeconds: Type.Optional(TimeoutField),
   env: Type.Optional(Type.Record(Type.String(), Type.String())),
 });
 
