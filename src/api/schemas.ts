@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { JOB_STATES } from '../domain/job.ts';
-import { PRIORITY_LIMIT } from '../jobs/submission.ts';
+import { DECIMAL_TEXT, PRIORITY_LIMIT } from '../jobs/submission.ts';
 
 /** The HTTP contract, one definition for validation, types and the OpenAPI document. */
 /** A job's data by reference; each reference is checked by src/storage/reference.ts. */
@@ -19,12 +19,13 @@ export const DataBody = Type.Object(
 /**
  * An integer, or a name ("low", "normal", "high") or an integer's digits as text. A list of types
  * rather than a union: with the API's type coercion, a union's number branch would read the string
- * "0x10" as 16; a value of either listed type is never coerced, and src/jobs/submission.ts parses
- * the text strictly.
+ * "0x10" as 16; a value of either listed type is never coerced. Text of another form fails the
+ * schema (like any malformed field, the whole request); src/jobs/submission.ts checks the rest.
  */
 export const PriorityField = Type.Unsafe<number | string>({
   type: ['integer', 'string'],
   maxLength: 20,
+  pattern: '^([+-]?[0-9]{1,16}|[A-Za-z]+)$',
   minimum: -PRIORITY_LIMIT,
   maximum: PRIORITY_LIMIT,
 });
@@ -37,6 +38,7 @@ export const TimeoutField = Type.Unsafe<number>({
   type: ['number', 'string'],
   exclusiveMinimum: 0,
   maxLength: 40,
+  pattern: DECIMAL_TEXT,
 });
 
 /** Attempts, as an integer or its digits as text (parsed by src/jobs/submission.ts). */
@@ -44,7 +46,7 @@ export const MaxAttemptsField = Type.Unsafe<number>({
   type: ['integer', 'string'],
   minimum: 1,
   maximum: 100,
-  maxLength: 3,
+  pattern: '^[0-9]{1,3}$',
 });
 
 /**

@@ -144,7 +144,8 @@ export function maxAttemptsOf(given: unknown, typeDefault: number): number {
 }
 
 /** A decimal number as JSON writes one, e.g. `12`, `-0.5`, `1e3`: no hex, no `Infinity`, no spaces. */
-const DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const DECIMAL_TEXT = '^-?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?$';
+const DECIMAL = new RegExp(DECIMAL_TEXT);
 
 /**
  * A number given as a number or as its decimal text (a query string, a client that quotes
