@@ -5,6 +5,10 @@
 export const ERRORS = {
   GAFFER_BAD_JSON: { status: 400, message: 'The request body is not valid JSON' },
   GAFFER_BAD_REQUEST: { status: 400, message: 'The request does not match the API schema' },
+  GAFFER_UNKNOWN_FIELD: {
+    status: 400,
+    message: 'The submission has fields gaffer does not know (each is named); nothing was created',
+  },
   GAFFER_UNKNOWN_TYPE: { status: 400, message: 'No job type has this name' },
   GAFFER_NO_ROUTE: { status: 400, message: 'The job names no type and no route rule matches it' },
   GAFFER_PAYLOAD_INVALID: {
@@ -70,6 +74,11 @@ export const ERRORS = {
     status: 409,
     message:
       'The job is not in the dead-letter queue (only a dead-lettered job can be edited or replayed there)',
+  },
+  GAFFER_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    message:
+      'This idempotency key was already used, by this submitter for this job type, for a different submission',
   },
   GAFFER_STALE_LEASE: { status: 409, message: 'The lease token is not the current one' },
   GAFFER_WORKER_CONNECTED: {

@@ -93,7 +93,11 @@ export async function buildApp(
     bodyLimit: orch.config.server.bodyLimitBytes,
     ...serverOptions(orch.config.server),
     clientErrorHandler: handleClientError,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Union types (`type: ['integer', 'string']`): a value of a listed type is never coerced, so
+    // "0x10" stays text for src/jobs/submission.ts to refuse rather than becoming 16.
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: false, allowUnionTypes: true },
+    },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   app.setErrorHandler(handleError);

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import sjson from 'secure-json-parse';
 import { GafferError } from '../errors.ts';
+import { MAX_JSON_DEPTH } from '../jobs/submission.ts';
 
 /**
- * Deepest nesting of arrays and objects a JSON body may have. Real submissions stay far below it;
- * a deeper body would overflow the stack when the job is serialized for the store (JSON.stringify
- * recurses), which surfaced as a 503 that invites the client to send the same body again.
+ * Deepest nesting of arrays and objects a JSON body may have (src/jobs/submission.ts): a deeper
+ * one would overflow the stack when the job is serialized for the store.
  */
-export const MAX_JSON_DEPTH = 64;
+export { MAX_JSON_DEPTH };
 
 /** Depth of the deepest array or object in a JSON text; strings are skipped, escapes honoured. */
 export function jsonDepth(text: string, stopAt = Infinity): number {
@@ -54,4 +55,24 @@ export function strictJson(app: FastifyInstance): void {
     }
     parse(req, text, done);
   });
+}
+
+/**
+ * JSON text that arrives inside a message rather than as a body (gRPC's `payload_json`), parsed
+ * with the same guards as a body: at most MAX_JSON_DEPTH deep (GAFFER_BAD_REQUEST), no
+ * `__proto__` or `constructor.prototype` keys (GAFFER_BAD_JSON, as secure-json-parse refuses
+ * them in a body). `field` names it in the message.
+ */
+export function parseJsonText(text: string, field: string): unknown {
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  try {
+    return sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
+  } catch (err) {
+    throw new GafferError('GAFFER_BAD_JSON', `${field}: ${(err as Error).message}`);
+  }
 }

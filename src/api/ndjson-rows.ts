@@ -9,7 +9,12 @@ import { SubmissionBody } from './schemas.ts';
  * The checks POST /v1/jobs makes of its body (Fastify's ajv options in app.ts: numbers and booleans
  * given as strings are coerced), made of each line of a streamed batch.
  */
-const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, strict: false });
+const ajv = new Ajv({
+  coerceTypes: 'array',
+  useDefaults: true,
+  strict: false,
+  allowUnionTypes: true,
+});
 const validate = ajv.compile<Static<typeof SubmissionBody>>(SubmissionBody);
 
 export interface NdjsonOptions {

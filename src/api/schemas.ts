@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { JOB_STATES } from '../domain/job.ts';
+import { DECIMAL_TEXT, PRIORITY_LIMIT } from '../jobs/submission.ts';
 
 /** The HTTP contract, one definition for validation, types and the OpenAPI document. */
 /**
@@ -18,14 +19,51 @@ export const DataBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * An integer, or a name ("low", "normal", "high") or an integer's digits as text. A list of types
+ * rather than a union: with the API's type coercion, a union's number branch would read the string
+ * "0x10" as 16; a value of either listed type is never coerced. Text of another form fails the
+ * schema (like any malformed field, the whole request); src/jobs/submission.ts checks the rest.
+ */
+export const PriorityField = Type.Unsafe<number | string>({
+  type: ['integer', 'string'],
+  maxLength: 20,
+  pattern: '^([+-]?[0-9]{1,16}|[A-Za-z]+)$',
+  minimum: -PRIORITY_LIMIT,
+  maximum: PRIORITY_LIMIT,
+});
+
+/**
+ * Seconds, as a number or its decimal text, parsed strictly by src/jobs/submission.ts (not by the
+ * API's type coercion, which reads "0x10" as 16); typed as the number it becomes.
+ */
+export const TimeoutField = Type.Unsafe<number>({
+  type: ['number', 'string'],
+  exclusiveMinimum: 0,
+  maxLength: 40,
+  pattern: DECIMAL_TEXT,
+});
+
+/** Attempts, as an integer or its digits as text (parsed by src/jobs/submission.ts). */
+export const MaxAttemptsField = Type.Unsafe<number>({
+  type: ['integer', 'string'],
+  minimum: 1,
+  maximum: 100,
+  pattern: '^[0-9]{1,3}$',
+});
+
+/**
+ * A submission. Fields not listed here are refused by the submission's own checks
+ * (src/jobs/submission.ts: GAFFER_UNKNOWN_FIELD, naming each), for every front end alike.
+ */
 export const SubmissionBody = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   payload: Type.Optional(Type.Unknown()),
-  priority: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 20 })])),
+  priority: Type.Optional(PriorityField),
   attributes: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  maxAttempts: Type.Optional(MaxAttemptsField),
+  timeoutSeconds: Type.Optional(TimeoutField),
   data: Type.Optional(DataBody),
 });
 
@@ -49,7 +87,7 @@ export const LogsQuery = Type.Object({ after: Type.Optional(Type.Integer({ minim
 
 export const UploadQuery = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1 })),
-  priority: Type.Optional(Type.Union([Type.Number(), Type.String({ maxLength: 20 })])),
+  priority: Type.Optional(PriorityField),
 });
 
 export const DecisionsQuery = Type.Object({
@@ -69,7 +107,7 @@ export const DeadLetterEditBody = Type.Object(
   {
     payload: Type.Optional(Type.Unknown()),
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
+    priority: Type.Optional(Type.Integer({ minimum: -PRIORITY_LIMIT, maximum: PRIORITY_LIMIT })),
   },
   { additionalProperties: false, minProperties: 1 },
 );

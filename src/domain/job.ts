@@ -147,6 +147,12 @@ export interface NewJob {
   runAt: number;
   batchId: string | null;
   idempotencyKey: string | null;
+  /**
+   * Who submitted it: the API key's id, 'anonymous' with auth off, 'library' in code. An
+   * idempotency key is unique per (type, submittedBy): another submitter's or another type's key
+   * is a different key. Absent: 'anonymous'.
+   */
+  submittedBy?: string;
   routeReason: string | null;
   /** Null: no data references. */
   data: JobData | null;

@@ -1,12 +1,19 @@
 /**
  * Collects writes made in the same turn of the event loop and commits them in one transaction:
  * durability stays full (invariant 3) while the fsync cost is shared by every caller.
- * Each caller's promise settles with its own slice of the result, after the commit.
+ * Each caller's promise settles with its own slice of the result, after the commit. A group that
+ * fails is tried again caller by caller, so one caller's bad write fails only that caller.
  */
+interface Pending<In, Out> {
+  items: In[];
+  resolve: (out: Out[]) => void;
+  reject: (err: unknown) => void;
+}
+
 export class GroupCommit<In, Out> {
   readonly #flush: (items: In[]) => Promise<Out[]>;
   readonly #maxItems: number;
-  #pending: { items: In[]; resolve: (out: Out[]) => void; reject: (err: unknown) => void }[] = [];
+  #pending: Pending<In, Out>[] = [];
   #count = 0;
   #scheduled = false;
 
@@ -52,7 +59,23 @@ export class GroupCommit<In, Out> {
         offset += g.items.length;
       }
     } catch (err) {
-      for (const g of group) g.reject(err);
+      if (group.length === 1) group[0]!.reject(err);
+      else await this.#alone(group);
+    }
+  }
+
+  /**
+   * A group's flush failed: each caller's items are flushed again on their own, one caller after
+   * another, so a caller whose items the flush refuses fails alone and never fails its neighbours.
+   * When the store itself is down, each fails with its own error (one more try each).
+   */
+  async #alone(group: Pending<In, Out>[]): Promise<void> {
+    for (const g of group) {
+      try {
+        g.resolve(await this.#flush(g.items));
+      } catch (err) {
+        g.reject(err);
+      }
     }
   }
 }

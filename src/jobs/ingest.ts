@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { GafferError } from '../errors.ts';
 import type { RejectedRow, JobStore } from '../store/job-store.ts';
-import type { JobService, TypeScope } from './service.ts';
+import type { JobService, Submitter } from './service.ts';
 import type { Submission } from './prepare.ts';
 
 /**
@@ -24,8 +24,11 @@ export interface IngestOptions {
   batchId: string;
   /** Rows committed per group (default 1,000); bounds memory whatever the upload's size. */
   chunkRows?: number;
-  /** The uploader's type scope: a row routed to another type is rejected (GAFFER_FORBIDDEN). */
-  allows?: TypeScope | undefined;
+  /**
+   * The uploader: its type scope (a row routed to another type is rejected, GAFFER_FORBIDDEN) and
+   * the scope of its rows' idempotency keys. Absent: the anonymous submitter.
+   */
+  by?: Submitter | undefined;
   /** Bytes read at most; past it the upload fails with GAFFER_BODY_TOO_LARGE. */
   maxBytes?: number;
 }
@@ -146,7 +149,7 @@ async function commitChunk(
     }
   }
   const { accepted, rejected } = subs.length
-    ? await service.submitMany(subs, options.batchId, 0, options.allows)
+    ? await service.submitMany(subs, options.batchId, 0, options.by)
     : { accepted: [], rejected: [] };
   for (const r of rejected) {
     const row = parsed[r.index]!;

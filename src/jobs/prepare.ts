@@ -4,6 +4,16 @@ import { newJobId } from '../domain/ids.ts';
 import { classify } from '../router/classify.ts';
 import { dataRefProblem } from '../storage/roots.ts';
 import type { Catalog } from './catalog.ts';
+import {
+  checkJsonValue,
+  checkText,
+  maxAttemptsOf,
+  priorityName,
+  priorityOf,
+  refuseUnknownFields,
+  SUBMISSION_FIELDS,
+  timeoutMsOf,
+} from './submission.ts';
 
 /** A job as a submitter describes it (API body, CSV row, library call). */
 export interface Submission {
@@ -20,11 +30,11 @@ export interface Submission {
   data?: { inputs?: string[] | undefined; output?: string | undefined } | undefined;
 }
 
-const NAMED_PRIORITIES: Record<string, number> = { low: -10, normal: 0, high: 10 };
-
 /**
- * Turns a submission into a job record ready to insert: picks its type (given, or by the route
- * rules), checks the payload against the type's schema. Pure apart from the id. Throws GafferError.
+ * Turns a submission into a job record ready to insert: refuses unknown fields and values no store
+ * or timer can keep (src/jobs/submission.ts), picks its type (given, or by the route rules), checks
+ * the payload against the type's schema. Pure apart from the id. Throws GafferError. Every front
+ * end's submissions come through here, so each meets exactly the same checks.
  */
 export function prepareJob(
   sub: Submission,
@@ -32,6 +42,7 @@ export function prepareJob(
   now: number,
   batchId: string | null = null,
 ): NewJob {
+  checkSubmission(sub);
   const attributes = sub.attributes ?? {};
   const { type, reason } = pickType(sub, attributes, catalog);
   const config = catalog.type(type);
@@ -39,20 +50,21 @@ export function prepareJob(
   const problem = catalog.checkPayload(type, sub.payload ?? null);
   if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
   const data = dataOf(sub.data, catalog.dataRoots);
-  const ceiling = config.maxTimeoutSeconds;
-  if (sub.timeoutSeconds !== undefined && ceiling !== undefined && sub.timeoutSeconds > ceiling) {
-    throw new GafferError('GAFFER_TIMEOUT_TOO_LONG', `${sub.timeoutSeconds} s > ${ceiling} s`);
-  }
+  const timeoutMs = timeoutMsOf(
+    sub.timeoutSeconds,
+    config.timeoutSeconds,
+    config.maxTimeoutSeconds,
+  );
+  const named = priorityName(sub.priority);
   return {
     id: newJobId(now),
     type,
     queue: config.queue,
     payload: sub.payload ?? null,
     priority: priorityOf(sub.priority, config.priority),
-    attributes:
-      typeof sub.priority === 'string' ? { ...attributes, priority: sub.priority } : attributes,
-    maxAttempts: sub.maxAttempts ?? config.retry.maxAttempts,
-    timeoutMs: Math.round((sub.timeoutSeconds ?? config.timeoutSeconds) * 1000),
+    attributes: named === null ? attributes : { ...attributes, priority: named },
+    maxAttempts: maxAttemptsOf(sub.maxAttempts, config.retry.maxAttempts),
+    timeoutMs,
     createdAt: now,
     runAt: now,
     batchId,
@@ -62,12 +74,41 @@ export function prepareJob(
   };
 }
 
+/** The checks that need no catalog: fields, text, JSON values, the priority's form. */
+function checkSubmission(sub: Submission): void {
+  if (typeof sub !== 'object' || sub === null || Array.isArray(sub)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'a submission is an object');
+  }
+  refuseUnknownFields(sub, SUBMISSION_FIELDS);
+  if (sub.type !== undefined) checkText(sub.type, 'type', 200);
+  if (sub.idempotencyKey !== undefined) checkText(sub.idempotencyKey, 'idempotencyKey', 200);
+  checkJsonValue(sub.payload, 'payload');
+  if (sub.attributes !== undefined) {
+    const a = sub.attributes as unknown;
+    if (typeof a !== 'object' || a === null || Array.isArray(a)) {
+      throw new GafferError('GAFFER_BAD_REQUEST', 'attributes must be an object');
+    }
+    checkJsonValue(a, 'attributes');
+  }
+  // Routing reads the priority before the type is known: a malformed one is refused first.
+  priorityOf(sub.priority, 0);
+}
+
+const DATA_FIELDS: ReadonlySet<string> = new Set(['inputs', 'output']);
+
 /**
  * Checks every reference now, so a typo is a 400 at submit rather than a failed attempt later,
  * and a local path outside the roots a 403 (workers check again, on their own filesystem).
  */
 function dataOf(given: Submission['data'], roots: readonly string[]): JobData | null {
-  if (!given) return null;
+  if (given === undefined || given === null) return null;
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'data must be an object');
+  }
+  refuseUnknownFields(given, DATA_FIELDS, 'data');
+  if (given.inputs !== undefined && !Array.isArray(given.inputs)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'data.inputs must be an array');
+  }
   const inputs = given.inputs ?? [];
   const output = given.output ?? null;
   if (inputs.length === 0 && output === null) return null;
@@ -94,22 +135,4 @@ function pickType(
   );
   if (!routed) throw new GafferError('GAFFER_NO_ROUTE');
   return { type: routed.type, reason: routed.reason };
-}
-
-function priorityOf(given: number | string | undefined, typeDefault: number): number {
-  if (typeof given === 'number') {
-    // JSON's 1e400 parses to Infinity, and the schema's string-to-number coercion lets "1e400"
-    // through as Infinity too; the job would then show `priority: null`.
-    if (!Number.isFinite(given)) {
-      throw new GafferError('GAFFER_BAD_REQUEST', 'priority must be finite');
-    }
-    return given;
-  }
-  if (typeof given === 'string') {
-    const named = NAMED_PRIORITIES[given.toLowerCase()];
-    if (named !== undefined) return named;
-    const parsed = Number(given);
-    if (Number.isFinite(parsed)) return parsed;
-  }
-  return typeDefault;
 }

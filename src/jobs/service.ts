@@ -6,6 +6,8 @@ import { GafferError } from '../errors.ts';
 import type { FinishUpdate, JobFilter, JobPage, JobStore, LogLine } from '../store/job-store.ts';
 import type { AttemptRecord } from '../store/attempts.ts';
 import type { Catalog } from './catalog.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { adhocPayload, isAdhocType } from '../worker/adhoc.ts';
 import { GroupCommit } from './group-commit.ts';
 import { prepareJob, type Submission } from './prepare.ts';
 import { DeadLetterQueue } from './dead-letters.ts';
@@ -79,43 +81,116 @@ export class JobService {
   }
 
   /**
-   * Resolves once the job is committed; `created` is false for a known idempotency key. `allows`
-   * (the caller's type scope) is checked once routing has chosen the type: GAFFER_FORBIDDEN.
+   * Resolves once the job is committed; `created` is false for an idempotency key `by` already
+   * used for this type with an equal submission (the job is then the one submitted first). The
+   * same key with a different submission is GAFFER_IDEMPOTENCY_CONFLICT; another submitter's or
+   * another type's key is a different key. `by.allows` (the caller's type scope) is checked once
+   * routing has chosen the type: GAFFER_FORBIDDEN.
    */
-  async submit(sub: Submission, allows?: TypeScope): Promise<{ job: Job; created: boolean }> {
-    const prepared = prepareJob(sub, this.#o.catalog(), this.#o.clock.now());
-    outOfScope(prepared, allows);
+  async submit(
+    sub: Submission,
+    by: Submitter = ANONYMOUS,
+  ): Promise<{ job: Job; created: boolean }> {
+    const prepared = this.#prepare(sub, by, this.#o.catalog(), this.#o.clock.now(), null);
     const [job] = await this.#insert([prepared]);
     if (!job) throw new GafferError('GAFFER_INTERNAL', 'insert returned nothing');
-    return { job, created: job.id === prepared.id };
+    const created = job.id === prepared.id;
+    if (!created) sameSubmission(job, prepared);
+    if (created) await this.#auditAdhoc([job], by);
+    return { job, created };
   }
 
   /**
    * Validates every item; commits the valid ones together; reports the rest by index (an item
-   * whose type `allows` refuses, with GAFFER_FORBIDDEN, like any invalid item).
+   * whose type `by.allows` refuses, with GAFFER_FORBIDDEN, and an item whose idempotency key holds
+   * a different submission, with GAFFER_IDEMPOTENCY_CONFLICT, like any invalid item).
    */
   async submitMany(
     subs: readonly Submission[],
     batchId: string | null = null,
     firstIndex = 0,
-    allows?: TypeScope,
+    by: Submitter = ANONYMOUS,
   ): Promise<{ accepted: Job[]; rejected: RejectedSubmission[] }> {
     const catalog = this.#o.catalog();
     const now = this.#o.clock.now();
     const prepared: NewJob[] = [];
+    const indexOf: number[] = [];
     const rejected: RejectedSubmission[] = [];
+    const reject = (i: number, err: unknown) => {
+      if (!(err instanceof GafferError)) throw err;
+      rejected.push({ index: firstIndex + i, code: err.code, message: err.message });
+    };
     subs.forEach((sub, i) => {
       try {
-        const job = prepareJob(sub, catalog, now, batchId);
-        outOfScope(job, allows);
-        prepared.push(job);
+        prepared.push(this.#prepare(sub, by, catalog, now, batchId));
+        indexOf.push(i);
       } catch (err) {
-        if (!(err instanceof GafferError)) throw err;
-        rejected.push({ index: firstIndex + i, code: err.code, message: err.message });
+        reject(i, err);
       }
     });
-    const accepted = prepared.length ? await this.#insert(prepared) : [];
+    const inserted = prepared.length ? await this.#insert(prepared) : [];
+    const accepted: Job[] = [];
+    const fresh: Job[] = [];
+    inserted.forEach((job, at) => {
+      const mine = prepared[at]!;
+      if (job.id === mine.id) {
+        fresh.push(job);
+        accepted.push(job);
+        return;
+      }
+      try {
+        sameSubmission(job, mine);
+        accepted.push(job);
+      } catch (err) {
+        reject(indexOf[at]!, err);
+      }
+    });
+    rejected.sort((a, b) => a.index - b.index);
+    await this.#auditAdhoc(fresh, by);
     return { accepted, rejected };
+  }
+
+  #prepare(
+    sub: Submission,
+    by: Submitter,
+    catalog: Catalog,
+    now: number,
+    batchId: string | null,
+  ): NewJob {
+    const job = prepareJob(sub, catalog, now, batchId);
+    outOfScope(job, by.allows);
+    job.submittedBy = by.id;
+    return job;
+  }
+
+  /**
+   * Every ad-hoc job created is in the audit log as `job.run`, whatever the route it came by
+   * (POST /v1/run, /v1/jobs, a batch, an upload, gRPC, the library): a command on gaffer's machine
+   * or cluster. Its command, image and the names of its environment variables — never their
+   * values, which may hold secrets. Written before the submitter is answered.
+   */
+  async #auditAdhoc(jobs: readonly Job[], by: Submitter): Promise<void> {
+    const catalog = this.#o.catalog();
+    for (const job of jobs) {
+      const type = catalog.type(job.type);
+      if (!type || !isAdhocType(type)) continue;
+      const { cmd, image, env } = adhocPayload(job.payload);
+      await this.#o.store.appendAudit({
+        at: this.#o.clock.now(),
+        actor: by.id,
+        action: 'job.run',
+        target: job.id,
+        outcome: 'ok',
+        details: {
+          type: job.type,
+          cmd,
+          image: image ?? type.worker.image ?? null,
+          env: Object.keys(env ?? {}),
+          ...(job.batchId ? { batchId: job.batchId } : {}),
+          ...(by.via ? { api: by.via } : {}),
+        },
+      });
+    }
   }
 
   async #insert(jobs: NewJob[]): Promise<Job[]> {
@@ -123,7 +198,14 @@ export class JobService {
     try {
       inserted = await this.#inserts.add(jobs);
     } catch (err) {
-      // Nothing was committed: the caller must not get a 2xx (invariant 3).
+      // Nothing was committed: the caller must not get a 2xx (invariant 3). A value JavaScript
+      // could not serialize (a library payload's toJSON threw) is this caller's to fix: a 400;
+      // the group it came in was retried caller by caller, so no neighbour failed with it.
+      if (err instanceof TypeError || err instanceof RangeError) {
+        throw new GafferError('GAFFER_BAD_REQUEST', `the job cannot be stored: ${err.message}`, {
+          cause: err,
+        });
+      }
       const code = diskFull(err) ? 'GAFFER_STORE_FULL' : 'GAFFER_UNAVAILABLE';
       throw new GafferError(code, (err as Error).message, { cause: err });
     }
@@ -356,6 +438,45 @@ export class JobService {
 
 /** The caller's type scope: true for the job types it may submit. Absent: every type. */
 export type TypeScope = (type: string) => boolean;
+
+/**
+ * Who submits: `id` is the API key's id ('anonymous' with auth off, 'library' in code) — the
+ * scope of its idempotency keys (with the job type) and the actor in the audit log; `allows`, its
+ * type scope (absent: every type); `via`, the front end when it is not HTTP (the audit's `api`).
+ */
+export interface Submitter {
+  id: string;
+  allows?: TypeScope | undefined;
+  via?: string | undefined;
+}
+
+/** Submissions with no submitter named: auth off. */
+export const ANONYMOUS: Submitter = { id: 'anonymous' };
+
+/**
+ * A job an idempotency key returned must be the one this submission would have made: the same
+ * payload, priority, attributes, attempts, timeout and data (compared as stored, so as JSON: key
+ * order and `undefined` members do not count). Else GAFFER_IDEMPOTENCY_CONFLICT.
+ */
+function sameSubmission(stored: Job, fresh: NewJob): void {
+  const asJson = (v: unknown) =>
+    v === undefined ? null : (JSON.parse(JSON.stringify(v)) as unknown);
+  const same =
+    stored.type === fresh.type &&
+    stored.priority === fresh.priority &&
+    stored.maxAttempts === fresh.maxAttempts &&
+    stored.timeoutMs === fresh.timeoutMs &&
+    isDeepStrictEqual(stored.payload, asJson(fresh.payload)) &&
+    isDeepStrictEqual(stored.attributes, asJson(fresh.attributes)) &&
+    isDeepStrictEqual(stored.data, asJson(fresh.data));
+  if (!same) {
+    throw new GafferError(
+      'GAFFER_IDEMPOTENCY_CONFLICT',
+      `key ${JSON.stringify(fresh.idempotencyKey)} holds job ${stored.id}, submitted differently; use a new key for a new job`,
+      { details: { jobId: stored.id } },
+    );
+  }
+}
 
 function outOfScope(job: NewJob, allows: TypeScope | undefined): void {
   if (allows && !allows(job.type)) {

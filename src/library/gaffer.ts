@@ -7,7 +7,7 @@ import { ConfigReloader, watchConfig, type ReloadStatus } from '../config/watch.
 import type { GafferEventMap, GafferEventName } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { Submission } from '../jobs/prepare.ts';
-import type { RejectedSubmission } from '../jobs/service.ts';
+import type { RejectedSubmission, Submitter } from '../jobs/service.ts';
 import { Orchestrator, type StopSummary } from '../orchestrator.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { bindPorts, type BindRequest, type BoundPorts } from './ports.ts';
@@ -160,6 +160,12 @@ export function defineJob<P, R>(definition: JobDefinition<P, R>): JobDefinition<
   return definition;
 }
 
+/**
+ * Submissions made in code: the audit log's actor, and their own scope of idempotency keys
+ * (per job type), apart from any API key's.
+ */
+const LIBRARY: Submitter = { id: 'library', via: 'library' };
+
 interface Source {
   reload(next: string | ConfigInput | undefined): Promise<ReloadStatus>;
   close(): void;
@@ -222,7 +228,7 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
     options: SubmitOptions = {},
   ): Promise<JobHandle<unknown>> {
     const sub = typeof first === 'string' ? { ...options, type: first, payload } : first;
-    const { job, created } = await this.#orch.service.submit(sub);
+    const { job, created } = await this.#orch.service.submit(sub, LIBRARY);
     return this.#handle(job, created);
   }
 
@@ -234,7 +240,12 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
   async submitMany(
     submissions: readonly Submission[],
   ): Promise<{ accepted: JobHandle[]; rejected: RejectedSubmission[] }> {
-    const { accepted, rejected } = await this.#orch.service.submitMany(submissions);
+    const { accepted, rejected } = await this.#orch.service.submitMany(
+      submissions,
+      null,
+      0,
+      LIBRARY,
+    );
     return { accepted: accepted.map((job) => this.#handle(job, true)), rejected };
   }
 

@@ -61,13 +61,16 @@ test("a per-job worker's own stdout is its job's log", async () => {
   await until(g, async () => (await logged()) && (await succeeded()), ['job:log', 'job:succeeded']);
 });
 
-test('idempotency key: the second submit returns the first job with 200', async () => {
+test('idempotency key: the same submission again returns the first job with 200', async () => {
   const first = await post('/v1/jobs', { type: 'held', payload: { a: 1 }, idempotencyKey: 'k-1' });
-  const second = await post('/v1/jobs', { type: 'held', payload: { a: 2 }, idempotencyKey: 'k-1' });
+  const second = await post('/v1/jobs', { type: 'held', payload: { a: 1 }, idempotencyKey: 'k-1' });
   assert.equal(first.statusCode, 201);
   assert.equal(second.statusCode, 200);
   assert.equal(second.json().job.id, first.json().job.id);
   assert.ok(!('leaseToken' in first.json().job), 'the lease token never leaves gaffer');
+  const other = await post('/v1/jobs', { type: 'held', payload: { a: 2 }, idempotencyKey: 'k-1' });
+  assert.equal(other.statusCode, 409, 'the key with a different submission is a conflict');
+  assert.equal(other.json().error.code, 'GAFFER_IDEMPOTENCY_CONFLICT');
 });
 
 test('batch JSON submission: valid items accepted together, invalid ones reported by index', async () => {

@@ -19,6 +19,7 @@ import type { InjectOptions } from 'fastify';
 import { MAX_JSON_DEPTH } from '../../src/api/json-body.ts';
 import type { Job } from '../../src/domain/job.ts';
 import { ERRORS } from '../../src/errors.ts';
+import { SUBMISSION_FIELDS } from '../../src/jobs/submission.ts';
 import { multipart, startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
 const BODY_LIMIT = 64 * 1024;
@@ -174,6 +175,32 @@ const badJobBody: fc.Arbitrary<{ why: string; text: string | Buffer; contentType
       why: 'maxAttempts of the wrong type',
       text: JSON.stringify({ ...n, type: 'typed', payload: { n: 1 }, maxAttempts }),
     })),
+    fc
+      .tuple(
+        fc.oneof(
+          fc.double({ min: 1e-12, max: 0.000_49 }),
+          fc.constantFrom('Infinity', '-Infinity', 'NaN', 1e306, '1e306', 1e300, -1, 0),
+        ),
+        noise,
+      )
+      .map(([timeoutSeconds, n]) => ({
+        why: 'timeout under 1 ms, non-finite or past what a timer holds',
+        text: JSON.stringify({ ...n, type: 'typed', payload: { n: 1 }, timeoutSeconds }),
+      })),
+    fc
+      .tuple(
+        fc.oneof(
+          fc.constantFrom('0x10', '1e3', '16.5', ' 16', 'urgent', 'Infinity', '1e400'),
+          fc.integer({ min: 1_000_001 }),
+          fc.integer({ max: -1_000_001 }),
+          fc.double({ noInteger: true, noDefaultInfinity: true, noNaN: true }),
+        ),
+        noise,
+      )
+      .map(([priority, n]) => ({
+        why: 'priority not an integer within bounds or a name',
+        text: JSON.stringify({ ...n, type: 'typed', payload: { n: 1 }, priority }),
+      })),
     nested.map((deep) => ({
       why: 'nested too deep',
       text: `{"type":"typed","payload":{"n":1,"x":${deep}}}`,
@@ -348,6 +375,74 @@ test('POST /v1/jobs/batch accepts nothing from bad items and refuses bad batches
       } else {
         assertCatalogued4xx(res.statusCode, res.body, 'batch');
       }
+    }),
+    { numRuns: RUNS, seed: SEED },
+  );
+  await unchanged();
+});
+
+/**
+ * A valid submission with fields gaffer does not know (runAt, delaySeconds, misspellings, any
+ * text): never a job that silently ignores them, never a 5xx.
+ */
+const unknownFields = fc
+  .tuple(
+    fc.uniqueArray(
+      fc.oneof(
+        fc.constantFrom('runAt', 'delaySeconds', 'priorty', 'timeout', 'Type', 'payload ', ''),
+        fc.string({ maxLength: 30 }),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
+    // Values the JSON parser itself refuses (prototype keys) are another property's.
+    fc.array(
+      anyJson.filter((v) => !/"(__proto__|constructor)"/.test(JSON.stringify(v))),
+      { minLength: 4, maxLength: 4 },
+    ),
+  )
+  .map(([keys, values]) => {
+    const extra = Object.fromEntries(
+      keys
+        .filter((k) => !SUBMISSION_FIELDS.has(k) && k !== '__proto__')
+        .map((k, i) => [k, values[i]]),
+    );
+    return { extra, body: { type: 'typed', payload: { n: 1 }, ...extra } };
+  })
+  .filter(({ extra }) => Object.keys(extra).length > 0);
+
+test('unknown top-level fields are refused, each named, by POST /v1/jobs, batch items and NDJSON lines', async () => {
+  const named = (message: string, extra: object) => {
+    for (const k of Object.keys(extra)) assert.ok(message.includes(JSON.stringify(k)), message);
+  };
+  await fc.assert(
+    fc.asyncProperty(unknownFields, async ({ extra, body }) => {
+      const one = await send({ method: 'POST', url: '/v1/jobs', payload: body }, 'unknown fields');
+      assert.equal(
+        assertCatalogued4xx(one.statusCode, one.body, 'unknown'),
+        'GAFFER_UNKNOWN_FIELD',
+      );
+      named(one.json().error.message, extra);
+      const batch = await send(
+        { method: 'POST', url: '/v1/jobs/batch', payload: { jobs: [body, body] } },
+        'unknown fields in a batch',
+      );
+      assert.equal(batch.statusCode, 201, batch.body);
+      assert.equal(batch.json().accepted, 0);
+      for (const r of batch.json().rejected as { code: string; message: string }[]) {
+        assert.equal(r.code, 'GAFFER_UNKNOWN_FIELD');
+        named(r.message, extra);
+      }
+      const lines = await send(
+        {
+          method: 'POST',
+          url: '/v1/batches',
+          headers: { 'content-type': 'application/x-ndjson' },
+          payload: `${JSON.stringify(body)}\n`,
+        },
+        'unknown fields in an NDJSON line',
+      );
+      assertNoJobAccepted(lines, 'unknown fields in an NDJSON line');
+      assert.equal(lines.json().rejected[0]?.code, 'GAFFER_UNKNOWN_FIELD');
     }),
     { numRuns: RUNS, seed: SEED },
   );

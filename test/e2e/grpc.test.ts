@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { createKey } from '../../src/api/auth/keys.ts';
 import { createGrpcClient, GrpcCallError, type GrpcClient } from '../../src/api/grpc/client.ts';
 import {
@@ -345,6 +345,44 @@ describe('Gaffer service', () => {
       req: { type: 'echo', data: { inputs: ['relative/path'] } },
       code: 'GAFFER_DATA_REF_INVALID',
     },
+    // The HTTP body's JSON guards hold for payload_json and attributes_json too.
+    {
+      name: 'payload_json nested deeper than 64',
+      req: { type: 'echo', payloadJson: '['.repeat(65) + ']'.repeat(65) },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    {
+      name: 'payload_json with a __proto__ key',
+      req: { type: 'echo', payloadJson: '{"a":{"__proto__":{"polluted":true}}}' },
+      code: 'GAFFER_BAD_JSON',
+    },
+    {
+      name: 'attributes_json with constructor.prototype',
+      req: { type: 'echo', attributesJson: '{"constructor":{"prototype":{"x":1}}}' },
+      code: 'GAFFER_BAD_JSON',
+    },
+    {
+      name: 'timeout_seconds 0.0001 (0 ms: no timer)',
+      req: { type: 'echo', timeoutSeconds: 0.0001 },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    {
+      name: 'timeout_seconds Infinity',
+      req: { type: 'echo', timeoutSeconds: Infinity },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    {
+      name: 'timeout_seconds 1e306',
+      req: { type: 'echo', timeoutSeconds: 1e306 },
+      code: 'GAFFER_TIMEOUT_TOO_LONG',
+    },
+    {
+      name: 'priority_name "0x10"',
+      req: { type: 'echo', priorityName: '0x10' },
+      code: 'GAFFER_BAD_REQUEST',
+    },
+    { name: 'priority 1e10', req: { type: 'echo', priority: 1e10 }, code: 'GAFFER_BAD_REQUEST' },
+    { name: 'priority 2.5', req: { type: 'echo', priority: 2.5 }, code: 'GAFFER_BAD_REQUEST' },
   ];
   for (const { name, req, code } of invalid) {
     test(`SubmitJob, ${name} → INVALID_ARGUMENT with gaffer-error-code ${code}`, async () => {
@@ -356,6 +394,58 @@ describe('Gaffer service', () => {
       assert.ok(err.message.startsWith(ERRORS[code].message), err.message);
     });
   }
+
+  /**
+   * A raw call whose request carries fields this proto does not define (a newer client's
+   * `run_at = 10`, a `delay_seconds = 11`): encoded by the proto, then the unknown fields appended.
+   */
+  const rawSubmit = (method: 'SubmitJob' | 'SubmitJobs', request: object, extra: Buffer) => {
+    const def = serviceDefinition(GAFFER_SERVICE)[method]!;
+    const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    return new Promise<{ err: ServiceError | null; res: unknown }>((resolve) => {
+      raw.makeUnaryRequest(
+        def.path,
+        (req: object) => Buffer.concat([def.requestSerialize(req), extra]),
+        (buf: Buffer) => def.responseDeserialize(buf),
+        request,
+        (err, res) => {
+          raw.close();
+          resolve({ err, res });
+        },
+      );
+    });
+  };
+  // Field 10 as a varint (1), field 11 as a string ("x").
+  const UNKNOWN = Buffer.from([0x50, 0x01, 0x5a, 0x01, 0x78]);
+
+  test('SubmitJob with fields this proto does not define → INVALID_ARGUMENT, GAFFER_UNKNOWN_FIELD', async () => {
+    const before = (await g.orch.store.list({ limit: 1000, type: 'held' })).jobs.length;
+    const { err } = await rawSubmit('SubmitJob', { type: 'held', payloadJson: '1' }, UNKNOWN);
+    assert.equal(err?.code, status.INVALID_ARGUMENT, String(err));
+    assert.deepEqual(err?.metadata.get(ERROR_CODE_KEY), ['GAFFER_UNKNOWN_FIELD']);
+    assert.match(err?.details ?? '', /10, 11/);
+    assert.equal((await g.orch.store.list({ limit: 1000, type: 'held' })).jobs.length, before);
+  });
+
+  test('SubmitJobs: an item with unknown fields is rejected by index; unknown batch fields refuse it', async () => {
+    const item = serviceDefinition(GAFFER_SERVICE).SubmitJob!.requestSerialize({
+      type: 'held',
+      payloadJson: '1',
+    });
+    // Items are field 2 of SubmitJobsRequest: one plain, one with the unknown fields inside.
+    const field2 = (bytes: Buffer) => Buffer.concat([Buffer.from([0x12, bytes.length]), bytes]);
+    const items = Buffer.concat([field2(item), field2(Buffer.concat([item, UNKNOWN]))]);
+    const { err, res } = await rawSubmit('SubmitJobs', {}, items);
+    assert.equal(err, null, String(err));
+    const out = res as pb.SubmitJobsResponse;
+    assert.equal(out.jobIds?.length, 1);
+    assert.deepEqual(
+      out.rejected?.map((r) => [r.index, r.code]),
+      [[1, 'GAFFER_UNKNOWN_FIELD']],
+    );
+    const whole = await rawSubmit('SubmitJobs', { jobs: [] }, Buffer.from([0x18, 0x01]));
+    assert.deepEqual(whole.err?.metadata.get(ERROR_CODE_KEY), ['GAFFER_UNKNOWN_FIELD']);
+  });
 
   test('an unknown id → NOT_FOUND (GetJob, CancelJob, WatchJob)', async () => {
     for (const call of [
@@ -382,12 +472,16 @@ describe('Gaffer service', () => {
     });
     const second = await client.submitJob({
       type: 'held',
-      payloadJson: '2',
+      payloadJson: '1',
       idempotencyKey: 'grpc-k1',
     });
     assert.deepEqual([first.created, second.created], [true, false]);
     assert.equal(second.job.id, first.job.id);
     assert.equal(second.job.payloadJson, '1');
+    const other = await failure(
+      client.submitJob({ type: 'held', payloadJson: '2', idempotencyKey: 'grpc-k1' }),
+    );
+    assert.equal(other.gafferCode, 'GAFFER_IDEMPOTENCY_CONFLICT');
   });
 
   test('SubmitJobs: valid items accepted together, bad ones rejected by index with their codes', async () => {

@@ -122,6 +122,29 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         assert.equal((await store.list({ limit: 10 })).jobs.length, 1);
       });
 
+      test('an idempotency key is scoped by type and submitter: another scope is another key', async () => {
+        const mine = newJob({ idempotencyKey: 'k', submittedBy: 'team-a' });
+        const otherType = newJob({ idempotencyKey: 'k', submittedBy: 'team-a', type: 'mail' });
+        const otherTeam = newJob({ idempotencyKey: 'k', submittedBy: 'team-b' });
+        const anonymous = newJob({ idempotencyKey: 'k' });
+        const first = await store.insert([mine, otherType]);
+        assert.deepEqual(ids(first), [mine.id, otherType.id]);
+        const second = await store.insert([otherTeam, anonymous]);
+        assert.deepEqual(ids(second), [otherTeam.id, anonymous.id], 'each scope holds its own key');
+        // Within one call and across calls, the same scope still yields the first job.
+        const again = await store.insert([
+          newJob({ idempotencyKey: 'k', submittedBy: 'team-b', payload: 'x' }),
+          newJob({ idempotencyKey: 'k', submittedBy: 'team-c' }),
+          newJob({ idempotencyKey: 'k', submittedBy: 'team-c' }),
+        ]);
+        assert.equal(again[0]?.id, otherTeam.id);
+        assert.deepEqual(again[0]?.payload, otherTeam.payload);
+        assert.equal(again[1]?.id, again[2]?.id);
+        assert.equal((await store.list({ limit: 10 })).jobs.length, 5);
+        const found = await store.list({ limit: 10, search: 'k' });
+        assert.equal(found.jobs.length, 5, 'the listing still finds jobs by their key');
+      });
+
       test('a failing insert stores none of its jobs (one transaction)', async () => {
         const existing = newJob();
         await store.insert([existing]);

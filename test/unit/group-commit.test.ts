@@ -59,3 +59,18 @@ test("gather 'microtask': callers resumed by one event share a group, a later tu
   await gc.add([4]);
   assert.deepEqual(sizes, [3, 1]);
 });
+
+test('one caller whose items fail the flush fails alone: its neighbours in the group commit', async () => {
+  const flushes: number[][] = [];
+  const gc = new GroupCommit<number, number>(async (items) => {
+    flushes.push(items);
+    if (items.includes(13)) throw new Error('the store refuses 13');
+    return items.map((x) => x * 10);
+  });
+  const results = await Promise.allSettled([gc.add([1, 2]), gc.add([13]), gc.add([3])]);
+  assert.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+    [[10, 20], 'the store refuses 13', [30]],
+  );
+  assert.deepEqual(flushes, [[1, 2, 13, 3], [1, 2], [13], [3]], 'tried together, then alone');
+});

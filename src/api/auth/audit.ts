@@ -64,6 +64,28 @@ export async function auditAction<T>(
   return result;
 }
 
+/**
+ * Runs an action whose success is recorded elsewhere (the job service records each ad-hoc job it
+ * creates) and records only its failure, as `auditAction` would: `refused` or `failed`, `{code}`.
+ */
+export async function auditFailure<T>(
+  sink: AuditSink,
+  principal: Principal,
+  action: string,
+  target: string | null,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const code = err instanceof GafferError ? err.code : 'GAFFER_INTERNAL';
+    const outcome = code === 'GAFFER_FORBIDDEN' ? 'refused' : 'failed';
+    await recordAudit(sink, { actor: principal.id, action, target, outcome, details: { code } });
+    if (err instanceof GafferError) Object.defineProperty(err, AUDITED, { value: true });
+    throw err;
+  }
+}
+
 /** `auditAction` for an HTTP route: the actor is the request's principal. */
 export async function audited<T>(
   sink: AuditSink,

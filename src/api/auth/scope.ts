@@ -1,5 +1,6 @@
 import { GafferError } from '../../errors.ts';
 import type { JobFilter, JobPage } from '../../store/job-store.ts';
+import type { Submitter } from '../../jobs/service.ts';
 import { allowsType, roleAllows, type Access, type Principal } from './access.ts';
 
 /**
@@ -32,6 +33,14 @@ export function requireType(principal: Principal, type: string): void {
 export function typeCheck(principal: Principal): ((type: string) => boolean) | undefined {
   const types = principal.types;
   return types === null ? undefined : (type) => types.has(type);
+}
+
+/**
+ * The principal as the job service knows a submitter: its id (the scope of its idempotency keys,
+ * the actor of its audit entries) and its type scope. `via`: the front end when not HTTP.
+ */
+export function submitter(principal: Principal, via?: string): Submitter {
+  return { id: principal.id, allows: typeCheck(principal), ...(via ? { via } : {}) };
 }
 
 /**

@@ -2,8 +2,10 @@ import { Compile } from 'typebox/compile';
 import { JOB_STATES, type Job, type JobState } from '../../domain/job.ts';
 import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
+import { parseJsonText } from '../json-body.ts';
 import { JobIdParams, SubmissionBody } from '../schemas.ts';
 import type * as pb from './types.ts';
+import { UNKNOWN_FIELDS, type WithUnknown } from './unknown-fields.ts';
 
 /**
  * Pure translations between the proto's messages (types.ts) and gaffer's domain. Requests are
@@ -18,7 +20,11 @@ export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 1000;
 
 /** A SubmitJobRequest as a Submission; throws GAFFER_BAD_JSON / GAFFER_BAD_REQUEST. */
-export function toSubmission(req: pb.SubmitJobRequest, defaultType?: string): Submission {
+export function toSubmission(
+  req: WithUnknown<pb.SubmitJobRequest>,
+  defaultType?: string,
+): Submission {
+  refuseUnknownNumbers(req, 'SubmitJobRequest');
   const attributes = req.attributesJson ? parseJson(req.attributesJson, 'attributes_json') : {};
   if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) {
     throw new GafferError('GAFFER_BAD_REQUEST', 'attributes_json must be a JSON object');
@@ -37,6 +43,20 @@ export function toSubmission(req: pb.SubmitJobRequest, defaultType?: string): Su
   });
   check(submissionBody, body);
   return body as Submission;
+}
+
+/**
+ * Refuses a message that carried fields this gaffer's proto does not define (unknown-fields.ts),
+ * naming each by number: GAFFER_UNKNOWN_FIELD, as HTTP refuses a JSON field it does not know.
+ */
+export function refuseUnknownNumbers(message: WithUnknown<object>, type: string): void {
+  const numbers = message[UNKNOWN_FIELDS];
+  if (!numbers?.length) return;
+  throw new GafferError(
+    'GAFFER_UNKNOWN_FIELD',
+    `${type} fields numbered ${numbers.join(', ')} are not in this gaffer's proto`,
+    { details: { fieldNumbers: numbers } },
+  );
 }
 
 /** The id of a Get/Cancel/WatchJob request; throws GAFFER_BAD_REQUEST when empty or too long. */
@@ -123,13 +143,8 @@ export function toJobMessage(job: Omit<Job, 'leaseToken'>): pb.Job {
   };
 }
 
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new GafferError('GAFFER_BAD_JSON', `${field}: ${(err as Error).message}`);
-  }
-}
+/** The HTTP body's guards (depth, prototype keys), then a parse: api/json-body.ts. */
+const parseJson = parseJsonText;
 
 function check(
   validator: { Check(v: unknown): boolean; Errors(v: unknown): unknown[] },

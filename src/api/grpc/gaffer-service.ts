@@ -2,10 +2,16 @@ import type { Job } from '../../domain/job.ts';
 import type { GafferEvents } from '../../domain/events.ts';
 import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
-import type { JobService, RejectedSubmission, TypeScope } from '../../jobs/service.ts';
-import { allowsType, type Principal } from '../auth/access.ts';
-import { listInScope, requireJobInScope } from '../auth/scope.ts';
-import { jobIdOf, listFilterOf, toJobMessage, toSubmission } from './convert.ts';
+import type { JobService, RejectedSubmission, Submitter } from '../../jobs/service.ts';
+import type { Principal } from '../auth/access.ts';
+import { listInScope, requireJobInScope, submitter } from '../auth/scope.ts';
+import {
+  jobIdOf,
+  listFilterOf,
+  refuseUnknownNumbers,
+  toJobMessage,
+  toSubmission,
+} from './convert.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
 
@@ -26,9 +32,8 @@ export interface GafferServiceDeps {
 export function gafferService(deps: GafferServiceDeps) {
   const { service } = deps;
 
-  /** The caller's type scope, as the service checks it once routing has picked the type. */
-  const scopeOf = (principal: Principal): TypeScope | undefined =>
-    principal.types === null ? undefined : (type) => allowsType(principal, type);
+  /** The caller as a submitter: its type scope, checked once routing has picked the type. */
+  const scopeOf = (principal: Principal): Submitter => submitter(principal, 'grpc');
   const readable = async (principal: Principal, id: string): Promise<Job> => {
     return requireJobInScope(principal, await service.get(id));
   };
@@ -44,6 +49,7 @@ export function gafferService(deps: GafferServiceDeps) {
       principal: Principal,
       req: pb.SubmitJobsRequest,
     ): Promise<pb.SubmitJobsResponse> {
+      refuseUnknownNumbers(req, 'SubmitJobsRequest');
       const items = req.jobs ?? [];
       const max = deps.maxBatchJobs();
       if (items.length > max) {

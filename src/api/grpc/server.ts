@@ -16,6 +16,7 @@ import { GAFFER_SERVICE, HEALTH_SERVICE, serviceDefinition } from './definition.
 import { toServiceError } from './errors.ts';
 import { gafferService } from './gaffer-service.ts';
 import { healthService } from './health.ts';
+import { withUnknownFields } from './unknown-fields.ts';
 import type * as pb from './types.ts';
 
 export interface GrpcServerOptions {
@@ -141,7 +142,7 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
       // As large as the HTTP API's largest JSON body (grpc-js's default is 4 MiB).
       'grpc.max_receive_message_length': orch.config.server.bodyLimitBytes,
     });
-  server.addService(serviceDefinition(GAFFER_SERVICE), {
+  server.addService(withUnknownFields(serviceDefinition(GAFFER_SERVICE)), {
     SubmitJob: unary('submit', methods.submitJob),
     SubmitJobs: unary('submit', methods.submitJobs),
     GetJob: unary('read', methods.getJob),

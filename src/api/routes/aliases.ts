@@ -5,7 +5,7 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { uploadBatch } from './batches.ts';
 import { desiredScale, queueStatus } from './queues.ts';
-import { typeCheck } from '../auth/scope.ts';
+import { submitter } from '../auth/scope.ts';
 
 /**
  * The seeds' endpoints, served unchanged so their clients keep working (docs/http-api.md).
@@ -29,7 +29,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     async (req, reply) => {
       const { job, created } = await orch.service.submit(
         { type: req.params.type, payload: req.body ?? {} },
-        typeCheck(req.principal),
+        submitter(req.principal),
       );
       return reply.status(created ? 201 : 200).send({ job_id: job.id, queue: job.queue, job });
     },
@@ -44,7 +44,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
         : undefined;
     const { job } = await orch.service.submit(
       { payload: body, attributes: body, priority },
-      typeCheck(req.principal),
+      submitter(req.principal),
     );
     return reply
       .status(201)
@@ -57,7 +57,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     async (req, reply) => {
       const { job } = await orch.service.submit(
         { type: 'matrix-multiplication', payload: req.body ?? {} },
-        typeCheck(req.principal),
+        submitter(req.principal),
       );
       return reply.status(201).send({ job_id: job.id, job });
     },

@@ -11,11 +11,12 @@ import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
 import { createBatch } from './jobs.ts';
 import { csvLine } from '../csv-cell.ts';
-import { requireBatchInScope, requireType, typeCheck } from '../auth/scope.ts';
+import { requireBatchInScope, requireType, submitter } from '../auth/scope.ts';
 import type { Principal } from '../auth/access.ts';
 import { allowsType } from '../auth/access.ts';
 import { audited } from '../auth/audit.ts';
 import { retryFailedRows } from '../../jobs/batch-retry.ts';
+import { priorityOf } from '../../jobs/submission.ts';
 
 const BatchIdParams = Type.Object({ id: Type.String() });
 const BatchListQuery = Type.Object({
@@ -165,7 +166,7 @@ export async function uploadBatch(
       batchId,
       type: query.type,
       priority: query.priority,
-      allows: typeCheck(req.principal),
+      by: submitter(req.principal),
     });
     if (stream.truncated) {
       throw new GafferError(
@@ -198,7 +199,7 @@ function uploadNdjson(
   return runUpload(orch, req, reply, 'ndjson', query, (batchId) =>
     ingest(orch.service, orch.store, req.body as Readable, reader, {
       batchId,
-      allows: typeCheck(req.principal),
+      by: submitter(req.principal),
       maxBytes: limit,
     }),
   );
@@ -208,8 +209,10 @@ function uploadNdjson(
 function checkUpload(
   orch: Orchestrator,
   req: FastifyRequest,
-  query: { type?: string | undefined },
+  query: { type?: string | undefined; priority?: number | string | undefined },
 ): number {
+  // Every row's priority: a malformed one refuses the upload before a row is read.
+  priorityOf(query.priority, 0);
   const declared = Number(req.headers['content-length'] ?? 0);
   const limit = orch.config.server.uploadLimitBytes;
   // Multipart framing adds well under 8 KiB; anything bigger is refused before a byte is read.

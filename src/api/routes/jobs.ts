@@ -7,7 +7,8 @@ import { waiting, type Waiting } from '../../jobs/waiting.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
 import { BatchBody, JobIdParams, ListQuery, LogsQuery, SubmissionBody } from '../schemas.ts';
 import { audited } from '../auth/audit.ts';
-import { listInScope, requireJobInScope, typeCheck } from '../auth/scope.ts';
+import { refuseUnknownFields } from '../../jobs/submission.ts';
+import { listInScope, requireJobInScope, submitter } from '../auth/scope.ts';
 
 /** "Why am I waiting?" for a job not started yet (jobs/waiting.ts); null for any other. */
 async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | null> {
@@ -28,6 +29,9 @@ async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | nu
   });
 }
 
+/** A batch's own fields; its items' are the submission's (src/jobs/submission.ts). */
+const BATCH_FIELDS: ReadonlySet<string> = new Set(Object.keys(BatchBody.properties));
+
 export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const service = orch.service;
@@ -36,7 +40,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs',
     { config: { access: 'submit' }, schema: { body: SubmissionBody, tags: ['jobs'] } },
     async (req, reply) => {
-      const { job, created } = await service.submit(req.body, typeCheck(req.principal));
+      const { job, created } = await service.submit(req.body, submitter(req.principal));
       return reply.status(created ? 201 : 200).send({ job });
     },
   );
@@ -45,6 +49,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs/batch',
     { config: { access: 'submit' }, schema: { body: BatchBody, tags: ['jobs'] } },
     async (req, reply) => {
+      refuseUnknownFields(req.body, BATCH_FIELDS);
       const max = orch.config.server.maxBatchJobs;
       if (req.body.jobs.length > max) {
         throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${req.body.jobs.length} > ${max}`);
@@ -58,7 +63,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
         subs,
         batchId,
         0,
-        typeCheck(req.principal),
+        submitter(req.principal),
       );
       await orch.store.updateBatch(batchId, {
         accepted: accepted.length,

@@ -21,7 +21,7 @@ export function requeueSet(runAt: string): string {
     finished_at = NULL, result = NULL, error = NULL, cancel_requested = false, ${END_LEASE}`;
 }
 
-/** Rows per INSERT statement: one statement of 14 array parameters, however many rows. */
+/** Rows per INSERT statement: one statement of 15 array parameters, however many rows. */
 export const INSERT_CHUNK = 1000;
 
 /**
@@ -34,22 +34,41 @@ export const INSERT_CHUNK = 1000;
 export const ANALYZE_AFTER = 10_000;
 
 /**
- * The new jobs of one chunk as 14 parallel arrays, expanded by unnest into rows. The parameter
+ * The new jobs of one chunk as 15 parallel arrays, expanded by unnest into rows. The parameter
  * count stays fixed whatever the chunk size (a VALUES list would need 14 per row and hit the
  * 65,535 limit), and one SQL text serves every chunk.
  */
 const INSERT_SQL = `INSERT INTO jobs (id, type, queue, payload, priority, attributes, state, attempt,
-    max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason, data)
+    max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason, data,
+    submitted_by)
   SELECT t.id, t.type, t.queue, t.payload::jsonb, t.priority, t.attributes::jsonb, 'queued', 0,
     t.max_attempts, t.timeout_ms, t.created_at, t.run_at, t.batch_id, t.idempotency_key,
-    t.route_reason, t.data::jsonb
+    t.route_reason, t.data::jsonb, t.submitted_by
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[],
     $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
-    $13::text[], $14::text[])
+    $13::text[], $14::text[], $15::text[])
     AS t(id, type, queue, payload, priority, attributes, max_attempts, timeout_ms, created_at,
-      run_at, batch_id, idempotency_key, route_reason, data)
-  ON CONFLICT (idempotency_key) DO NOTHING
+      run_at, batch_id, idempotency_key, route_reason, data, submitted_by)
+  ON CONFLICT (idempotency_key, type, submitted_by) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id`;
+
+/** Stored jobs by (key, type, submitter): the rows that took the keys of a chunk's skipped jobs. */
+const BY_SCOPED_KEY_SQL = `SELECT * FROM jobs WHERE idempotency_key IS NOT NULL
+  AND (idempotency_key, type, submitted_by) IN
+    (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`;
+
+/** Who submitted a job that does not say. */
+const ANONYMOUS_SUBMITTER = 'anonymous';
+
+/** A keyed job's scope: its key is unique per type and submitter (null: no key). */
+function scopedKey(job: {
+  idempotencyKey: string | null;
+  type: string;
+  submittedBy?: string | undefined;
+}): string | null {
+  if (job.idempotencyKey === null) return null;
+  return JSON.stringify([job.idempotencyKey, job.type, job.submittedBy ?? ANONYMOUS_SUBMITTER]);
+}
 
 /**
  * Inserts all jobs in one transaction, in chunks of multi-row INSERTs. A job whose idempotency key
@@ -60,37 +79,46 @@ const INSERT_SQL = `INSERT INTO jobs (id, type, queue, payload, priority, attrib
  */
 export async function insertJobs(pool: pg.Pool, jobs: readonly NewJob[]): Promise<Job[]> {
   if (jobs.length === 0) return [];
-  // For each input position, the position of the first job with the same key (itself if none).
+  // For each input position, the position of the first job with the same scoped key (itself if
+  // none): a key is unique per type and submitter.
   const firstWithKey = new Map<string, number>();
-  const source = jobs.map((job, i) => {
-    if (job.idempotencyKey === null) return i;
-    const earlier = firstWithKey.get(job.idempotencyKey);
+  const scoped = jobs.map(scopedKey);
+  const source = jobs.map((_, i) => {
+    const key = scoped[i];
+    if (key === null || key === undefined) return i;
+    const earlier = firstWithKey.get(key);
     if (earlier !== undefined) return earlier;
-    firstWithKey.set(job.idempotencyKey, i);
+    firstWithKey.set(key, i);
     return i;
   });
   // Keyed jobs first, in key order: concurrent inserts then wait on keys in one order and cannot
   // deadlock on each other's pending rows. The stored order is irrelevant (results are built here).
   const toSend = jobs
+    .map((job, i) => ({ job, key: scoped[i] ?? null }))
     .filter((_, i) => source[i] === i)
-    .sort((a, b) => compareKeys(a.idempotencyKey, b.idempotencyKey));
-  const stored = new Map<string, Job>(); // by key, for keys that were already stored
+    .sort((a, b) => compareKeys(a.key, b.key));
+  const stored = new Map<string, Job>(); // by scoped key, for keys that were already stored
 
   await transaction(pool, async (client) => {
     for (let start = 0; start < toSend.length; start += INSERT_CHUNK) {
-      const chunk = toSend.slice(start, start + INSERT_CHUNK);
+      const chunk = toSend.slice(start, start + INSERT_CHUNK).map((x) => x.job);
       const inserted = await client.query<{ id: string }>(INSERT_SQL, insertParams(chunk));
       if (inserted.rowCount === chunk.length) continue;
       const ids = new Set(inserted.rows.map((r) => r.id));
-      const keys = chunk
-        .filter((job) => !ids.has(job.id))
-        .map((job) => job.idempotencyKey as string);
-      const existing = await rows<JobRow>(
-        client,
-        'SELECT * FROM jobs WHERE idempotency_key = ANY($1::text[])',
-        [keys],
-      );
-      for (const row of existing) stored.set(row.idempotency_key as string, rowToJob(row));
+      const skipped = chunk.filter((job) => !ids.has(job.id));
+      const existing = await rows<JobRow>(client, BY_SCOPED_KEY_SQL, [
+        skipped.map((job) => job.idempotencyKey),
+        skipped.map((job) => job.type),
+        skipped.map((job) => job.submittedBy ?? ANONYMOUS_SUBMITTER),
+      ]);
+      for (const row of existing) {
+        const key = scopedKey({
+          idempotencyKey: row.idempotency_key,
+          type: row.type,
+          submittedBy: row.submitted_by,
+        });
+        if (key !== null) stored.set(key, rowToJob(row));
+      }
     }
   });
   if (toSend.length >= ANALYZE_AFTER) {
@@ -104,8 +132,8 @@ export async function insertJobs(pool: pg.Pool, jobs: readonly NewJob[]): Promis
     let job = built.get(at);
     if (!job) {
       const input = jobs[at] as NewJob;
-      job =
-        (input.idempotencyKey !== null && stored.get(input.idempotencyKey)) || newJobToJob(input);
+      const key = scoped[at];
+      job = (key !== null && key !== undefined && stored.get(key)) || newJobToJob(input);
       built.set(at, job);
     }
     return job;
@@ -121,7 +149,7 @@ function compareKeys(a: string | null, b: string | null): number {
 }
 
 function insertParams(chunk: readonly NewJob[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 14 }, () => new Array(chunk.length));
+  const cols: unknown[][] = Array.from({ length: 15 }, () => new Array(chunk.length));
   chunk.forEach((j, i) => {
     const values = [
       j.id,
@@ -138,6 +166,7 @@ function insertParams(chunk: readonly NewJob[]): unknown[][] {
       j.idempotencyKey,
       j.routeReason,
       j.data && toJson(j.data),
+      j.submittedBy ?? ANONYMOUS_SUBMITTER,
     ];
     values.forEach((v, c) => {
       (cols[c] as unknown[])[i] = v;

@@ -156,6 +156,14 @@ export const MIGRATIONS: readonly string[] = [
     error jsonb
   );
   CREATE INDEX job_attempts_job ON job_attempts (job_id, seq);`,
+  // 7: idempotency keys are unique per (type, submitter), no longer across the store: another
+  // team's key, or another type's, is a different key (src/store/job-store.ts, insert). Jobs
+  // stored before have no known submitter: they are the anonymous one's. A partial index: jobs
+  // without a key skip it; the key leads it, so the listing's search by key still reads it.
+  `ALTER TABLE jobs ADD COLUMN submitted_by text COLLATE "C" NOT NULL DEFAULT 'anonymous';
+  ALTER TABLE jobs DROP CONSTRAINT jobs_idempotency;
+  CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key, type, submitted_by)
+    WHERE idempotency_key IS NOT NULL;`,
 ];
 
 /**

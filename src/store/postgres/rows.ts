@@ -31,6 +31,7 @@ export interface JobRow {
   error: JobError | null;
   batch_id: string | null;
   idempotency_key: string | null;
+  submitted_by: string;
   route_reason: string | null;
   data: JobData | null;
   replays: number;

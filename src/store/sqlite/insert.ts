@@ -4,6 +4,7 @@ import { insertedJob } from '../codec.ts';
 import {
   insertJobsSql,
   NEW_JOB_KEY_AT,
+  NEW_JOB_SUBMITTER_AT,
   NEW_JOB_TYPE_AT,
   pushNewJobParams,
   rowToJob,
@@ -35,8 +36,8 @@ interface Step {
 }
 
 /**
- * Inserts all jobs in one transaction. A job whose idempotency key is already stored (by an earlier
- * call or earlier in this one) yields the stored job instead. Returns the jobs in input order,
+ * Inserts all jobs in one transaction. A job whose idempotency key is already stored for its type
+ * and submitter (by an earlier call or earlier in this one) yields the stored job instead. Returns the jobs in input order,
  * built from the submitted objects rather than read back (RETURNING doubles a large insert's cost).
  */
 export function insertJobs(s: Statements, jobs: readonly NewJob[]): Job[] {
@@ -85,7 +86,9 @@ function planInsert(jobs: readonly NewJob[]): InsertPlan {
  */
 function writeInsert(s: Statements, plan: InsertPlan): Map<number, JobRow> {
   return s.transaction(() => {
-    const byKey = s.prepare('SELECT * FROM jobs WHERE idempotency_key = ?');
+    const byKey = s.prepare(
+      'SELECT * FROM jobs WHERE idempotency_key = ? AND type = ? AND submitted_by = ?',
+    );
     const added = new Map(plan.unkeyed);
     const taken = new Map<number, JobRow>();
     for (const { sql, params, rows, keyed } of plan.steps) {
@@ -98,7 +101,10 @@ function writeInsert(s: Statements, plan: InsertPlan): Map<number, JobRow> {
         added.set(type, (added.get(type) ?? 0) + 1);
       } else {
         // Nothing inserted means the key conflicted, so a row with that key exists.
-        taken.set(keyed, byKey.get(params[NEW_JOB_KEY_AT]!) as unknown as JobRow);
+        const key = [NEW_JOB_KEY_AT, NEW_JOB_TYPE_AT, NEW_JOB_SUBMITTER_AT].map(
+          (at) => params[at]!,
+        );
+        taken.set(keyed, byKey.get(...key) as unknown as JobRow);
       }
     }
     for (const [type, n] of added) s.run(COUNT_QUEUED_SQL, type, n);

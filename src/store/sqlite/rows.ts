@@ -35,6 +35,7 @@ export interface JobRow {
   route_reason: string | null;
   data: string | null;
   replays: number;
+  submitted_by: string;
 }
 
 /** Every column of `jobs`, in the order INSERT statements list them. */
@@ -64,6 +65,7 @@ const JOB_COLUMNS = [
   'route_reason',
   'data',
   'replays',
+  'submitted_by',
 ] as const satisfies readonly (keyof JobRow)[];
 
 /**
@@ -101,7 +103,7 @@ const ROW_VALUES = `(${JOB_COLUMNS.map((column) => {
 /**
  * An INSERT of `rows` new jobs in one statement (bind `newJobParams` of each, in order). Writes
  * every column, so the row built in JS is exactly the stored row. A job whose idempotency key is
- * taken is skipped, so a caller that needs to know which one was must insert keyed jobs one by one.
+ * taken (by a job of its type and submitter) is skipped, so a caller that needs to know which one was must insert keyed jobs one by one.
  */
 export function insertJobsSql(rows: number): string {
   let sql = insertSqlBySize.get(rows);
@@ -115,12 +117,16 @@ const insertSqlBySize = new Map<number, string>();
 function buildInsertSql(rows: number): string {
   return `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
   VALUES ${new Array<string>(rows).fill(ROW_VALUES).join(',\n')}
-  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+  ON CONFLICT (idempotency_key, type, submitted_by) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 }
 
-/** Where a new job's type and idempotency key are among its bound values. */
+/** Where a new job's type, idempotency key and submitter are among its bound values. */
 export const NEW_JOB_TYPE_AT = BOUND_COLUMNS.indexOf('type');
 export const NEW_JOB_KEY_AT = BOUND_COLUMNS.indexOf('idempotency_key');
+export const NEW_JOB_SUBMITTER_AT = BOUND_COLUMNS.indexOf('submitted_by');
+
+/** Who submitted a job when the record does not say (a job from before submitters were kept). */
+export const ANONYMOUS_SUBMITTER = 'anonymous';
 
 /** Appends the values `job` binds in an insertJobsSql row to `params`. */
 export function pushNewJobParams(params: SQLInputValue[], job: NewJob): void {
@@ -146,6 +152,7 @@ export function newJobRow(job: NewJob): JobRow {
     idempotency_key: job.idempotencyKey,
     route_reason: job.routeReason,
     data: job.data && toJson(job.data),
+    submitted_by: job.submittedBy ?? ANONYMOUS_SUBMITTER,
   };
 }
 

@@ -197,6 +197,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_type_state ON jobs (type, state);
   CREATE INDEX jobs_batch ON jobs (batch_id) WHERE batch_id IS NOT NULL;
   CREATE INDEX jobs_batch_state ON jobs (batch_id, state) WHERE batch_id IS NOT NULL;`,
+  // 9: idempotency keys are unique per (type, submitter), no longer across the store: another
+  // team's key, or another type's, is a different key (src/store/job-store.ts, insert). Jobs
+  // stored before have no known submitter: they are the anonymous one's. The key leads the index,
+  // so the listing's search by key still reads it.
+  `ALTER TABLE jobs ADD COLUMN submitted_by TEXT NOT NULL DEFAULT 'anonymous';
+  DROP INDEX jobs_idempotency;
+  CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key, type, submitted_by)
+    WHERE idempotency_key IS NOT NULL;`,
 ];
 
 export interface OpenOptions {

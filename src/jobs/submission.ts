@@ -1,0 +1,224 @@
+import { GafferError } from '../errors.ts';
+
+/**
+ * The checks every submission meets, whatever its front end (HTTP, batch items, NDJSON lines, CSV
+ * rows, gRPC, the library): pure, table-tested (test/unit/submission.test.ts), called by
+ * `prepareJob`, so no front end can skip them. Each throws a catalogued GafferError.
+ */
+
+/** The top-level fields a submission may have; any other is refused (GAFFER_UNKNOWN_FIELD). */
+export const SUBMISSION_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'payload',
+  'priority',
+  'attributes',
+  'idempotencyKey',
+  'maxAttempts',
+  'timeoutSeconds',
+  'data',
+]);
+
+/**
+ * Priorities lie in ±PRIORITY_LIMIT, integers only: the range a dead-letter edit takes, far inside
+ * both stores' integer columns (PostgreSQL's is 32 bits). The named ones are -10, 0 and 10.
+ */
+export const PRIORITY_LIMIT = 1_000_000;
+export const NAMED_PRIORITIES: Readonly<Record<string, number>> = { low: -10, normal: 0, high: 10 };
+
+/** Attempts per job at most, as the HTTP schema says. */
+export const MAX_ATTEMPTS_LIMIT = 100;
+
+/**
+ * Longest job timeout, in ms: the largest delay a Node timer takes (2^31 − 1, about 24.8 days). A
+ * longer one would fire at once (Node clamps it to 1 ms), so a timeout past it would be no timeout.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Deepest nesting of arrays and objects a JSON value may have. Real submissions stay far below it;
+ * a deeper value would overflow the stack when the job is serialized for the store (JSON.stringify
+ * recurses).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Refuses every key of `value` not in `known`, naming them all. `where`: e.g. "jobs[3]". */
+export function refuseUnknownFields(value: object, known: ReadonlySet<string>, where = ''): void {
+  const unknown = Object.keys(value).filter((k) => !known.has(k));
+  if (unknown.length === 0) return;
+  const names = unknown.map((k) => JSON.stringify(k)).join(', ');
+  throw new GafferError(
+    'GAFFER_UNKNOWN_FIELD',
+    `${where ? `${where}: ` : ''}${names} (known: ${[...known].join(', ')})`,
+    { details: { fields: unknown } },
+  );
+}
+
+/**
+ * A submission's priority: an integer within ±PRIORITY_LIMIT, or a named one ("low", "normal",
+ * "high", any case), or the digits of an integer as text (a CSV upload's query string). Anything
+ * else ("0x10", "1e3", "16.5", "urgent", Infinity) is refused, never read as something else.
+ * Absent: the type's default.
+ */
+export function priorityOf(given: unknown, typeDefault: number): number {
+  if (given === undefined) return typeDefault;
+  let value: number;
+  if (typeof given === 'number') value = given;
+  else if (typeof given === 'string') {
+    const lower = given.toLowerCase();
+    if (Object.hasOwn(NAMED_PRIORITIES, lower)) return NAMED_PRIORITIES[lower]!;
+    if (!/^[+-]?\d{1,16}$/.test(given)) {
+      throw new GafferError(
+        'GAFFER_BAD_REQUEST',
+        `priority ${JSON.stringify(given)} is not an integer or low, normal, high`,
+      );
+    }
+    value = Number(given);
+  } else {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'priority must be a number or a name');
+  }
+  if (!Number.isInteger(value) || Math.abs(value) > PRIORITY_LIMIT) {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      `priority must be an integer from ${-PRIORITY_LIMIT} to ${PRIORITY_LIMIT}, not ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A name ("low", "normal", "high") the priority was given as; null for a number. */
+export function priorityName(given: unknown): string | null {
+  return typeof given === 'string' && Object.hasOwn(NAMED_PRIORITIES, given.toLowerCase())
+    ? given
+    : null;
+}
+
+/**
+ * A job's timeout in whole ms: the seconds given, converted, then checked on the converted value —
+ * at least 1 ms (a timeout of 0 ms would arm no timer), at most the type's ceiling
+ * (GAFFER_TIMEOUT_TOO_LONG) and MAX_TIMEOUT_MS; non-finite values are refused. None given: the
+ * type's default, as configured.
+ */
+export function timeoutMsOf(
+  givenSeconds: unknown,
+  defaultSeconds: number,
+  ceilingSeconds: number | undefined,
+): number {
+  if (givenSeconds === undefined) return Math.round(defaultSeconds * 1000);
+  const seconds = decimalOf(givenSeconds, 'timeoutSeconds');
+  if (!Number.isFinite(seconds)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', `timeoutSeconds must be finite, not ${seconds}`);
+  }
+  const ms = Math.round(seconds * 1000);
+  if (!(ms >= 1)) {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      `timeoutSeconds ${seconds} is under 1 ms (it would be no timeout at all)`,
+    );
+  }
+  if (ceilingSeconds !== undefined && ms > Math.round(ceilingSeconds * 1000)) {
+    throw new GafferError('GAFFER_TIMEOUT_TOO_LONG', `${seconds} s > ${ceilingSeconds} s`);
+  }
+  if (ms > MAX_TIMEOUT_MS) {
+    throw new GafferError(
+      'GAFFER_TIMEOUT_TOO_LONG',
+      `${seconds} s > ${MAX_TIMEOUT_MS / 1000} s, the longest timeout gaffer can keep`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Attempts: an integer from 1 to MAX_ATTEMPTS_LIMIT, or its digits as text; absent, the type's
+ * default.
+ */
+export function maxAttemptsOf(given: unknown, typeDefault: number): number {
+  if (given === undefined) return typeDefault;
+  if (typeof given === 'string' && /^\d{1,3}$/.test(given)) given = Number(given);
+  if (typeof given !== 'number' || !Number.isInteger(given)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'maxAttempts must be an integer');
+  }
+  if (given < 1 || given > MAX_ATTEMPTS_LIMIT) {
+    throw new GafferError('GAFFER_BAD_REQUEST', `maxAttempts must be 1 to ${MAX_ATTEMPTS_LIMIT}`);
+  }
+  return given;
+}
+
+/** A decimal number as JSON writes one, e.g. `12`, `-0.5`, `1e3`: no hex, no `Infinity`, no spaces. */
+export const DECIMAL_TEXT = '^-?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?$';
+const DECIMAL = new RegExp(DECIMAL_TEXT);
+
+/**
+ * A number given as a number or as its decimal text (a query string, a client that quotes
+ * numbers). Other text ("0x10", "Infinity", " 5") is refused, never read as some other number.
+ */
+export function decimalOf(given: unknown, field: string): number {
+  if (typeof given === 'number') return given;
+  if (typeof given === 'string' && given.length <= 40 && DECIMAL.test(given)) return Number(given);
+  throw new GafferError('GAFFER_BAD_REQUEST', `${field} must be a decimal number`);
+}
+
+/** A text field (type, idempotency key): a string of 1 to `max` characters, storable anywhere. */
+export function checkText(value: unknown, field: string, max: number): void {
+  if (typeof value !== 'string' || value.length < 1 || value.length > max) {
+    throw new GafferError('GAFFER_BAD_REQUEST', `${field} must be a string of 1 to ${max} chars`);
+  }
+  if (!storable(value)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', `${field} ${BAD_TEXT}`);
+  }
+}
+
+const BAD_TEXT = 'holds U+0000 or an unpaired surrogate, which the stores cannot keep';
+
+/** Text both stores keep as given: PostgreSQL refuses U+0000 and unpaired surrogates. */
+function storable(s: string): boolean {
+  return s.isWellFormed() && !s.includes('\0');
+}
+
+/**
+ * Refuses a JSON value (a payload, attributes) the HTTP API's JSON parser would refuse or the
+ * stores could not keep, wherever it came from (JSON text over gRPC, an object given to the
+ * library): nested deeper than MAX_JSON_DEPTH (a cycle counts as infinitely deep), a `__proto__`
+ * key or a `constructor` key holding `prototype` (prototype pollution, as secure-json-parse
+ * refuses them), strings or keys holding U+0000 or unpaired surrogates, and values JSON has not
+ * (a bigint, a function, NaN or Infinity, which JSON would turn into null).
+ */
+export function checkJsonValue(value: unknown, field: string): void {
+  const problem = jsonProblem(value, 1);
+  if (problem) throw new GafferError('GAFFER_BAD_REQUEST', `${field}: ${problem}`);
+}
+
+function jsonProblem(value: unknown, depth: number): string | null {
+  switch (typeof value) {
+    case 'string':
+      return storable(value) ? null : `a string ${BAD_TEXT}`;
+    case 'number':
+      return Number.isFinite(value) ? null : `${value} is not a JSON number`;
+    case 'boolean':
+    case 'undefined': // a member JSON leaves out, as JSON.stringify does
+      return null;
+    case 'object':
+      break;
+    default:
+      return `a ${typeof value} is not a JSON value`;
+  }
+  if (value === null) return null;
+  if (depth > MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const p = jsonProblem(item, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return 'a "__proto__" key';
+    const item = (value as Record<string, unknown>)[key];
+    if (key === 'constructor' && typeof item === 'object' && item !== null) {
+      if (Object.hasOwn(item, 'prototype')) return 'a "constructor.prototype" key';
+    }
+    if (!storable(key)) return `a key ${BAD_TEXT}`;
+    const p = jsonProblem(item, depth + 1);
+    if (p) return p;
+  }
+  return null;
+}
