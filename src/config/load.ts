@@ -7,6 +7,7 @@ import { fromSeed000, isRecord } from './seed000.ts';
 import { SEED_002_RULES } from './seed002.ts';
 import {
   ConfigSchema,
+  RESERVED_KEY_IDS,
   type CostConfig,
   type GafferConfig,
   type JobTypeConfig,
@@ -408,7 +409,10 @@ function ruleProblems(routes: unknown, types: Record<string, unknown>): ConfigPr
   return problems;
 }
 
-/** Key ids select the entry (they are inside the key), so they must be unique; types must exist. */
+/**
+ * Key ids select the entry (they are inside the key), so they must be unique and not a name gaffer
+ * gives callers without a key; types must exist.
+ */
 function authProblems(auth: unknown, types: Record<string, unknown>): ConfigProblem[] {
   if (!isRecord(auth) || !Array.isArray(auth['keys'])) return [];
   const problems: ConfigProblem[] = [];
@@ -422,6 +426,12 @@ function authProblems(auth: unknown, types: Record<string, unknown>): ConfigProb
       });
     }
     seen.add(key['id']);
+    if (typeof key['id'] === 'string' && RESERVED_KEY_IDS.has(key['id'])) {
+      problems.push({
+        path: `/auth/keys/${i}/id`,
+        message: `is reserved for callers without a key: ${key['id']}`,
+      });
+    }
     if (!Array.isArray(key['types'])) return;
     key['types'].forEach((type: unknown, j) => {
       if (typeof type === 'string' && !Object.hasOwn(types, type)) {

@@ -368,6 +368,12 @@ const Retention = Type.Object(
 );
 
 /**
+ * Names gaffer gives callers without a key — every caller with auth off, a program using the
+ * library — in the audit log and the scope of idempotency keys; no key may take one.
+ */
+export const RESERVED_KEY_IDS: ReadonlySet<string> = new Set(['anonymous', 'library']);
+
+/**
  * One API key (docs/security.md). The key itself is never configured, only `sha256:<hex>` of it:
  * `gaffer keys create` prints both. The id is the part of the key that selects this entry.
  */

@@ -17,10 +17,11 @@ describe('API keys', () => {
     assert.notEqual(createKey('ops-1').key, key, 'keys are random');
   });
 
-  test('ids the key format cannot carry are refused', () => {
+  test('ids the key format cannot carry, and the names of callers without a key, are refused', () => {
     for (const id of ['', 'a_b', 'a b', 'é', 'x'.repeat(65)]) {
       assert.throws(() => createKey(id), /key id/, JSON.stringify(id));
     }
+    for (const id of ['anonymous', 'library']) assert.throws(() => createKey(id), /reserved/, id);
   });
 
   test('keyId: the id of a well-formed key, null for anything else', () => {
@@ -148,6 +149,12 @@ describe('auth config', () => {
     ]);
     assert.deepEqual(problems({ auth: { keys: [entry('x', { role: 'admin' })] } }), [
       '/auth/keys/0/role',
+    ]);
+    // The names of callers without a key (audit actor, idempotency-key scope) are no key's id.
+    const named = (id: string) => ({ ...entry('x'), id });
+    assert.deepEqual(problems({ auth: { keys: [named('anonymous'), named('library')] } }), [
+      '/auth/keys/0/id',
+      '/auth/keys/1/id',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyConfig } from '../../config/schema.ts';
+import { RESERVED_KEY_IDS, type ApiKeyConfig } from '../../config/schema.ts';
 
 /**
  * API keys: `gaffer_<id>_<secret>`, the secret 43 base64url characters of 32 random bytes. The id
@@ -27,6 +27,8 @@ export function createKey(id: string): NewKey {
   if (!KEY_ID_FORM.test(id)) {
     throw new Error(`a key id is 1 to 64 letters, digits or dashes: ${JSON.stringify(id)}`);
   }
+  if (RESERVED_KEY_IDS.has(id))
+    throw new Error(`the key id ${id} is reserved for callers without a key`);
   const key = `${KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
   return { key, hash: hashKey(key) };
 }
