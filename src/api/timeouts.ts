@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerOptions as NodeServerOptions } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { GafferConfig } from '../config/schema.ts';
 import { GafferError } from '../errors.ts';
@@ -23,20 +23,26 @@ declare module 'fastify' {
 }
 
 /**
- * Node's own bounds, as Fastify server options. Node bounds the headers and a whole request (an
- * upload's bound: the longest any may take); the shorter bound on other bodies is `bodyTimeouts`'.
- * A request over Node's bounds reaches `handleClientError` (408).
+ * Node's own bounds on an HTTP server. Node bounds the headers and a whole request (an upload's
+ * bound: the longest any may take); the shorter bound on other bodies is `bodyTimeouts`'. A
+ * request over Node's bounds reaches `handleClientError` (408). Given to Node when the server is
+ * made (the checking interval is read only then): by Fastify (`serverOptions`), or by whoever
+ * makes the server it is handed (`src/library/ports.ts`).
  */
-export function serverOptions(limits: ServerLimits) {
+export function httpServerOptions(limits: ServerLimits): NodeServerOptions {
   return {
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: Math.max(limits.uploadTimeoutMs, limits.headersTimeoutMs),
-    http: {
-      headersTimeout: limits.headersTimeoutMs,
-      // How often Node checks the two bounds (its default: 30 s): a fraction of the shorter.
-      connectionsCheckingInterval: Math.min(1000, Math.max(10, limits.headersTimeoutMs / 4)),
-    },
+    headersTimeout: limits.headersTimeoutMs,
+    // How often Node checks the two bounds (its default: 30 s): a fraction of the shorter.
+    connectionsCheckingInterval: Math.min(1000, Math.max(10, limits.headersTimeoutMs / 4)),
   };
+}
+
+/** The same bounds as Fastify's options, for the server Fastify makes itself. */
+export function serverOptions(limits: ServerLimits) {
+  const { keepAliveTimeout, requestTimeout, ...http } = httpServerOptions(limits);
+  return { keepAliveTimeout, requestTimeout, http };
 }
 
 /** Caps the open connections: past `maxConnections`, Node closes a new one as it is accepted. */

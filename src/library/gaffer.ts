@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.ts';
 import { assertExposureAllowed } from '../api/auth/exposure.ts';
+import { httpServerOptions } from '../api/timeouts.ts';
 import type { GrpcServer } from '../api/grpc/server.ts';
 import { resolveConfig, type ResolvedConfig } from '../config/load.ts';
 import { ConfigReloader, watchConfig, type ReloadStatus } from '../config/watch.ts';
@@ -148,6 +149,7 @@ function bindRequest(config: ResolvedConfig, options: ListenOptions): BindReques
     port: options.port ?? config.server.port,
     ...(grpcPort !== undefined ? { grpcPort } : {}),
     grpcMaxMessageBytes: config.server.bodyLimitBytes,
+    http: httpServerOptions(config.server),
   };
 }
 

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server as GrpcJsServer } from '@grpc/grpc-js';
 import { StartError } from './start-error.ts';
@@ -22,6 +28,11 @@ export interface BindRequest {
   grpcPort?: number | undefined;
   /** gRPC's largest message (the HTTP API's body limit). */
   grpcMaxMessageBytes?: number;
+  /**
+   * Node's bounds on the HTTP server (headers, request and keep-alive timeouts): given when it is
+   * made, since Fastify sets none on a server it is handed.
+   */
+  http?: ServerOptions;
 }
 
 export interface BoundGrpc {
@@ -50,7 +61,7 @@ export interface BoundPorts {
 export async function bindPorts(req: BindRequest): Promise<BoundPorts> {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   let open = false;
-  const http = createServer((request, response) => {
+  const http = createServer(req.http ?? {}, (request, response) => {
     if (open && handler) return handler(request, response);
     response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
     response.end(

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../../src/api/app.ts';
 import { createKey } from '../../src/api/auth/keys.ts';
+import { createGaffer } from '../../src/library/gaffer.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
 /**
@@ -223,5 +227,30 @@ describe('connection cap', () => {
     const served = await fetch(`${g.url}/healthz`);
     assert.equal(served.status, 200);
     held[1]!.destroy();
+  });
+});
+
+describe('slow clients, as `gaffer up` serves (ports bound before the store)', () => {
+  test('the same bounds hold on the server the ports were bound with: headers and bodies are cut', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-slow-'));
+    const gaffer = await createGaffer({
+      config: { store: { dataDir }, server: LIMITS },
+      listen: { port: 0 },
+    });
+    try {
+      const port = Number(new URL(gaffer.url!).port);
+      const head =
+        'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ' + 'p'.repeat(200) + '\r\n\r\n';
+      const headers = await exchange(port, '', head);
+      assert.ok(headers.sent < head.length, 'the whole head was sent');
+      assert.match(headers.received, /^HTTP\/1\.1 408 /);
+      const body = JSON.stringify({ key: 'gaffer_x_' + 'y'.repeat(150) });
+      const login = await exchange(port, post('/v1/session', body.length), body);
+      assert.ok(login.sent < body.length, 'the whole body was sent');
+      assert.match(login.received, /^HTTP\/1\.1 408 /);
+    } finally {
+      await gaffer.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
