@@ -17,6 +17,10 @@ import { api, isAlive, spawnGaffer, untilEvent, type GafferProcess } from '../he
 const MAIN = path.join(REPO, 'src/cli/main.ts');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gaffer-seeds-'));
 const out = (name: string) => path.join(tmp, 'out', name);
+// Uploaded outputs go under a root the example config lists (.gaffer/outputs, from the repository
+// root where gaffer runs): this test's own folder there, removed after.
+const uploads = path.join(REPO, '.gaffer/outputs', path.basename(tmp));
+const uploaded = (name: string) => path.join(uploads, name);
 let gaffer: GafferProcess;
 let url: string;
 
@@ -37,6 +41,7 @@ after(async () => {
   gaffer?.child.kill('SIGTERM');
   await gaffer?.exited;
   rmSync(tmp, { recursive: true, force: true });
+  rmSync(uploads, { recursive: true, force: true });
 });
 
 /** Runs the CLI against the gaffer under test; resolves with its exit code and output. */
@@ -236,7 +241,7 @@ describe("Each seed's example job type runs end to end through the API and the C
         'ml-training',
         ...input,
         '--output',
-        out('training/'),
+        uploaded('training/'),
         '--payload',
         JSON.stringify({
           dataset: 'sensors.csv',
@@ -270,10 +275,10 @@ describe("Each seed's example job type runs end to end through the API and the C
       outputs: string[];
     };
     assert.equal(trained.result.modelFile, 'model.json');
-    assert.equal(trained.outputLocation, out('training/'));
-    assert.deepEqual(trained.outputs, [out('training/model.json')]);
+    assert.equal(trained.outputLocation, uploaded('training/'));
+    assert.deepEqual(trained.outputs, [uploaded('training/model.json')]);
     assert.deepEqual(
-      JSON.parse(readFileSync(out('training/model.json'), 'utf8')),
+      JSON.parse(readFileSync(uploaded('training/model.json'), 'utf8')),
       trained.result.model,
     );
     const model = trained.result.model;
@@ -286,7 +291,7 @@ describe("Each seed's example job type runs end to end through the API and the C
       submitAndWait(
         'ml-inference',
         '--input',
-        out('training/model.json'),
+        uploaded('training/model.json'),
         ...input,
         '--payload',
         JSON.stringify({ model: 'model.json', dataset: 'sensors.csv' }),
