@@ -90,17 +90,23 @@ function watchIdle(req: IncomingMessage, ms: number): void {
   const socket = req.socket;
   let seen = socket.bytesRead;
   const check = () => {
-    if (req.complete || socket.destroyed) return;
+    if (arrived(req)) return;
     const progressed = socket.bytesRead !== seen || req.readableLength > 0;
     seen = socket.bytesRead;
-    if (progressed) setTimeout(check, ms).unref();
+    if (progressed) timer = setTimeout(check, ms).unref();
     else timedOut(req);
   };
-  setTimeout(check, ms).unref();
+  let timer = setTimeout(check, ms).unref();
+  req.once('end', () => clearTimeout(timer));
+}
+
+/** The whole body is in (or the connection is gone): nothing is left to time out. */
+function arrived(req: IncomingMessage): boolean {
+  return req.complete || req.readableEnded || req.socket.destroyed;
 }
 
 function timedOut(req: IncomingMessage): void {
-  if (req.complete || req.socket.destroyed) return;
+  if (arrived(req)) return;
   writeRawError(
     req.socket,
     new GafferError('GAFFER_REQUEST_TIMEOUT', 'the body did not arrive in time'),
