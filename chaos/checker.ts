@@ -38,6 +38,12 @@ export interface LedgerEntry {
   job: string;
   attempt: number;
   pid: number;
+  /**
+   * The parent of `pid`: its worker, when the execution ran sandboxed (a suspect job runs in a
+   * child process of its worker, src/worker/sandbox-runner.ts), and a fault on that worker cuts
+   * it short too. Absent in ledgers written before it was recorded.
+   */
+  ppid?: number;
   at: number;
   /** `end` only: the result's nonce, unique per execution. */
   nonce?: string;
@@ -67,7 +73,10 @@ export interface Fault {
     | 'pod_deleted';
   at: number;
   until: number;
-  /** The processes it hit; empty: every process running at the time (a broker or gaffer fault). */
+  /**
+   * The processes it hit, each with its children (an execution whose `pid` or `ppid` is one);
+   * empty: every process running at the time (a broker or gaffer fault).
+   */
   pids: number[];
 }
 
@@ -143,7 +152,7 @@ export function check(input: CheckInput): Report {
   const double: string[] = [];
   const wrong: string[] = [];
   let dupExec = 0;
-  let unexplained = 0;
+  const unexplainedRuns: string[] = [];
   let sameAttempt = 0;
   const dupReasons: Record<string, number> = {};
   for (const job of input.jobs) {
@@ -161,12 +170,16 @@ export function check(input: CheckInput): Report {
       dupExec++;
       const reason = explain(extra, input.faults);
       if (reason) dupReasons[reason] = (dupReasons[reason] ?? 0) + 1;
-      else unexplained++;
+      else unexplainedRuns.push(`${job.id} attempt ${extra.attempt} (${processOf(extra)})`);
     }
   }
   note(problems, 'double terminal', double);
   note(problems, 'wrong outcome', wrong);
-  if (unexplained > 0) problems.push(`${unexplained} duplicate execution(s) no fault explains`);
+  const unexplained = unexplainedRuns.length;
+  if (unexplained > 0) {
+    const which = unexplainedRuns.slice(0, 5).join(', ');
+    problems.push(`${unexplained} duplicate execution(s) no fault explains: ${which}`);
+  }
   const bound = dupBound(input);
   if (dupExec > bound) problems.push(`${dupExec} duplicate executions > the bound ${bound}`);
   if (sameAttempt > 0) problems.push(`${sameAttempt} execution(s) repeated an attempt number`);
@@ -265,11 +278,25 @@ const REPORT_MS = 10_000;
 function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
   const hit = faults.find((f) => {
     if (f.kind === 'apiserver_paused' || f.kind === 'pod_deleted') return false;
-    if (f.pids.length > 0 && !f.pids.includes(e.pid)) return false;
+    if (f.pids.length > 0 && !hitProcess(f, e)) return false;
     if (f.kind === 'lease_expired') return e.at >= f.at;
     return e.at <= f.until && e.at >= f.at - REPORT_MS;
   });
   return hit?.kind ?? null;
+}
+
+/**
+ * The fault hit the process that ran the execution: that process, or its parent — a sandboxed
+ * execution's worker. A kill of the worker between the sandbox's end and the worker's report of
+ * it loses the result as surely as a kill of an in-process execution's worker does; a pause of the
+ * worker leaves its sandbox running, and the result it passes on late is refused as stale.
+ */
+function hitProcess(f: Fault, e: LedgerEntry): boolean {
+  return f.pids.includes(e.pid) || (e.ppid !== undefined && f.pids.includes(e.ppid));
+}
+
+function processOf(e: LedgerEntry): string {
+  return e.ppid === undefined ? `pid ${e.pid}` : `pid ${e.pid}, parent ${e.ppid}`;
 }
 
 function note(problems: string[], what: string, items: readonly string[]): void {

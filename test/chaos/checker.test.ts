@@ -114,6 +114,34 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: false, unexplained: 1 },
   ],
   [
+    // Issue 15: j1 was a suspect, so attempt 1 ran in a sandbox (pid 12) of worker 10; worker 10
+    // was killed after the sandbox wrote its end line but before its report reached the store.
+    'a kill of its worker explains a sandboxed execution (its parent)',
+    {
+      ...rerun,
+      ledger: [
+        { ...start('j1', 1, 12, 100), ppid: 10 },
+        { ...end('j1', 1, 12, 200, 'old'), ppid: 10 },
+        ...rerun.ledger!.slice(2),
+      ],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
+    },
+    { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 } },
+  ],
+  [
+    'a kill of another worker does not explain a sandboxed execution',
+    {
+      ...rerun,
+      ledger: [
+        { ...start('j1', 1, 12, 100), ppid: 10 },
+        { ...end('j1', 1, 12, 200, 'old'), ppid: 10 },
+        ...rerun.ledger!.slice(2),
+      ],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [11] }],
+    },
+    { valid: false, unexplained: 1 },
+  ],
+  [
     'a pause outliving the lease explains a late completion',
     {
       ...rerun,
