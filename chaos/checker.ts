@@ -115,6 +115,8 @@ export interface Report {
   dupReasons: Record<string, number>;
   unexplained: number;
   sameAttempt: number;
+  /** Of the explained duplicates, those that ran sandboxed, explained by a fault on the worker. */
+  sandboxed: number;
   dupEffect: number;
   wrongOutcome: number;
   residue: Residue;
@@ -153,6 +155,7 @@ export function check(input: CheckInput): Report {
   const wrong: string[] = [];
   let dupExec = 0;
   const unexplainedRuns: string[] = [];
+  let sandboxed = 0;
   let sameAttempt = 0;
   const dupReasons: Record<string, number> = {};
   for (const job of input.jobs) {
@@ -170,7 +173,10 @@ export function check(input: CheckInput): Report {
       dupExec++;
       const reason = explain(extra, input.faults);
       if (reason) dupReasons[reason] = (dupReasons[reason] ?? 0) + 1;
-      else unexplainedRuns.push(`${job.id} attempt ${extra.attempt} (${processOf(extra)})`);
+      if (reason && extra.ppid !== undefined && extra.ppid !== extra.pid) {
+        if (!input.faults.some((f) => f.pids.includes(extra.pid))) sandboxed++;
+      }
+      if (!reason) unexplainedRuns.push(`${job.id} attempt ${extra.attempt} (${processOf(extra)})`);
     }
   }
   note(problems, 'double terminal', double);
@@ -206,6 +212,7 @@ export function check(input: CheckInput): Report {
     dupReasons,
     unexplained,
     sameAttempt,
+    sandboxed,
     dupEffect,
     wrongOutcome: wrong.length,
     residue: r,

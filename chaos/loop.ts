@@ -169,7 +169,8 @@ function dups(r: ScenarioReport): string {
   const why = Object.entries(r.dupReasons)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return ` dup exec ${r.dupExec}: ${why}`;
+  const sandboxed = r.sandboxed ? ` (${r.sandboxed} sandboxed, their worker hit)` : '';
+  return ` dup exec ${r.dupExec}: ${why}${sandboxed}`;
 }
 
 /**

@@ -126,7 +126,7 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
       ],
       faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
     },
-    { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 } },
+    { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 }, sandboxed: 1 },
   ],
   [
     'a kill of another worker does not explain a sandboxed execution',

@@ -106,6 +106,7 @@ test('a sandboxed execution completed as its worker is killed: the kill explains
   assert.deepEqual(report.problems, []);
   assert.equal(report.dupExec, 1, 'attempt 2 completed, and the job ran again');
   assert.deepEqual(report.dupReasons, { worker_lost: 1 });
+  assert.equal(report.sandboxed, 1, 'explained by the kill of its parent, the worker');
 
   // What the checker saw before it knew an execution's parent: a duplicate no fault explains.
   const bare = ledger.map(({ ppid: _, ...e }) => e);
