@@ -52,7 +52,7 @@ test('a sandboxed execution completed as its worker is killed: the kill explains
   const res = await g.app.inject({
     method: 'POST',
     url: '/v1/jobs',
-    payload: { type: 'chaos', idempotencyKey: 'k1', payload: { key: 'k1', ms: 1000 } },
+    payload: { type: 'chaos', idempotencyKey: 'k1', payload: { key: 'k1', ms: 2000 } },
   });
   assert.equal(res.statusCode, 201, res.body);
   const id = res.json().job.id as string;
