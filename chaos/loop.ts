@@ -15,11 +15,12 @@ import { runScenario, type ScenarioReport } from './run.ts';
 
 /**
  * `npm run chaos:loop -- [--runs 10] [--profile short] [--backend redis] [--fault worker-kill]
- * [--load 2] [--out DIR] [--keep-going]`: runs the chosen scenarios (backend × fault, by default
+ * [--load 2] [--out DIR] [--keep-going] [--keep-all]`: runs the chosen scenarios (backend × fault, by default
  * the whole profile, as `npm run chaos` does) `runs` times in a row, each run starting its
  * backends afresh as CI does. It stops at the first failed scenario (unless `--keep-going`), its
  * artefacts kept in `DIR/run<n>-<backend>-<fault>/` (see ScenarioOptions in run.ts). One line per
- * scenario, one per run, then the tally; exits 1 when any scenario failed.
+ * scenario, one per run, then the tally; exits 1 when any scenario failed. `--keep-all` keeps every
+ * scenario's artefacts, passed or not.
  *
  * `--load N` adds N CPU burners (busy loops, local processes) for the whole loop, so a flaky
  * scenario can be met under the load CI sees; each ends on its own after `--load-max-s` or once
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     'load-max-s': { type: 'string', default: '10800' },
     out: { type: 'string' },
     'keep-going': { type: 'boolean', default: false },
+    'keep-all': { type: 'boolean', default: false },
   },
 });
 const chosen = PROFILES[values.profile];
@@ -139,7 +141,10 @@ async function oneRun(n: number, t: Tally): Promise<number> {
         let report: ScenarioReport | null = null;
         let error = '';
         try {
-          report = await runScenario(backend, fault, profile, { keep: kept });
+          report = await runScenario(backend, fault, profile, {
+            keep: kept,
+            keepAlways: values['keep-all'],
+          });
         } catch (err) {
           error = `the run broke: ${(err as Error).message}`;
         }
@@ -150,7 +155,8 @@ async function oneRun(n: number, t: Tally): Promise<number> {
           const phases =
             `drain ${report.drainMs / 1000} s, settle ${report.settleMs / 1000} s` +
             (ended ? `; attempts lost: ${ended}` : '');
-          say(`  run ${n} ${what}: ok in ${secs(started)} s (${phases})${dups(report)}`);
+          const where = values['keep-all'] ? ` (artefacts: ${kept})` : '';
+          say(`  run ${n} ${what}: ok in ${secs(started)} s (${phases})${dups(report)}${where}`);
           continue;
         }
         fail(what, `in ${secs(started)} s: ${error || report!.problems.join(' | ')}`, kept);

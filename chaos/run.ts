@@ -114,7 +114,7 @@ export async function runScenario(
     throw why;
   } finally {
     await gaffer.kill();
-    if (verdict === null || !verdict.valid) {
+    if (verdict === null || !verdict.valid || options.keepAlways) {
       record['report'] = verdict;
       keep(dir, options.keep, record, gafferLog);
     }
@@ -145,6 +145,8 @@ export interface ScenarioOptions {
    * Unset: nothing is kept, and the tail of gaffer's log is printed instead.
    */
   keep?: string;
+  /** Keep a valid run's artefacts too (in `keep`). */
+  keepAlways?: boolean;
 }
 
 /** A failed run's evidence, kept before its directory is removed (see ScenarioOptions). */
