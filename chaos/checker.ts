@@ -173,8 +173,8 @@ export function check(input: CheckInput): Report {
       dupExec++;
       const reason = explain(extra, input.faults);
       if (reason) dupReasons[reason] = (dupReasons[reason] ?? 0) + 1;
-      if (reason && extra.ppid !== undefined && extra.ppid !== extra.pid) {
-        if (!input.faults.some((f) => f.pids.includes(extra.pid))) sandboxed++;
+      if (reason && !input.faults.some((f) => f.pids.includes(extra.pid))) {
+        if (input.faults.some((f) => throughParent(f, extra))) sandboxed++;
       }
       if (!reason) unexplainedRuns.push(`${job.id} attempt ${extra.attempt} (${processOf(extra)})`);
     }
@@ -274,11 +274,13 @@ function dupBound(input: CheckInput): number {
 
 /** How long a completed execution may take to reach the store when nothing goes wrong. */
 const REPORT_MS = 10_000;
+/** How long a sandbox may run on after its worker died before it notices and exits. */
+const NOTICE_MS = 10_000;
 
 /**
  * The fault that made a completed execution's result go unrecorded, if the harness caused one: a
  * kill (of its worker, of gaffer, of the broker) shortly after it completed, before its report
- * reached the store; or a pause of its worker that outlived the lease, after which its late
+ * reached the store — or, for a sandboxed execution, shortly before: its worker was gone; or a pause of its worker that outlived the lease, after which its late
  * report was refused as stale. A paused API server or a deleted pod explains none: workers never
  * talk to the API server, and a deleted pod's worker drains before its pod goes.
  */
@@ -287,7 +289,11 @@ function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
     if (f.kind === 'apiserver_paused' || f.kind === 'pod_deleted') return false;
     if (f.pids.length > 0 && !hitProcess(f, e)) return false;
     if (f.kind === 'lease_expired') return e.at >= f.at;
-    return e.at <= f.until && e.at >= f.at - REPORT_MS;
+    // A sandbox outlives its killed worker until it notices (its IPC channel closed): a handler
+    // whose timer was due runs on first, and writes its end line after the kill. Its result has
+    // no one left to report it to.
+    const after = throughParent(f, e) ? NOTICE_MS : 0;
+    return e.at <= f.until + after && e.at >= f.at - REPORT_MS;
   });
   return hit?.kind ?? null;
 }
@@ -299,7 +305,12 @@ function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
  * worker leaves its sandbox running, and the result it passes on late is refused as stale.
  */
 function hitProcess(f: Fault, e: LedgerEntry): boolean {
-  return f.pids.includes(e.pid) || (e.ppid !== undefined && f.pids.includes(e.ppid));
+  return f.pids.includes(e.pid) || throughParent(f, e);
+}
+
+/** The fault hit the execution's parent, not its own process: a sandboxed execution's worker. */
+function throughParent(f: Fault, e: LedgerEntry): boolean {
+  return !f.pids.includes(e.pid) && e.ppid !== undefined && f.pids.includes(e.ppid);
 }
 
 function processOf(e: LedgerEntry): string {
