@@ -114,10 +114,9 @@ export async function runScenario(
     throw why;
   } finally {
     await gaffer.kill();
-    if (verdict === null || !verdict.valid || options.keepAlways) {
-      record['report'] = verdict;
-      keep(dir, options.keep, record, gafferLog);
-    }
+    record['report'] = verdict;
+    if (verdict === null || !verdict.valid) keep(dir, options.keep, record, gafferLog);
+    else if (options.keepAlways && options.keep) keep(dir, options.keep, record, gafferLog);
     await backend.between?.().catch((err: Error) => log(`cleaning up failed: ${err.message}`));
     for (const pid of orphans(dir)) process.kill(pid, 'SIGKILL');
     // Lazy: a process just killed may still hold a file there for a moment.
