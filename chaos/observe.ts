@@ -120,7 +120,9 @@ export function endedAttempts(dataDir: string): Record<string, number> {
           ? 'worker exited'
           : /^gaffer restarted/.test(message)
             ? 'gaffer restarted'
-            : message.slice(0, 40) || 'no error';
+            : /^sandboxed handler process/.test(message)
+              ? 'sandbox died'
+              : message.slice(0, 40) || 'no error';
       out[cause] = (out[cause] ?? 0) + 1;
     }
     return out;
