@@ -38,6 +38,12 @@ export interface LedgerEntry {
   job: string;
   attempt: number;
   pid: number;
+  /**
+   * The parent of `pid`: its worker, when the execution ran sandboxed (a suspect job runs in a
+   * child process of its worker, src/worker/sandbox-runner.ts), and a fault on that worker cuts
+   * it short too. Absent in ledgers written before it was recorded.
+   */
+  ppid?: number;
   at: number;
   /** `end` only: the result's nonce, unique per execution. */
   nonce?: string;
@@ -67,7 +73,10 @@ export interface Fault {
     | 'pod_deleted';
   at: number;
   until: number;
-  /** The processes it hit; empty: every process running at the time (a broker or gaffer fault). */
+  /**
+   * The processes it hit, each with its children (an execution whose `pid` or `ppid` is one);
+   * empty: every process running at the time (a broker or gaffer fault).
+   */
   pids: number[];
 }
 
@@ -106,6 +115,8 @@ export interface Report {
   dupReasons: Record<string, number>;
   unexplained: number;
   sameAttempt: number;
+  /** Of the explained duplicates, those that ran sandboxed, explained by a fault on the worker. */
+  sandboxed: number;
   dupEffect: number;
   wrongOutcome: number;
   residue: Residue;
@@ -143,7 +154,8 @@ export function check(input: CheckInput): Report {
   const double: string[] = [];
   const wrong: string[] = [];
   let dupExec = 0;
-  let unexplained = 0;
+  const unexplainedRuns: string[] = [];
+  let sandboxed = 0;
   let sameAttempt = 0;
   const dupReasons: Record<string, number> = {};
   for (const job of input.jobs) {
@@ -161,12 +173,19 @@ export function check(input: CheckInput): Report {
       dupExec++;
       const reason = explain(extra, input.faults);
       if (reason) dupReasons[reason] = (dupReasons[reason] ?? 0) + 1;
-      else unexplained++;
+      if (reason && !input.faults.some((f) => f.pids.includes(extra.pid))) {
+        if (input.faults.some((f) => throughParent(f, extra))) sandboxed++;
+      }
+      if (!reason) unexplainedRuns.push(`${job.id} attempt ${extra.attempt} (${processOf(extra)})`);
     }
   }
   note(problems, 'double terminal', double);
   note(problems, 'wrong outcome', wrong);
-  if (unexplained > 0) problems.push(`${unexplained} duplicate execution(s) no fault explains`);
+  const unexplained = unexplainedRuns.length;
+  if (unexplained > 0) {
+    const which = unexplainedRuns.slice(0, 5).join(', ');
+    problems.push(`${unexplained} duplicate execution(s) no fault explains: ${which}`);
+  }
   const bound = dupBound(input);
   if (dupExec > bound) problems.push(`${dupExec} duplicate executions > the bound ${bound}`);
   if (sameAttempt > 0) problems.push(`${sameAttempt} execution(s) repeated an attempt number`);
@@ -193,6 +212,7 @@ export function check(input: CheckInput): Report {
     dupReasons,
     unexplained,
     sameAttempt,
+    sandboxed,
     dupEffect,
     wrongOutcome: wrong.length,
     residue: r,
@@ -254,22 +274,47 @@ function dupBound(input: CheckInput): number {
 
 /** How long a completed execution may take to reach the store when nothing goes wrong. */
 const REPORT_MS = 10_000;
+/** How long a sandbox may run on after its worker died before it notices and exits. */
+const NOTICE_MS = 10_000;
 
 /**
  * The fault that made a completed execution's result go unrecorded, if the harness caused one: a
  * kill (of its worker, of gaffer, of the broker) shortly after it completed, before its report
- * reached the store; or a pause of its worker that outlived the lease, after which its late
+ * reached the store — or, for a sandboxed execution, shortly before: its worker was gone; or a pause of its worker that outlived the lease, after which its late
  * report was refused as stale. A paused API server or a deleted pod explains none: workers never
  * talk to the API server, and a deleted pod's worker drains before its pod goes.
  */
 function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
   const hit = faults.find((f) => {
     if (f.kind === 'apiserver_paused' || f.kind === 'pod_deleted') return false;
-    if (f.pids.length > 0 && !f.pids.includes(e.pid)) return false;
+    if (f.pids.length > 0 && !hitProcess(f, e)) return false;
     if (f.kind === 'lease_expired') return e.at >= f.at;
-    return e.at <= f.until && e.at >= f.at - REPORT_MS;
+    // A sandbox outlives its killed worker until it notices (its IPC channel closed): a handler
+    // whose timer was due runs on first, and writes its end line after the kill. Its result has
+    // no one left to report it to.
+    const after = throughParent(f, e) ? NOTICE_MS : 0;
+    return e.at <= f.until + after && e.at >= f.at - REPORT_MS;
   });
   return hit?.kind ?? null;
+}
+
+/**
+ * The fault hit the process that ran the execution: that process, or its parent — a sandboxed
+ * execution's worker. A kill of the worker between the sandbox's end and the worker's report of
+ * it loses the result as surely as a kill of an in-process execution's worker does; a pause of the
+ * worker leaves its sandbox running, and the result it passes on late is refused as stale.
+ */
+function hitProcess(f: Fault, e: LedgerEntry): boolean {
+  return f.pids.includes(e.pid) || throughParent(f, e);
+}
+
+/** The fault hit the execution's parent, not its own process: a sandboxed execution's worker. */
+function throughParent(f: Fault, e: LedgerEntry): boolean {
+  return !f.pids.includes(e.pid) && e.ppid !== undefined && f.pids.includes(e.ppid);
+}
+
+function processOf(e: LedgerEntry): string {
+  return e.ppid === undefined ? `pid ${e.pid}` : `pid ${e.pid}, parent ${e.ppid}`;
 }
 
 function note(problems: string[], what: string, items: readonly string[]): void {

@@ -201,5 +201,5 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

@@ -24,7 +24,9 @@ export default async function chaos(ctx: JobContext<Payload>): Promise<{ nonce: 
   if (!dir) throw new Error('CHAOS_DIR is not set');
   const ledger = path.join(dir, 'ledger.ndjson');
   const line = (entry: object) => appendFileSync(ledger, `${JSON.stringify(entry)}\n`);
-  const base = { job: ctx.id, attempt: ctx.attempt, pid: process.pid };
+  // The parent too: a suspect job runs in a sandbox process of its own, a child of its worker
+  // (src/worker/sandbox-runner.ts), which a fault on the worker also cuts short.
+  const base = { job: ctx.id, attempt: ctx.attempt, pid: process.pid, ppid: process.ppid };
   line({ t: 'start', ...base, at: Date.now(), ...(ctx.payload.poison ? { poison: true } : {}) });
   if (ctx.payload.poison) process.kill(process.pid, 'SIGKILL');
   await new Promise<void>((resolve, reject) => {

@@ -98,3 +98,35 @@ export function storeUnfinished(dataDir: string): number {
     db.close();
   }
 }
+
+/**
+ * How the attempts that did not succeed ended, by cause, from gaffer's own record of them
+ * (`job_attempts`, read from its SQLite file once it has stopped): a lease that expired, a worker
+ * that exited, gaffer restarted, a failure the handler reported. Diagnostics for a run's report:
+ * a lease expiry in a run whose fault pauses no worker says something stalled past the lease.
+ */
+export function endedAttempts(dataDir: string): Record<string, number> {
+  const db = new DatabaseSync(path.join(dataDir, 'gaffer.db'), { readOnly: true });
+  try {
+    const rows = db
+      .prepare("SELECT error FROM job_attempts WHERE outcome != 'succeeded'")
+      .all() as { error: string | null }[];
+    const out: Record<string, number> = {};
+    for (const { error } of rows) {
+      const message = error ? String((JSON.parse(error) as { message?: unknown }).message) : '';
+      const cause = /^lease expired/.test(message)
+        ? 'lease expired'
+        : /^worker .* exited/.test(message)
+          ? 'worker exited'
+          : /^gaffer restarted/.test(message)
+            ? 'gaffer restarted'
+            : /^sandboxed handler process/.test(message)
+              ? 'sandbox died'
+              : message.slice(0, 40) || 'no error';
+      out[cause] = (out[cause] ?? 0) + 1;
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}

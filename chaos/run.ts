@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/servers/common.ts';
@@ -12,6 +20,7 @@ import {
   readEffects,
   readLedger,
   storeUnfinished,
+  endedAttempts,
 } from './observe.ts';
 import type { Backend } from './backends.ts';
 import { check, type Fault, type Report, type Submission } from './checker.ts';
@@ -29,7 +38,8 @@ export async function runScenario(
   backend: Backend,
   fault: FaultName,
   profile: Profile,
-): Promise<Report> {
+  options: ScenarioOptions = {},
+): Promise<ScenarioReport> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-chaos-'));
   const queue = `chaos-${path.basename(dir)}`;
   const port = await freePort();
@@ -41,8 +51,11 @@ export async function runScenario(
   const t0 = Date.now();
   const phase = (what: string) =>
     log(`${fault}: ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const gaffer = await UnderTest.start(args);
+  const gafferLog = path.join(dir, 'gaffer.log');
+  const gaffer = await UnderTest.start(args, gafferLog);
   const url = gaffer.url;
+  const record: Record<string, unknown> = { backend: backend.name, fault, profile, faults };
+  let verdict: ScenarioReport | null = null;
   try {
     const submissions = plan(profile, fault === 'poison' ? profile.poison : 0);
     // A burst: every submission at once, from many clients.
@@ -61,14 +74,20 @@ export async function runScenario(
     });
     const refused = await submitting;
     phase('faults struck, all submitted');
+    const submitted = Date.now();
     await drained(url, profile);
+    const drainMs = Date.now() - submitted;
     phase('drained');
     const jobs = await finalJobs(url);
+    const settling = Date.now();
     const brokerMessages = await brokerSettled(backend, queue, profile);
+    const settleMs = Date.now() - settling;
+    phase(`settled: ${brokerMessages} left after ${settleMs} ms`);
     await gaffer.stop();
     await backend.between?.(); // what outlives gaffer by design goes before the orphan search
     const ledger = readLedger(dir);
-    return check({
+    Object.assign(record, { submissions, jobs, brokerMessages });
+    const report = check({
       submissions,
       ledger,
       jobs,
@@ -87,15 +106,68 @@ export async function runScenario(
       maxInFlight: profile.max * profile.concurrency,
       refused,
     });
+    verdict = { ...report, drainMs, settleMs, attemptsEnded: endedAttempts(dataDir) };
+    return verdict;
   } catch (err) {
-    throw gaffer.crashed ? new Error(`gaffer exited on its own: ${gaffer.crashed}`) : err;
+    const why = gaffer.crashed ? new Error(`gaffer exited on its own: ${gaffer.crashed}`) : err;
+    record['error'] = String((why as Error).stack ?? why);
+    throw why;
   } finally {
     await gaffer.kill();
+    record['report'] = verdict;
+    if (verdict === null || !verdict.valid) keep(dir, options.keep, record, gafferLog);
+    else if (options.keepAlways && options.keep) keep(dir, options.keep, record, gafferLog);
     await backend.between?.().catch((err: Error) => log(`cleaning up failed: ${err.message}`));
     for (const pid of orphans(dir)) process.kill(pid, 'SIGKILL');
     // Lazy: a process just killed may still hold a file there for a moment.
     if (fault === 'disk-full') spawnSync('umount', ['-l', dataDir]);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The checker's verdict, and how long the run's last phases took. */
+export interface ScenarioReport extends Report {
+  /** From the last submission and fault to the drain. */
+  drainMs: number;
+  /** From the drain to the backend's residue reaching nothing (or the bound, `settleMs`). */
+  settleMs: number;
+  /** The attempts that did not succeed, by how gaffer recorded their end (`endedAttempts`). */
+  attemptsEnded: Record<string, number>;
+}
+
+export interface ScenarioOptions {
+  /**
+   * Where a failed run's artefacts go (a folder made for it): the run's directory as it was —
+   * the ledger, the side effects, gaffer's config, its log (`gaffer.log`) and its data dir
+   * (the SQLite store, whose `job_attempts` say how each attempt ended) — and `run.json`: the
+   * checker's report, the faults struck, the submissions and the jobs as gaffer answered them.
+   * Unset: nothing is kept, and the tail of gaffer's log is printed instead.
+   */
+  keep?: string;
+  /** Keep a valid run's artefacts too (in `keep`). */
+  keepAlways?: boolean;
+}
+
+/** A failed run's evidence, kept before its directory is removed (see ScenarioOptions). */
+function keep(
+  dir: string,
+  to: string | undefined,
+  record: Record<string, unknown>,
+  gafferLog: string,
+): void {
+  if (!to) {
+    const tail = existsSync(gafferLog)
+      ? readFileSync(gafferLog, 'utf8').split('\n').slice(-40)
+      : [];
+    console.error(`chaos: gaffer's log, last lines:\n${tail.join('\n')}`);
+    return;
+  }
+  try {
+    mkdirSync(path.dirname(to), { recursive: true });
+    cpSync(dir, to, { recursive: true, filter: (src) => path.basename(src) !== 'filler' });
+    writeFileSync(path.join(to, 'run.json'), JSON.stringify(record, null, 1));
+  } catch (err) {
+    console.error(`chaos: keeping the run's artefacts in ${to} failed: ${(err as Error).message}`);
   }
 }
 

@@ -597,13 +597,44 @@ export class Orchestrator {
             return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
           }),
       queueStats: (now: number) => this.store.queueStats(now),
-      workers: (type: string): WorkerInfo[] => this.gateway.workers(type),
+      workers: (type: string): WorkerInfo[] => this.#scalingWorkers(type),
       start: (type: string, count: number) => this.#startWorkers(type, count),
       retire: (id: string) => void this.gateway.retire(id),
       record: (d: Parameters<JobStore['recordDecision']>[0]) => this.store.recordDecision(d),
       capacity: () => this.config.autoscaler.capacity ?? null,
       resourceLimit: (type: string) => this.resourceLimit(type),
     };
+  }
+
+  /**
+   * The type's workers as the autoscaler counts them: the gateway's, and on Kubernetes each pool
+   * pod no worker is bound to whose worker has not connected yet, as a starting worker. Those are
+   * an earlier gaffer process's pods (a restart leaves them running: their workers reconnect as
+   * `remote-<pod>`) or replacements the ReplicaSet made; uncounted, a restarted gaffer would
+   * start the whole pool again beside them, past `scaling.max`, at every restart.
+   */
+  #scalingWorkers(typeName: string): WorkerInfo[] {
+    const workers = this.gateway.workers(typeName);
+    if (!this.#onKubernetes(typeName)) return workers;
+    const type = this.#catalog.type(typeName);
+    if (type?.mode !== 'pool') return workers;
+    const known = new Set(workers.map((w) => w.id));
+    for (const pod of this.kubernetes!.unboundPods(typeName)) {
+      const id = `remote-${pod}`;
+      if (known.has(id)) continue;
+      workers.push({
+        id,
+        type: typeName,
+        mode: 'pool',
+        state: 'starting',
+        active: 0,
+        concurrency: type.concurrency,
+        startedAt: this.clock.now(),
+        idleSince: null,
+        pid: null,
+      });
+    }
+    return workers;
   }
 
   async #startWorkers(typeName: string, count: number): Promise<void> {
@@ -667,7 +698,7 @@ export class Orchestrator {
     const room = this.room(typeName);
     // Draining workers are not capacity to the policy (rules.ts countWorkers), but they hold
     // their resources until they exit, which `room` has already subtracted.
-    const current = this.gateway.workers(typeName).filter((w) => w.state !== 'draining').length;
+    const current = this.#scalingWorkers(typeName).filter((w) => w.state !== 'draining').length;
     return room === null ? null : current + room;
   }
 

@@ -114,6 +114,71 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: false, unexplained: 1 },
   ],
   [
+    // Issue 15: j1 was a suspect, so attempt 1 ran in a sandbox (pid 12) of worker 10; worker 10
+    // was killed after the sandbox wrote its end line but before its report reached the store.
+    'a kill of its worker explains a sandboxed execution (its parent)',
+    {
+      ...rerun,
+      ledger: [
+        { ...start('j1', 1, 12, 100), ppid: 10 },
+        { ...end('j1', 1, 12, 200, 'old'), ppid: 10 },
+        ...rerun.ledger!.slice(2),
+      ],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
+    },
+    { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 }, sandboxed: 1 },
+  ],
+  [
+    // Issue 15, seen in chaos/loop.ts runs: the sandbox's timer was due as its worker died; it
+    // wrote its end line 5-10 ms after the kill, before it noticed the closed channel.
+    'a kill of its worker explains a sandboxed execution that ended just after',
+    {
+      ...rerun,
+      ledger: [
+        { ...start('j1', 1, 12, 100), ppid: 10 },
+        { ...end('j1', 1, 12, 310, 'old'), ppid: 10 },
+        ...rerun.ledger!.slice(2),
+      ],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
+    },
+    { valid: true, dupReasons: { worker_lost: 1 }, sandboxed: 1 },
+  ],
+  [
+    'a kill does not explain an end of its own process after it',
+    {
+      ...rerun,
+      ledger: [start('j1', 1, 10, 100), end('j1', 1, 10, 310, 'old'), ...rerun.ledger!.slice(2)],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
+    },
+    { valid: false, unexplained: 1 },
+  ],
+  [
+    'nor a sandboxed execution that ended long after its worker was killed',
+    {
+      ...rerun,
+      ledger: [
+        { ...start('j1', 1, 12, 100), ppid: 10 },
+        { ...end('j1', 1, 12, 20_000, 'old'), ppid: 10 },
+        ...rerun.ledger!.slice(2),
+      ],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [10] }],
+    },
+    { valid: false, unexplained: 1 },
+  ],
+  [
+    'a kill of another worker does not explain a sandboxed execution',
+    {
+      ...rerun,
+      ledger: [
+        { ...start('j1', 1, 12, 100), ppid: 10 },
+        { ...end('j1', 1, 12, 200, 'old'), ppid: 10 },
+        ...rerun.ledger!.slice(2),
+      ],
+      faults: [{ kind: 'worker_lost', at: 300, until: 300, pids: [11] }],
+    },
+    { valid: false, unexplained: 1 },
+  ],
+  [
     'a pause outliving the lease explains a late completion',
     {
       ...rerun,

@@ -31,11 +31,13 @@ export function gafferDir(prefix: string, lines: string[]): { args: string[]; da
 export async function spawnGaffer(
   args: string[],
   env: Record<string, string> = {},
+  /** Where gaffer's stderr goes: an open file descriptor (a log file), else this process's. */
+  stderr: number | 'inherit' = 'inherit',
 ): Promise<GafferProcess> {
   const child = spawn(process.execPath, ['src/cli/main.ts', 'up', '--port', '0', ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', stderr],
   });
   const exited = new Promise<number | string | null>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal)),

@@ -80,6 +80,8 @@ export interface KubernetesExecutor extends Executor {
   readonly poolEvents: PoolEvents;
   workerIdFor(connectingId: string): string | null;
   stopped(workerId: string, clean: boolean): void;
+  /** Pool mode: the type's pods no worker is bound to yet (see PoolScaler.unboundPods). */
+  unboundPods(type: string): string[];
 }
 
 /** One attempt's Job, acting as the worker that holds its lease. */
@@ -456,6 +458,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     poolEvents: pool.events,
     workerIdFor: pool.workerIdFor,
     stopped: pool.stopped,
+    unboundPods: pool.unboundPods,
   };
 }
 

@@ -104,6 +104,12 @@ export interface PoolScaler {
   workerIdFor(connectingId: string): string | null;
   stopped(workerId: string, clean: boolean): void;
   kill(workerId: string): void;
+  /**
+   * The type's live pods no worker is bound to and gaffer is not removing: left by an earlier
+   * gaffer process (their workers reconnect as `remote-<pod>`), or a ReplicaSet's replacement of
+   * a pod deleted or a container restarted. Capacity on its way, as a started worker's pod is.
+   */
+  unboundPods(type: string): string[];
   readonly events: PoolEvents;
 }
 
@@ -651,9 +657,21 @@ export function createPool(options: PoolOptions): PoolScaler {
     void remove(pod, workerId);
   }
 
+  function unboundPods(type: string): string[] {
+    const out: string[] = [];
+    for (const p of options.pods.list(namespace)) {
+      const name = p.metadata?.name;
+      if (!name || typeOf(p) !== type || !deploymentOf(p)) continue;
+      if (p.metadata?.deletionTimestamp || workerOf.has(name) || removing.has(name)) continue;
+      if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+      out.push(name);
+    }
+    return out;
+  }
+
   function owns(workerId: string): boolean {
     return podOf.has(workerId) || [...revisions.values()].some((r) => r.waiting.includes(workerId));
   }
 
-  return { start, owns, onPod, onPodDeleted, workerIdFor, stopped, kill, events };
+  return { start, owns, onPod, onPodDeleted, workerIdFor, stopped, kill, unboundPods, events };
 }
