@@ -114,7 +114,7 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: false, unexplained: 1 },
   ],
   [
-    // Issue 15: j1 was a suspect, so attempt 1 ran in a sandbox (pid 12) of worker 10; worker 10
+    // j1 was a suspect, so attempt 1 ran in a sandbox (pid 12) of worker 10; worker 10
     // was killed after the sandbox wrote its end line but before its report reached the store.
     'a kill of its worker explains a sandboxed execution (its parent)',
     {
@@ -129,7 +129,7 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: true, dupExec: 1, dupReasons: { worker_lost: 1 }, sandboxed: 1 },
   ],
   [
-    // Issue 15, seen in chaos/loop.ts runs: the sandbox's timer was due as its worker died; it
+    // Seen in chaos/loop.ts runs: the sandbox's timer was due as its worker died; it
     // wrote its end line 5-10 ms after the kill, before it noticed the closed channel.
     'a kill of its worker explains a sandboxed execution that ended just after',
     {

@@ -7,7 +7,7 @@ import { check, type Fault, type LedgerEntry } from '../../chaos/checker.ts';
 import { readEffects, readLedger } from '../../chaos/observe.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 
-// Issue 15, the cause of "1 duplicate execution no fault explains" (redis × worker-kill): a job
+// The cause of "1 duplicate execution no fault explains" (redis × worker-kill): a job
 // whose worker was killed is a suspect, so its next attempt runs in a sandbox — a child process of
 // its worker, with a pid of its own. When the next kill hits that worker after the sandbox's
 // handler completed (its `end` line written) but before the result reached the store, the

@@ -10,7 +10,7 @@ import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
-// Issue 15 (the chaos suite's kubernetes × gaffer-kill: pods beyond the pool's max left after the
+// Seen in the chaos suite's kubernetes × gaffer-kill (pods beyond the pool's max left after the
 // drain, and duplicates from the load of 9 workers for a max of 4). A gaffer restarted while its
 // pool's pods run counted none of them until their workers reconnected — and a worker that lost
 // gaffer waits out its container's restart back-off first — so with jobs ready it started a whole

@@ -27,8 +27,9 @@ export function createKey(id: string): NewKey {
   if (!KEY_ID_FORM.test(id)) {
     throw new Error(`a key id is 1 to 64 letters, digits or dashes: ${JSON.stringify(id)}`);
   }
-  if (RESERVED_KEY_IDS.has(id))
+  if (RESERVED_KEY_IDS.has(id)) {
     throw new Error(`the key id ${id} is reserved for callers without a key`);
+  }
   const key = `${KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
   return { key, hash: hashKey(key) };
 }
