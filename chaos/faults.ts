@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, statfsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Fault } from './checker.ts';
 import type { Backend } from './backends.ts';
@@ -164,19 +163,28 @@ export async function strike(fault: FaultName, t: Target): Promise<void> {
 }
 
 /**
- * Takes every free byte of `dir`'s filesystem into `file`. gaffer writes meanwhile, so what was
- * free when measured may not be by the time fallocate runs (ENOSPC): measured again and retried.
+ * Takes every free byte of `dir`'s filesystem into `file`: written until the filesystem refuses
+ * (ENOSPC), in smaller and smaller pieces down to a byte, so it is full whatever gaffer wrote
+ * meanwhile. (A single fallocate of the free space measured just before failed whenever gaffer
+ * wrote in between — five times running under load, issue 15.)
  */
 function fill(file: string, dir: string): void {
-  for (let tries = 1; ; tries++) {
-    const { bavail, bsize } = statfsSync(dir);
-    try {
-      execFileSync('fallocate', ['-l', String(bavail * bsize), file], { stdio: 'ignore' });
-      return;
-    } catch (err) {
-      rmSync(file, { force: true });
-      if (tries >= 5) throw err;
+  const fd = openSync(file, 'a');
+  try {
+    const { bsize } = statfsSync(dir);
+    const zeros = Buffer.alloc(1 << 20);
+    for (const size of [1 << 20, 64 << 10, bsize, 512, 1]) {
+      for (;;) {
+        try {
+          writeSync(fd, zeros, 0, size);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw err;
+        }
+      }
     }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -36,9 +36,15 @@ export class Reconciler {
   }
 
   start(everyMs: number): void {
+    // One line: while a broker is down this repeats every sweep until it is back.
+    const sweep = () =>
+      void this.sweep().catch((err: Error) => console.error(`sweep failed: ${err.message}`));
     this.#timer = setInterval(
-      // One line: while a broker is down this repeats every sweep until it is back.
-      () => void this.sweep().catch((err: Error) => console.error(`sweep failed: ${err.message}`)),
+      // After what workers sent meanwhile is read: when gaffer itself was held up (starved of CPU,
+      // a long GC, a slow write), its timers run before its sockets are read, and a lease whose
+      // worker sent its heartbeat or its result in time would be judged expired with that message
+      // waiting unread (issue 15: a duplicate under load). setImmediate runs after this turn's I/O.
+      () => setImmediate(sweep),
       everyMs,
     );
     this.#timer.unref();
