@@ -166,7 +166,7 @@ export async function strike(fault: FaultName, t: Target): Promise<void> {
  * Takes every free byte of `dir`'s filesystem into `file`: written until the filesystem refuses
  * (ENOSPC), in smaller and smaller pieces down to a byte, so it is full whatever gaffer wrote
  * meanwhile. (A single fallocate of the free space measured just before failed whenever gaffer
- * wrote in between — five times running under load, issue 15.)
+ * wrote in between — five times running under load.)
  */
 function fill(file: string, dir: string): void {
   const fd = openSync(file, 'a');

@@ -43,7 +43,7 @@ export class Reconciler {
       // After what workers sent meanwhile is read: when gaffer itself was held up (starved of CPU,
       // a long GC, a slow write), its timers run before its sockets are read, and a lease whose
       // worker sent its heartbeat or its result in time would be judged expired with that message
-      // waiting unread (issue 15: a duplicate under load). setImmediate runs after this turn's I/O.
+      // waiting unread (a duplicate under load). setImmediate runs after this turn's I/O.
       () => setImmediate(sweep),
       everyMs,
     );

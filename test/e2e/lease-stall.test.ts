@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { readLedger } from '../../chaos/observe.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 
-// Issue 15 (a duplicate no fault explained, at a load of 34 on 2 cores): gaffer itself held up —
+// Seen in the chaos suite (a duplicate no fault explained, at a load of 34 on 2 cores): gaffer itself held up —
 // starved of CPU mid-turn, a long GC, a slow write — past a lease. Its timers run before its
 // sockets are read, so the sweep judged the lease of a worker whose result was already waiting
 // unread in gaffer's end of the channel: expired, retried, the result then refused as stale — the
