@@ -1,8 +1,9 @@
 /**
  * Collects writes made in the same turn of the event loop and commits them in one transaction:
  * durability stays full (invariant 3) while the fsync cost is shared by every caller.
- * Each caller's promise settles with its own slice of the result, after the commit. A group that
- * fails is tried again caller by caller, so one caller's bad write fails only that caller.
+ * Each caller's promise settles with its own slice of the result, after the commit. With
+ * `isolate`, a group that fails is tried again caller by caller, so one caller's bad write fails
+ * only that caller.
  */
 interface Pending<In, Out> {
   items: In[];
@@ -18,17 +19,22 @@ export class GroupCommit<In, Out> {
   #scheduled = false;
 
   readonly #schedule: (fn: () => void) => void;
+  readonly #isolate: boolean;
 
   /**
    * `gather`: how long a group stays open. 'turn' (the default) collects callers from every I/O
    * callback of one event-loop turn (separate requests); 'microtask' only those resumed by the same
    * event — enough when the callers are the continuations of one earlier group, and a turn sooner.
+   * `isolate`: a failed group is flushed again one caller at a time (for writes one bad item can
+   * fail, such as inserts of submitted jobs; not for a broker publish, where a failure is the
+   * broker's and trying each caller again would only multiply the wait).
    */
   constructor(
     flush: (items: In[]) => Promise<Out[]>,
-    options: { maxItems?: number; gather?: 'turn' | 'microtask' } = {},
+    options: { maxItems?: number; gather?: 'turn' | 'microtask'; isolate?: boolean } = {},
   ) {
     this.#flush = flush;
+    this.#isolate = options.isolate ?? false;
     this.#maxItems = options.maxItems ?? 10_000;
     this.#schedule = options.gather === 'microtask' ? queueMicrotask : setImmediate;
   }
@@ -59,8 +65,8 @@ export class GroupCommit<In, Out> {
         offset += g.items.length;
       }
     } catch (err) {
-      if (group.length === 1) group[0]!.reject(err);
-      else await this.#alone(group);
+      if (this.#isolate && group.length > 1) await this.#alone(group);
+      else for (const g of group) g.reject(err);
     }
   }
 

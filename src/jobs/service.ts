@@ -52,7 +52,8 @@ export class JobService {
 
   constructor(options: JobServiceOptions) {
     this.#o = options;
-    this.#inserts = new GroupCommit((jobs) => options.store.insert(jobs));
+    // A job the store refuses (a value it cannot keep) fails only its own caller.
+    this.#inserts = new GroupCommit((jobs) => options.store.insert(jobs), { isolate: true });
     this.#finishes = new GroupCommit(async (updates) => {
       const changed = new Map((await options.store.finish(updates)).map((j) => [j.id, j]));
       return updates.map((u) => changed.get(u.id) ?? null);

@@ -13,7 +13,7 @@ test('writes added in one turn share one flush, and each caller gets its own sli
   assert.deepEqual([a, b, c], [[10, 20], [30], [40, 50, 60]]);
 });
 
-test('a failed flush rejects every caller of that group and spares the next group', async () => {
+test('without isolate, a failed flush rejects every caller of that group and spares the next group', async () => {
   let fail = true;
   const gc = new GroupCommit<number, number>(async (items) => {
     if (fail) throw new Error('disk full');
@@ -62,11 +62,14 @@ test("gather 'microtask': callers resumed by one event share a group, a later tu
 
 test('one caller whose items fail the flush fails alone: its neighbours in the group commit', async () => {
   const flushes: number[][] = [];
-  const gc = new GroupCommit<number, number>(async (items) => {
-    flushes.push(items);
-    if (items.includes(13)) throw new Error('the store refuses 13');
-    return items.map((x) => x * 10);
-  });
+  const gc = new GroupCommit<number, number>(
+    async (items) => {
+      flushes.push(items);
+      if (items.includes(13)) throw new Error('the store refuses 13');
+      return items.map((x) => x * 10);
+    },
+    { isolate: true },
+  );
   const results = await Promise.allSettled([gc.add([1, 2]), gc.add([13]), gc.add([3])]);
   assert.deepEqual(
     results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
