@@ -2,7 +2,7 @@ import type { JobError, JobState } from '../domain/job.ts';
 import type { FinishUpdate } from './job-store.ts';
 
 /**
- * A job's attempt history (issue 7): one row per attempt that ended, written by `finish` in the
+ * A job's attempt history: one row per attempt that ended, written by `finish` in the
  * same transaction as the state change that ended it, so the history never disagrees with the
  * record. Pure: the row's derived fields, shared by both stores.
  */

@@ -38,7 +38,7 @@ export function decodeCursor(cursor: string): [number, string] {
 }
 
 /**
- * Search bounds (issue 7): a listing search matches an id prefix (at most `SEARCH_ID_MATCHES` ids,
+ * Search bounds: a listing search matches an id prefix (at most `SEARCH_ID_MATCHES` ids,
  * in id order), an idempotency key exactly, or payload text within the newest
  * `SEARCH_PAYLOAD_WINDOW` jobs. Each branch reads an index and a bounded number of rows, so a
  * search costs the same at a million jobs as at a thousand; payload text older than the window is

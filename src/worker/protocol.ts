@@ -3,7 +3,7 @@ import type { JobData, Outcome } from '../domain/job.ts';
 
 /**
  * The messages between gaffer and a worker process. Local workers speak it over the Node IPC
- * channel; remote workers (issue 3) over the network. Every message about a job carries the lease
+ * channel; remote workers over the network. Every message about a job carries the lease
  * token the worker was given; gaffer refuses stale ones (invariant 1).
  */
 

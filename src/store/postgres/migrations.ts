@@ -117,10 +117,10 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: a job's data references (JobData; NULL when it has none).
   `ALTER TABLE jobs ADD COLUMN data jsonb;`,
-  // 3 (issue 6): how often an operator requeued an ended job; retention walks jobs by end time.
+  // 3: how often an operator requeued an ended job; retention walks jobs by end time.
   `ALTER TABLE jobs ADD COLUMN replays integer NOT NULL DEFAULT 0;
   CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE finished_at IS NOT NULL;`,
-  // 4 (issue 7): the audit log of operator actions (src/store/postgres/audit.ts), newest first by seq.
+  // 4: the audit log of operator actions (src/store/postgres/audit.ts), newest first by seq.
   `CREATE TABLE audit (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at bigint NOT NULL,
@@ -132,7 +132,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_actor ON audit (actor, seq);
   CREATE INDEX audit_action ON audit (action, seq);`,
-  // 5 (issue 7): the dashboard's jobs table reads an index for every filter combination, as in
+  // 5: the dashboard's jobs table reads an index for every filter combination, as in
   // the SQLite store; the batch list pages by creation. (The id-prefix search is a range on the
   // "C"-collated primary key; idempotency keys have their unique index.)
   `CREATE INDEX jobs_type_state_created ON jobs (type, state, created_at DESC, id DESC);
@@ -141,7 +141,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_batch_state_created ON jobs (batch_id, state, created_at DESC, id DESC)
     WHERE batch_id IS NOT NULL;
   CREATE INDEX batches_created ON batches (created_at DESC, id DESC);`,
-  // 6 (issue 7): a job's attempt history (src/store/attempts.ts), one row per ended attempt,
+  // 6: a job's attempt history (src/store/attempts.ts), one row per ended attempt,
   // written with the state change that ended it; deleted with its job.
   `CREATE TABLE job_attempts (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

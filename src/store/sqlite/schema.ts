@@ -103,10 +103,10 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: a job's data references (JobData as JSON; NULL when it has none).
   `ALTER TABLE jobs ADD COLUMN data TEXT;`,
-  // 3 (issue 6): how often an operator requeued an ended job; retention walks jobs by end time.
+  // 3: how often an operator requeued an ended job; retention walks jobs by end time.
   `ALTER TABLE jobs ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX jobs_finished ON jobs (finished_at, id) WHERE finished_at IS NOT NULL;`,
-  // 4 (issue 7): the audit log of operator actions (src/store/sqlite/audit.ts), newest first by seq.
+  // 4: the audit log of operator actions (src/store/sqlite/audit.ts), newest first by seq.
   `CREATE TABLE audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at INTEGER NOT NULL,
@@ -118,7 +118,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_actor ON audit (actor, seq);
   CREATE INDEX audit_action ON audit (action, seq);`,
-  // 5 (issue 7): the dashboard's jobs table reads an index for every filter combination
+  // 5: the dashboard's jobs table reads an index for every filter combination
   // (test/dashboard/listing-plan.test.ts): type + state, and a batch alone or with a state, in
   // page order; the batch list pages by creation.
   `CREATE INDEX jobs_type_state_created ON jobs (type, state, created_at DESC, id DESC);
@@ -127,7 +127,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_batch_state_created ON jobs (batch_id, state, created_at DESC, id DESC)
     WHERE batch_id IS NOT NULL;
   CREATE INDEX batches_created ON batches (created_at DESC, id DESC);`,
-  // 6 (issue 7): a job's attempt history (src/store/attempts.ts), one row per ended attempt,
+  // 6: a job's attempt history (src/store/attempts.ts), one row per ended attempt,
   // written with the state change that ended it; deleted with its job.
   `CREATE TABLE job_attempts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
