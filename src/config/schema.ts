@@ -389,7 +389,7 @@ export const ApiKeySchema = Type.Object(
 );
 
 /**
- * API authentication (issue 7, docs/security.md). On when at least one key is configured (here or
+ * API authentication (docs/security.md). On when at least one key is configured (here or
  * in GAFFER_API_KEYS); off otherwise, so the one-machine default on 127.0.0.1 needs no setup.
  */
 const Auth = Type.Object(

@@ -81,7 +81,7 @@ export interface JobError {
 }
 
 /**
- * A job's data by reference (issue 3, seed 003): objects its worker downloads before running it
+ * A job's data by reference: objects its worker downloads before running it
  * and the place it uploads its output directory to afterwards. References are `s3://bucket/key`,
  * `s3://bucket/prefix/` (every object under the prefix), `file:///abs/path` or an absolute path.
  */

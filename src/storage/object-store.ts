@@ -1,7 +1,7 @@
 import type { TransferBudget } from './budget.ts';
 
 /**
- * Object storage for job data (issue 3, seed 003): a job's inputs and output by reference. One
+ * Object storage for job data: a job's inputs and output by reference. One
  * implementation per reference scheme (src/storage/reference.ts); `registry.ts` picks it.
  *
  * Contract, shared by every implementation (test/storage/object-store.contract.ts):

@@ -142,7 +142,7 @@ export const MIGRATIONS: readonly string[] = [
     error TEXT
   );
   CREATE INDEX job_attempts_job ON job_attempts (job_id, seq);`,
-  // 7 (issue 8, submission at scale): fewer index writes per job, and queue stats whose cost does
+  // 7 (submission at scale): fewer index writes per job, and queue stats whose cost does
   // not grow with the backlog (src/store/sqlite/listing.ts). jobs_batch is a prefix of
   // jobs_batch_state_created; jobs_type_state only served the per-state and delayed counts, now
   // read from job_counts and from the small partial indexes below, which new due jobs never enter:
@@ -172,7 +172,7 @@ export const MIGRATIONS: readonly string[] = [
     WHERE state = 'queued' AND run_at > created_at;
   CREATE INDEX jobs_cancel_queued ON jobs (type, run_at)
     WHERE state = 'queued' AND cancel_requested <> 0;`,
-  // 8 (issue 8, submission at scale): jobs are listed and claimed in the order the store recorded
+  // 8 (submission at scale): jobs are listed and claimed in the order the store recorded
   // them, by rowid, which every index carries as its last column. The listing indexes so need no
   // (created_at DESC, id DESC) tail (a 23-character text id and an integer in every entry, compared
   // on every insert), the unfiltered listing walks the table itself, and new entries append at the
