@@ -20,7 +20,8 @@ test('every launcher of gaffer gives node the same flags', () => {
     assert.match(scripts[name]!, new RegExp(`^node ${flags} src/cli/main\\.ts`), name);
   }
   for (const file of ['deploy/Dockerfile', 'deploy/worker.Dockerfile']) {
-    const entry = ['node', ...NODE_FLAGS, 'src/cli/main.ts'];
+    // The images run the packed package's `gaffer` bin, linked into /usr/local/bin.
+    const entry = ['node', ...NODE_FLAGS, '/usr/local/bin/gaffer'];
     assert.ok(
       read(file).includes(`ENTRYPOINT ${JSON.stringify(entry).replaceAll(',', ', ')}`),
       file,
