@@ -7,6 +7,8 @@
 #   faketime         the chaos suite's clock-skew fault (libfaketime preloaded into workers)
 #   prometheus       the metrics tests: promtool (rules, metrics lint) and a private server
 #   chromium         the dashboard's browser tests and screenshots (driven by playwright-core)
+#   mmdebstrap       the images' Debian base (scripts/build-images.sh)
+#   buildah          builds and runs the images without a Docker engine (test/deploy/images.test.ts)
 #   (then, built with Go into ~/.cache/gaffer: scripts/build-test-servers.sh — minio for the
 #   object-store tests — and scripts/build-k8s-testbin.sh — the Kubernetes control plane + kwok)
 # The tests start and stop their own servers on loopback; nothing here starts a service.
@@ -19,6 +21,8 @@ declare -A probe=(
   [faketime]=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
   [prometheus]=/usr/bin/promtool
   [chromium]=/usr/bin/chromium
+  [mmdebstrap]=mmdebstrap
+  [buildah]=buildah
 )
 missing=()
 for pkg in "${!probe[@]}"; do
