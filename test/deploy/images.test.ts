@@ -144,11 +144,11 @@ test('a job runs on a worker inside the worker image’s filesystem', async () =
   writeFileSync(marker, `${nonce}\n`);
   await buildah('copy', '--quiet', container('gaffer-worker'), marker, '/marker');
   assert.ok(!existsSync('/marker'), 'the marker is not on the host');
-  // The worker as a user runs it (docs/deploy.md): gaffer's URL and the worker token, nothing else.
+  // As gaffer's Kubernetes pool runs it: `gaffer` on PATH, gaffer's URL, the token in the env.
   const worker = start(
     'gaffer-worker',
-    [],
-    ['gaffer', '--url', url, 'worker', '--type', 'inside', '--token', TOKEN],
+    ['--env', `GAFFER_WORKER_TOKEN=${TOKEN}`],
+    ['gaffer', '--url', url, 'worker', '--type', 'inside'],
   );
   const { job } = await api<{ job: { id: string } }>(url, '/v1/jobs', {
     type: 'inside',
