@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { GafferApiError, GafferConnectionError } from '../client/index.ts';
 import { registerAudit } from './commands/audit.ts';
@@ -37,6 +36,7 @@ import {
 } from './jobs-api.ts';
 import { EXIT, exitCodesHelp } from './exit.ts';
 import { StartError } from '../library/start-error.ts';
+import { packageFile } from '../paths.ts';
 
 export { EXIT };
 
@@ -213,7 +213,7 @@ function reportError(err: unknown, json: boolean): number {
 
 function version(): string {
   try {
-    const pkg = path.resolve(import.meta.dirname, '../../package.json');
+    const pkg = packageFile('package.json');
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
