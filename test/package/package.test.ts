@@ -152,6 +152,7 @@ describe('npx gaffer up', () => {
   let up: ChildProcess;
   let exited: Promise<number | null>;
   let url: string;
+  let grpc: string | undefined;
   const cli = (args: string[]) =>
     mustRun('npx', ['gaffer', ...args], { cwd: project, env: userEnv({ GAFFER_URL: url }) });
 
@@ -159,7 +160,7 @@ describe('npx gaffer up', () => {
     writeFileSync(
       path.join(project, 'gaffer.config.yaml'),
       [
-        'server: { host: 127.0.0.1, port: 0 }',
+        'server: { host: 127.0.0.1, port: 0, grpcPort: 0 }',
         'store: { dataDir: gaffer-data }',
         'jobTypes:',
         '  echo:',
@@ -177,6 +178,7 @@ describe('npx gaffer up', () => {
     exited = new Promise((resolve) => up.on('exit', (code) => resolve(code)));
     url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: up.stdout! }).on('line', (line) => {
+        grpc ??= /^gaffer up: gRPC on (\S+)/.exec(line)?.[1];
         const m = /^gaffer up: (http:\/\/\S+)/.exec(line);
         if (m) resolve(m[1]!);
       });
@@ -194,6 +196,32 @@ describe('npx gaffer up', () => {
     const { job } = JSON.parse(stdout) as { job: { state: string; result: unknown } };
     assert.equal(job.state, 'succeeded');
     assert.deepEqual(job.result, { n: 1 });
+  });
+
+  it('serves gRPC from the shipped proto files: `npx gaffer --mode grpc submit … --wait`', async () => {
+    assert.ok(grpc, 'no gRPC address in the banner');
+    const { stdout } = await cli([
+      '--mode',
+      'grpc',
+      '--grpc',
+      grpc,
+      '--json',
+      'submit',
+      'echo',
+      '-p',
+      '{"n":2}',
+      '--wait',
+    ]);
+    assert.match(stdout, /"state":\s*"succeeded"/);
+  });
+
+  it('serves the dashboard and its chart library', async () => {
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /vendor\/uplot\/uPlot\.iife\.min\.js/);
+    const uplot = await fetch(`${url}/vendor/uplot/uPlot.iife.min.js`);
+    assert.equal(uplot.status, 200);
+    await uplot.arrayBuffer();
   });
 
   for (const file of ['client.mjs', 'client.ts']) {
