@@ -11,10 +11,11 @@ const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const BIN = path.resolve(import.meta.dirname, '../../bin/gaffer.mjs');
 
 /** Runs the CLI as a subprocess; resolves with its exit code and output (never rejects). */
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function cli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], {
       env: { ...process.env, GAFFER_URL: '', ...env },
+      ...(cwd ? { cwd } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -190,6 +191,40 @@ describe('exit codes against a real gaffer', () => {
     const shown = await cli(['job', id, '--url', url]);
     assert.match(shown.stdout, /input:\s+s3:\/\/datasets\/x\.csv/);
     assert.match(shown.stdout, /output:\s+s3:\/\/results\/run-1\//);
+  });
+
+  it('submit resolves relative --input and --output paths against its working directory', async () => {
+    const r = await cli(
+      [
+        'submit',
+        'held',
+        '--input',
+        'data/lookup/x.csv',
+        '--input',
+        './data/lookup/',
+        '--input',
+        's3://datasets/y.csv',
+        '--output',
+        'data/out/',
+        '--url',
+        url,
+      ],
+      {},
+      '/',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await job(r.stdout.trim())).data, {
+      inputs: ['/data/lookup/x.csv', '/data/lookup/', 's3://datasets/y.csv'],
+      output: '/data/out/',
+    });
+    // Other callers still must send absolute paths: the server resolves against nothing.
+    const direct = await g.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: 'held', data: { inputs: ['data/lookup/x.csv'] } },
+    });
+    assert.equal(direct.statusCode, 400);
+    assert.equal(direct.json<{ error: { code: string } }>().error.code, 'GAFFER_DATA_REF_INVALID');
   });
 
   it('--json prints the answer as JSON on stdout', async () => {
