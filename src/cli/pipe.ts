@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { EXIT } from './exit.ts';
 
 /**
  * The exit status when stdout's or stderr's reader went away (`gaffer jobs | head -1`): 141, the
@@ -6,7 +7,7 @@ import type { Writable } from 'node:stream';
  * killed by SIGPIPE — so a pipeline under `set -o pipefail` sees gaffer as it sees them. Node
  * ignores SIGPIPE (a write fails with EPIPE instead), so gaffer exits with the status itself.
  */
-export const EXIT_PIPE_CLOSED = 141;
+export const EXIT_PIPE_CLOSED = EXIT.pipeClosed;
 
 const installed = new WeakSet<Writable>();
 

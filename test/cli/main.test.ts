@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
@@ -273,6 +274,28 @@ describe('exit codes against a real gaffer', () => {
     assert.equal(end.attempt, 3);
     assert.ok(end.error);
     assert.ok(r.stderr.includes(`error (${end.error.class}): ${end.error.message}`), r.stderr);
+  });
+
+  it('Ctrl-C on submit --wait says the job keeps running and how to follow or cancel it; exit 130', async () => {
+    const child = spawn(process.execPath, [MAIN, 'submit', 'held', '--wait', '--url', url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | string | null>((resolve) =>
+      child.on('close', (code, signal) => resolve(code ?? signal)),
+    );
+    // The id is printed once the job is submitted; then the CLI waits.
+    const id = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout }).once('line', resolve),
+    );
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.ok(stderr.includes(`job ${id} keeps running`), stderr);
+    assert.ok(stderr.includes(`gaffer wait ${id}`), stderr);
+    assert.ok(stderr.includes(`gaffer cancel ${id}`), stderr);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack');
+    assert.equal((await job(id)).state, 'queued', 'the job is left as it was');
   });
 
   describe('gaffer wait: the exit code says how it ended', () => {

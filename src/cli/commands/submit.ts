@@ -72,13 +72,32 @@ export function registerSubmit(program: Command): void {
         if (!created && !ctx.json) ctx.err(`(already submitted with this idempotency key)`);
         return;
       }
+      // Listening before the id is printed: a Ctrl-C as soon as it shows is already answered.
+      const stopWaiting = onInterrupt(() => {
+        ctx.err(interruptedMessage(job.id));
+        process.exit(EXIT.interrupted);
+      });
       if (!ctx.json) ctx.out(job.id);
-      const end = await ctx.jobs.wait(job.id);
+      const end = await ctx.jobs.wait(job.id).finally(stopWaiting);
       if (ctx.json) printJson(ctx, { job: end.job });
       else reportEnd(end.job, ctx.out, ctx.err);
       // 1, not 5: scripts relied on `submit --wait` exiting 1 before `gaffer wait` existed.
       if (!end.succeeded) process.exitCode = EXIT.api;
     });
+}
+
+/** What Ctrl-C on `submit --wait` prints: the job is not cancelled, and how to reach it. */
+export function interruptedMessage(id: string): string {
+  return (
+    `job ${id} keeps running (interrupting the wait does not cancel it): ` +
+    `gaffer wait ${id} to wait again, gaffer job ${id} to see it, gaffer cancel ${id} to cancel it`
+  );
+}
+
+/** Runs `handler` on SIGINT instead of the default exit; returns what removes it. */
+function onInterrupt(handler: () => void): () => void {
+  process.once('SIGINT', handler);
+  return () => void process.off('SIGINT', handler);
 }
 
 /**
