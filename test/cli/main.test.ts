@@ -170,6 +170,35 @@ describe('exit codes against a real gaffer', () => {
     assert.match(again.stderr, /already submitted/);
   });
 
+  it('submit passes a priority name through unchanged: the job is as the same HTTP submission makes it', async () => {
+    const cases: [string[], Record<string, unknown>][] = [
+      [['--priority', 'high'], { priority: 'high' }],
+      [
+        ['--payload', '{"rows": 1, "priority": "high"}'],
+        { payload: { rows: 1, priority: 'high' } },
+      ],
+      [['--attr', 'priority=high'], { attributes: { priority: 'high' } }],
+    ];
+    for (const [args, body] of cases) {
+      const r = await cli(['submit', 'held', ...args, '--url', url]);
+      assert.equal(r.code, 0, r.stderr);
+      const viaCli = await job(r.stdout.trim());
+      const direct = (
+        await g.app.inject({
+          method: 'POST',
+          url: '/v1/jobs',
+          payload: { type: 'held', payload: {}, ...body },
+        })
+      ).json<{ job: ApiJob }>().job;
+      const shape = (j: ApiJob) => ({
+        priority: j.priority,
+        payload: j.payload,
+        attributes: j.attributes,
+      });
+      assert.deepEqual(shape(viaCli), shape(direct), args.join(' '));
+    }
+  });
+
   it('submit sends --input and --output as the data references, and job shows them', async () => {
     const r = await cli([
       'submit',
