@@ -60,8 +60,10 @@ function docs(): string[] {
 
 describe('the docs run the CLI in the form that prints only its output', () => {
   it('npm run gaffer prints npm’s banner on stdout; npm run -s gaffer only gaffer’s output', async () => {
+    // Run as a user would: not with the log level of an npm that may be running these tests.
+    const env = { ...process.env, npm_config_loglevel: undefined };
     const run = (args: string[]) =>
-      promisify(execFile)('npm', args, { cwd: REPO }).then((r) => r.stdout);
+      promisify(execFile)('npm', args, { cwd: REPO, env }).then((r) => r.stdout);
     const version = (
       JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
         version: string;
