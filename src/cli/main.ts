@@ -35,6 +35,7 @@ import {
   MODES,
 } from './jobs-api.ts';
 import { EXIT, exitCodesHelp } from './exit.ts';
+import { endQuietlyWhenReaderGoes } from './pipe.ts';
 import { StartError } from '../library/start-error.ts';
 import { packageFile } from '../paths.ts';
 
@@ -148,8 +149,12 @@ async function registerServer(program: Command): Promise<void> {
   }
 }
 
-/** Runs the CLI on `argv` (as process.argv) and returns the exit code. Never calls exit. */
+/**
+ * Runs the CLI on `argv` (as process.argv) and returns the exit code. Calls exit only when the
+ * reader of stdout or stderr went away (pipe.ts: `gaffer jobs | head -1` ends quietly, 141).
+ */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  endQuietlyWhenReaderGoes();
   const program = await buildProgram(argv);
   const json = argv.includes('--json');
   try {
