@@ -89,11 +89,17 @@ revision=$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)
 source=$(git -C "$repo" config --get remote.origin.url 2>/dev/null ||
   (cd "$repo" && json "(r => (r && (r.url ?? r)) ?? 'unknown')(require('./package.json').repository)"))
 build() { # Dockerfile image-name
+  local previous
+  previous=$(buildah images --quiet --no-trunc "localhost/$2:$version" 2>/dev/null || true)
   buildah bud --quiet --isolation chroot --layers --volume "$host_ca:$host_ca:ro" \
     --build-arg "BASE=$base_image" --build-arg "VERSION=$version" \
     --build-arg "REVISION=$revision" --build-arg "SOURCE=$source" \
     --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -f "$repo/$1" -t "localhost/$2:$version" "$context" >/dev/null
+  # The image this build replaced under the tag, unless a container still uses it.
+  if [[ -n $previous && $previous != "$(buildah images --quiet --no-trunc "localhost/$2:$version")" ]]; then
+    buildah rmi "$previous" >/dev/null 2>&1 || true
+  fi
   rm -f "$out/$2.oci.tar"
   buildah push --quiet "localhost/$2:$version" "oci-archive:$out/$2.oci.tar:$2:$version"
   local size archive
