@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.ts';
+import { renderValuesSchema } from '../../scripts/gen-chart-schema.ts';
 import {
   CHART,
   MODES,
@@ -93,6 +94,15 @@ describe('the Helm chart', { skip: !helmAvailable() && 'helm missing' }, () => {
     ).map((d) => d.toJS() as K8sObject);
     assert.deepEqual(one(list, 'ScaledObject').spec, scaled!.spec);
     assert.deepEqual(one(list, 'TriggerAuthentication').spec, auth!.spec);
+  });
+
+  test("values.schema.json's config schema is gaffer's (src/config/schema.ts)", () => {
+    const text = read('deploy/helm/gaffer/values.schema.json');
+    assert.deepEqual(
+      JSON.parse(renderValuesSchema(text)),
+      JSON.parse(text),
+      'run: npx node scripts/gen-chart-schema.ts && npx prettier --write deploy/helm/gaffer/values.schema.json',
+    );
   });
 
   test('the defaults: SQLite on a claim, one replica, Recreate, secrets by reference', async () => {
@@ -201,6 +211,18 @@ describe('the Helm chart', { skip: !helmAvailable() && 'helm missing' }, () => {
     await refused(['--set', 'replicas=2'], /additional properties 'replicas' not allowed/);
     await refused(['--set', 'image.tagg=1'], /additional properties 'tagg' not allowed/);
     await refused(['--set', 'config.jobTypes.x.mode=batch'], /mode/);
+    // gaffer's own config schema: a misspelt setting fails the install, not gaffer's start.
+    await refused(
+      [
+        '--set',
+        'config.jobTypes.x.worker.command={cat}',
+        '--set',
+        'config.jobTypes.x.concurency=2',
+      ],
+      /'concurency' not allowed/,
+    );
+    await refused(['--set', 'config.server.prot=8080'], /'prot' not allowed/);
+    await refused(['--set-string', 'config.jobTypes.x.scaling.max=many'], /scaling\/max/);
     await refused(['--set', 'config.store.kind=mysql'], /kind/);
     await refused(['--set', 'secrets.storeUrl.value=postgres://u:p@db/g'], /'value' not allowed/);
     // Two gaffers on one SQLite store: the data-dir lock would refuse the second.
