@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { serviceAvailable } from './servers/common.ts';
@@ -48,7 +48,13 @@ export function helm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<HelmR
       {
         maxBuffer: 16 * 1024 * 1024,
         // helm's own cache, config and data stay out of the user's home.
-        env: { ...process.env, HELM_CACHE_HOME: '/tmp/gaffer-helm/cache', ...env },
+        env: {
+          ...process.env,
+          HELM_CACHE_HOME: path.join(tmpdir(), 'gaffer-helm', 'cache'),
+          HELM_CONFIG_HOME: path.join(tmpdir(), 'gaffer-helm', 'config'),
+          HELM_DATA_HOME: path.join(tmpdir(), 'gaffer-helm', 'data'),
+          ...env,
+        },
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
