@@ -142,7 +142,7 @@ describe('the Helm chart', { skip: !helmAvailable() && 'helm missing' }, () => {
       sqlite: ['sqlite', 'none', 'local', 1],
       'postgres-rabbitmq': ['postgres', 'rabbitmq', 'local', 2],
       'kubernetes-per-job': ['sqlite', 'none', 'kubernetes', 1],
-      'kubernetes-pool': ['postgres', 'none', 'kubernetes', 2],
+      'kubernetes-pool': ['postgres', 'none', 'kubernetes', 1],
       'optional-parts': ['sqlite', 'none', 'kubernetes', 1],
     } as const;
     for (const mode of MODES) {
@@ -227,6 +227,8 @@ describe('the Helm chart', { skip: !helmAvailable() && 'helm missing' }, () => {
     await refused(['--set', 'secrets.storeUrl.value=postgres://u:p@db/g'], /'value' not allowed/);
     // Two gaffers on one SQLite store: the data-dir lock would refuse the second.
     await refused(['--set', 'replicaCount=2'], /replicaCount/);
+    // Worker pods reach any replica through the Service; a replica knows only its own workers.
+    await refused(['-f', modeValues('kubernetes-pool'), '--set', 'replicaCount=2'], /replicaCount/);
     const shared = await helm([
       'template',
       'gaffer',

@@ -152,7 +152,7 @@ describe(
         '-n',
         NS,
         '-f',
-        modeValues('kubernetes-pool'),
+        modeValues('postgres-rabbitmq'),
       ]);
       assert.equal(out.code, 0, out.stderr);
       assert.match(out.stdout, /STATUS: deployed/);
@@ -228,7 +228,7 @@ describe(
         '-n',
         NS,
         '-f',
-        modeValues('kubernetes-pool'),
+        modeValues('postgres-rabbitmq'),
         '--set',
         'rbac.nodeReader=true',
       ]);
