@@ -44,3 +44,4 @@ fi
 # the repository): MinIO (3–4 min cold), and the Kubernetes control plane with kwok (~12 min cold).
 bash "$(dirname "${BASH_SOURCE[0]}")/build-test-servers.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/build-k8s-testbin.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/build-helm.sh" # helm, for the chart tests (~5 min cold)

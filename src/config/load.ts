@@ -127,7 +127,8 @@ function resolve(config: GafferConfig): ResolvedConfig {
 
 /**
  * GAFFER_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file, and
- * GAFFER_WORKER_TOKEN sets the worker token — a secret, so it can come from the environment (a
+ * GAFFER_WORKER_TOKEN sets the worker token, GAFFER_STORE_URL and GAFFER_BROKER_URL the store's
+ * and broker's URLs — secrets (they carry credentials), so they can come from the environment (a
  * Kubernetes Secret) rather than a config file.
  */
 function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
@@ -143,7 +144,9 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
     store: {
       ...(env['GAFFER_DATA_DIR'] ? { dataDir: env['GAFFER_DATA_DIR'] } : {}),
       ...(sync ? { synchronous: sync.toUpperCase() } : {}),
+      ...(env['GAFFER_STORE_URL'] ? { url: env['GAFFER_STORE_URL'] } : {}),
     },
+    broker: env['GAFFER_BROKER_URL'] ? { url: env['GAFFER_BROKER_URL'] } : {},
   });
 }
 
@@ -185,7 +188,7 @@ function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
   });
 }
 
-/** Merges `server`/`store` settings over a raw config, keeping everything else. */
+/** Merges `server`/`store`/`broker` settings over a raw config, keeping everything else. */
 function layer(raw: unknown, top: Record<string, Record<string, unknown>>): unknown {
   const base = fromSeed000(raw ?? {});
   if (!isRecord(base)) return base;

@@ -366,6 +366,16 @@ describe('layering: defaults < file < env < overrides', () => {
     assert.equal(config.server.workerToken, 'from-a-kubernetes-secret');
   });
 
+  test('the store and broker URLs from the environment (Secrets), over the file', async () => {
+    const env = {
+      GAFFER_STORE_URL: 'postgres://gaffer:pw@db:5432/gaffer',
+      GAFFER_BROKER_URL: 'amqp://gaffer:pw@mq:5672',
+    };
+    const config = await resolveConfig({ file, env });
+    assert.equal(config.store.url, env.GAFFER_STORE_URL);
+    assert.equal(config.broker.url, env.GAFFER_BROKER_URL);
+  });
+
   test('overrides over the environment', async () => {
     const config = await resolveConfig({
       file,

@@ -27,6 +27,7 @@ const available = kubeAvailable();
 const PATHS: Record<string, string> = {
   ServiceAccount: `/api/v1/namespaces/${NS}/serviceaccounts`,
   ConfigMap: `/api/v1/namespaces/${NS}/configmaps`,
+  PersistentVolumeClaim: `/api/v1/namespaces/${NS}/persistentvolumeclaims`,
   Service: `/api/v1/namespaces/${NS}/services`,
   Role: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`,
   RoleBinding: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`,
