@@ -773,5 +773,6 @@ export function catalogOf(config: ResolvedConfig): Catalog {
     cost: config.routes.cost,
     adhoc: config.adhoc,
     dataRoots: config.storage.local.roots,
+    uploadType: config.routes.uploadType,
   });
 }
