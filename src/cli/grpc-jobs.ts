@@ -37,6 +37,7 @@ export function grpcJobsApi(options: {
         return { job: fromGrpcJob(res.job), created: res.created };
       }),
     get: (id) => call(async () => fromGrpcJob(await client.getJob(id))),
+    run: (body) => call(async () => fromGrpcJob((await client.runCommand(body)).job)),
     cancel: (id) => call(async () => fromGrpcJob(await client.cancelJob(id))),
     list: (query) =>
       call(async () => {

@@ -11,6 +11,7 @@ import {
   priorityName,
   priorityOf,
   refuseUnknownFields,
+  resourcesOf,
   SUBMISSION_FIELDS,
   timeoutMsOf,
 } from './submission.ts';
@@ -28,6 +29,8 @@ export interface Submission {
   timeoutSeconds?: number | undefined;
   /** Inputs and output by reference (src/storage/reference.ts). */
   data?: { inputs?: string[] | undefined; output?: string | undefined } | undefined;
+  /** This job's cpu, memory and GPUs, within its type's declared resources (submission.ts). */
+  resources?: { cpu?: string | number; memory?: string; gpus?: number } | undefined;
 }
 
 /**
@@ -55,6 +58,7 @@ export function prepareJob(
     config.timeoutSeconds,
     config.maxTimeoutSeconds,
   );
+  const resources = resourcesOf(sub.resources, config);
   const priority = sub.priority ?? namedPriorityIn(attributes, sub.payload);
   const named = priorityName(priority);
   return {
@@ -72,6 +76,7 @@ export function prepareJob(
     idempotencyKey: sub.idempotencyKey ?? null,
     routeReason: reason,
     data,
+    ...(resources ? { resources } : {}),
   };
 }
 
