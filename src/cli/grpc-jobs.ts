@@ -118,6 +118,13 @@ export function fromGrpcJob(m: pb.Job): ApiJob {
     idempotencyKey: m.idempotencyKey || null,
     routeReason: m.routeReason || null,
     data: m.data ? { inputs: m.data.inputs, output: m.data.output || null } : null,
+    resources: m.resources
+      ? {
+          ...(m.resources.cpu ? { cpu: m.resources.cpu } : {}),
+          ...(m.resources.memory ? { memory: m.resources.memory } : {}),
+          ...(m.resources.gpus ? { gpus: m.resources.gpus } : {}),
+        }
+      : null,
   };
 }
 
@@ -141,6 +148,7 @@ function parseJson(text: string, empty: unknown): unknown {
 export function toSubmitRequest(body: Submission): pb.SubmitJobRequest {
   const { type, payload, priority, attributes, idempotencyKey, maxAttempts, timeoutSeconds, data } =
     body;
+  const resources = body.resources;
   return {
     ...(type ? { type } : {}),
     payloadJson: JSON.stringify(payload ?? null),
@@ -151,6 +159,15 @@ export function toSubmitRequest(body: Submission): pb.SubmitJobRequest {
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(data ? { data: { inputs: data.inputs ?? [], output: data.output ?? '' } } : {}),
+    ...(resources
+      ? {
+          resources: {
+            cpu: resources.cpu === undefined ? '' : String(resources.cpu),
+            memory: resources.memory ?? '',
+            gpus: resources.gpus ?? 0,
+          },
+        }
+      : {}),
   };
 }
 
