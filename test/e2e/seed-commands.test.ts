@@ -222,4 +222,19 @@ describe("Each seed's own commands work against the example config as shipped", 
       assert.match(await logText(id), /Hello World/);
     });
   }
+
+  it('004: each command is in the audit log, its front end named; off the allow-list, refused', async () => {
+    const audit = await gafferCli('--json', 'audit', '--action', 'job.run');
+    assert.equal(audit.code, 0, audit.stderr);
+    const { entries } = JSON.parse(audit.stdout) as {
+      entries: { actor: string; outcome: string; details: { cmd?: string; api?: string } }[];
+    };
+    const runs = entries.filter((e) => e.details.cmd === 'echo Hello World');
+    assert.equal(runs.length, 2, JSON.stringify(entries));
+    assert.ok(runs.every((e) => e.actor === 'anonymous' && e.outcome === 'ok'));
+    assert.deepEqual(runs.map((e) => e.details.api ?? 'http').sort(), ['grpc', 'http']);
+    const ubuntu = await gafferCli('run', '--image', 'ubuntu', '--cmd', 'id');
+    assert.equal(ubuntu.code, 1);
+    assert.match(ubuntu.stderr, /image "ubuntu" is not allowed/);
+  });
 });
