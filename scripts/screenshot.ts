@@ -64,7 +64,7 @@ try {
 /** The login form as a viewer meets it (shown by the page itself, over the overview). */
 async function loginShot(page: Page) {
   await page.goto(`${url}/#/`);
-  await page.waitForSelector('.card');
+  await page.waitForSelector('#queues > *');
   await page.evaluate(() => document.querySelector('#login')?.removeAttribute('hidden'));
   await page.screenshot({ path: path.join(OUT, 'login.png') });
   console.log('login.png');

@@ -28,8 +28,9 @@ import { opsRoutes } from './routes/ops.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { runRoutes } from './routes/run.ts';
 import { workerConnectRoutes } from './routes/workers-connect.ts';
+import { packageFile } from '../paths.ts';
 
-const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard');
+const DASHBOARD_DIR = packageFile('dashboard');
 // Resolved as a package, so it is found wherever npm put it (hoisted or not).
 const UPLOT_DIR = path.dirname(fileURLToPath(import.meta.resolve('uplot')));
 

@@ -16,6 +16,10 @@ export const EXIT = {
   timeout: 6,
   /** `gaffer up` refused to start: its port is taken, or another gaffer holds its data folder. */
   startup: 7,
+  /** Ctrl-C (SIGINT) while `submit --wait` waited: the job keeps running (128 + SIGINT's 2). */
+  interrupted: 130,
+  /** stdout's or stderr's reader went away (`gaffer jobs | head -1`): pipe.ts. */
+  pipeClosed: 141,
 } as const;
 
 export const EXIT_TABLE: [code: number, meaning: string][] = [
@@ -33,6 +37,15 @@ export const EXIT_TABLE: [code: number, meaning: string][] = [
   [
     EXIT.startup,
     'gaffer up: refused to start: its port is taken, or another gaffer holds its data folder',
+  ],
+  [
+    EXIT.interrupted,
+    'submit --wait: interrupted (Ctrl-C); the job keeps running, and the message says how to ' +
+      'follow or cancel it',
+  ],
+  [
+    EXIT.pipeClosed,
+    "the reader of gaffer's output went away (head -1 in a pipe): ended quietly, as git does",
   ],
 ];
 

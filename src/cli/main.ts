@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { GafferApiError, GafferConnectionError } from '../client/index.ts';
 import { registerAudit } from './commands/audit.ts';
@@ -36,7 +35,9 @@ import {
   MODES,
 } from './jobs-api.ts';
 import { EXIT, exitCodesHelp } from './exit.ts';
+import { endQuietlyWhenReaderGoes } from './pipe.ts';
 import { StartError } from '../library/start-error.ts';
+import { packageFile } from '../paths.ts';
 
 export { EXIT };
 
@@ -148,8 +149,12 @@ async function registerServer(program: Command): Promise<void> {
   }
 }
 
-/** Runs the CLI on `argv` (as process.argv) and returns the exit code. Never calls exit. */
+/**
+ * Runs the CLI on `argv` (as process.argv) and returns the exit code. Calls exit only when the
+ * reader of stdout or stderr went away (pipe.ts: `gaffer jobs | head -1` ends quietly, 141).
+ */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  endQuietlyWhenReaderGoes();
   const program = await buildProgram(argv);
   const json = argv.includes('--json');
   try {
@@ -213,7 +218,7 @@ function reportError(err: unknown, json: boolean): number {
 
 function version(): string {
   try {
-    const pkg = path.resolve(import.meta.dirname, '../../package.json');
+    const pkg = packageFile('package.json');
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { isLoopbackHost } from '../api/auth/exposure.ts';
 import { createGaffer } from '../library/gaffer.ts';
 import type { StopSummary } from '../orchestrator.ts';
+import { DEFAULT_URL } from './context.ts';
+import { DEFAULT_GRPC } from './jobs-api.ts';
 
 /**
  * `gaffer up`: the API, the autoscaler, the local executor and the dashboard in one process, on the
@@ -87,12 +89,13 @@ export function registerUp(program: Command): void {
               ' (allowed unauthenticated): whoever reaches this port is the operator of every type',
           );
         }
-        if (gaffer.grpcPort !== null) {
-          console.log(`gaffer up: gRPC on ${gaffer.config.server.host}:${gaffer.grpcPort}`);
-        }
+        const grpc =
+          gaffer.grpcPort === null ? null : grpcAddress(gaffer.config.server.host, gaffer.grpcPort);
+        if (grpc !== null) console.log(`gaffer up: gRPC on ${grpc}`);
         console.log(
           `gaffer up: ${address} (dashboard ${address}/, API ${address}/v1, metrics ${address}/metrics)`,
         );
+        for (const line of cliPointers(address, grpc)) console.log(line);
         console.log(`job types: ${gaffer.types.join(', ') || '(none: pass --config)'}`);
         let signals = 0;
         let closing: Promise<never> | null = null;
@@ -140,6 +143,28 @@ export function registerUp(program: Command): void {
         process.on('SIGTERM', () => void stop('SIGTERM'));
       },
     );
+}
+
+/**
+ * The banner's lines that tell the CLI where this gaffer is — the `export` a shell needs — when it
+ * is not where the CLI looks by default (context.ts's DEFAULT_URL, jobs-api.ts's DEFAULT_GRPC).
+ * None at the defaults.
+ */
+export function cliPointers(url: string, grpc: string | null): string[] {
+  const lines: string[] = [];
+  if (url !== DEFAULT_URL) {
+    lines.push(`gaffer up: for the CLI in another shell: export GAFFER_URL=${url}`);
+  }
+  if (grpc !== null && grpc !== DEFAULT_GRPC) {
+    lines.push(`gaffer up: for --mode grpc: export GAFFER_GRPC=${grpc}`);
+  }
+  return lines;
+}
+
+/** The gRPC address a client dials: the any-address as loopback, IPv6 in brackets. */
+function grpcAddress(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::') return `127.0.0.1:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** What the stop did with the jobs that were running, in words. */

@@ -6,7 +6,7 @@ import type { WorkerGateway } from './worker-gateway.ts';
 
 interface ReconcilerOptions {
   service: JobService;
-  gateway: WorkerGateway;
+  gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
   clock: Clock;
   types: () => string[];
   /** Broker mode: publishes again due jobs whose message went missing (see republish.ts). */

@@ -9,6 +9,7 @@ import { renderReport, seconds } from './report.ts';
 import { DELAYS_MS, runSuite, standardPolicies, type Run } from './suite.ts';
 import { plot } from './svg.ts';
 import { readTrace, writeTrace, type Trace } from './trace.ts';
+import { packageFile } from '../paths.ts';
 
 /**
  * `npm run simulate`: replays traces through gaffer's policy and KEDA's models, writes the
@@ -21,8 +22,7 @@ import { readTrace, writeTrace, type Trace } from './trace.ts';
  *   npm run simulate -- --write-traces DIR    write the standard traces as files
  *   --seed N (1), --interval MS (gaffer's tick, 1000), --delays MS,MS (200,5000)
  */
-const REPO = path.resolve(import.meta.dirname, '../..');
-const DOCS = path.join(REPO, 'docs/simulator');
+const DOCS = packageFile('docs', 'simulator');
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AdhocConfig, JobTypeConfig } from '../config/schema.ts';
+import { moduleFile } from '../paths.ts';
 
 /**
  * Ad-hoc commands (seed 004): the job type gaffer builds from `config.adhoc`. Its jobs carry their
@@ -48,7 +48,7 @@ export const ADHOC_PAYLOAD_SCHEMA = {
 } as const;
 
 /** The worker entry that runs a payload's command (adhoc-main.ts), as an absolute path. */
-export const ADHOC_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'adhoc-main.ts');
+export const ADHOC_ENTRY = moduleFile('worker/adhoc-main');
 
 /** The catalog entry for `config.adhoc` (only when enabled). Pure. */
 export function adhocJobType(a: AdhocConfig): AdhocJobType {

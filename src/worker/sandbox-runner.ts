@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { trackGroup, untrackGroup } from './job-groups.ts';
-import { fileURLToPath } from 'node:url';
 import type { Outcome } from '../domain/job.ts';
 import type { DataDirs } from '../storage/object-store.ts';
 import type { Assignment } from './protocol.ts';
 import type { JobControl } from './runtime.ts';
+import { moduleFile } from '../paths.ts';
 
 /**
  * Runs one handler job in a child Node process of its own (a sandbox, like BullMQ's sandboxed
@@ -51,7 +51,7 @@ export type FromSandbox =
   | { t: 'log'; stream: 'stdout' | 'stderr'; data: string }
   | { t: 'outcome'; outcome: Outcome };
 
-const ENTRY = fileURLToPath(new URL('./sandbox.ts', import.meta.url));
+const ENTRY = moduleFile('worker/sandbox');
 /** How much of the child's stderr goes into a crash's message. */
 const STDERR_IN_MESSAGE = 500;
 

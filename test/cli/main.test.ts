@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
@@ -11,10 +12,11 @@ const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const BIN = path.resolve(import.meta.dirname, '../../bin/gaffer.mjs');
 
 /** Runs the CLI as a subprocess; resolves with its exit code and output (never rejects). */
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function cli(args: string[], env: Record<string, string> = {}, cwd?: string) {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN, ...args], {
       env: { ...process.env, GAFFER_URL: '', ...env },
+      ...(cwd ? { cwd } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -168,6 +170,35 @@ describe('exit codes against a real gaffer', () => {
     assert.match(again.stderr, /already submitted/);
   });
 
+  it('submit passes a priority name through unchanged: the job is as the same HTTP submission makes it', async () => {
+    const cases: [string[], Record<string, unknown>][] = [
+      [['--priority', 'high'], { priority: 'high' }],
+      [
+        ['--payload', '{"rows": 1, "priority": "high"}'],
+        { payload: { rows: 1, priority: 'high' } },
+      ],
+      [['--attr', 'priority=high'], { attributes: { priority: 'high' } }],
+    ];
+    for (const [args, body] of cases) {
+      const r = await cli(['submit', 'held', ...args, '--url', url]);
+      assert.equal(r.code, 0, r.stderr);
+      const viaCli = await job(r.stdout.trim());
+      const direct = (
+        await g.app.inject({
+          method: 'POST',
+          url: '/v1/jobs',
+          payload: { type: 'held', payload: {}, ...body },
+        })
+      ).json<{ job: ApiJob }>().job;
+      const shape = (j: ApiJob) => ({
+        priority: j.priority,
+        payload: j.payload,
+        attributes: j.attributes,
+      });
+      assert.deepEqual(shape(viaCli), shape(direct), args.join(' '));
+    }
+  });
+
   it('submit sends --input and --output as the data references, and job shows them', async () => {
     const r = await cli([
       'submit',
@@ -190,6 +221,40 @@ describe('exit codes against a real gaffer', () => {
     const shown = await cli(['job', id, '--url', url]);
     assert.match(shown.stdout, /input:\s+s3:\/\/datasets\/x\.csv/);
     assert.match(shown.stdout, /output:\s+s3:\/\/results\/run-1\//);
+  });
+
+  it('submit resolves relative --input and --output paths against its working directory', async () => {
+    const r = await cli(
+      [
+        'submit',
+        'held',
+        '--input',
+        'data/lookup/x.csv',
+        '--input',
+        './data/lookup/',
+        '--input',
+        's3://datasets/y.csv',
+        '--output',
+        'data/out/',
+        '--url',
+        url,
+      ],
+      {},
+      '/',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await job(r.stdout.trim())).data, {
+      inputs: ['/data/lookup/x.csv', '/data/lookup/', 's3://datasets/y.csv'],
+      output: '/data/out/',
+    });
+    // Other callers still must send absolute paths: the server resolves against nothing.
+    const direct = await g.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: 'held', data: { inputs: ['data/lookup/x.csv'] } },
+    });
+    assert.equal(direct.statusCode, 400);
+    assert.equal(direct.json<{ error: { code: string } }>().error.code, 'GAFFER_DATA_REF_INVALID');
   });
 
   it('--json prints the answer as JSON on stdout', async () => {
@@ -238,6 +303,28 @@ describe('exit codes against a real gaffer', () => {
     assert.equal(end.attempt, 3);
     assert.ok(end.error);
     assert.ok(r.stderr.includes(`error (${end.error.class}): ${end.error.message}`), r.stderr);
+  });
+
+  it('Ctrl-C on submit --wait says the job keeps running and how to follow or cancel it; exit 130', async () => {
+    const child = spawn(process.execPath, [MAIN, 'submit', 'held', '--wait', '--url', url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | string | null>((resolve) =>
+      child.on('close', (code, signal) => resolve(code ?? signal)),
+    );
+    // The id is printed once the job is submitted; then the CLI waits.
+    const id = await new Promise<string>((resolve) =>
+      createInterface({ input: child.stdout }).once('line', resolve),
+    );
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.ok(stderr.includes(`job ${id} keeps running`), stderr);
+    assert.ok(stderr.includes(`gaffer wait ${id}`), stderr);
+    assert.ok(stderr.includes(`gaffer cancel ${id}`), stderr);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack');
+    assert.equal((await job(id)).state, 'queued', 'the job is left as it was');
   });
 
   describe('gaffer wait: the exit code says how it ended', () => {

@@ -243,3 +243,112 @@ describe('other renderers', () => {
     assert.match(out, /^states: +succeeded 6, failed 1, queued 3$/m);
   });
 });
+
+describe('gaffer top on an 80×24 terminal with the example config’s 11 types', () => {
+  const TYPES = [
+    'csv-row',
+    'matrix-multiplication',
+    'actor',
+    'spark',
+    'ml',
+    'batch',
+    'pipeline',
+    'ml-training',
+    'ml-inference',
+    'digital-twin',
+    'adhoc',
+  ];
+  const idle = (type: string) =>
+    queue({
+      type,
+      ready: 0,
+      inFlight: 0,
+      backlog: 0,
+      byState: { succeeded: 3 },
+      oldestReadyAt: null,
+      workers: { starting: 0, idle: 0, busy: 0, draining: 0 },
+      desired: 0,
+    });
+  /** Two busy types (csv-row with a backlog, matrix-multiplication running one job), nine idle. */
+  const eleven = (over: Partial<WatchData> = {}) =>
+    data({
+      queues: TYPES.map((t, i) =>
+        i === 0
+          ? queue()
+          : i === 1
+            ? queue({
+                type: t,
+                ready: 0,
+                inFlight: 1,
+                oldestReadyAt: null,
+                workers: { starting: 0, idle: 0, busy: 1, draining: 0 },
+              })
+            : idle(t),
+      ),
+      workers: [
+        worker(1),
+        worker(2),
+        worker(3, { type: 'matrix-multiplication', active: 1, concurrency: 1 }),
+      ],
+      decisions: [1, 2, 3].map(decision),
+      throughput: Object.fromEntries(
+        TYPES.map((t, i) => [t, { succeeded: i === 0 ? 30 : 0, unsuccessful: 0 }]),
+      ),
+      ...over,
+    });
+  /** What the terminal shows of a frame: frameToAnsi's lines, without its escape sequences. */
+  const visible = (frame: string, rows: number) =>
+    frameToAnsi(frame, rows)
+      .replaceAll(String.fromCharCode(27) + '[K', '')
+      .replaceAll(String.fromCharCode(27) + '[J', '')
+      .replace(String.fromCharCode(27) + '[H', '')
+      .split('\n');
+
+  it('folds the idle types into one line; workers and decisions stay on screen', () => {
+    const shown = visible(renderTop(eleven(), 80, 24), 24);
+    const text = shown.join('\n');
+    for (const line of shown) assert.ok(line.length <= 80, line);
+    assert.match(
+      text,
+      /^9 idle types: actor, spark, ml, batch, pipeline, ml-training, ml-inference, dig…$/m,
+    );
+    assert.match(text, /^csv-row +pool +120 /m, 'the busy types keep their queue rows');
+    assert.match(text, /^matrix-multiplication +pool +0 +0 +1 /m);
+    assert.doesNotMatch(text, /^spark +pool /m, 'no row for an idle type');
+    assert.match(text, /^WORKERS {2}\(3 live/m);
+    assert.match(text, /^w-1 +csv-row /m);
+    assert.match(text, /^w-3 +matrix-multiplication /m);
+    assert.match(text, /^LAST SCALING DECISIONS$/m);
+    assert.match(text, /csv-row {2}1 → 2$/m);
+  });
+
+  it('with more workers than fit, lists what fits and says how many more, decisions still shown', () => {
+    const many = Array.from({ length: 20 }, (_, i) => worker(i));
+    const frame = renderTop(eleven({ workers: many }), 80, 24);
+    assert.ok(frame.split('\n').length <= 23, frame);
+    const text = visible(frame, 24).join('\n');
+    assert.match(text, /^… \d+ more$/m);
+    assert.match(text, /^LAST SCALING DECISIONS$/m);
+    assert.match(text, /csv-row {2}1 → 2$/m);
+  });
+
+  it('a type with work in the last interval, or selected with t, is not folded', () => {
+    const tp = eleven().throughput!;
+    const out = renderTop(
+      eleven({ throughput: { ...tp, spark: { succeeded: 2, unsuccessful: 0 } } }),
+      200,
+    );
+    assert.match(out, /^spark +pool /m);
+    assert.match(out, /^8 idle types: /m);
+    const only = renderTop(eleven({ filter: 'ml' }), 200);
+    assert.match(only, /^ml +pool +0 /m);
+    assert.doesNotMatch(only, /idle types/);
+  });
+
+  it('without a height (a pipe, --once) every section is shown in full', () => {
+    const many = Array.from({ length: 20 }, (_, i) => worker(i));
+    const out = renderTop(eleven({ workers: many }), 200);
+    assert.equal(out.split('\n').filter((l) => /^w-\d+ /.test(l)).length, 15);
+    assert.equal(out.split('\n').filter((l) => l.includes('burst +')).length, 3);
+  });
+});

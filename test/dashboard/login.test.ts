@@ -101,6 +101,12 @@ describe('login', () => {
     }
     // The overview's charts (uPlot) style their elements from script.
     await page.goto(`${g.url}/#/`);
+    // Idle types' charts are drawn once their folded row is opened.
+    await page.waitForFunction(
+      () => !/Loading/.test(document.querySelector('#queues')!.textContent!),
+    );
+    const idle = page.locator('#idle-types:not([hidden]) summary');
+    if ((await idle.count()) > 0) await idle.click();
     await page.waitForSelector('#view .uplot canvas');
     assert.deepEqual(browser.cspViolations, []);
   });

@@ -57,6 +57,32 @@ describe('overview', () => {
     assert.ok((await chartMax(page, 'ok', 2)) > 0, 'ok: workers by state');
   });
 
+  test('idle types fold into one row that expands; busy ones keep their card and charts', async () => {
+    await page.goto(`${g.url}/#/`);
+    await page.waitForSelector('.chart-row[data-type=ok] figure.chart canvas');
+    // No job ever ran as these: folded. `ok` ran jobs: shown.
+    const idle = ['doomed', 'sleep', 'chatty', 'row', 'held'];
+    const summary = page.locator('#idle-types summary');
+    await summary.waitFor();
+    const text = (await summary.textContent()) ?? '';
+    assert.match(text, /^5 idle types/);
+    for (const type of idle) assert.ok(text.includes(type), `${type} named in: ${text}`);
+    assert.ok(await page.isVisible('.card[data-type=ok]'), 'a busy type keeps its card');
+    assert.ok(await page.isVisible('.card[data-type=fail]'));
+    for (const type of idle) {
+      assert.equal(await page.isVisible(`.card[data-type="${type}"]`), false, `${type}: folded`);
+      assert.equal(await page.isVisible(`.chart-row[data-type="${type}"]`), false, type);
+    }
+    await summary.click();
+    await page.waitForSelector('.card[data-type=held]', { state: 'visible' });
+    await page.waitForSelector('.chart-row[data-type=held] figure.chart canvas', {
+      state: 'visible',
+    });
+    await summary.click();
+    await page.waitForSelector('.chart-row[data-type=held]', { state: 'hidden' });
+    assert.equal(await page.isVisible('.card[data-type=held]'), false);
+  });
+
   test('the charts survive a reload: history is kept by the server', async () => {
     await page.reload();
     await page.waitForSelector('.chart-row[data-type=ok] figure.chart canvas');

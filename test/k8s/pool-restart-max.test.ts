@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { POOL } from '../../src/executors/kubernetes/pool-manifest.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
-import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
+import { gatedJobs, kubeConfig, preparePool } from '../helpers/k8s-pool.ts';
+import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
@@ -23,14 +21,8 @@ const TOKEN = 'pool-restart-max-worker-token-0123456789';
 const MAX = 2;
 const { submit, jobWhen, deployments, scaleOf } = poolProbe(NS, TYPE);
 
-const gates = mkdtempSync(path.join(os.tmpdir(), 'gaffer-pool-restart-max-'));
-/** Lets the job end: it waits for a file named by its id, then prints the pod it ran in. */
-const release = (id: string) => writeFileSync(path.join(gates, id), '');
-const command = [
-  'sh',
-  '-c',
-  'while [ ! -f "$GATES/$GAFFER_JOB_ID" ]; do sleep 0.05; done; echo "{\\"pod\\": \\"$GAFFER_WORKER_ID\\"}"',
-];
+const gates = gatedJobs('gaffer-pool-restart-max-');
+const release = gates.release;
 
 describe(
   'Kubernetes pool executor, restart with the pool running',
@@ -40,45 +32,42 @@ describe(
     let kubelet: PoolKubelet;
     let first: TestGaffer | undefined;
     let second: TestGaffer | undefined;
-    const raw = () => ({
-      server: { workerToken: TOKEN },
-      executor: {
-        kind: 'kubernetes',
-        kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
-      },
-      autoscaler: { intervalMs: 100 },
-      jobTypes: {
-        [TYPE]: {
-          mode: 'pool',
-          worker: { image: 'example.com/gaffer:1', command, env: { GATES: gates } },
-          concurrency: 1,
-          // A worker per ready job at once, none retired for idleness during the test.
-          scaling: {
-            min: 0,
-            max: MAX,
-            threshold: 0,
-            burst: MAX,
-            idleSeconds: 3600,
-            drainTargetSeconds: 0,
+    const raw = () =>
+      kubeConfig(
+        cluster,
+        { namespace: NS, token: TOKEN },
+        {
+          [TYPE]: {
+            mode: 'pool',
+            worker: {
+              image: 'example.com/gaffer:1',
+              command: gates.command,
+              env: { GATES: gates.dir },
+            },
+            concurrency: 1,
+            // A worker per ready job at once, none retired for idleness during the test.
+            scaling: {
+              min: 0,
+              max: MAX,
+              threshold: 0,
+              burst: MAX,
+              idleSeconds: 3600,
+              drainTargetSeconds: 0,
+            },
+            kubernetes: { resources: { requests: { cpu: '100m', memory: '64Mi' } } },
           },
-          kubernetes: { resources: { requests: { cpu: '100m', memory: '64Mi' } } },
         },
-      },
-    });
+      );
 
     before(async () => {
       cluster = await startCluster({ nodes: 2, cpu: '4', memory: '8Gi', pods: 20 });
-      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: NS } });
-      await cluster.request('POST', `/api/v1/namespaces/${NS}/secrets`, {
-        metadata: { name: 'gaffer-worker' },
-        stringData: { token: TOKEN },
-      });
       // A worker that lost gaffer exits; its container is restarted at once (no gaffer yet: it
       // exits again), then after 5 s: the restarted gaffer meets jobs before the pods' workers.
-      kubelet = await startPoolKubelet(cluster.kubeconfig, NS, `${POOL.label}=${TYPE}`, {
-        initialBackoffMs: 5000,
-        maxBackoffMs: 5000,
-      });
+      kubelet = await preparePool(
+        cluster,
+        { namespace: NS, type: TYPE, token: TOKEN },
+        { initialBackoffMs: 5000, maxBackoffMs: 5000 },
+      );
       first = await startGaffer(raw());
     });
     after(async () => {
@@ -86,7 +75,7 @@ describe(
       await first?.close();
       await kubelet?.stop();
       await cluster?.stop();
-      rmSync(gates, { recursive: true, force: true });
+      gates.remove();
     });
 
     test('a restarted gaffer counts the pods left running: it starts none past the max', async () => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { POOL } from '../../src/executors/kubernetes/pool-manifest.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
-import { startPoolKubelet, type PoolKubelet } from '../helpers/pool-kubelet.ts';
+import { gatedJobs, kubeConfig, preparePool } from '../helpers/k8s-pool.ts';
+import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
@@ -23,17 +21,11 @@ const { submit, job, jobWhen, deployments, pod, scaleOf, envOf, deploymentGone }
   TYPE,
 );
 
-const gates = mkdtempSync(path.join(os.tmpdir(), 'gaffer-pool-restart-'));
-/** Lets the job end: it waits for a file named by its id, then prints the pod it ran in. */
-const release = (id: string) => writeFileSync(path.join(gates, id), '');
-const command = [
-  'sh',
-  '-c',
-  'while [ ! -f "$GATES/$GAFFER_JOB_ID" ]; do sleep 0.05; done; echo "{\\"pod\\": \\"$GAFFER_WORKER_ID\\"}"',
-];
+const gates = gatedJobs('gaffer-pool-restart-');
+const release = gates.release;
 const definition = (image: string, v: string) => ({
   mode: 'pool',
-  worker: { image, command, env: { GATES: gates, V: v } },
+  worker: { image, command: gates.command, env: { GATES: gates.dir, V: v } },
   concurrency: 1,
   // One worker per waiting job, none retired for idleness during the test.
   scaling: { min: 0, max: 2, threshold: 0, burst: 1, idleSeconds: 3600, drainTargetSeconds: 0 },
@@ -48,29 +40,18 @@ describe(
     let kubelet: PoolKubelet;
     let first: TestGaffer | undefined;
     let second: TestGaffer | undefined;
-    const raw = (def: object) => ({
-      server: { workerToken: TOKEN },
-      executor: {
-        kind: 'kubernetes',
-        kubernetes: { kubeconfig: cluster.kubeconfig, namespace: NS, qps: 50, burst: 100 },
-      },
-      autoscaler: { intervalMs: 100 },
-      jobTypes: { [TYPE]: def },
-    });
+    const raw = (def: object) =>
+      kubeConfig(cluster, { namespace: NS, token: TOKEN }, { [TYPE]: def });
 
     before(async () => {
       cluster = await startCluster({ nodes: 2, cpu: '4', memory: '8Gi', pods: 20 });
-      await cluster.request('POST', '/api/v1/namespaces', { metadata: { name: NS } });
-      await cluster.request('POST', `/api/v1/namespaces/${NS}/secrets`, {
-        metadata: { name: 'gaffer-worker' },
-        stringData: { token: TOKEN },
-      });
       // A worker that lost gaffer exits; its container is restarted with a short back-off, so it
       // reconnects soon after the next gaffer listens.
-      kubelet = await startPoolKubelet(cluster.kubeconfig, NS, `${POOL.label}=${TYPE}`, {
-        initialBackoffMs: 200,
-        maxBackoffMs: 1000,
-      });
+      kubelet = await preparePool(
+        cluster,
+        { namespace: NS, type: TYPE, token: TOKEN },
+        { initialBackoffMs: 200, maxBackoffMs: 1000 },
+      );
       first = await startGaffer(raw(definition('example.com/gaffer:1', 'old')));
     });
     after(async () => {
@@ -78,7 +59,7 @@ describe(
       await first?.close();
       await kubelet?.stop();
       await cluster?.stop();
-      rmSync(gates, { recursive: true, force: true });
+      gates.remove();
     });
 
     test('an old pod’s job finishes; then the pod and its Deployment go; new jobs run on the new template', async () => {

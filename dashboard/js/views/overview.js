@@ -3,9 +3,19 @@
 import { api } from '../api.js';
 import { chart } from '../charts.js';
 import { $, ago, badge, clock, duration, emptyRow, h, link } from '../dom.js';
+import { idleTypes } from '../idle.js';
 
 const KEEP = 720; // one hour at the sampler's 5 s
-const state = { queues: [], workers: [], decisions: [], samples: [], charts: new Map() };
+const state = {
+  queues: [],
+  workers: [],
+  decisions: [],
+  samples: [],
+  charts: new Map(),
+  // Types with nothing now nor in the last hour (idle.js), folded into one row unless expanded.
+  idle: new Set(),
+  showIdle: false,
+};
 
 export default {
   title: () => 'Overview',
@@ -19,6 +29,21 @@ export default {
         { 'aria-labelledby': 'h-queues' },
         h('h2', { id: 'h-queues' }, 'Queues'),
         h('div', { id: 'queues', class: 'cards' }, h('p', { class: 'empty' }, 'Loading…')),
+        h(
+          'details',
+          {
+            id: 'idle-types',
+            class: 'idle-types',
+            hidden: true,
+            open: state.showIdle,
+            ontoggle: (e) => {
+              state.showIdle = e.target.open;
+              renderCharts();
+            },
+          },
+          h('summary', {}),
+          h('div', { id: 'idle-cards', class: 'cards' }),
+        ),
       ),
       h(
         'section',
@@ -96,6 +121,7 @@ export default {
     state.samples = [...state.samples, ...hist.samples].slice(-KEEP);
   },
   render() {
+    state.idle = idleTypes(state.queues, state.samples);
     renderQueues();
     renderCharts();
     renderWorkers();
@@ -104,7 +130,7 @@ export default {
 };
 
 function renderQueues() {
-  const cards = state.queues.map((q) => {
+  const card = (q) => {
     const w = q.workers;
     const total = w.starting + w.idle + w.busy + w.draining;
     return h(
@@ -131,10 +157,22 @@ function renderQueues() {
         q.oldestReadyAt ? ` · oldest ready ${ago(q.oldestReadyAt)}` : '',
       ),
     );
-  });
+  };
+  const busy = state.queues.filter((q) => !state.idle.has(q.type));
+  const idle = state.queues.filter((q) => state.idle.has(q.type));
+  const empty = state.queues.length ? 'Every job type is idle.' : 'No job types configured.';
   $('#queues').replaceChildren(
-    ...(cards.length ? cards : [h('p', { class: 'empty' }, 'No job types configured.')]),
+    ...(busy.length ? busy.map(card) : [h('p', { class: 'empty' }, empty)]),
   );
+  const folded = $('#idle-types');
+  folded.hidden = idle.length === 0;
+  $('summary', folded).replaceChildren(
+    h('strong', {}, `${idle.length} idle type${idle.length === 1 ? '' : 's'}`),
+    ': ',
+    idle.map((q) => q.type).join(', '),
+    h('span', { class: 'muted' }, ' — nothing queued, running or ended in the last hour'),
+  );
+  $('#idle-cards').replaceChildren(...idle.map(card));
 }
 
 const stat = (label, value, cls = '') =>
@@ -217,7 +255,11 @@ function renderCharts() {
   if (!box) return;
   const width = Math.max(240, Math.floor((box.clientWidth - 90) / 3));
   for (const type of types) {
-    if (state.charts.has(type)) continue;
+    const shown = state.showIdle || !state.idle.has(type);
+    const row = box.querySelector(`.chart-row[data-type="${window.CSS.escape(type)}"]`);
+    if (row) row.hidden = !shown;
+    // An idle type's charts are made only when they are shown.
+    if (state.charts.has(type) || !shown) continue;
     const charts = GROUPS.map(([title, series, stacked]) =>
       chart(`${title} — ${type}`, series, { stacked, width }),
     );

@@ -1,13 +1,9 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { packageFile } from '../../paths.ts';
 
 /** The repository's proto/ folder: the include root of every .proto gaffer serves. */
-export const PROTO_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../proto',
-);
+export const PROTO_DIR = packageFile('proto');
 
 /**
  * How the messages appear in JavaScript; src/api/grpc/types.ts mirrors exactly this shape.

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { ApiJob, Submission } from '../../client/index.ts';
@@ -38,7 +39,11 @@ export function registerSubmit(program: Command): void {
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
     .option('--max-attempts <n>', 'attempts before the job fails', parseIntOption(1, 100))
     .option('--timeout <seconds>', 'time limit of one attempt', parseIntOption(1))
-    .option('--input <ref>', 'an input, s3://… or a path, downloaded first (repeatable)', collect)
+    .option(
+      '--input <ref>',
+      'an input, s3://… or a path (a relative one from here), downloaded first (repeatable)',
+      collect,
+    )
     .option('--output <ref>', "where the job's output directory is uploaded (s3://… or a path)")
     .option('-w, --wait', `wait until the job ends; exit 0 if it succeeded, else ${EXIT.api}`)
     .action(async (type: string | undefined, opts: SubmitOptions, cmd: Command) => {
@@ -52,7 +57,12 @@ export function registerSubmit(program: Command): void {
         ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
         ...(opts.input || opts.output
-          ? { data: { inputs: opts.input ?? [], ...(opts.output ? { output: opts.output } : {}) } }
+          ? {
+              data: {
+                inputs: (opts.input ?? []).map((ref) => absoluteRef(ref)),
+                ...(opts.output ? { output: absoluteRef(opts.output) } : {}),
+              },
+            }
           : {}),
       };
       const { job, created } = await ctx.jobs.submit(body);
@@ -62,13 +72,44 @@ export function registerSubmit(program: Command): void {
         if (!created && !ctx.json) ctx.err(`(already submitted with this idempotency key)`);
         return;
       }
+      // Listening before the id is printed: a Ctrl-C as soon as it shows is already answered.
+      const stopWaiting = onInterrupt(() => {
+        ctx.err(interruptedMessage(job.id));
+        process.exit(EXIT.interrupted);
+      });
       if (!ctx.json) ctx.out(job.id);
-      const end = await ctx.jobs.wait(job.id);
+      const end = await ctx.jobs.wait(job.id).finally(stopWaiting);
       if (ctx.json) printJson(ctx, { job: end.job });
       else reportEnd(end.job, ctx.out, ctx.err);
       // 1, not 5: scripts relied on `submit --wait` exiting 1 before `gaffer wait` existed.
       if (!end.succeeded) process.exitCode = EXIT.api;
     });
+}
+
+/** What Ctrl-C on `submit --wait` prints: the job is not cancelled, and how to reach it. */
+export function interruptedMessage(id: string): string {
+  return (
+    `job ${id} keeps running (interrupting the wait does not cancel it): ` +
+    `gaffer wait ${id} to wait again, gaffer job ${id} to see it, gaffer cancel ${id} to cancel it`
+  );
+}
+
+/** Runs `handler` on SIGINT instead of the default exit; returns what removes it. */
+function onInterrupt(handler: () => void): () => void {
+  process.once('SIGINT', handler);
+  return () => void process.off('SIGINT', handler);
+}
+
+/**
+ * A data reference as gaffer takes it: a relative local path (`data/x.csv`, `./out/`) becomes
+ * absolute against `cwd`, keeping a trailing `/` (a directory); a reference with a scheme
+ * (`s3://`, `file://`) or an absolute path goes unchanged. Only the CLI resolves: the server has
+ * no working directory of the caller's, and refuses relative paths from every other front end.
+ */
+export function absoluteRef(ref: string, cwd = process.cwd()): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref) || path.isAbsolute(ref)) return ref;
+  const resolved = path.resolve(cwd, ref);
+  return /[/\\]$/.test(ref) && !resolved.endsWith(path.sep) ? resolved + path.sep : resolved;
 }
 
 function collect(value: string, previous: string[] = []): string[] {

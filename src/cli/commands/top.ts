@@ -1,39 +1,15 @@
 import type { Command } from 'commander';
-import {
-  GafferConnectionError,
-  TERMINAL,
-  type QueueStatus,
-  type ScalingDecision,
-  type WorkerInfo,
-} from '../../client/index.ts';
+import { GafferConnectionError, TERMINAL, type QueueStatus } from '../../client/index.ts';
 import { contextOf, parseIntOption, printJson, sleep, type CliContext } from '../context.ts';
-import { formatClock, formatDuration, truncate } from '../format.ts';
-import { renderDecisions } from './decisions.ts';
-import { renderQueues } from './queues.ts';
-import { renderWorkers } from './workers.ts';
+import { renderTop, type Throughput, type TopData } from './top-frame.ts';
 
-/** Per type: jobs ended per minute, from two successive reads of the queues. */
-export type Throughput = Record<string, { succeeded: number; unsuccessful: number }>;
-
-/** Everything one frame of `gaffer top` shows. */
-export interface TopData {
-  url: string;
-  now: number;
-  intervalMs: number;
-  queues: QueueStatus[];
-  workers: WorkerInfo[];
-  decisions: ScalingDecision[];
-  /** Null until two reads exist to compare. */
-  throughput?: Throughput | null;
-  /** The type `t` selected; absent: every type. */
-  filter?: string | null;
-  /** Set when the last refresh failed; the rest is the last good data. */
-  error?: string;
-}
-
-/** Workers listed before "… N more". */
-const MAX_WORKER_ROWS = 15;
-const BAR_WIDTH = 20;
+export {
+  renderTop,
+  renderWatch,
+  type TopData,
+  type Throughput,
+  type WatchData,
+} from './top-frame.ts';
 
 export function registerTop(program: Command): void {
   program
@@ -48,7 +24,7 @@ export function registerTop(program: Command): void {
       if (opts.once) {
         const data = { ...(await fetchTop(ctx, opts.interval)), filter: opts.type ?? null };
         if (ctx.json) return printJson(ctx, data);
-        return ctx.out(renderTop(data, process.stdout.columns || 120));
+        return ctx.out(renderTop(data, process.stdout.columns || 120, terminalRows()));
       }
       await loop(ctx, opts.interval, opts.type ?? null);
     });
@@ -124,8 +100,9 @@ async function loop(ctx: CliContext, intervalMs: number, initial: string | null)
     const data = { ...last, filter };
     // --json streams one JSON document per frame (NDJSON); a pipe gets plain frames.
     if (ctx.json) return void process.stdout.write(JSON.stringify(data) + '\n');
-    const frame = renderTop(data, process.stdout.columns || 120);
-    process.stdout.write(tty ? frameToAnsi(frame, process.stdout.rows || 40) : `${frame}\n\n`);
+    const rows = process.stdout.rows || 40;
+    const frame = renderTop(data, process.stdout.columns || 120, tty ? rows : undefined);
+    process.stdout.write(tty ? frameToAnsi(frame, rows) : `${frame}\n\n`);
   };
   const keys = tty ? listenKeys() : null;
   keys?.on((key) => {
@@ -190,74 +167,7 @@ function listenKeys() {
   };
 }
 
-/** One frame of the dashboard, every line at most `width` characters. Pure. */
-export function renderTop(data: TopData, width: number): string {
-  const w = Math.max(20, width);
-  const only = <T extends { type: string }>(xs: T[]) =>
-    data.filter ? xs.filter((x) => x.type === data.filter) : xs;
-  const queues = only(data.queues);
-  const lines: string[] = [];
-  lines.push(
-    `gaffer  ${data.url}  ${formatClock(data.now)}  (every ${formatDuration(data.intervalMs)}; q quits, t type: ${data.filter ?? 'all'})`,
-  );
-  if (data.error) lines.push(`!! ${data.error} — showing the last data`);
-  lines.push('', section('THROUGHPUT', 'jobs ended per minute; oldest waiting'));
-  lines.push(...throughputLines(queues, data.throughput ?? null, data.now));
-  lines.push('', section('QUEUES', totalsLine(queues)));
-  lines.push(renderQueues(queues));
-  if (queues.length > 0) lines.push('', ...backlogBars(queues));
-  const live = only(data.workers).filter((x) => x.state !== 'stopped');
-  lines.push('', section('WORKERS', workerCounts(live)));
-  lines.push(renderWorkers(live.slice(0, MAX_WORKER_ROWS), data.now));
-  if (live.length > MAX_WORKER_ROWS) lines.push(`… ${live.length - MAX_WORKER_ROWS} more`);
-  lines.push('', section('LAST SCALING DECISIONS', ''));
-  lines.push(renderDecisions(only(data.decisions).slice(0, 5), w));
-  return lines
-    .join('\n')
-    .split('\n')
-    .map((l) => truncate(l, w))
-    .join('\n');
-}
-
-/** @deprecated the view's old name; `renderTop`. */
-export const renderWatch = renderTop;
-export type WatchData = TopData;
-
-function throughputLines(queues: QueueStatus[], tp: Throughput | null, now: number): string[] {
-  if (queues.length === 0) return ['(no job types configured)'];
-  const name = Math.max(4, ...queues.map((q) => q.type.length));
-  const rate = (n: number | undefined) => (n === undefined ? '…' : n.toFixed(1));
-  return queues.map((q) => {
-    const t = tp?.[q.type];
-    const oldest = q.oldestReadyAt === null ? '-' : formatDuration(now - q.oldestReadyAt);
-    return `${q.type.padEnd(name)}  ${rate(t?.succeeded).padStart(7)} ok/min  ${rate(t?.unsuccessful).padStart(7)} failed/min  oldest waiting ${oldest}`;
-  });
-}
-
-function section(title: string, detail: string): string {
-  return detail ? `${title}  (${detail})` : title;
-}
-
-function totalsLine(queues: QueueStatus[]): string {
-  const ready = queues.reduce((n, q) => n + q.ready, 0);
-  const inFlight = queues.reduce((n, q) => n + q.inFlight, 0);
-  return `${ready} ready, ${inFlight} in flight`;
-}
-
-function workerCounts(workers: WorkerInfo[]): string {
-  const by = { starting: 0, idle: 0, busy: 0, draining: 0 };
-  for (const x of workers) if (x.state !== 'stopped') by[x.state]++;
-  return `${workers.length} live: ${by.starting} starting, ${by.idle} idle, ${by.busy} busy, ${by.draining} draining`;
-}
-
-/** A bar per type: ready (#) and in flight (=), scaled to the largest backlog. */
-function backlogBars(queues: QueueStatus[]): string[] {
-  const max = Math.max(1, ...queues.map((q) => q.ready + q.inFlight));
-  const name = Math.max(...queues.map((q) => q.type.length));
-  return queues.map((q) => {
-    const ready = Math.round((q.ready / max) * BAR_WIDTH);
-    const flight = Math.min(BAR_WIDTH - ready, Math.round((q.inFlight / max) * BAR_WIDTH));
-    const bar = '#'.repeat(ready) + '='.repeat(flight);
-    return `${q.type.padEnd(name)}  |${bar.padEnd(BAR_WIDTH)}|  ${q.ready} ready, ${q.inFlight} in flight`;
-  });
+/** The terminal's height, when stdout is one; a pipe has none (every section in full). */
+function terminalRows(): number | undefined {
+  return process.stdout.isTTY ? process.stdout.rows || undefined : undefined;
 }

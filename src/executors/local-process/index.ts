@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
@@ -11,6 +10,7 @@ import {
 } from '../../worker/protocol.ts';
 import { networkArgs, networkEnv, type NetworkTransport } from './network.ts';
 import { killTree } from './process-tree.ts';
+import { moduleFile } from '../../paths.ts';
 
 /**
  * Runs workers as local child processes of gaffer, talking over Node's IPC channel — or, with
@@ -32,7 +32,7 @@ import { killTree } from './process-tree.ts';
 
 export interface LocalProcessOptions {
   hooks: ExecutorHooks;
-  /** The worker program; defaults to src/worker/main.ts. */
+  /** The worker program; defaults to gaffer's worker/main module. */
   workerEntry?: string;
   /** Added to every worker's environment. */
   env?: Record<string, string>;
@@ -40,7 +40,7 @@ export interface LocalProcessOptions {
   network?: NetworkTransport;
 }
 
-const DEFAULT_ENTRY = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
+const DEFAULT_ENTRY = moduleFile('worker/main');
 const DEFAULT_GRACE_MS = 5000;
 /** On close, how much longer than the worker's own kill grace gaffer waits before SIGKILL. */
 const STOP_MARGIN_MS = 1000;

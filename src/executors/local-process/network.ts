@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import type { StartRequest } from '../executor.ts';
+import { moduleFile } from '../../paths.ts';
 
 /**
  * The network transport of the local-process executor: a worker is started as `gaffer worker`, a
@@ -17,7 +17,7 @@ export interface NetworkTransport {
   secrets: readonly string[];
 }
 
-const CLI_ENTRY = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
+const CLI_ENTRY = moduleFile('cli/main');
 
 /** `gaffer --url URL worker --type T --id ID [--concurrency N] [--broker B] [--job J]`. */
 export function networkArgs(req: StartRequest, gafferUrl: string): string[] {
