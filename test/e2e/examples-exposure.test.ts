@@ -169,7 +169,10 @@ describe('npm start as shipped, to an anonymous caller on loopback', () => {
     assert.equal(raw.server.host, '127.0.0.1');
     assert.equal(raw.auth?.keys?.length ?? 0, 0);
     assert.equal(raw.adhoc?.enabled, true);
-    assert.ok(raw.adhoc?.allowedImages?.every((i) => !i.startsWith('*')), 'an image allow-list');
+    assert.ok(
+      raw.adhoc?.allowedImages?.every((i) => !i.startsWith('*')),
+      'an image allow-list',
+    );
     assert.ok((raw.adhoc?.maxTimeoutSeconds ?? Infinity) <= 300, 'a timeout ceiling');
     assert.match(url, /^http:\/\/127\.0\.0\.1:/);
   });

@@ -41,7 +41,7 @@ export function exposureProblem(
   if (config.adhoc.enabled) {
     return [
       `gaffer refuses to listen on ${host || '(every address)'} with no API key: ad-hoc commands are on`,
-      '(adhoc.enabled), so anyone who can reach it could run shell commands as gaffer\'s user. Either:',
+      "(adhoc.enabled), so anyone who can reach it could run shell commands as gaffer's user. Either:",
       '  - configure an API key (`gaffer keys create --id ops --role operator`, then auth.keys),',
       '    and give ad-hoc commands a key of their own (docs/security.md);',
       '  - turn ad-hoc commands off: adhoc.enabled: false;',
