@@ -66,6 +66,11 @@ export const ERRORS = {
     message:
       "A page of another site may not change anything here (the request's Origin is not this gaffer's)",
   },
+  GAFFER_FOREIGN_HOST: {
+    status: 403,
+    message:
+      'With no API key, gaffer on loopback answers only requests naming a loopback host (this one names another: DNS rebinding?)',
+  },
   GAFFER_RATE_LIMITED: {
     status: 429,
     message:
