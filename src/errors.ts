@@ -11,6 +11,15 @@ export const ERRORS = {
   },
   GAFFER_UNKNOWN_TYPE: { status: 400, message: 'No job type has this name' },
   GAFFER_NO_ROUTE: { status: 400, message: 'The job names no type and no route rule matches it' },
+  GAFFER_UPLOAD_NO_TYPE: {
+    status: 422,
+    message:
+      'No row of the upload names a type or matches a route rule: pass the type (?type=, gaffer upload --type); nothing was queued',
+  },
+  GAFFER_RESOURCES_TOO_LARGE: {
+    status: 422,
+    message: 'The job asks for more resources than its type declares; nothing was created',
+  },
   GAFFER_PAYLOAD_INVALID: {
     status: 422,
     message: "The payload does not match the job type's schema",
@@ -56,6 +65,11 @@ export const ERRORS = {
     status: 403,
     message:
       "A page of another site may not change anything here (the request's Origin is not this gaffer's)",
+  },
+  GAFFER_FOREIGN_HOST: {
+    status: 403,
+    message:
+      'With no API key, gaffer on loopback answers only requests naming a loopback host (this one names another: DNS rebinding?)',
   },
   GAFFER_RATE_LIMITED: {
     status: 429,

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from './domain/events.ts';
 import type { Broker } from './brokers/broker.ts';
 import { createBroker } from './brokers/registry.ts';
-import type { Job } from './domain/job.ts';
+import type { Job, JobResources } from './domain/job.ts';
 import type { Executor, ExecutorHooks } from './executors/executor.ts';
 import type * as KubeClientModule from './executors/kubernetes/client.ts';
 import type * as KubeExecutorModule from './executors/kubernetes/index.ts';
@@ -25,6 +25,7 @@ import {
   localRoom,
   machineCapacity,
   perWorker,
+  workerShare,
   type Room,
 } from './executors/local-process/capacity.ts';
 import { createCatalog, type Catalog } from './jobs/catalog.ts';
@@ -109,6 +110,8 @@ export class Orchestrator {
   #catalog: Catalog;
   /** The local executor's capacity (`executor.local`). */
   #machine: Room;
+  /** Per-job workers started for a job with its own resource request: worker id → the request. */
+  readonly #jobResources = new Map<string, JobResources>();
   #broker: Broker | null = null;
   /** Who runs the autoscaler when several replicas do: a Kubernetes Lease, or the shared store. */
   readonly #leaderLease: LeaderLease | null;
@@ -656,6 +659,7 @@ export class Orchestrator {
       if (type.mode === 'per-job') {
         const [job] = await this.service.claim(typeName, workerId, 1, 'starting');
         if (!job) break;
+        if (job.resources) this.#jobResources.set(workerId, job.resources);
         this.gateway.register(worker, job);
         starting.push(this.executor.start({ workerId, spec, jobId: job.id, job }));
       } else {
@@ -717,11 +721,18 @@ export class Orchestrator {
   #localRoom(typeName: string): number | null {
     const share = (name: string) => perWorker(this.#catalog.type(name)?.worker.resources);
     const held = { cpu: 0, memory: 0 };
+    const live = new Set<string>();
     for (const w of this.gateway.workers()) {
-      const r = share(w.type);
+      live.add(w.id);
+      // A per-job worker holds what its job asked for (workerShare), others their type's share.
+      const own = this.#jobResources.get(w.id);
+      const r = own
+        ? workerShare(this.#catalog.type(w.type)?.worker.resources, own)
+        : share(w.type);
       held.cpu += r.cpu;
       held.memory += r.memory;
     }
+    for (const id of this.#jobResources.keys()) if (!live.has(id)) this.#jobResources.delete(id);
     return localRoom({ capacity: this.#machine, perWorker: share(typeName), held });
   }
 
@@ -773,5 +784,6 @@ export function catalogOf(config: ResolvedConfig): Catalog {
     cost: config.routes.cost,
     adhoc: config.adhoc,
     dataRoots: config.storage.local.roots,
+    uploadType: config.routes.uploadType,
   });
 }

@@ -13,6 +13,7 @@ import { machineCapacity } from '../executors/local-process/capacity.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
 import { refuseForeignOrigins } from './origin.ts';
+import { refuseForeignHosts } from './host-check.ts';
 import { bodyTimeouts, limitConnections, serverOptions } from './timeouts.ts';
 import { publicRoutes, requireDeclaredAccess } from './auth/access.ts';
 import { registerAuth } from './auth/plugin.ts';
@@ -105,6 +106,10 @@ export async function buildApp(
   limitConnections(app, orch.config.server);
   bodyTimeouts(app, orch.config.server);
   refuseForeignOrigins(app, () => orch.config.server.allowedOrigins);
+  refuseForeignHosts(app, () => ({
+    keys: orch.config.auth.keys.length,
+    allowedOrigins: orch.config.server.allowedOrigins,
+  }));
   await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: CSP } });
   requireDeclaredAccess(app);
   const auth = await registerAuth(app, orch);

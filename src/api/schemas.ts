@@ -65,6 +65,14 @@ export const SubmissionBody = Type.Object({
   maxAttempts: Type.Optional(MaxAttemptsField),
   timeoutSeconds: Type.Optional(TimeoutField),
   data: Type.Optional(DataBody),
+  /** Checked, with the type's declared resources, by src/jobs/submission.ts. */
+  resources: Type.Optional(
+    Type.Object({
+      cpu: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+      memory: Type.Optional(Type.String()),
+      gpus: Type.Optional(Type.Integer()),
+    }),
+  ),
 });
 
 export const BatchBody = Type.Object({

@@ -37,6 +37,7 @@ export function grpcJobsApi(options: {
         return { job: fromGrpcJob(res.job), created: res.created };
       }),
     get: (id) => call(async () => fromGrpcJob(await client.getJob(id))),
+    run: (body) => call(async () => fromGrpcJob((await client.runCommand(body)).job)),
     cancel: (id) => call(async () => fromGrpcJob(await client.cancelJob(id))),
     list: (query) =>
       call(async () => {
@@ -117,6 +118,13 @@ export function fromGrpcJob(m: pb.Job): ApiJob {
     idempotencyKey: m.idempotencyKey || null,
     routeReason: m.routeReason || null,
     data: m.data ? { inputs: m.data.inputs, output: m.data.output || null } : null,
+    resources: m.resources
+      ? {
+          ...(m.resources.cpu ? { cpu: m.resources.cpu } : {}),
+          ...(m.resources.memory ? { memory: m.resources.memory } : {}),
+          ...(m.resources.gpus ? { gpus: m.resources.gpus } : {}),
+        }
+      : null,
   };
 }
 
@@ -140,6 +148,7 @@ function parseJson(text: string, empty: unknown): unknown {
 export function toSubmitRequest(body: Submission): pb.SubmitJobRequest {
   const { type, payload, priority, attributes, idempotencyKey, maxAttempts, timeoutSeconds, data } =
     body;
+  const resources = body.resources;
   return {
     ...(type ? { type } : {}),
     payloadJson: JSON.stringify(payload ?? null),
@@ -150,6 +159,15 @@ export function toSubmitRequest(body: Submission): pb.SubmitJobRequest {
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(data ? { data: { inputs: data.inputs ?? [], output: data.output ?? '' } } : {}),
+    ...(resources
+      ? {
+          resources: {
+            cpu: resources.cpu === undefined ? '' : String(resources.cpu),
+            memory: resources.memory ?? '',
+            gpus: resources.gpus ?? 0,
+          },
+        }
+      : {}),
   };
 }
 

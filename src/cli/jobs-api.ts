@@ -1,4 +1,11 @@
-import type { ApiJob, GafferClient, JobPage, ListJobsQuery, Submission } from '../client/index.ts';
+import type {
+  ApiJob,
+  GafferClient,
+  JobPage,
+  ListJobsQuery,
+  RunRequest,
+  Submission,
+} from '../client/index.ts';
 
 /**
  * The seam between the job commands (`submit`, `job`, `cancel`, `jobs`) and the API they talk to:
@@ -13,6 +20,8 @@ export interface JobsApi {
   cancel(id: string): Promise<ApiJob>;
   /** Until the job is in a terminal state: the job then, and whether it succeeded. */
   wait(id: string): Promise<{ job: ApiJob; succeeded: boolean }>;
+  /** One ad-hoc command (POST /v1/run, gRPC RunCommand). */
+  run(body: RunRequest): Promise<ApiJob>;
 }
 
 export type Mode = 'rest' | 'grpc';
@@ -25,7 +34,7 @@ export const DEFAULT_GRPC = '127.0.0.1:9090';
  * The commands `--mode grpc` supports. `up`, `worker`, `gen-data` and `completion` are no clients
  * of the API and ignore the mode; every other command refuses it (a usage error).
  */
-export const GRPC_COMMANDS: readonly string[] = ['submit', 'job', 'cancel', 'jobs'];
+export const GRPC_COMMANDS: readonly string[] = ['submit', 'job', 'cancel', 'jobs', 'run'];
 export const MODELESS_COMMANDS: readonly string[] = ['up', 'worker', 'gen-data', 'completion'];
 
 export function restJobsApi(client: GafferClient): JobsApi {
@@ -34,6 +43,7 @@ export function restJobsApi(client: GafferClient): JobsApi {
     get: (id) => client.jobs.get(id),
     list: (query) => client.jobs.list(query),
     cancel: (id) => client.jobs.cancel(id),
+    run: (body) => client.jobs.run(body),
     async wait(id) {
       const end = await client.waitFor(id, { kind: 'job' });
       if (end.kind !== 'job') throw new Error('unreachable: waited for a job');
@@ -91,6 +101,7 @@ export function lazyGrpcJobsApi(options: { address: string; apiKey?: string }): 
     list: async (query) => (await api()).list(query),
     cancel: async (id) => (await api()).cancel(id),
     wait: async (id) => (await api()).wait(id),
+    run: async (body) => (await api()).run(body),
   };
 }
 

@@ -23,7 +23,7 @@ import {
 /** The config as the rest of gaffer sees it: every queue named, the route rules decided. */
 export type ResolvedConfig = Omit<GafferConfig, 'jobTypes' | 'routes'> & {
   jobTypes: Record<string, JobTypeConfig>;
-  routes: { cost: CostConfig; rules: RouteRule[] };
+  routes: { cost: CostConfig; rules: RouteRule[]; uploadType?: string | undefined };
 };
 
 export interface ConfigProblem {
@@ -122,22 +122,27 @@ function resolve(config: GafferConfig): ResolvedConfig {
   // Absolute from here on: remote workers read them from GET /v1/config.
   const roots = config.storage.local.roots.map((r) => path.resolve(r));
   const storage = { ...config.storage, local: { ...config.storage.local, roots } };
-  return { ...config, jobTypes, routes: { cost: config.routes.cost, rules }, storage };
+  const { cost, uploadType } = config.routes;
+  const routes = { cost, rules, ...(uploadType !== undefined ? { uploadType } : {}) };
+  return { ...config, jobTypes, routes, storage };
 }
 
 /**
- * GAFFER_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file, and
+ * GAFFER_PORT, GAFFER_GRPC_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file, and
  * GAFFER_WORKER_TOKEN sets the worker token, GAFFER_STORE_URL and GAFFER_BROKER_URL the store's
  * and broker's URLs — secrets (they carry credentials), so they can come from the environment (a
  * Kubernetes Secret) rather than a config file.
  */
 function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   const port = env['GAFFER_PORT'];
+  const grpcPort = env['GAFFER_GRPC_PORT'];
   const sync = env['GAFFER_SYNCHRONOUS'];
+  // A non-numeric port stays a string so the schema reports it at its path.
+  const portOf = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text) : text);
   return layer(raw, {
     server: {
-      // A non-numeric port stays a string so the schema reports it at /server/port.
-      ...(port ? { port: /^\d+$/.test(port.trim()) ? Number(port) : port } : {}),
+      ...(port ? { port: portOf(port) } : {}),
+      ...(grpcPort ? { grpcPort: portOf(grpcPort) } : {}),
       ...(env['GAFFER_HOST'] ? { host: env['GAFFER_HOST'] } : {}),
       ...(env['GAFFER_WORKER_TOKEN'] ? { workerToken: env['GAFFER_WORKER_TOKEN'] } : {}),
     },
@@ -276,12 +281,15 @@ function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigPro
   if (!isRecord(data)) return [];
   const problems: ConfigProblem[] = [];
   const types = isRecord(data['jobTypes']) ? data['jobTypes'] : {};
+  const executor = isRecord(data['executor']) ? data['executor']['kind'] : undefined;
   for (const [name, type] of Object.entries(types)) {
     problems.push(...typeProblems(name, type, inCode.has(name)));
+    if (executor === 'local') problems.push(...imageOnlyProblems(name, type));
   }
   // Rules and key scopes may also name the ad-hoc type, when it is enabled (src/worker/adhoc.ts).
   const named = { ...types, ...enabledAdhocType(data['adhoc']) };
   problems.push(...ruleProblems(data['routes'], named));
+  problems.push(...uploadTypeProblems(data['routes'], named));
   problems.push(...authProblems(data['auth'], named));
   for (const name of Object.keys(enabledAdhocType(data['adhoc']))) {
     if (Object.hasOwn(types, name)) {
@@ -364,6 +372,31 @@ function typeProblems(name: string, type: unknown, inCode: boolean): ConfigProbl
     if (problem) problems.push({ path: `${at}/payloadSchema`, message: problem });
   }
   return problems;
+}
+
+/**
+ * The local executor runs a command or a handler; an image it can only record. A type with only
+ * an image would be accepted and its jobs would wait for a worker that never comes.
+ */
+function imageOnlyProblems(name: string, type: unknown): ConfigProblem[] {
+  const worker = isRecord(type) ? type['worker'] : undefined;
+  if (!isRecord(worker) || worker['image'] === undefined) return [];
+  if (worker['command'] !== undefined || worker['handler'] !== undefined) return [];
+  return [
+    {
+      path: `/jobTypes/${escapePointer(name)}/worker`,
+      message:
+        'has only an image, which only the Kubernetes executor runs (executor.kind: kubernetes); ' +
+        'the local executor (the default) needs a command or a handler to run its jobs',
+    },
+  ];
+}
+
+function uploadTypeProblems(routes: unknown, types: Record<string, unknown>): ConfigProblem[] {
+  const name = isRecord(routes) ? routes['uploadType'] : undefined;
+  if (typeof name !== 'string' || Object.hasOwn(types, name)) return [];
+  const known = Object.keys(types).join(', ') || 'none';
+  return [{ path: '/routes/uploadType', message: `no job type "${name}" (known: ${known})` }];
 }
 
 /**

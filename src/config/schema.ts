@@ -593,6 +593,11 @@ export const ConfigSchema = Type.Object(
         cost: Cost,
         /** First match wins; absent: seed 002's cost rule (when its types exist). */
         rules: Type.Optional(Type.Array(RouteRuleSchema)),
+        /**
+         * The type of every row of a CSV upload that names none (`?type=`, `gaffer upload
+         * --type`). Absent: each row is routed by the rules like an untyped submission.
+         */
+        uploadType: Type.Optional(Type.String({ minLength: 1 })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -131,6 +131,19 @@ export interface Job {
   routeReason: string | null;
   /** Inputs and output by reference; null when the job has none. */
   data: JobData | null;
+  /** What the job asked for, within its type's declared resources; null/absent: the type's. */
+  resources?: JobResources | null;
+}
+
+/**
+ * A job's own resource request (seed 003's resource_requirements): cpu and memory as Kubernetes
+ * quantities, GPUs as a count. Each given one replaces the type's amount for this job: its local
+ * worker's share of `executor.local`, its pod's request on Kubernetes.
+ */
+export interface JobResources {
+  cpu?: string;
+  memory?: string;
+  gpus?: number;
 }
 
 /** What a submitter provides; the service fills in the rest. */
@@ -156,6 +169,8 @@ export interface NewJob {
   routeReason: string | null;
   /** Null: no data references. */
   data: JobData | null;
+  /** Absent or null: the type's resources. */
+  resources?: JobResources | null;
 }
 
 /** How a claimed attempt ended, as reported by a worker or decided by gaffer. */

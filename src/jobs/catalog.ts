@@ -1,4 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import { GafferError } from '../errors.ts';
 import addFormatsPlugin from 'ajv-formats';
 import type { AdhocConfig, CostConfig, JobTypeConfig, RouteRule } from '../config/schema.ts';
 import { adhocJobType, adhocPayload, imageProblem, isAdhocType } from '../worker/adhoc.ts';
@@ -19,6 +20,18 @@ export interface Catalog {
   checkPayload(type: string, payload: unknown): string | null;
   /** Where local data references may point (`storage.local.roots`); empty: nowhere. */
   dataRoots: readonly string[];
+  /** The type of a CSV upload's rows when the upload names none (`routes.uploadType`). */
+  uploadType?: string | undefined;
+}
+
+/** GAFFER_UNKNOWN_TYPE for `name`, listing the types there are (also as `details.known`). */
+export function unknownType(catalog: Pick<Catalog, 'names'>, name: string): GafferError {
+  const known = catalog.names();
+  return new GafferError(
+    'GAFFER_UNKNOWN_TYPE',
+    `${JSON.stringify(name)} (known: ${known.join(', ') || 'none'})`,
+    { details: { type: name, known } },
+  );
 }
 
 export function createCatalog(input: {
@@ -29,6 +42,7 @@ export function createCatalog(input: {
   adhoc?: AdhocConfig;
   /** `storage.local.roots`; absent: none. */
   dataRoots?: readonly string[];
+  uploadType?: string | undefined;
 }): Catalog {
   const jobTypes = withAdhoc(input.jobTypes, input.adhoc);
   const ajv = new Ajv({ allErrors: true, strict: false });
@@ -43,6 +57,7 @@ export function createCatalog(input: {
     rules: input.rules,
     cost: input.cost,
     dataRoots: input.dataRoots ?? [],
+    uploadType: input.uploadType,
     checkPayload(type, payload) {
       const validate = validators.get(type);
       if (validate && !validate(payload)) {

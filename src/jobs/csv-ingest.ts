@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { JobStore } from '../store/job-store.ts';
+import type { Catalog } from './catalog.ts';
 import type { JobService } from './service.ts';
 import { CsvReader, type CsvRow } from './csv-rows.ts';
 import {
@@ -20,7 +21,8 @@ export interface CsvIngestOptions extends IngestOptions {
 
 /**
  * A CSV with a header row (src/jobs/csv-rows.ts) into one job per row, its fields by header name
- * as the payload; a row that cannot be read is rejected as GAFFER_CSV_INVALID.
+ * as the payload; a row that cannot be read is rejected as GAFFER_CSV_INVALID. An upload that
+ * names no type takes the catalog's `uploadType` (`routes.uploadType`), else each row is routed.
  */
 export function ingestCsv(
   service: JobService,
@@ -28,7 +30,16 @@ export function ingestCsv(
   input: Readable,
   options: CsvIngestOptions,
 ): Promise<IngestResult> {
-  return ingest(service, store, input, csvRowReader(options), options);
+  const type = csvUploadType(service.catalog, options.type);
+  return ingest(service, store, input, csvRowReader({ ...options, type }), options);
+}
+
+/** The type of a CSV upload's rows: the one given, else `uploadType`; undefined: routed. */
+export function csvUploadType(
+  catalog: Pick<Catalog, 'uploadType'>,
+  given: string | undefined,
+): string | undefined {
+  return given || catalog.uploadType;
 }
 
 function csvRowReader(options: CsvIngestOptions): RowReader {

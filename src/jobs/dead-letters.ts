@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Job } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
 import type { DeadLetterEdit, JobPage, JobStore } from '../store/job-store.ts';
-import type { Catalog } from './catalog.ts';
+import { unknownType, type Catalog } from './catalog.ts';
 
 export interface DeadLetterOptions {
   store: JobStore;
@@ -175,7 +175,7 @@ export class DeadLetterQueue {
 
   /** A job of a type no longer configured would wait in `queued` forever: refused. */
   #knownType(job: Job): void {
-    if (!this.#o.catalog().type(job.type)) throw new GafferError('GAFFER_UNKNOWN_TYPE', job.type);
+    if (!this.#o.catalog().type(job.type)) throw unknownType(this.#o.catalog(), job.type);
   }
 
   /** After a compare-and-set: the job, or why it no longer was dead-lettered. */

@@ -44,7 +44,10 @@ export interface IngestResult {
  * Streams an upload into one job per row: read, validated and committed in chunks, so a
  * million-row upload holds only one chunk in memory. A row that cannot be read or fails its
  * type's payload schema is recorded as rejected with its line number; the rest go on. Bytes that
- * are not UTF-8 fail the upload (the rows committed before stay, counted in the batch).
+ * are not UTF-8 fail the upload (the rows committed before stay, counted in the batch). An upload
+ * none of whose rows could be given a type (each GAFFER_NO_ROUTE) fails with
+ * GAFFER_UPLOAD_NO_TYPE, listing the types: the uploader forgot to name one, and a success answer
+ * would hide it. Its batch stays, with every row in its rejected rows.
  */
 export async function ingest(
   service: JobService,
@@ -59,7 +62,7 @@ export async function ingest(
   // (each commit rewrites the indexes' edge pages), 1,000 as fast as 2,000.
   const chunkRows = options.chunkRows ?? 1000;
   const result: IngestResult = { accepted: 0, rejected: 0, firstRejected: [] };
-  const tally: Tally = { result, writtenAt: performance.now() };
+  const tally: Tally = { result, writtenAt: performance.now(), noRoute: 0 };
   // fatal: the default decoder would turn bad bytes into U+FFFD and a job would carry the mangled text.
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let offset = 0;
@@ -114,13 +117,26 @@ export async function ingest(
     throw err;
   }
   await writeCounts(store, options, tally);
+  if (result.accepted === 0 && result.rejected > 0 && tally.noRoute === result.rejected) {
+    throw noTypeError(service.catalog.names(), options.batchId, result.rejected);
+  }
   return result;
+}
+
+function noTypeError(known: string[], batchId: string, rows: number): GafferError {
+  return new GafferError(
+    'GAFFER_UPLOAD_NO_TYPE',
+    `the types are ${known.join(', ') || 'none'}; batch ${batchId} keeps the ${rows} rejected rows`,
+    { details: { batchId, rejected: rows, known } },
+  );
 }
 
 /** The counts so far, and when they were last written to the batch. */
 interface Tally {
   result: IngestResult;
   writtenAt: number;
+  /** Rows rejected because no type could be chosen (GAFFER_NO_ROUTE). */
+  noRoute: number;
 }
 
 /**
@@ -152,6 +168,7 @@ async function commitChunk(
     ? await service.submitMany(subs, options.batchId, 0, options.by)
     : { accepted: [], rejected: [] };
   for (const r of rejected) {
+    if (r.code === 'GAFFER_NO_ROUTE') tally.noRoute++;
     const row = parsed[r.index]!;
     rows.push({ row: row.line, raw: clip(row.raw), code: r.code, message: r.message });
   }

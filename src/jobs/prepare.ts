@@ -1,9 +1,9 @@
 import { GafferError } from '../errors.ts';
 import type { JobData, NewJob } from '../domain/job.ts';
 import { newJobId } from '../domain/ids.ts';
-import { classify } from '../router/classify.ts';
+import { classify, fieldOf } from '../router/classify.ts';
 import { dataRefProblem } from '../storage/roots.ts';
-import type { Catalog } from './catalog.ts';
+import { unknownType, type Catalog } from './catalog.ts';
 import {
   checkJsonValue,
   checkText,
@@ -11,6 +11,7 @@ import {
   priorityName,
   priorityOf,
   refuseUnknownFields,
+  resourcesOf,
   SUBMISSION_FIELDS,
   timeoutMsOf,
 } from './submission.ts';
@@ -28,6 +29,8 @@ export interface Submission {
   timeoutSeconds?: number | undefined;
   /** Inputs and output by reference (src/storage/reference.ts). */
   data?: { inputs?: string[] | undefined; output?: string | undefined } | undefined;
+  /** This job's cpu, memory and GPUs, within its type's declared resources (submission.ts). */
+  resources?: { cpu?: string | number; memory?: string; gpus?: number } | undefined;
 }
 
 /**
@@ -46,7 +49,7 @@ export function prepareJob(
   const attributes = sub.attributes ?? {};
   const { type, reason } = pickType(sub, attributes, catalog);
   const config = catalog.type(type);
-  if (!config) throw new GafferError('GAFFER_UNKNOWN_TYPE', type);
+  if (!config) throw unknownType(catalog, type);
   const problem = catalog.checkPayload(type, sub.payload ?? null);
   if (problem) throw new GafferError('GAFFER_PAYLOAD_INVALID', problem);
   const data = dataOf(sub.data, catalog.dataRoots);
@@ -55,13 +58,15 @@ export function prepareJob(
     config.timeoutSeconds,
     config.maxTimeoutSeconds,
   );
-  const named = priorityName(sub.priority);
+  const resources = resourcesOf(sub.resources, config);
+  const priority = sub.priority ?? namedPriorityIn(attributes, sub.payload);
+  const named = priorityName(priority);
   return {
     id: newJobId(now),
     type,
     queue: config.queue,
     payload: sub.payload ?? null,
-    priority: priorityOf(sub.priority, config.priority),
+    priority: priorityOf(priority, config.priority),
     attributes: named === null ? attributes : { ...attributes, priority: named },
     maxAttempts: maxAttemptsOf(sub.maxAttempts, config.retry.maxAttempts),
     timeoutMs,
@@ -71,6 +76,7 @@ export function prepareJob(
     idempotencyKey: sub.idempotencyKey ?? null,
     routeReason: reason,
     data,
+    ...(resources ? { resources } : {}),
   };
 }
 
@@ -92,6 +98,21 @@ function checkSubmission(sub: Submission): void {
   }
   // Routing reads the priority before the type is known: a malformed one is refused first.
   priorityOf(sub.priority, 0);
+}
+
+/**
+ * Seed 002's job model carries its priority as a field of the job itself ("priority": "high"),
+ * which the router reads for its cost rule: a priority name there (attributes first, then the
+ * payload, as the router reads them) is the job's priority when the submission gives none, so
+ * "high" is the same 10 whichever front end the job came by. Only the names count: a number in a
+ * payload's own `priority` field is the payload's business.
+ */
+function namedPriorityIn(
+  attributes: Record<string, unknown>,
+  payload: unknown,
+): string | undefined {
+  const field = fieldOf({ payload, attributes }, 'priority');
+  return priorityName(field) ?? undefined;
 }
 
 const DATA_FIELDS: ReadonlySet<string> = new Set(['inputs', 'output']);

@@ -81,6 +81,11 @@ export class JobService {
     return this.#o.store;
   }
 
+  /** The catalog in force now (a reload replaces it). */
+  get catalog(): Catalog {
+    return this.#o.catalog();
+  }
+
   /**
    * Resolves once the job is committed; `created` is false for an idempotency key `by` already
    * used for this type with an equal submission (the job is then the one submitted first). The

@@ -1,3 +1,6 @@
+import { millicores, quantity } from '../config/quantity.ts';
+import type { JobTypeConfig } from '../config/schema.ts';
+import type { JobResources } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
 
 /**
@@ -16,6 +19,7 @@ export const SUBMISSION_FIELDS: ReadonlySet<string> = new Set([
   'maxAttempts',
   'timeoutSeconds',
   'data',
+  'resources',
 ]);
 
 /**
@@ -221,4 +225,83 @@ function jsonProblem(value: unknown, depth: number): string | null {
     if (p) return p;
   }
   return null;
+}
+
+const RESOURCE_FIELDS: ReadonlySet<string> = new Set(['cpu', 'memory', 'gpus']);
+const CPU = /^[0-9]+(\.[0-9]+)?m?$/;
+const MEMORY = /^[0-9]+(\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$/;
+
+/** What a type lets one of its jobs ask for: its declared resources. */
+export type ResourceCeiling = Pick<JobTypeConfig, 'mode'> & {
+  worker: Pick<JobTypeConfig['worker'], 'resources'>;
+  kubernetes: Pick<JobTypeConfig['kubernetes'], 'resources' | 'gpus'>;
+};
+
+/**
+ * A job's own resource request, checked against its type: `cpu` and `memory` as Kubernetes
+ * quantities (cpu may be a number), `gpus` a whole count. Each may go up to what the type declares
+ * — its Kubernetes limit, else its Kubernetes request, else its local `worker.resources` (cpu,
+ * memory); `kubernetes.gpus` (gpus) — and a resource the type declares none of cannot be asked
+ * for: the request would bound nothing, or never fit (GAFFER_RESOURCES_TOO_LARGE). Per-job types
+ * only: a pool worker's resources are shared by all the jobs it runs (GAFFER_BAD_REQUEST). Absent,
+ * or nothing but `gpus: 0`: null, the type's own.
+ */
+export function resourcesOf(given: unknown, type: ResourceCeiling): JobResources | null {
+  if (given === undefined || given === null) return null;
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'resources must be an object');
+  }
+  refuseUnknownFields(given, RESOURCE_FIELDS, 'resources');
+  const r = given as Record<string, unknown>;
+  const out: JobResources = {};
+  if (r['cpu'] !== undefined) out.cpu = quantityText(r['cpu'], 'cpu', CPU);
+  if (r['memory'] !== undefined) out.memory = quantityText(r['memory'], 'memory', MEMORY);
+  if (r['gpus'] !== undefined && r['gpus'] !== 0) out.gpus = gpuCount(r['gpus']);
+  if (Object.keys(out).length === 0) return null;
+  if (type.mode !== 'per-job') {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      'resources: only a per-job type runs a job in a worker of its own (a pool worker shares its resources among its jobs)',
+    );
+  }
+  const declared = type.kubernetes.resources;
+  for (const key of ['cpu', 'memory'] as const) {
+    const asked = out[key];
+    if (asked === undefined) continue;
+    const ceiling = declared.limits[key] ?? declared.requests[key] ?? type.worker.resources?.[key];
+    const size = key === 'cpu' ? millicores : quantity;
+    if (ceiling === undefined || size(asked) > size(ceiling)) {
+      throw new GafferError(
+        'GAFFER_RESOURCES_TOO_LARGE',
+        `${key} ${asked} > ${ceiling ?? 'none'}, what the type declares (worker.resources, kubernetes.resources)`,
+        { details: { [key]: { asked, declared: ceiling ?? null } } },
+      );
+    }
+  }
+  if (out.gpus !== undefined && out.gpus > type.kubernetes.gpus) {
+    throw new GafferError(
+      'GAFFER_RESOURCES_TOO_LARGE',
+      `gpus ${out.gpus} > ${type.kubernetes.gpus}, what the type declares (kubernetes.gpus)`,
+      { details: { gpus: { asked: out.gpus, declared: type.kubernetes.gpus } } },
+    );
+  }
+  return out;
+}
+
+function quantityText(value: unknown, field: string, form: RegExp): string {
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  if (typeof text !== 'string' || text.length > 40 || !form.test(text)) {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      `resources.${field} must be a Kubernetes quantity, e.g. ${field === 'cpu' ? '"500m" or "2"' : '"512Mi" or "4Gi"'}`,
+    );
+  }
+  return text;
+}
+
+function gpuCount(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 64) {
+    throw new GafferError('GAFFER_BAD_REQUEST', 'resources.gpus must be a whole number of GPUs');
+  }
+  return value;
 }

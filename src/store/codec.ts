@@ -65,6 +65,7 @@ export function insertedJob(job: NewJob): Job {
     idempotencyKey: job.idempotencyKey,
     routeReason: job.routeReason,
     data: job.data ?? null,
+    resources: job.resources ?? null,
     replays: 0,
   };
 }

@@ -93,9 +93,15 @@ describe('fromGrpcJob: a gRPC Job message as the REST job', () => {
     idempotencyKey: null,
     routeReason: null,
     data: null,
+    resources: null,
   };
   const cases: [string, Partial<pb.Job>, Partial<ApiJob>][] = [
     ['a queued job: empty strings and absent times are null', {}, {}],
+    [
+      'its own resource request, the unset parts left out',
+      { resources: { cpu: '500m', memory: '', gpus: 0 } },
+      { resources: { cpu: '500m' } },
+    ],
     [
       'a running job: lease and start',
       {

@@ -89,8 +89,12 @@ describe('loadConfigFile', () => {
     const file = write(
       'jobs.config.json',
       JSON.stringify({
-        'csv-row': { queue: 'queue_csv', image: 'worker:latest', threshold: 40 },
-        'new-job': { queue: 'queue_new', image: 'worker-new:latest', threshold: 10 },
+        'new-job': {
+          queue: 'queue_new',
+          image: 'worker-new:latest',
+          command: ['run'],
+          threshold: 10,
+        },
         'local-job': { command: 'echo hi', max_workers: 3, min_workers: 1 },
       }),
     );
@@ -161,12 +165,12 @@ server:
     ],
     [
       'min above max',
-      { jobTypes: { a: { worker: { image: 'i' }, scaling: { min: 3, max: 2 } } } },
+      { jobTypes: { a: { worker: { command: ['i'] }, scaling: { min: 3, max: 2 } } } },
       [{ path: '/jobTypes/a/scaling/min', message: 'must not exceed scaling.max (3 > 2)' }],
     ],
     [
       'a bad type name',
-      { jobTypes: { 'bad name': { worker: { image: 'i' } } } },
+      { jobTypes: { 'bad name': { worker: { command: ['i'] } } } },
       [
         {
           path: '/jobTypes/bad name',
@@ -181,7 +185,7 @@ server:
 
   test('route rules must name existing types', () => {
     const problems = problemsOf({
-      jobTypes: { a: { worker: { image: 'i' } } },
+      jobTypes: { a: { worker: { command: ['i'] } } },
       routes: { rules: [{ type: 'a' }, { when: { above: 1 }, type: 'nope' }] },
     });
     assert.deepEqual(
@@ -214,7 +218,7 @@ server:
 
   test('a retry class limit may lower the type limit, never raise it', () => {
     const retry = (classes: object) => ({
-      jobTypes: { a: { worker: { image: 'i' }, retry: { maxAttempts: 3, classes } } },
+      jobTypes: { a: { worker: { command: ['i'] }, retry: { maxAttempts: 3, classes } } },
     });
     assert.doesNotThrow(() =>
       parseConfig(retry({ application: { maxAttempts: 3 }, oom: { maxAttempts: 1 } }), 'test'),
@@ -232,11 +236,48 @@ server:
 
   test('a payload schema must compile', () => {
     const problems = problemsOf({
-      jobTypes: { a: { worker: { image: 'i' }, payloadSchema: { type: 'no-such-type' } } },
+      jobTypes: { a: { worker: { command: ['i'] }, payloadSchema: { type: 'no-such-type' } } },
     });
     assert.deepEqual(
       problems.map((p) => p.path),
       ['/jobTypes/a/payloadSchema'],
+    );
+  });
+
+  test('a type with only an image: refused on the local executor, which could not run it', () => {
+    const problems = problemsOf({ jobTypes: { render: { worker: { image: 'render:1' } } } });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/jobTypes/render/worker'],
+    );
+    assert.match(problems[0]!.message, /only an image.*executor\.kind: kubernetes/);
+    assert.match(problems[0]!.message, /command or a handler/);
+    // Seed 000's jobs.config.json shape: the same refusal, not jobs that wait for ever.
+    const seed = problemsOf({ 'new-job': { queue: 'q', image: 'worker-new:latest' } });
+    assert.deepEqual(
+      seed.map((p) => p.path),
+      ['/jobTypes/new-job/worker'],
+    );
+    // On Kubernetes the image is what runs; locally an image beside a command is only recorded.
+    const k8s = { kind: 'kubernetes' };
+    assert.doesNotThrow(() =>
+      parseConfig({ executor: k8s, jobTypes: { render: { worker: { image: 'r:1' } } } }, 't'),
+    );
+    assert.doesNotThrow(() =>
+      parseConfig({ jobTypes: { render: { worker: { image: 'r:1', command: ['r'] } } } }, 't'),
+    );
+  });
+
+  test('routes.uploadType must name a job type', () => {
+    const jobTypes = { 'csv-row': { worker: { command: ['x'] } } };
+    assert.equal(
+      parseConfig({ jobTypes, routes: { uploadType: 'csv-row' } }, 't').routes.uploadType,
+      'csv-row',
+    );
+    assert.equal(parseConfig({ jobTypes }, 't').routes.uploadType, undefined);
+    assert.deepEqual(
+      problemsOf({ jobTypes, routes: { uploadType: 'csv' } }).map((p) => p.path),
+      ['/routes/uploadType'],
     );
   });
 
@@ -314,13 +355,13 @@ describe('defaults and routes', () => {
   });
 
   test('parseConfig does not mutate its input', () => {
-    const raw = { jobTypes: { t: { worker: { image: 'i' } } } };
+    const raw = { jobTypes: { t: { worker: { command: ['i'] } } } };
     parseConfig(raw, 'test');
-    assert.deepEqual(raw, { jobTypes: { t: { worker: { image: 'i' } } } });
+    assert.deepEqual(raw, { jobTypes: { t: { worker: { command: ['i'] } } } });
   });
 
   const typesOf = (names: string[]) =>
-    Object.fromEntries(names.map((n) => [n, { worker: { image: `${n}:1` } }]));
+    Object.fromEntries(names.map((n) => [n, { worker: { command: [n] } }]));
 
   test("routes default to seed 002's rule when actor, spark, ml and batch exist", () => {
     const config = parseConfig({ jobTypes: typesOf(['actor', 'spark', 'ml', 'batch']) }, 't');
@@ -359,8 +400,10 @@ describe('layering: defaults < file < env < overrides', () => {
       GAFFER_DATA_DIR: 'from-env',
       GAFFER_SYNCHRONOUS: 'normal',
       GAFFER_WORKER_TOKEN: 'from-a-kubernetes-secret',
+      GAFFER_GRPC_PORT: '0',
     };
     const config = await resolveConfig({ file, env });
+    assert.equal(config.server.grpcPort, 0, 'GAFFER_GRPC_PORT');
     assert.deepEqual([config.server.port, config.server.host], [9100, '10.0.0.1']);
     assert.deepEqual([config.store.dataDir, config.store.synchronous], ['from-env', 'NORMAL']);
     assert.equal(config.server.workerToken, 'from-a-kubernetes-secret');
@@ -387,7 +430,7 @@ describe('layering: defaults < file < env < overrides', () => {
   });
 
   test('layering works on a seed 000 file too', async () => {
-    const seed = write('seed.json', '{"new-job": {"queue": "q", "image": "i"}}');
+    const seed = write('seed.json', '{"new-job": {"queue": "q", "command": "i"}}');
     const config = await resolveConfig({ file: seed, env: { GAFFER_PORT: '7000' } });
     assert.equal(config.server.port, 7000);
     assert.equal(config.jobTypes['new-job']?.queue, 'q');

@@ -20,10 +20,12 @@ import { spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.
 
 // `npm start` as shipped — examples/gaffer.config.yaml, on loopback, no API key — attacked as an
 // anonymous caller: every job type, every way in (POST /v1/jobs, /v1/jobs/batch, /v1/batches as
-// NDJSON and CSV, the compatibility aliases, /v1/run, `gaffer run`, a dead-letter edit and replay), with
-// payloads that carry a shell command or name a file outside the job's folders. Nothing may run a
+// NDJSON and CSV, the compatibility aliases, a dead-letter edit and replay), with payloads that
+// carry a shell command or name a file outside the job's folders. No configured type may run a
 // command (each would create a marker file) or return a byte of a file outside gaffer's data
-// folder (/etc/passwd, and a canary file of the test's own).
+// folder (/etc/passwd, and a canary file of the test's own). The ad-hoc type runs commands by
+// design (seed 004, test/e2e/seed-commands.test.ts); here only its bounds are tried: a page of
+// another site, an image off the allow-list and a timeout over the ceiling run nothing.
 
 const MAIN = path.join(REPO, 'src/cli/main.ts');
 const CONFIG = path.join(REPO, 'examples/gaffer.config.yaml');
@@ -77,15 +79,16 @@ async function send(
   route: string,
   body?: unknown,
   contentType = 'application/json',
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${url}${route}`, {
     method,
     ...(body === undefined
-      ? {}
+      ? { headers }
       : body instanceof FormData
-        ? { body } // fetch sets multipart/form-data with its boundary
+        ? { body, headers } // fetch sets multipart/form-data with its boundary
         : {
-            headers: { 'content-type': contentType },
+            headers: { 'content-type': contentType, ...headers },
             body: typeof body === 'string' ? body : JSON.stringify(body),
           }),
   });
@@ -102,6 +105,7 @@ before(async () => {
     OUTPUT_DIR: outputs,
     TWIN_STATE_DIR: twins,
     SIMULATE_WORKLOAD_DURATION_IN_SEC: '',
+    GAFFER_GRPC_PORT: '0', // the example's 9090 may be taken on a shared machine
   });
   url = gaffer.url;
 });
@@ -114,7 +118,7 @@ after(async () => {
 const raw = YAML.parse(readFileSync(CONFIG, 'utf8')) as {
   server: { host: string };
   auth?: { keys?: unknown[] };
-  adhoc?: { enabled?: boolean };
+  adhoc?: { enabled?: boolean; allowedImages?: string[]; maxTimeoutSeconds?: number };
   jobTypes: Record<string, unknown>;
 };
 
@@ -161,10 +165,15 @@ function fileProbes(type: string): unknown[] {
 }
 
 describe('npm start as shipped, to an anonymous caller on loopback', () => {
-  it('is the config under test: loopback, no API key, ad-hoc commands off', () => {
+  it('is the config under test: loopback, no API key, ad-hoc commands bounded', () => {
     assert.equal(raw.server.host, '127.0.0.1');
     assert.equal(raw.auth?.keys?.length ?? 0, 0);
-    assert.equal(raw.adhoc?.enabled, false);
+    assert.equal(raw.adhoc?.enabled, true);
+    assert.ok(
+      raw.adhoc?.allowedImages?.every((i) => !i.startsWith('*')),
+      'an image allow-list',
+    );
+    assert.ok((raw.adhoc?.maxTimeoutSeconds ?? Infinity) <= 300, 'a timeout ceiling');
     assert.match(url, /^http:\/\/127\.0\.0\.1:/);
   });
 
@@ -199,22 +208,36 @@ describe('npm start as shipped, to an anonymous caller on loopback', () => {
       track(`${type} cmd`, await send('POST', '/v1/jobs', { type, payload }));
       track(`/submit/${type} cmd`, await send('POST', `/submit/${type}`, payload));
     }
-    // Types that run commands elsewhere: none here, and the ad-hoc route is off.
-    for (const type of ['task', 'adhoc', 'shell']) {
+    // Types that run commands elsewhere: none here but the ad-hoc one.
+    for (const type of ['task', 'shell']) {
       const r = await send('POST', '/v1/jobs', { type, payload: { cmd: cmd() } });
       assert.equal(r.status, 400, `${type}: ${JSON.stringify(r.json)}`);
       assert.equal((r.json['error'] as { code: string }).code, 'GAFFER_UNKNOWN_TYPE');
     }
-    const run = await send('POST', '/v1/run', { cmd: cmd(), image: 'busybox' });
-    assert.equal(run.status, 403);
-    assert.equal((run.json['error'] as { code: string }).code, 'GAFFER_ADHOC_DISABLED');
+    // The ad-hoc type's bounds: a page of another site cannot make a browser run a command
+    // (cross-site request forgery on gaffer's loopback port), nor can an image off the allow-list
+    // or a timeout over the ceiling.
+    const foreign = { origin: 'https://evil.example' };
+    for (const [route, body] of [
+      ['/v1/run', { cmd: cmd() }],
+      ['/v1/jobs', { type: 'adhoc', payload: { cmd: cmd() } }],
+      ['/submit/adhoc', { cmd: cmd() }],
+    ] as const) {
+      const r = await send('POST', route, body, 'text/plain', foreign);
+      assert.equal(r.status, 403, `${route}: ${JSON.stringify(r.json)}`);
+      assert.equal((r.json['error'] as { code: string }).code, 'GAFFER_CROSS_ORIGIN');
+    }
+    const image = await send('POST', '/v1/run', { cmd: cmd(), image: 'ubuntu' });
+    assert.equal(image.status, 422, JSON.stringify(image.json));
+    const tooLong = await send('POST', '/v1/run', { cmd: cmd(), timeoutSeconds: 3600 });
+    assert.equal((tooLong.json['error'] as { code: string }).code, 'GAFFER_TIMEOUT_TOO_LONG');
     const cli = await promisify(execFile)(
       process.execPath,
-      [MAIN, '--url', url, 'run', '--image', 'busybox', '--cmd', cmd()],
+      [MAIN, '--url', url, 'run', '--image', 'debian', '--cmd', cmd()],
       { cwd: REPO, env: { ...process.env, GAFFER_URL: '', GAFFER_API_KEY: '' } },
     ).catch((err: { code: number; stderr: string }) => err);
-    assert.equal((cli as { code: number }).code, 4, 'gaffer run: ad-hoc commands are off');
-    assert.match((cli as { stderr: string }).stderr, /GAFFER_ADHOC_DISABLED/);
+    assert.equal((cli as { code: number }).code, 1, 'gaffer run: an image off the allow-list');
+    assert.match((cli as { stderr: string }).stderr, /image "debian" is not allowed/);
     // The cost-routed untyped route and the matrix alias, with a command along.
     track(
       '/submit-job cmd',

@@ -102,6 +102,7 @@ describe('messages', () => {
     data: { inputs: ['s3://b/k'], output: 's3://b/out/' } satisfies Required<pb.DataRefs>,
     leaseOwner: 'local-1-echo-1',
     leaseExpiresAtMs: 1_763_900_000_004,
+    resources: { cpu: '500m', memory: '1Gi', gpus: 1 } satisfies Required<pb.Resources>,
   };
   const submit: Required<Omit<pb.SubmitJobRequest, 'priorityName'>> = {
     type: 'echo',
@@ -112,6 +113,7 @@ describe('messages', () => {
     maxAttempts: 2,
     timeoutSeconds: 1.5,
     data: { inputs: ['/in'], output: '/out' },
+    resources: { cpu: '1', memory: '2Gi', gpus: 1 },
   };
   const method = serviceDefinition(GAFFER_SERVICE) as unknown as Record<
     string,
@@ -171,6 +173,26 @@ describe('messages', () => {
       roundTrip: response('SubmitJobs'),
     },
     {
+      message: 'Resources',
+      sample: job.resources!,
+      roundTrip: (v) => response('GetJob')({ ...job, resources: v }),
+    },
+    {
+      message: 'RunCommandRequest',
+      sample: {
+        cmd: 'echo hi',
+        image: 'busybox',
+        timeoutSeconds: 60,
+        env: { A: '1' },
+      } satisfies Required<pb.RunCommandRequest>,
+      roundTrip: request('RunCommand'),
+    },
+    {
+      message: 'RunCommandResponse',
+      sample: { job } satisfies Required<pb.RunCommandResponse>,
+      roundTrip: response('RunCommand'),
+    },
+    {
       message: 'GetJobRequest',
       sample: { id: 'x' } satisfies Required<pb.GetJobRequest>,
       roundTrip: request('GetJob'),
@@ -218,8 +240,12 @@ describe('messages', () => {
       ]);
       assert.deepEqual([...names].sort(), protoFields.sort());
       const back = roundTrip(sample) as Record<string, unknown>;
-      const whole =
-        message === 'JobError' ? back['error'] : message === 'DataRefs' ? back['data'] : back;
+      const part: Record<string, string> = {
+        JobError: 'error',
+        DataRefs: 'data',
+        Resources: 'resources',
+      };
+      const whole = message in part ? back[part[message]!] : back;
       assert.deepEqual(whole, Object.fromEntries(set));
     });
   }
@@ -415,15 +441,15 @@ describe('Gaffer service', () => {
       );
     });
   };
-  // Field 10 as a varint (1), field 11 as a string ("x").
-  const UNKNOWN = Buffer.from([0x50, 0x01, 0x5a, 0x01, 0x78]);
+  // Field 11 as a varint (1), field 12 as a string ("x"): numbers SubmitJobRequest does not use.
+  const UNKNOWN = Buffer.from([0x58, 0x01, 0x62, 0x01, 0x78]);
 
   test('SubmitJob with fields this proto does not define → INVALID_ARGUMENT, GAFFER_UNKNOWN_FIELD', async () => {
     const before = (await g.orch.store.list({ limit: 1000, type: 'held' })).jobs.length;
     const { err } = await rawSubmit('SubmitJob', { type: 'held', payloadJson: '1' }, UNKNOWN);
     assert.equal(err?.code, status.INVALID_ARGUMENT, String(err));
     assert.deepEqual(err?.metadata.get(ERROR_CODE_KEY), ['GAFFER_UNKNOWN_FIELD']);
-    assert.match(err?.details ?? '', /10, 11/);
+    assert.match(err?.details ?? '', /11, 12/);
     assert.equal((await g.orch.store.list({ limit: 1000, type: 'held' })).jobs.length, before);
   });
 

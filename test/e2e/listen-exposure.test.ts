@@ -172,6 +172,30 @@ describe("the library's listen agrees with gaffer up", () => {
     }
   });
 
+  it('with ad-hoc commands on and no key, refuses every non-loopback host, allowUnauthenticated or not', async () => {
+    const gaffer = await createGaffer({
+      config: { store: { dataDir: path.join(tmp, 'lib-adhoc') }, adhoc: { enabled: true } },
+    });
+    try {
+      for (const allowUnauthenticated of [false, true]) {
+        await assert.rejects(
+          gaffer.listen({ host: '0.0.0.0', port: 0, allowUnauthenticated }),
+          (err: unknown) => {
+            assert.ok(err instanceof ConfigError);
+            assert.match(err.message, /ad-hoc commands are on/);
+            assert.match(err.message, /adhoc\.enabled: false/);
+            return true;
+          },
+        );
+      }
+      assert.equal(gaffer.url, null, 'listening nowhere');
+      const url = await gaffer.listen({ host: '127.0.0.1', port: 0 });
+      assert.equal((await fetch(`${url}/healthz`)).status, 200, 'loopback is fine');
+    } finally {
+      await gaffer.close();
+    }
+  });
+
   it('listens on a non-loopback host when a key is configured; anonymous callers get 401', async () => {
     const gaffer = await createGaffer({
       config: { store: { dataDir: path.join(tmp, 'lib-keys') } },

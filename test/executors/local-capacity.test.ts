@@ -5,6 +5,7 @@ import {
   localRoom,
   machineCapacity,
   perWorker,
+  workerShare,
 } from '../../src/executors/local-process/capacity.ts';
 import type { ScalingDecision } from '../../src/domain/events.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
@@ -42,6 +43,14 @@ const table: [string, Parameters<typeof localRoom>[0], number | null][] = [
 for (const [name, input, expected] of table) {
   test(`localRoom: ${name}`, () => assert.equal(localRoom(input), expected));
 }
+
+test("workerShare: a per-job worker holds its job's request, else its type's", () => {
+  const type = { cpu: '2', memory: '4Gi' };
+  assert.deepEqual(workerShare(type, null), { cpu: 2000, memory: 4 * GiB });
+  assert.deepEqual(workerShare(type, { cpu: '500m' }), { cpu: 500, memory: 4 * GiB });
+  assert.deepEqual(workerShare(type, { cpu: '1', memory: '1Gi' }), { cpu: 1000, memory: GiB });
+  assert.deepEqual(workerShare(undefined, {}), { cpu: 0, memory: 0 });
+});
 
 test('machineCapacity: executor.local, else this machine', () => {
   assert.deepEqual(machineCapacity({ cpus: '2', memory: '1Gi' }), { cpu: 2000, memory: GiB });
@@ -114,6 +123,53 @@ test('a type declaring worker.resources gets only the workers executor.local fit
     assert.match(w.message, /no room for another worker/);
   }
   for (const id of ids) {
+    const res = await gaffer.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
+    assert.equal(res.statusCode, 200, res.body);
+  }
+});
+
+let h: TestGaffer | undefined;
+after(() => h?.close());
+
+// A job's own request is what its per-job worker holds of executor.local: with three CPUs and a
+// type declaring two, a job asking one leaves room for a second worker of the type.
+test("a per-job worker holds its job's resource request, not its type's", async () => {
+  h = await startGaffer({
+    autoscaler: { intervalMs: 50 },
+    executor: { local: { cpus: '3' } },
+    jobTypes: {
+      big: {
+        mode: 'per-job',
+        worker: { handler: 'test/e2e/fixtures/handlers.ts#blockFirst', resources: { cpu: '2' } },
+        scaling: { min: 0, max: 5, threshold: 1, burst: 1, idleSeconds: 1 },
+      },
+    },
+  });
+  const gaffer = h;
+  const submit = async (body: object) => {
+    const res = await gaffer.app.inject({ method: 'POST', url: '/v1/jobs', payload: body });
+    assert.equal(res.statusCode, 201, res.body);
+    return res.json().job as { id: string; resources: unknown };
+  };
+  const small = await submit({ type: 'big', payload: { block: true }, resources: { cpu: '1' } });
+  assert.deepEqual(small.resources, { cpu: '1' });
+  await until(gaffer, () => gaffer.orch.gateway.workers('big').some((w) => w.state === 'busy'), [
+    'worker:state',
+  ]);
+  const whole = await submit({ type: 'big', payload: { block: true } });
+  await until(
+    gaffer,
+    () => gaffer.orch.gateway.workers('big').filter((w) => w.state === 'busy').length === 2,
+    ['worker:state'],
+  );
+  const over = await gaffer.app.inject({
+    method: 'POST',
+    url: '/v1/jobs',
+    payload: { type: 'big', resources: { cpu: '3' } },
+  });
+  assert.equal(over.statusCode, 422, over.body);
+  assert.equal(over.json().error.code, 'GAFFER_RESOURCES_TOO_LARGE');
+  for (const id of [small.id, whole.id]) {
     const res = await gaffer.app.inject({ method: 'POST', url: `/v1/jobs/${id}/cancel` });
     assert.equal(res.statusCode, 200, res.body);
   }

@@ -10,6 +10,8 @@ import { REPO } from './gaffer.ts';
 export interface GafferProcess {
   child: ChildProcess;
   url: string;
+  /** host:port of the gRPC API when gaffer serves one (`gaffer up: gRPC on …`), else null. */
+  grpc: string | null;
   /** Exit promise; resolves with the exit code or signal. */
   exited: Promise<number | string | null>;
 }
@@ -42,15 +44,18 @@ export async function spawnGaffer(
   const exited = new Promise<number | string | null>((resolve) =>
     child.on('exit', (code, signal) => resolve(code ?? signal)),
   );
+  let grpc: string | null = null;
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
+      // Printed before the HTTP line.
+      grpc ??= /gaffer up: gRPC on (\S+)/.exec(line)?.[1] ?? null;
       const m = /gaffer up: (http:\/\/\S+)/.exec(line);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) => reject(new Error(`gaffer exited (${code}) before listening`)));
   });
-  return { child, url, exited };
+  return { child, url, grpc, exited };
 }
 
 /**

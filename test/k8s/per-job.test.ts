@@ -83,6 +83,17 @@ describe(
             },
           ),
           short: kubeType({}, { kubernetes: { ttlSecondsAfterFinished: 1 } }),
+          sized: kubeType(
+            { 'gaffer.test/run-for': '100ms' },
+            {
+              kubernetes: {
+                resources: {
+                  requests: { cpu: '100m', memory: '64Mi' },
+                  limits: { cpu: '1', memory: '512Mi' },
+                },
+              },
+            },
+          ),
           forever: kubeType({ 'gaffer.test/outcome': 'hang' }),
         },
       });
@@ -136,6 +147,44 @@ describe(
       );
       assert.equal(kubeJob.spec.backoffLimit, 0);
       assert.equal(kubeJob.metadata.labels['gaffer.dev/job-id'], id);
+    });
+
+    test("a job's own resource request is its pod's request, the type's limits stay", async () => {
+      const res = await g.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { type: 'sized', resources: { cpu: '500m', memory: '256Mi' } },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const id = res.json<{ job: { id: string } }>().job.id;
+      assert.equal((await ended(id)).state, 'succeeded');
+      const pods = JSON.parse(
+        await cluster.kubectl([
+          'get',
+          'pods',
+          '-n',
+          NS,
+          '-l',
+          `gaffer.dev/job-id=${id}`,
+          '-o',
+          'json',
+        ]),
+      ) as { items: { spec: { containers: { resources: unknown }[] } }[] };
+      assert.equal(pods.items.length, 1);
+      assert.deepEqual(pods.items[0]!.spec.containers[0]!.resources, {
+        requests: { cpu: '500m', memory: '256Mi' },
+        limits: { cpu: '1', memory: '512Mi' },
+      });
+      const over = await g.app.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { type: 'sized', resources: { cpu: '2' } },
+      });
+      assert.equal(over.statusCode, 422, over.body);
+      assert.equal(
+        over.json<{ error: { code: string } }>().error.code,
+        'GAFFER_RESOURCES_TOO_LARGE',
+      );
     });
 
     test('a container that exits 3: failed, class application, exit code kept', async () => {

@@ -68,6 +68,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
             inputs: ['s3://bucket/in/x.csv', 's3://bucket/models/m1/', '/data/lookup.json'],
             output: 's3://bucket/results/job-1/',
           },
+          resources: { cpu: '500m', memory: '1Gi', gpus: 1 },
         });
         const expected: Job = {
           ...input,
@@ -85,6 +86,16 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
         };
         assert.deepEqual(await store.insert([input]), [expected]);
         assert.deepEqual(await store.get(input.id), expected);
+      });
+
+      test("round-trips a job's resource request, and its absence (null)", async () => {
+        const sized = newJob({ resources: { memory: '4Gi' } });
+        const none = newJob();
+        await store.insert([sized, none]);
+        assert.deepEqual((await store.get(sized.id))?.resources, { memory: '4Gi' });
+        assert.equal((await store.get(none.id))?.resources, null);
+        const [claimed] = await claim({ jobIds: [sized.id] });
+        assert.deepEqual(claimed?.resources, { memory: '4Gi' }, 'a claim hands it on');
       });
 
       test('round-trips data references, with or without an output, and their absence', async () => {

@@ -9,6 +9,8 @@ import {
   PRIORITY_LIMIT,
   priorityOf,
   refuseUnknownFields,
+  resourcesOf,
+  type ResourceCeiling,
   SUBMISSION_FIELDS,
   timeoutMsOf,
 } from '../../src/jobs/submission.ts';
@@ -92,6 +94,60 @@ describe('timeout: converted to whole ms, then at least 1 ms and within the ceil
     test(`${String(given)} s, ceiling ${ceiling ?? 'none'} → ${expected}`, () => {
       assert.equal(
         outcome(() => timeoutMsOf(given, 300, ceiling)),
+        expected,
+      );
+    });
+  }
+});
+
+type Quantities = { cpu?: string; memory?: string };
+
+describe("resources: within the type's declared ones, per-job types only", () => {
+  const kube = (limits: Quantities, requests: Quantities = {}, gpus = 0) => ({
+    resources: { requests, limits },
+    gpus,
+  });
+  const perJob = {
+    mode: 'per-job' as const,
+    worker: { resources: { cpu: '2', memory: '4Gi' } },
+    kubernetes: kube({}),
+  };
+  const onKube = {
+    mode: 'per-job' as const,
+    worker: {},
+    kubernetes: kube({ cpu: '4', memory: '8Gi' }, { cpu: '1' }, 1),
+  };
+  const pool = { ...perJob, mode: 'pool' as const };
+  const bare = { mode: 'per-job' as const, worker: {}, kubernetes: kube({}) };
+  type Row = [string, unknown, ResourceCeiling, unknown];
+  const table: Row[] = [
+    ['absent', undefined, perJob, null],
+    ['the seed: 2 cpus, 4Gi', { cpu: '2', memory: '4Gi' }, perJob, { cpu: '2', memory: '4Gi' }],
+    ['less', { cpu: '500m', memory: '512Mi' }, perJob, { cpu: '500m', memory: '512Mi' }],
+    ['cpu alone, as a number', { cpu: 1 }, perJob, { cpu: '1' }],
+    ['over the worker resources', { cpu: '3' }, perJob, 'GAFFER_RESOURCES_TOO_LARGE'],
+    ['4Gi = 4096Mi fits', { memory: '4096Mi' }, perJob, { memory: '4096Mi' }],
+    ['4097Mi does not', { memory: '4097Mi' }, perJob, 'GAFFER_RESOURCES_TOO_LARGE'],
+    [
+      'up to the Kubernetes limit',
+      { cpu: '4', memory: '8Gi' },
+      onKube,
+      { cpu: '4', memory: '8Gi' },
+    ],
+    ['a GPU the type has', { gpus: 1 }, onKube, { gpus: 1 }],
+    ['two GPUs it has not', { gpus: 2 }, onKube, 'GAFFER_RESOURCES_TOO_LARGE'],
+    ['no GPU asked', { gpus: 0 }, perJob, null],
+    ['a type that declares none', { cpu: '1' }, bare, 'GAFFER_RESOURCES_TOO_LARGE'],
+    ['a pool type', { cpu: '1' }, pool, 'GAFFER_BAD_REQUEST'],
+    ['not a quantity', { cpu: 'two' }, perJob, 'GAFFER_BAD_REQUEST'],
+    ['an unknown field', { disk: '1Gi' }, perJob, 'GAFFER_UNKNOWN_FIELD'],
+    ['not an object', '2', perJob, 'GAFFER_BAD_REQUEST'],
+    ['a fractional GPU', { gpus: 0.5 }, onKube, 'GAFFER_BAD_REQUEST'],
+  ];
+  for (const [name, given, type, expected] of table) {
+    test(`${name} → ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(
+        outcome(() => resourcesOf(given, type)),
         expected,
       );
     });

@@ -67,8 +67,10 @@ let g: TestGaffer | undefined;
 after(() => g?.close());
 
 test('GET /v1/jobs/:id of a queued job says why it waits, where it is in line, and when', async () => {
-  // An image-only type cannot run on the local executor: no worker ever comes for it.
-  g = await startGaffer({ jobTypes: { render: { mode: 'per-job', worker: { image: 'x:1' } } } });
+  // scaling.max 0: no worker ever comes for it.
+  g = await startGaffer({
+    jobTypes: { render: { mode: 'per-job', worker: { command: ['true'] }, scaling: { max: 0 } } },
+  });
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     const res = await g.app.inject({
@@ -81,8 +83,7 @@ test('GET /v1/jobs/:id of a queued job says why it waits, where it is in line, a
   const res = await g.app.inject({ method: 'GET', url: `/v1/jobs/${ids[2]}` });
   assert.deepEqual(res.json().job.waiting, {
     reason: 'no_worker',
-    message:
-      'no worker of its type: this executor cannot run it (no command, handler or image for it)',
+    message: 'no worker of its type yet: the autoscaler starts one',
     position: 2,
     estimatedStartAt: null,
   });

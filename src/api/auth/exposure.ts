@@ -27,13 +27,28 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.check(h, family === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** Why listening on `host` is refused, or null when it is allowed. */
+/**
+ * Why listening on `host` is refused, or null when it is allowed. With ad-hoc commands on, an
+ * unauthenticated listener off loopback would be a shell for whoever reaches the port, which
+ * `allowUnauthenticated` (a decision about job types) does not extend to: refused regardless.
+ */
 export function exposureProblem(
   config: ResolvedConfig,
   host: string,
   allowUnauthenticated: boolean,
 ): string | null {
-  if (config.auth.keys.length > 0 || allowUnauthenticated || isLoopbackHost(host)) return null;
+  if (config.auth.keys.length > 0 || isLoopbackHost(host)) return null;
+  if (config.adhoc.enabled) {
+    return [
+      `gaffer refuses to listen on ${host || '(every address)'} with no API key: ad-hoc commands are on`,
+      "(adhoc.enabled), so anyone who can reach it could run shell commands as gaffer's user. Either:",
+      '  - configure an API key (`gaffer keys create --id ops --role operator`, then auth.keys),',
+      '    and give ad-hoc commands a key of their own (docs/security.md);',
+      '  - turn ad-hoc commands off: adhoc.enabled: false;',
+      '  - or listen on loopback only (server.host 127.0.0.1, the default).',
+    ].join('\n');
+  }
+  if (allowUnauthenticated) return null;
   return [
     `gaffer refuses to listen on ${host || '(every address)'}: it is not a loopback address and no API key`,
     'is configured, so anyone who can reach it would be the operator of every job type. Either:',

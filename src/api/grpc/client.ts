@@ -51,6 +51,7 @@ export interface GrpcClient {
   getJob(id: string): Promise<pb.Job>;
   listJobs(req?: pb.ListJobsRequest): Promise<pb.ListJobsResponse>;
   cancelJob(id: string): Promise<pb.Job>;
+  runCommand(req: pb.RunCommandRequest): Promise<pb.RunCommandResponse>;
   /** The job now, then at each state change, until a terminal state; `break` cancels the call. */
   watchJob(id: string): AsyncGenerator<pb.Job, void, undefined>;
   /** grpc.health.v1 Check ('' : the server as a whole). */
@@ -96,6 +97,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     getJob: (id) => unary(gaffer['GetJob']!, { id }),
     listJobs: (req = {}) => unary(gaffer['ListJobs']!, req),
     cancelJob: (id) => unary(gaffer['CancelJob']!, { id }),
+    runCommand: (req) => unary(gaffer['RunCommand']!, req),
     async *watchJob(id) {
       const method = gaffer['WatchJob']!;
       const stream = client.makeServerStreamRequest(

@@ -5,6 +5,7 @@ import type { Submission } from '../../jobs/prepare.ts';
 import { parseJsonText } from '../json-body.ts';
 import { JobIdParams, SubmissionBody } from '../schemas.ts';
 import type * as pb from './types.ts';
+import type { RunCommand } from '../run-command.ts';
 import { UNKNOWN_FIELDS, type WithUnknown } from './unknown-fields.ts';
 
 /**
@@ -40,9 +41,23 @@ export function toSubmission(
     maxAttempts: req.maxAttempts,
     timeoutSeconds: req.timeoutSeconds,
     data: inputs.length > 0 || output ? dropUndefined({ inputs, output }) : undefined,
+    resources: resourcesOf(req.resources),
   });
   check(submissionBody, body);
   return body as Submission;
+}
+
+/** A RunCommandRequest as POST /v1/run's body; an empty command is GAFFER_BAD_REQUEST. */
+export function toRunCommand(req: WithUnknown<pb.RunCommandRequest>): RunCommand {
+  refuseUnknownNumbers(req, 'RunCommandRequest');
+  if (!req.cmd) throw new GafferError('GAFFER_BAD_REQUEST', 'cmd must not be empty');
+  const env = req.env && Object.keys(req.env).length > 0 ? req.env : undefined;
+  return dropUndefined({
+    cmd: req.cmd,
+    image: req.image || undefined,
+    timeoutSeconds: req.timeoutSeconds,
+    env,
+  }) as RunCommand;
 }
 
 /**
@@ -140,7 +155,24 @@ export function toJobMessage(job: Omit<Job, 'leaseToken'>): pb.Job {
     data: job.data ? { inputs: job.data.inputs, output: job.data.output ?? '' } : null,
     leaseOwner: job.leaseOwner ?? '',
     ...(job.leaseExpiresAt === null ? {} : { leaseExpiresAtMs: job.leaseExpiresAt }),
+    resources: job.resources
+      ? {
+          cpu: job.resources.cpu ?? '',
+          memory: job.resources.memory ?? '',
+          gpus: job.resources.gpus ?? 0,
+        }
+      : null,
   };
+}
+
+/** A request's Resources as a submission's `resources`: '' and 0 mean the type's own. */
+function resourcesOf(r: Partial<pb.Resources> | null | undefined) {
+  const given = dropUndefined({
+    cpu: r?.cpu || undefined,
+    memory: r?.memory || undefined,
+    gpus: r?.gpus || undefined,
+  });
+  return Object.keys(given).length > 0 ? given : undefined;
 }
 
 /** The HTTP body's guards (depth, prototype keys), then a parse: api/json-body.ts. */

@@ -10,8 +10,10 @@ import {
   listFilterOf,
   refuseUnknownNumbers,
   toJobMessage,
+  toRunCommand,
   toSubmission,
 } from './convert.ts';
+import type { RunCommand } from '../run-command.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
 
@@ -21,6 +23,8 @@ export interface GafferServiceDeps {
   events: GafferEvents;
   /** `server.maxBatchJobs`: the largest SubmitJobs, as for POST /v1/jobs/batch. */
   maxBatchJobs: () => number;
+  /** One ad-hoc command (src/api/run-command.ts, as POST /v1/run). */
+  run: (principal: Principal, run: RunCommand) => Promise<Job>;
 }
 
 /**
@@ -74,6 +78,13 @@ export function gafferService(deps: GafferServiceDeps) {
       for (const r of done.rejected) rejected.push({ ...r, index: indexOf[r.index]! });
       rejected.sort((a, b) => a.index - b.index);
       return { jobIds: done.accepted.map((j) => j.id), rejected };
+    },
+
+    async runCommand(
+      principal: Principal,
+      req: pb.RunCommandRequest,
+    ): Promise<pb.RunCommandResponse> {
+      return { job: toJobMessage(await deps.run(principal, toRunCommand(req))) };
     },
 
     async getJob(principal: Principal, req: pb.GetJobRequest): Promise<pb.Job> {

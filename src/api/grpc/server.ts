@@ -15,6 +15,7 @@ import { authorizationOf, clientAddress, keyCheck, type Authenticate } from './a
 import { GAFFER_SERVICE, HEALTH_SERVICE, serviceDefinition } from './definition.ts';
 import { toServiceError } from './errors.ts';
 import { gafferService } from './gaffer-service.ts';
+import { runCommand } from '../run-command.ts';
 import { healthService } from './health.ts';
 import { withUnknownFields } from './unknown-fields.ts';
 import type * as pb from './types.ts';
@@ -63,6 +64,7 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
     service: orch.service,
     events: orch.events,
     maxBatchJobs: () => orch.config.server.maxBatchJobs,
+    run: (principal, run) => runCommand(orch, principal, run, 'grpc'),
   });
   /** Who the caller is; a failed authentication counts against its address. */
   const who = async (call: Caller): Promise<Principal> => {
@@ -148,6 +150,7 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
     GetJob: unary('read', methods.getJob),
     ListJobs: unary('read', methods.listJobs),
     CancelJob: unary('operate', methods.cancelJob, 'job.cancel'),
+    RunCommand: unary('submit', methods.runCommand),
     WatchJob: watchJob,
   });
   server.addService(serviceDefinition(HEALTH_SERVICE), health.implementation);

@@ -44,6 +44,26 @@ export interface SubmitJobRequest {
   maxAttempts?: number;
   timeoutSeconds?: number;
   data?: Partial<DataRefs> | null;
+  resources?: Partial<Resources> | null;
+}
+
+/** A job's resource request; '' or 0: the type's own. */
+export interface Resources {
+  cpu: string;
+  memory: string;
+  gpus: number;
+}
+
+export interface RunCommandRequest {
+  cmd?: string;
+  /** Empty: `adhoc.image`. */
+  image?: string;
+  timeoutSeconds?: number;
+  env?: Record<string, string>;
+}
+
+export interface RunCommandResponse {
+  job: Job;
 }
 
 export interface SubmitJobResponse {
@@ -128,6 +148,8 @@ export interface Job {
   /** The worker holding the lease while in flight; empty otherwise. */
   leaseOwner: string;
   leaseExpiresAtMs?: number;
+  /** Unset (null): the type's resources. */
+  resources?: Resources | null;
 }
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';

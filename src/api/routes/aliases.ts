@@ -6,6 +6,7 @@ import { UploadQuery } from '../schemas.ts';
 import { uploadBatch } from './batches.ts';
 import { desiredScale, queueStatus } from './queues.ts';
 import { submitter } from '../auth/scope.ts';
+import { fromSeed003, toSeed003 } from './seed003.ts';
 
 /**
  * The seeds' endpoints, served unchanged so their clients keep working (docs/http-api.md).
@@ -62,6 +63,13 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       return reply.status(201).send({ job_id: job.id, job });
     },
   );
+
+  // Seed 003: the job model's own fields; see seed003.ts for how each maps.
+  r.post('/api/jobs', { config: { access: 'submit' }, schema: { tags } }, async (req, reply) => {
+    const sub = fromSeed003(req.body);
+    const { job, created } = await orch.service.submit(sub, submitter(req.principal));
+    return reply.status(created ? 201 : 200).send(toSeed003(job));
+  });
 
   r.get('/queues/status', { config: { access: 'read' }, schema: { tags } }, async () => ({
     queues: await queueStatus(orch),

@@ -4,7 +4,8 @@ import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
 import { toGafferError } from '../error-handler.ts';
 import type { Readable } from 'node:stream';
-import { ingestCsv } from '../../jobs/csv-ingest.ts';
+import { csvUploadType, ingestCsv } from '../../jobs/csv-ingest.ts';
+import { unknownType } from '../../jobs/catalog.ts';
 import { ingest, type IngestResult } from '../../jobs/ingest.ts';
 import { NdjsonReader } from '../ndjson-rows.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
@@ -161,7 +162,9 @@ export async function uploadBatch(
     );
   });
   const { file: stream, filename } = file;
-  return runUpload(orch, req, reply, filename || 'upload.csv', query, async (batchId) => {
+  // The batch is labelled with the rows' type: the one given, else the configured default.
+  const type = csvUploadType(orch.catalog, query.type);
+  return runUpload(orch, req, reply, filename || 'upload.csv', { type }, async (batchId) => {
     const result = await ingestCsv(orch.service, orch.store, stream, {
       batchId,
       type: query.type,
@@ -219,9 +222,7 @@ function checkUpload(
   if (declared > limit + 8 * 1024) {
     throw new GafferError('GAFFER_BODY_TOO_LARGE', `${declared} bytes > ${limit}`);
   }
-  if (query.type && !orch.catalog.type(query.type)) {
-    throw new GafferError('GAFFER_UNKNOWN_TYPE', query.type);
-  }
+  if (query.type && !orch.catalog.type(query.type)) throw unknownType(orch.catalog, query.type);
   if (query.type) requireType(req.principal, query.type);
   return limit;
 }

@@ -3,15 +3,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
 import type { Orchestrator } from '../../orchestrator.ts';
-import type { AdhocPayload } from '../../worker/adhoc.ts';
-import { auditFailure } from '../auth/audit.ts';
-import { submitter } from '../auth/scope.ts';
+import { runCommand } from '../run-command.ts';
 import { TimeoutField } from '../schemas.ts';
 import { refuseUnknownFields } from '../../jobs/submission.ts';
 
 /**
  * `POST /v1/run` (seed 004): one ad-hoc command as a job of the ad-hoc type (`config.adhoc`,
- * src/worker/adhoc.ts). A route of its own rather than `POST /v1/jobs` with the type's name: the
+ * src/worker/adhoc.ts; submitted by ../run-command.ts, as gRPC's RunCommand). A route of its own rather than `POST /v1/jobs` with the type's name: the
  * caller need not know that name, the body reads as the command it is, and a gaffer with ad-hoc
  * commands off answers GAFFER_ADHOC_DISABLED instead of an unknown type. Checks (payload shape,
  * image allowed, timeout ceiling, key scope) are the submission's own, so POST /v1/jobs with the
@@ -36,23 +34,9 @@ export const runRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
       '/run',
       { config: { access: 'submit' }, schema: { body: RunBody, tags: ['jobs'] } },
       async (req, reply) => {
-        const adhoc = orch.config.adhoc;
-        if (!adhoc.enabled) throw new GafferError('GAFFER_ADHOC_DISABLED');
+        if (!orch.config.adhoc.enabled) throw new GafferError('GAFFER_ADHOC_DISABLED');
         refuseUnknownFields(req.body, RUN_FIELDS);
-        const { cmd, image, timeoutSeconds, env } = req.body;
-        // The image actually used is recorded, so a job shows what it ran in.
-        const payload: AdhocPayload = { cmd, image: image ?? adhoc.image, ...(env ? { env } : {}) };
-        // The job service records every ad-hoc job created (`job.run`); a refusal is recorded here.
-        const { job } = await auditFailure(orch, req.principal, 'job.run', adhoc.name, () =>
-          orch.service.submit(
-            {
-              type: adhoc.name,
-              payload,
-              ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-            },
-            submitter(req.principal),
-          ),
-        );
+        const job = await runCommand(orch, req.principal, req.body);
         return reply.status(201).send({ job });
       },
     );

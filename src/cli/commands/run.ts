@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { LogLine, RunRequest } from '../../client/index.ts';
-import { contextOf, InvalidArgument, parseIntOption, printJson } from '../context.ts';
+import { contextOf, InvalidArgument, modeOf, parseIntOption, printJson } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import { reportEnd } from './submit.ts';
 
@@ -14,8 +14,9 @@ interface RunOptions {
 
 /**
  * `gaffer run --image busybox --cmd "echo Hello World" --timeout 60` (seed 004): one ad-hoc
- * command (POST /v1/run). Prints the job id; with --wait, streams its log as it runs and ends as
- * `submit --wait` does (its state, then exit 0 if it succeeded, else 1).
+ * command (POST /v1/run; in `--mode grpc`, the RunCommand RPC). Prints the job id; with --wait,
+ * streams its log as it runs (REST only: gRPC has no log stream) and ends as `submit --wait` does
+ * (its state, then exit 0 if it succeeded, else 1).
  */
 export function registerRun(program: Command): void {
   program
@@ -41,7 +42,7 @@ export function registerRun(program: Command): void {
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
         ...(opts.env ? { env: opts.env } : {}),
       };
-      const job = await ctx.client.jobs.run(body);
+      const job = await ctx.jobs.run(body);
       if (!opts.wait) {
         if (ctx.json) printJson(ctx, { job });
         else ctx.out(job.id);
@@ -49,7 +50,9 @@ export function registerRun(program: Command): void {
       }
       if (!ctx.json) ctx.err(job.id);
       const lines: LogLine[] = [];
-      for await (const line of ctx.client.jobs.followLogs(job.id)) {
+      // gRPC has no log stream: in grpc mode --wait watches the job end (WatchJob) only.
+      const follow = modeOf(cmd) === 'grpc' ? [] : ctx.client.jobs.followLogs(job.id);
+      for await (const line of follow) {
         if (ctx.json) lines.push(line);
         else (line.stream === 'stderr' ? process.stderr : process.stdout).write(withNewline(line));
       }

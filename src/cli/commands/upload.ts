@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { contextOf, parsePriority, printJson, UsageError } from '../context.ts';
+import { EXIT } from '../exit.ts';
 import { formatBytes, table, truncate } from '../format.ts';
 
 interface UploadOptions {
@@ -15,7 +16,10 @@ export function registerUpload(program: Command): void {
     .command('upload')
     .description('upload a CSV file: one job per row (seed 000)')
     .argument('<file>', 'CSV file with a header row')
-    .option('-t, --type <type>', 'job type of every row (else the route rules decide per row)')
+    .option(
+      '-t, --type <type>',
+      "job type of every row (else gaffer's routes.uploadType, else the route rules per row)",
+    )
     .option('--priority <n>', 'priority of every row', parsePriority)
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: UploadOptions, cmd: Command) => {
@@ -41,6 +45,8 @@ export function registerUpload(program: Command): void {
         bar?.stop();
       }
       const { batch, rejected } = result;
+      // Nothing accepted is a failed upload for a script, whatever the rows' reasons.
+      if (batch.accepted === 0) process.exitCode = EXIT.api;
       if (ctx.json) return printJson(ctx, result);
       ctx.out(`batch     ${batch.id}`);
       ctx.out(`accepted  ${batch.accepted}`);
@@ -53,6 +59,10 @@ export function registerUpload(program: Command): void {
         if (batch.rejected > rows.length) {
           ctx.err(`… all ${batch.rejected} rejected rows: gaffer batch rejected ${batch.id}`);
         }
+      }
+      if (batch.accepted === 0) {
+        ctx.err(`no row was accepted: every row was rejected (gaffer batch rejected ${batch.id})`);
+        return;
       }
       ctx.err(
         `(${formatBytes(size)}) progress: gaffer batch ${batch.id}; wait: gaffer wait ${batch.id}`,

@@ -1,5 +1,5 @@
 import type { JobTypeConfig } from '../../config/schema.ts';
-import type { Job } from '../../domain/job.ts';
+import type { Job, JobResources } from '../../domain/job.ts';
 import { adhocPayload, isAdhocType } from '../../worker/adhoc.ts';
 
 /**
@@ -18,7 +18,11 @@ export const LABELS = {
 } as const;
 
 export interface JobManifestInput {
-  job: Pick<Job, 'id' | 'type' | 'attempt' | 'timeoutMs' | 'data'> & { payload?: unknown };
+  job: Pick<Job, 'id' | 'type' | 'attempt' | 'timeoutMs' | 'data'> & {
+    payload?: unknown;
+    /** The job's own request (seed 003's resource_requirements); absent: the type's. */
+    resources?: JobResources | null | undefined;
+  };
   /** The job's type; its `worker.image` is required on this executor. */
   type: Pick<JobTypeConfig, 'worker' | 'kubernetes'>;
   namespace: string;
@@ -31,7 +35,7 @@ export interface JobManifestInput {
 /** The Job object, ready to POST to /apis/batch/v1/namespaces/{namespace}/jobs. */
 export function jobManifest(input: JobManifestInput) {
   const { job, type, namespace } = input;
-  const k = type.kubernetes;
+  const k = withJobGpus(type.kubernetes, job.resources);
   if (!type.worker.image) throw new Error(`job type "${job.type}" has no worker.image`);
   const labels = {
     [LABELS.managedBy]: 'gaffer',
@@ -60,7 +64,7 @@ export function jobManifest(input: JobManifestInput) {
               name: 'job',
               ...container(input, type.worker.image),
               env: containerEnv(input),
-              resources: containerResources(type.kubernetes, input.oomKills ?? 0),
+              resources: containerResources(k, input.oomKills ?? 0, job.resources),
             },
           ],
         },
@@ -109,8 +113,28 @@ export function memoryFor(
   return ladder[Math.min(oomKills, ladder.length) - 1];
 }
 
-export function containerResources(k: JobTypeConfig['kubernetes'], oomKills: number) {
-  const requests: Record<string, string> = { ...definedOnly(k.resources.requests) };
+/** The type's settings with the GPUs a job asked for (at most the type's, checked at submit). */
+function withJobGpus(
+  k: JobTypeConfig['kubernetes'],
+  own: JobResources | null | undefined,
+): JobTypeConfig['kubernetes'] {
+  return own?.gpus === undefined ? k : { ...k, gpus: own.gpus };
+}
+
+/**
+ * The container's requests and limits: the type's, with a job's own request (`own`, within the
+ * type's declared resources, checked at submit) as its cpu and memory requests; the type's limits
+ * stay (a job asking less is still capped where the type is).
+ */
+export function containerResources(
+  k: JobTypeConfig['kubernetes'],
+  oomKills: number,
+  own?: JobResources | null,
+) {
+  const requests: Record<string, string> = {
+    ...definedOnly(k.resources.requests),
+    ...definedOnly({ cpu: own?.cpu, memory: own?.memory }),
+  };
   const limits: Record<string, string> = { ...definedOnly(k.resources.limits) };
   const memory = memoryFor(k.memoryLadder, limits['memory'] ?? requests['memory'], oomKills);
   if (memory !== undefined && oomKills > 0) {

@@ -35,6 +35,23 @@ export function perWorker(resources: { cpu?: string; memory?: string } | undefin
 }
 
 /**
+ * What one worker holds: a per-job worker its job's own request (each of cpu and memory it gives
+ * replacing the type's; within the type's declared resources, checked at submit), any other the
+ * type's `worker.resources`.
+ */
+export function workerShare(
+  type: { cpu?: string; memory?: string } | undefined,
+  job: { cpu?: string; memory?: string } | null | undefined,
+): Room {
+  return perWorker({
+    ...(type?.cpu ? { cpu: type.cpu } : {}),
+    ...(type?.memory ? { memory: type.memory } : {}),
+    ...(job?.cpu ? { cpu: job.cpu } : {}),
+    ...(job?.memory ? { memory: job.memory } : {}),
+  });
+}
+
+/**
  * More workers of a type that fit now: the capacity left after every live worker's share (`held`,
  * all types) divided by one worker's. null: the type declares nothing, so nothing limits it.
  */

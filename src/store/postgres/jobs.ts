@@ -34,21 +34,21 @@ export const INSERT_CHUNK = 1000;
 export const ANALYZE_AFTER = 10_000;
 
 /**
- * The new jobs of one chunk as 15 parallel arrays, expanded by unnest into rows. The parameter
+ * The new jobs of one chunk as 16 parallel arrays, expanded by unnest into rows. The parameter
  * count stays fixed whatever the chunk size (a VALUES list would need 14 per row and hit the
  * 65,535 limit), and one SQL text serves every chunk.
  */
 const INSERT_SQL = `INSERT INTO jobs (id, type, queue, payload, priority, attributes, state, attempt,
     max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason, data,
-    submitted_by)
+    submitted_by, resources)
   SELECT t.id, t.type, t.queue, t.payload::jsonb, t.priority, t.attributes::jsonb, 'queued', 0,
     t.max_attempts, t.timeout_ms, t.created_at, t.run_at, t.batch_id, t.idempotency_key,
-    t.route_reason, t.data::jsonb, t.submitted_by
+    t.route_reason, t.data::jsonb, t.submitted_by, t.resources::jsonb
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[],
     $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
-    $13::text[], $14::text[], $15::text[])
+    $13::text[], $14::text[], $15::text[], $16::text[])
     AS t(id, type, queue, payload, priority, attributes, max_attempts, timeout_ms, created_at,
-      run_at, batch_id, idempotency_key, route_reason, data, submitted_by)
+      run_at, batch_id, idempotency_key, route_reason, data, submitted_by, resources)
   ON CONFLICT (idempotency_key, type, submitted_by) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id`;
 
@@ -149,7 +149,7 @@ function compareKeys(a: string | null, b: string | null): number {
 }
 
 function insertParams(chunk: readonly NewJob[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 15 }, () => new Array(chunk.length));
+  const cols: unknown[][] = Array.from({ length: 16 }, () => new Array(chunk.length));
   chunk.forEach((j, i) => {
     const values = [
       j.id,
@@ -167,6 +167,7 @@ function insertParams(chunk: readonly NewJob[]): unknown[][] {
       j.routeReason,
       j.data && toJson(j.data),
       j.submittedBy ?? ANONYMOUS_SUBMITTER,
+      j.resources ? toJson(j.resources) : null,
     ];
     values.forEach((v, c) => {
       (cols[c] as unknown[])[i] = v;

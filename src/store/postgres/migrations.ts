@@ -164,6 +164,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs DROP CONSTRAINT jobs_idempotency;
   CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key, type, submitted_by)
     WHERE idempotency_key IS NOT NULL;`,
+  // 8: a job's own resource request (JobResources; NULL: its type's).
+  `ALTER TABLE jobs ADD COLUMN resources jsonb;`,
 ];
 
 /**

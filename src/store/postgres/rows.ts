@@ -2,6 +2,7 @@ import {
   type Job,
   type JobData,
   type JobError,
+  type JobResources,
   type JobState,
   type NewJob,
 } from '../../domain/job.ts';
@@ -34,6 +35,7 @@ export interface JobRow {
   submitted_by: string;
   route_reason: string | null;
   data: JobData | null;
+  resources: JobResources | null;
   replays: number;
 }
 
@@ -63,6 +65,7 @@ export function rowToJob(row: JobRow): Job {
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
     data: row.data,
+    resources: row.resources,
     replays: row.replays,
   };
 }
@@ -74,6 +77,7 @@ export function newJobToJob(job: NewJob): Job {
     payload: fromJson(toJson(job.payload)),
     attributes: (fromJson(toJson(job.attributes)) ?? {}) as Record<string, unknown>,
     data: fromJson(toJson(job.data)) as JobData | null,
+    resources: fromJson(toJson(job.resources ?? null)) as JobResources | null,
   });
 }
 

@@ -2,6 +2,7 @@ import {
   type Job,
   type JobData,
   type JobError,
+  type JobResources,
   type JobState,
   type NewJob,
 } from '../../domain/job.ts';
@@ -36,6 +37,7 @@ export interface JobRow {
   data: string | null;
   replays: number;
   submitted_by: string;
+  resources: string | null;
 }
 
 /** Every column of `jobs`, in the order INSERT statements list them. */
@@ -66,6 +68,7 @@ const JOB_COLUMNS = [
   'data',
   'replays',
   'submitted_by',
+  'resources',
 ] as const satisfies readonly (keyof JobRow)[];
 
 /**
@@ -153,6 +156,7 @@ export function newJobRow(job: NewJob): JobRow {
     route_reason: job.routeReason,
     data: job.data && toJson(job.data),
     submitted_by: job.submittedBy ?? ANONYMOUS_SUBMITTER,
+    resources: job.resources ? toJson(job.resources) : null,
   };
 }
 
@@ -182,6 +186,7 @@ export function rowToJob(row: JobRow): Job {
     idempotencyKey: row.idempotency_key,
     routeReason: row.route_reason,
     data: fromJson(row.data) as JobData | null,
+    resources: fromJson(row.resources) as JobResources | null,
     replays: row.replays,
   };
 }

@@ -205,6 +205,8 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX jobs_idempotency;
   CREATE UNIQUE INDEX jobs_idempotency ON jobs (idempotency_key, type, submitted_by)
     WHERE idempotency_key IS NOT NULL;`,
+  // 10: a job's own resource request (JobResources as JSON; NULL: its type's).
+  `ALTER TABLE jobs ADD COLUMN resources TEXT;`,
 ];
 
 export interface OpenOptions {

@@ -1,0 +1,48 @@
+import type { Job } from '../domain/job.ts';
+import { GafferError } from '../errors.ts';
+import type { Orchestrator } from '../orchestrator.ts';
+import type { AdhocPayload } from '../worker/adhoc.ts';
+import type { Principal } from './auth/access.ts';
+import { auditFailure } from './auth/audit.ts';
+import { submitter } from './auth/scope.ts';
+
+/** One ad-hoc command as a caller sends it: POST /v1/run's body, gRPC's RunCommandRequest. */
+export interface RunCommand {
+  cmd: string;
+  /** Absent: `adhoc.image`. */
+  image?: string | undefined;
+  /** Absent: `adhoc.timeoutSeconds`; above `adhoc.maxTimeoutSeconds`: refused. */
+  timeoutSeconds?: number | undefined;
+  env?: Record<string, string> | undefined;
+}
+
+/**
+ * Submits one ad-hoc command as a job of the ad-hoc type (`config.adhoc`, src/worker/adhoc.ts),
+ * for every front end that runs one (POST /v1/run, gRPC RunCommand): GAFFER_ADHOC_DISABLED while
+ * they are off. The checks (payload shape, image allowed, timeout ceiling, key scope) are the
+ * submission's own. The job service records every ad-hoc job created (`job.run`); a refusal is
+ * recorded here. `via`: the front end when it is not HTTP (the audit's `api`).
+ */
+export async function runCommand(
+  orch: Pick<Orchestrator, 'config' | 'service' | 'store' | 'clock'>,
+  principal: Principal,
+  run: RunCommand,
+  via?: string,
+): Promise<Job> {
+  const adhoc = orch.config.adhoc;
+  if (!adhoc.enabled) throw new GafferError('GAFFER_ADHOC_DISABLED');
+  const { cmd, image, timeoutSeconds, env } = run;
+  // The image actually used is recorded, so a job shows what it ran in.
+  const payload: AdhocPayload = { cmd, image: image || adhoc.image, ...(env ? { env } : {}) };
+  const { job } = await auditFailure(orch, principal, 'job.run', adhoc.name, () =>
+    orch.service.submit(
+      {
+        type: adhoc.name,
+        payload,
+        ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      },
+      submitter(principal, via),
+    ),
+  );
+  return job;
+}
