@@ -82,7 +82,7 @@ async function baseline(cluster: KubeCluster): Promise<{ drainMs: number; creati
           containers: [
             {
               name: 'job',
-              image: 'example.com/seed000:1',
+              image: 'example.com/batch-worker:1',
               resources: { requests: { cpu: '500m', memory: '64Mi' } },
             },
           ],

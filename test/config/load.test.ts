@@ -10,7 +10,7 @@ import {
   resolveConfig,
   type ConfigProblem,
 } from '../../src/config/load.ts';
-import { SEED_002_RULES } from '../../src/router/classify.ts';
+import { DEFAULT_COST_RULES } from '../../src/router/classify.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -365,7 +365,7 @@ describe('defaults and routes', () => {
 
   test("routes default to seed 002's rule when actor, spark, ml and batch exist", () => {
     const config = parseConfig({ jobTypes: typesOf(['actor', 'spark', 'ml', 'batch']) }, 't');
-    assert.deepEqual(config.routes.rules, SEED_002_RULES);
+    assert.deepEqual(config.routes.rules, DEFAULT_COST_RULES);
   });
 
   test('routes default to none when one of those types is missing', () => {

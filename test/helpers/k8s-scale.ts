@@ -76,7 +76,7 @@ export async function runKubeScale(
     jobTypes: {
       batch: {
         mode: 'per-job',
-        worker: { image: 'example.com/seed000:1' },
+        worker: { image: 'example.com/batch-worker:1' },
         scaling: { max: o.max, burst: o.max, threshold: 1 },
         kubernetes: {
           resources: { requests: { cpu: o.cpu, memory: '64Mi' } },
