@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { contextOf, InvalidArgument, parseIntOption, UsageError } from '../context.ts';
 
 /**
- * Seed 000's test data generator (`python data/generate_data.py`): a CSV of fake customer
- * transactions, one job per row once uploaded. Deterministic for a given seed, and streamed, so a
+ * A test data generator: a CSV of fake customer transactions (the columns and values
+ * `python data/generate_data.py` writes), one job per row once uploaded. Deterministic for a given seed, and streamed, so a
  * million rows take constant memory.
  */
 
