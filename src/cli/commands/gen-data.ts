@@ -121,7 +121,9 @@ export async function writeCsv(out: Writable, options: GenOptions, end = true): 
 export function registerGenData(program: Command): void {
   program
     .command('gen-data')
-    .description("write seed 000's test CSV (id,name,email,amount,currency,country,created_at)")
+    .description(
+      'write a test CSV of fake transactions (id,name,email,amount,currency,country,created_at)',
+    )
     .option('-n, --rows <n>', 'number of data rows', parseIntOption(0, 100_000_000), 10_000)
     .option('-o, --output <file>', 'output file (- for stdout)', 'data.csv')
     .option(
