@@ -5,15 +5,19 @@ import { classify, costOf, DEFAULT_COST_RULES, type Routable } from '../../src/r
 
 const COST: CostConfig = { rowsPerUnit: 1_000_000, secondsPerUnit: 10, highPriorityFactor: 1.5 };
 
-/** A seed 002 submission: its JSON body is the payload, with no attributes. */
+/** A `POST /submit-job` style submission: its JSON body is the payload, with no attributes. */
 function body(payload: Record<string, unknown>, priority?: string): Routable {
   return { payload, attributes: {}, ...(priority ? { priority } : {}) };
 }
 
-describe('costOf (seed 002)', () => {
+describe('costOf', () => {
   const cases: [string, Routable, number][] = [
     ['rows and runtime', body({ rows: 5_000_000, estimated_runtime_sec: 100 }), 15],
-    ['seed 002 aliases', body({ nr_of_rows: 2_000_000, estimated_runtime: 20 }), 4],
+    [
+      'nr_of_rows / estimated_runtime aliases',
+      body({ nr_of_rows: 2_000_000, estimated_runtime: 20 }),
+      4,
+    ],
     ['high priority ×1.5', body({ rows: 50_000_000, estimated_runtime_sec: 300 }, 'high'), 120],
     ['priority read from the payload', body({ rows: 2_000_000, priority: 'HIGH' }), 3],
     ['attributes before payload', { payload: { rows: 9e9 }, attributes: { rows: '1000000' } }, 1],
