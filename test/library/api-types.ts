@@ -121,5 +121,8 @@ expectType<
   >
 >(true);
 expectType<
-  Equal<keyof GafferOptions, 'config' | 'jobs' | 'env' | 'overrides' | 'watch' | 'clock' | 'listen'>
+  Equal<
+    keyof GafferOptions,
+    'config' | 'jobs' | 'env' | 'overrides' | 'watch' | 'clock' | 'listen' | 'log'
+  >
 >(true);
