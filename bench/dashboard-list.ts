@@ -1,5 +1,5 @@
 /**
- * The dashboard's jobs table at a million jobs (issue 7): inserts 1,000,000 jobs into a fresh
+ * The dashboard's jobs table at a million jobs: inserts 1,000,000 jobs into a fresh
  * SQLite store (5 types, every state, 200 batches, idempotency keys), then times GET /v1/jobs'
  * store query for every filter the API can combine — the first page, and a page 20 pages deep
  * through the cursor. Not a test (no thresholds): it reports, and the plans are checked by

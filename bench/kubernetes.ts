@@ -9,7 +9,8 @@ import { kubeAvailable, startCluster, type KubeCluster } from '../test/helpers/s
 import { round } from './lib.ts';
 
 /**
- * `npm run bench:kubernetes [-- --jobs=10000 --nodes=50 --qps=100]`: seed 000's FAQ at full size.
+ * `npm run bench:kubernetes [-- --jobs=10000 --nodes=50 --qps=100]`: far more jobs than the
+ * cluster fits (test/helpers/k8s-scale.ts) at full size.
  * A CSV of `jobs` rows runs in per-job mode on `nodes` simulated nodes that fit 8 pods each
  * (4 CPUs, 500m per pod; 50 nodes → 400 pods), each pod running 10 s, on a fresh cluster per run:
  *
@@ -82,7 +83,7 @@ async function baseline(cluster: KubeCluster): Promise<{ drainMs: number; creati
           containers: [
             {
               name: 'job',
-              image: 'example.com/seed000:1',
+              image: 'example.com/batch-worker:1',
               resources: { requests: { cpu: '500m', memory: '64Mi' } },
             },
           ],

@@ -1,20 +1,20 @@
 /**
- * Submission at scale (issue 8): `npm run bench:submission [-- --rows=1000000 --jobs=100000
+ * Submission at scale: `npm run bench:submission [-- --rows=1000000 --jobs=100000
  * --rounds=3 --chunks=1000,10000,50000 --lanes=64 --node-options=--max-old-space-size=128]`.
  *
  * Each part of each round starts a fresh `gaffer up` as its own process (its RSS is gaffer's alone)
- * on the default store (`synchronous=FULL`), with seed 000's `csv-row` type (its payload schema, so
+ * on the default store (`synchronous=FULL`), with the example config's `csv-row` type (its payload schema, so
  * every row is validated) scaled to max 0: nothing runs, what is measured is acceptance. Then:
  *
  * - CSV upload: the `--rows` CSV written by `gaffer gen-data` is sent with the typed client's
  *   `uploadCsv(path)` (a file-backed Blob, read from disk as it is sent); rows/s = accepted / wall
  *   time of the request; gaffer's VmRSS is sampled every 100 ms during it and the peak reported.
- * - Batch vs one by one: `--jobs` jobs (seed 000's rows as payloads) via POST /v1/jobs/batch in
+ * - Batch vs one by one: `--jobs` jobs (`gaffer gen-data` rows as payloads) via POST /v1/jobs/batch in
  *   chunks of each `--chunks` size, one request at a time, as one NDJSON stream to POST
  *   /v1/batches, and via POST /v1/jobs with `--lanes` requests in flight (keep-alive). Which goes first alternates between rounds, so machine noise
  *   spreads over both.
  *
- * Prints medians with their spread and PASS/FAIL lines against issue 8's targets: upload ≥ 100,000
+ * Prints medians with their spread and PASS/FAIL lines against gaffer's submission targets: upload ≥ 100,000
  * rows/s with peak RSS < 256 MB, batch ≥ 10× one by one (at the 10,000 chunk, or the first size).
  */
 import { execFileSync } from 'node:child_process';
@@ -43,7 +43,7 @@ const repo = path.resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-bench-submission-'));
 const csv = path.join(dir, 'rows.csv');
 const config = path.join(dir, 'gaffer.yaml');
-// Seed 000's type from examples/gaffer.config.yaml, with a handler that is never started.
+// The `csv-row` type from examples/gaffer.config.yaml, with a handler that is never started.
 writeFileSync(
   config,
   JSON.stringify({

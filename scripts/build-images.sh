@@ -92,7 +92,8 @@ build() { # Dockerfile image-name
   local previous
   previous=$(buildah images --quiet --no-trunc "localhost/$2:$version" 2>/dev/null || true)
   buildah bud --quiet --isolation chroot --layers --volume "$host_ca:$host_ca:ro" \
-    --build-arg "BASE=$base_image" --build-arg "VERSION=$version" \
+    --build-arg "BASE=$base_image" --build-arg "GAFFER_IMAGE=localhost/gaffer:$version" \
+    --build-arg "VERSION=$version" \
     --build-arg "REVISION=$revision" --build-arg "SOURCE=$source" \
     --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
     -f "$repo/$1" -t "localhost/$2:$version" "$context" >/dev/null
@@ -108,4 +109,4 @@ build() { # Dockerfile image-name
   echo "$2: localhost/$2:$version, $size uncompressed; $out/$2.oci.tar $archive"
 }
 build deploy/Dockerfile gaffer
-build deploy/worker.Dockerfile gaffer-worker
+build deploy/worker.Dockerfile gaffer-worker # FROM the gaffer image just built

@@ -17,8 +17,8 @@ export function chartConfigSchema(): Record<string, unknown> {
   return {
     ...schema,
     description:
-      "gaffer's configuration (README \"Configuration\"), in gaffer's own shape (not seed 000's " +
-      'jobs.config.json), checked against src/config/schema.ts (scripts/gen-chart-schema.ts); ' +
+      'gaffer\'s configuration (README "Configuration"), in gaffer\'s own shape (not a bare type ' +
+      'map), checked against src/config/schema.ts (scripts/gen-chart-schema.ts); ' +
       'gaffer checks the cross-field rules at start.',
   };
 }

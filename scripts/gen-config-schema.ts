@@ -18,8 +18,8 @@ export function configFileSchema(): Record<string, unknown> {
     description:
       'A gaffer.config.yaml (or .json), `gaffer up --config FILE`: fields with a default may be ' +
       "left out; GAFFER_* variables and up's flags override the file. Each field is described in " +
-      "gaffer's src/config/schema.ts. (gaffer also reads a seed-000 jobs.config.json, a bare map " +
-      'of job types, which this schema does not describe.)',
+      "gaffer's src/config/schema.ts. (gaffer also reads a bare type map, a jobs.config.json of " +
+      'type name → {queue, image, threshold, …}, which this schema does not describe.)',
     ...(optionalDefaults(JSON.parse(JSON.stringify(ConfigSchema))) as object),
   };
 }

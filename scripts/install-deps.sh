@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages gaffer's tests and benchmarks need, when missing:
-#   python3          the seed 001/003 example workers
+#   python3          the Python example workers (examples/workers/*.py)
 #   redis-server     Redis broker tests, and the BullMQ baseline of the benchmarks
 #   rabbitmq-server  RabbitMQ broker tests (a private node per run)
 #   postgresql       PostgreSQL store tests (a private cluster per run, via initdb/pg_ctl)

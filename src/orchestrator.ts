@@ -612,7 +612,7 @@ export class Orchestrator {
 
   #scalingTarget() {
     return {
-      // Only types this executor can run: an image-only type (seed 000's shape) waits for the
+      // Only types this executor can run: an image-only type (as a bare type map declares) waits for the
       // Kubernetes executor instead of being "scaled" every tick to no effect.
       types: () =>
         this.#catalog

@@ -1,5 +1,5 @@
 /* global FormData, Event */
-// Login (issue 7): GET /v1/session says who is logged in (`auth: false` when auth is off: no login
+// Login: GET /v1/session says who is logged in (`auth: false` when auth is off: no login
 // at all); POST /v1/session {key} sets an HttpOnly cookie; DELETE /v1/session logs out. Operate
 // buttons are hidden for roles without the right (the server refuses them anyway).
 import { $ } from './dom.js';

@@ -2,8 +2,8 @@ import type { ScalingConfig } from '../config/schema.ts';
 import type { Decision, Observation } from './policy.ts';
 
 /**
- * Global capacity shared across types (seed 003's scaling rules): `autoscaler.capacity` workers
- * of all types at once; each type's `max` is its `max_concurrent`. Pure.
+ * Global capacity shared across types: `autoscaler.capacity` workers of all types at once, by
+ * scaling priority then weight; each type's `max` still caps its own share. Pure.
  */
 export interface Claim {
   type: string;
@@ -94,7 +94,7 @@ export function applyCapacity(
       const over = claims[i]!.held - shares[i]!;
       const { obs } = items[i]!;
       // Per-job workers end with their job: nothing to give back.
-      // Only a type with nothing ready gives back (seed 000: never scale in with work ready).
+      // Only a type with nothing ready gives back: never scale in with work ready.
       if (over <= 0 || d.start > 0 || obs.mode === 'per-job' || obs.ready > 0) continue;
       const idle = obs.workers
         .filter((w) => w.state === 'idle' && w.active === 0 && !d.retire.includes(w.id))

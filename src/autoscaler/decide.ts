@@ -34,8 +34,9 @@ import {
  *   never below max(min, stabilized desired), and the last one only `scaleToZeroSeconds` after
  *   the type's last job ended. A busy, starting or draining worker is never named (invariant 5).
  *
- * Seed 000's policy is `drainTargetSeconds: 0` with the other defaults (threshold 40, burst 5,
- * idleSeconds 30): then every decision is the first autoscaler's.
+ * With `drainTargetSeconds: 0` and the other defaults (threshold 40, burst 5, idleSeconds 30) this
+ * is the plain burst policy: one worker at a time, 5 at once over a backlog of 40, a worker
+ * retired after 30 s idle and only when nothing is ready.
  *
  * Per-job mode: each start launches one job, so start as many as are ready, up to `max` running;
  * workers exit on their own, so nothing is ever retired.

@@ -76,7 +76,7 @@ export function countWorkers(workers: readonly WorkerInfo[]): Counts {
   return counts;
 }
 
-/** Queue rule (seed 000/002): one worker per `target` jobs of work, ready or in flight. */
+/** Queue rule: one worker per `target` jobs of work, ready or in flight. */
 export function queueDesired(ready: number, inFlight: number, target: number): number {
   return Math.ceil((ready + inFlight) / Math.max(1, target));
 }
@@ -143,7 +143,7 @@ export function stabilize(
 
 /**
  * Scale-out step: to `upTarget`, at most one worker at a time, or `burst` when the backlog is over
- * `threshold` (seed 000) — or straight to the rate rule's count when that is larger. Never past
+ * `threshold` — or straight to the rate rule's count when that is larger. Never past
  * max. Below min, refill the floor at burst speed whatever the backlog.
  */
 export function scaleOut(o: {
@@ -155,13 +155,13 @@ export function scaleOut(o: {
 }): { start: number; over: boolean; jump: boolean } {
   const { current, s } = o;
   const over = o.ready > s.threshold;
-  const seedStep = over ? s.burst : 1;
+  const burstStep = over ? s.burst : 1;
   const rateStep = o.rate === null ? 0 : Math.min(o.rate, s.max) - current;
-  const step = Math.max(seedStep, rateStep);
+  const step = Math.max(burstStep, rateStep);
   const room = Math.max(0, s.max - current);
   let start = Math.max(0, Math.min(o.upTarget - current, step, room));
   if (current < s.min) start = Math.max(start, Math.min(s.min - current, s.burst, room));
-  return { start, over, jump: step > seedStep && start > seedStep };
+  return { start, over, jump: step > burstStep && start > burstStep };
 }
 
 /**

@@ -105,7 +105,7 @@ export function parseDuration(value: string): number {
   return ms;
 }
 
-/** A number, or a word like `high` (seed 002's priorities). */
+/** A number, or a priority name: `low`, `normal`, `high`. */
 export function parsePriority(value: string): number | string {
   const n = Number(value);
   if (value.trim() !== '' && Number.isFinite(n)) return n;

@@ -54,7 +54,7 @@ type WithOptionalLimit<T> = Omit<T, 'limit'> & { limit?: number };
 
 export type Submission = Static<typeof SubmissionBody>;
 export type BatchSubmission = Static<typeof BatchBody>;
-/** An ad-hoc command (POST /v1/run, seed 004). */
+/** An ad-hoc command (POST /v1/run). */
 export type RunRequest = Static<typeof RunBody>;
 export type ListJobsQuery = WithOptionalLimit<Static<typeof ListQuery>>;
 export type DeadLetterQuery = WithOptionalLimit<Static<typeof DeadLetterListQuery>>;

@@ -18,5 +18,5 @@ export {
   type ConfigProblem,
   type ResolvedConfig,
 } from './load.ts';
-export { fromSeed000 } from './seed000.ts';
-export { SEED_002_RULES } from './seed002.ts';
+export { fromBareTypeMap } from './bare-type-map.ts';
+export { DEFAULT_COST_RULES } from './cost-rules.ts';

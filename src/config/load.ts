@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
-import { fromSeed000, isRecord } from './seed000.ts';
-import { SEED_002_RULES } from './seed002.ts';
+import { fromBareTypeMap, isRecord } from './bare-type-map.ts';
+import { COST_RULE_TYPES, DEFAULT_COST_RULES } from './cost-rules.ts';
 import {
   ConfigSchema,
   RESERVED_KEY_IDS,
@@ -51,7 +51,6 @@ export interface ConfigOverrides {
 }
 
 const TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const SEED_002_TYPES = ['actor', 'spark', 'ml', 'batch'];
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(ConfigSchema);
@@ -103,7 +102,7 @@ export function parseConfig(
   options: ParseOptions = {},
 ): ResolvedConfig {
   const problems: ConfigProblem[] = [];
-  const merged = withCodeTypes(structuredClone(fromSeed000(raw ?? {})), options.inCode ?? {});
+  const merged = withCodeTypes(structuredClone(fromBareTypeMap(raw ?? {})), options.inCode ?? {});
   const { data } = merged;
   problems.push(...merged.problems);
   if (!validateSchema(data)) problems.push(...schemaProblems(validateSchema.errors ?? []));
@@ -117,8 +116,8 @@ function resolve(config: GafferConfig): ResolvedConfig {
   for (const [name, type] of Object.entries(config.jobTypes)) {
     jobTypes[name] = { ...type, queue: type.queue ?? name };
   }
-  const seed002 = SEED_002_TYPES.every((t) => Object.hasOwn(jobTypes, t));
-  const rules = config.routes.rules ?? (seed002 ? structuredClone(SEED_002_RULES) : []);
+  const costTypes = COST_RULE_TYPES.every((t) => Object.hasOwn(jobTypes, t));
+  const rules = config.routes.rules ?? (costTypes ? structuredClone(DEFAULT_COST_RULES) : []);
   // Absolute from here on: remote workers read them from GET /v1/config.
   const roots = config.storage.local.roots.map((r) => path.resolve(r));
   const storage = { ...config.storage, local: { ...config.storage.local, roots } };
@@ -176,7 +175,7 @@ function applyEnvKeys(raw: unknown, env: NodeJS.ProcessEnv): unknown {
       { path: '', message: 'must be a JSON array of auth.keys entries' },
     ]);
   }
-  const base = fromSeed000(raw ?? {});
+  const base = fromBareTypeMap(raw ?? {});
   if (!isRecord(base)) return base;
   const auth = isRecord(base['auth']) ? base['auth'] : {};
   const fileKeys = Array.isArray(auth['keys']) ? (auth['keys'] as unknown[]) : [];
@@ -195,7 +194,7 @@ function applyOverrides(raw: unknown, o: ConfigOverrides): unknown {
 
 /** Merges `server`/`store`/`broker` settings over a raw config, keeping everything else. */
 function layer(raw: unknown, top: Record<string, Record<string, unknown>>): unknown {
-  const base = fromSeed000(raw ?? {});
+  const base = fromBareTypeMap(raw ?? {});
   if (!isRecord(base)) return base;
   const out: Record<string, unknown> = { ...base };
   for (const [key, values] of Object.entries(top)) {

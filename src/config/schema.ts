@@ -53,21 +53,21 @@ const Scaling = Type.Object(
   {
     min: Type.Integer({ minimum: 0, default: 0 }),
     max: Type.Integer({ minimum: 0, default: 5 }),
-    /** Backlog (ready jobs) over this starts workers in bursts (seed 000: 40). */
+    /** Backlog (ready jobs) over this starts workers in bursts of `burst`. */
     threshold: Type.Integer({ minimum: 0, default: 40 }),
-    /** Most workers started in one decision (seed 000: 5). */
+    /** Most workers started in one decision when the backlog is over `threshold`. */
     burst: Type.Integer({ minimum: 1, default: 5 }),
     /**
-     * Jobs (ready + in flight) per worker before another starts (seed 002: 5 messages per
+     * Jobs (ready + in flight) per worker before another starts (as KEDA's queue length per
      * replica). Absent: the worker's concurrency.
      */
     targetPerWorker: Type.Optional(Type.Integer({ minimum: 1 })),
-    /** A worker idle this long may be retired (seed 000: 30 s). */
+    /** A worker idle this long may be retired, never while jobs are ready. */
     idleSeconds: Type.Number({ minimum: 0, default: 30 }),
     /**
      * Rate term: size the pool from the arrival rate and the observed run time (p50) so that the
      * backlog drains within this many seconds, and scale out straight to that size instead of
-     * `burst` steps. 0 turns it off (seed 000's bursts). Absent: 30.
+     * `burst` steps. 0 turns it off (one worker at a time, `burst` over `threshold`). Absent: 30.
      */
     drainTargetSeconds: Type.Optional(Type.Number({ minimum: 0 })),
     /** Scale out to the lowest desired count of this window (HPA's scale-up window). Absent: 0. */
@@ -76,9 +76,9 @@ const Scaling = Type.Object(
     scaleDownStabilizationSeconds: Type.Optional(Type.Number({ minimum: 0 })),
     /** The last worker goes only this long after the type's last job ended. Absent: idleSeconds. */
     scaleToZeroSeconds: Type.Optional(Type.Number({ minimum: 0 })),
-    /** Global capacity (`autoscaler.capacity`) goes to higher priority first (seed 003). Absent: 0. */
+    /** Global capacity (`autoscaler.capacity`) goes to higher priority first. Absent: 0. */
     priority: Type.Optional(Type.Integer()),
-    /** …then in proportion to weight among equal priorities (seed 003's weight). Absent: 1. */
+    /** …then in proportion to weight among equal priorities. Absent: 1. */
     weight: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false, default: {} },
@@ -98,7 +98,7 @@ const Worker = Type.Object(
     command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
     /** A TypeScript/JavaScript module whose default export handles a job, `path` or `path#export`. */
     handler: Type.Optional(Type.String({ minLength: 1 })),
-    /** Container image (Kubernetes executor); seed 000's `image`. */
+    /** Container image (Kubernetes executor); a bare type map's `image`. */
     image: Type.Optional(Type.String({ minLength: 1 })),
     /** The job's environment: a command's, a handler's worker process's, a container's. */
     env: Type.Record(Type.String(), Type.String(), { default: {} }),
@@ -133,7 +133,7 @@ const Toleration = Type.Object(
   { additionalProperties: false },
 );
 
-/** How a job of this type runs on the Kubernetes executor (seeds 003, 004). */
+/** How a job of this type runs on the Kubernetes executor (per-job: a Job; pool: worker pods). */
 const Kubernetes = Type.Object(
   {
     resources: Type.Object(
@@ -142,7 +142,7 @@ const Kubernetes = Type.Object(
     ),
     /**
      * After an attempt is OOMKilled, the next one gets the next rung as its memory request and
-     * limit (seed 003's retry with more resources); past the last rung it stays there.
+     * limit (a retry with more memory); past the last rung it stays there.
      */
     memoryLadder: Type.Array(Memory, { default: [] }),
     /** GPUs per job (`nvidia.com/gpu`); such pods also get `gpuNodeSelector` and a toleration. */
@@ -165,7 +165,7 @@ const Kubernetes = Type.Object(
     /** Added to the pod's labels and annotations (cost allocation, mesh sidecars, …). */
     podLabels: Type.Record(Type.String(), Type.String(), { default: {} }),
     podAnnotations: Type.Record(Type.String(), Type.String(), { default: {} }),
-    /** Finished Jobs are deleted by Kubernetes this long after they end (seed 003: 300). */
+    /** Finished Jobs are deleted by Kubernetes this long after they end. */
     ttlSecondsAfterFinished: Type.Integer({ minimum: 0, default: 300 }),
     /**
      * activeDeadlineSeconds = the job's timeout + this: room for scheduling, image pull and the
@@ -186,7 +186,7 @@ const KubernetesExecutor = Type.Object(
     /** Client-side rate limit on API calls (client-go's --kube-api-qps / --kube-api-burst). */
     qps: Type.Number({ exclusiveMinimum: 0, default: 20 }),
     burst: Type.Integer({ minimum: 1, default: 40 }),
-    /** Jobs of all types in flight at once (seed 004's cap); per type it is `scaling.max`. */
+    /** The cap on jobs in flight across all types; per type it is `scaling.max`. */
     maxJobs: Type.Optional(Type.Integer({ minimum: 1 })),
     /** How gaffer keeps from creating far more Jobs than the cluster can place (admission.ts). */
     admission: Type.Object(
@@ -197,9 +197,8 @@ const KubernetesExecutor = Type.Object(
          */
         maxUnscheduled: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: 20 }),
         /**
-         * Also create a Job only while the nodes' free allocatable fits it (seed 003's
-         * can_schedule_job). Needs list/watch on nodes, a cluster-scoped right
-         * (deploy/kubernetes/node-reader.yaml).
+         * Also create a Job only while the nodes' free allocatable fits its requests (admission.ts).
+         * Needs list/watch on nodes, a cluster-scoped right (deploy/kubernetes/node-reader.yaml).
          */
         nodes: Type.Boolean({ default: false }),
       },
@@ -224,7 +223,7 @@ export const JobTypeSchema = Type.Object(
   {
     queue: Type.Optional(Type.String({ minLength: 1 })),
     description: Type.Optional(Type.String()),
-    /** pool: long-lived workers pull jobs; per-job: one process per job (seeds 003/004). */
+    /** pool: long-lived workers pull jobs; per-job: one process (or Kubernetes Job) per job. */
     mode: Type.Union([Type.Literal('pool'), Type.Literal('per-job')], { default: 'pool' }),
     worker: Worker,
     /** Jobs one pool worker runs at once. */
@@ -248,7 +247,7 @@ export const JobTypeSchema = Type.Object(
 );
 
 /**
- * Ad-hoc commands (seed 004: `gaffer run --image busybox --cmd "echo Hello World"`, POST /v1/run):
+ * Ad-hoc commands (`gaffer run --image busybox --cmd "echo Hello World"`, POST /v1/run):
  * a job type gaffer defines itself, whose jobs carry their shell command (and image) in the
  * payload (src/worker/adhoc.ts). Off by default: whoever may submit it runs any command — on the
  * local executor a shell on gaffer's machine, as gaffer's user (docs/security.md).
@@ -563,8 +562,8 @@ export const ConfigSchema = Type.Object(
       {
         intervalMs: Type.Integer({ minimum: 10, default: 1000 }),
         /**
-         * Workers of all types at once, shared by scaling priority then weight (seed 003's
-         * global capacity; each type's `max` is its `max_concurrent`). Absent: unlimited.
+         * Workers of all types at once, shared by scaling priority then weight (each type's `max`
+         * caps its own share). Absent: unlimited.
          */
         capacity: Type.Optional(Type.Integer({ minimum: 0 })),
         /**
@@ -591,7 +590,7 @@ export const ConfigSchema = Type.Object(
     routes: Type.Object(
       {
         cost: Cost,
-        /** First match wins; absent: seed 002's cost rule (when its types exist). */
+        /** First match wins; absent: the default cost rules (when actor, spark, ml and batch exist). */
         rules: Type.Optional(Type.Array(RouteRuleSchema)),
         /**
          * The type of every row of a CSV upload that names none (`?type=`, `gaffer upload

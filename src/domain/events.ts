@@ -23,7 +23,7 @@ export interface WorkerInfo {
 /**
  * Why a started worker is not running yet, as its executor reports it: `capacity` — no room for it
  * (a pod the scheduler cannot place); `rate_limit` — its creation waits for the client-side limit
- * on the Kubernetes API (seed 004); `starting` — on its way (a pod pulling its image).
+ * on the Kubernetes API; `starting` — on its way (a pod pulling its image).
  */
 export interface StartBlock {
   reason: 'capacity' | 'rate_limit' | 'starting';

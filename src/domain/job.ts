@@ -98,7 +98,7 @@ export interface Job {
   payload: unknown;
   /** Higher runs first. */
   priority: number;
-  /** Routing attributes of seed 002 (rows, estimated runtime, latency sensitivity, …). */
+  /** Routing attributes the route rules read (rows, estimated runtime, latency sensitivity, …). */
   attributes: Record<string, unknown>;
   state: JobState;
   /**
@@ -127,7 +127,7 @@ export interface Job {
   error: JobError | null;
   batchId: string | null;
   idempotencyKey: string | null;
-  /** Why the router picked this type (seed 002's cost rule explains itself). */
+  /** Why the router picked this type (the cost rules explain themselves). */
   routeReason: string | null;
   /** Inputs and output by reference; null when the job has none. */
   data: JobData | null;
@@ -136,7 +136,7 @@ export interface Job {
 }
 
 /**
- * A job's own resource request (seed 003's resource_requirements): cpu and memory as Kubernetes
+ * A job's own resource request (`resource_requirements` on /api/jobs): cpu and memory as Kubernetes
  * quantities, GPUs as a count. Each given one replaces the type's amount for this job: its local
  * worker's share of `executor.local`, its pod's request on Kubernetes.
  */

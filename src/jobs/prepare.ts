@@ -21,7 +21,7 @@ export interface Submission {
   type?: string | undefined;
   /** Absent: null. */
   payload?: unknown;
-  /** A number (higher first) or seed 002's "low" / "normal" / "high". */
+  /** A number (higher first) or a priority name: "low" / "normal" / "high". */
   priority?: number | string | undefined;
   attributes?: Record<string, unknown> | undefined;
   idempotencyKey?: string | undefined;
@@ -101,8 +101,8 @@ function checkSubmission(sub: Submission): void {
 }
 
 /**
- * Seed 002's job model carries its priority as a field of the job itself ("priority": "high"),
- * which the router reads for its cost rule: a priority name there (attributes first, then the
+ * A job model may carry its priority as a field of the job itself ("priority": "high", as
+ * `POST /submit-job` bodies do), which the router reads for its cost rule: a priority name there (attributes first, then the
  * payload, as the router reads them) is the job's priority when the submission gives none, so
  * "high" is the same 10 whichever front end the job came by. Only the names count: a number in a
  * payload's own `priority` field is the payload's business.

@@ -3,7 +3,7 @@ import type { GafferEvents } from '../domain/events.ts';
 
 /**
  * Jobs finished per type over the last minute, counted in one-second buckets (memory bounded
- * whatever the rate): seed 003's `job_processing_rate`, and the pace a queued job's estimated
+ * whatever the rate): the `job_processing_rate` metric, and the pace a queued job's estimated
  * start is computed from. In memory, per gaffer process.
  */
 export class Throughput {

@@ -16,7 +16,7 @@ export interface LoadClock {
 
 export interface LoadSpec {
   plan: PacePlan;
-  /** Sent as each job's type; null: the route rules pick (seed 002). */
+  /** Sent as each job's type; null: the route rules pick. */
   type: string | null;
   /** Job `i`'s payload (template.ts or a CSV row). */
   payload(i: number): unknown;

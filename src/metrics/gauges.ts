@@ -19,7 +19,7 @@ export function scrapeGauges(registry: Registry, src: GaugeSources): () => Promi
   const registers = [registry];
   const byType = (name: string, help: string) =>
     new Gauge({ name, help, labelNames: ['type'], registers });
-  const queueLength = byType('job_queue_length', 'Jobs ready to run, by type (seed 003)');
+  const queueLength = byType('job_queue_length', 'Jobs ready to run, by type');
   const inFlight = byType('gaffer_jobs_in_flight', 'Jobs held by workers, by type');
   const oldest = byType(
     'gaffer_oldest_ready_job_age_seconds',
@@ -31,7 +31,7 @@ export function scrapeGauges(registry: Registry, src: GaugeSources): () => Promi
   );
   const rate = byType(
     'job_processing_rate',
-    'Jobs finished per minute over the last minute, by type (seed 003)',
+    'Jobs finished per minute over the last minute, by type',
   );
   const desired = byType(
     'gaffer_workers_desired',
@@ -40,7 +40,7 @@ export function scrapeGauges(registry: Registry, src: GaugeSources): () => Promi
   const timeout = byType('gaffer_job_timeout_seconds', "The type's configured job timeout");
   const pool = new Gauge({
     name: 'worker_pool_size',
-    help: 'Workers by type and state (starting, idle, busy, draining) (seed 003)',
+    help: 'Workers by type and state (starting, idle, busy, draining)',
     labelNames: ['type', 'state'],
     registers,
   });

@@ -11,8 +11,9 @@ import { sampleTrees, type ProcessSample } from './process.ts';
  * and histograms follow domain events (counters.ts); gauges are read from the store, the gateway
  * and the autoscaler by `refresh()` at scrape time (gauges.ts), so they are never stale; worker
  * processes' CPU and memory are read from /proc at scrape time (process.ts); gaffer's own process
- * metrics come from prom-client's default collectors. Seed 003's names (`job_queue_length`,
- * `worker_pool_size`, `job_processing_rate`) are kept as it wrote them. Labels are bounded: job
+ * metrics come from prom-client's default collectors. Three names have no `gaffer_` prefix
+ * (`job_queue_length`, `worker_pool_size`, `job_processing_rate`): they are the names existing
+ * dashboards and alerts query, kept as is. Labels are bounded: job
  * type, state, failure class, stage, cause — never a job or worker id.
  */
 export interface MetricsSources {

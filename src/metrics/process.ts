@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * CPU and memory of local worker processes, read from /proc at scrape time (seed 003's resource
+ * CPU and memory of local worker processes, read from /proc at scrape time (per-worker resource
  * utilization). Hand-written because prom-client's process collector reads only the current
  * process, and no dependency of gaffer reads other processes' /proc entries; it is a few lines of
  * documented file formats (proc(5)). Linux only: elsewhere nothing is sampled.

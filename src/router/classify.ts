@@ -8,7 +8,7 @@ import type { CostConfig, RouteRule } from '../config/schema.ts';
 export interface Routable {
   payload: unknown;
   attributes: Record<string, unknown>;
-  /** A number, or seed 002's "low" / "normal" / "high". */
+  /** A number, or a priority name: "low" / "normal" / "high". */
   priority?: number | string | undefined;
 }
 
@@ -17,10 +17,13 @@ export interface Routed {
   reason: string;
 }
 
-/** Seed 002's rules live with the config defaults (config sits below the router). */
-export { SEED_002_RULES } from '../config/seed002.ts';
+/** The default cost rules live with the config defaults (config sits below the router). */
+export { DEFAULT_COST_RULES } from '../config/cost-rules.ts';
 
-/** Seed 002 names the same attribute two ways; the first name found wins. */
+/**
+ * Job models name the same attribute two ways (`rows` / `nr_of_rows`, …); the first name found
+ * wins.
+ */
 const ALIASES: Record<string, readonly string[]> = {
   rows: ['rows', 'nr_of_rows'],
   nr_of_rows: ['rows', 'nr_of_rows'],
@@ -79,7 +82,7 @@ function costParts(sub: Routable, cost: CostConfig): CostParts {
 }
 
 /**
- * Seed 002's cost: rows / rowsPerUnit + runtime / secondsPerUnit, times highPriorityFactor for
+ * The job's cost: rows / rowsPerUnit + runtime / secondsPerUnit, times highPriorityFactor for
  * priority "high". Missing or non-numeric inputs count as 0.
  */
 export function costOf(sub: Routable, cost: CostConfig): number {

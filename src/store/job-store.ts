@@ -100,7 +100,7 @@ export interface JobStore {
   createBatch(batch: BatchRecord): Promise<void>;
   updateBatch(id: string, patch: Partial<Omit<BatchRecord, 'id'>>): Promise<void>;
   getBatch(id: string): Promise<BatchSummary | undefined>;
-  /** Batches newest first, keyset-paged on (createdAt, id), with their job counts (issue 7). */
+  /** Batches newest first, keyset-paged on (createdAt, id), with their job counts. */
   listBatches(filter: { limit: number; cursor?: string }): Promise<BatchPage>;
   addRejectedRows(batchId: string, rows: readonly RejectedRow[]): Promise<void>;
   rejectedRows(batchId: string): Promise<RejectedRow[]>;
@@ -111,7 +111,7 @@ export interface JobStore {
   recordWorkerEvent(event: WorkerEvent): Promise<void>;
   workerEvents(filter: { type?: string; limit: number }): Promise<WorkerEvent[]>;
 
-  /** The audit log (issue 7): append-only, one entry per operator action or refused attempt. */
+  /** The audit log: append-only, one entry per operator action or refused attempt. */
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first (by append order), keyset-paged; `actor` and `action` match exactly. */
   listAudit(filter: AuditFilter): Promise<AuditPage>;

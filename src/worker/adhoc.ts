@@ -3,7 +3,7 @@ import type { AdhocConfig, JobTypeConfig } from '../config/schema.ts';
 import { moduleFile } from '../paths.ts';
 
 /**
- * Ad-hoc commands (seed 004): the job type gaffer builds from `config.adhoc`. Its jobs carry their
+ * Ad-hoc commands: the job type gaffer builds from `config.adhoc`. Its jobs carry their
  * command, image and environment in the payload, so no type has to be declared per command.
  *
  * - Local executor: the type's command is `adhoc-main.ts`, which runs the payload's `cmd` with

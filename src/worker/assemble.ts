@@ -12,7 +12,7 @@ import { withDataStaging } from './staged-runner.ts';
  */
 
 /**
- * The type's in-process handler or command, with seed 003's data staging around it. A handler
+ * The type's in-process handler or command, with its data staging (inputs in, output out) around it. A handler
  * runs in this process, so the type's `worker.env` becomes this process's environment (a
  * command gets it in its own environment instead).
  */

@@ -8,7 +8,7 @@ import type { Assignment, WorkerSpec } from './protocol.ts';
 import { failed, type JobControl, type JobRunner } from './runtime.ts';
 
 /**
- * Wraps a runner with seed 003's data provisioning. For a job with `data`: download every input
+ * Wraps a runner with data provisioning. For a job with `data`: download every input
  * into `<scratch>/data/<job>-<attempt>/input/`, create `…/output/`, run the job with both
  * directories (GAFFER_INPUT_DIR / GAFFER_OUTPUT_DIR for commands, ctx.inputDir / ctx.outputDir
  * for handlers), then, only if it succeeded and `data.output` is set, upload the output directory

@@ -14,7 +14,7 @@ function claim(type: string, want: number, extra: Partial<Claim> = {}): Claim {
   return { type, held: 0, want, priority: 0, weight: 1, ...extra };
 }
 
-describe('allot (seed 003: priority, weight, max_concurrent)', () => {
+describe('allot (priority, weight, per-type max)', () => {
   const cases: { name: string; claims: Claim[]; free: number; want: number[] }[] = [
     { name: 'enough for all', claims: [claim('a', 3), claim('b', 4)], free: 10, want: [3, 4] },
     {

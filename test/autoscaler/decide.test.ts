@@ -15,7 +15,7 @@ const SCALING: ScalingConfig = {
   burst: 5,
   targetPerWorker: 5,
   idleSeconds: 30,
-  // Seed 000's policy: the rate term off (its default, 30 s, jumps instead of bursting).
+  // The plain burst policy: the rate term off (its default, 30 s, jumps instead of bursting).
   drainTargetSeconds: 0,
 };
 
@@ -43,7 +43,7 @@ describe('decide, pool mode', () => {
       to: 1,
     },
     {
-      name: 'bursts over the threshold (seed 000: 10,000 jobs → 5 at once)',
+      name: 'bursts over the threshold (10,000 jobs → 5 at once)',
       obs: { ready: 10_000 },
       start: 5,
       retire: [],

@@ -224,7 +224,7 @@ describe('decide, the full policy', () => {
     assert.equal(d.inputs.runP50Ms, 90_000);
     assert.equal(d.inputs.rateDesired, 66);
   });
-  test('seed 000 as configuration: drainTargetSeconds 0 bursts 5 at a time', () => {
+  test('drainTargetSeconds 0 turns the rate term off: bursts of 5 at a time', () => {
     const d = decide(obs({ ready: 10_000 }), { ...SCALING, drainTargetSeconds: 0 });
     assert.equal(d.start, 5);
   });

@@ -5,7 +5,7 @@ import { applies, FAULTS, unavailable } from '../../chaos/faults.ts';
 import { PROFILES } from '../../chaos/profile.ts';
 import { runScenario } from '../../chaos/run.ts';
 
-// Issue 6's short chaos profile, in CI: every fault × backend of `npm run chaos` (chaos/), with
+// The short chaos profile, in CI: every fault × backend of `npm run chaos` (chaos/), with
 // 400 jobs and 3 fault events each, judged by the checker (chaos/checker.ts). Any loss,
 // unexpected job, double terminal, unexplained duplicate, duplicate effect, wrong outcome,
 // residue or refusal without a stable code fails the build. The full profile is `npm run chaos`.

@@ -10,7 +10,7 @@ import {
   resolveConfig,
   type ConfigProblem,
 } from '../../src/config/load.ts';
-import { SEED_002_RULES } from '../../src/router/classify.ts';
+import { DEFAULT_COST_RULES } from '../../src/router/classify.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,7 +85,7 @@ describe('loadConfigFile', () => {
     assert.equal(config.routes.rules.length, 2);
   });
 
-  test("seed 000's jobs.config.json shape", async () => {
+  test('the bare type-map format (jobs.config.json)', async () => {
     const file = write(
       'jobs.config.json',
       JSON.stringify({
@@ -252,10 +252,10 @@ server:
     );
     assert.match(problems[0]!.message, /only an image.*executor\.kind: kubernetes/);
     assert.match(problems[0]!.message, /command or a handler/);
-    // Seed 000's jobs.config.json shape: the same refusal, not jobs that wait for ever.
-    const seed = problemsOf({ 'new-job': { queue: 'q', image: 'worker-new:latest' } });
+    // A bare type map: the same refusal, not jobs that wait for ever.
+    const bare = problemsOf({ 'new-job': { queue: 'q', image: 'worker-new:latest' } });
     assert.deepEqual(
-      seed.map((p) => p.path),
+      bare.map((p) => p.path),
       ['/jobTypes/new-job/worker'],
     );
     // On Kubernetes the image is what runs; locally an image beside a command is only recorded.
@@ -363,9 +363,9 @@ describe('defaults and routes', () => {
   const typesOf = (names: string[]) =>
     Object.fromEntries(names.map((n) => [n, { worker: { command: [n] } }]));
 
-  test("routes default to seed 002's rule when actor, spark, ml and batch exist", () => {
+  test('routes default to the cost rules when actor, spark, ml and batch exist', () => {
     const config = parseConfig({ jobTypes: typesOf(['actor', 'spark', 'ml', 'batch']) }, 't');
-    assert.deepEqual(config.routes.rules, SEED_002_RULES);
+    assert.deepEqual(config.routes.rules, DEFAULT_COST_RULES);
   });
 
   test('routes default to none when one of those types is missing', () => {
@@ -429,9 +429,9 @@ describe('layering: defaults < file < env < overrides', () => {
     assert.equal(config.store.dataDir, 'from-flag');
   });
 
-  test('layering works on a seed 000 file too', async () => {
-    const seed = write('seed.json', '{"new-job": {"queue": "q", "command": "i"}}');
-    const config = await resolveConfig({ file: seed, env: { GAFFER_PORT: '7000' } });
+  test('layering works on a bare type map too', async () => {
+    const bare = write('bare.json', '{"new-job": {"queue": "q", "command": "i"}}');
+    const config = await resolveConfig({ file: bare, env: { GAFFER_PORT: '7000' } });
     assert.equal(config.server.port, 7000);
     assert.equal(config.jobTypes['new-job']?.queue, 'q');
   });

@@ -7,7 +7,7 @@ import { until, type TestGaffer } from '../helpers/gaffer.ts';
 import { startDashboardGaffer } from './setup.ts';
 
 /**
- * Login (issue 7): with `auth.keys` configured, the dashboard asks for an API key on the first
+ * Login: with `auth.keys` configured, the dashboard asks for an API key on the first
  * 401, logs in with POST /v1/session (an HttpOnly cookie), shows who is logged in, hides operate
  * buttons from a viewer, and logs out with DELETE /v1/session.
  */

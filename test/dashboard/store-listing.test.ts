@@ -18,7 +18,7 @@ import {
 import { stderrLogger } from '../helpers/log.ts';
 
 /**
- * What the dashboard adds to both stores (issue 7): listBatches (newest first, keyset-paged, with
+ * What the dashboard adds to both stores: listBatches (newest first, keyset-paged, with
  * counts by state), and the bounded search (id prefix, idempotency key, payload text among the
  * newest SEARCH_PAYLOAD_WINDOW jobs). The same cases run on SQLite and, when installed, PostgreSQL.
  */

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { REPO, startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 
 /**
- * Seed 004's ad-hoc commands (`adhoc` in the config, POST /v1/run, `gaffer run`) on a real gaffer
+ * Ad-hoc commands (`adhoc` in the config, POST /v1/run, `gaffer run`) on a real gaffer
  * with the local executor: the command runs as `sh -c` in a per-job worker.
  */
 

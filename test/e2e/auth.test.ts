@@ -10,7 +10,7 @@ import type { Job, JobError } from '../../src/domain/job.ts';
 import { multipart, startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
 /**
- * Authentication, roles, type scope, sessions, rate limits and the audit log (issue 7), against a
+ * Authentication, roles, type scope, sessions, rate limits and the audit log, against a
  * real gaffer: the role table walks the app's own route list, so a new route is covered as soon
  * as it exists.
  */

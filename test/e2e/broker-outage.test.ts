@@ -6,7 +6,7 @@ import { startRedis } from '../helpers/servers/redis.ts';
 import { countByState, startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 
 /**
- * Issue 3's outage: the broker server is stopped in the middle of a 5,000-job run and started
+ * A broker outage: the broker server is stopped in the middle of a 5,000-job run and started
  * again after 30 s (GAFFER_OUTAGE_MS overrides it). While it is down the API answers 503 with
  * Retry-After and keeps no record of a refused job; gaffer and its workers reconnect by
  * themselves; the client retries each refused job until it is accepted, and every job ends in

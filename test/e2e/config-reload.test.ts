@@ -7,7 +7,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { api, spawnGaffer, type GafferProcess } from '../helpers/process.ts';
 
 /**
- * Live reload (issue 8): a real `gaffer up` on a temp config file, edited while it runs. The
+ * Live reload: a real `gaffer up` on a temp config file, edited while it runs. The
  * tests run in order on one gaffer, each edit building on the last.
  */
 type ReloadView = {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 
 /**
- * Issue 6 end to end: failure classes and their retry policies, non-retryable failures, and the
+ * Failures end to end: failure classes and their retry policies, non-retryable failures, and the
  * dead-letter queue's inspect, edit and replay through the API and the CLI.
  */
 let g: TestGaffer;

@@ -24,7 +24,7 @@ import { spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.
 // carry a shell command or name a file outside the job's folders. No configured type may run a
 // command (each would create a marker file) or return a byte of a file outside gaffer's data
 // folder (/etc/passwd, and a canary file of the test's own). The ad-hoc type runs commands by
-// design (seed 004, test/e2e/seed-commands.test.ts); here only its bounds are tried: a page of
+// design (test/e2e/seed-commands.test.ts); here only its bounds are tried: a page of
 // another site, an image off the allow-list and a timeout over the ceiling run nothing.
 
 const MAIN = path.join(REPO, 'src/cli/main.ts');

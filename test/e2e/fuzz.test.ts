@@ -1,6 +1,5 @@
 /**
- * Fuzzes the submit and upload endpoints (issue 6, "Bad input"; research tests 24–26) against a
- * real gaffer: after a few valid jobs are accepted, generated bodies that are invalid by
+ * Fuzzes the submit and upload endpoints against a real gaffer: after a few valid jobs are accepted, generated bodies that are invalid by
  * construction — wrong types, unknown or hostile job types, payloads failing the schema, deep
  * nesting, prototype keys, invalid UTF-8, truncated JSON, bodies over the limit, malformed
  * multipart, random CSV bytes for a type no CSV row can satisfy, and raw HTTP framing (chunked,
@@ -241,7 +240,7 @@ const badJobBody: fc.Arbitrary<{ why: string; text: string | Buffer; contentType
 test('POST /v1/jobs and the seed aliases refuse every bad body with a catalogued 4xx', async () => {
   await fc.assert(
     fc.asyncProperty(badJobBody, fc.constantFrom('/v1/jobs', '/submit/typed'), async (bad, url) => {
-      // Seed 000's /submit/{type} takes the payload as the body: only defects of the body
+      // The /submit/{type} alias takes the payload as the body: only defects of the body
       // as a whole apply there.
       if (
         url !== '/v1/jobs' &&

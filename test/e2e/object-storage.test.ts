@@ -11,7 +11,7 @@ import { serviceAvailable } from '../helpers/servers/common.ts';
 import { MINIO_BIN, startMinio, type MinioServer } from '../helpers/servers/minio.ts';
 
 /**
- * Seed 003's data provisioning end to end: a job submitted with `data` gets its inputs downloaded
+ * Data provisioning end to end: a job submitted with `data` gets its inputs downloaded
  * into GAFFER_INPUT_DIR (ctx.inputDir) before it runs, and its GAFFER_OUTPUT_DIR uploaded to
  * `data.output` after it succeeds — on a private MinIO server, and on the local filesystem (the
  * embedded default, no server).

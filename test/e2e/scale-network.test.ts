@@ -8,7 +8,7 @@ import { createDatabase, startPostgres, type PostgresServer } from '../helpers/s
 import { startRabbitMQ, type RabbitMQServer } from '../helpers/servers/rabbitmq.ts';
 import { startRedis, type RedisServer } from '../helpers/servers/redis.ts';
 
-// Seed 000's scenario (test/helpers/scale-flow.ts) with the network transport: gaffer starts each
+// The burst-scaling scenario (test/helpers/scale-flow.ts) with the network transport: gaffer starts each
 // worker as `gaffer worker`, a process with no IPC channel that connects back to the API and knows
 // only gaffer's address, the worker token and the broker's address — never the store's.
 const rabbitOk = serviceAvailable('rabbitmq-server');
@@ -32,7 +32,7 @@ interface Setup {
   storeUrl?: string;
 }
 
-describe('seed 000 with networked workers', () => {
+describe('burst scaling with networked workers', () => {
   test('rabbitmq broker, sqlite store', { skip: !rabbitOk }, async (t) =>
     scenario(t, { broker: 'rabbitmq', brokerUrl: await rabbitUrl() }, 'csv_rows_a'),
   );

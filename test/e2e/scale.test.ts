@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 import { runScaleFlow, scaleConfig } from '../helpers/scale-flow.ts';
 
-// Seed 000's scenario on the embedded default (workers on an IPC channel); the flow and its
+// The burst-scaling scenario on the embedded default (workers on an IPC channel); the flow and its
 // assertions are in test/helpers/scale-flow.ts, shared with scale-network.test.ts.
 let g: TestGaffer;
 

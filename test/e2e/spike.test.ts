@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { countByState, multipart, startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
 
-// Issue 5: the default policy on a real executor. A spike of 2,000 jobs of 0.2 s lands on a pool at
+// The default scaling policy on a real executor. A spike of 2,000 jobs of 0.2 s lands on a pool at
 // its minimum: the rate rule sizes the pool from the backlog and jumps past `burst` straight to
 // the count that drains it within the drain target, every job succeeds, and once the type has been idle
 // the pool returns to its minimum — only idle workers drained, none crashed.

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import type { Batch } from '../../src/client/index.ts';
 import { REPO, startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
 
-// Uploads without a type (a seed-000-shaped config: no route rules, so no row can be routed), the
+// Uploads without a type (a bare-type-map-shaped config: no route rules, so no row can be
+// routed), the
 // configured default type of CSV uploads, the CLI's exit when nothing was accepted, and the
 // smaller first-hour answers: an unknown type lists the known ones, /v1/stats/history takes a
 // duration, a priority name is the same number on every front end.
@@ -25,7 +26,7 @@ const rowType = {
   payloadSchema: { type: 'object', required: ['id'] },
 };
 
-let bare: TestGaffer; // seed 000's shape: types, no rules, no default upload type
+let bare: TestGaffer; // a bare type map's shape: types, no rules, no default upload type
 let withDefault: TestGaffer; // routes.uploadType set
 before(async () => {
   bare = await startGaffer({ jobTypes: { 'csv-row': rowType, other: rowType } }, undefined, {

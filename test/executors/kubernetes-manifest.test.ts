@@ -150,7 +150,7 @@ describe('Kubernetes Job manifest (per-job mode)', () => {
   });
 });
 
-describe('Kubernetes Job manifest of an ad-hoc command (seed 004)', () => {
+describe('Kubernetes Job manifest of an ad-hoc command', () => {
   const config = parseConfig({ adhoc: { enabled: true, allowedImages: ['alpine:*'] } }, 'test');
   const adhoc = createCatalog({
     jobTypes: {},

@@ -11,8 +11,9 @@ import { multipart, startGaffer, until } from './gaffer.ts';
 import type { KubeCluster } from './servers/kube.ts';
 
 /**
- * Seed 000's FAQ on Kubernetes: a CSV of `jobs` rows uploaded to gaffer in per-job mode against a
- * simulated cluster whose capacity fits far fewer pods. Shared by test/k8s/scale.test.ts (a short
+ * Far more jobs than the cluster fits, on Kubernetes: a CSV of `jobs` rows uploaded to gaffer in
+ * per-job mode against a simulated cluster whose capacity fits far fewer pods: the extra pods
+ * wait Pending and every job still ends. Shared by test/k8s/scale.test.ts (a short
  * profile, with assertions) and bench/kubernetes.ts (the full 10,000, with figures).
  *
  * Everything measured comes from outside gaffer where it can: pod phases from a watch, Job
@@ -76,7 +77,7 @@ export async function runKubeScale(
     jobTypes: {
       batch: {
         mode: 'per-job',
-        worker: { image: 'example.com/seed000:1' },
+        worker: { image: 'example.com/batch-worker:1' },
         scaling: { max: o.max, burst: o.max, threshold: 1 },
         kubernetes: {
           resources: { requests: { cpu: o.cpu, memory: '64Mi' } },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { countByState, multipart, until, type TestGaffer } from './gaffer.ts';
 
 /**
- * Seed 000's scenario, shared by every transport, broker and store it runs on: a 10,000-row CSV
+ * The burst-scaling scenario, shared by every transport, broker and store it runs on: a 10,000-row CSV
  * upload scales one type from 0 to max in bursts, every job succeeds, and after the idle window
  * the workers scale back to the minimum — and the recorded worker events show no worker was
  * stopped while it held a job.
@@ -19,7 +19,7 @@ export function scaleConfig(): Record<string, unknown> {
         queue: 'csv_rows',
         worker: { handler: 'test/e2e/fixtures/handlers.ts#row', env: { ROW_DELAY_MS: '1' } },
         concurrency: 4,
-        // Seed 000's bursts: the rate term (on by default, 30 s) would jump 0 → max at once.
+        // Bursts of 5 over 40 ready: the rate term (on by default, 30 s) would jump 0 → max at once.
         scaling: {
           min: 0,
           max: 10,

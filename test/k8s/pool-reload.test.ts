@@ -11,7 +11,7 @@ import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
-// Live reload on Kubernetes pool mode (issue 8): a changed definition gives the type a new worker
+// Live reload on Kubernetes pool mode: a changed definition gives the type a new worker
 // Deployment (one per pod-template revision), new workers start there, the pods of the old one —
 // a busy one included — are never killed by Kubernetes: gaffer drains them, removes each once
 // idle, and deletes the old Deployment once empty. Real control plane, kwok nodes, and each

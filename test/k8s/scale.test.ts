@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { runKubeScale } from '../helpers/k8s-scale.ts';
 import { kubeAvailable, startCluster } from '../helpers/servers/kube.ts';
 
-// Seed 000's FAQ, short profile for CI (the full 10,000 is `npm run bench:kubernetes`): a CSV of
+// Far more jobs than the cluster fits, short profile for CI (the full 10,000 is
+// `npm run bench:kubernetes`): a CSV of
 // GAFFER_K8S_SCALE_JOBS rows (default 2,000) against 50 simulated nodes that fit 400 of its pods
 // (4 CPUs each, 500m per pod). Admission is off and 1,000 Jobs may be in flight, so most pods wait
 // Pending for capacity — gaffer keeps to its API rate limit (read back from the apiserver's audit

@@ -8,7 +8,7 @@ import { watchUntil } from '../helpers/k8s-watch.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
-// Issue 5 on Kubernetes: the default policy drives the pool executor as it drives the local one
+// The default scaling policy on Kubernetes: it drives the pool executor as it drives the local one
 // (test/e2e/spike.test.ts). A spike of 2,000 jobs of 0.2 s lands on a worker Deployment at its
 // minimum of one pod: the rate rule jumps past `burst` in one step, the real Deployment and
 // ReplicaSet controllers add the pods, each pod's real `gaffer worker` (started by

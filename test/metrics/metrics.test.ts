@@ -258,7 +258,7 @@ const GAUGE_CASES: {
   want: number | undefined;
 }[] = [
   {
-    name: 'queue length is the ready count (seed 003)',
+    name: 'queue length is the ready count',
     sources: { queueStats: async () => [stats({ ready: 7 })] },
     metric: 'job_queue_length',
     labels: { type: 'echo' },
@@ -307,7 +307,7 @@ const GAUGE_CASES: {
     want: 0,
   },
   {
-    name: 'workers by type and state (seed 003)',
+    name: 'workers by type and state',
     sources: {
       workers: () => [
         worker({ id: 'a', state: 'busy' }),
@@ -327,7 +327,7 @@ const GAUGE_CASES: {
     want: 4,
   },
   {
-    name: 'processing rate per minute (seed 003)',
+    name: 'processing rate per minute',
     sources: { throughput: { perMinute: () => 12, types: () => ['echo'] } },
     metric: 'job_processing_rate',
     labels: { type: 'echo' },

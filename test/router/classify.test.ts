@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CostConfig, RouteRule } from '../../src/config/schema.ts';
-import { classify, costOf, SEED_002_RULES, type Routable } from '../../src/router/classify.ts';
+import { classify, costOf, DEFAULT_COST_RULES, type Routable } from '../../src/router/classify.ts';
 
 const COST: CostConfig = { rowsPerUnit: 1_000_000, secondsPerUnit: 10, highPriorityFactor: 1.5 };
 
-/** A seed 002 submission: its JSON body is the payload, with no attributes. */
+/** A `POST /submit-job` style submission: its JSON body is the payload, with no attributes. */
 function body(payload: Record<string, unknown>, priority?: string): Routable {
   return { payload, attributes: {}, ...(priority ? { priority } : {}) };
 }
 
-describe('costOf (seed 002)', () => {
+describe('costOf', () => {
   const cases: [string, Routable, number][] = [
     ['rows and runtime', body({ rows: 5_000_000, estimated_runtime_sec: 100 }), 15],
-    ['seed 002 aliases', body({ nr_of_rows: 2_000_000, estimated_runtime: 20 }), 4],
+    [
+      'nr_of_rows / estimated_runtime aliases',
+      body({ nr_of_rows: 2_000_000, estimated_runtime: 20 }),
+      4,
+    ],
     ['high priority ×1.5', body({ rows: 50_000_000, estimated_runtime_sec: 300 }, 'high'), 120],
     ['priority read from the payload', body({ rows: 2_000_000, priority: 'HIGH' }), 3],
     ['attributes before payload', { payload: { rows: 9e9 }, attributes: { rows: '1000000' } }, 1],
@@ -25,7 +29,7 @@ describe('costOf (seed 002)', () => {
   }
 });
 
-describe('classify with SEED_002_RULES', () => {
+describe('classify with DEFAULT_COST_RULES', () => {
   const cases: [string, Routable, string][] = [
     // The seed's three example submissions.
     [
@@ -57,20 +61,20 @@ describe('classify with SEED_002_RULES', () => {
     ['nothing known → batch', body({}), 'batch'],
   ];
   for (const [name, sub, type] of cases) {
-    test(name, () => assert.equal(classify(sub, SEED_002_RULES, COST)?.type, type));
+    test(name, () => assert.equal(classify(sub, DEFAULT_COST_RULES, COST)?.type, type));
   }
 
   test('reasons explain the decision', () => {
     assert.equal(
-      classify(body({ rows: 5_000_000 }, 'normal'), SEED_002_RULES, COST)?.reason,
+      classify(body({ rows: 5_000_000 }, 'normal'), DEFAULT_COST_RULES, COST)?.reason,
       'cost 5.00 (rows 5000000, runtime 0 s, priority normal) > 4 → ml',
     );
     assert.equal(
-      classify(body({ latency_sensitive: true }), SEED_002_RULES, COST)?.reason,
+      classify(body({ latency_sensitive: true }), DEFAULT_COST_RULES, COST)?.reason,
       'latency_sensitive true = true → actor',
     );
     assert.equal(
-      classify(body({ estimated_runtime_sec: 40 }), SEED_002_RULES, COST)?.reason,
+      classify(body({ estimated_runtime_sec: 40 }), DEFAULT_COST_RULES, COST)?.reason,
       'cost 4.00 (rows 0, runtime 40 s, priority normal): default → batch',
     );
   });
@@ -114,7 +118,7 @@ describe('classify with custom rules', () => {
 test('a CSV cell spelling the value matches equals: "true" routes like true', () => {
   const routed = classify(
     { payload: { latency_sensitive: 'true', rows: '10' }, attributes: {} },
-    SEED_002_RULES,
+    DEFAULT_COST_RULES,
     COST,
   );
   assert.equal(routed?.type, 'actor');

@@ -750,7 +750,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       });
     });
 
-    describe('audit log (issue 7)', () => {
+    describe('audit log', () => {
       const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
         at: T0 + n,
         actor: n % 2 ? 'ops' : 'alice',
@@ -808,7 +808,7 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
       });
     });
 
-    describe('attempts (issue 7)', () => {
+    describe('attempts', () => {
       const TIMEOUT: JobError = {
         class: 'timeout',
         message: 'timed out',

@@ -10,7 +10,7 @@ const BOOM: JobError = { class: 'application', message: 'boom', exitCode: 3 };
 type Ended = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'dead_lettered';
 
 /**
- * Issue 6's store operations, run against every JobStore: dead-letter edit and replay, and the
+ * The job lifecycle's store operations, run against every JobStore: dead-letter edit and replay, and the
  * retention primitives (purge of ended jobs, log trimming). `makeStore` returns a fresh store.
  */
 export function describeLifecycleContract(name: string, makeStore: () => Promise<JobStore>): void {

@@ -6,11 +6,13 @@ import { UploadQuery } from '../schemas.ts';
 import { uploadBatch } from './batches.ts';
 import { desiredScale, queueStatus } from './queues.ts';
 import { submitter } from '../auth/scope.ts';
-import { fromSeed003, toSeed003 } from './seed003.ts';
+import { fromApiJobsBody, toApiJobsRecord } from './api-jobs.ts';
 
 /**
- * The seeds' endpoints, served unchanged so their clients keep working (docs/http-api.md).
- * Each is a thin shim over the /v1 services.
+ * Compatibility endpoints (`/upload`, `/submit/:type`, `/submit-job`,
+ * `/matrix-multiplication/submit-job/`, `/api/jobs`, `/queues/status`, `/desired-worker-scale`),
+ * served in the request and response shapes their existing clients send and read
+ * (docs/http-api.md). Each is a thin shim over the /v1 services.
  */
 export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -36,7 +38,8 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     },
   );
 
-  // Seed 002: the body is the job model itself; its fields are the routing attributes.
+  // The body is the job model itself; its fields (rows, estimated runtime, latency sensitivity,
+  // priority) are the routing attributes the route rules read.
   r.post('/submit-job', { config: { access: 'submit' }, schema: { tags } }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const priority =
@@ -64,11 +67,11 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     },
   );
 
-  // Seed 003: the job model's own fields; see seed003.ts for how each maps.
+  // The pipeline/ML job model's own fields; see api-jobs.ts for how each maps.
   r.post('/api/jobs', { config: { access: 'submit' }, schema: { tags } }, async (req, reply) => {
-    const sub = fromSeed003(req.body);
+    const sub = fromApiJobsBody(req.body);
     const { job, created } = await orch.service.submit(sub, submitter(req.principal));
-    return reply.status(created ? 201 : 200).send(toSeed003(job));
+    return reply.status(created ? 201 : 200).send(toApiJobsRecord(job));
   });
 
   r.get('/queues/status', { config: { access: 'read' }, schema: { tags } }, async () => ({

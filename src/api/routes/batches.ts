@@ -128,7 +128,7 @@ const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];
 
 /**
  * `POST /v1/batches`: a CSV upload (multipart) or a streamed batch (NDJSON), each a batch of one
- * job per row; seed 000's `POST /upload` takes the CSV only.
+ * job per row; the `POST /upload` alias takes the CSV only.
  */
 export async function uploadBatch(
   orch: Orchestrator,

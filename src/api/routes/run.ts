@@ -8,7 +8,7 @@ import { TimeoutField } from '../schemas.ts';
 import { refuseUnknownFields } from '../../jobs/submission.ts';
 
 /**
- * `POST /v1/run` (seed 004): one ad-hoc command as a job of the ad-hoc type (`config.adhoc`,
+ * `POST /v1/run`: one ad-hoc command as a job of the ad-hoc type (`config.adhoc`,
  * src/worker/adhoc.ts; submitted by ../run-command.ts, as gRPC's RunCommand). A route of its own rather than `POST /v1/jobs` with the type's name: the
  * caller need not know that name, the body reads as the command it is, and a gaffer with ad-hoc
  * commands off answers GAFFER_ADHOC_DISABLED instead of an unknown type. Checks (payload shape,

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { contextOf, InvalidArgument, parseIntOption, UsageError } from '../context.ts';
 
 /**
- * Seed 000's test data generator (`python data/generate_data.py`): a CSV of fake customer
- * transactions, one job per row once uploaded. Deterministic for a given seed, and streamed, so a
+ * A test data generator: a CSV of fake customer transactions (the columns and values
+ * `python data/generate_data.py` writes), one job per row once uploaded. Deterministic for a given seed, and streamed, so a
  * million rows take constant memory.
  */
 
@@ -121,7 +121,9 @@ export async function writeCsv(out: Writable, options: GenOptions, end = true): 
 export function registerGenData(program: Command): void {
   program
     .command('gen-data')
-    .description("write seed 000's test CSV (id,name,email,amount,currency,country,created_at)")
+    .description(
+      'write a test CSV of fake transactions (id,name,email,amount,currency,country,created_at)',
+    )
     .option('-n, --rows <n>', 'number of data rows', parseIntOption(0, 100_000_000), 10_000)
     .option('-o, --output <file>', 'output file (- for stdout)', 'data.csv')
     .option(

@@ -30,7 +30,7 @@ export function registerLoad(program: Command): void {
   program
     .command('load')
     .description('load-test gaffer: submit jobs at a rate or concurrency, then report latencies')
-    .option('--type <type>', 'job type (default: the route rules pick, seed 002)')
+    .option('--type <type>', 'job type (default: the route rules pick)')
     .option('-r, --rate <n>', 'jobs per second (open loop)', parsePositive)
     .option(
       '-c, --concurrency <n>',

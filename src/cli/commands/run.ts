@@ -13,7 +13,7 @@ interface RunOptions {
 }
 
 /**
- * `gaffer run --image busybox --cmd "echo Hello World" --timeout 60` (seed 004): one ad-hoc
+ * `gaffer run --image busybox --cmd "echo Hello World" --timeout 60`: one ad-hoc
  * command (POST /v1/run; in `--mode grpc`, the RunCommand RPC). Prints the job id; with --wait,
  * streams its log as it runs (REST only: gRPC has no log stream) and ends as `submit --wait` does
  * (its state, then exit 0 if it succeeded, else 1).

@@ -30,7 +30,7 @@ interface SubmitOptions {
 export function registerSubmit(program: Command): void {
   program
     .command('submit')
-    .description('submit one job; without TYPE the route rules pick one (seed 002)')
+    .description('submit one job; without TYPE the route rules pick one')
     .argument('[type]', 'job type')
     .option('-p, --payload <json>', 'the payload, as JSON')
     .option('-f, --payload-file <file>', 'read the payload JSON from a file (- for stdin)')

@@ -14,7 +14,7 @@ interface UploadOptions {
 export function registerUpload(program: Command): void {
   program
     .command('upload')
-    .description('upload a CSV file: one job per row (seed 000)')
+    .description('upload a CSV file: one job per row')
     .argument('<file>', 'CSV file with a header row')
     .option(
       '-t, --type <type>',

@@ -1,5 +1,5 @@
 /**
- * Resource-aware admission (seed 003's `can_schedule_job`, seed 004's concurrency caps): how many
+ * Resource-aware admission (free node resources, unscheduled pods, concurrency caps): how many
  * more Jobs of a type the executor may create now, so it never floods the cluster with pods that
  * cannot be placed. Pure: the executor feeds it what its informers see.
  *

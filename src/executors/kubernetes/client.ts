@@ -12,7 +12,7 @@ import { fullBucket, take, type Bucket, type Limit } from './rate-limit.ts';
 
 /**
  * gaffer's Kubernetes API client: the official client's typed APIs, every call of which first
- * takes a token from one QPS/burst bucket (seed 004's rate limit) — the same limit client-go puts
+ * takes a token from one QPS/burst bucket (the client-side rate limit) — the same limit client-go puts
  * on controllers. Watches (informers) are long-lived streams and not counted, as in client-go.
  *
  * The bucket runs on the monotonic wall clock, not gaffer's injected clock: it paces real

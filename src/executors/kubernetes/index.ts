@@ -31,7 +31,7 @@ import { createPool, type PoolEvents } from './pool.ts';
  * The Kubernetes executor. Pool types run as the pods of worker Deployments, one per type and
  * revision of its pod template (`pool.ts`); this file is per-job mode and the informers both share.
  *
- * Per-job mode on Kubernetes (seeds 003, 004): each attempt of a gaffer job is one batch/v1 Job.
+ * Per-job mode on Kubernetes: each attempt of a gaffer job is one batch/v1 Job.
  *
  * The container runs the user's image, which knows nothing of gaffer's worker protocol, so the
  * executor plays the worker's part for it: each Job is a *virtual worker* whose connection lives
@@ -471,7 +471,7 @@ function failed(cls: 'infrastructure' | 'timeout', message: string): Outcome {
   return { status: 'failed', error: { class: cls, message } };
 }
 
-/** A Job whose creation waits `ms` for a token of the client's rate limit (seed 004). */
+/** A Job whose creation waits `ms` for a token of the client's rate limit. */
 function rateLimited(client: KubeClient, ms: number): StartBlock {
   const { qps, burst } = client.limit;
   const message = `creating its Job waits ${Math.ceil(ms / 1000)} s for the Kubernetes API rate limit (qps ${qps}, burst ${burst})`;

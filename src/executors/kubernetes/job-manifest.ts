@@ -3,7 +3,7 @@ import type { Job, JobResources } from '../../domain/job.ts';
 import { adhocPayload, isAdhocType } from '../../worker/adhoc.ts';
 
 /**
- * Per-job mode on Kubernetes (seeds 003, 004): one `batch/v1` Job per attempt of a gaffer job,
+ * Per-job mode on Kubernetes: one `batch/v1` Job per attempt of a gaffer job,
  * built here as plain data by pure functions — the executor only sends it. Kubernetes retries
  * nothing (`backoffLimit: 0`, `restartPolicy: Never`): gaffer owns retries, and each attempt is a
  * new Job named after the attempt, so a retry never collides with the last attempt's leftovers.
@@ -20,13 +20,13 @@ export const LABELS = {
 export interface JobManifestInput {
   job: Pick<Job, 'id' | 'type' | 'attempt' | 'timeoutMs' | 'data'> & {
     payload?: unknown;
-    /** The job's own request (seed 003's resource_requirements); absent: the type's. */
+    /** The job's own request (`resources`, `resource_requirements` on /api/jobs); absent: the type's. */
     resources?: JobResources | null | undefined;
   };
   /** The job's type; its `worker.image` is required on this executor. */
   type: Pick<JobTypeConfig, 'worker' | 'kubernetes'>;
   namespace: string;
-  /** Where the pod reaches gaffer's API (seed 003's ORCHESTRATOR_URL). */
+  /** Where the pod reaches gaffer's API (GAFFER_URL in the container). */
   gafferUrl: string;
   /** OOM escalation: how many earlier attempts of this job were OOMKilled. */
   oomKills?: number;
@@ -155,7 +155,7 @@ export interface EnvVar {
 }
 
 /**
- * The container's image and command: the type's, or for the ad-hoc type (seed 004) the payload's
+ * The container's image and command: the type's, or for the ad-hoc type the payload's
  * image (checked against `adhoc.allowedImages` when the job was submitted) running `sh -c cmd`.
  */
 function container(input: JobManifestInput, image: string) {
@@ -167,7 +167,10 @@ function container(input: JobManifestInput, image: string) {
   return { image, ...(type.worker.command ? { command: type.worker.command } : {}) };
 }
 
-/** Seed 003's contract with the worker image, plus the type's env and Secret references. */
+/**
+ * The worker image's environment contract (GAFFER_JOB_ID, GAFFER_JOB_TYPE, GAFFER_ATTEMPT,
+ * GAFFER_URL, GAFFER_INPUTS, GAFFER_OUTPUT), plus the type's env and Secret references.
+ */
 function containerEnv(input: JobManifestInput): EnvVar[] {
   const { job, type } = input;
   const plain: Record<string, string> = {

@@ -1,5 +1,5 @@
 /**
- * The client-side limit on Kubernetes API calls (seed 004: QPS and burst, as client-go's
+ * The client-side limit on Kubernetes API calls (QPS and burst, as client-go's
  * `--kube-api-qps`/`--kube-api-burst`): a token bucket, as a pure function of the time so that
  * tests drive it with gaffer's injected clock. Written here rather than taken from a library
  * because the limiters on npm read the wall clock themselves.

@@ -4,8 +4,9 @@ import type { Submission } from '../../jobs/prepare.ts';
 import { refuseUnknownFields } from '../../jobs/submission.ts';
 
 /**
- * Seed 003's job submission (`POST /api/jobs`) as a gaffer submission, and the job as the seed's
- * queue record. Pure. The seed's body is the job model itself:
+ * The `POST /api/jobs` compatibility mapping (pipeline, ML training/inference and digital-twin job
+ * submissions): its body as a gaffer submission, and the job as that API's queue record. Pure. The
+ * body is the job model itself:
  *   type → type; priority → priority; resource_requirements { cpu, memory, gpu } → resources
  *   (gpu true = 1 GPU, false = none, or a count); data_access { input_datasets, output_location }
  *   → data { inputs, output }; every other field (pipeline_id, project_id, parameters, …) → the
@@ -21,9 +22,12 @@ const DATA_FIELDS: ReadonlySet<string> = new Set([
   'storage_credentials',
 ]);
 
-export function fromSeed003(body: unknown): Submission {
+export function fromApiJobsBody(body: unknown): Submission {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new GafferError('GAFFER_BAD_REQUEST', 'the body is a JSON object (seed 003 job model)');
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      'the body is a JSON object (the /api/jobs job model)',
+    );
   }
   const b = body as Record<string, unknown>;
   const payload = Object.fromEntries(Object.entries(b).filter(([k]) => !MAPPED.has(k)));
@@ -71,8 +75,11 @@ function dataOf(given: unknown): Submission['data'] {
   };
 }
 
-/** The job as seed 003's queue record, with gaffer's own view of it as `job`. */
-export function toSeed003(job: Omit<Job, 'leaseToken'>) {
+/**
+ * The job as the /api/jobs queue record (`job_id`, `status`, `submitted_at`, `task_spec`, …), with
+ * gaffer's own view of it as `job`.
+ */
+export function toApiJobsRecord(job: Omit<Job, 'leaseToken'>) {
   const { gpus, ...rest } = job.resources ?? {};
   return {
     job_id: job.id,
