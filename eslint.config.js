@@ -17,6 +17,13 @@ export default tseslint.config(
     },
   },
   {
+    // gaffer's core logs through its Logger (src/log/logger.ts), handed to each component; only
+    // commands print: the CLI's user output, the simulator's report.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**', 'src/simulator/**'],
+    rules: { 'no-console': 'error' },
+  },
+  {
     files: ['dashboard/**/*.js'],
     languageOptions: {
       globals: {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { JobState, NewJob } from '../src/domain/job.ts';
 import type { JobFilter } from '../src/store/job-store.ts';
 import { createSqliteStore } from '../src/store/sqlite/index.ts';
+import { createLogger } from '../src/log/logger.ts';
 import { DatabaseSync } from 'node:sqlite';
 
 const { values } = parseArgs({
@@ -40,7 +41,7 @@ const STATES: JobState[] = [
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-bench-list-'));
 const file = path.join(dir, 'gaffer.db');
 try {
-  const store = createSqliteStore({ path: file, synchronous: 'NORMAL' });
+  const store = createSqliteStore({ path: file, synchronous: 'NORMAL', log: createLogger() });
   const t0 = performance.now();
   const start = 1_700_000_000_000;
   const CHUNK = 20_000;
@@ -77,7 +78,7 @@ try {
   db.close();
   console.log(`inserted ${TOTAL} jobs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const reopened = createSqliteStore({ path: file, synchronous: 'NORMAL' });
+  const reopened = createSqliteStore({ path: file, synchronous: 'NORMAL', log: createLogger() });
   const filters: [string, Omit<JobFilter, 'limit'>][] = [
     ['no filter', {}],
     ['type', { type: 'ocr' }],

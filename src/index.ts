@@ -44,4 +44,5 @@ export {
 export type { GafferConfig, JobTypeConfig } from './config/schema.ts';
 export type { ReloadStatus } from './config/watch.ts';
 export type { Clock } from './domain/clock.ts';
+export type { Logger, LogFn } from './domain/logger.ts';
 export { GafferError, ERRORS, type ErrorCode } from './errors.ts';

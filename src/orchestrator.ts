@@ -9,6 +9,8 @@ import type { ConfigReloader } from './config/watch.ts';
 import type { JobTypeConfig } from './config/schema.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from './domain/events.ts';
+import type { Logger } from './domain/logger.ts';
+import { createLogger } from './log/logger.ts';
 import type { Broker } from './brokers/broker.ts';
 import { createBroker } from './brokers/registry.ts';
 import type { Job, JobResources } from './domain/job.ts';
@@ -60,6 +62,11 @@ export interface OrchestratorOptions {
    * by `close`. Absent with the SQLite store: the constructor takes it.
    */
   lock?: DataDirLock;
+  /**
+   * gaffer's own log (failures it survives, reloads), handed to every component. Default: the
+   * core logger (src/log/logger.ts: JSON lines on stderr, level info).
+   */
+  log?: Logger;
 }
 
 /** What a stop did with the jobs that were running (see `Orchestrator.close`). */
@@ -78,7 +85,8 @@ export interface StopSummary {
  * Everything the API and the CLI's `up` need hangs off this object.
  */
 export class Orchestrator {
-  readonly events = new GafferEvents();
+  readonly log: Logger;
+  readonly events: GafferEvents;
   /** The config in force: replaced by `reload` (its live sections only, see config/diff.ts). */
   #config: ResolvedConfig;
   /** Re-reads the config file and reloads (set by `gaffer up` when given a file), else null. */
@@ -125,6 +133,8 @@ export class Orchestrator {
   #closing: Promise<StopSummary> | null = null;
 
   constructor(options: OrchestratorOptions) {
+    this.log = options.log ?? createLogger();
+    this.events = new GafferEvents(this.log);
     this.#config = options.config;
     this.clock = options.clock ?? systemClock;
     this.#autoscale = options.autoscale ?? true;
@@ -133,7 +143,7 @@ export class Orchestrator {
     // Before anything in the folder is read or written: its SQLite file, the scratch files, the
     // embedded broker's file.
     this.#lock =
-      options.lock ?? (this.config.store.kind === 'sqlite' ? lockDataDir(dataDir) : null);
+      options.lock ?? (this.config.store.kind === 'sqlite' ? lockDataDir(dataDir, this.log) : null);
     mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
     try {
       this.store =
@@ -141,6 +151,7 @@ export class Orchestrator {
         createSqliteStore({
           path: path.join(dataDir, 'gaffer.db'),
           synchronous: this.config.store.synchronous,
+          log: this.log,
         });
     } catch (err) {
       this.#lock?.release();
@@ -155,6 +166,7 @@ export class Orchestrator {
       catalog: () => this.#catalog,
       leaseTtlMs: this.config.leases.ttlMs,
       resultBytes: () => this.config.retention.resultBytes,
+      log: this.log,
       ...(this.config.broker.kind === 'none' ? {} : { publish: (jobs) => this.#publish(jobs) }),
     });
     this.throughput = new Throughput(this.events, this.clock);
@@ -162,6 +174,7 @@ export class Orchestrator {
       service: this.service,
       events: this.events,
       clock: this.clock,
+      log: this.log,
     });
     this.workerToken =
       this.config.server.workerToken ??
@@ -178,7 +191,9 @@ export class Orchestrator {
         // leases until the reconciler finds them expired: logged, never a crash of gaffer.
         this.gateway
           .exited(id, code, signal)
-          .catch((err) => console.error(`recording the exit of ${id} failed`, err))
+          .catch((err: unknown) =>
+            this.log.error({ err, worker: id }, "recording a worker's exit failed"),
+          )
           .finally(() => this.loop.poke());
       },
       waiting: (id, reason) => this.gateway.waiting(id, reason),
@@ -202,6 +217,7 @@ export class Orchestrator {
         maxJobs: k.maxJobs ?? null,
         admission: k.admission,
         workerTokenSecret: k.workerTokenSecret,
+        log: this.log,
       });
       this.executor = this.kubernetes;
       this.#leaderLease = createKubeLeaderLease({
@@ -227,6 +243,7 @@ export class Orchestrator {
       clock: this.clock,
       events: this.events,
       intervalMs: this.config.autoscaler.intervalMs,
+      log: this.log,
     });
     this.#reconciler = new Reconciler({
       service: this.service,
@@ -235,11 +252,13 @@ export class Orchestrator {
       types: () => this.#catalog.names(),
       republish: () => this.republishMissing(),
       retention: () => this.config.retention,
+      log: this.log,
     });
     this.history = new HistorySampler({
       clock: this.clock,
       events: this.events,
       read: (now) => this.#historyState(now),
+      log: this.log,
     });
     this.#wire();
   }
@@ -341,16 +360,19 @@ export class Orchestrator {
     }
     const touched = [...diff.added, ...diff.changed, ...diff.removed];
     if (touched.length > 0) this.events.emit('config:reloaded', { types: touched });
-    const list = (label: string, names: string[]) =>
-      names.length ? ` ${label} ${names.join(', ')};` : '';
-    console.log(
-      `gaffer: config reloaded:${list('added', diff.added)}${list('changed', diff.changed)}${list('removed', diff.removed)}` +
-        (touched.length ? '' : ' no job type changed') +
-        (diff.keysChanged ? '; API keys changed' : ''),
+    this.log.info(
+      {
+        added: diff.added,
+        changed: diff.changed,
+        removed: diff.removed,
+        ...(diff.keysChanged ? { keysChanged: true } : {}),
+      },
+      touched.length ? 'config reloaded' : 'config reloaded: no job type changed',
     );
     if (diff.needsRestart.length > 0) {
-      console.log(
-        `gaffer: needs a restart to apply (not applied): ${diff.needsRestart.join(', ')}`,
+      this.log.warn(
+        { needsRestart: diff.needsRestart },
+        'config reloaded: these settings need a restart to apply (not applied)',
       );
     }
     if (this.#autoscale) this.loop.poke();
@@ -365,12 +387,13 @@ export class Orchestrator {
   static async open(options: Omit<OrchestratorOptions, 'store'>): Promise<Orchestrator> {
     const { store } = options.config;
     const dataDir = path.resolve(store.dataDir);
-    const lock = options.lock ?? (store.kind === 'sqlite' ? lockDataDir(dataDir) : undefined);
+    const log = options.log ?? createLogger();
+    const lock = options.lock ?? (store.kind === 'sqlite' ? lockDataDir(dataDir, log) : undefined);
     try {
       if (options.config.executor.kind === 'kubernetes') await loadKubernetes();
-      const opened = await openStore({ ...store, dataDir });
+      const opened = await openStore({ ...store, dataDir }, log);
       try {
-        return new Orchestrator({ ...options, store: opened, ...(lock ? { lock } : {}) });
+        return new Orchestrator({ ...options, log, store: opened, ...(lock ? { lock } : {}) });
       } catch (err) {
         await opened.close();
         throw err;
@@ -521,8 +544,8 @@ export class Orchestrator {
       const t = setTimeout(
         () => {
           this.#timers.delete(t);
-          void this.#publish([job]).catch((err) =>
-            console.error(`republishing ${job.id} failed`, err),
+          void this.#publish([job]).catch((err: unknown) =>
+            this.log.error({ err, job: job.id }, 'republishing a retried job failed'),
           );
           this.gateway.notify(job.type);
           if (this.#autoscale) this.loop.poke();

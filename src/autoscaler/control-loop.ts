@@ -2,6 +2,7 @@ import type { ScalingConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, ScalerStage, ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { QueueStats } from '../store/job-store.ts';
 import { Activity, DesiredHistory } from './activity.ts';
 import { decideAll } from './decide.ts';
@@ -60,6 +61,7 @@ export class ControlLoop {
   readonly #target: ScalingTarget;
   readonly #clock: Clock;
   readonly #events: GafferEvents;
+  readonly #log: Pick<Logger, 'error'>;
   readonly #intervalMs: number;
   readonly #gapMs: number;
   readonly #schedule: Schedule;
@@ -85,6 +87,7 @@ export class ControlLoop {
     clock: Clock;
     events: GafferEvents;
     intervalMs: number;
+    log: Pick<Logger, 'error'>;
     /** Shortest gap between tick starts caused by pokes; default POKE_GAP_MS. */
     pokeGapMs?: number;
     /** Timer for deferred ticks; default setTimeout (unref'd). */
@@ -93,6 +96,7 @@ export class ControlLoop {
     this.#target = options.target;
     this.#clock = options.clock;
     this.#events = options.events;
+    this.#log = options.log;
     this.#intervalMs = options.intervalMs;
     this.#gapMs = options.pokeGapMs ?? POKE_GAP_MS;
     this.#schedule = options.schedule ?? timeout;
@@ -155,7 +159,7 @@ export class ControlLoop {
     this.#lastStartAt = this.#clock.now();
     this.#running = this.tick()
       .catch((err) => {
-        console.error('autoscaler tick failed', err);
+        this.#log.error({ err }, 'autoscaler tick failed');
         this.#failed('tick', null, err);
       })
       .finally(() => {

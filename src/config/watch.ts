@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import type { Logger } from '../domain/logger.ts';
 import type { ReloadResult } from './diff.ts';
 import { ConfigError, type ConfigProblem, type ResolvedConfig } from './load.ts';
 
@@ -25,7 +26,8 @@ export interface ReloaderOptions {
   /** Applies a valid config (an Orchestrator's `reload`). */
   apply: (next: ResolvedConfig) => Promise<ReloadResult>;
   now: () => number;
-  log?: (line: string) => void;
+  /** A refused reload is a warning here, with every problem. */
+  log: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -53,7 +55,6 @@ export class ConfigReloader {
   }
 
   async #reloadOnce(): Promise<ReloadStatus> {
-    const log = this.#o.log ?? ((line: string) => console.log(line));
     const at = this.#o.now();
     let status: ReloadStatus;
     try {
@@ -68,8 +69,10 @@ export class ConfigReloader {
       status = { at, ok: false, errors };
     }
     if (!status.ok) {
-      const lines = (status.errors ?? []).map((p) => `  ${p.path || '/'}: ${p.message}`);
-      log(`gaffer: config reload refused, the running config stays:\n${lines.join('\n')}`);
+      this.#o.log.warn(
+        { problems: status.errors ?? [] },
+        'config reload refused, the running config stays',
+      );
     }
     this.#status = status;
     return status;
@@ -92,6 +95,8 @@ function statusOf(at: number, r: ReloadResult): ReloadStatus {
 export interface WatchOptions {
   /** Quiet time after the last change before reloading (default 250 ms). */
   debounceMs?: number;
+  /** A watch that fails (the directory removed) is logged here. */
+  log: Pick<Logger, 'error'>;
 }
 
 /**
@@ -105,7 +110,7 @@ export interface WatchOptions {
 export function watchConfig(
   file: string,
   reloader: Pick<ConfigReloader, 'reload'>,
-  options: WatchOptions = {},
+  options: WatchOptions,
 ): { close(): void } {
   const dir = path.dirname(path.resolve(file));
   const base = path.basename(file);
@@ -121,7 +126,9 @@ export function watchConfig(
     }, debounceMs);
     timer.unref();
   });
-  watcher.on('error', (err) => console.error(`gaffer: watching ${dir} failed`, err));
+  watcher.on('error', (err) =>
+    options.log.error({ err, dir }, 'watching the config folder failed'),
+  );
   return {
     close() {
       if (timer) clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Job, JobError } from './job.ts';
+import type { Logger } from './logger.ts';
 
 export type WorkerState = 'starting' | 'idle' | 'busy' | 'draining' | 'stopped';
 
@@ -88,7 +89,10 @@ export type GafferEventName = keyof GafferEventMap;
 /** A typed emitter; a listener that throws is reported, never breaks the emitter's caller. */
 export class GafferEvents {
   readonly #emitter = new EventEmitter({ captureRejections: false });
-  constructor() {
+  readonly #log: Pick<Logger, 'error'>;
+  /** `log`: where a listener that threw is reported. */
+  constructor(log: Pick<Logger, 'error'>) {
+    this.#log = log;
     this.#emitter.setMaxListeners(1000);
   }
   emit<K extends GafferEventName>(name: K, payload: GafferEventMap[K]): void {
@@ -96,7 +100,7 @@ export class GafferEvents {
       try {
         (listener as (p: GafferEventMap[K]) => void)(payload);
       } catch (err) {
-        console.error(`listener of ${name} threw`, err);
+        this.#log.error({ err, event: name }, 'an event listener threw');
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents } from '../domain/events.ts';
+import type { Logger } from '../domain/logger.ts';
 import { Ring } from './ring.ts';
 
 /** Workers of one type by state at one moment. */
@@ -40,6 +41,7 @@ export interface SamplerOptions {
   intervalMs?: number;
   /** How much history to keep; default 1 h. */
   keepMs?: number;
+  log: Pick<Logger, 'error'>;
 }
 
 /**
@@ -52,6 +54,7 @@ export class HistorySampler {
   readonly intervalMs: number;
   readonly #clock: Clock;
   readonly #read: ReadState;
+  readonly #log: Pick<Logger, 'error'>;
   readonly #ring: Ring<Sample>;
   readonly #ended = new Map<string, { finished: number; failed: number }>();
   readonly #offs: (() => void)[] = [];
@@ -64,6 +67,7 @@ export class HistorySampler {
     const keepMs = options.keepMs ?? 3_600_000;
     this.#clock = options.clock;
     this.#read = options.read;
+    this.#log = options.log;
     this.#ring = new Ring(Math.max(1, Math.ceil(keepMs / this.intervalMs)));
     this.#lastAt = this.#clock.now();
     const count = (type: string, key: 'finished' | 'failed') => {
@@ -96,7 +100,7 @@ export class HistorySampler {
   /** Takes one sample now (the timer calls it; tests call it after moving a manual clock). */
   sample(): Promise<void> {
     this.#running ??= this.#take()
-      .catch((err) => console.error('history sample failed', err))
+      .catch((err: unknown) => this.#log.error({ err }, 'history sample failed'))
       .finally(() => (this.#running = null));
     return this.#running;
   }

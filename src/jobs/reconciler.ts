@@ -1,5 +1,6 @@
 import type { RetentionConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
+import type { Logger } from '../domain/logger.ts';
 import { Retention } from './retention.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
@@ -13,6 +14,7 @@ interface ReconcilerOptions {
   republish?: () => Promise<number>;
   /** Retention limits (jobs/retention.ts), applied every `retention.sweepMs` of the sweeps. */
   retention?: () => RetentionConfig;
+  log: Pick<Logger, 'error'>;
 }
 
 /**
@@ -36,9 +38,11 @@ export class Reconciler {
   }
 
   start(everyMs: number): void {
-    // One line: while a broker is down this repeats every sweep until it is back.
+    // The message only, no stack: while a broker is down this repeats every sweep until it is back.
     const sweep = () =>
-      void this.sweep().catch((err: Error) => console.error(`sweep failed: ${err.message}`));
+      void this.sweep().catch((err: Error) =>
+        this.#o.log.error({ error: err.message }, 'sweep failed'),
+      );
     this.#timer = setInterval(
       // After what workers sent meanwhile is read: when gaffer itself was held up (starved of CPU,
       // a long GC, a slow write), its timers run before its sockets are read, and a lease whose

@@ -5,6 +5,7 @@ import { isTerminal } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
 import type { FinishUpdate, JobFilter, JobPage, JobStore, LogLine } from '../store/job-store.ts';
 import type { AttemptRecord } from '../store/attempts.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { Catalog } from './catalog.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { adhocPayload, isAdhocType } from '../worker/adhoc.ts';
@@ -28,6 +29,7 @@ export interface JobServiceOptions {
   publish?: (jobs: readonly Job[]) => Promise<void>;
   /** Largest result kept, as JSON bytes (`retention.resultBytes`); absent: no limit. */
   resultBytes?: () => number | undefined;
+  log: Pick<Logger, 'error'>;
 }
 
 export interface RejectedSubmission {
@@ -284,7 +286,9 @@ export class JobService {
   /** Jobs an operator sent back to the queue: to the broker (if any), then to the workers. */
   async #requeued(jobs: Job[]): Promise<void> {
     // If this publish fails the jobs stay queued; the sweep and the next start republish them.
-    await this.#o.publish?.(jobs).catch((err) => console.error('republishing requeued jobs', err));
+    await this.#o
+      .publish?.(jobs)
+      .catch((err: unknown) => this.#o.log.error({ err }, 'republishing requeued jobs failed'));
     this.#o.events.emit('job:queued', { jobs });
   }
 

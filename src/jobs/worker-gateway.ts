@@ -1,6 +1,7 @@
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { WorkerEvent } from '../store/job-store.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
@@ -33,6 +34,7 @@ export class WorkerGateway {
   readonly #service: JobService;
   readonly #events: GafferEvents;
   readonly #clock: Clock;
+  readonly #log: Pick<Logger, 'error'>;
   readonly #workers = new Map<string, Tracked>();
   /** Bumped on every notify of a type, so a claim that raced with new jobs tries again. */
   readonly #notifySeq = new Map<string, number>();
@@ -48,10 +50,16 @@ export class WorkerGateway {
   /** Worker events being written: recording never holds up a worker, but can be awaited. */
   readonly #recording = new Set<Promise<void>>();
 
-  constructor(options: { service: JobService; events: GafferEvents; clock: Clock }) {
+  constructor(options: {
+    service: JobService;
+    events: GafferEvents;
+    clock: Clock;
+    log: Pick<Logger, 'error'>;
+  }) {
     this.#service = options.service;
     this.#events = options.events;
     this.#clock = options.clock;
+    this.#log = options.log;
   }
 
   /**
@@ -131,7 +139,9 @@ export class WorkerGateway {
     w.info.pid = pid;
     conn.onMessage(
       (msg) =>
-        void this.#onMessage(w, msg).catch((err) => console.error('worker message failed', err)),
+        void this.#onMessage(w, msg).catch((err: unknown) =>
+          this.#log.error({ err, worker: w.info.id }, 'worker message failed'),
+        ),
     );
   }
 
@@ -192,7 +202,7 @@ export class WorkerGateway {
     } catch (err) {
       // Left in flight: the next start recovers them as orphans (an attempt is spent then).
       this.#stop.unrecorded.push(...held.map((l) => l.job.id));
-      console.error('gaffer: recording the jobs interrupted by the stop failed', err);
+      this.#log.error({ err }, 'recording the jobs interrupted by the stop failed');
     }
   }
 
@@ -244,7 +254,9 @@ export class WorkerGateway {
       // A failed claim (the store refused: disk full, connection lost) is logged; the worker
       // still wants jobs and is served again at the next notify (every lease sweep notifies).
       if (w.info.type === type && w.wants > 0) {
-        this.#serve(w).catch((err) => console.error('serving a worker failed', err));
+        this.#serve(w).catch((err: unknown) =>
+          this.#log.error({ err, worker: w.info.id }, 'serving a worker failed'),
+        );
       }
     }
   }
@@ -409,7 +421,9 @@ export class WorkerGateway {
     w.pendingIds.push(...ids);
     if (first && ids.length > 0) {
       setImmediate(() =>
-        this.#claimPending(w).catch((err) => console.error('claiming delivered jobs failed', err)),
+        this.#claimPending(w).catch((err: unknown) =>
+          this.#log.error({ err, worker: w.info.id }, 'claiming delivered jobs failed'),
+        ),
       );
     }
   }
@@ -479,7 +493,9 @@ export class WorkerGateway {
     };
     const write = this.#service.store
       .recordWorkerEvent(entry)
-      .catch((err) => console.error('recording a worker event failed', err))
+      .catch((err: unknown) =>
+        this.#log.error({ err, worker: info.id }, 'recording a worker event failed'),
+      )
       .finally(() => this.#recording.delete(write));
     this.#recording.add(write);
   }

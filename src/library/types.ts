@@ -2,6 +2,7 @@ import type { ConfigOverrides } from '../config/load.ts';
 import type { GafferConfig, JobTypeConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Job } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { Submission } from '../jobs/prepare.ts';
 import type { JobContext } from '../worker/handler.ts';
 
@@ -70,6 +71,13 @@ export interface GafferOptions<J extends JobDefinitions = JobDefinitions> {
   watch?: boolean;
   /** Time as gaffer reads it (tests inject one). Default: the system clock. */
   clock?: Clock;
+  /**
+   * Where gaffer's own log goes — failures it survives (a store write, a Kubernetes call, a
+   * listener that threw), config reloads: any object with pino's `debug`, `info`, `warn` and
+   * `error` (a pino logger, or your application's child logger). Default: JSON lines on stderr at
+   * `GAFFER_LOG_LEVEL` from `env` (unset: info). Not the request log: that is `listen.logger`.
+   */
+  log?: Logger;
   /**
    * Serve as well (as `listen` does), with its ports bound before the store is opened: a port that
    * is taken rejects `createGaffer` with a `StartError` before anything was read or recovered

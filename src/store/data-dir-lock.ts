@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { StartError } from '../library/start-error.ts';
+import type { Logger } from '../domain/logger.ts';
 
 /**
  * One gaffer per data folder. Two gaffers on one embedded store each take the other's
@@ -61,7 +62,7 @@ const BUSY = new Set([5, 6]);
  * Takes the data folder's lock, or throws a `StartError` (GAFFER_DATA_DIR_IN_USE) naming the
  * gaffer that holds it. Creates the folder if need be.
  */
-export function lockDataDir(dataDir: string): DataDirLock {
+export function lockDataDir(dataDir: string, log: Pick<Logger, 'warn'>): DataDirLock {
   const dir = path.resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const db = new DatabaseSync(path.join(dir, LOCK_FILE));
@@ -86,14 +87,14 @@ export function lockDataDir(dataDir: string): DataDirLock {
     startedAt: new Date().toISOString(),
     address: null,
   };
-  writeHolder(dir, holder);
+  writeHolder(dir, holder, log);
   let held = true;
   return {
     dir,
     serving(address) {
       if (!held) return;
       holder.address = address;
-      writeHolder(dir, holder);
+      writeHolder(dir, holder, log);
     },
     release() {
       if (!held) return;
@@ -114,7 +115,7 @@ export function readHolder(dataDir: string): DataDirHolder | null {
 }
 
 /** Written whole, then renamed over: a reader never sees half a file. */
-function writeHolder(dir: string, holder: DataDirHolder): void {
+function writeHolder(dir: string, holder: DataDirHolder, log: Pick<Logger, 'warn'>): void {
   const file = path.join(dir, HOLDER_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
@@ -122,7 +123,7 @@ function writeHolder(dir: string, holder: DataDirHolder): void {
     renameSync(tmp, file);
   } catch (err) {
     // Advisory only: the lock is held either way; a refusal then says it cannot name the holder.
-    console.error(`gaffer: cannot record the data folder's holder in ${file}: ${String(err)}`);
+    log.warn({ file, error: String(err) }, "cannot record the data folder's holder");
   }
 }
 

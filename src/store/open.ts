@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { Logger } from '../domain/logger.ts';
 import type { JobStore } from './job-store.ts';
 import { createSqliteStore } from './sqlite/index.ts';
 
@@ -13,12 +14,13 @@ export interface StoreRef {
 }
 
 /** The one registry of stores. PostgreSQL's client loads only when it is asked for. */
-export async function openStore(ref: StoreRef): Promise<JobStore> {
+export async function openStore(ref: StoreRef, log: Pick<Logger, 'warn'>): Promise<JobStore> {
   if (ref.kind === 'sqlite') {
     mkdirSync(ref.dataDir, { recursive: true });
     return createSqliteStore({
       path: path.join(ref.dataDir, 'gaffer.db'),
       synchronous: ref.synchronous,
+      log,
     });
   }
   if (!ref.url) throw new Error('store.url is required for a postgres store');

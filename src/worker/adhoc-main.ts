@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { adhocPayload } from './adhoc.ts';
+import { diagnose } from './diagnostic.ts';
 
 /**
  * The ad-hoc type's command (adhoc.ts), run by the ordinary command runner: reads the job's payload
@@ -13,7 +14,7 @@ import { adhocPayload } from './adhoc.ts';
 
 const file = process.env['GAFFER_PAYLOAD_FILE'];
 if (!file) {
-  console.error('gaffer adhoc: GAFFER_PAYLOAD_FILE is not set');
+  diagnose('gaffer adhoc: GAFFER_PAYLOAD_FILE is not set');
   process.exit(64);
 }
 const payload = adhocPayload(JSON.parse(readFileSync(file, 'utf8')));
@@ -22,7 +23,7 @@ const shell = spawn('sh', ['-c', payload.cmd], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 shell.on('error', (err) => {
-  console.error(`gaffer adhoc: cannot start sh: ${err.message}`);
+  diagnose(`gaffer adhoc: cannot start sh: ${err.message}`);
   process.exit(127);
 });
 shell.on('exit', (code, signal) => {

@@ -1,4 +1,5 @@
 import { createFeed, createRunner } from './assemble.ts';
+import { diagnose } from './diagnostic.ts';
 import { WORKER_ENV, type GafferMessage, type WorkerMessage, type WorkerSpec } from './protocol.ts';
 import { WorkerRuntime, type WorkerLink } from './runtime.ts';
 
@@ -49,14 +50,14 @@ function readSpec(): WorkerSpec {
 
 async function main(): Promise<void> {
   if (!process.send) {
-    console.error('gaffer worker: must be started by gaffer, with an IPC channel');
+    diagnose('gaffer worker: must be started by gaffer, with an IPC channel');
     process.exit(EXIT_USAGE);
   }
   let spec: WorkerSpec;
   try {
     spec = readSpec();
   } catch (err) {
-    console.error(`gaffer worker: bad spec: ${String(err)}`);
+    diagnose(`gaffer worker: bad spec: ${String(err)}`);
     process.exit(EXIT_USAGE);
   }
   const feed = await createFeed(spec, ipcLink());

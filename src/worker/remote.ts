@@ -4,6 +4,7 @@ import path from 'node:path';
 import { brokerKindOf } from '../brokers/registry.ts';
 import type { JobTypeConfig, StorageConfig } from '../config/schema.ts';
 import { createFeed, createRunner } from './assemble.ts';
+import { diagnose } from './diagnostic.ts';
 import type { GafferMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
 import { WorkerRuntime, type WorkerLink } from './runtime.ts';
 
@@ -60,7 +61,7 @@ export async function runRemoteWorker(o: RemoteWorkerOptions): Promise<number> {
     });
     socket.addEventListener('close', (e) => {
       lost = true;
-      if (e.code >= 4000) console.error(`gaffer closed the connection: ${e.reason}`);
+      if (e.code >= 4000) diagnose(`gaffer closed the connection: ${e.reason}`);
       runtime.shutdown();
     });
     process.once('SIGTERM', () => runtime.drain());

@@ -3,6 +3,7 @@ import { loadHandler, runHandler } from './handler-runner.ts';
 import type { JobControl } from './runtime.ts';
 import { failed } from './runtime.ts';
 import type { FromSandbox, ToSandbox } from './sandbox-runner.ts';
+import { diagnose } from './diagnostic.ts';
 
 /**
  * The sandbox process: `node src/worker/sandbox.ts`, started by a pool worker for one suspect job
@@ -64,7 +65,7 @@ function onMessage(msg: ToSandbox): void {
 }
 
 if (!process.send) {
-  console.error('gaffer sandbox: must be started by a worker, with an IPC channel');
+  diagnose('gaffer sandbox: must be started by a worker, with an IPC channel');
   process.exit(64);
 }
 process.on('message', onMessage);

@@ -5,12 +5,13 @@ import type { ScalingConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { GafferEvents, type ScalingDecision, type WorkerInfo } from '../../src/domain/events.ts';
 import type { Job } from '../../src/domain/job.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 // The loop feeds the pure policy what it needs beyond queue counts — arrival rate, p50 run time,
 // last end (from job events), the desired history, the global capacity — and acts on it.
 test('the control loop builds the observation from job events and shares the capacity', async () => {
   const clock = new ManualClock(1_000_000);
-  const events = new GafferEvents();
+  const events = new GafferEvents(stderrLogger());
   const scaling: ScalingConfig = { min: 0, max: 30, threshold: 40, burst: 5, idleSeconds: 30 };
   const started: Record<string, number> = {};
   const records: ScalingDecision[] = [];
@@ -41,7 +42,13 @@ test('the control loop builds the observation from job events and shares the cap
     },
     capacity: () => 40,
   };
-  const loop = new ControlLoop({ target, clock, events, intervalMs: 1000 });
+  const loop = new ControlLoop({
+    target,
+    clock,
+    events,
+    intervalMs: 1000,
+    log: stderrLogger(),
+  });
   const job = (type: string, startedAt: number, finishedAt: number) =>
     ({ type, startedAt, finishedAt }) as unknown as Job;
   events.emit('job:queued', { jobs: Array.from({ length: 120 }, () => job('a', 0, 0)) });

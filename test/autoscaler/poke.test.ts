@@ -9,6 +9,7 @@ import {
 import type { ScalingConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from '../../src/domain/events.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 const GAP = 100;
 
@@ -57,10 +58,11 @@ function setup() {
   const loop = new ControlLoop({
     target,
     clock,
-    events: new GafferEvents(),
+    events: new GafferEvents(stderrLogger()),
     intervalMs: 3_600_000,
     pokeGapMs: GAP,
     schedule,
+    log: stderrLogger(),
   });
   const pending = () => timers.filter((t) => !t.cancelled);
   return { clock, loop, counts, pending };

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { watchConfig } from '../../src/config/watch.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 /**
  * kubelet's ConfigMap update: `gaffer.yaml` → `..data/gaffer.yaml`, `..data` → a timestamped
@@ -29,7 +30,7 @@ test('a ConfigMap-style symlink swap triggers a reload', { timeout: 30_000 }, as
         return { at: 0, ok: true };
       },
     },
-    { debounceMs: 50 },
+    { debounceMs: 50, log: stderrLogger() },
   );
   after(() => watcher.close());
   version('..v2', 'jobTypes: { a: { worker: { command: [true] } } }');

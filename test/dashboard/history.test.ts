@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/domain/clock.ts';
 import { GafferEvents } from '../../src/domain/events.ts';
 import type { Job } from '../../src/domain/job.ts';
 import { HistorySampler, Ring, emptyWorkers } from '../../src/history/index.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 describe('Ring', () => {
   const cases: { capacity: number; pushed: number[]; expected: number[] }[] = [
@@ -33,7 +34,7 @@ describe('HistorySampler', () => {
 
   function setup(keepMs = 15_000) {
     const clock = new ManualClock(1_000_000);
-    const events = new GafferEvents();
+    const events = new GafferEvents(stderrLogger());
     let ready = 0;
     const sampler = new HistorySampler({
       clock,
@@ -43,6 +44,7 @@ describe('HistorySampler', () => {
       read: async () => ({
         render: { ready, inFlight: 2, workers: { ...emptyWorkers(), busy: 2 } },
       }),
+      log: stderrLogger(),
     });
     return { clock, events, sampler, setReady: (n: number) => (ready = n) };
   }

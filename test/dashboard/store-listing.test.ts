@@ -15,6 +15,7 @@ import {
   startPostgres,
   type PostgresServer,
 } from '../helpers/servers/postgres.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 /**
  * What the dashboard adds to both stores: listBatches (newest first, keyset-paged, with
@@ -117,7 +118,11 @@ function cases(name: string, open: () => Promise<JobStore>) {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-dash-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 cases('SQLite', async () =>
-  createSqliteStore({ path: path.join(dir, 'gaffer.db'), synchronous: 'NORMAL' }),
+  createSqliteStore({
+    path: path.join(dir, 'gaffer.db'),
+    synchronous: 'NORMAL',
+    log: stderrLogger(),
+  }),
 );
 
 if (serviceAvailable(`${PG_BIN}/initdb`)) {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
 import { REPO } from '../helpers/gaffer.ts';
 import { api, gafferDir, spawnGaffer, untilEvent } from '../helpers/process.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 type JobView = { id: string; state: string; attempt: number };
 
@@ -74,7 +75,11 @@ test('a second `gaffer up` on the same data folder is refused at once; the first
     first.child.kill('SIGTERM');
     assert.equal(await first.exited, 0);
   }
-  const store = createSqliteStore({ path: path.join(dataDir, 'gaffer.db'), synchronous: 'FULL' });
+  const store = createSqliteStore({
+    path: path.join(dataDir, 'gaffer.db'),
+    synchronous: 'FULL',
+    log: stderrLogger(),
+  });
   try {
     const [only, ...rest] = (await store.list({ limit: 10 })).jobs;
     const attempts = await store.attempts(only!.id);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
 import { api, gafferDir, isAlive, spawnGaffer, untilEvent } from '../helpers/process.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 type JobView = { id: string; state: string; attempt: number };
 
@@ -31,7 +32,11 @@ test('SIGTERM to `gaffer up` lets the running job finish, then exits 0', async (
   gaffer.child.kill('SIGTERM');
   assert.equal(await gaffer.exited, 0);
 
-  const store = createSqliteStore({ path: path.join(dataDir, 'gaffer.db'), synchronous: 'FULL' });
+  const store = createSqliteStore({
+    path: path.join(dataDir, 'gaffer.db'),
+    synchronous: 'FULL',
+    log: stderrLogger(),
+  });
   try {
     const after = await store.get(job.id);
     assert.deepEqual(
@@ -128,7 +133,11 @@ test('SIGINT past the drain: no process of the job survives, and the job is hand
   assert.match(out, new RegExp(`1 job interrupted by the stop went back to the queue.*${job.id}`));
   assert.doesNotMatch(out, /failed:/);
 
-  const store = createSqliteStore({ path: path.join(dataDir, 'gaffer.db'), synchronous: 'FULL' });
+  const store = createSqliteStore({
+    path: path.join(dataDir, 'gaffer.db'),
+    synchronous: 'FULL',
+    log: stderrLogger(),
+  });
   try {
     const stopped = await store.get(job.id);
     assert.deepEqual([stopped?.state, stopped?.attempt], ['queued', 0], 'attempt not spent');

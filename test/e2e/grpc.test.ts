@@ -620,6 +620,7 @@ describe('authentication and roles', () => {
         events: g.orch.events,
         store: g.orch.store,
         clock: g.orch.clock,
+        log: g.orch.log,
         config: {
           ...g.orch.config,
           auth: {

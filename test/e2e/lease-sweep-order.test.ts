@@ -3,6 +3,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { Reconciler } from '../../src/jobs/reconciler.ts';
 import { startGaffer, type TestGaffer } from '../helpers/gaffer.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 // gaffer held up (starved of CPU, a long GC) while a worker's heartbeat arrives and the sweep
 // falls due: when the loop resumes, Node runs due timers before it reads sockets. The sweep must
@@ -62,6 +63,7 @@ test('a heartbeat that arrived during a stall is read before the sweep that fall
     gateway: { forget: () => {}, notify: () => {} },
     clock: g.clock,
     types: () => (swept(), []),
+    log: stderrLogger(),
   });
   try {
     g.clock.advance(TTL_MS - 1_000); // the lease has 1 s left on gaffer's clock

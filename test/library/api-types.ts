@@ -20,7 +20,9 @@ import {
   type ReloadStatus,
   type ResultOf,
   type Submission,
+  type Logger,
 } from 'gaffer';
+import { pino } from 'pino';
 
 type Equal<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -121,5 +123,18 @@ expectType<
   >
 >(true);
 expectType<
-  Equal<keyof GafferOptions, 'config' | 'jobs' | 'env' | 'overrides' | 'watch' | 'clock' | 'listen'>
+  Equal<
+    keyof GafferOptions,
+    'config' | 'jobs' | 'env' | 'overrides' | 'watch' | 'clock' | 'listen' | 'log'
+  >
 >(true);
+
+// A pino logger is a Logger (the `log` option); so is any object with the four methods.
+export function loggers(): void {
+  const pinoLog: Logger = pino({ enabled: false });
+  const ownLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+  void createGaffer({ log: pinoLog });
+  void createGaffer({ log: ownLog });
+  // @ts-expect-error a logger needs all four levels
+  void createGaffer({ log: { info() {}, error() {} } });
+}

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
+import { pino } from 'pino';
 import {
   ConfigError,
   createGaffer,
@@ -343,6 +345,41 @@ describe('durability and the rest of gaffer', () => {
     assert.deepEqual(end.kind === 'job' && end.job.result, { echoed: [1, 2] });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /gaffer_jobs_submitted_total\{[^}]*type="echo"/);
+  });
+
+  test("log: gaffer's own log goes to the host's logger (a pino logger)", async (t) => {
+    const dir = dataDir();
+    const records: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          records.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        done();
+      },
+    });
+    const gaffer = await createGaffer({ config: store(dir), log: pino(destination) });
+    t.after(() => gaffer.close());
+    const off = gaffer.on('job:queued', () => {
+      throw new Error('a broken listener');
+    });
+    t.after(off);
+    await gaffer.reload({
+      ...store(dir),
+      jobTypes: { shell: { worker: { command: ['true'] } } },
+    });
+    await gaffer.reload({ ...store(dir), jobTypes: { bad: { concurrency: 0 } } });
+    await gaffer.submit({ type: 'shell' });
+    const seen = records.map((r) => [r['level'], r['msg']]);
+    assert.deepEqual(seen, [
+      [30, 'config reloaded'],
+      [40, 'config reload refused, the running config stays'],
+      [50, 'an event listener threw'],
+    ]);
+    assert.deepEqual(records[0]!['added'], ['shell']);
+    assert.match(JSON.stringify(records[1]!['problems']), /jobTypes\/bad\/concurrency/);
+    assert.equal(records[2]!['event'], 'job:queued');
+    assert.match(JSON.stringify(records[2]!['err']), /a broken listener/);
   });
 
   test('reload(config): a type added to the config runs; the types given in code stay', async (t) => {

@@ -11,6 +11,7 @@ import {
   type ProcessSample,
 } from '../../src/metrics/process.ts';
 import type { QueueStats } from '../../src/store/job-store.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 // Metric unit tests: each domain event (or scrape-time source) and the series it must move.
 // Sources are plain data handed to createMetrics; the registry and its text are prom-client's.
@@ -66,7 +67,7 @@ interface Fixture {
 }
 
 function fixture(over: Partial<MetricsSources> = {}): Fixture {
-  const events = new GafferEvents();
+  const events = new GafferEvents(stderrLogger());
   const { registry, refresh } = createMetrics(events, {
     queueStats: async () => [],
     workers: () => [],

@@ -16,6 +16,7 @@ import {
 import { REPO } from '../helpers/gaffer.ts';
 import { serviceAvailable } from '../helpers/servers/common.ts';
 import { PROMTOOL_BIN } from '../helpers/servers/prometheus.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 // The alert and recording rules, their Kubernetes copy, the Grafana dashboard and the runbook,
 // checked offline: promtool validates and unit-tests the rules; the dashboard's PromQL is parsed
@@ -182,7 +183,7 @@ test('selectedMetrics finds the selected names only', () => {
 });
 
 test('the dashboard names only metrics gaffer serves or its rules record', async () => {
-  const { registry } = createMetrics(new GafferEvents(), {
+  const { registry } = createMetrics(new GafferEvents(stderrLogger()), {
     queueStats: async () => [],
     workers: () => [],
     now: () => 0,

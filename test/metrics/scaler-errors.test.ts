@@ -5,8 +5,10 @@ import type { ScalingConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { GafferEvents, type GafferEventMap } from '../../src/domain/events.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
+import { recordingLogger } from '../helpers/log.ts';
 
-// The control loop reports each failure to act once, with its stage, and the metric counts it.
+// The control loop reports each failure to act once, with its stage, and the metric counts it;
+// its log says why, once per failed tick.
 // The loop's target is its seam (the orchestrator in production): here one whose store read or
 // executor start fails.
 
@@ -48,7 +50,8 @@ const CASES: {
 
 for (const c of CASES) {
   test(`scaler errors: ${c.name}`, async () => {
-    const events = new GafferEvents();
+    const log = recordingLogger();
+    const events = new GafferEvents(log);
     const seen: GafferEventMap['scaler:error'][] = [];
     events.on('scaler:error', (e) => seen.push(e));
     const { registry } = createMetrics(events, {
@@ -62,17 +65,19 @@ for (const c of CASES) {
       clock: new ManualClock(0),
       events,
       intervalMs: 60_000,
+      log,
     });
-    const logged = console.error;
-    console.error = () => {}; // the loop logs the failure too; keep the test's output clean
     try {
       loop.start();
       await loop.idle();
     } finally {
       loop.stop();
-      console.error = logged;
     }
     assert.deepEqual(seen, c.want);
+    assert.deepEqual(
+      log.records.map((r) => [r.level, r.msg, String(r.fields['err'])]),
+      c.want.map((w) => ['error', 'autoscaler tick failed', w.message]),
+    );
     const { values } = await registry.getSingleMetric('gaffer_scaler_errors_total')!.get();
     assert.equal(
       values.reduce((sum, v) => sum + v.value, 0),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import type { NewJob } from '../../src/domain/job.ts';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-sqlite-insert-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +35,11 @@ function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
 // with jobs of a second type and keyed jobs (inserted one by one) mixed in.
 for (const size of [1, 2, 127, 128, 129, 1000]) {
   test(`${size} jobs: stored as returned, in input order, counted per type`, async () => {
-    const store = createSqliteStore({ path: path.join(dir, `${size}.db`), synchronous: 'NORMAL' });
+    const store = createSqliteStore({
+      path: path.join(dir, `${size}.db`),
+      synchronous: 'NORMAL',
+      log: stderrLogger(),
+    });
     try {
       const jobs = Array.from({ length: size }, (_, i) =>
         job(`j-${String(i).padStart(5, '0')}`, {
@@ -59,7 +64,11 @@ for (const size of [1, 2, 127, 128, 129, 1000]) {
 }
 
 test('a duplicate id fails the whole insert: nothing of it is stored or counted', async () => {
-  const store = createSqliteStore({ path: path.join(dir, 'dup.db'), synchronous: 'NORMAL' });
+  const store = createSqliteStore({
+    path: path.join(dir, 'dup.db'),
+    synchronous: 'NORMAL',
+    log: stderrLogger(),
+  });
   try {
     await store.insert([job('a')]);
     const batch = Array.from({ length: 300 }, (_, i) => job(`b-${String(i).padStart(3, '0')}`));

@@ -10,6 +10,7 @@ import { MIGRATIONS, openDatabase } from '../../src/store/sqlite/schema.ts';
 import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
 import { describeQueueStatsContract } from './queue-stats.contract.ts';
+import { stderrLogger } from '../helpers/log.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,15 +44,15 @@ function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
 }
 
 describeJobStoreContract('sqlite file', async () =>
-  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
+  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL', log: stderrLogger() }),
 );
 
 describeLifecycleContract('sqlite file', async () =>
-  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
+  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL', log: stderrLogger() }),
 );
 
 describeQueueStatsContract('sqlite file', async () =>
-  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' }),
+  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL', log: stderrLogger() }),
 );
 
 describe('sqlite store', () => {
@@ -72,7 +73,7 @@ describe('sqlite store', () => {
 
   test('the WAL mode is recorded in the file, visible to another connection', async () => {
     const file = freshPath();
-    const store = createSqliteStore({ path: file, synchronous: 'FULL' });
+    const store = createSqliteStore({ path: file, synchronous: 'FULL', log: stderrLogger() });
     const other = new DatabaseSync(file);
     assert.equal(other.prepare('PRAGMA journal_mode').get()?.['journal_mode'], 'wal');
     other.close();
@@ -81,12 +82,12 @@ describe('sqlite store', () => {
 
   test('reopening the same file keeps the data and does not re-run migrations', async () => {
     const file = freshPath();
-    const first = createSqliteStore({ path: file, synchronous: 'FULL' });
+    const first = createSqliteStore({ path: file, synchronous: 'FULL', log: stderrLogger() });
     const [stored] = await first.insert([job('a', { idempotencyKey: 'k' })]);
     await first.appendLog('a', 'stdout', 'hello', T0);
     await first.close();
 
-    const second = createSqliteStore({ path: file, synchronous: 'FULL' });
+    const second = createSqliteStore({ path: file, synchronous: 'FULL', log: stderrLogger() });
     assert.deepEqual(await second.get('a'), stored);
     assert.deepEqual(ids(await second.insert([job('b', { idempotencyKey: 'k' })])), ['a']);
     assert.equal((await second.logs('a'))[0]?.data, 'hello');
@@ -131,7 +132,7 @@ describe('sqlite store', () => {
     ];
     for (const [id, type, state, runAt] of rows) insert.run(id, type, type, state, T0, runAt);
     old.close();
-    const store = createSqliteStore({ path: file, synchronous: 'NORMAL' });
+    const store = createSqliteStore({ path: file, synchronous: 'NORMAL', log: stderrLogger() });
     assert.deepEqual(await store.queueStats(T0), [
       {
         type: 'ocr',
@@ -155,8 +156,8 @@ describe('sqlite store', () => {
 
   test('two stores on one file never claim the same job, and fence each other', async () => {
     const file = freshPath();
-    const a = createSqliteStore({ path: file, synchronous: 'NORMAL' });
-    const b = createSqliteStore({ path: file, synchronous: 'NORMAL' });
+    const a = createSqliteStore({ path: file, synchronous: 'NORMAL', log: stderrLogger() });
+    const b = createSqliteStore({ path: file, synchronous: 'NORMAL', log: stderrLogger() });
     await a.insert(Array.from({ length: 20 }, (_, i) => job(`j${i}`)));
     const req = { type: 'render', limit: 15, now: T0, leaseExpiresAt: T0 + 10, to: 'running' };
     const fromA = await a.claim({ ...req, owner: 'a', to: 'running' });
@@ -175,7 +176,11 @@ describe('sqlite store', () => {
   });
 
   test('inserts 100,000 jobs in one call, in input order', async () => {
-    const store = createSqliteStore({ path: freshPath(), synchronous: 'NORMAL' });
+    const store = createSqliteStore({
+      path: freshPath(),
+      synchronous: 'NORMAL',
+      log: stderrLogger(),
+    });
     const jobs = Array.from({ length: 100_000 }, (_, i) =>
       job(`bulk-${i}`, { idempotencyKey: i % 10 === 0 ? `key-${i % 1000}` : null }),
     );
@@ -190,7 +195,11 @@ describe('sqlite store', () => {
   });
 
   test('a log line for an unknown job is refused (foreign key)', async () => {
-    const store = createSqliteStore({ path: ':memory:', synchronous: 'NORMAL' });
+    const store = createSqliteStore({
+      path: ':memory:',
+      synchronous: 'NORMAL',
+      log: stderrLogger(),
+    });
     await assert.rejects(store.appendLog('missing', 'stdout', 'x', T0));
     await store.close();
   });

@@ -61,7 +61,6 @@ const RETRY_LATER: ReadonlySet<ErrorCode> = new Set(['GAFFER_UNAVAILABLE', 'GAFF
  */
 export function toServiceError(err: unknown): ServerErrorResponse {
   const g = toGafferError(err);
-  if (g.code === 'GAFFER_INTERNAL') console.error('gRPC: internal error', err);
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_KEY, g.code);
   if (g.details !== undefined) metadata.set(ERROR_DETAILS_KEY, JSON.stringify(g.details));

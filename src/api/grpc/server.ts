@@ -14,6 +14,7 @@ import { requireRight } from '../auth/scope.ts';
 import { authorizationOf, clientAddress, keyCheck, type Authenticate } from './access.ts';
 import { GAFFER_SERVICE, HEALTH_SERVICE, serviceDefinition } from './definition.ts';
 import { toServiceError } from './errors.ts';
+import { toGafferError } from '../error-handler.ts';
 import { gafferService } from './gaffer-service.ts';
 import { runCommand } from '../run-command.ts';
 import { healthService } from './health.ts';
@@ -44,7 +45,7 @@ export interface GrpcServer {
   close(): Promise<void>;
 }
 
-type Orch = Pick<Orchestrator, 'service' | 'events' | 'config' | 'store' | 'clock'>;
+type Orch = Pick<Orchestrator, 'service' | 'events' | 'config' | 'store' | 'clock' | 'log'>;
 type Caller = { metadata: Metadata; getPeer(): string };
 
 /** The reason open watches are aborted with when the server closes. */
@@ -66,6 +67,13 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
     maxBatchJobs: () => orch.config.server.maxBatchJobs,
     run: (principal, run) => runCommand(orch, principal, run, 'grpc'),
   });
+  /** The status a call ends with; an unexpected error (GAFFER_INTERNAL) is logged with its stack. */
+  const failure = (err: unknown) => {
+    const internal = toGafferError(err).code === 'GAFFER_INTERNAL';
+    if (internal) orch.log.error({ err }, 'gRPC: internal error');
+    return toServiceError(err);
+  };
+
   /** Who the caller is; a failed authentication counts against its address. */
   const who = async (call: Caller): Promise<Principal> => {
     const client = clientAddress(call.getPeer());
@@ -110,7 +118,7 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
         })
         .then(
           (res) => callback(null, res),
-          (err: unknown) => callback(toServiceError(err)),
+          (err: unknown) => callback(failure(err)),
         );
     };
 
@@ -132,7 +140,7 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
         call.end();
       })
       .catch((err: unknown) => {
-        if (!call.cancelled) call.emit('error', toServiceError(err));
+        if (!call.cancelled) call.emit('error', failure(err));
       })
       .finally(() => watches.delete(abort));
   };

@@ -18,6 +18,7 @@ import type {
   WorkerSpec,
 } from '../../worker/protocol.ts';
 import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
+import type { Logger } from '../../domain/logger.ts';
 import { admit, type Resources } from './admission.ts';
 import { freeResources, podRequests } from './capacity.ts';
 import { apiStatus, type KubeClient } from './client.ts';
@@ -66,6 +67,8 @@ export interface KubernetesExecutorOptions {
   admission: { maxUnscheduled: number | null; nodes: boolean };
   /** Pool mode: the Secret and key worker pods read the worker token from. */
   workerTokenSecret: { name: string; key: string };
+  /** API calls that failed and are retried or left to a backstop (a restarted watch, a delete). */
+  log: Pick<Logger, 'warn' | 'error'>;
 }
 
 export interface KubernetesExecutor extends Executor {
@@ -103,7 +106,7 @@ interface Run {
 const RESTART_DELAY_MS = 1000;
 
 export function createKubernetesExecutor(options: KubernetesExecutorOptions): KubernetesExecutor {
-  const { client, namespace, hooks } = options;
+  const { client, namespace, hooks, log } = options;
   const runs = new Map<string, Run>(); // by Job name
   const byWorker = new Map<string, Run>();
   const watchEvents = new EventEmitter<{ relist: [resource: string] }>();
@@ -143,6 +146,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     workerSpec: options.workerSpec,
     tokenSecret: options.workerTokenSecret,
     pods,
+    log,
   });
   pods.on('add', onPod);
   pods.on('update', onPod);
@@ -175,7 +179,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     const inf = makeInformer<T>(client.kubeConfig, path, listed, labelSelector);
     inf.on('error', (err) => {
       if (closed) return;
-      console.error(`kubernetes: watching ${resource} failed, restarting:`, String(err));
+      log.warn({ resource, error: String(err) }, 'kubernetes: a watch failed; restarting it');
       setTimeout(() => void inf.start().catch(() => {}), RESTART_DELAY_MS).unref();
     });
     return inf;
@@ -285,7 +289,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     try {
       await client.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' });
     } catch (err) {
-      if (apiStatus(err) !== 404) console.error(`kubernetes: deleting Job ${name} failed`, err);
+      if (apiStatus(err) === 404) return; // gone already: what the delete wanted
+      log.error({ err, job: name }, 'kubernetes: deleting a Job failed');
     }
   }
 

@@ -20,6 +20,7 @@ import {
 } from './pod-rank.ts';
 import { POOL, poolManifest, poolName, revisionName } from './pool-manifest.ts';
 import { createStalePods } from './pool-stale.ts';
+import type { Logger } from '../../domain/logger.ts';
 
 /**
  * Pool mode on Kubernetes: each pool type's workers are the pods of its worker Deployments
@@ -84,6 +85,7 @@ export interface PoolOptions {
   tokenSecret: { name: string; key: string };
   /** The executor's pods informer (labelled `app.kubernetes.io/managed-by=gaffer`). */
   pods: ObjectCache<V1Pod>;
+  log: Pick<Logger, 'warn' | 'error'>;
 }
 
 /** What the pool does, for tests and operators: every binding, every pod gaffer removes. */
@@ -135,7 +137,7 @@ interface TypeState {
 }
 
 export function createPool(options: PoolOptions): PoolScaler {
-  const { client, namespace, hooks } = options;
+  const { client, namespace, hooks, log } = options;
   /** By Deployment name; kept once known (a dropped revision may become current again). */
   const revisions = new Map<string, Revision>();
   const types = new Map<string, TypeState>();
@@ -239,7 +241,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     state.current = rev.deployment;
     state.adopted ??= adopt(rev.type).catch((err: unknown) => {
       state.adopted = null; // the next change of revision lists again
-      console.error(`kubernetes: listing the ${rev.type} pool's Deployments failed`, err);
+      log.error({ err, type: rev.type }, "kubernetes: listing a pool's Deployments failed");
     });
     void state.adopted.then(() => {
       for (const old of revisions.values()) {
@@ -279,7 +281,10 @@ export function createPool(options: PoolOptions): PoolScaler {
   /** `dropIfEmpty` after the revision's earlier changes; logs rather than throws. */
   function dropLater(rev: Revision): Promise<void> {
     return serial(rev, () => dropIfEmpty(rev)).catch((err: unknown) =>
-      console.error(`kubernetes: deleting the old Deployment ${rev.deployment} failed`, err),
+      log.error(
+        { err, deployment: rev.deployment },
+        'kubernetes: deleting an old Deployment failed',
+      ),
     );
   }
 
@@ -354,7 +359,7 @@ export function createPool(options: PoolOptions): PoolScaler {
         rev.waiting = rev.waiting.filter((id) => id !== req.workerId);
         if (apiStatus(err) === 404) rev.ensured = null; // deleted (`dropIfEmpty`, or by hand)
       }
-      console.error(`kubernetes: starting a ${type} pod failed`, err);
+      log.error({ err, type, worker: req.workerId }, 'kubernetes: starting a pool pod failed');
       hooks.exited(req.workerId, null, null);
     }
   }
@@ -458,7 +463,7 @@ export function createPool(options: PoolOptions): PoolScaler {
     events.emit('removing', name, workerId);
     const rev = revisionOf(typeOf(pod)!, deploymentOf(pod)!);
     await serial(rev, () => removeNow(rev, name)).catch((err: unknown) =>
-      console.error(`kubernetes: removing the idle pod ${name} failed`, err),
+      log.error({ err, pod: name }, 'kubernetes: removing an idle pod failed'),
     );
     if (!isCurrent(rev)) await dropLater(rev);
   }
@@ -584,7 +589,7 @@ export function createPool(options: PoolOptions): PoolScaler {
       const now = standing(rev, name);
       if (!now.chosen) return;
       if (now.live <= expected) {
-        console.error(`kubernetes: the ReplicaSet deleted another pod than ${name}`);
+        log.warn({ pod: name }, 'kubernetes: the ReplicaSet deleted another pod than this one');
         return deleteByName(name);
       }
       if (Date.now() > deadline) return deleteByName(name);
@@ -594,7 +599,10 @@ export function createPool(options: PoolOptions): PoolScaler {
 
   /** The earlier way, for pods that never settle: one fewer wanted, then this pod deleted. */
   async function fallBack(rev: Revision, name: string, why: string): Promise<void> {
-    console.error(`kubernetes: removing ${name} while ${why}; the ReplicaSet may choose another`);
+    log.warn(
+      { pod: name, why },
+      'kubernetes: removing a pod by name; the ReplicaSet may choose another',
+    );
     await scale(rev, -1);
     await deleteByName(name);
   }

@@ -10,6 +10,7 @@ import { listBatches } from './batch-list.ts';
 import { BACKSTOP_PAGES, startCheckpointer } from './checkpointer.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
 import { Statements } from './statements.ts';
+import type { Logger } from '../../domain/logger.ts';
 
 /**
  * The embedded store: one SQLite file in WAL mode. "Committed" means the COMMIT returned: with
@@ -18,7 +19,12 @@ import { Statements } from './statements.ts';
  * this process never interleave; other processes are serialised by SQLite's lock (busy_timeout).
  * A worker thread checkpoints the WAL (./checkpointer.ts).
  */
-export function createSqliteStore(options: OpenOptions): JobStore {
+export function createSqliteStore(
+  options: OpenOptions & {
+    /** Where the checkpointer's failure is reported (checkpoints move back onto the writer). */
+    log: Pick<Logger, 'warn'>;
+  },
+): JobStore {
   const db = openDatabase(options);
   const s = new Statements(db);
   const checkpointer =
@@ -28,7 +34,10 @@ export function createSqliteStore(options: OpenOptions): JobStore {
           path: options.path,
           synchronous: options.synchronous,
           onExit: (err) => {
-            console.error(`sqlite: checkpointing on the writer again: ${String(err)}`);
+            options.log.warn(
+              { error: String(err) },
+              'sqlite: the checkpointer stopped; checkpointing on the writer again',
+            );
             if (db.isOpen) db.exec('PRAGMA wal_autocheckpoint = 1000');
           },
         });
