@@ -644,7 +644,7 @@ function* bigUpload(total: number, chunked: boolean): Generator<Buffer> {
 }
 
 const uploadHead = (extra: string) =>
-  `POST /v1/batches?type=typed HTTP/1.1\r\nHost: gaffer\r\n` +
+  `POST /v1/batches?type=typed HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
   `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\n${extra}\r\n`;
 
 test('an upload 30x over the limit gets 413 and is not read much past the limit', async () => {
@@ -670,7 +670,7 @@ test('an upload 30x over the limit gets 413 and is not read much past the limit'
 
 test('a lying Content-Length, broken chunks and bad bytes get a catalogued 4xx', async () => {
   const json = (body: Buffer, extra = `Content-Length: ${body.length}\r\n`) =>
-    `POST /v1/jobs HTTP/1.1\r\nHost: gaffer\r\nContent-Type: application/json\r\n${extra}\r\n`;
+    `POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${extra}\r\n`;
   const cases: { name: string; head: string; body: Buffer[] }[] = [
     {
       // The server reads 100 bytes of body; the rest is a second "request" that is not HTTP.
