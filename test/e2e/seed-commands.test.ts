@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { REPO } from '../helpers/gaffer.ts';
-import { api, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
+import { api, jobEnded, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
 
 // Each seed's own commands, with the seed's own request shapes, against `npm start` as shipped
 // (examples/gaffer.config.yaml): a real `gaffer up` driven as the seed's README drives it — curl
@@ -75,19 +75,6 @@ async function post(route: string, body: unknown): Promise<{ status: number; jso
   return { status: res.status, json: (await res.json()) as SeedAnswer };
 }
 
-async function getJob(id: string): Promise<ApiJob> {
-  return (await api<{ job: ApiJob }>(url, `/v1/jobs/${id}`)).job;
-}
-
-async function ended(id: string): Promise<ApiJob> {
-  let job: ApiJob | undefined;
-  await untilEvent(url, async () => {
-    job = await getJob(id);
-    return !['queued', 'starting', 'running'].includes(job.state);
-  });
-  return job!;
-}
-
 async function logText(id: string): Promise<string> {
   const { lines } = await api<{ lines: { data: string }[] }>(url, `/v1/jobs/${id}/logs?after=0`);
   return lines.map((l) => l.data).join('');
@@ -126,7 +113,7 @@ describe("Each seed's own commands work against the example config as shipped", 
     assert.equal(status, 201, JSON.stringify(json));
     const scale = await api<{ types: Record<string, unknown> }>(url, '/desired-worker-scale');
     assert.ok('matrix-multiplication' in scale.types);
-    const job = await ended(json.job_id);
+    const job = await jobEnded(url, json.job_id);
     assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
   });
 
@@ -166,7 +153,7 @@ describe("Each seed's own commands work against the example config as shipped", 
     const status = await api<{ queues: unknown }>(url, '/queues/status');
     assert.ok(JSON.stringify(status.queues).includes('spark-jobs'));
     for (const id of [actor.json.job_id, spark.json.job_id, cliJob.id]) {
-      assert.equal((await ended(id)).state, 'succeeded');
+      assert.equal((await jobEnded(url, id)).state, 'succeeded');
     }
   });
 
@@ -184,7 +171,7 @@ describe("Each seed's own commands work against the example config as shipped", 
     assert.equal(json.status, 'queued');
     assert.deepEqual(json.resource_requirements, { cpu: '2', memory: '4Gi' });
     assert.deepEqual(json.data_access.input_datasets, [SENSORS]);
-    const job = await ended(json.job_id);
+    const job = await jobEnded(url, json.job_id);
     assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
     assert.deepEqual(job.resources, { cpu: '2', memory: '4Gi' });
     assert.equal((job.result as { pipeline_id: string }).pipeline_id, 'sensor-data-pipeline');
@@ -215,7 +202,7 @@ describe("Each seed's own commands work against the example config as shipped", 
       );
       assert.equal(r.code, 0, r.stderr);
       const id = r.stdout.trim();
-      const job = await ended(id);
+      const job = await jobEnded(url, id);
       assert.equal(job.state, 'succeeded', JSON.stringify(job.error));
       assert.equal(job.timeoutMs, 60_000);
       assert.deepEqual(job.payload, { cmd: 'echo Hello World', image: 'busybox' });

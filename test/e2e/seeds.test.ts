@@ -9,7 +9,15 @@ import YAML from 'yaml';
 import { createKey } from '../../src/api/auth/keys.ts';
 import type { ApiJob, Batch } from '../../src/client/index.ts';
 import { REPO } from '../helpers/gaffer.ts';
-import { api, isAlive, spawnGaffer, untilEvent, type GafferProcess } from '../helpers/process.ts';
+import {
+  api,
+  getJob,
+  isAlive,
+  jobEnded,
+  spawnGaffer,
+  untilEvent,
+  type GafferProcess,
+} from '../helpers/process.ts';
 
 // Each seed's example job type (examples/gaffer.config.yaml, examples/README.md) run end to end:
 // the real `gaffer up` as a subprocess, driven through its HTTP API and the `gaffer` CLI.
@@ -70,22 +78,8 @@ async function submitAndWait(...args: string[]): Promise<ApiJob> {
   assert.equal(r.code, 0, `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
   const { job } = JSON.parse(r.stdout) as { job: ApiJob };
   assert.equal(job.state, 'succeeded');
-  assert.deepEqual((await getJob(job.id)).result, job.result, 'the result is recorded');
+  assert.deepEqual((await getJob(url, job.id)).result, job.result, 'the result is recorded');
   return job;
-}
-
-async function getJob(id: string): Promise<ApiJob> {
-  return (await api<{ job: ApiJob }>(url, `/v1/jobs/${id}`)).job;
-}
-
-/** Resolves with the job once it has ended (event-driven, on gaffer's event stream). */
-async function ended(id: string): Promise<ApiJob> {
-  let job: ApiJob | undefined;
-  await untilEvent(url, async () => {
-    job = await getJob(id);
-    return !['queued', 'starting', 'running'].includes(job.state);
-  });
-  return job!;
 }
 
 async function batchDone(id: string, rows: number): Promise<Batch> {
@@ -162,7 +156,7 @@ describe("Each seed's example job type runs end to end through the API and the C
       size: 20,
     });
     const viaCli = await submitAndWait('matrix-multiplication', '--payload', '{"size":10}');
-    const viaAlias = await ended(job_id);
+    const viaAlias = await jobEnded(url, job_id);
     assert.equal(viaAlias.state, 'succeeded', JSON.stringify(viaAlias.error));
     for (const [job, size] of [
       [viaAlias, 20],
@@ -205,7 +199,7 @@ describe("Each seed's example job type runs end to end through the API and the C
       ),
       submitAndWait('--payload', '{"rows": 1000, "estimated_runtime_sec": 5}'),
     ]);
-    const aliasJobs = await Promise.all([ended(fast.job_id), ended(big.job_id)]);
+    const aliasJobs = await Promise.all([jobEnded(url, fast.job_id), jobEnded(url, big.job_id)]);
     const expected: [ApiJob, string][] = [
       [aliasJobs[0], 'actor'],
       [aliasJobs[1], 'spark'],
@@ -322,7 +316,7 @@ describe("Each seed's example job type runs end to end through the API and the C
     assert.ok(existsSync(out('twins/press-1.json')));
     assert.ok((twinFromFile.result as { sensors: string[] }).sensors.includes('vibration'));
     for (const job of [pipeline, training, inline, onFiles, twin, twinFromFile]) {
-      assert.equal((await getJob(job.id)).leaseOwner, null);
+      assert.equal((await getJob(url, job.id)).leaseOwner, null);
     }
 
     const shown = await Promise.all([pipeline, training, inline, twin].map((j) => logs(j.id)));

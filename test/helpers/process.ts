@@ -6,6 +6,7 @@ import { after } from 'node:test';
 import { createInterface } from 'node:readline';
 import { isGone } from '../fixtures/harness.ts';
 import { REPO } from './gaffer.ts';
+import type { ApiJob } from '../../src/client/index.ts';
 
 export interface GafferProcess {
   child: ChildProcess;
@@ -103,6 +104,21 @@ export async function api<T = Record<string, unknown>>(
   );
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** The job, as GET /v1/jobs/:id answers. */
+export async function getJob(url: string, id: string): Promise<ApiJob> {
+  return (await api<{ job: ApiJob }>(url, `/v1/jobs/${id}`)).job;
+}
+
+/** Resolves with the job once it has ended (event-driven, on gaffer's event stream). */
+export async function jobEnded(url: string, id: string): Promise<ApiJob> {
+  let job: ApiJob | undefined;
+  await untilEvent(url, async () => {
+    job = await getJob(url, id);
+    return !['queued', 'starting', 'running'].includes(job.state);
+  });
+  return job!;
 }
 
 /** True while the process exists and is not a zombie (an exited child nobody reaped yet). */
