@@ -231,14 +231,17 @@ const Worker = Type.Object(
 const Toleration = Type.Object(
   {
     key: Type.Optional(Type.String({ description: 'The taint key this toleration matches.' })),
-    operator: Type.Optional(Type.Union([Type.Literal('Exists'), Type.Literal('Equal')])),
+    operator: Type.Optional(
+      Type.Union([Type.Literal('Exists'), Type.Literal('Equal')], {
+        description: 'Exists: any value of the key; Equal: `value` (Kubernetes default: Equal).',
+      }),
+    ),
     value: Type.Optional(Type.String({ description: 'The taint value, with `Equal`.' })),
     effect: Type.Optional(
-      Type.Union([
-        Type.Literal('NoSchedule'),
-        Type.Literal('PreferNoSchedule'),
-        Type.Literal('NoExecute'),
-      ]),
+      Type.Union(
+        [Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')],
+        { description: 'The taint effect tolerated; absent: every effect.' },
+      ),
     ),
   },
   { additionalProperties: false, description: "A pod toleration, as in Kubernetes' PodSpec." },
@@ -278,7 +281,10 @@ const Kubernetes = Type.Object(
     secretEnv: Type.Record(
       Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
       Type.Object(
-        { secret: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) },
+        {
+          secret: Type.String({ minLength: 1, description: "The Secret's name." }),
+          key: Type.String({ minLength: 1, description: 'The key in it.' }),
+        },
         { additionalProperties: false },
       ),
       {
@@ -900,7 +906,7 @@ export const ConfigSchema = Type.Object(
           Type.String({
             minLength: 1,
             description:
-              'amqp://… or redis://…; for embedded, the file (default: <dataDir>/broker.db).',
+              'amqp://… or redis://…; for embedded, the file (default: `<dataDir>/broker.db`).',
           }),
         ),
         republishAfterMs: Type.Integer({
