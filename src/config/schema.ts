@@ -163,7 +163,6 @@ const Scaling = Type.Object(
   },
 );
 
-/** Kubernetes quantities, e.g. cpu "500m" or "2", memory "512Mi" or "4Gi". */
 const Cpu = Type.String({
   pattern: '^[0-9]+(\\.[0-9]+)?m?$',
   description: 'CPUs as a Kubernetes quantity, e.g. "500m" or "2".',
