@@ -785,7 +785,9 @@ export const ConfigSchema = Type.Object(
         maxBatchJobs: Type.Integer({
           minimum: 1,
           default: 1_000_000,
-          description: 'Most jobs in one batch or upload.',
+          description:
+            'Most jobs in one JSON batch (POST /v1/jobs/batch, gRPC SubmitJobs); more: 413 ' +
+            'GAFFER_BATCH_TOO_LARGE.',
         }),
         headersTimeoutMs: Type.Integer({
           minimum: 1,
