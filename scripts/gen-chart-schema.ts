@@ -17,7 +17,7 @@ export function chartConfigSchema(): Record<string, unknown> {
   return {
     ...schema,
     description:
-      'gaffer\'s configuration (README "Configuration"), in gaffer\'s own shape (not a bare type ' +
+      "gaffer's configuration (docs/config.md), in gaffer's own shape (not a bare type " +
       'map), checked against src/config/schema.ts (scripts/gen-chart-schema.ts); ' +
       'gaffer checks the cross-field rules at start.',
   };

@@ -17,8 +17,8 @@ export function configFileSchema(): Record<string, unknown> {
     title: 'gaffer configuration',
     description:
       'A gaffer.config.yaml (or .json), `gaffer up --config FILE`: fields with a default may be ' +
-      "left out; GAFFER_* variables and up's flags override the file. Each field is described in " +
-      "gaffer's src/config/schema.ts. (gaffer also reads a bare type map, a jobs.config.json of " +
+      "left out; GAFFER_* variables and up's flags override the file. Each field is described here " +
+      "and in gaffer's docs/config.md. (gaffer also reads a bare type map, a jobs.config.json of " +
       'type name → {queue, image, threshold, …}, which this schema does not describe.)',
     ...(optionalDefaults(JSON.parse(JSON.stringify(ConfigSchema))) as object),
   };

@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 import { fromBareTypeMap, isRecord } from './bare-type-map.ts';
 import { COST_RULE_TYPES, DEFAULT_COST_RULES } from './cost-rules.ts';
+import { API_KEYS_ENV, CONFIG_ENV } from './env.ts';
 import {
   ConfigSchema,
   RESERVED_KEY_IDS,
@@ -126,32 +127,18 @@ function resolve(config: GafferConfig): ResolvedConfig {
   return { ...config, jobTypes, routes, storage };
 }
 
-/**
- * GAFFER_PORT, GAFFER_GRPC_PORT, GAFFER_HOST, GAFFER_DATA_DIR, GAFFER_SYNCHRONOUS override the file, and
- * GAFFER_WORKER_TOKEN sets the worker token, GAFFER_STORE_URL and GAFFER_BROKER_URL the store's
- * and broker's URLs — secrets (they carry credentials), so they can come from the environment (a
- * Kubernetes Secret) rather than a config file.
- */
+/** The variables of CONFIG_ENV that are set (non-empty) override their fields of the file. */
 function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
-  const port = env['GAFFER_PORT'];
-  const grpcPort = env['GAFFER_GRPC_PORT'];
-  const sync = env['GAFFER_SYNCHRONOUS'];
-  // A non-numeric port stays a string so the schema reports it at its path.
-  const portOf = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text) : text);
-  return layer(raw, {
-    server: {
-      ...(port ? { port: portOf(port) } : {}),
-      ...(grpcPort ? { grpcPort: portOf(grpcPort) } : {}),
-      ...(env['GAFFER_HOST'] ? { host: env['GAFFER_HOST'] } : {}),
-      ...(env['GAFFER_WORKER_TOKEN'] ? { workerToken: env['GAFFER_WORKER_TOKEN'] } : {}),
-    },
-    store: {
-      ...(env['GAFFER_DATA_DIR'] ? { dataDir: env['GAFFER_DATA_DIR'] } : {}),
-      ...(sync ? { synchronous: sync.toUpperCase() } : {}),
-      ...(env['GAFFER_STORE_URL'] ? { url: env['GAFFER_STORE_URL'] } : {}),
-    },
-    broker: env['GAFFER_BROKER_URL'] ? { url: env['GAFFER_BROKER_URL'] } : {},
-  });
+  const top: Record<string, Record<string, unknown>> = { server: {}, store: {}, broker: {} };
+  for (const {
+    name,
+    path: [section, field],
+    parse,
+  } of CONFIG_ENV) {
+    const text = env[name];
+    if (text) (top[section] ??= {})[field] = parse ? parse(text) : text;
+  }
+  return layer(raw, top);
 }
 
 /**
@@ -160,18 +147,18 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
  * the config file lets a Kubernetes Secret hold it.
  */
 function applyEnvKeys(raw: unknown, env: NodeJS.ProcessEnv): unknown {
-  const text = env['GAFFER_API_KEYS'];
+  const text = env[API_KEYS_ENV.name];
   if (!text?.trim()) return raw;
   let keys: unknown;
   try {
     keys = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError('GAFFER_API_KEYS', [
+    throw new ConfigError(API_KEYS_ENV.name, [
       { path: '', message: `is not JSON: ${(err as Error).message}` },
     ]);
   }
   if (!Array.isArray(keys)) {
-    throw new ConfigError('GAFFER_API_KEYS', [
+    throw new ConfigError(API_KEYS_ENV.name, [
       { path: '', message: 'must be a JSON array of auth.keys entries' },
     ]);
   }
