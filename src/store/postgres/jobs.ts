@@ -214,20 +214,22 @@ function claimSql(candidates: string): string {
     FROM picked WHERE jobs.id = picked.id RETURNING jobs.*`;
 }
 
-/** The claim statements by target state: of a type's backlog in claim order, and of named ids. */
-const CLAIM_SQL = Object.fromEntries(
-  (['running', 'starting'] as const).map((to) => [
-    to,
-    {
-      next: claimSql(
-        `SELECT id FROM jobs WHERE ${claimable(to)} ORDER BY priority DESC, run_at, id LIMIT $7`,
-      ),
-      named: claimSql(
-        `SELECT id FROM jobs WHERE id = ANY($7::text[]) AND ${claimable(to)} ORDER BY id LIMIT $8`,
-      ),
-    },
-  ]),
-) as Record<ClaimRequest['to'], { next: string; named: string }>;
+/** The claim statements to `to`: of a type's backlog in claim order, and of named ids. */
+function claimStatements(to: ClaimRequest['to']): { next: string; named: string } {
+  return {
+    next: claimSql(
+      `SELECT id FROM jobs WHERE ${claimable(to)} ORDER BY priority DESC, run_at, id LIMIT $7`,
+    ),
+    named: claimSql(
+      `SELECT id FROM jobs WHERE id = ANY($7::text[]) AND ${claimable(to)} ORDER BY id LIMIT $8`,
+    ),
+  };
+}
+
+const CLAIM_SQL: Record<ClaimRequest['to'], { next: string; named: string }> = {
+  running: claimStatements('running'),
+  starting: claimStatements('starting'),
+};
 
 /** One statement, so one implicit transaction; the locks are held until it commits. */
 export async function claimJobs(pool: pg.Pool, req: ClaimRequest): Promise<Job[]> {
@@ -326,7 +328,7 @@ function fenced(set: string, from: string, extra: readonly string[]): string {
     WHERE jobs.id = u.id AND jobs.lease_token = u.token AND ${from} RETURNING jobs.*`;
 }
 
-/** The states the lease holder's write may move a job to, when it ends the attempt as failed. */
+/** The ends one statement applies (`state = u.to_state`): each update's own, fenced by its pair. */
 const ENDED: readonly Exclude<FinishUpdate['to'], 'running' | 'succeeded' | 'queued'>[] = [
   'failed',
   'timed_out',

@@ -149,9 +149,20 @@ function recordAttempt(s: Statements, u: FinishUpdate, from: string): void {
   );
 }
 
+/** Each lease holder's write by target state: the states it may start from, as SQL. */
+const FINISH_FROM: Record<FinishUpdate['to'], string> = {
+  running: stateIn(finishFrom('running')),
+  succeeded: stateIn(finishFrom('succeeded')),
+  queued: stateIn(finishFrom('queued')),
+  failed: stateIn(finishFrom('failed')),
+  timed_out: stateIn(finishFrom('timed_out')),
+  cancelled: stateIn(finishFrom('cancelled')),
+  dead_lettered: stateIn(finishFrom('dead_lettered')),
+};
+
 /** The SET clause, its parameters and the states the transition may start from. */
 function finishSet(u: FinishUpdate): [string, SQLInputValue[], string] {
-  const from = stateIn(finishFrom(u.to));
+  const from = FINISH_FROM[u.to];
   switch (u.to) {
     case 'running':
       // Only the starting → running step; a running job extends its lease with heartbeat.
@@ -243,7 +254,7 @@ export function deleteQueued(s: Statements, ids: readonly string[]): number {
   return s.transaction(() => {
     let n = 0;
     for (const id of ids) {
-      n += s.run(`DELETE FROM jobs WHERE id = ? AND ${stateIn(['queued'])}`, id); // logs cascade
+      n += s.run(`DELETE FROM jobs WHERE id = ? AND state = 'queued'`, id); // logs cascade
     }
     return n;
   });
