@@ -3,8 +3,12 @@
  *
  * queued ──claim──▶ running ──▶ succeeded | failed | timed_out | cancelled | dead_lettered
  * queued ──claim (per-job mode)──▶ starting ──worker up──▶ running
+ * starting ──▶ any end, as running does (a per-job worker can end before its start is seen)
  * running/starting ──failure with attempts left, or lease expired──▶ queued (a retry)
  * queued ──cancel──▶ cancelled;  failed/timed_out/dead_lettered/cancelled ──retry──▶ queued
+ *
+ * Both stores enforce TRANSITIONS: every state a store write may start from is derived from it
+ * (the named sets below, `finishFrom`), and the store contract suite drives every pair of it.
  */
 export const JOB_STATES = [
   'queued',
@@ -27,9 +31,10 @@ export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
 ]);
 export const IN_FLIGHT_STATES: ReadonlySet<JobState> = new Set(['starting', 'running']);
 
-const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+/** Every allowed move: from a state (key) to each of the listed states. */
+export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   queued: ['starting', 'running', 'cancelled'],
-  starting: ['running', 'queued', 'failed', 'timed_out', 'cancelled', 'dead_lettered'],
+  starting: ['running', 'queued', 'succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered'],
   running: ['succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered', 'queued'],
   succeeded: [],
   failed: ['queued'],
@@ -44,6 +49,31 @@ export function canTransition(from: JobState, to: JobState): boolean {
 
 export function isTerminal(state: JobState): boolean {
   return TERMINAL_STATES.has(state);
+}
+
+/** The states among `among` a job may move to `to` from, in JOB_STATES order. */
+export function statesInto(to: JobState, among: Iterable<JobState> = JOB_STATES): JobState[] {
+  const candidates = new Set(among);
+  return JOB_STATES.filter((from) => candidates.has(from) && canTransition(from, to));
+}
+
+/** Not in flight and not ended: the states a claim takes a job from. */
+export const CLAIMABLE_STATES: readonly JobState[] = JOB_STATES.filter(
+  (s) => !IN_FLIGHT_STATES.has(s) && !TERMINAL_STATES.has(s),
+);
+
+/** The states a cancel request acts on: at once when claimable, as a flag when in flight. */
+export const CANCELLABLE_STATES: readonly JobState[] = statesInto('cancelled');
+
+/** Ended states an operator may send back to the queue (retry, dead-letter replay). */
+export const REQUEUEABLE_STATES: readonly JobState[] = statesInto('queued', TERMINAL_STATES);
+
+/**
+ * The states a lease holder's write (`finish` to `to`) may start from: the in-flight states the
+ * table lets move to `to`. A claim or an operator's retry is not a lease holder's write.
+ */
+export function finishFrom(to: JobState): JobState[] {
+  return statesInto(to, IN_FLIGHT_STATES);
 }
 
 /** Why an attempt failed; each class has its own retry policy (`retry.classes`, jobs/retry.ts). */

@@ -16,6 +16,7 @@ import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLeaderLeaseContract } from './leader-lease.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
 import { describeQueueStatsContract } from './queue-stats.contract.ts';
+import { describeStateMachineContract } from './state-machine.contract.ts';
 
 const T0 = 1_700_000_000_000;
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
@@ -67,6 +68,11 @@ if (serviceAvailable(`${PG_BIN}/initdb`)) {
   });
 
   describeLifecycleContract('postgres', async () => {
+    assert.ok(contractDb, 'the cluster is not running');
+    return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
+  });
+
+  describeStateMachineContract('postgres', async () => {
     assert.ok(contractDb, 'the cluster is not running');
     return createPostgresStore({ url: await createSchema(contractDb), poolSize: 4 });
   });

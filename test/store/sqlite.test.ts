@@ -10,6 +10,7 @@ import { MIGRATIONS, openDatabase } from '../../src/store/sqlite/schema.ts';
 import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
 import { describeQueueStatsContract } from './queue-stats.contract.ts';
+import { describeStateMachineContract } from './state-machine.contract.ts';
 import { stderrLogger } from '../helpers/log.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-sqlite-'));
@@ -48,6 +49,10 @@ describeJobStoreContract('sqlite file', async () =>
 );
 
 describeLifecycleContract('sqlite file', async () =>
+  createSqliteStore({ path: freshPath(), synchronous: 'NORMAL', log: stderrLogger() }),
+);
+
+describeStateMachineContract('sqlite file', async () =>
   createSqliteStore({ path: freshPath(), synchronous: 'NORMAL', log: stderrLogger() }),
 );
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { JobError } from '../../domain/job.ts';
+import { IN_FLIGHT_STATES, JOB_STATES, type JobError } from '../../domain/job.ts';
 import {
   attemptError,
   attemptOfRow,
@@ -9,7 +9,16 @@ import {
 } from '../attempts.ts';
 import type { FinishUpdate } from '../job-store.ts';
 import { toJson } from '../codec.ts';
+import { transitionIn } from '../sql-states.ts';
 import { rows, run, type Queryable } from './db.ts';
+
+/** The fence of the update that ends the attempt: the job's move to `to_state` is allowed. */
+const ENDS_FROM = transitionIn(
+  JOB_STATES.filter((s) => s !== 'running'),
+  IN_FLIGHT_STATES,
+  'u.to_state',
+  'j.state',
+);
 
 /**
  * Records the attempts the updates end (src/store/attempts.ts), one row per update whose fence
@@ -34,7 +43,7 @@ export async function recordAttempts(
       u.error::jsonb
     FROM jobs j JOIN unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
       $6::text[]) AS u(id, token, now, outcome, to_state, error) ON j.id = u.id
-    WHERE j.lease_token = u.token AND j.state IN ('starting', 'running')
+    WHERE j.lease_token = u.token AND ${ENDS_FROM}
     ORDER BY j.id FOR UPDATE OF j`,
     cols,
   );

@@ -1,13 +1,23 @@
 import type pg from 'pg';
-import type { Job, NewJob } from '../../domain/job.ts';
+import {
+  CANCELLABLE_STATES,
+  CLAIMABLE_STATES,
+  IN_FLIGHT_STATES,
+  REQUEUEABLE_STATES,
+  finishFrom,
+  statesInto,
+  type Job,
+  type NewJob,
+} from '../../domain/job.ts';
 import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
 import { first, rows, run, transaction, type Queryable } from './db.ts';
 import { toJson } from '../codec.ts';
+import { stateIn, transitionIn } from '../sql-states.ts';
 import { recordAttempts } from './attempts.ts';
 import { newJobToJob, rowToJob, type JobRow } from './rows.ts';
 
 /** The lease-holding states; every fenced write requires one of them. */
-const IN_FLIGHT = `state IN ('starting', 'running')`;
+const IN_FLIGHT = stateIn(IN_FLIGHT_STATES);
 
 /** Ends the lease without dropping its token: a replayed write with that token stays refused. */
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
@@ -181,7 +191,11 @@ export async function getJob(q: Queryable, id: string): Promise<Job | undefined>
   return row && rowToJob(row);
 }
 
-const CLAIMABLE = `type = $5 AND state = 'queued' AND NOT cancel_requested AND run_at <= $6`;
+/** The jobs a claim to `to` may take. */
+function claimable(to: ClaimRequest['to']): string {
+  return `type = $5 AND ${stateIn(statesInto(to, CLAIMABLE_STATES))} AND NOT cancel_requested
+    AND run_at <= $6`;
+}
 
 /**
  * The candidates are locked with SKIP LOCKED, so concurrent claimers (in this process or another)
@@ -200,21 +214,32 @@ function claimSql(candidates: string): string {
     FROM picked WHERE jobs.id = picked.id RETURNING jobs.*`;
 }
 
-const CLAIM_SQL = claimSql(
-  `SELECT id FROM jobs WHERE ${CLAIMABLE} ORDER BY priority DESC, run_at, id LIMIT $7`,
-);
-const CLAIM_IDS_SQL = claimSql(
-  `SELECT id FROM jobs WHERE id = ANY($7::text[]) AND ${CLAIMABLE} ORDER BY id LIMIT $8`,
-);
+/** The claim statements to `to`: of a type's backlog in claim order, and of named ids. */
+function claimStatements(to: ClaimRequest['to']): { next: string; named: string } {
+  return {
+    next: claimSql(
+      `SELECT id FROM jobs WHERE ${claimable(to)} ORDER BY priority DESC, run_at, id LIMIT $7`,
+    ),
+    named: claimSql(
+      `SELECT id FROM jobs WHERE id = ANY($7::text[]) AND ${claimable(to)} ORDER BY id LIMIT $8`,
+    ),
+  };
+}
+
+const CLAIM_SQL: Record<ClaimRequest['to'], { next: string; named: string }> = {
+  running: claimStatements('running'),
+  starting: claimStatements('starting'),
+};
 
 /** One statement, so one implicit transaction; the locks are held until it commits. */
 export async function claimJobs(pool: pg.Pool, req: ClaimRequest): Promise<Job[]> {
   if (req.limit <= 0) return [];
   const set = [req.to, req.owner, req.leaseExpiresAt, req.now, req.type, req.now];
+  const sql = CLAIM_SQL[req.to];
   const claimed =
     req.jobIds === undefined
-      ? await rows<JobRow>(pool, CLAIM_SQL, [...set, Math.trunc(req.limit)])
-      : await rows<JobRow>(pool, CLAIM_IDS_SQL, [...set, req.jobIds, Math.trunc(req.limit)]);
+      ? await rows<JobRow>(pool, sql.next, [...set, Math.trunc(req.limit)])
+      : await rows<JobRow>(pool, sql.named, [...set, req.jobIds, Math.trunc(req.limit)]);
   return claimed.sort(byClaimOrder).map(rowToJob);
 }
 
@@ -303,14 +328,22 @@ function fenced(set: string, from: string, extra: readonly string[]): string {
     WHERE jobs.id = u.id AND jobs.lease_token = u.token AND ${from} RETURNING jobs.*`;
 }
 
+/** The ends one statement applies (`state = u.to_state`): each update's own, fenced by its pair. */
+const ENDED: readonly Exclude<FinishUpdate['to'], 'running' | 'succeeded' | 'queued'>[] = [
+  'failed',
+  'timed_out',
+  'cancelled',
+  'dead_lettered',
+];
+
 const FINISH_SQL: Record<FinishKind, string> = {
   // Only the starting → running step; a running job extends its lease with heartbeat.
-  running: fenced(`state = 'running', lease_expires_at = u.lease`, `state = 'starting'`, [
+  running: fenced(`state = 'running', lease_expires_at = u.lease`, stateIn(finishFrom('running')), [
     'lease bigint',
   ]),
   succeeded: fenced(
     `state = 'succeeded', finished_at = u.now, result = u.result::jsonb, error = NULL, ${END_LEASE}`,
-    IN_FLIGHT,
+    stateIn(finishFrom('succeeded')),
     ['now bigint', 'result text'],
   ),
   // A retry: the error of the attempt that just ended stays visible while the job waits.
@@ -318,12 +351,12 @@ const FINISH_SQL: Record<FinishKind, string> = {
   queued: fenced(
     `state = 'queued', run_at = u.run_at, error = u.error::jsonb,
       attempt = greatest(jobs.attempt - u.refund, 0), ${END_LEASE}`,
-    IN_FLIGHT,
+    stateIn(finishFrom('queued')),
     ['run_at bigint', 'error text', 'refund integer'],
   ),
   ended: fenced(
     `state = u.to_state, finished_at = u.now, result = NULL, error = u.error::jsonb, ${END_LEASE}`,
-    IN_FLIGHT,
+    transitionIn(ENDED, IN_FLIGHT_STATES, 'u.to_state', 'jobs.state'),
     ['to_state text', 'now bigint', 'error text'],
   ),
 };
@@ -378,6 +411,9 @@ export async function findOwnedByPrefix(
   return found.map(rowToJob);
 }
 
+const CANCELLABLE = stateIn(CANCELLABLE_STATES);
+const CANCEL_AT_ONCE = stateIn(statesInto('cancelled', CLAIMABLE_STATES));
+
 /**
  * queued → cancelled at once; an in-flight job only gets the request (its worker ends it, and the
  * flag keeps it from being claimed again); an ended job is left alone. Returns the job after.
@@ -387,10 +423,10 @@ export async function cancelJob(pool: pg.Pool, id: string, now: number): Promise
   const row = await first<JobRow>(
     pool,
     `UPDATE jobs SET
-      state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
-      finished_at = CASE WHEN state = 'queued' THEN $1 ELSE finished_at END,
+      state = CASE WHEN ${CANCEL_AT_ONCE} THEN 'cancelled' ELSE state END,
+      finished_at = CASE WHEN ${CANCEL_AT_ONCE} THEN $1 ELSE finished_at END,
       cancel_requested = CASE WHEN ${IN_FLIGHT} THEN true ELSE cancel_requested END
-    WHERE id = $2 AND state IN ('queued', 'starting', 'running') RETURNING *`,
+    WHERE id = $2 AND ${CANCELLABLE} RETURNING *`,
     [now, id],
   );
   return row ? rowToJob(row) : getJob(pool, id);
@@ -405,7 +441,7 @@ export async function requeueJob(pool: pg.Pool, id: string, now: number): Promis
   const row = await first<JobRow>(
     pool,
     `UPDATE jobs SET ${requeueSet('$1')}
-    WHERE id = $2 AND state IN ('failed', 'timed_out', 'cancelled', 'dead_lettered') RETURNING *`,
+    WHERE id = $2 AND ${stateIn(REQUEUEABLE_STATES)} RETURNING *`,
     [now, id],
   );
   return row ? rowToJob(row) : getJob(pool, id);

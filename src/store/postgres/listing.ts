@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Job, JobState } from '../../domain/job.ts';
+import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
@@ -130,7 +130,7 @@ export async function queueStats(pool: pg.Pool, now: number): Promise<QueueStats
     const entry = of(r.type);
     if (r.kind === 'state' && r.state !== null) {
       entry.byState[r.state] = r.n;
-      if (r.state === 'starting' || r.state === 'running') entry.inFlight += r.n;
+      if (IN_FLIGHT_STATES.has(r.state)) entry.inFlight += r.n;
     } else if (r.kind === 'ready') {
       entry.ready = r.n;
       entry.oldestReadyAt = r.oldest;

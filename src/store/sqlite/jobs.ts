@@ -1,20 +1,35 @@
-import type { Job } from '../../domain/job.ts';
+import {
+  CANCELLABLE_STATES,
+  CLAIMABLE_STATES,
+  IN_FLIGHT_STATES,
+  REQUEUEABLE_STATES,
+  finishFrom,
+  statesInto,
+  type Job,
+} from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
 import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
 import { toJson } from '../codec.ts';
 import { attemptError, attemptOutcome, endsAttempt } from '../attempts.ts';
+import { stateIn } from '../sql-states.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 
 /** The lease-holding states; every fenced write requires one of them. */
-const IN_FLIGHT = `state IN ('starting', 'running')`;
+const IN_FLIGHT = stateIn(IN_FLIGHT_STATES);
 
 const CLAIM_SET = `state = ?, attempt = attempt + 1, lease_token = ?, lease_owner = ?,
   lease_expires_at = ?, started_at = ?`;
 
-/** Qualified (`jobs.`): json_each, joined in claims by id, has `type` and `id` columns too. */
-const CLAIMABLE = `jobs.type = ? AND jobs.state = 'queued' AND jobs.cancel_requested = 0
-  AND jobs.run_at <= ?`;
+/**
+ * The jobs a claim to `to` may take. Qualified (`jobs.`): json_each, joined in claims by id, has
+ * `type` and `id` columns too.
+ */
+function claimable(to: ClaimRequest['to']): string {
+  return `jobs.type = ? AND ${stateIn(statesInto(to, CLAIMABLE_STATES), 'jobs.state')}
+    AND jobs.cancel_requested = 0 AND jobs.run_at <= ?`;
+}
+const CLAIMABLE = { running: claimable('running'), starting: claimable('starting') };
 
 /** Ends the lease without dropping its token: a replayed write with that token stays refused. */
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
@@ -43,10 +58,11 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
   return s.transaction(() => {
     const token = nextLeaseToken(s);
     const set = [req.to, token, req.owner, req.leaseExpiresAt, req.now];
+    const where = CLAIMABLE[req.to];
     const rows =
       req.jobIds === undefined
         ? s.all<ClaimedRow>(
-            `UPDATE jobs SET ${CLAIM_SET} WHERE rowid IN (SELECT rowid FROM jobs WHERE ${CLAIMABLE}
+            `UPDATE jobs SET ${CLAIM_SET} WHERE rowid IN (SELECT rowid FROM jobs WHERE ${where}
               ORDER BY priority DESC, run_at, rowid LIMIT ?) RETURNING rowid AS seq, *`,
             ...set,
             req.type,
@@ -57,7 +73,7 @@ export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
           // to itself the planner walks the type's whole backlog by index and filters on the ids.
           s.all<ClaimedRow>(
             `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT jobs.id FROM json_each(?) AS named
-              CROSS JOIN jobs ON jobs.id = named.value WHERE ${CLAIMABLE} LIMIT ?)
+              CROSS JOIN jobs ON jobs.id = named.value WHERE ${where} LIMIT ?)
               RETURNING rowid AS seq, *`,
             ...set,
             JSON.stringify(req.jobIds),
@@ -100,8 +116,8 @@ export function finishJobs(s: Statements, updates: readonly FinishUpdate[]): Job
     const changed: Job[] = [];
     for (const update of updates) {
       // Before the update, under the same fence: the row still names the attempt's worker.
-      if (endsAttempt(update)) recordAttempt(s, update);
       const [set, params, from] = finishSet(update);
+      if (endsAttempt(update)) recordAttempt(s, update, from);
       const row = s.get<JobRow>(
         `UPDATE jobs SET ${set} WHERE id = ? AND lease_token = ? AND ${from} RETURNING *`,
         ...params,
@@ -118,12 +134,12 @@ export function finishJobs(s: Statements, updates: readonly FinishUpdate[]): Job
  * The attempt `u` ends, as a history row (src/store/attempts.ts), inserted only when the update
  * will apply (same fence, same transaction): a stale completion records nothing.
  */
-function recordAttempt(s: Statements, u: FinishUpdate): void {
+function recordAttempt(s: Statements, u: FinishUpdate, from: string): void {
   s.run(
     `INSERT INTO job_attempts (job_id, replay, attempt, worker, started_at, finished_at, outcome,
       job_state, error)
     SELECT id, replays, attempt, lease_owner, started_at, ?, ?, ?, ? FROM jobs
-      WHERE id = ? AND lease_token = ? AND ${IN_FLIGHT}`,
+      WHERE id = ? AND lease_token = ? AND ${from}`,
     u.now,
     attemptOutcome(u),
     u.to,
@@ -133,17 +149,29 @@ function recordAttempt(s: Statements, u: FinishUpdate): void {
   );
 }
 
+/** Each lease holder's write by target state: the states it may start from, as SQL. */
+const FINISH_FROM: Record<FinishUpdate['to'], string> = {
+  running: stateIn(finishFrom('running')),
+  succeeded: stateIn(finishFrom('succeeded')),
+  queued: stateIn(finishFrom('queued')),
+  failed: stateIn(finishFrom('failed')),
+  timed_out: stateIn(finishFrom('timed_out')),
+  cancelled: stateIn(finishFrom('cancelled')),
+  dead_lettered: stateIn(finishFrom('dead_lettered')),
+};
+
 /** The SET clause, its parameters and the states the transition may start from. */
 function finishSet(u: FinishUpdate): [string, SQLInputValue[], string] {
+  const from = FINISH_FROM[u.to];
   switch (u.to) {
     case 'running':
       // Only the starting → running step; a running job extends its lease with heartbeat.
-      return [`state = 'running', lease_expires_at = ?`, [u.leaseExpiresAt], `state = 'starting'`];
+      return [`state = 'running', lease_expires_at = ?`, [u.leaseExpiresAt], from];
     case 'succeeded':
       return [
         `state = 'succeeded', finished_at = ?, result = ?, error = NULL, ${END_LEASE}`,
         [u.now, toJson(u.result)],
-        IN_FLIGHT,
+        from,
       ];
     case 'queued':
       // A retry: the error of the attempt that just ended stays visible while the job waits. A
@@ -151,13 +179,13 @@ function finishSet(u: FinishUpdate): [string, SQLInputValue[], string] {
       return [
         `state = 'queued', run_at = ?, error = ?, attempt = max(attempt - ?, 0), ${END_LEASE}`,
         [u.runAt, toJson(u.error), u.refund ? 1 : 0],
-        IN_FLIGHT,
+        from,
       ];
     default:
       return [
         `state = ?, finished_at = ?, result = NULL, error = ?, ${END_LEASE}`,
         [u.to, u.now, toJson(u.error ?? null)],
-        IN_FLIGHT,
+        from,
       ];
   }
 }
@@ -184,6 +212,9 @@ export function findOwnedByPrefix(s: Statements, prefix: string, exceptPrefix: s
   return rows.map(rowToJob);
 }
 
+const CANCELLABLE = stateIn(CANCELLABLE_STATES);
+const CANCEL_AT_ONCE = stateIn(statesInto('cancelled', CLAIMABLE_STATES));
+
 /**
  * queued → cancelled at once; an in-flight job only gets the request (its worker ends it, and the
  * flag keeps it from being claimed again); an ended job is left alone. Returns the job after.
@@ -192,10 +223,10 @@ export function cancelJob(s: Statements, id: string, now: number): Job | undefin
   // SET expressions all read the row as it was before the update, so the CASEs see the old state.
   const row = s.get<JobRow>(
     `UPDATE jobs SET
-      state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
-      finished_at = CASE WHEN state = 'queued' THEN ? ELSE finished_at END,
+      state = CASE WHEN ${CANCEL_AT_ONCE} THEN 'cancelled' ELSE state END,
+      finished_at = CASE WHEN ${CANCEL_AT_ONCE} THEN ? ELSE finished_at END,
       cancel_requested = CASE WHEN ${IN_FLIGHT} THEN 1 ELSE cancel_requested END
-    WHERE id = ? AND state IN ('queued', 'starting', 'running') RETURNING *`,
+    WHERE id = ? AND ${CANCELLABLE} RETURNING *`,
     now,
     id,
   );
@@ -210,7 +241,7 @@ export function cancelJob(s: Statements, id: string, now: number): Job | undefin
 export function requeueJob(s: Statements, id: string, now: number): Job | undefined {
   const row = s.get<JobRow>(
     `UPDATE jobs SET ${requeueSet('?')}
-    WHERE id = ? AND state IN ('failed', 'timed_out', 'cancelled', 'dead_lettered') RETURNING *`,
+    WHERE id = ? AND ${stateIn(REQUEUEABLE_STATES)} RETURNING *`,
     now,
     id,
   );

@@ -1,5 +1,5 @@
 import type { SQLInputValue } from 'node:sqlite';
-import type { Job, JobState } from '../../domain/job.ts';
+import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
 import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
@@ -119,7 +119,7 @@ export function queueStats(s: Statements, now: number): QueueStats[] {
     for (const r of s.all<TypeCount & { state: JobState }>(BY_STATE_SQL)) {
       const entry = of(r.type);
       entry.byState[r.state] = r.n;
-      if (r.state === 'starting' || r.state === 'running') entry.inFlight += r.n;
+      if (IN_FLIGHT_STATES.has(r.state)) entry.inFlight += r.n;
     }
     for (const r of s.all<TypeCount>(DELAYED_SQL, now)) of(r.type).delayed = r.n;
     const blocked = new Map(s.all<TypeCount>(CANCEL_QUEUED_SQL, now).map((r) => [r.type, r.n]));
