@@ -280,15 +280,17 @@ const NOTICE_MS = 10_000;
 /**
  * The fault that made a completed execution's result go unrecorded, if the harness caused one: a
  * kill (of its worker, of gaffer, of the broker) shortly after it completed, before its report
- * reached the store — or, for a sandboxed execution, shortly before: its worker was gone; or a pause of its worker that outlived the lease, after which its late
- * report was refused as stale. A paused API server or a deleted pod explains none: workers never
- * talk to the API server, and a deleted pod's worker drains before its pod goes.
+ * reached the store — or, for a sandboxed execution, shortly before: its worker was gone; or a
+ * pause of its worker that outlived the lease, from shortly after the execution completed (its
+ * report not yet sent) or while it ran: the report, sent on resuming, was refused as stale. A
+ * paused API server or a deleted pod explains none: workers never talk to the API server, and a
+ * deleted pod's worker drains before its pod goes.
  */
 function explain(e: LedgerEntry, faults: readonly Fault[]): string | null {
   const hit = faults.find((f) => {
     if (f.kind === 'apiserver_paused' || f.kind === 'pod_deleted') return false;
     if (f.pids.length > 0 && !hitProcess(f, e)) return false;
-    if (f.kind === 'lease_expired') return e.at >= f.at;
+    if (f.kind === 'lease_expired') return e.at >= f.at - REPORT_MS;
     // A sandbox outlives its killed worker until it notices (its IPC channel closed): a handler
     // whose timer was due runs on first, and writes its end line after the kill. Its result has
     // no one left to report it to.

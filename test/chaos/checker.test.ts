@@ -188,6 +188,24 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: true, dupReasons: { lease_expired: 1 } },
   ],
   [
+    'a pause just after a completion, before its report reached the store, explains it',
+    {
+      ...rerun,
+      ledger: [start('j1', 1, 10, 100), end('j1', 1, 10, 180, 'old'), ...rerun.ledger!.slice(2)],
+      faults: [{ kind: 'lease_expired', at: 206, until: 5206, pids: [10] }],
+    },
+    { valid: true, dupReasons: { lease_expired: 1 } },
+  ],
+  [
+    'a pause long after a completion explains nothing',
+    {
+      ...rerun,
+      ledger: [start('j1', 1, 10, 100), end('j1', 1, 10, 180, 'old'), ...rerun.ledger!.slice(2)],
+      faults: [{ kind: 'lease_expired', at: 30_000, until: 35_000, pids: [10] }],
+    },
+    { valid: false, unexplained: 1 },
+  ],
+  [
     'a submission run under two job ids: duplicate effect',
     {
       effects: new Map([
