@@ -283,6 +283,8 @@ function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigPro
     }
   }
   problems.push(...rootProblems(data['storage'], data['store']));
+  problems.push(...serverUrlProblems('store', data['store'], ['postgres']));
+  problems.push(...serverUrlProblems('broker', data['broker'], ['rabbitmq', 'redis']));
   const leases = data['leases'];
   if (isRecord(leases) && typeof leases['sweepMs'] === 'number') {
     const { sweepMs, ttlMs } = leases as { sweepMs: number; ttlMs: unknown };
@@ -294,6 +296,26 @@ function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigPro
     }
   }
   return problems;
+}
+
+/**
+ * A store or broker kept by a server (`kinds`) needs its `url` — in the file, or from
+ * GAFFER_STORE_URL / GAFFER_BROKER_URL — or gaffer would fail only when it connects.
+ */
+function serverUrlProblems(
+  which: 'store' | 'broker',
+  section: unknown,
+  kinds: readonly string[],
+): ConfigProblem[] {
+  if (!isRecord(section) || typeof section['kind'] !== 'string') return [];
+  const { kind, url } = section;
+  if (!kinds.includes(kind) || (typeof url === 'string' && url !== '')) return [];
+  return [
+    {
+      path: `/${which}/url`,
+      message: `is required for ${which}.kind ${kind} (or set GAFFER_${which.toUpperCase()}_URL)`,
+    },
+  ];
 }
 
 /**

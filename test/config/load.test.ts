@@ -216,6 +216,26 @@ server:
     );
   });
 
+  test('a server store or broker needs its URL (from the file or the environment)', async () => {
+    assert.deepEqual(
+      problemsOf({ store: { kind: 'postgres' }, broker: { kind: 'rabbitmq' } }).map((p) => p.path),
+      ['/store/url', '/broker/url'],
+    );
+    assert.deepEqual(
+      problemsOf({ broker: { kind: 'redis' } }).map((p) => p.path),
+      ['/broker/url'],
+    );
+    assert.doesNotThrow(() => parseConfig({ broker: { kind: 'embedded' } }, 'test'));
+    const config = await resolveConfig({
+      raw: { store: { kind: 'postgres' }, broker: { kind: 'redis' } },
+      env: { GAFFER_STORE_URL: 'postgres://db/gaffer', GAFFER_BROKER_URL: 'redis://r:6379' },
+    });
+    assert.deepEqual(
+      [config.store.url, config.broker.url],
+      ['postgres://db/gaffer', 'redis://r:6379'],
+    );
+  });
+
   test('a retry class limit may lower the type limit, never raise it', () => {
     const retry = (classes: object) => ({
       jobTypes: { a: { worker: { command: ['i'] }, retry: { maxAttempts: 3, classes } } },
