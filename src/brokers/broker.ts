@@ -13,8 +13,10 @@
  *   prefetch follows the worker's free slots (`setPrefetch`), so no worker hoards work.
  * - A message neither acked nor nacked when its consumer's connection dies is delivered again.
  * - `ack`/`nack` are idempotent per delivery; after `close` they are no-ops.
- * - `stats.ready` counts messages waiting; `stats.unacked` those delivered and not yet acked — the
- *   autoscaler needs both (KEDA's RabbitMQ scaler counting only ready ones is its most reported bug).
+ * - `stats.ready` counts messages waiting (the republish check reads it: a due job with no ready
+ *   message is published again); `stats.unacked` those delivered and not yet acked. The autoscaler
+ *   reads neither: it counts the store's ready and in-flight jobs, so work a worker holds is never
+ *   mistaken for none (KEDA's RabbitMQ scaler counting only ready messages is its most reported bug).
  */
 export interface Broker {
   readonly name: string;
