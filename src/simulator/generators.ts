@@ -3,7 +3,7 @@ import { Random } from './random.ts';
 import type { Trace, TraceJob, TraceType } from './trace.ts';
 
 /**
- * The standard traces of issue 5, each a pure function of its seed. They are generated at run
+ * The standard traces, each a pure function of its seed. They are generated at run
  * time rather than checked in: the spike alone is 10,000 jobs, and the seed reproduces them byte
  * for byte (`npm run simulate -- --write-traces DIR` writes them out).
  *

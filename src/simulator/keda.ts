@@ -45,7 +45,7 @@ export interface ScaledObjectOptions {
  * - Scale-up is immediate: stabilization window 0. Generous to KEDA: the real HPA also limits
  *   scale-up to max(+100 %, +4 pods) per 15 s and KEDA first activates 0 → 1 only; neither is
  *   modelled. And the real HPA re-reads the metric every 15 s (its sync period) between
- *   KEDA's polls; here both happen every `pollingInterval`, as issue 5 specifies.
+ *   KEDA's polls; here both happen every `pollingInterval`, as the simulator's KEDA model specifies.
  * - Scale-down: the HPA uses the highest recommendation of the last 300 s (stabilization).
  * - 1 → 0 (KEDA, min 0): once the trigger has been inactive (ready = 0) for `cooldownPeriod`
  *   since it was last active; 0 → N as soon as a poll sees ready > 0.

@@ -120,7 +120,7 @@ function remember(history: DesiredHistory, view: TypeView, desired: number): voi
 }
 
 /**
- * The lower bound of issue 5: every type's max workers started at t = 0, never removed. Used when
+ * The lower bound: every type's max workers started at t = 0, never removed. Used when
  * the types' maxima fit in the global capacity (or there is none); when the capacity binds, the
  * suite uses `sharedCapacityBound` (bound.ts) instead — a fixed split of the capacity between
  * types is not a floor. `allotment` below is that old fixed split, kept for callers that replay a

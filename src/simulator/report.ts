@@ -2,7 +2,7 @@ import { excessP95, summarize, type Metrics } from './metrics.ts';
 import type { Run } from './suite.ts';
 
 /**
- * The report: one table per start-up delay and issue 5's three criteria, gaffer against KEDA
+ * The report: one table per start-up delay and the three autoscaling criteria, gaffer against KEDA
  * ScaledObject. Plain text only and fixed number formats, so a seed gives the same bytes.
  */
 export interface ReportOptions {
@@ -54,9 +54,9 @@ function row(trace: string, m: Metrics, bound: Metrics, isBound: boolean): strin
   return `| ${trace} | ${isBound ? '_lower bound_' : m.policy}${unfinished} | ${num(m.p50)} | ${num(m.p95)} | ${num(m.p99)} | ${isBound ? '—' : num(excessP95(m, bound))} | ${isBound ? '—' : Math.round(m.workerSeconds)} | ${m.peakWorkers} | ${isBound ? '—' : m.scalingActions} | ${isBound ? '—' : m.busyKilled} | ${isBound ? '—' : m.jobsRerun} |`;
 }
 
-/** Issue 5's "done when" lines for one delay. */
+/** The autoscaling criteria's pass/fail lines for one delay. */
 function criteria(runs: Run[], subject: string, baseline: string): string[] {
-  const out = [`Issue 5's criteria, ${subject} vs ${baseline} (same max workers):`, ''];
+  const out = [`Autoscaling criteria, ${subject} vs ${baseline} (same max workers):`, ''];
   let allWait = true;
   let sWs = 0;
   let bWs = 0;

@@ -7,7 +7,7 @@ import { gafferPolicy, lowerBound, type SimPolicy } from './policy.ts';
 import type { Trace } from './trace.ts';
 
 /**
- * The matrix of issue 5: every trace × every policy × every start-up delay, plus each trace's
+ * The simulation matrix: every trace × every policy × every start-up delay, plus each trace's
  * lower bound per delay. The policy under test is a parameter: whoever reworks gaffer's policy
  * passes their DecideFn here (or to `npm run simulate`'s main) and gets the same report.
  */
