@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { toView, type Job } from '../domain/job.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { createMetrics } from '../metrics/metrics.ts';
-import { machineCapacity } from '../executors/local-process/capacity.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
 import { refuseForeignOrigins } from './origin.ts';
@@ -142,8 +141,8 @@ export async function buildApp(
         name,
         timeoutSeconds: orch.catalog.type(name)!.timeoutSeconds,
       })),
-    isLocal: (w) => !orch.kubernetes && w.id.startsWith(`${orch.instance}-`),
-    localCapacity: orch.kubernetes ? null : machineCapacity(orch.config.executor.local),
+    isLocal: (w) => orch.executor.isLocal?.(w.id) ?? false,
+    localCapacity: orch.executor.localCapacity?.() ?? null,
   });
   await app.register(
     async (v1) => {

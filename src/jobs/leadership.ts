@@ -1,0 +1,66 @@
+import type { Clock } from '../domain/clock.ts';
+import type { GafferEvents } from '../domain/events.ts';
+import type { LeaderLease } from '../store/leader-lease.ts';
+
+/**
+ * Which replica runs the autoscaler (and the broker republish). Invariant: the loop runs only
+ * while this replica holds the `autoscaler` lease, renewed every third of its TTL, so after the
+ * holder dies another takes over within the TTL; each change of holder is one `leader:changed`.
+ * Without a lease (one process) the loop just runs, and `leading` stays false.
+ */
+export interface LeadershipDeps {
+  /** A Kubernetes Lease, the shared store's, or null. */
+  lease: LeaderLease | null;
+  holder: string;
+  ttlMs: number;
+  clock: Pick<Clock, 'now'>;
+  events: Pick<GafferEvents, 'emit'>;
+  loop: { start(): void; stop(): void };
+}
+
+export class Leadership {
+  readonly #d: LeadershipDeps;
+  #leading = false;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(deps: LeadershipDeps) {
+    this.#d = deps;
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  /** Whether a lease decides who leads (several replicas may share the store). */
+  get shared(): boolean {
+    return this.#d.lease !== null;
+  }
+
+  async start(): Promise<void> {
+    const { lease, loop } = this.#d;
+    if (!lease) return loop.start();
+    this.#timer = setInterval(
+      () => void this.#tick(lease),
+      Math.max(50, Math.floor(this.#d.ttlMs / 3)),
+    );
+    this.#timer.unref();
+    await this.#tick(lease);
+  }
+
+  /** Stops renewing and lets the lease go, so another replica need not wait out its TTL. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#leading && this.#d.lease) {
+      await this.#d.lease.release('autoscaler', this.#d.holder).catch(() => {});
+    }
+  }
+
+  async #tick(lease: LeaderLease): Promise<void> {
+    const { holder, ttlMs, clock, events, loop } = this.#d;
+    const held = await lease.acquire('autoscaler', holder, ttlMs, clock.now()).catch(() => false);
+    if (held && !this.#leading) loop.start();
+    if (!held && this.#leading) loop.stop();
+    if (held !== this.#leading) events.emit('leader:changed', { holder: held ? holder : null });
+    this.#leading = held;
+  }
+}
