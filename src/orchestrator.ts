@@ -197,8 +197,9 @@ export class Orchestrator {
     const log = options.log ?? createLogger();
     const lock = options.lock ?? (store.kind === 'sqlite' ? lockDataDir(dataDir, log) : undefined);
     try {
-      const kinds = registry.executorKinds(options.config);
-      const executorFactories = await registry.loadExecutors(kinds);
+      const executorFactories =
+        options.executorFactories ??
+        (await registry.loadExecutors(registry.executorKinds(options.config)));
       const opened = await openStore({ ...store, dataDir }, log);
       try {
         const more = { log, store: opened, executorFactories, ...(lock ? { lock } : {}) };

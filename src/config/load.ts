@@ -105,9 +105,10 @@ export function parseConfig(
   const problems: ConfigProblem[] = [];
   const merged = withCodeTypes(structuredClone(fromBareTypeMap(raw ?? {})), options.inCode ?? {});
   const { data } = merged;
+  const kubernetes = kubernetesConfigured(data); // before the schema's defaults fill the section
   problems.push(...merged.problems);
   if (!validateSchema(data)) problems.push(...schemaProblems(validateSchema.errors ?? []));
-  problems.push(...semanticProblems(data, merged.added));
+  problems.push(...semanticProblems(data, merged.added, kubernetes));
   if (problems.length > 0) throw new ConfigError(source, problems);
   return resolve(data as GafferConfig);
 }
@@ -263,14 +264,20 @@ function withCodeTypes(
 }
 
 /** Checks the schema cannot express. Defensive: runs even when the schema found problems. */
-function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigProblem[] {
+function semanticProblems(
+  data: unknown,
+  inCode: ReadonlySet<string>,
+  kubernetes: boolean,
+): ConfigProblem[] {
   if (!isRecord(data)) return [];
   const problems: ConfigProblem[] = [];
   const types = isRecord(data['jobTypes']) ? data['jobTypes'] : {};
   const executor = isRecord(data['executor']) ? data['executor']['kind'] : undefined;
   for (const [name, type] of Object.entries(types)) {
     problems.push(...typeProblems(name, type, inCode.has(name)));
-    if (executor === 'local') problems.push(...imageOnlyProblems(name, type));
+    const own = isRecord(type) ? type['executor'] : undefined;
+    if ((own ?? executor) === 'local') problems.push(...imageOnlyProblems(name, type));
+    if (own === 'kubernetes') problems.push(...kubernetesTypeProblems(name, type, kubernetes));
   }
   // Rules and key scopes may also name the ad-hoc type, when it is enabled (src/worker/adhoc.ts).
   const named = { ...types, ...enabledAdhocType(data['adhoc']) };
@@ -397,6 +404,31 @@ function imageOnlyProblems(name: string, type: unknown): ConfigProblem[] {
         'has only an image, which only the Kubernetes executor runs (executor.kind: kubernetes); ' +
         'the local executor (the default) needs a command or a handler to run its jobs',
     },
+  ];
+}
+
+/** The Kubernetes executor runs only when `executor.kind` is kubernetes or its section is given. */
+function kubernetesConfigured(data: unknown): boolean {
+  const executor = isRecord(data) ? data['executor'] : undefined;
+  return (
+    isRecord(executor) &&
+    (executor['kind'] === 'kubernetes' || executor['kubernetes'] !== undefined)
+  );
+}
+
+/** A type that names the Kubernetes executor needs it configured, and an image to run there. */
+function kubernetesTypeProblems(name: string, type: unknown, configured: boolean) {
+  const at = `/jobTypes/${escapePointer(name)}`;
+  if (!configured) {
+    const message =
+      'is kubernetes, but the Kubernetes executor is not configured: set executor.kind: ' +
+      'kubernetes or give an executor.kubernetes section (namespace, kubeconfig)';
+    return [{ path: `${at}/executor`, message }];
+  }
+  const worker = isRecord(type) ? type['worker'] : undefined;
+  if (!isRecord(worker) || worker['image'] !== undefined) return [];
+  return [
+    { path: `${at}/worker`, message: 'runs on Kubernetes (executor: kubernetes): needs an image' },
   ];
 }
 

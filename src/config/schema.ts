@@ -416,6 +416,15 @@ export const JobTypeSchema = Type.Object(
         'pool: long-lived workers pull jobs; per-job: one process (or Kubernetes Job) per job.',
     }),
     worker: Worker,
+    executor: Type.Optional(
+      Type.Union([Type.Literal('local'), Type.Literal('kubernetes')], {
+        description:
+          "Which executor runs this type's workers, each within its own capacity and admission: " +
+          'local processes (a command or a handler) or Kubernetes (an image: a Job per attempt, ' +
+          'or pool pods). Absent: `executor.kind`. Naming kubernetes needs ' +
+          '`executor.kind: kubernetes` or an `executor.kubernetes` section.',
+      }),
+    ),
     concurrency: Type.Integer({
       minimum: 1,
       maximum: 10_000,

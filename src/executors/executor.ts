@@ -11,7 +11,7 @@ import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
  * called when the worker's connection is up — by the executor for a channel it owns (IPC), by the
  * API's `/v1/workers/connect` for a worker that connects over the network, named by its worker id
  * — and the executor calls `hooks.exited` exactly once when the process is gone, whatever the
- * reason. `kill` is idempotent. `close` kills every worker and resolves once all are gone.
+ * reason. `kill` is idempotent. `close` ends every worker and resolves once all are gone.
  *
  * The optional members are capabilities: an executor that lacks one behaves as its default,
  * stated on each (and applied by the guards below, which is how gaffer reads them).
@@ -22,7 +22,10 @@ export interface Executor {
   start(req: StartRequest): Promise<void>;
   /** Kills the worker's whole process tree (SIGTERM, then SIGKILL after the grace). */
   kill(workerId: string, graceMs?: number): void;
-  /** Kills every worker and waits for them to be gone. */
+  /**
+   * Kills every worker and waits for them to be gone — but workers made to outlive gaffer, which
+   * reconnect to the next gaffer process (a Kubernetes pool's pods), are left running.
+   */
   close(): Promise<void>;
   /**
    * Optional. The worker id of a network connection that names itself `connectingId`, for

@@ -63,9 +63,11 @@ const local: ExecutorFactory = (d) => ({
   }),
 });
 
-/** The kinds a config uses: `executor.kind`. */
+/** The kinds a config uses: `executor.kind` and every type's own `executor`. */
 export function executorKinds(config: Pick<ResolvedConfig, 'executor' | 'jobTypes'>) {
-  return new Set<ExecutorKind>([config.executor.kind]);
+  const kinds = new Set<ExecutorKind>([config.executor.kind]);
+  for (const type of Object.values(config.jobTypes)) if (type.executor) kinds.add(type.executor);
+  return kinds;
 }
 
 /** Imports what the kinds need; the local kind needs nothing. */
@@ -109,6 +111,7 @@ export function createExecutors(
     const handler = (type: string) => handlers.get(type);
     executors.set('in-process', createInProcessExecutor({ handler, hooks: deps.hooks }));
   }
-  const kindOf = (type: string) => (handlers.has(type) ? 'in-process' : config.executor.kind);
+  const kindOf = (type: string) =>
+    handlers.has(type) ? 'in-process' : (deps.jobType(type)?.executor ?? config.executor.kind);
   return { executor: byType(executors, kindOf), executors, leaderLease };
 }
