@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { openDataFolder, takeDataFolder } from './data-folder.ts';
 import { ControlLoop } from './autoscaler/control-loop.ts';
 import { scalingTarget, type ExecutorView } from './autoscaler/scaling-target.ts';
 import type { ReloadResult } from './config/diff.ts';
@@ -14,7 +14,7 @@ import * as registry from './executors/registry.ts';
 import { BrokerBridge } from './jobs/broker-bridge.ts';
 import { catalogOf, type Catalog } from './jobs/catalog.ts';
 import { drainAll, executorHooks, wireEvents } from './jobs/events-wiring.ts';
-import { Leadership } from './jobs/leadership.ts';
+import { chooseLeaderLease, Leadership } from './jobs/leadership.ts';
 import { Reconciler } from './jobs/reconciler.ts';
 import { applyReload, prepareReload } from './jobs/reload.ts';
 import { JobService } from './jobs/service.ts';
@@ -25,11 +25,9 @@ import { WorkerLauncher } from './jobs/worker-launcher.ts';
 import { heartbeatMs, workerSpec } from './jobs/worker-spec.ts';
 import { HistorySampler, readHistoryState } from './history/index.ts';
 import { createLogger } from './log/logger.ts';
-import { lockDataDir, type DataDirLock } from './store/data-dir-lock.ts';
+import type { DataDirLock } from './store/data-dir-lock.ts';
 import type { JobStore } from './store/job-store.ts';
-import { hasLeaderLease } from './store/leader-lease.ts';
 import { openStore } from './store/open.ts';
-import { createSqliteStore } from './store/sqlite/index.ts';
 import type { OrchestratorOptions, StopSummary } from './orchestrator-options.ts';
 
 export type { OrchestratorOptions, StopSummary } from './orchestrator-options.ts';
@@ -81,21 +79,8 @@ export class Orchestrator {
     const config = (this.#config = options.config);
     const clock = (this.clock = options.clock ?? systemClock);
     this.#autoscale = options.autoscale ?? true;
-    const dataDir = path.resolve(config.store.dataDir);
-    // Before anything in the folder is read or written: the SQLite file, scratch, the broker file.
-    this.#lock =
-      options.lock ?? (config.store.kind === 'sqlite' ? lockDataDir(dataDir, log) : null);
-    mkdirSync(path.join(dataDir, 'scratch'), { recursive: true });
-    try {
-      const file = path.join(dataDir, 'gaffer.db');
-      const sqlite = () =>
-        createSqliteStore({ path: file, synchronous: config.store.synchronous, log });
-      this.store = options.store ?? sqlite();
-    } catch (err) {
-      this.#lock?.release();
-      throw err;
-    }
-    const store = this.store;
+    const folder = openDataFolder(config, log, options);
+    const store = ([this.#lock, this.store] = [folder.lock, folder.store])[1];
     this.#catalog = catalogOf(config);
     const catalog = () => this.#catalog;
     const poke = () => void (this.#autoscale && this.loop.poke());
@@ -137,7 +122,7 @@ export class Orchestrator {
     });
     const { intervalMs, leaderTtlMs: ttlMs } = config.autoscaler;
     this.loop = new ControlLoop({ target: this.#view, clock, events, intervalMs, log });
-    const lease = built.leaderLease ?? (hasLeaderLease(store) ? store : null);
+    const lease = chooseLeaderLease(built.leaderLease, store);
     const holder = this.instance;
     this.#leadership = new Leadership({ lease, holder, ttlMs, clock, events, loop: this.loop });
     this.#reconciler = new Reconciler({
@@ -152,10 +137,7 @@ export class Orchestrator {
     wireEvents({ events, gateway, executor, bridge: this.#bridge, poke });
   }
 
-  /**
-   * The API listens at `address`: networked workers are told to connect there, unless
-   * `executor.gafferUrl` says otherwise. Workers started before this wait for it.
-   */
+  /** The API listens at `address`: networked workers connect there (jobs/worker-address.ts). */
   listening(address: string): void {
     this.#address.listening(address);
     this.#lock?.serving(address);
@@ -170,10 +152,8 @@ export class Orchestrator {
   }
 
   /**
-   * Applies what can change live (the catalog, API keys) and reports the rest as needing a
-   * restart (jobs/reload.ts). `next` is what the loader returned, already checked. The swap is
-   * one assignment: every reader goes through the `catalog` getter, so a submission sees either
-   * the old catalog or the new one. Running work keeps its definition; stale pool workers drain.
+   * Applies what can change live and reports the rest (jobs/reload.ts). The swap is one
+   * assignment: readers go through the getters, so a submission sees the old catalog or the new.
    */
   async reload(next: ResolvedConfig): Promise<ReloadResult> {
     const prepared = await prepareReload(this.#bridge, this, next);
@@ -186,21 +166,18 @@ export class Orchestrator {
   }
 
   /**
-   * Opens the configured store (SQLite or PostgreSQL) and loads the executors the config uses,
-   * then builds the orchestrator on them. With the embedded store, its data folder's lock is
-   * taken first (unless given): a folder another gaffer holds is refused (a `StartError`) before
-   * its store is opened or migrated.
+   * Loads the executors the config uses and opens its store, then builds on them. The embedded
+   * store's data folder lock comes first (unless given): a held folder is a `StartError`.
    */
   static async open(options: Omit<OrchestratorOptions, 'store'>): Promise<Orchestrator> {
     const { store } = options.config;
-    const dataDir = path.resolve(store.dataDir);
     const log = options.log ?? createLogger();
-    const lock = options.lock ?? (store.kind === 'sqlite' ? lockDataDir(dataDir, log) : undefined);
+    const lock = takeDataFolder(options.config, log, options.lock) ?? undefined;
     try {
       const executorFactories =
         options.executorFactories ??
         (await registry.loadExecutors(registry.executorKinds(options.config)));
-      const opened = await openStore({ ...store, dataDir }, log);
+      const opened = await openStore({ ...store, dataDir: path.resolve(store.dataDir) }, log);
       try {
         const more = { log, store: opened, executorFactories, ...(lock ? { lock } : {}) };
         return new Orchestrator({ ...options, ...more });
@@ -215,9 +192,8 @@ export class Orchestrator {
   }
 
   /**
-   * Recovers jobs left in flight by a previous gaffer process, then starts the loops. With a
-   * shared store, other replicas' workers are alive: their jobs are left to lease expiry, and the
-   * autoscaler runs only while this replica holds the leader lease.
+   * Recovers what a previous process left in flight (not with a shared store: other replicas'
+   * workers live; lease expiry covers them), then starts the loops; the autoscaler's, when leading.
    */
   async start(): Promise<void> {
     await this.executor.ready?.();
@@ -235,11 +211,7 @@ export class Orchestrator {
     return this.#leadership.leading;
   }
 
-  /**
-   * Broker mode, invariant 4: publishes again the due jobs that have no ready message, at most
-   * the deficit per type (jobs/broker-bridge.ts). With a shared store only the leader does.
-   * Returns how many were published.
-   */
+  /** Broker mode: republishes missing messages (jobs/broker-bridge.ts); only the leader does. */
   async republishMissing(): Promise<number> {
     if (this.#leadership.shared && this.#autoscale && !this.leading) return 0;
     return this.#bridge.republishMissing();
@@ -251,9 +223,8 @@ export class Orchestrator {
   }
 
   /**
-   * A graceful stop's first half: no more scaling, and every worker drained — it takes nothing
-   * new and exits once its jobs are done (invariant 5). Resolves true when all have exited, false
-   * after `timeoutMs` with some still busy (`close` then stops them; their jobs are retried).
+   * A graceful stop's first half: no more scaling, every worker drained (invariant 5). True once
+   * all have exited; false after `timeoutMs` with some busy (`close` stops them, jobs retried).
    */
   drain(timeoutMs: number): Promise<boolean> {
     this.loop.stop();
@@ -261,12 +232,10 @@ export class Orchestrator {
   }
 
   /**
-   * A stop's first half: no more scaling or sweeps, nothing handed out, and every
-   * worker stopped now — each job's process tree gets SIGTERM, then SIGKILL after its type's
-   * kill grace — resolving once every worker process is gone. The jobs they held go back to the
-   * queue without spending an attempt (the operator stopped them; they did not fail), recorded
-   * before `close` closes the store. The API keeps serving meanwhile (networked workers report
-   * over it); `close` calls this first if it was not called.
+   * A stop's first half: no more scaling or sweeps, nothing handed out, every worker stopped now
+   * (each job's tree SIGTERM, then SIGKILL after its kill grace), resolving once all are gone.
+   * Their jobs go back to the queue, no attempt spent, recorded before `close` closes the store.
+   * The API keeps serving meanwhile (networked workers report over it).
    */
   stopWorkers(): Promise<void> {
     this.#stopping ??= (async () => {
@@ -284,9 +253,8 @@ export class Orchestrator {
 
   /**
    * Stops every worker (`stopWorkers`), records what became of their jobs, closes the store and
-   * releases the data folder. Resolves with the jobs the stop handed back to the queue. A gaffer
-   * killed before this ran (kill -9) records nothing: its next start finds those jobs left in
-   * flight and retries them as after a crash (an attempt is spent).
+   * releases the data folder; resolves with the jobs handed back. After a kill -9 nothing is
+   * recorded: the next start retries those jobs as after a crash (an attempt is spent).
    */
   close(): Promise<StopSummary> {
     this.#closing ??= (async () => {

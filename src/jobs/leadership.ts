@@ -1,6 +1,7 @@
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents } from '../domain/events.ts';
-import type { LeaderLease } from '../store/leader-lease.ts';
+import type { JobStore } from '../store/job-store.ts';
+import { hasLeaderLease, type LeaderLease } from '../store/leader-lease.ts';
 
 /**
  * Which replica runs the autoscaler (and the broker republish). Invariant: the loop runs only
@@ -16,6 +17,17 @@ export interface LeadershipDeps {
   clock: Pick<Clock, 'now'>;
   events: Pick<GafferEvents, 'emit'>;
   loop: { start(): void; stop(): void };
+}
+
+/**
+ * Who decides: the default executor's lease when it offers one (a Kubernetes Lease: replicas in a
+ * cluster), else the shared store's (PostgreSQL), else none (one process).
+ */
+export function chooseLeaderLease(
+  executorLease: LeaderLease | null,
+  store: JobStore,
+): LeaderLease | null {
+  return executorLease ?? (hasLeaderLease(store) ? store : null);
 }
 
 export class Leadership {
