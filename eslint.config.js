@@ -24,6 +24,26 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // Handlers call services (src/jobs/, src/services.ts), never a store or an executor: api/ may
+    // import their types, not their values.
+    files: ['src/api/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/store/**', '**/executors/**'],
+              allowTypeImports: true,
+              message:
+                'src/api calls services; it may import types only from store/ and executors/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['dashboard/**/*.js'],
     languageOptions: {
       globals: {

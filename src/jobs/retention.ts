@@ -44,7 +44,7 @@ export function capResult(result: unknown, limit: number | undefined): unknown {
 }
 
 export interface RetentionOptions {
-  store: JobStore;
+  store: Pick<JobStore, 'trimLogs' | 'purgeEnded'>;
   clock: Clock;
   /** Read on every sweep, so a config reload takes effect at the next one. */
   policy: () => RetentionConfig;

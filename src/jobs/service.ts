@@ -79,10 +79,6 @@ export class JobService {
     });
   }
 
-  get store(): JobStore {
-    return this.#o.store;
-  }
-
   /** The catalog in force now (a reload replaces it). */
   get catalog(): Catalog {
     return this.#o.catalog();

@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { WorkerEvent } from '../store/job-store.ts';
+import type { JobStore, WorkerEvent } from '../store/job-store.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
 
@@ -32,6 +32,8 @@ interface Tracked {
  */
 export class WorkerGateway {
   readonly #service: JobService;
+  /** Where every worker's start, drain and stop is recorded. */
+  readonly #workerLog: Pick<JobStore, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock;
   readonly #log: Pick<Logger, 'error'>;
@@ -52,11 +54,13 @@ export class WorkerGateway {
 
   constructor(options: {
     service: JobService;
+    store: Pick<JobStore, 'recordWorkerEvent'>;
     events: GafferEvents;
     clock: Clock;
     log: Pick<Logger, 'error'>;
   }) {
     this.#service = options.service;
+    this.#workerLog = options.store;
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -491,7 +495,7 @@ export class WorkerGateway {
       active: info.active,
       detail,
     };
-    const write = this.#service.store
+    const write = this.#workerLog
       .recordWorkerEvent(entry)
       .catch((err: unknown) =>
         this.#log.error({ err, worker: info.id }, 'recording a worker event failed'),

@@ -162,6 +162,7 @@ describe('messages', () => {
       message: 'SubmitJobsResponse',
       sample: {
         jobIds: ['a', 'b'],
+        batchId: 'batch-1',
         rejected: [
           {
             index: 1,
@@ -617,8 +618,8 @@ describe('authentication and roles', () => {
     startGrpcServer(
       {
         service: g.orch.service,
+        services: g.orch.services,
         events: g.orch.events,
-        store: g.orch.store,
         clock: g.orch.clock,
         log: g.orch.log,
         config: {
