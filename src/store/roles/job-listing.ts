@@ -2,8 +2,8 @@ import type { Job, JobState } from '../../domain/job.ts';
 
 /**
  * Role: reads over the queued and stored jobs — paged listing, per-type queue counts, the due jobs
- * in claim order and a job's place in line. Never writes. The API, the autoscaler, the metrics and
- * broker-mode republishing use it.
+ * in claim order and a job's place in line. Never writes. The job service, the API, the autoscaler,
+ * the metrics and broker-mode republishing use it.
  */
 export interface JobListing {
   list(filter: JobFilter): Promise<JobPage>;

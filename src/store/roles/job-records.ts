@@ -2,7 +2,8 @@ import type { Job, JobError, NewJob } from '../../domain/job.ts';
 
 /**
  * Role: the job rows and their lease-fenced transitions — submit, claim, heartbeat, finish, find
- * lost leases, cancel, requeue. The worker gateway, the job service and the reconciler use it.
+ * lost leases, cancel, requeue. The job service (for the API and the worker gateway) and the
+ * reconciler use it.
  */
 export interface JobRecords {
   /**
