@@ -1,5 +1,5 @@
 import { machineCapacity } from './executors/local-process/capacity.ts';
-import { AuditLog } from './jobs/audit-log.ts';
+import { AuditService } from './jobs/audit.ts';
 import { BatchService } from './jobs/batches.ts';
 import { QueueView } from './jobs/queue-view.ts';
 import type { MetricsSources } from './metrics/metrics.ts';
@@ -12,7 +12,7 @@ import type { Orchestrator } from './orchestrator.ts';
 export interface Services {
   batches: BatchService;
   queues: QueueView;
-  audit: AuditLog;
+  audit: AuditService;
   /** What `/metrics` reads at scrape time. */
   metrics: MetricsSources;
   /**
@@ -56,7 +56,7 @@ export function createServices(orch: Parts): Services {
       runnable: (type) => orch.runnable(type),
       clock,
     }),
-    audit: new AuditLog({ store, clock }),
+    audit: new AuditService({ store, clock }),
     metrics: {
       queueStats: (now) => store.queueStats(now),
       workers: () => gateway.workers(),

@@ -3,7 +3,13 @@ import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
-import type { BatchPage, BatchSummary, JobStore, RejectedRow } from '../store/job-store.ts';
+import type {
+  BatchPage,
+  BatchRecords,
+  BatchSummary,
+  RejectedRow,
+} from '../store/roles/batch-records.ts';
+import type { JobListing } from '../store/roles/job-listing.ts';
 import { retryFailedRows, type RetryFailedReport } from './batch-retry.ts';
 import { csvUploadType, ingestCsv, type CsvIngestOptions } from './csv-ingest.ts';
 import { ingest, type IngestResult, type RowReader } from './ingest.ts';
@@ -15,16 +21,7 @@ export type { IngestResult, RowReader } from './ingest.ts';
 
 export interface BatchServiceOptions {
   service: Pick<JobService, 'submitMany' | 'retry' | 'deadLetters' | 'catalog'>;
-  store: Pick<
-    JobStore,
-    | 'createBatch'
-    | 'updateBatch'
-    | 'getBatch'
-    | 'listBatches'
-    | 'addRejectedRows'
-    | 'rejectedRows'
-    | 'list'
-  >;
+  store: BatchRecords & Pick<JobListing, 'list'>;
   clock: Clock;
   events: GafferEvents;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GafferError } from '../errors.ts';
-import type { RejectedRow, JobStore } from '../store/job-store.ts';
+import type { BatchRecords, RejectedRow } from '../store/roles/batch-records.ts';
 import type { JobService, Submitter } from './service.ts';
 import type { Submission } from './prepare.ts';
 
@@ -22,8 +22,8 @@ export interface RowReader {
 
 /** What an ingest needs of the job service: its submissions and the catalog in force. */
 export type IngestService = Pick<JobService, 'submitMany' | 'catalog'>;
-/** Where an ingest writes a batch's rejected rows and counts. */
-export type IngestStore = Pick<JobStore, 'addRejectedRows' | 'updateBatch'>;
+/** Where an upload records its rejected rows and its batch's counts. */
+export type IngestStore = Pick<BatchRecords, 'addRejectedRows' | 'updateBatch'>;
 
 export interface IngestOptions {
   batchId: string;

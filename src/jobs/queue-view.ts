@@ -2,14 +2,16 @@ import type { JobTypeConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { JobView } from '../domain/job.ts';
-import type { JobStore, QueueStats, WorkerEvent } from '../store/job-store.ts';
+import type { JobListing, QueueStats } from '../store/roles/job-listing.ts';
+import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Catalog } from './catalog.ts';
 import type { Throughput } from './throughput.ts';
 import { waiting, type Waiting } from './waiting.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 export interface QueueViewOptions {
-  store: Pick<JobStore, 'queueStats' | 'queuePosition' | 'decisions' | 'workerEvents'>;
+  store: Pick<JobListing, 'queueStats' | 'queuePosition'> &
+    Pick<ScalingLog, 'decisions' | 'workerEvents'>;
   gateway: Pick<WorkerGateway, 'workers' | 'pendingReason'>;
   /** The autoscaler's last decision per type (`ControlLoop.lastDecisions`). */
   lastDecisions: () => ReadonlyMap<string, Pick<ScalingDecision, 'inputs'>>;

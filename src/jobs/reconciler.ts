@@ -2,14 +2,15 @@ import type { RetentionConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger } from '../domain/logger.ts';
 import { Retention } from './retention.ts';
-import type { JobStore } from '../store/job-store.ts';
+import type { JobRecords } from '../store/roles/job-records.ts';
+import type { JobRetention } from '../store/roles/job-retention.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 interface ReconcilerOptions {
-  service: JobService;
+  service: Pick<JobService, 'abandon'>;
   /** Where expired leases and orphans are found, and retention applied. */
-  store: Pick<JobStore, 'findExpired' | 'findOwnedByPrefix' | 'trimLogs' | 'purgeEnded'>;
+  store: Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> & JobRetention;
   gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
   clock: Clock;
   types: () => string[];

@@ -2,7 +2,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { JobStore, WorkerEvent } from '../store/job-store.ts';
+import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
 
@@ -33,7 +33,7 @@ interface Tracked {
 export class WorkerGateway {
   readonly #service: JobService;
   /** Where every worker's start, drain and stop is recorded. */
-  readonly #workerLog: Pick<JobStore, 'recordWorkerEvent'>;
+  readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock;
   readonly #log: Pick<Logger, 'error'>;
@@ -54,7 +54,7 @@ export class WorkerGateway {
 
   constructor(options: {
     service: JobService;
-    store: Pick<JobStore, 'recordWorkerEvent'>;
+    store: Pick<ScalingLog, 'recordWorkerEvent'>;
     events: GafferEvents;
     clock: Clock;
     log: Pick<Logger, 'error'>;

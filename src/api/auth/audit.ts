@@ -2,11 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import { GafferError, type ErrorCode } from '../../errors.ts';
 import type { Principal } from './access.ts';
 import type { AuditEntry } from '../../store/job-store.ts';
-import type { AuditLog } from '../../jobs/audit-log.ts';
+import type { AuditService } from '../../jobs/audit.ts';
 import { scopeRefusal } from './scope.ts';
 
-/** Where actions are recorded: the audit log (jobs/audit-log.ts). */
-export type AuditSink = Pick<AuditLog, 'record'>;
+/** Where actions are recorded: the audit log (jobs/audit.ts). */
+export type AuditSink = Pick<AuditService, 'record'>;
 
 /** Marks an error whose refusal is already in the audit log, so the 403 hook does not add it twice. */
 const AUDITED = Symbol('gaffer.audited');

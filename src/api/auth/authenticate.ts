@@ -3,7 +3,7 @@ import { GafferError } from '../../errors.ts';
 import { ANONYMOUS, type Principal } from './access.ts';
 import { matchKey } from './keys.ts';
 
-/** What authentication reads: the config in force (read on every call: a reload may change the keys). */
+/** What authentication reads: the config in force, read on every call (a reload may change keys). */
 export interface AuthSource {
   config: { auth: AuthConfig };
 }

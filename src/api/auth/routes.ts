@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
-import type { AuditLog } from '../../jobs/audit-log.ts';
+import type { AuditService } from '../../jobs/audit.ts';
 import { ANONYMOUS, principalView } from './access.ts';
 import { recordAudit, unverified } from './audit.ts';
 import { authEnabled, authenticateKey, type AuthSource } from './authenticate.ts';
@@ -27,7 +27,7 @@ const AuditQuery = Type.Object({
 export interface AuthRoutesDeps {
   /** The keys in force (a reload may change them). */
   source: AuthSource;
-  audit: Pick<AuditLog, 'record' | 'list'>;
+  audit: Pick<AuditService, 'record' | 'list'>;
   auth: AuthContext;
 }
 

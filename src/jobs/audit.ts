@@ -3,10 +3,12 @@ import { encodeAuditCursor } from '../store/audit-cursor.ts';
 import type {
   AuditEntry,
   AuditFilter,
+  AuditLog,
   AuditPage,
   AuditRecord,
-  JobStore,
-} from '../store/job-store.ts';
+} from '../store/roles/audit-log.ts';
+import type { BatchRecords } from '../store/roles/batch-records.ts';
+import type { JobRecords } from '../store/roles/job-records.ts';
 
 /** Who reads the audit log: its key id, and the job types it is for (null: every type). */
 export interface AuditReader {
@@ -14,13 +16,13 @@ export interface AuditReader {
   types: ReadonlySet<string> | null;
 }
 
-type Store = Pick<JobStore, 'appendAudit' | 'listAudit' | 'get' | 'getBatch'>;
+type Store = AuditLog & Pick<JobRecords, 'get'> & Pick<BatchRecords, 'getBatch'>;
 
 /**
  * The audit log: operator actions, refusals and ad-hoc runs, each stamped with gaffer's clock.
  * Front ends record here and read through `list`, which keeps a scoped reader to its types.
  */
-export class AuditLog {
+export class AuditService {
   readonly #store: Store;
   readonly #clock: Clock;
 
