@@ -3,7 +3,7 @@ import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { GafferEvents, ScalerStage, ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { QueueStats } from '../store/job-store.ts';
+import type { QueueStats } from '../store/roles/job-listing.ts';
 import { Activity, DesiredHistory } from './activity.ts';
 import { decideAll } from './decide.ts';
 import type { Decision, Observation } from './policy.ts';

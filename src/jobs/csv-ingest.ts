@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { JobStore } from '../store/job-store.ts';
 import type { Catalog } from './catalog.ts';
 import type { JobService } from './service.ts';
 import { CsvReader, type CsvRow } from './csv-rows.ts';
 import {
   ingest,
   type IngestOptions,
+  type IngestStore,
   type IngestResult,
   type RowReader,
   type UploadRow,
@@ -26,7 +26,7 @@ export interface CsvIngestOptions extends IngestOptions {
  */
 export function ingestCsv(
   service: JobService,
-  store: JobStore,
+  store: IngestStore,
   input: Readable,
   options: CsvIngestOptions,
 ): Promise<IngestResult> {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GafferError } from '../errors.ts';
-import type { RejectedRow, JobStore } from '../store/job-store.ts';
+import type { BatchRecords, RejectedRow } from '../store/roles/batch-records.ts';
 import type { JobService, Submitter } from './service.ts';
 import type { Submission } from './prepare.ts';
 
@@ -19,6 +19,9 @@ export interface RowReader {
   /** The end of the text: the rows still held. */
   end(): UploadRow[];
 }
+
+/** Where an upload records its rejected rows and its batch's counts. */
+export type IngestStore = Pick<BatchRecords, 'addRejectedRows' | 'updateBatch'>;
 
 export interface IngestOptions {
   batchId: string;
@@ -51,7 +54,7 @@ export interface IngestResult {
  */
 export async function ingest(
   service: JobService,
-  store: JobStore,
+  store: IngestStore,
   input: Readable,
   reader: RowReader,
   options: IngestOptions,
@@ -148,7 +151,7 @@ const COUNTS_EVERY_MS = 500;
 
 async function commitChunk(
   service: JobService,
-  store: JobStore,
+  store: IngestStore,
   options: IngestOptions,
   chunk: readonly UploadRow[],
   tally: Tally,
@@ -190,7 +193,11 @@ function clip(raw: string): string {
   return raw.slice(0, 1000).trimEnd();
 }
 
-async function writeCounts(store: JobStore, options: IngestOptions, tally: Tally): Promise<void> {
+async function writeCounts(
+  store: IngestStore,
+  options: IngestOptions,
+  tally: Tally,
+): Promise<void> {
   tally.writtenAt = performance.now();
   await store.updateBatch(options.batchId, {
     accepted: tally.result.accepted,

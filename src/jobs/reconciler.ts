@@ -6,7 +6,7 @@ import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 interface ReconcilerOptions {
-  service: JobService;
+  service: Pick<JobService, 'abandon' | 'store'>;
   gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
   /** Reads lease expiry and schedules the sweeps. */
   clock: TimedClock;

@@ -3,7 +3,7 @@ import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
-import type { WorkerEvent } from '../store/job-store.ts';
+import type { WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
 
