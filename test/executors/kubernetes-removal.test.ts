@@ -49,7 +49,7 @@ const busy = pod('busy');
 const justCreated = pod('new', { phase: 'Pending', node: false, ready: false });
 const noNode = pod('stuck', { phase: 'Pending', node: false, ready: false, unschedulable: true });
 const settling = startRemoval(NOW);
-const refused: RemovalState = { ...settling, refused: true };
+const refused: RemovalState = { phase: 'settling', deadline: NOW + SETTLE_MS, refused: true };
 const late = NOW + SETTLE_MS + 1;
 
 /** A settled, lowered removal: waiting for the ReplicaSet to delete the chosen pod. */
