@@ -9,7 +9,7 @@ import { createInformers } from './informers.ts';
 import { createPerJob } from './per-job.ts';
 import { createPool, type PoolEvents } from './pool.ts';
 import { createRoom } from './room.ts';
-import { realScheduler, type Scheduler } from './scheduler.ts';
+import { systemClock, type TimedClock } from '../../domain/clock.ts';
 
 /**
  * The Kubernetes executor: wiring only. Per-job types run each attempt as a batch/v1 Job played
@@ -17,7 +17,7 @@ import { realScheduler, type Scheduler } from './scheduler.ts';
  * Deployments, one per type and revision of its pod template (`pool.ts`). Both read the same
  * informers (`informers.ts`) and call the API through one narrow wrapper (`api.ts`), rate-limited
  * by the client (`client.ts`); `room.ts` answers admission and the autoscaler's resource limit.
- * Time and timers come from the injected `Scheduler` (`scheduler.ts`).
+ * Time and timers come from the injected clock (`TimedClock`, domain/clock.ts).
  *
  * Pods informer events go to the pool first (its pods), then to the attempts' Jobs.
  */
@@ -42,7 +42,7 @@ export interface KubernetesExecutorOptions {
   /** API calls that failed and are retried or left to a backstop (a restarted watch, a delete). */
   log: Pick<Logger, 'warn' | 'error'>;
   /** Deadlines and timers (gaffer's timeouts, heartbeats, removal waits); real time by default. */
-  scheduler?: Scheduler;
+  clock?: TimedClock;
 }
 
 export interface KubernetesExecutor extends Executor {
@@ -63,13 +63,13 @@ export interface KubernetesExecutor extends Executor {
 
 export function createKubernetesExecutor(options: KubernetesExecutorOptions): KubernetesExecutor {
   const { namespace, hooks, log } = options;
-  const scheduler = options.scheduler ?? realScheduler;
+  const clock = options.clock ?? systemClock;
   const api = createKubeApi(options.client, namespace);
   const informers = createInformers({
     api,
     namespace,
     nodes: options.admission.nodes,
-    scheduler,
+    clock,
     log,
   });
   const { jobs, pods } = informers;
@@ -81,7 +81,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     gafferUrl: options.gafferUrl,
     jobs,
     heartbeatMs: options.heartbeatMs,
-    scheduler,
+    clock,
     log,
   });
   const pool = createPool({
@@ -93,7 +93,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ku
     workerSpec: options.workerSpec,
     tokenSecret: options.workerTokenSecret,
     pods,
-    scheduler,
+    clock,
     log,
   });
   const room = createRoom({

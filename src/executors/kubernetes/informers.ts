@@ -11,7 +11,7 @@ import {
 import type { Logger } from '../../domain/logger.ts';
 import type { KubeApi } from './api.ts';
 import { LABELS } from './job-manifest.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler } from '../../domain/clock.ts';
 
 /**
  * The executor's watches: gaffer's Jobs and pods (label `app.kubernetes.io/managed-by=gaffer`) in
@@ -41,7 +41,7 @@ export interface InformersOptions {
   namespace: string;
   /** Watch the nodes too (admission by their free allocatable). */
   nodes: boolean;
-  scheduler: Pick<Scheduler, 'setTimeout'>;
+  clock: Pick<Scheduler, 'after'>;
   log: Pick<Logger, 'warn'>;
 }
 
@@ -69,7 +69,7 @@ export function createInformers(o: InformersOptions): Informers {
     inf.on('error', (err) => {
       if (closed) return;
       o.log.warn({ resource, error: String(err) }, 'kubernetes: a watch failed; restarting it');
-      o.scheduler.setTimeout(() => void inf.start().catch(() => {}), RESTART_DELAY_MS);
+      o.clock.after(RESTART_DELAY_MS, () => void inf.start().catch(() => {}));
     });
     return inf;
   }

@@ -6,7 +6,7 @@ import type { ExecutorHooks, StartRequest } from '../executor.ts';
 import type { KubeApi } from './api.ts';
 import type { Watched } from './informers.ts';
 import { jobManifest } from './job-manifest.ts';
-import { every, type Scheduler } from './scheduler.ts';
+import type { TimedClock } from '../../domain/clock.ts';
 import { createVirtualWorker, failed, type VirtualWorker } from './virtual-worker.ts';
 
 /**
@@ -44,7 +44,7 @@ export interface PerJobOptions {
   /** The Jobs informer's cache (a Job created before a restart is there already). */
   jobs: Pick<Watched<V1Job>, 'get'>;
   heartbeatMs: number;
-  scheduler: Pick<Scheduler, 'setTimeout'>;
+  clock: TimedClock;
   log: Pick<Logger, 'error'>;
 }
 
@@ -52,13 +52,13 @@ export function createPerJob(o: PerJobOptions): PerJob {
   const { hooks, namespace } = o;
   const runs = new Map<string, VirtualWorker>(); // by Job name
   const byWorker = new Map<string, VirtualWorker>();
-  const heartbeat = every(o.scheduler, o.heartbeatMs, () => {
+  const heartbeat = o.clock.every(o.heartbeatMs, () => {
     for (const run of runs.values()) run.heartbeat();
   });
   const deps = {
     api: o.api,
     hooks,
-    scheduler: o.scheduler,
+    clock: o.clock,
     log: o.log,
     onEnd(run: VirtualWorker) {
       runs.delete(run.name);

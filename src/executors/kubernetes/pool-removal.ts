@@ -5,7 +5,7 @@ import { CHEAPEST } from './pod-rank.ts';
 import { deploymentOf, typeOf } from './pool-pods.ts';
 import type { PoolRevisions, Revision } from './pool-revisions.ts';
 import { removalStep, startRemoval } from './removal.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { TimedClock } from '../../domain/clock.ts';
 
 /**
  * Removes exactly one idle pool pod, never another: the I/O around the pure `removalStep`
@@ -37,12 +37,12 @@ export interface PoolRemovalOptions {
   workerOf(pod: string): string | undefined;
   /** Announces each pod gaffer removes, with its worker. */
   announce(pod: string, workerId: string): void;
-  scheduler: Scheduler;
+  clock: TimedClock;
   log: Pick<Logger, 'warn' | 'error'>;
 }
 
 export function createPoolRemoval(o: PoolRemovalOptions): PoolRemoval {
-  const { api, revisions, scheduler, log } = o;
+  const { api, revisions, clock, log } = o;
   const removing = new Set<string>();
 
   async function remove(pod: V1Pod, workerId: string): Promise<void> {
@@ -63,9 +63,9 @@ export function createPoolRemoval(o: PoolRemovalOptions): PoolRemoval {
 
   /** Performs `removalStep`'s actions until the pod is being deleted or gone. */
   async function takeOut(rev: Revision, name: string): Promise<void> {
-    let state = startRemoval(scheduler.now());
+    let state = startRemoval(clock.now());
     for (;;) {
-      const now = scheduler.now();
+      const now = clock.now();
       const input = { pod: name, pods: o.podsOf(rev.deployment), removing, state, now };
       const { action, reason } = removalStep(input);
       switch (action.do) {
@@ -122,7 +122,7 @@ export function createPoolRemoval(o: PoolRemovalOptions): PoolRemoval {
         rev.changed.delete(done);
         resolve();
       };
-      const timer = scheduler.setTimeout(done, ms);
+      const timer = clock.after(ms, done);
       rev.changed.add(done);
     });
   }

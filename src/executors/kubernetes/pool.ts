@@ -10,7 +10,7 @@ import { deploymentOf, ended, typeOf } from './pool-pods.ts';
 import { createPoolRemoval } from './pool-removal.ts';
 import { createPoolRevisions, type Revision } from './pool-revisions.ts';
 import { createStalePods } from './pool-stale.ts';
-import { realScheduler, type Scheduler } from './scheduler.ts';
+import { systemClock, type TimedClock } from '../../domain/clock.ts';
 
 /**
  * Pool mode on Kubernetes: each pool type's workers are the pods of its worker Deployments
@@ -57,7 +57,7 @@ export interface PoolOptions {
   /** The executor's pods informer (labelled `app.kubernetes.io/managed-by=gaffer`). */
   pods: Pick<ObjectCache<V1Pod>, 'get' | 'list'>;
   /** Removal deadlines and re-checks; the real one by default. */
-  scheduler?: Scheduler;
+  clock?: TimedClock;
   log: Pick<Logger, 'warn' | 'error'>;
 }
 
@@ -103,7 +103,7 @@ export function createPool(options: PoolOptions): PoolScaler {
       options.pods.list(namespace).filter((p) => deploymentOf(p) === deployment),
     workerOf: (pod) => workerOf.get(pod),
     announce: (pod, workerId) => events.emit('removing', pod, workerId),
-    scheduler: options.scheduler ?? realScheduler,
+    clock: options.clock ?? systemClock,
     log,
   });
   const { removing } = removal;

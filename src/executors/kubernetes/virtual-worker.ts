@@ -6,7 +6,7 @@ import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worke
 import type { ExecutorHooks } from '../executor.ts';
 import type { KubeApi } from './api.ts';
 import { kubeJobState } from './job-status.ts';
-import type { Scheduler, Timer } from './scheduler.ts';
+import type { Scheduler, Timer } from '../../domain/clock.ts';
 
 /**
  * One attempt's Job acting as the worker that holds its lease (per-job mode).
@@ -47,7 +47,7 @@ export interface VirtualWorker {
 export interface VirtualWorkerDeps {
   api: Pick<KubeApi, 'createJob' | 'deleteJob' | 'podLog' | 'throttleMs' | 'limit'>;
   hooks: ExecutorHooks;
-  scheduler: Pick<Scheduler, 'setTimeout'>;
+  clock: Pick<Scheduler, 'after'>;
   log: Pick<Logger, 'error'>;
   /** Called once the attempt is reported (the worker has exited). */
   onEnd(worker: VirtualWorker): void;
@@ -83,9 +83,9 @@ export function createVirtualWorker(
       if (!started && token !== null) {
         started = true;
         send({ t: 'started', id: job.id, token });
-        timeout = deps.scheduler.setTimeout(
-          () => void stop(failed('timeout', `timed out after ${job.timeoutMs / 1000} s`)),
+        timeout = deps.clock.after(
           job.timeoutMs,
+          () => void stop(failed('timeout', `timed out after ${job.timeoutMs / 1000} s`)),
         );
       }
     } else {
