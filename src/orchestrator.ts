@@ -7,7 +7,7 @@ import type { ResolvedConfig } from './config/load.ts';
 import { diffConfig, type ReloadResult } from './config/diff.ts';
 import type { ConfigReloader } from './config/watch.ts';
 import type { JobTypeConfig } from './config/schema.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
+import { systemClock, withTimers, type Clock, type TimedClock } from './domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from './domain/events.ts';
 import type { Logger } from './domain/logger.ts';
 import { createLogger } from './log/logger.ts';
@@ -92,7 +92,7 @@ export class Orchestrator {
   #config: ResolvedConfig;
   /** Re-reads the config file and reloads (set by `gaffer up` when given a file), else null. */
   reloader: ConfigReloader | null = null;
-  readonly clock: Clock;
+  readonly clock: TimedClock;
   readonly store: JobStore;
   readonly service: JobService;
   readonly gateway: WorkerGateway;
@@ -139,7 +139,7 @@ export class Orchestrator {
     this.log = options.log ?? createLogger();
     this.events = new GafferEvents(this.log);
     this.#config = options.config;
-    this.clock = options.clock ?? systemClock;
+    this.clock = withTimers(options.clock ?? systemClock);
     this.#autoscale = options.autoscale ?? true;
     this.#handlers = options.handlers ?? new Map();
     const dataDir = path.resolve(this.config.store.dataDir);

@@ -1,5 +1,5 @@
 import type { RetentionConfig } from '../config/schema.ts';
-import type { Clock } from '../domain/clock.ts';
+import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { Logger } from '../domain/logger.ts';
 import { Retention } from './retention.ts';
 import type { JobRecords } from '../store/roles/job-records.ts';
@@ -12,7 +12,8 @@ interface ReconcilerOptions {
   /** Where expired leases and orphans are found, and retention applied. */
   store: Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> & JobRetention;
   gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
-  clock: Clock;
+  /** Reads lease expiry and schedules the sweeps. */
+  clock: TimedClock;
   types: () => string[];
   /** Broker mode: publishes again due jobs whose message went missing (see republish.ts). */
   republish?: () => Promise<number>;
@@ -31,7 +32,7 @@ interface ReconcilerOptions {
 export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #retention: Retention | null;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -47,19 +48,18 @@ export class Reconciler {
       void this.sweep().catch((err: Error) =>
         this.#o.log.error({ error: err.message }, 'sweep failed'),
       );
-    this.#timer = setInterval(
+    this.#timer = this.#o.clock.every(
+      everyMs,
       // After what workers sent meanwhile is read: when gaffer itself was held up (starved of CPU,
       // a long GC, a slow write), its timers run before its sockets are read, and a lease whose
       // worker sent its heartbeat or its result in time would be judged expired with that message
       // waiting unread (a duplicate under load). setImmediate runs after this turn's I/O.
       () => setImmediate(sweep),
-      everyMs,
     );
-    this.#timer.unref();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
   }
 

@@ -10,6 +10,7 @@ import type { Job } from '../domain/job.ts';
 import type { Submission } from '../jobs/prepare.ts';
 import type { RejectedSubmission, Submitter } from '../jobs/service.ts';
 import { Orchestrator, type StopSummary } from '../orchestrator.ts';
+import { withChildren } from '../domain/logger.ts';
 import { loggerFromEnv } from '../log/logger.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { bindPorts, type BindRequest, type BoundPorts } from './ports.ts';
@@ -65,7 +66,7 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
     handlers.set(name, handler as JobHandler);
     inCode[name] = settings;
   }
-  const log = options.log ?? loggerFromEnv(options.env ?? {});
+  const log = withChildren(options.log ?? loggerFromEnv(options.env ?? {}));
   let source = options.config ?? {};
   const load = (): Promise<ResolvedConfig> =>
     resolveConfig({
@@ -80,7 +81,10 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
   // naming it), then the ports (one taken is refused), and only then the store is opened and what
   // a previous run left in flight recovered. A refusal leaves nothing behind.
   const request = options.listen ? bindRequest(config, listenOptions(options.listen)) : null;
-  const lock = config.store.kind === 'sqlite' ? lockDataDir(config.store.dataDir, log) : undefined;
+  const lock =
+    config.store.kind === 'sqlite'
+      ? lockDataDir(config.store.dataDir, log.child({ component: 'data-dir-lock' }))
+      : undefined;
   let ports: BoundPorts | null = null;
   let orch: Orchestrator;
   try {
@@ -108,13 +112,15 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
     load,
     apply: (next) => orch.reload(next),
     now: () => orch.clock.now(),
-    log,
+    log: log.child({ component: 'config-reload' }),
   });
   // POST /v1/config/reload and `gaffer config reload` re-read a config file; given as an object,
   // the config changes only through `reload(config)`.
   if (typeof source === 'string') orch.reloader = reloader;
   const watcher =
-    typeof source === 'string' && options.watch ? watchConfig(source, reloader, { log }) : null;
+    typeof source === 'string' && options.watch
+      ? watchConfig(source, reloader, { log: log.child({ component: 'config-watch' }) })
+      : null;
   const gaffer = new Gaffer<J>(
     orch,
     {

@@ -77,7 +77,11 @@ export interface GafferOptions<J extends JobDefinitions = JobDefinitions> {
    * false.
    */
   watch?: boolean;
-  /** Time as gaffer reads it (tests inject one). Default: the system clock. */
+  /**
+   * Time as gaffer reads it, and its timers when the clock has them (`after`, `every`: a manual
+   * clock's sweeps and ticks run as a test advances it); a `{ now }` clock's timers are Node's.
+   * Tests inject one. Default: the system clock.
+   */
   clock?: Clock;
   /**
    * Where gaffer's own log goes — failures it survives (a store write, a Kubernetes call, a
