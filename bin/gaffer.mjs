@@ -17,7 +17,12 @@ const sources = path.join(root, 'src', 'cli', 'main.ts');
 // The shebang's flags (src/cli/node-flags.ts), also given to the Node 24 this may re-run the CLI with.
 const NODE_FLAGS = ['--max-semi-space-size=16'];
 
-/** `engines.node` of package.json (`>=MAJOR[.MINOR[.PATCH]]`) against this Node's version. */
+/**
+ * `engines.node` of package.json (`>=MAJOR[.MINOR[.PATCH]]`) against this Node's version.
+ * Hand-written rather than `semver`: this file must run on any old Node with builtins only (it is
+ * what tells the user their Node is too old), and the package's range is always a plain `>=`;
+ * any other form is let through to Node's own errors.
+ */
 function supported() {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   const wanted = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(pkg.engines.node.trim());

@@ -6,7 +6,7 @@ import { scalingTarget, type ExecutorView } from './autoscaler/scaling-target.ts
 import type { ReloadResult } from './config/diff.ts';
 import type { ResolvedConfig } from './config/load.ts';
 import type { ConfigReloader } from './config/watch.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
+import { systemClock, withTimers, type TimedClock } from './domain/clock.ts';
 import { GafferEvents } from './domain/events.ts';
 import type { Logger } from './domain/logger.ts';
 import type { Executor } from './executors/executor.ts';
@@ -24,6 +24,7 @@ import { WorkerAddress } from './jobs/worker-address.ts';
 import { WorkerLauncher } from './jobs/worker-launcher.ts';
 import { heartbeatMs, workerSpec } from './jobs/worker-spec.ts';
 import { HistorySampler, readHistoryState } from './history/index.ts';
+import { createServices, type Services } from './services.ts';
 import { createLogger } from './log/logger.ts';
 import type { DataDirLock } from './store/data-dir-lock.ts';
 import type { JobStore } from './store/job-store.ts';
@@ -44,7 +45,7 @@ export class Orchestrator {
   #config: ResolvedConfig;
   /** Re-reads the config file and reloads (set by `gaffer up` when given a file), else null. */
   reloader: ConfigReloader | null = null;
-  readonly clock: Clock;
+  readonly clock: TimedClock;
   readonly store: JobStore;
   readonly service: JobService;
   readonly gateway: WorkerGateway;
@@ -57,6 +58,8 @@ export class Orchestrator {
   readonly executors: ReadonlyMap<string, Executor>;
   /** Queue depth, throughput and workers per type over the last hour (the dashboard's charts). */
   readonly history: HistorySampler;
+  /** What the front ends call besides `service`: batches, the queue view, the audit log. */
+  readonly services: Services;
   /** Prefix of this process's local worker ids; leases of other prefixes are orphans on start. */
   readonly instance = `local-${randomUUID().slice(0, 8)}`;
   /** The token networked workers present at /v1/workers/connect (jobs/worker-address.ts). */
@@ -77,7 +80,7 @@ export class Orchestrator {
     const log = (this.log = options.log ?? createLogger());
     const events = (this.events = new GafferEvents(log));
     const config = (this.#config = options.config);
-    const clock = (this.clock = options.clock ?? systemClock);
+    const clock = (this.clock = withTimers(options.clock ?? systemClock));
     this.#autoscale = options.autoscale ?? true;
     const folder = openDataFolder(config, log, options);
     const store = ([this.#lock, this.store] = [folder.lock, folder.store])[1];
@@ -94,7 +97,7 @@ export class Orchestrator {
     });
     this.throughput = new Throughput(events, clock);
     const service = this.service;
-    const gateway = (this.gateway = new WorkerGateway({ service, events, clock, log }));
+    const gateway = (this.gateway = new WorkerGateway({ service, store, events, clock, log }));
     const address = (this.#address = new WorkerAddress(config));
     this.workerToken = address.token;
     const jobType = (name: string) => this.#catalog.type(name);
@@ -126,7 +129,7 @@ export class Orchestrator {
     const holder = this.instance;
     this.#leadership = new Leadership({ lease, holder, ttlMs, clock, events, loop: this.loop });
     this.#reconciler = new Reconciler({
-      ...{ service, gateway, clock, log },
+      ...{ service, store, gateway, clock, log },
       types: () => this.#catalog.names(),
       republish: () => this.republishMissing(),
       retention: () => this.config.retention,
@@ -134,6 +137,7 @@ export class Orchestrator {
     const types = () => this.#catalog.names();
     const read = readHistoryState({ store, types, workers: (t) => gateway.workers(t) });
     this.history = new HistorySampler({ clock, events, read, log });
+    this.services = createServices(this);
     wireEvents({ events, gateway, executor, bridge: this.#bridge, poke });
   }
 

@@ -1,9 +1,9 @@
 import type { ScalingConfig } from '../config/schema.ts';
-import type { Clock } from '../domain/clock.ts';
+import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { GafferEvents, ScalerStage, ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { QueueStats } from '../store/job-store.ts';
+import type { QueueStats } from '../store/roles/job-listing.ts';
 import { Activity, DesiredHistory } from './activity.ts';
 import { decideAll } from './decide.ts';
 import type { Decision, Observation } from './policy.ts';
@@ -35,15 +35,6 @@ export interface ScalingTarget {
 /** Default shortest gap between two tick starts caused by pokes (see `ControlLoop.poke`). */
 export const POKE_GAP_MS = 100;
 
-/** Runs `fn` after `ms`; returns what cancels it. Injected by tests, which fire it by hand. */
-export type Schedule = (fn: () => void, ms: number) => () => void;
-
-const timeout: Schedule = (fn, ms) => {
-  const t = setTimeout(fn, ms);
-  t.unref();
-  return () => clearTimeout(t);
-};
-
 /**
  * How long a poke at `now` waits: 0 when the last tick started at least `gapMs` ago (or never),
  * else the rest of the gap. Capped at `gapMs`, so a clock stepping back cannot stall the loop.
@@ -59,23 +50,22 @@ export function pokeDelay(lastStartAt: number | null, now: number, gapMs: number
  */
 export class ControlLoop {
   readonly #target: ScalingTarget;
-  readonly #clock: Clock;
+  readonly #clock: TimedClock;
   readonly #events: GafferEvents;
   readonly #log: Pick<Logger, 'error'>;
   readonly #intervalMs: number;
   readonly #gapMs: number;
-  readonly #schedule: Schedule;
   readonly #last = new Map<string, Decision>();
   /** Arrivals, run times and last ends per type, from the job events (the rate rule's inputs). */
   readonly activity = new Activity();
   readonly #history = new DesiredHistory();
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
   #running: Promise<void> | null = null;
   #again = false;
   /** When the last tick started (by the injected clock), for the poke gap. */
   #lastStartAt: number | null = null;
-  /** Cancels the deferred tick a poke inside the gap scheduled, if one is pending. */
-  #deferred: (() => void) | null = null;
+  /** The deferred tick a poke inside the gap scheduled, if one is pending. */
+  #deferred: Timer | null = null;
   /**
    * Until start() and after stop(), pokes are ignored: a replica that does not lead, or a gaffer
    * that is draining, never ticks because a worker exited or jobs arrived.
@@ -84,14 +74,13 @@ export class ControlLoop {
 
   constructor(options: {
     target: ScalingTarget;
-    clock: Clock;
+    /** Reads the time and schedules the periodic and the deferred ticks. */
+    clock: TimedClock;
     events: GafferEvents;
     intervalMs: number;
     log: Pick<Logger, 'error'>;
     /** Shortest gap between tick starts caused by pokes; default POKE_GAP_MS. */
     pokeGapMs?: number;
-    /** Timer for deferred ticks; default setTimeout (unref'd). */
-    schedule?: Schedule;
   }) {
     this.#target = options.target;
     this.#clock = options.clock;
@@ -99,7 +88,6 @@ export class ControlLoop {
     this.#log = options.log;
     this.#intervalMs = options.intervalMs;
     this.#gapMs = options.pokeGapMs ?? POKE_GAP_MS;
-    this.#schedule = options.schedule ?? timeout;
     const now = () => this.#clock.now();
     this.#events.on('job:queued', ({ jobs }) => {
       const at = now();
@@ -118,8 +106,7 @@ export class ControlLoop {
 
   start(): void {
     this.#stopped = false;
-    this.#timer = setInterval(() => this.poke(), this.#intervalMs);
-    this.#timer.unref();
+    this.#timer = this.#clock.every(this.#intervalMs, () => this.poke());
     this.poke();
   }
 
@@ -138,10 +125,10 @@ export class ControlLoop {
     }
     const wait = pokeDelay(this.#lastStartAt, this.#clock.now(), this.#gapMs);
     if (wait > 0) {
-      this.#deferred ??= this.#schedule(() => {
+      this.#deferred ??= this.#clock.after(wait, () => {
         this.#deferred = null;
         this.#run();
-      }, wait);
+      });
       return;
     }
     this.#run();
@@ -154,7 +141,7 @@ export class ControlLoop {
       this.#again = true;
       return;
     }
-    this.#deferred?.();
+    this.#deferred?.cancel();
     this.#deferred = null;
     this.#lastStartAt = this.#clock.now();
     this.#running = this.tick()
@@ -178,9 +165,9 @@ export class ControlLoop {
 
   stop(): void {
     this.#stopped = true;
-    this.#deferred?.();
+    this.#deferred?.cancel();
     this.#deferred = null;
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
   }
 

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Job, JobError } from './job.ts';
 import type { Logger } from './logger.ts';
 
-export type WorkerState = 'starting' | 'idle' | 'busy' | 'draining' | 'stopped';
+import type { WorkerState } from './worker-state.ts';
+
+export type { WorkerState } from './worker-state.ts';
 
 export interface WorkerInfo {
   id: string;

@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.ts';
+import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { GafferEvents } from '../domain/events.ts';
 import type { Logger } from '../domain/logger.ts';
 import { Ring } from './ring.ts';
@@ -34,7 +34,8 @@ export type ReadState = (
 ) => Promise<Record<string, { ready: number; inFlight: number; workers: WorkerCounts }>>;
 
 export interface SamplerOptions {
-  clock: Clock;
+  /** Times the samples and says when to take them. */
+  clock: TimedClock;
   events: GafferEvents;
   read: ReadState;
   /** Default 5 s. */
@@ -48,18 +49,18 @@ export interface SamplerOptions {
  * Samples queue depth, throughput and workers per type every `intervalMs` into a ring holding
  * `keepMs` of history, in memory: the dashboard's charts survive a page reload (not a gaffer
  * restart). Throughput is counted from job events between samples, so no sample needs a query
- * over ended jobs. Times come from the injected clock; the timer only says when to sample.
+ * over ended jobs. Times and the sampling timer come from the injected clock.
  */
 export class HistorySampler {
   readonly intervalMs: number;
-  readonly #clock: Clock;
+  readonly #clock: TimedClock;
   readonly #read: ReadState;
   readonly #log: Pick<Logger, 'error'>;
   readonly #ring: Ring<Sample>;
   readonly #ended = new Map<string, { finished: number; failed: number }>();
   readonly #offs: (() => void)[] = [];
   #lastAt: number;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
   #running: Promise<void> | null = null;
 
   constructor(options: SamplerOptions) {
@@ -84,14 +85,13 @@ export class HistorySampler {
   /** Starts sampling every `intervalMs` (one sample at once). */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.sample(), this.intervalMs);
-    this.#timer.unref();
+    this.#timer = this.#clock.every(this.intervalMs, () => void this.sample());
     void this.sample();
   }
 
   /** Stops the timer and the event counting; the history stays readable. */
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
     for (const off of this.#offs.splice(0)) off();
     await this.#running;

@@ -1,6 +1,6 @@
 import type { Job, JobState } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
-import type { JobStore } from '../store/job-store.ts';
+import type { JobListing } from '../store/roles/job-listing.ts';
 import type { JobService } from './service.ts';
 
 export interface RetryFailedReport {
@@ -21,8 +21,8 @@ export interface RetryFailedReport {
  * call is not picked up twice.
  */
 export async function retryFailedRows(
-  service: JobService,
-  store: Pick<JobStore, 'list'>,
+  service: Pick<JobService, 'retry' | 'deadLetters'>,
+  store: Pick<JobListing, 'list'>,
   batchId: string,
   allows: (type: string) => boolean,
 ): Promise<RetryFailedReport> {
@@ -55,7 +55,7 @@ export async function retryFailedRows(
 }
 
 async function inState(
-  store: Pick<JobStore, 'list'>,
+  store: Pick<JobListing, 'list'>,
   batchId: string,
   state: JobState,
 ): Promise<Job[]> {

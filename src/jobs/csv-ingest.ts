@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { JobStore } from '../store/job-store.ts';
 import type { Catalog } from './catalog.ts';
-import type { JobService } from './service.ts';
 import { CsvReader, type CsvRow } from './csv-rows.ts';
 import {
   ingest,
   type IngestOptions,
+  type IngestService,
+  type IngestStore,
   type IngestResult,
   type RowReader,
   type UploadRow,
@@ -25,8 +25,8 @@ export interface CsvIngestOptions extends IngestOptions {
  * names no type takes the catalog's `uploadType` (`routes.uploadType`), else each row is routed.
  */
 export function ingestCsv(
-  service: JobService,
-  store: JobStore,
+  service: IngestService,
+  store: IngestStore,
   input: Readable,
   options: CsvIngestOptions,
 ): Promise<IngestResult> {

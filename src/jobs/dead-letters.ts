@@ -1,11 +1,13 @@
 import type { Clock } from '../domain/clock.ts';
 import type { Job } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
-import type { DeadLetterEdit, JobPage, JobStore } from '../store/job-store.ts';
+import type { DeadLetterEdit, DeadLetterWrites } from '../store/roles/dead-letter-writes.ts';
+import type { JobListing, JobPage } from '../store/roles/job-listing.ts';
+import type { JobRecords } from '../store/roles/job-records.ts';
 import { unknownType, type Catalog } from './catalog.ts';
 
 export interface DeadLetterOptions {
-  store: JobStore;
+  store: Pick<JobRecords, 'get'> & Pick<JobListing, 'list'> & DeadLetterWrites;
   clock: Clock;
   catalog: () => Catalog;
   /** Announces requeued jobs: publishes them (broker mode) and emits `job:queued`. */

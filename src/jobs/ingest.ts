@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GafferError } from '../errors.ts';
-import type { RejectedRow, JobStore } from '../store/job-store.ts';
+import type { BatchRecords, RejectedRow } from '../store/roles/batch-records.ts';
 import type { JobService, Submitter } from './service.ts';
 import type { Submission } from './prepare.ts';
 
@@ -19,6 +19,11 @@ export interface RowReader {
   /** The end of the text: the rows still held. */
   end(): UploadRow[];
 }
+
+/** What an ingest needs of the job service: its submissions and the catalog in force. */
+export type IngestService = Pick<JobService, 'submitMany' | 'catalog'>;
+/** Where an upload records its rejected rows and its batch's counts. */
+export type IngestStore = Pick<BatchRecords, 'addRejectedRows' | 'updateBatch'>;
 
 export interface IngestOptions {
   batchId: string;
@@ -50,8 +55,8 @@ export interface IngestResult {
  * would hide it. Its batch stays, with every row in its rejected rows.
  */
 export async function ingest(
-  service: JobService,
-  store: JobStore,
+  service: IngestService,
+  store: IngestStore,
   input: Readable,
   reader: RowReader,
   options: IngestOptions,
@@ -147,8 +152,8 @@ interface Tally {
 const COUNTS_EVERY_MS = 500;
 
 async function commitChunk(
-  service: JobService,
-  store: JobStore,
+  service: IngestService,
+  store: IngestStore,
   options: IngestOptions,
   chunk: readonly UploadRow[],
   tally: Tally,
@@ -190,7 +195,11 @@ function clip(raw: string): string {
   return raw.slice(0, 1000).trimEnd();
 }
 
-async function writeCounts(store: JobStore, options: IngestOptions, tally: Tally): Promise<void> {
+async function writeCounts(
+  store: IngestStore,
+  options: IngestOptions,
+  tally: Tally,
+): Promise<void> {
   tally.writtenAt = performance.now();
   await store.updateBatch(options.batchId, {
     accepted: tally.result.accepted,

@@ -1,14 +1,19 @@
 import type { RetentionConfig } from '../config/schema.ts';
-import type { Clock } from '../domain/clock.ts';
+import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { Logger } from '../domain/logger.ts';
 import { Retention } from './retention.ts';
+import type { JobRecords } from '../store/roles/job-records.ts';
+import type { JobRetention } from '../store/roles/job-retention.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 interface ReconcilerOptions {
-  service: JobService;
+  service: Pick<JobService, 'abandon'>;
+  /** Where expired leases and orphans are found, and retention applied. */
+  store: Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> & JobRetention;
   gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
-  clock: Clock;
+  /** Reads lease expiry and schedules the sweeps. */
+  clock: TimedClock;
   types: () => string[];
   /** Broker mode: publishes again due jobs whose message went missing (see republish.ts). */
   republish?: () => Promise<number>;
@@ -27,13 +32,13 @@ interface ReconcilerOptions {
 export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #retention: Retention | null;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
     const policy = options.retention;
     this.#retention = policy
-      ? new Retention({ store: options.service.store, clock: options.clock, policy })
+      ? new Retention({ store: options.store, clock: options.clock, policy })
       : null;
   }
 
@@ -43,24 +48,23 @@ export class Reconciler {
       void this.sweep().catch((err: Error) =>
         this.#o.log.error({ error: err.message }, 'sweep failed'),
       );
-    this.#timer = setInterval(
+    this.#timer = this.#o.clock.every(
+      everyMs,
       // After what workers sent meanwhile is read: when gaffer itself was held up (starved of CPU,
       // a long GC, a slow write), its timers run before its sockets are read, and a lease whose
       // worker sent its heartbeat or its result in time would be judged expired with that message
       // waiting unread (a duplicate under load). setImmediate runs after this turn's I/O.
       () => setImmediate(sweep),
-      everyMs,
     );
-    this.#timer.unref();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
   }
 
   async sweep(): Promise<number> {
-    const expired = await this.#o.service.store.findExpired(this.#o.clock.now());
+    const expired = await this.#o.store.findExpired(this.#o.clock.now());
     for (const job of expired) this.#o.gateway.forget(job.id);
     await this.#o.service.abandon(
       expired,
@@ -79,7 +83,7 @@ export class Reconciler {
 
   /** Jobs held by local workers of an earlier gaffer process: those processes are gone. */
   async recoverOrphans(prefix: string, current: string): Promise<number> {
-    const orphans = await this.#o.service.store.findOwnedByPrefix(prefix, current);
+    const orphans = await this.#o.store.findOwnedByPrefix(prefix, current);
     await this.#o.service.abandon(
       orphans,
       {

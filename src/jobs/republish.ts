@@ -1,5 +1,5 @@
 import type { Job } from '../domain/job.ts';
-import type { JobStore } from '../store/job-store.ts';
+import type { JobListing } from '../store/roles/job-listing.ts';
 
 /**
  * Invariant 4 in broker mode: a job whose message went missing (a retry timer lost with the
@@ -14,7 +14,7 @@ import type { JobStore } from '../store/job-store.ts';
  * estimate may err high; it never publishes more than the deficit, which bounds duplicates.
  */
 export interface RepublishDeps {
-  store: Pick<JobStore, 'queueStats' | 'readyJobs'>;
+  store: Pick<JobListing, 'queueStats' | 'readyJobs'>;
   /** The queue of a configured type; undefined for a type no longer configured. */
   queueOf(type: string): string | undefined;
   brokerReady(queue: string): Promise<number>;

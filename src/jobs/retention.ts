@@ -1,7 +1,7 @@
 import type { RetentionConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { JobState } from '../domain/job.ts';
-import type { JobStore, PurgeRequest } from '../store/job-store.ts';
+import type { JobRetention, PurgeRequest } from '../store/roles/job-retention.ts';
 
 /**
  * Retention (`retention` in the config): how much of the past the store keeps. Ended jobs go by
@@ -44,7 +44,7 @@ export function capResult(result: unknown, limit: number | undefined): unknown {
 }
 
 export interface RetentionOptions {
-  store: JobStore;
+  store: JobRetention;
   clock: Clock;
   /** Read on every sweep, so a config reload takes effect at the next one. */
   policy: () => RetentionConfig;

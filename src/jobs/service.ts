@@ -3,7 +3,11 @@ import type { GafferEvents, RedeliveryCause } from '../domain/events.ts';
 import type { Job, JobError, NewJob, Outcome } from '../domain/job.ts';
 import { isTerminal } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
-import type { FinishUpdate, JobFilter, JobPage, JobStore, LogLine } from '../store/job-store.ts';
+import type { AuditLog } from '../store/roles/audit-log.ts';
+import type { DeadLetterWrites } from '../store/roles/dead-letter-writes.ts';
+import type { JobFilter, JobListing, JobPage } from '../store/roles/job-listing.ts';
+import type { FinishUpdate, JobRecords } from '../store/roles/job-records.ts';
+import type { LogLine, RunHistory } from '../store/roles/run-history.ts';
 import type { AttemptRecord } from '../store/attempts.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { Catalog } from './catalog.ts';
@@ -16,7 +20,12 @@ import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
 
 export interface JobServiceOptions {
-  store: JobStore;
+  /** The store roles the service uses (the dead-letter queue's included). */
+  store: JobRecords &
+    Pick<JobListing, 'list'> &
+    RunHistory &
+    DeadLetterWrites &
+    Pick<AuditLog, 'appendAudit'>;
   clock: Clock;
   events: GafferEvents;
   /** The catalog in force; read on every call so a config reload takes effect at once. */
@@ -77,10 +86,6 @@ export class JobService {
       catalog: options.catalog,
       requeued: (jobs) => this.#requeued(jobs),
     });
-  }
-
-  get store(): JobStore {
-    return this.#o.store;
   }
 
   /** The catalog in force now (a reload replaces it). */

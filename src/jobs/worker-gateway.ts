@@ -2,7 +2,8 @@ import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { WorkerEvent } from '../store/job-store.ts';
+import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
+import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
 
@@ -32,6 +33,8 @@ interface Tracked {
  */
 export class WorkerGateway {
   readonly #service: JobService;
+  /** Where every worker's start, drain and stop is recorded. */
+  readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock;
   readonly #log: Pick<Logger, 'error'>;
@@ -52,11 +55,13 @@ export class WorkerGateway {
 
   constructor(options: {
     service: JobService;
+    store: Pick<ScalingLog, 'recordWorkerEvent'>;
     events: GafferEvents;
     clock: Clock;
     log: Pick<Logger, 'error'>;
   }) {
     this.#service = options.service;
+    this.#workerLog = options.store;
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -174,7 +179,7 @@ export class WorkerGateway {
     // Holding nothing and exiting 0, or gone while draining: it stopped as asked (a drained worker,
     // a per-job worker done, a remote worker whose connection closed after its drain).
     const clean = held.length === 0 && (code === 0 || w.info.state === 'draining');
-    w.info.state = 'stopped';
+    this.#move(w, 'stopped');
     this.#record(w.info, clean ? 'stopped' : 'crashed', `code ${code} signal ${signal}`);
     this.#events.emit('worker:stopped', { worker: { ...w.info }, code, signal, clean });
     if (this.#stopping) return this.#handBack(held);
@@ -209,8 +214,7 @@ export class WorkerGateway {
   /** Scale-in: the worker takes nothing new and is told to exit once it holds no job. */
   retire(id: string): boolean {
     const w = this.#workers.get(id);
-    if (!w || w.info.state === 'draining') return false;
-    w.info.state = 'draining';
+    if (!w || !this.#move(w, 'draining')) return false;
     this.#record(w.info, 'draining', null);
     this.#emitState(w);
     this.#maybeStop(w);
@@ -304,8 +308,7 @@ export class WorkerGateway {
         return this.#heartbeat(w, msg.leases);
       case 'started':
         if (w.leases.get(msg.id)?.token !== msg.token) return;
-        w.info.state = 'busy';
-        this.#emitState(w);
+        if (this.#move(w, 'busy')) this.#emitState(w);
         await this.#service.markRunning(msg.id, msg.token);
         return;
       case 'log':
@@ -326,7 +329,9 @@ export class WorkerGateway {
       const job = toAssignment(w.assigned, w.assigned.leaseToken, false);
       w.conn?.send({ t: 'jobs', jobs: [job] });
     } else {
-      w.info.state = w.info.state === 'draining' ? 'draining' : 'idle';
+      // A draining worker (retired while starting) stays draining; a hello the worker state table
+      // refuses (an idle worker's second) is ignored.
+      if (w.info.state !== 'draining' && !this.#move(w, 'idle')) return;
       w.info.idleSince = this.#clock.now();
       this.#record(w.info, 'ready', null);
       this.#emitState(w);
@@ -379,8 +384,9 @@ export class WorkerGateway {
       job: { id: job.id, type: job.type, attempt: job.attempt, maxAttempts: job.maxAttempts },
     });
     w.info.active = w.leases.size;
-    if (w.info.state === 'idle' || w.info.state === 'starting') {
-      w.info.state = w.info.mode === 'per-job' && w.info.state === 'starting' ? 'starting' : 'busy';
+    // A per-job worker holds its job from the start; it is busy once it says it started the job.
+    const perJobStarting = w.info.mode === 'per-job' && w.info.state === 'starting';
+    if (perJobStarting || this.#move(w, 'busy')) {
       w.info.idleSince = null;
       this.#emitState(w);
     }
@@ -463,8 +469,7 @@ export class WorkerGateway {
 
   #released(w: Tracked): void {
     w.info.active = w.leases.size;
-    if (w.leases.size === 0 && w.info.state === 'busy') {
-      w.info.state = 'idle';
+    if (w.leases.size === 0 && w.info.state === 'busy' && this.#move(w, 'idle')) {
       w.info.idleSince = this.#clock.now();
       this.#emitState(w);
     }
@@ -476,6 +481,13 @@ export class WorkerGateway {
     if (w.info.state === 'draining' && w.leases.size === 0 && !w.claiming && w.conn) {
       w.conn.send({ t: 'drain' });
     }
+  }
+
+  /** Moves the worker to `to` if the worker state table allows it; false leaves it as it is. */
+  #move(w: Tracked, to: WorkerState): boolean {
+    if (!canWorkerTransition(w.info.state, to)) return false;
+    w.info.state = to;
+    return true;
   }
 
   #emitState(w: Tracked): void {
@@ -491,7 +503,7 @@ export class WorkerGateway {
       active: info.active,
       detail,
     };
-    const write = this.#service.store
+    const write = this.#workerLog
       .recordWorkerEvent(entry)
       .catch((err: unknown) =>
         this.#log.error({ err, worker: info.id }, 'recording a worker event failed'),

@@ -10,12 +10,23 @@ import type { Job } from '../domain/job.ts';
 import type { Submission } from '../jobs/prepare.ts';
 import type { RejectedSubmission, Submitter } from '../jobs/service.ts';
 import { Orchestrator, type StopSummary } from '../orchestrator.ts';
+import { withChildren } from '../domain/logger.ts';
 import { loggerFromEnv } from '../log/logger.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { bindPorts, type BindRequest, type BoundPorts } from './ports.ts';
-import type { JobFilter, JobPage, LogLine, QueueStats } from '../store/job-store.ts';
+import type {
+  BatchPage,
+  BatchSummary,
+  JobFilter,
+  JobPage,
+  LogLine,
+  QueueStats,
+  RejectedRow,
+} from '../store/job-store.ts';
+import type { RetryFailedReport } from '../jobs/batches.ts';
 import type { JobHandler } from '../worker/handler.ts';
 import type {
+  BatchSubmitted,
   ConfigInput,
   GafferOptions,
   JobDefinition,
@@ -55,7 +66,7 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
     handlers.set(name, handler as JobHandler);
     inCode[name] = settings;
   }
-  const log = options.log ?? loggerFromEnv(options.env ?? {});
+  const log = withChildren(options.log ?? loggerFromEnv(options.env ?? {}));
   let source = options.config ?? {};
   const load = (): Promise<ResolvedConfig> =>
     resolveConfig({
@@ -70,7 +81,10 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
   // naming it), then the ports (one taken is refused), and only then the store is opened and what
   // a previous run left in flight recovered. A refusal leaves nothing behind.
   const request = options.listen ? bindRequest(config, listenOptions(options.listen)) : null;
-  const lock = config.store.kind === 'sqlite' ? lockDataDir(config.store.dataDir, log) : undefined;
+  const lock =
+    config.store.kind === 'sqlite'
+      ? lockDataDir(config.store.dataDir, log.child({ component: 'data-dir-lock' }))
+      : undefined;
   let ports: BoundPorts | null = null;
   let orch: Orchestrator;
   try {
@@ -98,13 +112,15 @@ export async function createGaffer<J extends JobDefinitions = JobDefinitions>(
     load,
     apply: (next) => orch.reload(next),
     now: () => orch.clock.now(),
-    log,
+    log: log.child({ component: 'config-reload' }),
   });
   // POST /v1/config/reload and `gaffer config reload` re-read a config file; given as an object,
   // the config changes only through `reload(config)`.
   if (typeof source === 'string') orch.reloader = reloader;
   const watcher =
-    typeof source === 'string' && options.watch ? watchConfig(source, reloader, { log }) : null;
+    typeof source === 'string' && options.watch
+      ? watchConfig(source, reloader, { log: log.child({ component: 'config-watch' }) })
+      : null;
   const gaffer = new Gaffer<J>(
     orch,
     {
@@ -255,6 +271,47 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
     return { accepted: accepted.map((job) => this.#handle(job, true)), rejected };
   }
 
+  /**
+   * Submits many jobs as one batch, recorded as `POST /v1/jobs/batch` and gRPC `SubmitJobs`
+   * record theirs: valid ones committed together, each invalid one reported by its index, the
+   * counts kept under `batchId` (`batch`, `batches`). `type`: every submission's type unless it
+   * names its own, and the batch's label.
+   */
+  async submitBatch(
+    submissions: readonly Submission[],
+    options: { type?: string } = {},
+  ): Promise<BatchSubmitted> {
+    const { type } = options;
+    const { batchId, accepted, rejected } = await this.#orch.services.batches.submit(
+      type === undefined ? submissions : submissions.map((s) => ({ ...s, type: s.type ?? type })),
+      { source: 'library', type: type ?? null, by: LIBRARY },
+    );
+    return { batchId, accepted: accepted.map((job) => this.#handle(job, true)), rejected };
+  }
+
+  /** A batch with its counts. Rejects with GAFFER_BATCH_NOT_FOUND for an unknown id. */
+  batch(id: string): Promise<BatchSummary> {
+    return this.#orch.services.batches.get(id);
+  }
+
+  /** Batches (JSON, uploads, the library's), newest first; `nextCursor` pages on (50 a page). */
+  batches(filter: { limit?: number; cursor?: string } = {}): Promise<BatchPage> {
+    return this.#orch.services.batches.list({ limit: 50, ...filter });
+  }
+
+  /** A batch's rows that could not be jobs, by line (uploads keep them). */
+  rejectedRows(id: string): Promise<RejectedRow[]> {
+    return this.#orch.services.batches.rejectedRows(id);
+  }
+
+  /**
+   * "Retry failed rows": the batch's failed and timed-out jobs queued again, its dead-lettered
+   * ones replayed, as `POST /v1/batches/:id/retry-failed`.
+   */
+  retryFailed(id: string): Promise<RetryFailedReport> {
+    return this.#orch.services.batches.retryFailed(id);
+  }
+
   /** A job's record now. Rejects with GAFFER_JOB_NOT_FOUND for an unknown id. */
   job(id: string): Promise<Job> {
     return this.#orch.service.get(id);
@@ -287,7 +344,7 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
 
   /** Per type: ready, delayed, in flight, counts by state, the oldest ready job's age. */
   queues(): Promise<QueueStats[]> {
-    return this.#orch.store.queueStats(this.#orch.clock.now());
+    return this.#orch.services.queues.stats();
   }
 
   /** Calls `fn` with every event of that name until the returned function is called. */

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { ConfigError } from '../config/load.ts';
 
-export type { LogFn, Logger } from '../domain/logger.ts';
-import type { Logger } from '../domain/logger.ts';
+export type { LogBindings, LogFn, Logger, ParentLogger } from '../domain/logger.ts';
+import type { ParentLogger } from '../domain/logger.ts';
 
 /**
  * pino `redact` paths for every logger gaffer builds (the core logger and the API's request
@@ -40,7 +40,7 @@ export interface LoggerOptions {
  * gaffer's core logger: pino, JSON lines on stderr (stdout is `gaffer up`'s banner and the
  * request log's), with the API logger's redaction. An unknown level is a ConfigError.
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): ParentLogger {
   const level = options.level ?? 'info';
   if (!LEVELS.includes(level)) {
     throw new ConfigError(LOG_LEVEL_ENV, [
@@ -54,7 +54,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** The core logger as `env` sets it (GAFFER_LOG_LEVEL; unset: info). */
-export function loggerFromEnv(env: NodeJS.ProcessEnv): Logger {
+export function loggerFromEnv(env: NodeJS.ProcessEnv): ParentLogger {
   const level = env[LOG_LEVEL_ENV]?.trim();
   return createLogger(level ? { level } : {});
 }

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { GafferEvents, WorkerInfo } from '../domain/events.ts';
 import type { Throughput } from '../jobs/throughput.ts';
-import type { QueueStats } from '../store/job-store.ts';
+import type { JobListing } from '../store/roles/job-listing.ts';
 import { countEvents } from './counters.ts';
 import { scrapeGauges } from './gauges.ts';
 import { sampleTrees, type ProcessSample } from './process.ts';
@@ -17,7 +17,7 @@ import { sampleTrees, type ProcessSample } from './process.ts';
  * type, state, failure class, stage, cause — never a job or worker id.
  */
 export interface MetricsSources {
-  queueStats(now: number): Promise<QueueStats[]>;
+  queueStats: JobListing['queueStats'];
   workers(): WorkerInfo[];
   now(): number;
   /** Jobs finished per type over the last minute (jobs/throughput.ts). */

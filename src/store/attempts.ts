@@ -1,5 +1,5 @@
 import type { JobError, JobState } from '../domain/job.ts';
-import type { FinishUpdate } from './job-store.ts';
+import type { FinishUpdate } from './roles/job-records.ts';
 
 /**
  * A job's attempt history: one row per attempt that ended, written by `finish` in the

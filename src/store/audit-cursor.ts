@@ -1,5 +1,5 @@
 import { GafferError } from '../errors.ts';
-import type { AuditFilter } from './job-store.ts';
+import type { AuditFilter } from './roles/audit-log.ts';
 
 /**
  * The audit log's page cursor, shared by both stores: the seq of the last entry shown, opaque to

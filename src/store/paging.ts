@@ -1,5 +1,5 @@
 import { GafferError } from '../errors.ts';
-import type { JobFilter } from './job-store.ts';
+import type { JobFilter } from './roles/job-listing.ts';
 
 /**
  * Paging helpers both stores share: jobs are listed newest first — PostgreSQL by (created_at, id),

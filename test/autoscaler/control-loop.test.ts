@@ -67,3 +67,37 @@ test('the control loop builds the observation from job events and shares the cap
   );
   assert.equal(records.length, 2);
 });
+
+test('a started loop ticks every intervalMs of its clock, and no more once stopped', async () => {
+  const clock = new ManualClock(1_000_000);
+  let ticks = 0;
+  const loop = new ControlLoop({
+    target: {
+      types: () => [],
+      queueStats: async () => (ticks++, []),
+      workers: () => [],
+      start: async () => {},
+      retire: () => {},
+      record: async () => {},
+    },
+    clock,
+    events: new GafferEvents(stderrLogger()),
+    intervalMs: 1000,
+    log: stderrLogger(),
+  });
+  loop.start(); // the first tick at once
+  await loop.idle();
+  clock.advance(999);
+  await loop.idle();
+  assert.equal(ticks, 1);
+  clock.advance(1);
+  await loop.idle();
+  assert.equal(ticks, 2);
+  clock.advance(1000);
+  await loop.idle();
+  assert.equal(ticks, 3);
+  loop.stop();
+  clock.advance(10_000);
+  await loop.idle();
+  assert.equal(ticks, 3);
+});

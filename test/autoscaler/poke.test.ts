@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  ControlLoop,
-  pokeDelay,
-  type Schedule,
-  type ScalingTarget,
-} from '../../src/autoscaler/control-loop.ts';
+import { ControlLoop, pokeDelay, type ScalingTarget } from '../../src/autoscaler/control-loop.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
-import { ManualClock } from '../../src/domain/clock.ts';
+import { ManualClock, type TimedClock } from '../../src/domain/clock.ts';
 import { GafferEvents, type WorkerInfo } from '../../src/domain/events.ts';
 import { stderrLogger } from '../helpers/log.ts';
 
@@ -30,13 +25,13 @@ test('pokeDelay: at once after a quiet gap, else the rest of it, never more than
 /** A loop over one type with no worker, counting ticks (queueStats reads) and starts. */
 function setup() {
   const clock = new ManualClock(1_000_000);
-  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
-  const schedule: Schedule = (fn, ms) => {
-    const t = { fn, ms, cancelled: false };
-    timers.push(t);
-    return () => {
-      t.cancelled = true;
-    };
+  // The loop's timers run on a clock of their own, so moving `clock` fires nothing: a deferred
+  // tick runs only when the test fires it, as a timer held up by a busy event loop would.
+  const timers = new ManualClock(0);
+  const loopClock: TimedClock = {
+    now: () => clock.now(),
+    after: (ms, fn) => timers.after(ms, fn),
+    every: (ms, fn) => timers.every(ms, fn),
   };
   const scaling: ScalingConfig = { min: 0, max: 5, threshold: 1, burst: 5, idleSeconds: 30 };
   const counts = { ticks: 0, started: 0 };
@@ -57,14 +52,21 @@ function setup() {
   // A long interval: only pokes cause ticks in these tests.
   const loop = new ControlLoop({
     target,
-    clock,
+    clock: loopClock,
     events: new GafferEvents(stderrLogger()),
     intervalMs: 3_600_000,
     pokeGapMs: GAP,
-    schedule,
     log: stderrLogger(),
   });
-  const pending = () => timers.filter((t) => !t.cancelled);
+  // The deferred ticks: one-shot timers with how long each waits (`ms`); `fn` fires one.
+  const pending = () =>
+    timers
+      .pending()
+      .filter((t) => t.every === null)
+      .map((t) => ({
+        ms: t.dueAt - timers.now(),
+        fn: () => timers.advance(t.dueAt - timers.now()),
+      }));
   return { clock, loop, counts, pending };
 }
 

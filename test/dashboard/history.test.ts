@@ -91,6 +91,23 @@ describe('HistorySampler', () => {
     await sampler.stop();
   });
 
+  test("start samples at once, then every intervalMs of the clock's time; stop ends it", async () => {
+    const { clock, sampler } = setup();
+    sampler.start();
+    await sampler.sample(); // joins the sample start took
+    clock.advance(5000);
+    await sampler.sample(); // joins the one the clock's timer took
+    clock.advance(4999);
+    assert.deepEqual(
+      sampler.since().map((s) => s.at),
+      [1_000_000, 1_005_000],
+      'nothing before the next interval',
+    );
+    await sampler.stop();
+    clock.advance(60_000);
+    assert.equal(sampler.since().length, 2, 'no sample after stop');
+  });
+
   test('stop ends the event counting', async () => {
     const { clock, events, sampler } = setup();
     await sampler.stop();

@@ -99,7 +99,7 @@ test('cancel a queued job, retry it, and cancel a running one (its process is st
   assert.equal((await post(`/v1/jobs/${job.id}/retry`)).json().job.state, 'queued');
 
   const running = (await post('/v1/jobs', { type: 'sleepy', payload: {} })).json().job;
-  await until(g, async () => (await g.orch.service.store.logs(running.id)).length > 0, [
+  await until(g, async () => (await g.orch.service.logs(running.id)).length > 0, [
     'job:log' as never,
     'job:started',
   ]);

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/domain/logger.ts';
+import type { LogBindings, ParentLogger } from '../../src/domain/logger.ts';
 import { createLogger } from '../../src/log/logger.ts';
 
 /** One call of a `recordingLogger`: its level, message and fields. */
@@ -8,22 +8,35 @@ export interface LogRecord {
   fields: Record<string, unknown>;
 }
 
-/** A Logger that keeps every call in `records`, for a test to assert on what was logged. */
-export function recordingLogger(): Logger & { records: LogRecord[] } {
+/**
+ * A Logger that keeps every call in `records`, for a test to assert on what was logged. Its
+ * children's calls land in the same records, with their bindings among the fields.
+ */
+export function recordingLogger(): ParentLogger & { records: LogRecord[] } {
   const records: LogRecord[] = [];
+  return { records, ...recordingTo(records, {}) };
+}
+
+function recordingTo(records: LogRecord[], bindings: LogBindings): ParentLogger {
   const at =
     (level: LogRecord['level']) =>
     (first: object | string, msg?: string): void => {
-      if (typeof first === 'string') records.push({ level, msg: first, fields: {} });
-      else records.push({ level, msg: msg ?? '', fields: { ...first } });
+      if (typeof first === 'string') records.push({ level, msg: first, fields: { ...bindings } });
+      else records.push({ level, msg: msg ?? '', fields: { ...bindings, ...first } });
     };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingTo(records, { ...bindings, ...more }),
+  };
 }
 
 /**
  * gaffer's core logger (JSON lines on stderr), for the components a test builds itself when what
  * they log is not what it checks: a failure still shows in the test's output.
  */
-export function stderrLogger(): Logger {
+export function stderrLogger(): ParentLogger {
   return createLogger();
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { ConfigError } from '../../src/config/load.ts';
+import { withChildren, type Logger } from '../../src/domain/logger.ts';
 import { createLogger, loggerFromEnv } from '../../src/log/logger.ts';
+import { recordingLogger } from '../helpers/log.ts';
 
 /** A destination that keeps each JSON line the logger writes, parsed. */
 function lines(): { stream: Writable; records: Record<string, unknown>[] } {
@@ -72,5 +74,55 @@ describe("gaffer's core logger", () => {
         err.source === 'GAFFER_LOG_LEVEL' &&
         /not a log level: loud/.test(err.message),
     );
+  });
+});
+
+describe('child loggers: one per component, its bindings on every line', () => {
+  test("the core logger's children (pino's) carry their bindings, nested children both", () => {
+    const { stream, records } = lines();
+    const gateway = createLogger({ destination: stream }).child({ component: 'gateway' });
+    gateway.error({ worker: 'w-1' }, 'serving a worker failed');
+    gateway.child({ worker: 'w-2' }).warn('a message');
+    assert.deepEqual(
+      records.map((r) => [r['component'], r['worker'], r['msg']]),
+      [
+        ['gateway', 'w-1', 'serving a worker failed'],
+        ['gateway', 'w-2', 'a message'],
+      ],
+    );
+  });
+
+  test("withChildren keeps pino's child; a host logger of four levels gets children that add fields", () => {
+    const pinoLog = createLogger({ destination: lines().stream });
+    assert.equal(withChildren(pinoLog), pinoLog);
+    const calls: unknown[][] = [];
+    const record =
+      (level: string) =>
+      (...args: unknown[]) =>
+        void calls.push([level, ...args]);
+    const host: Logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    };
+    const root = withChildren(host);
+    root.info('as given');
+    const service = root.child({ component: 'service' });
+    service.error({ err: 'x' }, 'failed');
+    service.child({ job: 'j-1' }).warn('plain');
+    assert.deepEqual(calls, [
+      ['info', 'as given', undefined],
+      ['error', { component: 'service', err: 'x' }, 'failed'],
+      ['warn', { component: 'service', job: 'j-1' }, 'plain'],
+    ]);
+  });
+
+  test("the tests' recording logger: a child's lines land in its parent's records", () => {
+    const log = recordingLogger();
+    log.child({ component: 'reconciler' }).error({ error: 'down' }, 'sweep failed');
+    assert.deepEqual(log.records, [
+      { level: 'error', msg: 'sweep failed', fields: { component: 'reconciler', error: 'down' } },
+    ]);
   });
 });

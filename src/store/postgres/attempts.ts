@@ -7,7 +7,7 @@ import {
   type AttemptRecord,
   type AttemptRow,
 } from '../attempts.ts';
-import type { FinishUpdate } from '../job-store.ts';
+import type { FinishUpdate } from '../roles/job-records.ts';
 import { toJson } from '../codec.ts';
 import { transitionIn } from '../sql-states.ts';
 import { rows, run, type Queryable } from './db.ts';

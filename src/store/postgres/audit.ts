@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { auditLimit, decodeAuditCursor, encodeAuditCursor } from '../audit-cursor.ts';
-import type { AuditEntry, AuditFilter, AuditPage, AuditRecord } from '../job-store.ts';
+import type { AuditEntry, AuditFilter, AuditPage, AuditRecord } from '../roles/audit-log.ts';
 import { rows, run } from './db.ts';
 
 export async function appendAudit(pool: pg.Pool, e: AuditEntry): Promise<void> {

@@ -1,4 +1,12 @@
 import type { JobStore } from '../job-store.ts';
+import type { AuditLog } from '../roles/audit-log.ts';
+import type { BatchRecords } from '../roles/batch-records.ts';
+import type { DeadLetterWrites } from '../roles/dead-letter-writes.ts';
+import type { JobListing } from '../roles/job-listing.ts';
+import type { JobRecords } from '../roles/job-records.ts';
+import type { JobRetention } from '../roles/job-retention.ts';
+import type { RunHistory } from '../roles/run-history.ts';
+import type { ScalingLog } from '../roles/scaling-log.ts';
 import type { LeaderLease } from '../leader-lease.ts';
 import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
@@ -39,10 +47,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw err;
   }
   let closed: Promise<void> | undefined;
-  return {
+  // One object plays every role (../job-store.ts); each role's methods are checked as a group.
+  const jobRecords: JobRecords = {
     insert: (list) => jobs.insertJobs(pool, list),
     get: (id) => jobs.getJob(pool, id),
-    list: (filter) => listJobs(pool, filter),
     claim: (req) => jobs.claimJobs(pool, req),
     heartbeat: (id, token, expiresAt) => jobs.heartbeat(pool, id, token, expiresAt),
     finish: (updates) => jobs.finishJobs(pool, updates),
@@ -51,30 +59,58 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     cancel: (id, now) => jobs.cancelJob(pool, id, now),
     requeue: (id, now) => jobs.requeueJob(pool, id, now),
     deleteQueued: (ids) => jobs.deleteQueued(pool, ids),
-    editDeadLettered: (id, patch) => lifecycle.editDeadLettered(pool, id, patch),
-    replayDeadLettered: (ids, now) => lifecycle.replayDeadLettered(pool, ids, now),
-    purgeEnded: (req) => lifecycle.purgeEnded(pool, req),
-    trimLogs: (maxBytes, afterSeq) => lifecycle.trimLogs(pool, maxBytes, afterSeq),
-    appendLog: (id, stream, data, now) => records.appendLog(pool, id, stream, data, now),
-    logs: (id, afterSeq) => records.readLogs(pool, id, afterSeq),
-    attempts: (jobId) => attempts(pool, jobId),
+  };
+  const jobListing: JobListing = {
+    list: (filter) => listJobs(pool, filter),
     queueStats: (now) => queueStats(pool, now),
     readyJobs: (type, dueBy, limit) => readyJobs(pool, type, dueBy, limit),
     queuePosition: (job, now) => queuePosition(pool, job, now),
+  };
+  const deadLetterWrites: DeadLetterWrites = {
+    editDeadLettered: (id, patch) => lifecycle.editDeadLettered(pool, id, patch),
+    replayDeadLettered: (ids, now) => lifecycle.replayDeadLettered(pool, ids, now),
+  };
+  const jobRetention: JobRetention = {
+    purgeEnded: (req) => lifecycle.purgeEnded(pool, req),
+    trimLogs: (maxBytes, afterSeq) => lifecycle.trimLogs(pool, maxBytes, afterSeq),
+  };
+  const runHistory: RunHistory = {
+    appendLog: (id, stream, data, now) => records.appendLog(pool, id, stream, data, now),
+    logs: (id, afterSeq) => records.readLogs(pool, id, afterSeq),
+    attempts: (jobId) => attempts(pool, jobId),
+  };
+  const batchRecords: BatchRecords = {
     createBatch: (batch) => records.createBatch(pool, batch),
     updateBatch: (id, patch) => records.updateBatch(pool, id, patch),
     getBatch: (id) => records.getBatch(pool, id),
     listBatches: (filter) => listBatches(pool, filter),
     addRejectedRows: (batchId, rows) => records.addRejectedRows(pool, batchId, rows),
     rejectedRows: (batchId) => records.rejectedRows(pool, batchId),
+  };
+  const auditLog: AuditLog = {
+    appendAudit: (entry) => audit.appendAudit(pool, entry),
+    listAudit: (filter) => audit.listAudit(pool, filter),
+  };
+  const scalingLog: ScalingLog = {
     recordDecision: (decision) => records.recordDecision(pool, decision),
     decisions: (filter) => records.decisions(pool, filter),
     recordWorkerEvent: (event) => records.recordWorkerEvent(pool, event),
     workerEvents: (filter) => records.workerEvents(pool, filter),
-    appendAudit: (entry) => audit.appendAudit(pool, entry),
-    listAudit: (filter) => audit.listAudit(pool, filter),
+  };
+  const leaderLease: LeaderLease = {
     acquire: (name, holder, ttlMs, now) => acquireLease(pool, name, holder, ttlMs, now),
     release: (name, holder) => releaseLease(pool, name, holder),
+  };
+  return {
+    ...jobRecords,
+    ...jobListing,
+    ...deadLetterWrites,
+    ...jobRetention,
+    ...runHistory,
+    ...batchRecords,
+    ...auditLog,
+    ...scalingLog,
+    ...leaderLease,
     // Waits for queries in progress; a second call gets the same promise (pool.end throws twice).
     close: () => (closed ??= pool.end()),
   };

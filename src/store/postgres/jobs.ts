@@ -9,7 +9,7 @@ import {
   type Job,
   type NewJob,
 } from '../../domain/job.ts';
-import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
+import type { ClaimRequest, FinishUpdate } from '../roles/job-records.ts';
 import { first, rows, run, transaction, type Queryable } from './db.ts';
 import { toJson } from '../codec.ts';
 import { stateIn, transitionIn } from '../sql-states.ts';

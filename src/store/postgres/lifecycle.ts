@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { Job } from '../../domain/job.ts';
 import { toJson } from '../codec.ts';
-import { cutEntry, logTrimMarker, type DeadLetterEdit, type PurgeRequest } from '../job-store.ts';
+import type { DeadLetterEdit } from '../roles/dead-letter-writes.ts';
+import { cutEntry, logTrimMarker, type PurgeRequest } from '../roles/job-retention.ts';
 import { first, rows, run, transaction, type Queryable } from './db.ts';
 import { getJob, requeueSet } from './jobs.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 
-/** Dead-letter edits and replays, and retention (see JobStore for each contract). */
+/** Dead-letter edits and replays, and retention (each contract is in ../roles/dead-letter-writes.ts and ../roles/job-retention.ts). */
 
 export async function editDeadLettered(
   pool: pg.Pool,
@@ -106,7 +107,7 @@ export async function trimLogs(
   return { trimmed, lastSeq };
 }
 
-/** Cuts one job's log to its budget (see JobStore.trimLogs); true when it cut anything. */
+/** Cuts one job's log to its budget (see JobRetention.trimLogs); true when it cut anything. */
 async function trimJob(c: Queryable, jobId: string, maxBytes: number): Promise<boolean> {
   await c.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
   const total = await first<{ n: number | null }>(

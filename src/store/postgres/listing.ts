@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
+import type { JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import {

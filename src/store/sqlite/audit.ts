@@ -1,6 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { auditLimit, decodeAuditCursor, encodeAuditCursor } from '../audit-cursor.ts';
-import type { AuditEntry, AuditFilter, AuditPage, AuditRecord } from '../job-store.ts';
+import type { AuditEntry, AuditFilter, AuditPage, AuditRecord } from '../roles/audit-log.ts';
 import type { Statements } from './statements.ts';
 
 interface AuditRow {

@@ -1,7 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { JobState } from '../../domain/job.ts';
 import { countByState } from '../codec.ts';
-import type { BatchPage, BatchSummary } from '../job-store.ts';
+import type { BatchPage, BatchSummary } from '../roles/batch-records.ts';
 import { decodeCursor, encodeCursor } from '../paging.ts';
 import type { Statements } from './statements.ts';
 

@@ -1,4 +1,12 @@
 import type { JobStore } from '../job-store.ts';
+import type { AuditLog } from '../roles/audit-log.ts';
+import type { BatchRecords } from '../roles/batch-records.ts';
+import type { DeadLetterWrites } from '../roles/dead-letter-writes.ts';
+import type { JobListing } from '../roles/job-listing.ts';
+import type { JobRecords } from '../roles/job-records.ts';
+import type { JobRetention } from '../roles/job-retention.ts';
+import type { RunHistory } from '../roles/run-history.ts';
+import type { ScalingLog } from '../roles/scaling-log.ts';
 import * as jobs from './jobs.ts';
 import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
@@ -42,10 +50,10 @@ export function createSqliteStore(
           },
         });
   if (checkpointer) db.exec(`PRAGMA wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-  return {
+  // One object plays every role (../job-store.ts); each role's methods are checked as a group.
+  const jobRecords: JobRecords = {
     insert: async (list) => insertJobs(s, list),
     get: async (id) => jobs.getJob(s, id),
-    list: async (filter) => listJobs(s, filter),
     claim: async (req) => jobs.claimJobs(s, req),
     heartbeat: async (id, token, expiresAt) => jobs.heartbeat(s, id, token, expiresAt),
     finish: async (updates) => jobs.finishJobs(s, updates),
@@ -54,28 +62,53 @@ export function createSqliteStore(
     cancel: async (id, now) => jobs.cancelJob(s, id, now),
     requeue: async (id, now) => jobs.requeueJob(s, id, now),
     deleteQueued: async (ids) => jobs.deleteQueued(s, ids),
-    editDeadLettered: async (id, patch) => lifecycle.editDeadLettered(s, id, patch),
-    replayDeadLettered: async (ids, now) => lifecycle.replayDeadLettered(s, ids, now),
-    purgeEnded: async (req) => lifecycle.purgeEnded(s, req),
-    trimLogs: async (maxBytes, afterSeq) => lifecycle.trimLogs(s, maxBytes, afterSeq),
-    appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
-    logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
-    attempts: async (jobId) => attempts(s, jobId),
+  };
+  const jobListing: JobListing = {
+    list: async (filter) => listJobs(s, filter),
     queueStats: async (now) => queueStats(s, now),
     readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
     queuePosition: async (job, now) => queuePosition(s, job, now),
+  };
+  const deadLetterWrites: DeadLetterWrites = {
+    editDeadLettered: async (id, patch) => lifecycle.editDeadLettered(s, id, patch),
+    replayDeadLettered: async (ids, now) => lifecycle.replayDeadLettered(s, ids, now),
+  };
+  const jobRetention: JobRetention = {
+    purgeEnded: async (req) => lifecycle.purgeEnded(s, req),
+    trimLogs: async (maxBytes, afterSeq) => lifecycle.trimLogs(s, maxBytes, afterSeq),
+  };
+  const runHistory: RunHistory = {
+    appendLog: async (id, stream, data, now) => records.appendLog(s, id, stream, data, now),
+    logs: async (id, afterSeq) => records.readLogs(s, id, afterSeq),
+    attempts: async (jobId) => attempts(s, jobId),
+  };
+  const batchRecords: BatchRecords = {
     createBatch: async (batch) => records.createBatch(s, batch),
     updateBatch: async (id, patch) => records.updateBatch(s, id, patch),
     getBatch: async (id) => records.getBatch(s, id),
     listBatches: async (filter) => listBatches(s, filter),
     addRejectedRows: async (batchId, rows) => records.addRejectedRows(s, batchId, rows),
     rejectedRows: async (batchId) => records.rejectedRows(s, batchId),
+  };
+  const auditLog: AuditLog = {
+    appendAudit: async (entry) => audit.appendAudit(s, entry),
+    listAudit: async (filter) => audit.listAudit(s, filter),
+  };
+  const scalingLog: ScalingLog = {
     recordDecision: async (decision) => records.recordDecision(s, decision),
     decisions: async (filter) => records.decisions(s, filter),
     recordWorkerEvent: async (event) => records.recordWorkerEvent(s, event),
     workerEvents: async (filter) => records.workerEvents(s, filter),
-    appendAudit: async (entry) => audit.appendAudit(s, entry),
-    listAudit: async (filter) => audit.listAudit(s, filter),
+  };
+  return {
+    ...jobRecords,
+    ...jobListing,
+    ...deadLetterWrites,
+    ...jobRetention,
+    ...runHistory,
+    ...batchRecords,
+    ...auditLog,
+    ...scalingLog,
     close: async () => {
       await checkpointer?.stop();
       if (db.isOpen) db.close();

@@ -8,7 +8,7 @@ import {
   type Job,
 } from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
-import type { ClaimRequest, FinishUpdate } from '../job-store.ts';
+import type { ClaimRequest, FinishUpdate } from '../roles/job-records.ts';
 import { toJson } from '../codec.ts';
 import { attemptError, attemptOutcome, endsAttempt } from '../attempts.ts';
 import { stateIn } from '../sql-states.ts';

@@ -1,12 +1,13 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { Job } from '../../domain/job.ts';
 import { toJson } from '../codec.ts';
-import { cutEntry, logTrimMarker, type DeadLetterEdit, type PurgeRequest } from '../job-store.ts';
+import type { DeadLetterEdit } from '../roles/dead-letter-writes.ts';
+import { cutEntry, logTrimMarker, type PurgeRequest } from '../roles/job-retention.ts';
 import { getJob, requeueSet } from './jobs.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 
-/** Dead-letter edits and replays, and retention (see JobStore for each contract). */
+/** Dead-letter edits and replays, and retention (each contract is in ../roles/dead-letter-writes.ts and ../roles/job-retention.ts). */
 
 export function editDeadLettered(
   s: Statements,
@@ -96,7 +97,7 @@ export function trimLogs(
 
 const BYTES = 'length(CAST(data AS BLOB))';
 
-/** Cuts one job's log to its budget (see JobStore.trimLogs); true when it cut anything. */
+/** Cuts one job's log to its budget (see JobRetention.trimLogs); true when it cut anything. */
 function trimJob(s: Statements, jobId: string, maxBytes: number): boolean {
   const total = s.get<{ n: number | null }>(
     `SELECT sum(${BYTES}) AS n FROM logs WHERE job_id = ?`,

@@ -1,6 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { JobFilter, JobPage, QueueStats } from '../job-store.ts';
+import type { JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 import {

@@ -1,7 +1,9 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { ScalingDecision } from '../../domain/events.ts';
 import type { JobState } from '../../domain/job.ts';
-import type { BatchRecord, BatchSummary, LogLine, RejectedRow, WorkerEvent } from '../job-store.ts';
+import type { BatchRecord, BatchSummary, RejectedRow } from '../roles/batch-records.ts';
+import type { LogLine } from '../roles/run-history.ts';
+import type { WorkerEvent } from '../roles/scaling-log.ts';
 import { BATCH_COLUMNS, countByState } from '../codec.ts';
 import type { Statements } from './statements.ts';
 
