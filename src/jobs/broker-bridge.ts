@@ -1,7 +1,7 @@
 import type { Broker } from '../brokers/broker.ts';
 import { createBroker } from '../brokers/registry.ts';
 import type { ResolvedConfig } from '../config/load.ts';
-import type { Clock } from '../domain/clock.ts';
+import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { JobStore } from '../store/job-store.ts';
@@ -22,7 +22,8 @@ export interface BrokerBridgeDeps {
   config: Pick<ResolvedConfig, 'store' | 'broker'>;
   store: Pick<JobStore, 'list' | 'queueStats' | 'readyJobs'>;
   catalog(): Pick<Catalog, 'names' | 'type'>;
-  clock: Pick<Clock, 'now'>;
+  /** Reads the time and schedules the retry timers. */
+  clock: Pick<TimedClock, 'now' | 'after'>;
   /** A retried job is due: wake its type's waiting claims and the autoscaler. */
   due(type: string): void;
   log: Pick<Logger, 'error'>;
@@ -31,7 +32,7 @@ export interface BrokerBridgeDeps {
 export class BrokerBridge {
   readonly #d: BrokerBridgeDeps;
   #broker: Broker | null = null;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new Set<Timer>();
 
   constructor(deps: BrokerBridgeDeps) {
     this.#d = deps;
@@ -88,23 +89,19 @@ export class BrokerBridge {
 
   /** A retried job (`job:retrying`): published, and its type woken, once its `runAt` is due. */
   retrying(job: Job): void {
-    const t = setTimeout(
-      () => {
-        this.#timers.delete(t);
-        void this.publish([job]).catch((err: unknown) =>
-          this.#d.log.error({ err, job: job.id }, 'republishing a retried job failed'),
-        );
-        this.#d.due(job.type);
-      },
-      Math.max(0, job.runAt - this.#d.clock.now()),
-    );
-    t.unref();
+    const t = this.#d.clock.after(Math.max(0, job.runAt - this.#d.clock.now()), () => {
+      this.#timers.delete(t);
+      void this.publish([job]).catch((err: unknown) =>
+        this.#d.log.error({ err, job: job.id }, 'republishing a retried job failed'),
+      );
+      this.#d.due(job.type);
+    });
     this.#timers.add(t);
   }
 
   /** No more retry timers (gaffer is stopping: the next start publishes what is queued). */
   stop(): void {
-    for (const t of this.#timers) clearTimeout(t);
+    for (const t of this.#timers) t.cancel();
   }
 
   async close(): Promise<void> {

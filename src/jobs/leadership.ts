@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.ts';
+import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { GafferEvents } from '../domain/events.ts';
 import type { JobStore } from '../store/job-store.ts';
 import { hasLeaderLease, type LeaderLease } from '../store/leader-lease.ts';
@@ -14,7 +14,8 @@ export interface LeadershipDeps {
   lease: LeaderLease | null;
   holder: string;
   ttlMs: number;
-  clock: Pick<Clock, 'now'>;
+  /** Reads the time and schedules the renewals. */
+  clock: Pick<TimedClock, 'now' | 'every'>;
   events: Pick<GafferEvents, 'emit'>;
   loop: { start(): void; stop(): void };
 }
@@ -33,7 +34,7 @@ export function chooseLeaderLease(
 export class Leadership {
   readonly #d: LeadershipDeps;
   #leading = false;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
 
   constructor(deps: LeadershipDeps) {
     this.#d = deps;
@@ -51,17 +52,14 @@ export class Leadership {
   async start(): Promise<void> {
     const { lease, loop } = this.#d;
     if (!lease) return loop.start();
-    this.#timer = setInterval(
-      () => void this.#tick(lease),
-      Math.max(50, Math.floor(this.#d.ttlMs / 3)),
-    );
-    this.#timer.unref();
+    const every = Math.max(50, Math.floor(this.#d.ttlMs / 3));
+    this.#timer = this.#d.clock.every(every, () => void this.#tick(lease));
     await this.#tick(lease);
   }
 
   /** Stops renewing and lets the lease go, so another replica need not wait out its TTL. */
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     if (this.#leading && this.#d.lease) {
       await this.#d.lease.release('autoscaler', this.#d.holder).catch(() => {});
     }
