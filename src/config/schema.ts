@@ -671,9 +671,10 @@ const Retention = Type.Object(
 
 /**
  * Names gaffer gives callers without a key — every caller with auth off, a program using the
- * library — in the audit log and the scope of idempotency keys; no key may take one.
+ * library, the cron schedules' submissions — in the audit log and the scope of idempotency keys;
+ * no key may take one (a key named like the scheduler could hold a tick's idempotency key).
  */
-export const RESERVED_KEY_IDS: ReadonlySet<string> = new Set(['anonymous', 'library']);
+export const RESERVED_KEY_IDS: ReadonlySet<string> = new Set(['anonymous', 'library', 'scheduler']);
 
 export const ApiKeySchema = Type.Object(
   {

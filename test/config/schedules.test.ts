@@ -83,6 +83,14 @@ describe('schedules config', () => {
     assert.equal(problems.length, 6, JSON.stringify(problems));
   });
 
+  test("no API key may be the scheduler, whose idempotency keys are the schedules' ticks", () => {
+    const hash = `sha256:${'a'.repeat(64)}`;
+    const problems = problemsOf({ auth: { keys: [{ id: 'scheduler', hash, role: 'operator' }] } });
+    assert.deepEqual(problems, [
+      { path: '/auth/keys/0/id', message: 'is reserved for callers without a key: scheduler' },
+    ]);
+  });
+
   test('the schema refuses unknown fields, a catch-up of 0, an unknown policy, an idempotency key', () => {
     const problems = problemsOf({
       schedules: {
