@@ -7,9 +7,7 @@ import type { AuditLog } from '../store/roles/audit-log.ts';
 import type { DeadLetterWrites } from '../store/roles/dead-letter-writes.ts';
 import type { JobFilter, JobListing, JobPage } from '../store/roles/job-listing.ts';
 import type { FinishUpdate, JobRecords } from '../store/roles/job-records.ts';
-import type { JobRetention } from '../store/roles/job-retention.ts';
 import type { LogLine, RunHistory } from '../store/roles/run-history.ts';
-import type { ScalingLog } from '../store/roles/scaling-log.ts';
 import type { AttemptRecord } from '../store/attempts.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { Catalog } from './catalog.ts';
@@ -21,22 +19,13 @@ import { DeadLetterQueue } from './dead-letters.ts';
 import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
 
-/**
- * What the `store` getter hands on: lease recovery and retention to the reconciler, worker events
- * to the gateway.
- */
-type HandedOnStore = Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> &
-  JobRetention &
-  Pick<ScalingLog, 'recordWorkerEvent'>;
-
 export interface JobServiceOptions {
-  /** The store roles the service uses (the dead-letter queue's included), and what it hands on. */
+  /** The store roles the service uses (the dead-letter queue's included). */
   store: JobRecords &
     Pick<JobListing, 'list'> &
     RunHistory &
     DeadLetterWrites &
-    Pick<AuditLog, 'appendAudit'> &
-    HandedOnStore;
+    Pick<AuditLog, 'appendAudit'>;
   clock: Clock;
   events: GafferEvents;
   /** The catalog in force; read on every call so a config reload takes effect at once. */
@@ -97,10 +86,6 @@ export class JobService {
       catalog: options.catalog,
       requeued: (jobs) => this.#requeued(jobs),
     });
-  }
-
-  get store(): HandedOnStore {
-    return this.#o.store;
   }
 
   /** The catalog in force now (a reload replaces it). */

@@ -3,7 +3,7 @@ import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
-import type { WorkerEvent } from '../store/roles/scaling-log.ts';
+import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
 
@@ -33,6 +33,8 @@ interface Tracked {
  */
 export class WorkerGateway {
   readonly #service: JobService;
+  /** Where every worker's start, drain and stop is recorded. */
+  readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock;
   readonly #log: Pick<Logger, 'error'>;
@@ -53,11 +55,13 @@ export class WorkerGateway {
 
   constructor(options: {
     service: JobService;
+    store: Pick<ScalingLog, 'recordWorkerEvent'>;
     events: GafferEvents;
     clock: Clock;
     log: Pick<Logger, 'error'>;
   }) {
     this.#service = options.service;
+    this.#workerLog = options.store;
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -499,7 +503,7 @@ export class WorkerGateway {
       active: info.active,
       detail,
     };
-    const write = this.#service.store
+    const write = this.#workerLog
       .recordWorkerEvent(entry)
       .catch((err: unknown) =>
         this.#log.error({ err, worker: info.id }, 'recording a worker event failed'),
