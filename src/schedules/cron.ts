@@ -33,14 +33,19 @@ export function parseCron(expression: string, timezone?: string): CronSchedule {
   if (problem) throw new Error(problem);
   const cron = new Cron(expression, { mode: MODE, timezone: zone });
   if (cron.nextRun(new Date(0)) === null) throw new Error(`${expression} never fires`);
+  const next = (after: number) => cron.nextRun(new Date(after))?.getTime() ?? null;
   return {
-    next: (after) => cron.nextRun(new Date(after))?.getTime() ?? null,
+    next,
     latest(after, upTo, n) {
       if (n < 1 || upTo <= after) return [];
-      // previousRuns looks strictly before its reference; ticks are whole seconds, so +1 ms
-      // takes in a tick at exactly `upTo`.
-      const newestFirst = cron.previousRuns(n, new Date(upTo + 1)).map((d) => d.getTime());
-      return newestFirst.filter((t) => t > after).reverse();
+      // Forward first: a pass usually finds one tick due, which costs a step or two, where
+      // walking back N ticks costs N. Only with more than N due does it walk back from `upTo`.
+      const due: number[] = [];
+      for (let t = next(after); t !== null && t <= upTo; t = next(t)) {
+        if (due.length === n) return newest(cron, upTo, n);
+        due.push(t);
+      }
+      return due;
     },
   };
 }
@@ -63,4 +68,14 @@ export function timezoneProblem(zone: string): string | null {
   } catch {
     return `${JSON.stringify(zone)} is not an IANA time zone (e.g. UTC, Europe/Berlin)`;
   }
+}
+
+/** The `n` latest ticks at or before `upTo`, oldest first. */
+function newest(cron: Cron, upTo: number, n: number): number[] {
+  // previousRuns looks strictly before its reference; ticks are whole seconds, so +1 ms takes in
+  // a tick at exactly `upTo`.
+  return cron
+    .previousRuns(n, new Date(upTo + 1))
+    .map((d) => d.getTime())
+    .reverse();
 }

@@ -208,6 +208,20 @@ test('DST: catching up across the autumn overlap sees the same ticks as walking 
   assert.equal(got.reason, 'due');
 });
 
+test('DST: the N latest of more due ticks across the autumn overlap are the last N walked', () => {
+  const halfHours = parseCron('*/30 2 * * *', 'Europe/Berlin');
+  const from = at('2026-10-24T12:00:00Z');
+  const got = ticksToFire({
+    ...base,
+    cron: halfHours,
+    lastTick: from,
+    now: at('2026-10-25T02:00:00Z'),
+    missed: { catchUp: 3 },
+  });
+  assert.deepEqual(got.fire.map(iso), walk(halfHours, from, 4).slice(1));
+  assert.equal(got.reason, 'missed');
+});
+
 /** The next `n` ticks after `from`, as ISO strings. */
 function walk(cron: ReturnType<typeof parseCron>, from: number, n: number): string[] {
   const out: string[] = [];
