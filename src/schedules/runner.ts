@@ -88,6 +88,12 @@ export class ScheduleRunner {
     this.#timer = null;
   }
 
+  /** Follows, and resolves once a pass under way has finished (before the store closes). */
+  async stop(): Promise<void> {
+    this.follow();
+    await this.#pass?.catch(() => {});
+  }
+
   get leading(): boolean {
     return this.#timer !== null;
   }

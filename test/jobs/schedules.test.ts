@@ -261,5 +261,10 @@ describe('schedule runner', () => {
     assert.equal(h.clock.pending().length, 1);
     h.clock.advance(5000);
     assert.equal((await jobs()).length, 3);
+    r.lead();
+    h.clock.advance(1000);
+    await r.stop();
+    assert.equal((await jobs()).length, 4, 'stop waits for the pass under way');
+    assert.equal(h.clock.pending().length, 1);
   });
 });
