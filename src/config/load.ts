@@ -6,6 +6,8 @@ import YAML from 'yaml';
 import { fromBareTypeMap, isRecord } from './bare-type-map.ts';
 import { COST_RULE_TYPES, DEFAULT_COST_RULES } from './cost-rules.ts';
 import { API_KEYS_ENV, CONFIG_ENV } from './env.ts';
+import { escapePointer } from './pointer.ts';
+import { scheduleProblems } from './schedule-problems.ts';
 import {
   ConfigSchema,
   RESERVED_KEY_IDS,
@@ -284,6 +286,7 @@ function semanticProblems(
   problems.push(...ruleProblems(data['routes'], named));
   problems.push(...uploadTypeProblems(data['routes'], named));
   problems.push(...authProblems(data['auth'], named));
+  problems.push(...scheduleProblems(data['schedules'], named));
   for (const name of Object.keys(enabledAdhocType(data['adhoc']))) {
     if (Object.hasOwn(types, name)) {
       problems.push({ path: '/adhoc/name', message: `is also a configured job type: ${name}` });
@@ -519,11 +522,6 @@ function authProblems(auth: unknown, types: Record<string, unknown>): ConfigProb
     });
   });
   return problems;
-}
-
-/** RFC 6901: `~` → `~0`, `/` → `~1`. */
-function escapePointer(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /** `{ [adhoc.name]: true }` when ad-hoc commands are enabled, else `{}` (schema defaults applied). */

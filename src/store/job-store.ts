@@ -6,6 +6,7 @@ import type { JobRecords } from './roles/job-records.ts';
 import type { JobRetention } from './roles/job-retention.ts';
 import type { RunHistory } from './roles/run-history.ts';
 import type { ScalingLog } from './roles/scaling-log.ts';
+import type { ScheduleRecords } from './roles/schedule-records.ts';
 
 /**
  * The job record, the single source of truth (invariant 1): one backend object per store
@@ -27,7 +28,8 @@ export interface JobStore
     RunHistory,
     BatchRecords,
     AuditLog,
-    ScalingLog {
+    ScalingLog,
+    ScheduleRecords {
   /** Ends the connection; calls in progress finish first. */
   close(): Promise<void>;
 }
@@ -41,3 +43,8 @@ export type { ClaimRequest, FinishUpdate } from './roles/job-records.ts';
 export { cutEntry, logTrimMarker, type PurgeRequest } from './roles/job-retention.ts';
 export type { LogLine } from './roles/run-history.ts';
 export type { WorkerEvent } from './roles/scaling-log.ts';
+export type {
+  ScheduleDefinition,
+  ScheduleState,
+  StoredSchedule,
+} from './roles/schedule-records.ts';

@@ -7,6 +7,7 @@ import type { JobRecords } from '../roles/job-records.ts';
 import type { JobRetention } from '../roles/job-retention.ts';
 import type { RunHistory } from '../roles/run-history.ts';
 import type { ScalingLog } from '../roles/scaling-log.ts';
+import type { ScheduleRecords } from '../roles/schedule-records.ts';
 import type { LeaderLease } from '../leader-lease.ts';
 import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
@@ -17,6 +18,7 @@ import { migrate } from './migrations.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
+import * as schedules from './schedules.ts';
 import { listBatches } from './batch-list.ts';
 
 export interface PostgresStoreOptions {
@@ -97,6 +99,19 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     recordWorkerEvent: (event) => records.recordWorkerEvent(pool, event),
     workerEvents: (filter) => records.workerEvents(pool, filter),
   };
+  const scheduleRecords: ScheduleRecords = {
+    putSchedule: (name, definition, now) => schedules.putSchedule(pool, name, definition, now),
+    getSchedule: (name) => schedules.getSchedule(pool, name),
+    listSchedules: () => schedules.listSchedules(pool),
+    deleteSchedule: (name) => schedules.deleteSchedule(pool, name),
+    ensureScheduleState: (name, since, nextDue) =>
+      schedules.ensureScheduleState(pool, name, since, nextDue),
+    getScheduleState: (name) => schedules.getScheduleState(pool, name),
+    listScheduleStates: () => schedules.listScheduleStates(pool),
+    setSchedulePaused: (name, paused) => schedules.setSchedulePaused(pool, name, paused),
+    advanceSchedule: (name, expected, advance) =>
+      schedules.advanceSchedule(pool, name, expected, advance),
+  };
   const leaderLease: LeaderLease = {
     acquire: (name, holder, ttlMs, now) => acquireLease(pool, name, holder, ttlMs, now),
     release: (name, holder) => releaseLease(pool, name, holder),
@@ -110,6 +125,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...batchRecords,
     ...auditLog,
     ...scalingLog,
+    ...scheduleRecords,
     ...leaderLease,
     // Waits for queries in progress; a second call gets the same promise (pool.end throws twice).
     close: () => (closed ??= pool.end()),

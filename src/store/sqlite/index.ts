@@ -7,6 +7,7 @@ import type { JobRecords } from '../roles/job-records.ts';
 import type { JobRetention } from '../roles/job-retention.ts';
 import type { RunHistory } from '../roles/run-history.ts';
 import type { ScalingLog } from '../roles/scaling-log.ts';
+import type { ScheduleRecords } from '../roles/schedule-records.ts';
 import * as jobs from './jobs.ts';
 import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
@@ -14,6 +15,7 @@ import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
+import * as schedules from './schedules.ts';
 import { listBatches } from './batch-list.ts';
 import { BACKSTOP_PAGES, startCheckpointer } from './checkpointer.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
@@ -100,6 +102,19 @@ export function createSqliteStore(
     recordWorkerEvent: async (event) => records.recordWorkerEvent(s, event),
     workerEvents: async (filter) => records.workerEvents(s, filter),
   };
+  const scheduleRecords: ScheduleRecords = {
+    putSchedule: async (name, definition, now) => schedules.putSchedule(s, name, definition, now),
+    getSchedule: async (name) => schedules.getSchedule(s, name),
+    listSchedules: async () => schedules.listSchedules(s),
+    deleteSchedule: async (name) => schedules.deleteSchedule(s, name),
+    ensureScheduleState: async (name, since, nextDue) =>
+      schedules.ensureScheduleState(s, name, since, nextDue),
+    getScheduleState: async (name) => schedules.getScheduleState(s, name),
+    listScheduleStates: async () => schedules.listScheduleStates(s),
+    setSchedulePaused: async (name, paused) => schedules.setSchedulePaused(s, name, paused),
+    advanceSchedule: async (name, expected, advance) =>
+      schedules.advanceSchedule(s, name, expected, advance),
+  };
   return {
     ...jobRecords,
     ...jobListing,
@@ -109,6 +124,7 @@ export function createSqliteStore(
     ...batchRecords,
     ...auditLog,
     ...scalingLog,
+    ...scheduleRecords,
     close: async () => {
       await checkpointer?.stop();
       if (db.isOpen) db.close();
