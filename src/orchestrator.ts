@@ -8,7 +8,7 @@ import type { ResolvedConfig } from './config/load.ts';
 import type { ConfigReloader } from './config/watch.ts';
 import { systemClock, withTimers, type TimedClock } from './domain/clock.ts';
 import { GafferEvents } from './domain/events.ts';
-import type { Logger } from './domain/logger.ts';
+import { withChildren, type ParentLogger } from './domain/logger.ts';
 import type { Executor } from './executors/executor.ts';
 import * as registry from './executors/registry.ts';
 import { BrokerBridge } from './jobs/broker-bridge.ts';
@@ -24,6 +24,7 @@ import { WorkerAddress } from './jobs/worker-address.ts';
 import { WorkerLauncher } from './jobs/worker-launcher.ts';
 import { heartbeatMs, workerSpec } from './jobs/worker-spec.ts';
 import { HistorySampler, readHistoryState } from './history/index.ts';
+import { ScheduleRunner } from './schedules/runner.ts';
 import { createServices, type Services } from './services.ts';
 import { createLogger } from './log/logger.ts';
 import type { DataDirLock } from './store/data-dir-lock.ts';
@@ -39,7 +40,8 @@ export type { OrchestratorOptions, StopSummary } from './orchestrator-options.ts
  * (ARCHITECTURE.md, "Component map").
  */
 export class Orchestrator {
-  readonly log: Logger;
+  /** gaffer's log; each component logs through its child, named by `component`. */
+  readonly log: ParentLogger;
   readonly events: GafferEvents;
   /** The config in force: replaced by `reload` (its live sections only, see config/diff.ts). */
   #config: ResolvedConfig;
@@ -69,6 +71,8 @@ export class Orchestrator {
   readonly #autoscale: boolean;
   readonly #view: ExecutorView;
   readonly #leadership: Leadership;
+  /** Fires the cron schedules: a leader's duty (schedules/runner.ts). */
+  readonly #schedules: ScheduleRunner;
   readonly #bridge: BrokerBridge;
   #catalog: Catalog;
   /** One gaffer per data folder: held from before the store opens until it closes. */
@@ -77,35 +81,43 @@ export class Orchestrator {
   #closing: Promise<StopSummary> | null = null;
 
   constructor(options: OrchestratorOptions) {
-    const log = (this.log = options.log ?? createLogger());
-    const events = (this.events = new GafferEvents(log));
+    const root = withChildren(options.log ?? createLogger());
+    const log = (component: string) => root.child({ component });
+    this.log = root;
+    this.events = new GafferEvents(log('events'));
+    const { events } = this;
     const config = (this.#config = options.config);
     const clock = (this.clock = withTimers(options.clock ?? systemClock));
     this.#autoscale = options.autoscale ?? true;
-    const folder = openDataFolder(config, log, options);
-    const store = ([this.#lock, this.store] = [folder.lock, folder.store])[1];
+    const folder = openDataFolder(config, log('data-folder'), options);
+    this.#lock = folder.lock;
+    const store = (this.store = folder.store);
     this.#catalog = catalogOf(config);
     const catalog = () => this.#catalog;
     const poke = () => void (this.#autoscale && this.loop.poke());
     const due = (type: string) => (this.gateway.notify(type), poke());
-    this.#bridge = new BrokerBridge({ config, store, catalog, clock, log, due });
-    const publish = (jobs: Parameters<BrokerBridge['publish']>[0]) => this.#bridge.publish(jobs);
+    this.#bridge = new BrokerBridge({ config, store, catalog, clock, log: log('broker'), due });
+    const bridge = this.#bridge;
     this.service = new JobService({
-      ...{ store, clock, events, catalog, log, leaseTtlMs: config.leases.ttlMs },
+      ...{ store, clock, events, catalog, leaseTtlMs: config.leases.ttlMs },
+      log: log('service'),
       resultBytes: () => this.config.retention.resultBytes,
-      ...(config.broker.kind === 'none' ? {} : { publish }),
+      ...(config.broker.kind === 'none' ? {} : { publish: (jobs) => bridge.publish(jobs) }),
     });
-    this.throughput = new Throughput(events, clock);
     const service = this.service;
-    const gateway = (this.gateway = new WorkerGateway({ service, store, events, clock, log }));
-    const address = (this.#address = new WorkerAddress(config));
+    this.throughput = new Throughput(events, clock);
+    this.gateway = new WorkerGateway({ service, store, events, clock, log: log('gateway') });
+    const gateway = this.gateway;
+    this.#address = new WorkerAddress(config);
+    const address = this.#address;
     this.workerToken = address.token;
     const jobType = (name: string) => this.#catalog.type(name);
     const built = registry.createExecutors(
       config,
       {
-        ...{ config, jobType, log, workerToken: this.workerToken },
-        hooks: executorHooks(gateway, log, () => this.loop.poke()),
+        ...{ config, jobType, clock, workerToken: this.workerToken },
+        log: log('executor'),
+        hooks: executorHooks(gateway, log('executor'), () => this.loop.poke()),
         workerSpec: (name) => jobType(name) && workerSpec(this.config, name, jobType(name)!),
         heartbeatMs: heartbeatMs(config),
         gafferUrl: () => address.url(),
@@ -113,7 +125,9 @@ export class Orchestrator {
       options.executorFactories ?? registry.LOCAL_ONLY,
       options.handlers ?? new Map(),
     );
-    const executor = ([this.executor, this.executors] = [built.executor, built.executors])[0];
+    this.executor = built.executor;
+    this.executors = built.executors;
+    const executor = this.executor;
     const launcher = new WorkerLauncher({
       ...{ instance: this.instance, catalog, service, gateway, executor },
       config: () => this.config,
@@ -124,21 +138,32 @@ export class Orchestrator {
       capacity: () => this.config.autoscaler.capacity ?? null,
     });
     const { intervalMs, leaderTtlMs: ttlMs } = config.autoscaler;
-    this.loop = new ControlLoop({ target: this.#view, clock, events, intervalMs, log });
-    const lease = chooseLeaderLease(built.leaderLease, store);
-    const holder = this.instance;
-    this.#leadership = new Leadership({ lease, holder, ttlMs, clock, events, loop: this.loop });
+    const target = this.#view;
+    this.loop = new ControlLoop({ target, clock, events, intervalMs, log: log('autoscaler') });
+    this.#schedules = new ScheduleRunner({
+      ...{ store, clock, jobs: service, log: log('schedules') },
+      configured: () => this.config.schedules,
+    });
+    const schedules = this.#schedules;
+    this.#leadership = new Leadership({
+      ...{ ttlMs, clock, events, holder: this.instance },
+      lease: chooseLeaderLease(built.leaderLease, store),
+      duties: [
+        ...(this.#autoscale ? [this.loop] : []),
+        { start: () => schedules.lead(), stop: () => schedules.follow() },
+      ],
+    });
     this.#reconciler = new Reconciler({
-      ...{ service, store, gateway, clock, log },
+      ...{ service, store, gateway, clock, log: log('reconciler') },
       types: () => this.#catalog.names(),
       republish: () => this.republishMissing(),
       retention: () => this.config.retention,
     });
     const types = () => this.#catalog.names();
     const read = readHistoryState({ store, types, workers: (t) => gateway.workers(t) });
-    this.history = new HistorySampler({ clock, events, read, log });
+    this.history = new HistorySampler({ clock, events, read, log: log('history') });
     this.services = createServices(this);
-    wireEvents({ events, gateway, executor, bridge: this.#bridge, poke });
+    wireEvents({ events, gateway, executor, bridge, poke });
   }
 
   /** The API listens at `address`: networked workers connect there (jobs/worker-address.ts). */
@@ -207,7 +232,7 @@ export class Orchestrator {
     }
     this.#reconciler.start(this.config.leases.sweepMs);
     this.history.start();
-    if (this.#autoscale) await this.#leadership.start();
+    await this.#leadership.start();
   }
 
   /** Whether this replica runs the autoscaler now (false without a leader lease). */
@@ -243,8 +268,9 @@ export class Orchestrator {
    */
   stopWorkers(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#leadership.stop(); // the autoscaler and the schedules stop with it
       this.loop.stop();
-      await this.#leadership.stop();
+      await this.#schedules.stop(); // a pass under way submits before the store closes
       this.#reconciler.stop();
       this.#bridge.stop();
       this.#address.stop();

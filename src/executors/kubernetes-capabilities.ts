@@ -30,6 +30,7 @@ export function createKubernetes(d: ExecutorDeps): BuiltExecutor {
     maxJobs: k.maxJobs ?? null,
     admission: k.admission,
     workerTokenSecret: k.workerTokenSecret,
+    clock: d.clock,
     log: d.log,
   });
   return {

@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config/load.ts';
 import type { JobTypeConfig } from '../config/schema.ts';
+import type { TimedClock } from '../domain/clock.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { LeaderLease } from '../store/leader-lease.ts';
 import type { JobHandler } from '../worker/handler.ts';
@@ -32,6 +33,8 @@ export interface ExecutorDeps {
   gafferUrl(): Promise<string>;
   /** What gaffer's networked workers present at /v1/workers/connect. */
   workerToken: string | undefined;
+  /** gaffer's clock: every deadline, re-check and heartbeat an executor keeps runs on it. */
+  clock: TimedClock;
   log: Logger;
 }
 

@@ -4,10 +4,11 @@ import type { JobStore } from '../store/job-store.ts';
 import { hasLeaderLease, type LeaderLease } from '../store/leader-lease.ts';
 
 /**
- * Which replica runs the autoscaler (and the broker republish). Invariant: the loop runs only
- * while this replica holds the `autoscaler` lease, renewed every third of its TTL, so after the
- * holder dies another takes over within the TTL; each change of holder is one `leader:changed`.
- * Without a lease (one process) the loop just runs, and `leading` stays false.
+ * Which replica does the leader's duties: the autoscaler, the cron schedules (and the broker
+ * republish, which asks `leading`). Invariant: the duties run only while this replica holds the
+ * `autoscaler` lease, renewed every third of its TTL, so after the holder dies another takes over
+ * within the TTL; each change of holder is one `leader:changed`. Without a lease (one process)
+ * the duties just run, and `leading` stays false.
  */
 export interface LeadershipDeps {
   /** A Kubernetes Lease, the shared store's, or null. */
@@ -17,7 +18,13 @@ export interface LeadershipDeps {
   /** Reads the time and schedules the renewals. */
   clock: Pick<TimedClock, 'now' | 'every'>;
   events: Pick<GafferEvents, 'emit'>;
-  loop: { start(): void; stop(): void };
+  /** What runs only on the leader: started on taking the lease, stopped on losing it. */
+  duties: readonly LeaderDuty[];
+}
+
+export interface LeaderDuty {
+  start(): void;
+  stop(): void;
 }
 
 /**
@@ -34,6 +41,7 @@ export function chooseLeaderLease(
 export class Leadership {
   readonly #d: LeadershipDeps;
   #leading = false;
+  #stopped = false;
   #timer: Timer | null = null;
 
   constructor(deps: LeadershipDeps) {
@@ -50,26 +58,35 @@ export class Leadership {
   }
 
   async start(): Promise<void> {
-    const { lease, loop } = this.#d;
-    if (!lease) return loop.start();
+    const { lease, duties } = this.#d;
+    if (!lease) return void duties.forEach((d) => d.start());
     const every = Math.max(50, Math.floor(this.#d.ttlMs / 3));
     this.#timer = this.#d.clock.every(every, () => void this.#tick(lease));
     await this.#tick(lease);
   }
 
-  /** Stops renewing and lets the lease go, so another replica need not wait out its TTL. */
+  /**
+   * Stops renewing, stops the duties and lets the lease go, so another replica need not wait out
+   * its TTL. A renewal under way that lands afterwards changes nothing.
+   */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#timer?.cancel();
+    for (const d of this.#d.duties) d.stop();
     if (this.#leading && this.#d.lease) {
       await this.#d.lease.release('autoscaler', this.#d.holder).catch(() => {});
     }
   }
 
   async #tick(lease: LeaderLease): Promise<void> {
-    const { holder, ttlMs, clock, events, loop } = this.#d;
+    const { holder, ttlMs, clock, events, duties } = this.#d;
     const held = await lease.acquire('autoscaler', holder, ttlMs, clock.now()).catch(() => false);
-    if (held && !this.#leading) loop.start();
-    if (!held && this.#leading) loop.stop();
+    if (this.#stopped) {
+      if (held && !this.#leading) await lease.release('autoscaler', holder).catch(() => {});
+      return;
+    }
+    if (held && !this.#leading) for (const d of duties) d.start();
+    if (!held && this.#leading) for (const d of duties) d.stop();
     if (held !== this.#leading) events.emit('leader:changed', { holder: held ? holder : null });
     this.#leading = held;
   }
