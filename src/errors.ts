@@ -127,12 +127,3 @@ export class GafferError extends Error {
     this.details = options?.details;
   }
 }
-
-export function isGafferError(err: unknown): err is GafferError {
-  return err instanceof GafferError;
-}
-
-/** Turns anything thrown into an Error, keeping the original as `cause`. */
-export function coerceError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err), { cause: err });
-}

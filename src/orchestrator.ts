@@ -9,7 +9,7 @@ import type { ConfigReloader } from './config/watch.ts';
 import { systemClock, withTimers, type TimedClock } from './domain/clock.ts';
 import { GafferEvents } from './domain/events.ts';
 import { withChildren, type ParentLogger } from './domain/logger.ts';
-import type { Executor } from './executors/executor.ts';
+import { capability, type Executor } from './executors/executor.ts';
 import * as registry from './executors/registry.ts';
 import { BrokerBridge } from './jobs/broker-bridge.ts';
 import { catalogOf, type Catalog } from './jobs/catalog.ts';
@@ -225,7 +225,7 @@ export class Orchestrator {
    * workers live; lease expiry covers them), then starts the loops; the autoscaler's, when leading.
    */
   async start(): Promise<void> {
-    await this.executor.ready?.();
+    await capability.ready(this.executor);
     await this.#bridge.connect();
     if (this.config.store.kind === 'sqlite') {
       await this.#reconciler.recoverOrphans('local-', this.instance);

@@ -1,3 +1,4 @@
+import { capability } from './executors/executor.ts';
 import { AuditService } from './jobs/audit.ts';
 import { BatchService } from './jobs/batches.ts';
 import { QueueView } from './jobs/queue-view.ts';
@@ -65,8 +66,8 @@ export function createServices(orch: Parts): Services {
           name,
           timeoutSeconds: orch.catalog.type(name)!.timeoutSeconds,
         })),
-      isLocal: (w) => orch.executor.isLocal?.(w.id) ?? false,
-      localCapacity: orch.executor.localCapacity?.() ?? null,
+      isLocal: (w) => capability.isLocal(orch.executor, w.id),
+      localCapacity: capability.localCapacity(orch.executor),
     },
     workerIdFor: (named) => (orch.executor.workerIdFor ? orch.executor.workerIdFor(named) : named),
   };

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.ts';
 import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
-import type { Executor } from '../executors/executor.ts';
+import { capability, type Executor } from '../executors/executor.ts';
 import type { Catalog } from '../jobs/catalog.ts';
 import type { WorkerGateway } from '../jobs/worker-gateway.ts';
 import type { JobStore } from '../store/job-store.ts';
@@ -36,13 +36,13 @@ export interface ExecutorView extends ScalingTarget {
 
 export function scalingTarget(d: ScalingTargetDeps): ExecutorView {
   const runnable = (name: string) =>
-    d.catalog().type(name) !== undefined && (d.executor.canRun?.(name) ?? true);
-  const room = (name: string) => d.executor.room?.(name) ?? null;
+    d.catalog().type(name) !== undefined && capability.canRun(d.executor, name);
+  const room = (name: string) => capability.room(d.executor, name);
   const workers = (name: string): WorkerInfo[] => {
     const list = d.gateway.workers(name);
     const type = d.catalog().type(name);
     const known = new Set(list.map((w) => w.id));
-    for (const id of d.executor.unboundWorkers?.(name) ?? []) {
+    for (const id of capability.unboundWorkers(d.executor, name)) {
       if (known.has(id) || !type) continue;
       list.push({
         id,

@@ -61,11 +61,6 @@ export function keysLive(current: ResolvedConfig, next: ResolvedConfig): boolean
   return current.auth.keys.length > 0 && next.auth.keys.length > 0;
 }
 
-/** Whether the diff changes anything the catalog holds besides types (rules, cost, adhoc). */
-export function catalogChanged(current: ResolvedConfig, next: ResolvedConfig): boolean {
-  return CATALOG_SECTIONS.some((k) => !isDeepStrictEqual(current[k], next[k]));
-}
-
 /** Leaf paths where `a` and `b` differ; a whole subtree present on one side only is one path. */
 function differingPaths(at: string, a: unknown, b: unknown): string[] {
   if (isDeepStrictEqual(a, b)) return [];

@@ -1,4 +1,4 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Job ids sort by creation time within one process: a time prefix (ms, base 36) and a random tail
@@ -25,7 +25,3 @@ const pool = Buffer.alloc(TAIL_BYTES * 1024);
 let at = pool.length;
 let prefixOf = -1;
 let prefix = '';
-
-export function newId(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
-}

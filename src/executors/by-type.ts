@@ -1,4 +1,4 @@
-import type { Executor, StartRequest } from './executor.ts';
+import { capability, type Executor, type StartRequest } from './executor.ts';
 
 /**
  * Several executors behind one, routed by job type: `kindOf(type)` names the executor that runs
@@ -18,6 +18,11 @@ export function byType(
   const all = [...executors.values()];
   const owner = new Map<string, Executor>();
   const forType = (type: string) => executors.get(kindOf(type));
+  /** The type's executor's answer; `none` when no executor here runs the type. */
+  const typed = <T>(type: string, ask: (e: Executor) => T, none: T): T => {
+    const e = forType(type);
+    return e ? ask(e) : none;
+  };
   const owners = (workerId: string) => {
     const e = owner.get(workerId);
     return e ? [e] : all;
@@ -41,27 +46,20 @@ export function byType(
       owner.delete(workerId);
     },
     async ready() {
-      await Promise.all(all.map((e) => e.ready?.()));
+      await Promise.all(all.map((e) => capability.ready(e)));
     },
-    canRun: (type) => {
-      const e = forType(type);
-      return e !== undefined && (e.canRun?.(type) ?? true);
+    canRun: (type) => typed(type, (e) => capability.canRun(e, type), false),
+    room: (type) => typed(type, (e) => capability.room(e, type), null),
+    admit: (type, wanted) => typed(type, (e) => capability.admit(e, type, wanted), 0),
+    unboundWorkers: (type) => typed(type, (e) => capability.unboundWorkers(e, type), []),
+    replacesWorkers: (type, was, now) =>
+      typed(type, (e) => capability.replacesWorkers(e, type, was, now), false),
+    isLocal: (workerId) => {
+      const e = owner.get(workerId);
+      return e !== undefined && capability.isLocal(e, workerId);
     },
-    room: (type) => forType(type)?.room?.(type) ?? null,
-    admit: (type, wanted) => {
-      const e = forType(type);
-      return e ? (e.admit?.(type, wanted) ?? wanted) : 0;
-    },
-    unboundWorkers: (type) => forType(type)?.unboundWorkers?.(type) ?? [],
-    replacesWorkers: (type, was, now) => forType(type)?.replacesWorkers?.(type, was, now) ?? false,
-    isLocal: (workerId) => owner.get(workerId)?.isLocal?.(workerId) ?? false,
-    localCapacity: () => {
-      for (const e of all) {
-        const capacity = e.localCapacity?.();
-        if (capacity) return capacity;
-      }
-      return null;
-    },
+    localCapacity: () =>
+      all.map((e) => capability.localCapacity(e)).find((c) => c !== null) ?? null,
   };
   if (all.some((e) => e.workerIdFor)) {
     combined.workerIdFor = (connectingId) => {

@@ -110,13 +110,21 @@ export interface ExecutorHooks {
 
 /** The capability guards: each optional member, or its documented default. */
 export const capability = {
-  ready: (e: Executor): Promise<void> => e.ready?.() ?? Promise.resolve(),
-  canRun: (e: Executor, type: string): boolean => e.canRun?.(type) ?? true,
-  room: (e: Executor, type: string): number | null => e.room?.(type) ?? null,
-  admit: (e: Executor, type: string, wanted: number): number => e.admit?.(type, wanted) ?? wanted,
-  unboundWorkers: (e: Executor, type: string): string[] => e.unboundWorkers?.(type) ?? [],
-  replacesWorkers: (e: Executor, type: string, was: JobTypeConfig, now: JobTypeConfig): boolean =>
-    e.replacesWorkers?.(type, was, now) ?? false,
-  isLocal: (e: Executor, workerId: string): boolean => e.isLocal?.(workerId) ?? false,
-  localCapacity: (e: Executor): MachineRoom | null => e.localCapacity?.() ?? null,
+  ready: (e: Pick<Executor, 'ready'>): Promise<void> => e.ready?.() ?? Promise.resolve(),
+  canRun: (e: Pick<Executor, 'canRun'>, type: string): boolean => e.canRun?.(type) ?? true,
+  room: (e: Pick<Executor, 'room'>, type: string): number | null => e.room?.(type) ?? null,
+  admit: (e: Pick<Executor, 'admit'>, type: string, wanted: number): number =>
+    e.admit?.(type, wanted) ?? wanted,
+  unboundWorkers: (e: Pick<Executor, 'unboundWorkers'>, type: string): string[] =>
+    e.unboundWorkers?.(type) ?? [],
+  replacesWorkers: (
+    e: Pick<Executor, 'replacesWorkers'>,
+    type: string,
+    was: JobTypeConfig,
+    now: JobTypeConfig,
+  ): boolean => e.replacesWorkers?.(type, was, now) ?? false,
+  isLocal: (e: Pick<Executor, 'isLocal'>, workerId: string): boolean =>
+    e.isLocal?.(workerId) ?? false,
+  localCapacity: (e: Pick<Executor, 'localCapacity'>): MachineRoom | null =>
+    e.localCapacity?.() ?? null,
 };

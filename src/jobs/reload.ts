@@ -3,7 +3,7 @@ import { diffConfig, LIVE_SECTIONS, type ReloadResult } from '../config/diff.ts'
 import type { ResolvedConfig } from '../config/load.ts';
 import type { GafferEvents } from '../domain/events.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { Executor } from '../executors/executor.ts';
+import { capability, type Executor } from '../executors/executor.ts';
 import type { BrokerBridge } from './broker-bridge.ts';
 import { catalogOf, type Catalog } from './catalog.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
@@ -63,7 +63,7 @@ export function applyReload(
     if (!was || !now) return true;
     const spec = (t: typeof was) => workerSpec(config, type, t);
     return (
-      d.executor.replacesWorkers?.(type, was, now) === true ||
+      capability.replacesWorkers(d.executor, type, was, now) ||
       !isDeepStrictEqual(spec(was), spec(now))
     );
   };

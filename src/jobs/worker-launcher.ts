@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/load.ts';
-import type { Executor } from '../executors/executor.ts';
+import { capability, type Executor } from '../executors/executor.ts';
 import type { Catalog } from './catalog.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
@@ -32,9 +32,9 @@ export class WorkerLauncher {
   async start(typeName: string, count: number): Promise<void> {
     const { catalog, service, gateway, executor } = this.#d;
     const type = catalog().type(typeName);
-    if (!type || executor.canRun?.(typeName) === false) return;
+    if (!type || !capability.canRun(executor, typeName)) return;
     const spec = workerSpec(this.#d.config(), typeName, type);
-    const admitted = executor.admit?.(typeName, count) ?? count;
+    const admitted = capability.admit(executor, typeName, count);
     // Claims go one by one (each is a store transaction); starts overlap, so one start's round
     // trip (a Kubernetes Job's creation) does not serialise the others.
     const starting: Promise<void>[] = [];

@@ -119,5 +119,3 @@ export function gafferService(deps: GafferServiceDeps) {
     },
   };
 }
-
-export type GafferServiceMethods = ReturnType<typeof gafferService>;
