@@ -96,20 +96,20 @@ export class Orchestrator {
     const catalog = () => this.#catalog;
     const poke = () => void (this.#autoscale && this.loop.poke());
     const due = (type: string) => (this.gateway.notify(type), poke());
-    this.#bridge = new BrokerBridge({ config, store, catalog, clock, log: log('broker'), due });
-    const bridge = this.#bridge;
-    this.service = new JobService({
+    const bridge = new BrokerBridge({ config, store, catalog, clock, log: log('broker'), due });
+    this.#bridge = bridge;
+    const service = new JobService({
       ...{ store, clock, events, catalog, leaseTtlMs: config.leases.ttlMs },
       log: log('service'),
       resultBytes: () => this.config.retention.resultBytes,
       ...(config.broker.kind === 'none' ? {} : { publish: (jobs) => bridge.publish(jobs) }),
     });
-    const service = this.service;
+    const gateway = new WorkerGateway({ service, store, events, clock, log: log('gateway') });
+    const address = new WorkerAddress(config);
+    this.service = service;
+    this.gateway = gateway;
+    this.#address = address;
     this.throughput = new Throughput(events, clock);
-    this.gateway = new WorkerGateway({ service, store, events, clock, log: log('gateway') });
-    const gateway = this.gateway;
-    this.#address = new WorkerAddress(config);
-    const address = this.#address;
     this.workerToken = address.token;
     const jobType = (name: string) => this.#catalog.type(name);
     const built = registry.createExecutors(
@@ -125,9 +125,8 @@ export class Orchestrator {
       options.executorFactories ?? registry.LOCAL_ONLY,
       options.handlers ?? new Map(),
     );
-    this.executor = built.executor;
+    const executor = (this.executor = built.executor);
     this.executors = built.executors;
-    const executor = this.executor;
     const launcher = new WorkerLauncher({
       ...{ instance: this.instance, catalog, service, gateway, executor },
       config: () => this.config,
@@ -140,11 +139,11 @@ export class Orchestrator {
     const { intervalMs, leaderTtlMs: ttlMs } = config.autoscaler;
     const target = this.#view;
     this.loop = new ControlLoop({ target, clock, events, intervalMs, log: log('autoscaler') });
-    this.#schedules = new ScheduleRunner({
+    const schedules = new ScheduleRunner({
       ...{ store, clock, jobs: service, log: log('schedules') },
       configured: () => this.config.schedules,
     });
-    const schedules = this.#schedules;
+    this.#schedules = schedules;
     this.#leadership = new Leadership({
       ...{ ttlMs, clock, events, holder: this.instance },
       lease: chooseLeaderLease(built.leaderLease, store),
