@@ -6,6 +6,7 @@ import type { JobRecords } from './roles/job-records.ts';
 import type { JobRetention } from './roles/job-retention.ts';
 import type { RunHistory } from './roles/run-history.ts';
 import type { ScalingLog } from './roles/scaling-log.ts';
+import type { TypeControls } from './roles/type-controls.ts';
 
 /**
  * The job record, the single source of truth (invariant 1): one backend object per store
@@ -27,7 +28,8 @@ export interface JobStore
     RunHistory,
     BatchRecords,
     AuditLog,
-    ScalingLog {
+    ScalingLog,
+    TypeControls {
   /** Ends the connection; calls in progress finish first. */
   close(): Promise<void>;
 }
@@ -37,7 +39,8 @@ export type { AuditEntry, AuditFilter, AuditPage, AuditRecord } from './roles/au
 export type { BatchPage, BatchRecord, BatchSummary, RejectedRow } from './roles/batch-records.ts';
 export type { DeadLetterEdit } from './roles/dead-letter-writes.ts';
 export type { JobFilter, JobPage, QueueStats } from './roles/job-listing.ts';
-export type { ClaimRequest, FinishUpdate } from './roles/job-records.ts';
+export type { ClaimOutcome, ClaimRequest, FinishUpdate } from './roles/job-records.ts';
+export type { FlowStanding, PausedType } from './roles/type-controls.ts';
 export { cutEntry, logTrimMarker, type PurgeRequest } from './roles/job-retention.ts';
 export type { LogLine } from './roles/run-history.ts';
 export type { WorkerEvent } from './roles/scaling-log.ts';
