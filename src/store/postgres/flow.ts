@@ -80,7 +80,8 @@ async function claimLimited(
       candidates = await keyCandidates(c, req, fetchPlan(limits, keys, room));
     }
   } else {
-    candidates = req.jobIds ? await namedCandidates(c, req) : await backlog(c, req, room);
+    // One past the room: a job the window holds back gives the ETA its claimer waits for.
+    candidates = req.jobIds ? await namedCandidates(c, req) : await backlog(c, req, room + 1);
   }
   const decision = decideStarts({
     now,

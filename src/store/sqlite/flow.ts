@@ -55,7 +55,8 @@ function claimLimited(s: Statements, req: ClaimRequest, limits: FlowLimits): Cla
       );
     }
   } else {
-    candidates = req.jobIds ? namedCandidates(s, req) : backlogCandidates(s, req, room);
+    // One past the room: a job the window holds back gives the ETA its claimer waits for.
+    candidates = req.jobIds ? namedCandidates(s, req) : backlogCandidates(s, req, room + 1);
   }
   const decision = decideStarts({
     now,
