@@ -416,7 +416,7 @@ const RateLimit = Type.Object(
     additionalProperties: false,
     description:
       'Starts of the type per sliding window, across every worker and replica: a start counts ' +
-      'for `perSeconds` after it happened (src/jobs/flow.ts, docs/flow-control.md). Jobs held ' +
+      'for `perSeconds` after it happened (src/domain/flow.ts; docs/flow-control.md says why a sliding window). Jobs held ' +
       'by it wait as `rate_limit`, with the time the window frees a slot. Absent: no limit.',
   },
 );
