@@ -338,7 +338,7 @@ export class JobService {
   ): Promise<ClaimOutcome> {
     const now = this.#o.clock.now();
     const flow = this.flowLimits(type);
-    return this.#o.store.claimOrHold({
+    const req = {
       type,
       owner,
       limit,
@@ -347,7 +347,11 @@ export class JobService {
       to,
       ...(jobIds ? { jobIds } : {}),
       ...(flow ? { flow } : {}),
-    });
+    };
+    // A backlog claim of a type without limits holds nothing back but a pause, which the plain
+    // claim honours too: it takes the plain claim, as before flow control.
+    if (!flow && !jobIds) return this.#o.store.claim(req).then((jobs) => ({ jobs, held: [] }));
+    return this.#o.store.claimOrHold(req);
   }
 
   /** The type's rate and key limits from the config in force; undefined when it has none. */
