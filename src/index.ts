@@ -9,6 +9,7 @@ export { JobFailedError } from './library/wait.ts';
 export { StartError } from './library/start-error.ts';
 export type { StopSummary } from './orchestrator.ts';
 export type {
+  BatchSubmitted,
   ConfigInput,
   DeepPartial,
   GafferOptions,
@@ -34,7 +35,16 @@ export type {
 } from './domain/events.ts';
 export type { Submission } from './jobs/prepare.ts';
 export type { RejectedSubmission } from './jobs/service.ts';
-export type { JobFilter, JobPage, LogLine, QueueStats } from './store/job-store.ts';
+export type {
+  BatchPage,
+  BatchSummary,
+  JobFilter,
+  JobPage,
+  LogLine,
+  QueueStats,
+  RejectedRow,
+} from './store/job-store.ts';
+export type { RetryFailedReport } from './jobs/batches.ts';
 export {
   ConfigError,
   type ConfigOverrides,

@@ -36,6 +36,7 @@ import { republishMissing } from './jobs/republish.ts';
 import { Throughput } from './jobs/throughput.ts';
 import { JobService } from './jobs/service.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
+import { createServices, type Services } from './services.ts';
 import { HistorySampler, emptyWorkers, type WorkerCounts } from './history/index.ts';
 import type { JobStore } from './store/job-store.ts';
 import { hasLeaderLease, type LeaderLease } from './store/leader-lease.ts';
@@ -101,6 +102,8 @@ export class Orchestrator {
   readonly executor: Executor;
   /** Queue depth, throughput and workers per type over the last hour (the dashboard's charts). */
   readonly history: HistorySampler;
+  /** What the front ends call besides `service`: batches, the queue view, the audit log. */
+  readonly services: Services;
   /** Set when `executor.kind` is kubernetes (admission and readiness live there). */
   readonly kubernetes: KubernetesExecutor | null = null;
   /** Prefix of this process's local worker ids; leases of other prefixes are orphans on start. */
@@ -172,6 +175,7 @@ export class Orchestrator {
     this.throughput = new Throughput(this.events, this.clock);
     this.gateway = new WorkerGateway({
       service: this.service,
+      store: this.store,
       events: this.events,
       clock: this.clock,
       log: this.log,
@@ -247,6 +251,7 @@ export class Orchestrator {
     });
     this.#reconciler = new Reconciler({
       service: this.service,
+      store: this.store,
       gateway: this.gateway,
       clock: this.clock,
       types: () => this.#catalog.names(),
@@ -260,6 +265,7 @@ export class Orchestrator {
       read: (now) => this.#historyState(now),
       log: this.log,
     });
+    this.services = createServices(this);
     this.#wire();
   }
 

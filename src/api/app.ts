@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { toView, type Job } from '../domain/job.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { createMetrics } from '../metrics/metrics.ts';
-import { machineCapacity } from '../executors/local-process/capacity.ts';
 import { handleClientError, handleError, handleNotFound } from './error-handler.ts';
 import { strictJson } from './json-body.ts';
 import { refuseForeignOrigins } from './origin.ts';
@@ -17,6 +16,7 @@ import { refuseForeignHosts } from './host-check.ts';
 import { bodyTimeouts, limitConnections, serverOptions } from './timeouts.ts';
 import { publicRoutes, requireDeclaredAccess } from './auth/access.ts';
 import { registerAuth } from './auth/plugin.ts';
+import type { AuthSource } from './auth/authenticate.ts';
 import { authRoutes } from './auth/routes.ts';
 import { logSerializers } from './auth/log-redact.ts';
 import { LOG_REDACT } from '../log/logger.ts';
@@ -78,7 +78,10 @@ export interface AppOptions {
   serverFactory?: FastifyServerFactory;
 }
 
-/** Builds the HTTP app without listening, so tests use `inject()`. Handlers call services only. */
+/**
+ * Builds the HTTP app without listening, so tests use `inject()`. Each route plugin is handed the
+ * narrow dependencies it declares — services, never a store, an executor or the orchestrator.
+ */
 export async function buildApp(
   orch: Orchestrator,
   options: AppOptions = {},
@@ -113,7 +116,16 @@ export async function buildApp(
   }));
   await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: CSP } });
   requireDeclaredAccess(app);
-  const auth = await registerAuth(app, orch);
+  const { service, services, events } = orch;
+  const { batches, queues, audit } = services;
+  const now = () => orch.clock.now();
+  // The keys in force, read on every request: a reload may change them.
+  const source: AuthSource = {
+    get config() {
+      return orch.config;
+    },
+  };
+  const auth = await registerAuth(app, { source, now, workerToken: orch.workerToken, audit });
   strictJson(app);
   // Every answer that carries jobs shows them without their lease token (a worker's credential).
   app.addHook('preSerialization', async (_req, _reply, payload: unknown) => hideLeases(payload));
@@ -131,36 +143,49 @@ export async function buildApp(
   await app.register(fastifyMultipart, {
     limits: { fileSize: orch.config.server.uploadLimitBytes, files: 1, fields: 20 },
   });
-  const metrics = createMetrics(orch.events, {
-    queueStats: (now) => orch.store.queueStats(now),
-    workers: () => orch.gateway.workers(),
-    now: () => orch.clock.now(),
-    throughput: orch.throughput,
-    desired: () => orch.loop.lastDecisions(),
-    types: () =>
-      orch.catalog.names().map((name) => ({
-        name,
-        timeoutSeconds: orch.catalog.type(name)!.timeoutSeconds,
-      })),
-    isLocal: (w) => !orch.kubernetes && w.id.startsWith(`${orch.instance}-`),
-    localCapacity: orch.kubernetes ? null : machineCapacity(orch.config.executor.local),
-  });
+  const metrics = createMetrics(events, services.metrics);
+  const catalog = () => orch.catalog;
+  const upload = {
+    batches,
+    catalog,
+    limits: () => orch.config.server,
+  };
   await app.register(
     async (v1) => {
-      await v1.register(jobRoutes, { orch });
-      await v1.register(batchRoutes, { orch });
-      await v1.register(historyRoutes, { orch });
-      await v1.register(deadLetterRoutes, { orch });
-      await v1.register(queueRoutes, { orch });
-      await v1.register(eventRoutes, { orch });
-      await v1.register(workerConnectRoutes, { orch, failedAuth: auth.failedAuth });
-      await v1.register(runRoutes, { orch });
-      await v1.register(authRoutes, { orch, auth });
+      await v1.register(jobRoutes, {
+        service,
+        batches,
+        queues,
+        audit,
+        maxBatchJobs: () => orch.config.server.maxBatchJobs,
+      });
+      await v1.register(batchRoutes, { ...upload, audit });
+      await v1.register(historyRoutes, { history: orch.history, now });
+      await v1.register(deadLetterRoutes, { service, audit });
+      await v1.register(queueRoutes, {
+        queues,
+        config: () => orch.config,
+        reloader: () => orch.reloader,
+        now,
+        audit,
+      });
+      await v1.register(eventRoutes, { events, now });
+      await v1.register(workerConnectRoutes, {
+        gateway: orch.gateway,
+        catalog,
+        workerToken: orch.workerToken,
+        workerIdFor: services.workerIdFor,
+        poke: () => orch.loop.poke(),
+        audit,
+        failedAuth: auth.failedAuth,
+      });
+      await v1.register(runRoutes, { adhoc: () => orch.config.adhoc, service, audit });
+      await v1.register(authRoutes, { source, audit, auth });
     },
     { prefix: '/v1' },
   );
-  await app.register(opsRoutes, { orch, metrics });
-  await app.register(aliasRoutes, { orch });
+  await app.register(opsRoutes, { metrics, queues });
+  await app.register(aliasRoutes, { ...upload, service, queues });
   await app.register(async (files) => {
     publicRoutes(files);
     await files.register(fastifyStatic, {

@@ -4,7 +4,6 @@
  * server builds inline (the session, the batch list, the stats history) are declared here.
  */
 import type { Static } from 'typebox';
-import type { queueStatus } from '../api/routes/queues.ts';
 import type { RunBody } from '../api/routes/run.ts';
 import type {
   BatchBody,
@@ -17,6 +16,7 @@ import type {
 } from '../api/schemas.ts';
 import type { ScalingDecision, WorkerInfo, WorkerState } from '../domain/events.ts';
 import type { JobError, JobState, JobView } from '../domain/job.ts';
+import type { QueueStatus } from '../jobs/queue-view.ts';
 import type { Waiting } from '../jobs/waiting.ts';
 import type { RetryFailedReport } from '../jobs/batch-retry.ts';
 import type {
@@ -89,7 +89,7 @@ export interface ReplayResult {
   skipped: { id: string; code: string; message: string }[];
 }
 
-export type QueueStatus = Awaited<ReturnType<typeof queueStatus>>[number];
+export type { QueueStatus };
 export type DesiredScale = Record<string, { current: number; desired: number }>;
 
 export interface TypeQuery {

@@ -21,7 +21,7 @@ export interface RetryFailedReport {
  * call is not picked up twice.
  */
 export async function retryFailedRows(
-  service: JobService,
+  service: Pick<JobService, 'retry' | 'deadLetters'>,
   store: Pick<JobListing, 'list'>,
   batchId: string,
   allows: (type: string) => boolean,

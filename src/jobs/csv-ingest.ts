@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { Catalog } from './catalog.ts';
-import type { JobService } from './service.ts';
 import { CsvReader, type CsvRow } from './csv-rows.ts';
 import {
   ingest,
   type IngestOptions,
+  type IngestService,
   type IngestStore,
   type IngestResult,
   type RowReader,
@@ -25,7 +25,7 @@ export interface CsvIngestOptions extends IngestOptions {
  * names no type takes the catalog's `uploadType` (`routes.uploadType`), else each row is routed.
  */
 export function ingestCsv(
-  service: JobService,
+  service: IngestService,
   store: IngestStore,
   input: Readable,
   options: CsvIngestOptions,

@@ -20,6 +20,8 @@ export interface RowReader {
   end(): UploadRow[];
 }
 
+/** What an ingest needs of the job service: its submissions and the catalog in force. */
+export type IngestService = Pick<JobService, 'submitMany' | 'catalog'>;
 /** Where an upload records its rejected rows and its batch's counts. */
 export type IngestStore = Pick<BatchRecords, 'addRejectedRows' | 'updateBatch'>;
 
@@ -53,7 +55,7 @@ export interface IngestResult {
  * would hide it. Its batch stays, with every row in its rejected rows.
  */
 export async function ingest(
-  service: JobService,
+  service: IngestService,
   store: IngestStore,
   input: Readable,
   reader: RowReader,
@@ -150,7 +152,7 @@ interface Tally {
 const COUNTS_EVERY_MS = 500;
 
 async function commitChunk(
-  service: JobService,
+  service: IngestService,
   store: IngestStore,
   options: IngestOptions,
   chunk: readonly UploadRow[],

@@ -2,11 +2,15 @@ import type { RetentionConfig } from '../config/schema.ts';
 import type { TimedClock, Timer } from '../domain/clock.ts';
 import type { Logger } from '../domain/logger.ts';
 import { Retention } from './retention.ts';
+import type { JobRecords } from '../store/roles/job-records.ts';
+import type { JobRetention } from '../store/roles/job-retention.ts';
 import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 interface ReconcilerOptions {
-  service: Pick<JobService, 'abandon' | 'store'>;
+  service: Pick<JobService, 'abandon'>;
+  /** Where expired leases and orphans are found, and retention applied. */
+  store: Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> & JobRetention;
   gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
   /** Reads lease expiry and schedules the sweeps. */
   clock: TimedClock;
@@ -34,7 +38,7 @@ export class Reconciler {
     this.#o = options;
     const policy = options.retention;
     this.#retention = policy
-      ? new Retention({ store: options.service.store, clock: options.clock, policy })
+      ? new Retention({ store: options.store, clock: options.clock, policy })
       : null;
   }
 
@@ -60,7 +64,7 @@ export class Reconciler {
   }
 
   async sweep(): Promise<number> {
-    const expired = await this.#o.service.store.findExpired(this.#o.clock.now());
+    const expired = await this.#o.store.findExpired(this.#o.clock.now());
     for (const job of expired) this.#o.gateway.forget(job.id);
     await this.#o.service.abandon(
       expired,
@@ -79,7 +83,7 @@ export class Reconciler {
 
   /** Jobs held by local workers of an earlier gaffer process: those processes are gone. */
   async recoverOrphans(prefix: string, current: string): Promise<number> {
-    const orphans = await this.#o.service.store.findOwnedByPrefix(prefix, current);
+    const orphans = await this.#o.store.findOwnedByPrefix(prefix, current);
     await this.#o.service.abandon(
       orphans,
       {

@@ -9,9 +9,7 @@ import type { JobFilter, JobListing, JobPage } from '../store/roles/job-listing.
 import type { ClaimOutcome, FinishUpdate, JobRecords } from '../store/roles/job-records.ts';
 import type { PausedType, TypeControls } from '../store/roles/type-controls.ts';
 import { holdOf, keyOf, type FlowLimits, type Hold } from '../domain/flow.ts';
-import type { JobRetention } from '../store/roles/job-retention.ts';
 import type { LogLine, RunHistory } from '../store/roles/run-history.ts';
-import type { ScalingLog } from '../store/roles/scaling-log.ts';
 import type { AttemptRecord } from '../store/attempts.ts';
 import type { Logger } from '../domain/logger.ts';
 import { unknownType, type Catalog } from './catalog.ts';
@@ -23,23 +21,14 @@ import { DeadLetterQueue } from './dead-letters.ts';
 import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
 
-/**
- * What the `store` getter hands on: lease recovery and retention to the reconciler, worker events
- * to the gateway.
- */
-type HandedOnStore = Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> &
-  JobRetention &
-  Pick<ScalingLog, 'recordWorkerEvent'>;
-
 export interface JobServiceOptions {
-  /** The store roles the service uses (the dead-letter queue's included), and what it hands on. */
+  /** The store roles the service uses (the dead-letter queue's included). */
   store: JobRecords &
     Pick<JobListing, 'list'> &
     RunHistory &
     DeadLetterWrites &
     Pick<AuditLog, 'appendAudit'> &
-    TypeControls &
-    HandedOnStore;
+    TypeControls;
   clock: Clock;
   events: GafferEvents;
   /** The catalog in force; read on every call so a config reload takes effect at once. */
@@ -100,10 +89,6 @@ export class JobService {
       catalog: options.catalog,
       requeued: (jobs) => this.#requeued(jobs),
     });
-  }
-
-  get store(): HandedOnStore {
-    return this.#o.store;
   }
 
   /** The catalog in force now (a reload replaces it). */

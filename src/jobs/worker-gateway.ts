@@ -4,7 +4,7 @@ import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
-import type { WorkerEvent } from '../store/roles/scaling-log.ts';
+import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import type { JobService } from './service.ts';
 
@@ -37,6 +37,8 @@ const HOLD_RETRY_MS = 1000;
 
 export class WorkerGateway {
   readonly #service: JobService;
+  /** Where every worker's start, drain and stop is recorded. */
+  readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock & Partial<Scheduler>;
   /** Per type: the timer that serves its waiting workers when its rate window frees a slot. */
@@ -59,12 +61,14 @@ export class WorkerGateway {
 
   constructor(options: {
     service: JobService;
+    store: Pick<ScalingLog, 'recordWorkerEvent'>;
     events: GafferEvents;
     /** With timers (a `TimedClock`), a rate-limited type's workers are served when it frees. */
     clock: Clock & Partial<Scheduler>;
     log: Pick<Logger, 'error'>;
   }) {
     this.#service = options.service;
+    this.#workerLog = options.store;
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
@@ -557,7 +561,7 @@ export class WorkerGateway {
       active: info.active,
       detail,
     };
-    const write = this.#service.store
+    const write = this.#workerLog
       .recordWorkerEvent(entry)
       .catch((err: unknown) =>
         this.#log.error({ err, worker: info.id }, 'recording a worker event failed'),

@@ -14,9 +14,19 @@ import { withChildren } from '../domain/logger.ts';
 import { loggerFromEnv } from '../log/logger.ts';
 import { lockDataDir } from '../store/data-dir-lock.ts';
 import { bindPorts, type BindRequest, type BoundPorts } from './ports.ts';
-import type { JobFilter, JobPage, LogLine, QueueStats } from '../store/job-store.ts';
+import type {
+  BatchPage,
+  BatchSummary,
+  JobFilter,
+  JobPage,
+  LogLine,
+  QueueStats,
+  RejectedRow,
+} from '../store/job-store.ts';
+import type { RetryFailedReport } from '../jobs/batches.ts';
 import type { JobHandler } from '../worker/handler.ts';
 import type {
+  BatchSubmitted,
   ConfigInput,
   GafferOptions,
   JobDefinition,
@@ -261,6 +271,47 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
     return { accepted: accepted.map((job) => this.#handle(job, true)), rejected };
   }
 
+  /**
+   * Submits many jobs as one batch, recorded as `POST /v1/jobs/batch` and gRPC `SubmitJobs`
+   * record theirs: valid ones committed together, each invalid one reported by its index, the
+   * counts kept under `batchId` (`batch`, `batches`). `type`: every submission's type unless it
+   * names its own, and the batch's label.
+   */
+  async submitBatch(
+    submissions: readonly Submission[],
+    options: { type?: string } = {},
+  ): Promise<BatchSubmitted> {
+    const { type } = options;
+    const { batchId, accepted, rejected } = await this.#orch.services.batches.submit(
+      type === undefined ? submissions : submissions.map((s) => ({ ...s, type: s.type ?? type })),
+      { source: 'library', type: type ?? null, by: LIBRARY },
+    );
+    return { batchId, accepted: accepted.map((job) => this.#handle(job, true)), rejected };
+  }
+
+  /** A batch with its counts. Rejects with GAFFER_BATCH_NOT_FOUND for an unknown id. */
+  batch(id: string): Promise<BatchSummary> {
+    return this.#orch.services.batches.get(id);
+  }
+
+  /** Batches (JSON, uploads, the library's), newest first; `nextCursor` pages on (50 a page). */
+  batches(filter: { limit?: number; cursor?: string } = {}): Promise<BatchPage> {
+    return this.#orch.services.batches.list({ limit: 50, ...filter });
+  }
+
+  /** A batch's rows that could not be jobs, by line (uploads keep them). */
+  rejectedRows(id: string): Promise<RejectedRow[]> {
+    return this.#orch.services.batches.rejectedRows(id);
+  }
+
+  /**
+   * "Retry failed rows": the batch's failed and timed-out jobs queued again, its dead-lettered
+   * ones replayed, as `POST /v1/batches/:id/retry-failed`.
+   */
+  retryFailed(id: string): Promise<RetryFailedReport> {
+    return this.#orch.services.batches.retryFailed(id);
+  }
+
   /** A job's record now. Rejects with GAFFER_JOB_NOT_FOUND for an unknown id. */
   job(id: string): Promise<Job> {
     return this.#orch.service.get(id);
@@ -293,7 +344,7 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
 
   /** Per type: ready, delayed, in flight, counts by state, the oldest ready job's age. */
   queues(): Promise<QueueStats[]> {
-    return this.#orch.store.queueStats(this.#orch.clock.now());
+    return this.#orch.services.queues.stats();
   }
 
   /** Calls `fn` with every event of that name until the returned function is called. */

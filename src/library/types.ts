@@ -4,6 +4,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { Submission } from '../jobs/prepare.ts';
+import type { RejectedSubmission } from '../jobs/service.ts';
 import type { JobContext } from '../worker/handler.ts';
 
 /** Every field optional, at every depth: a setting left out takes its default. */
@@ -45,6 +46,13 @@ export type PayloadOf<D> = D extends JobDefinition<infer P, unknown> ? P : never
 
 /** What a job of a type given in code results in (its handler's return value, awaited). */
 export type ResultOf<D> = D extends JobDefinition<never, infer R> ? Awaited<R> : never;
+
+/** A batch submitted in code (`submitBatch`): its id, the jobs accepted, the items refused. */
+export interface BatchSubmitted {
+  batchId: string;
+  accepted: JobHandle[];
+  rejected: RejectedSubmission[];
+}
 
 /** A submission's options besides its type and payload (as in POST /v1/jobs). */
 export type SubmitOptions = Omit<Submission, 'type' | 'payload'>;

@@ -162,6 +162,7 @@ describe('messages', () => {
       message: 'SubmitJobsResponse',
       sample: {
         jobIds: ['a', 'b'],
+        batchId: 'batch-1',
         rejected: [
           {
             index: 1,
@@ -540,6 +541,43 @@ describe('Gaffer service', () => {
     );
   });
 
+  test('SubmitJobs records a batch as POST /v1/jobs/batch does: its counts, done, its jobs', async () => {
+    const items = [
+      { payload: 1 },
+      { type: 'nope' },
+      { type: 'strict', payload: {} },
+      { payload: 2 },
+    ];
+    const res = await client.submitJobs({
+      type: 'held',
+      jobs: items.map(({ payload, ...rest }) =>
+        payload === undefined ? rest : { ...rest, payloadJson: JSON.stringify(payload) },
+      ),
+    });
+    assert.match(res.batchId, /^batch-/);
+    const http = await g.app.inject({
+      method: 'POST',
+      url: '/v1/jobs/batch',
+      payload: { type: 'held', jobs: items },
+    });
+    assert.equal(http.statusCode, 201);
+    const batchOf = async (id: string) =>
+      (await g.app.inject({ method: 'GET', url: `/v1/batches/${id}` })).json().batch;
+    const [viaGrpc, viaHttp] = [await batchOf(res.batchId), await batchOf(http.json().batchId)];
+    const shown = ({
+      id: _id,
+      createdAt: _at,
+      source: _source,
+      ...rest
+    }: Record<string, unknown>) => rest;
+    assert.deepEqual(shown(viaGrpc), shown(viaHttp));
+    assert.deepEqual(
+      [viaGrpc.type, viaGrpc.accepted, viaGrpc.rejected, viaGrpc.done, viaGrpc.source],
+      ['held', 2, 2, true, 'grpc'],
+    );
+    for (const id of res.jobIds) assert.equal((await client.getJob(id)).batchId, res.batchId);
+  });
+
   test('CancelJob cancels a queued job; a second cancel is FAILED_PRECONDITION', async () => {
     const { job } = await client.submitJob({ type: 'held' });
     const cancelled = await client.cancelJob(job.id);
@@ -617,8 +655,8 @@ describe('authentication and roles', () => {
     startGrpcServer(
       {
         service: g.orch.service,
+        services: g.orch.services,
         events: g.orch.events,
-        store: g.orch.store,
         clock: g.orch.clock,
         log: g.orch.log,
         config: {

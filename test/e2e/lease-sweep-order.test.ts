@@ -60,6 +60,7 @@ test('a heartbeat that arrived during a stall is read before the sweep that fall
   const sweepDone = new Promise<void>((resolve) => (swept = resolve));
   const reconciler = new Reconciler({
     service: g.orch.service,
+    store: g.orch.store,
     gateway: { forget: () => {}, notify: () => {} },
     clock: g.clock,
     types: () => (swept(), []),

@@ -75,12 +75,13 @@ export function jobsHarness(raw: Record<string, unknown> = {}) {
     leaseTtlMs: config.leases.ttlMs,
     log,
   });
-  const gateway = new WorkerGateway({ service, events, clock, log });
+  const gateway = new WorkerGateway({ service, store, events, clock, log });
   events.on('job:queued', ({ jobs }) => {
     for (const type of new Set(jobs.map((j) => j.type))) gateway.notify(type);
   });
   const reconciler = new Reconciler({
     service,
+    store,
     gateway,
     clock,
     types: () => catalog.names(),

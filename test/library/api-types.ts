@@ -7,6 +7,9 @@
 import {
   createGaffer,
   defineJob,
+  type BatchPage,
+  type BatchSubmitted,
+  type BatchSummary,
   type ConfigInput,
   type Gaffer,
   type GafferEventMap,
@@ -17,7 +20,9 @@ import {
   type JobHandle,
   type JobState,
   type PayloadOf,
+  type RejectedRow,
   type ReloadStatus,
+  type RetryFailedReport,
   type ResultOf,
   type Submission,
   type Logger,
@@ -92,6 +97,14 @@ export async function typedUse(): Promise<void> {
   void status;
   const url: string = await gaffer.listen({ port: 0 });
   void url;
+  // Batches: submitted in code or uploaded over HTTP, read and retried alike.
+  const batch: BatchSubmitted = await gaffer.submitBatch([{ payload: {} }], { type: 'csv-row' });
+  const summary: BatchSummary = await gaffer.batch(batch.batchId);
+  const page: BatchPage = await gaffer.batches({ limit: 10 });
+  const rows: RejectedRow[] = await gaffer.rejectedRows(summary.id);
+  const report: RetryFailedReport = await gaffer.retryFailed(summary.id);
+  expectType<Equal<BatchSubmitted['accepted'], JobHandle[]>>(true);
+  void [page, rows, report];
   const drained: boolean = await gaffer.drain(1000);
   void drained;
   await gaffer.close();
@@ -107,6 +120,11 @@ expectType<
     | 'grpcPort'
     | 'submit'
     | 'submitMany'
+    | 'submitBatch'
+    | 'batch'
+    | 'batches'
+    | 'rejectedRows'
+    | 'retryFailed'
     | 'job'
     | 'jobs'
     | 'logs'

@@ -1,15 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { GafferError, type ErrorCode } from '../../errors.ts';
 import type { Principal } from './access.ts';
-import type { AuditEntry, JobStore } from '../../store/job-store.ts';
-import type { Clock } from '../../domain/clock.ts';
+import type { AuditEntry } from '../../store/job-store.ts';
+import type { AuditService } from '../../jobs/audit.ts';
 import { scopeRefusal } from './scope.ts';
 
-/** What the audit log needs of the orchestrator (an Orchestrator fits). */
-export interface AuditSink {
-  store: Pick<JobStore, 'appendAudit'>;
-  clock: Clock;
-}
+/** Where actions are recorded: the audit log (jobs/audit.ts). */
+export type AuditSink = Pick<AuditService, 'record'>;
 
 /** Marks an error whose refusal is already in the audit log, so the 403 hook does not add it twice. */
 const AUDITED = Symbol('gaffer.audited');
@@ -24,9 +21,9 @@ export function unverified(claimedId: string | null): string {
   return claimedId === null ? 'unverified' : `unverified:${claimedId}`;
 }
 
-/** Appends an entry at the orchestrator's clock. Awaited: an action's answer follows its record. */
+/** Appends an entry at gaffer's clock. Awaited: an action's answer follows its record. */
 export async function recordAudit(sink: AuditSink, entry: AuditInput): Promise<void> {
-  await sink.store.appendAudit({ ...entry, at: sink.clock.now() });
+  await sink.record(entry);
 }
 
 /**

@@ -3,7 +3,7 @@ import { GafferError } from '../../errors.ts';
 import { ANONYMOUS, type Principal } from './access.ts';
 import { matchKey } from './keys.ts';
 
-/** What authentication reads of the orchestrator: its config (an Orchestrator fits). */
+/** What authentication reads: the config in force, read on every call (a reload may change keys). */
 export interface AuthSource {
   config: { auth: AuthConfig };
 }
@@ -32,10 +32,10 @@ export function bearerKey(authorization: string | undefined): string | undefined
  * counted here: a server that takes guesses must limit them per client (the HTTP API does).
  */
 export function authenticate(
-  orch: AuthSource,
+  source: AuthSource,
   authorization: string | undefined,
 ): Principal | GafferError {
-  if (!authEnabled(orch)) return ANONYMOUS;
+  if (!authEnabled(source)) return ANONYMOUS;
   if (authorization === undefined || authorization === '') {
     return new GafferError('GAFFER_UNAUTHORIZED', 'no API key was sent');
   }
@@ -43,7 +43,7 @@ export function authenticate(
   if (key === undefined) {
     return new GafferError('GAFFER_UNAUTHORIZED', 'send the key as "Authorization: Bearer <key>"');
   }
-  return authenticateKey(orch, key);
+  return authenticateKey(source, key);
 }
 
 /**
@@ -52,10 +52,10 @@ export function authenticate(
  * refused like a wrong key.
  */
 export function sessionPrincipal(
-  orch: AuthSource,
+  source: AuthSource,
   key: { id: string; hash: string },
 ): Principal | GafferError {
-  const entry = orch.config.auth.keys.find((k) => k.id === key.id && k.hash === key.hash);
+  const entry = source.config.auth.keys.find((k) => k.id === key.id && k.hash === key.hash);
   if (!entry) {
     return new GafferError(
       'GAFFER_UNAUTHORIZED',
@@ -66,9 +66,9 @@ export function sessionPrincipal(
 }
 
 /** As `authenticate`, for the bare key (POST /v1/session's body). */
-export function authenticateKey(orch: AuthSource, key: string): Principal | GafferError {
-  if (!authEnabled(orch)) return ANONYMOUS;
-  const entry = matchKey(orch.config.auth.keys, key);
+export function authenticateKey(source: AuthSource, key: string): Principal | GafferError {
+  if (!authEnabled(source)) return ANONYMOUS;
+  const entry = matchKey(source.config.auth.keys, key);
   if (!entry) return new GafferError('GAFFER_UNAUTHORIZED', 'the API key is not valid');
   return principalOfKey(entry);
 }

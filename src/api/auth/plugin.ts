@@ -2,10 +2,15 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GafferError } from '../../errors.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
 import { ANONYMOUS, UNAUTHENTICATED, accessOf, type Principal } from './access.ts';
-import { recordAudit, refusalDetails, unauditedRefusal } from './audit.ts';
-import { authEnabled, authenticate, bearerKey, sessionPrincipal } from './authenticate.ts';
+import { recordAudit, refusalDetails, unauditedRefusal, type AuditSink } from './audit.ts';
+import {
+  authEnabled,
+  authenticate,
+  bearerKey,
+  sessionPrincipal,
+  type AuthSource,
+} from './authenticate.ts';
 import { FailedAuthLimiter } from './failed-auth.ts';
 import { requireRight } from './scope.ts';
 import { SESSION_COOKIE, SessionStore, type SessionKey } from './sessions.ts';
@@ -19,6 +24,16 @@ export interface AuthContext {
    * with auth on; the worker token is checked whenever one is configured.
    */
   failedAuth: FailedAuthLimiter;
+}
+
+/** What authentication needs: the keys and limits in force, the clock, the audit log. */
+export interface AuthDeps {
+  /** Read on every request: a config reload may change the keys. */
+  source: AuthSource;
+  now: () => number;
+  /** The worker token, which may read GET /v1/config (remote workers' job types). */
+  workerToken: string | undefined;
+  audit: AuditSink;
 }
 
 /** Remote workers read their job types at GET /v1/config with the worker token. */
@@ -36,17 +51,15 @@ const DEFAULT_RATE_LIMIT = { max: 6000, timeWindowMs: 60_000 };
  * without the route's access (403); then @fastify/rate-limit counts the request against the
  * principal (429). Worker routes check their own token; public routes never refuse.
  */
-export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Promise<AuthContext> {
-  const auth = orch.config.auth;
-  const on = authEnabled(orch);
+export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promise<AuthContext> {
+  const { source } = deps;
+  const auth = source.config.auth;
+  const on = authEnabled(source);
   await app.register(fastifyCookie);
   app.decorateRequest('principal', null as unknown as Principal);
-  const sessions = new SessionStore(auth.sessionTtlMs, () => orch.clock.now());
+  const sessions = new SessionStore(auth.sessionTtlMs, deps.now);
   const limit = auth.rateLimit ?? (on ? DEFAULT_RATE_LIMIT : null);
-  const failedAuth = new FailedAuthLimiter(
-    () => orch.config.auth.failedAuthLimit,
-    () => orch.clock.now(),
-  );
+  const failedAuth = new FailedAuthLimiter(() => source.config.auth.failedAuthLimit, deps.now);
   if (on || limit) {
     await app.register(fastifyRateLimit, {
       global: limit !== null,
@@ -72,7 +85,7 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
     const access = accessOf(req.routeOptions);
     if (access === 'worker') return;
     const open = access === undefined || access === 'public';
-    if (isWorkerConfigRead(req, orch.workerToken)) {
+    if (isWorkerConfigRead(req, deps.workerToken)) {
       req.principal = WORKER_READER;
       return;
     }
@@ -84,7 +97,9 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
     }
     if (header !== undefined && !open) checkFailedAuth(failedAuth, req, reply);
     const found =
-      header !== undefined ? authenticate(orch, header) : sessionOf(orch, sessions.get(sessionId!));
+      header !== undefined
+        ? authenticate(source, header)
+        : sessionOf(source, sessions.get(sessionId!));
     if (found instanceof GafferError) {
       if (open) return;
       // Only keys are guessable credentials worth counting; a stale session cookie is not a guess.
@@ -100,7 +115,7 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
   app.addHook('onError', async (req, _reply, err) => {
     if (!on || !unauditedRefusal(err)) return;
     const params = (req.params ?? {}) as { id?: unknown };
-    await recordAudit(orch, {
+    await recordAudit(deps.audit, {
       actor: req.principal?.id ?? 'anonymous',
       action: `${req.method} ${req.routeOptions.url ?? req.url}`,
       target: typeof params.id === 'string' ? params.id : null,
@@ -112,11 +127,11 @@ export async function registerAuth(app: FastifyInstance, orch: Orchestrator): Pr
 }
 
 /** The principal of a session cookie's session, or why it is refused. */
-function sessionOf(orch: Orchestrator, key: SessionKey | undefined): Principal | GafferError {
+function sessionOf(source: AuthSource, key: SessionKey | undefined): Principal | GafferError {
   if (!key) {
     return new GafferError('GAFFER_UNAUTHORIZED', 'the session has ended or expired; log in again');
   }
-  return sessionPrincipal(orch, key);
+  return sessionPrincipal(source, key);
 }
 
 /**

@@ -2,11 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { AuditService } from '../../jobs/audit.ts';
 import { ANONYMOUS, principalView } from './access.ts';
-import { listAuditInScope } from './audit-scope.ts';
 import { recordAudit, unverified } from './audit.ts';
-import { authEnabled, authenticateKey } from './authenticate.ts';
+import { authEnabled, authenticateKey, type AuthSource } from './authenticate.ts';
 import { keyId } from './keys.ts';
 import { checkFailedAuth, type AuthContext } from './plugin.ts';
 import { SESSION_COOKIE } from './sessions.ts';
@@ -25,9 +24,16 @@ const AuditQuery = Type.Object({
  * SameSite=Strict cookie and answers {principal: {id, role, types}}; GET answers who you are and
  * whether auth is on; DELETE logs out.
  */
-export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthContext }> = async (
+export interface AuthRoutesDeps {
+  /** The keys in force (a reload may change them). */
+  source: AuthSource;
+  audit: Pick<AuditService, 'record' | 'list'>;
+  auth: AuthContext;
+}
+
+export const authRoutes: FastifyPluginAsync<AuthRoutesDeps> = async (
   app,
-  { orch, auth },
+  { source, audit, auth },
 ) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['auth'];
@@ -36,14 +42,14 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
     '/session',
     { config: { access: 'public' }, schema: { body: LoginBody, tags } },
     async (req, reply) => {
-      if (!authEnabled(orch)) return { principal: principalView(ANONYMOUS), auth: false };
+      if (!authEnabled(source)) return { principal: principalView(ANONYMOUS), auth: false };
       checkFailedAuth(auth.failedAuth, req, reply);
-      const found = authenticateKey(orch, req.body.key);
+      const found = authenticateKey(source, req.body.key);
       if (found instanceof GafferError) {
         auth.failedAuth.failed(req.ip);
         // The id in a refused key is only what the caller typed: recorded as unverified, so no
         // one can write entries under another key's id.
-        await recordAudit(orch, {
+        await recordAudit(audit, {
           actor: unverified(keyId(req.body.key)),
           action: 'session.login',
           target: null,
@@ -52,7 +58,7 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
         });
         throw found;
       }
-      const entry = orch.config.auth.keys.find((k) => k.id === found.id)!;
+      const entry = source.config.auth.keys.find((k) => k.id === found.id)!;
       const id = auth.sessions.create({ id: entry.id, hash: entry.hash });
       void reply.setCookie(SESSION_COOKIE, id, {
         httpOnly: true,
@@ -61,7 +67,7 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
         secure: req.protocol === 'https',
         maxAge: Math.floor(auth.sessions.ttlMs / 1000),
       });
-      await recordAudit(orch, {
+      await recordAudit(audit, {
         actor: found.id,
         action: 'session.login',
         target: null,
@@ -74,15 +80,15 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
 
   r.get('/session', { config: { access: 'read' }, schema: { tags } }, async (req) => ({
     principal: principalView(req.principal),
-    auth: authEnabled(orch),
+    auth: authEnabled(source),
   }));
 
   r.delete('/session', { config: { access: 'read' }, schema: { tags } }, async (req, reply) => {
     const id = req.cookies[SESSION_COOKIE];
     const ended = id !== undefined && auth.sessions.delete(id);
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    if (authEnabled(orch)) {
-      await recordAudit(orch, {
+    if (authEnabled(source)) {
+      await recordAudit(audit, {
         actor: req.principal.id,
         action: 'session.logout',
         target: null,
@@ -97,8 +103,7 @@ export const authRoutes: FastifyPluginAsync<{ orch: Orchestrator; auth: AuthCont
     '/audit',
     { config: { access: 'operate' }, schema: { querystring: AuditQuery, tags } },
     async (req) =>
-      listAuditInScope(
-        orch.store,
+      audit.list(
         {
           limit: req.query.limit,
           ...(req.query.cursor ? { cursor: req.query.cursor } : {}),

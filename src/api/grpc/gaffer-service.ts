@@ -1,8 +1,8 @@
 import type { Job } from '../../domain/job.ts';
 import type { GafferEvents } from '../../domain/events.ts';
 import { GafferError } from '../../errors.ts';
-import type { Submission } from '../../jobs/prepare.ts';
-import type { JobService, RejectedSubmission, Submitter } from '../../jobs/service.ts';
+import type { BatchItem, BatchService } from '../../jobs/batches.ts';
+import type { JobService, Submitter } from '../../jobs/service.ts';
 import type { Principal } from '../auth/access.ts';
 import { listInScope, requireJobInScope, submitter } from '../auth/scope.ts';
 import {
@@ -17,9 +17,11 @@ import type { RunCommand } from '../run-command.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
 
-/** What the gRPC service needs of gaffer: the job service (never the store) and its events. */
+/** What the gRPC service needs of gaffer: the job and batch services (never the store), events. */
 export interface GafferServiceDeps {
-  service: Pick<JobService, 'submit' | 'submitMany' | 'get' | 'list' | 'cancel'>;
+  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel'>;
+  /** SubmitJobs records a batch, as POST /v1/jobs/batch does. */
+  batches: Pick<BatchService, 'submit'>;
   events: GafferEvents;
   /** `server.maxBatchJobs`: the largest SubmitJobs, as for POST /v1/jobs/batch. */
   maxBatchJobs: () => number;
@@ -48,7 +50,10 @@ export function gafferService(deps: GafferServiceDeps) {
       return { job: toJobMessage(job), created };
     },
 
-    /** Items that fail conversion or the scope are rejected by index, like invalid ones. */
+    /**
+     * One batch (source `grpc`), as POST /v1/jobs/batch records one: items that fail conversion
+     * or the scope are rejected by index, like invalid ones, and counted in the batch.
+     */
     async submitJobs(
       principal: Principal,
       req: pb.SubmitJobsRequest,
@@ -59,25 +64,20 @@ export function gafferService(deps: GafferServiceDeps) {
       if (items.length > max) {
         throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${items.length} > ${max}`);
       }
-      const rejected: RejectedSubmission[] = [];
-      const subs: Submission[] = [];
-      const indexOf: number[] = [];
-      items.forEach((item, index) => {
+      const read = items.map((item): BatchItem => {
         try {
-          subs.push(toSubmission(item, req.type || undefined));
-          indexOf.push(index);
+          return toSubmission(item, req.type || undefined);
         } catch (err) {
           if (!(err instanceof GafferError)) throw err;
-          rejected.push({ index, code: err.code, message: err.message });
+          return err;
         }
       });
-      const done =
-        subs.length > 0
-          ? await service.submitMany(subs, null, 0, scopeOf(principal))
-          : { accepted: [], rejected: [] };
-      for (const r of done.rejected) rejected.push({ ...r, index: indexOf[r.index]! });
-      rejected.sort((a, b) => a.index - b.index);
-      return { jobIds: done.accepted.map((j) => j.id), rejected };
+      const { batchId, accepted, rejected } = await deps.batches.submit(read, {
+        source: 'grpc',
+        type: req.type || null,
+        by: scopeOf(principal),
+      });
+      return { jobIds: accepted.map((j) => j.id), rejected, batchId };
     },
 
     async runCommand(

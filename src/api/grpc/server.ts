@@ -6,7 +6,12 @@ import {
   type Metadata,
 } from '@grpc/grpc-js';
 import { GafferError } from '../../errors.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { ResolvedConfig } from '../../config/load.ts';
+import type { Clock } from '../../domain/clock.ts';
+import type { GafferEvents } from '../../domain/events.ts';
+import type { Logger } from '../../domain/logger.ts';
+import type { JobService } from '../../jobs/service.ts';
+import type { Services } from '../../services.ts';
 import type { Access, Principal } from '../auth/access.ts';
 import { auditAction } from '../auth/audit.ts';
 import { FailedAuthLimiter } from '../auth/failed-auth.ts';
@@ -45,7 +50,16 @@ export interface GrpcServer {
   close(): Promise<void>;
 }
 
-type Orch = Pick<Orchestrator, 'service' | 'events' | 'config' | 'store' | 'clock' | 'log'>;
+/** What the gRPC server needs of gaffer (an Orchestrator fits): services, never the store. */
+export interface GrpcDeps {
+  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel'>;
+  services: Pick<Services, 'batches' | 'audit'>;
+  events: GafferEvents;
+  /** The config in force: keys, limits, ad-hoc settings. */
+  config: Pick<ResolvedConfig, 'auth' | 'server' | 'adhoc'>;
+  clock: Clock;
+  log: Pick<Logger, 'error'>;
+}
 type Caller = { metadata: Metadata; getPeer(): string };
 
 /** The reason open watches are aborted with when the server closes. */
@@ -55,17 +69,26 @@ const CLOSING = Symbol('closing');
  * Serves gaffer.v1.Gaffer and grpc.health.v1.Health on host:port (plaintext, like the HTTP API:
  * put TLS in front of both). Every Gaffer method calls the same JobService as the HTTP API.
  */
-export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer(
+  orch: GrpcDeps,
+  options: GrpcServerOptions,
+): Promise<GrpcServer> {
   const authenticate = options.authenticate ?? keyCheck(orch);
   const limiter = new FailedAuthLimiter(
     () => orch.config.auth.failedAuthLimit,
     () => orch.clock.now(),
   );
+  const runDeps = {
+    adhoc: () => orch.config.adhoc,
+    service: orch.service,
+    audit: orch.services.audit,
+  };
   const methods = gafferService({
     service: orch.service,
+    batches: orch.services.batches,
     events: orch.events,
     maxBatchJobs: () => orch.config.server.maxBatchJobs,
-    run: (principal, run) => runCommand(orch, principal, run, 'grpc'),
+    run: (principal, run) => runCommand(runDeps, principal, run, 'grpc'),
   });
   /** The status a call ends with; an unexpected error (GAFFER_INTERNAL) is logged with its stack. */
   const failure = (err: unknown) => {
@@ -107,7 +130,7 @@ export async function startGrpcServer(orch: Orch, options: GrpcServerOptions): P
           const target = (call.request as { id?: string }).id || null;
           if (!audit) return run();
           return auditAction(
-            orch,
+            orch.services.audit,
             principal,
             audit,
             target,

@@ -89,6 +89,8 @@ export interface SubmitJobsResponse {
   /** Accepted jobs' ids, in the order of their items. */
   jobIds: string[];
   rejected: RejectedItem[];
+  /** The batch the jobs were recorded in (GET /v1/batches/:id). */
+  batchId: string;
 }
 
 export interface JobIdRequest {

@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { JobService } from '../../jobs/service.ts';
+import type { QueueView } from '../../jobs/queue-view.ts';
 import { UploadQuery } from '../schemas.ts';
-import { uploadBatch } from './batches.ts';
-import { desiredScale, queueStatus } from './queues.ts';
+import { uploadBatch, type UploadDeps } from './batches.ts';
 import { submitter } from '../auth/scope.ts';
 import { fromApiJobsBody, toApiJobsRecord } from './api-jobs.ts';
 
@@ -14,13 +14,19 @@ import { fromApiJobsBody, toApiJobsRecord } from './api-jobs.ts';
  * served in the request and response shapes their existing clients send and read
  * (docs/http-api.md). Each is a thin shim over the /v1 services.
  */
-export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+export interface AliasRoutesDeps extends UploadDeps {
+  service: Pick<JobService, 'submit'>;
+  queues: Pick<QueueView, 'status' | 'desired'>;
+}
+
+export const aliasRoutes: FastifyPluginAsync<AliasRoutesDeps> = async (app, deps) => {
+  const { service } = deps;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['seed aliases'];
   r.post(
     '/upload',
     { config: { access: 'submit', upload: true }, schema: { querystring: UploadQuery, tags } },
-    (req, reply) => uploadBatch(orch, req, reply, req.query),
+    (req, reply) => uploadBatch(deps, req, reply, req.query),
   );
 
   r.post(
@@ -30,7 +36,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       schema: { params: Type.Object({ type: Type.String() }), tags },
     },
     async (req, reply) => {
-      const { job, created } = await orch.service.submit(
+      const { job, created } = await service.submit(
         { type: req.params.type, payload: req.body ?? {} },
         submitter(req.principal),
       );
@@ -46,7 +52,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       typeof body['priority'] === 'string' || typeof body['priority'] === 'number'
         ? body['priority']
         : undefined;
-    const { job } = await orch.service.submit(
+    const { job } = await service.submit(
       { payload: body, attributes: body, priority },
       submitter(req.principal),
     );
@@ -59,7 +65,7 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     '/matrix-multiplication/submit-job/',
     { config: { access: 'submit' }, schema: { tags } },
     async (req, reply) => {
-      const { job } = await orch.service.submit(
+      const { job } = await service.submit(
         { type: 'matrix-multiplication', payload: req.body ?? {} },
         submitter(req.principal),
       );
@@ -70,14 +76,14 @@ export const aliasRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
   // The pipeline/ML job model's own fields; see api-jobs.ts for how each maps.
   r.post('/api/jobs', { config: { access: 'submit' }, schema: { tags } }, async (req, reply) => {
     const sub = fromApiJobsBody(req.body);
-    const { job, created } = await orch.service.submit(sub, submitter(req.principal));
+    const { job, created } = await service.submit(sub, submitter(req.principal));
     return reply.status(created ? 201 : 200).send(toApiJobsRecord(job));
   });
 
   r.get('/queues/status', { config: { access: 'read' }, schema: { tags } }, async () => ({
-    queues: await queueStatus(orch),
+    queues: await deps.queues.status(),
   }));
   r.get('/desired-worker-scale', { config: { access: 'read' }, schema: { tags } }, async () => ({
-    types: desiredScale(orch),
+    types: deps.queues.desired(),
   }));
 };

@@ -4,19 +4,15 @@ import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
 import { toGafferError } from '../error-handler.ts';
 import type { Readable } from 'node:stream';
-import { csvUploadType, ingestCsv } from '../../jobs/csv-ingest.ts';
-import { unknownType } from '../../jobs/catalog.ts';
-import { ingest, type IngestResult } from '../../jobs/ingest.ts';
+import { unknownType, type Catalog } from '../../jobs/catalog.ts';
+import type { BatchService, IngestResult } from '../../jobs/batches.ts';
 import { NdjsonReader } from '../ndjson-rows.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
 import { UploadQuery } from '../schemas.ts';
-import { createBatch } from './jobs.ts';
 import { csvLine } from '../csv-cell.ts';
 import { requireBatchInScope, requireType, submitter } from '../auth/scope.ts';
 import type { Principal } from '../auth/access.ts';
 import { allowsType } from '../auth/access.ts';
-import { audited } from '../auth/audit.ts';
-import { retryFailedRows } from '../../jobs/batch-retry.ts';
+import { audited, type AuditSink } from '../auth/audit.ts';
 import { priorityOf } from '../../jobs/submission.ts';
 
 const BatchIdParams = Type.Object({ id: Type.String() });
@@ -25,11 +21,28 @@ const BatchListQuery = Type.Object({
   cursor: Type.Optional(Type.String()),
 });
 
+/** What an upload needs (`POST /v1/batches`, the `POST /upload` alias). */
+export interface UploadDeps {
+  batches: Pick<BatchService, 'upload' | 'ingest' | 'ingestCsv' | 'csvType'>;
+  /** The catalog in force: an upload's `?type=` must name one of its types. */
+  catalog: () => Pick<Catalog, 'type' | 'names'>;
+  /** `server.uploadLimitBytes` and `server.bodyLimitBytes` (an NDJSON line's longest). */
+  limits: () => { uploadLimitBytes: number; bodyLimitBytes: number };
+}
+
+/** What the batch routes need: the batch service and the audit log. */
+export interface BatchRoutesDeps extends UploadDeps {
+  batches: UploadDeps['batches'] &
+    Pick<BatchService, 'get' | 'list' | 'rejectedRows' | 'retryFailed'>;
+  audit: AuditSink;
+}
+
 /**
  * Uploads (batches: a CSV, or jobs streamed as NDJSON), their progress and rejected rows, and
  * "retry failed rows".
  */
-export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+export const batchRoutes: FastifyPluginAsync<BatchRoutesDeps> = async (app, deps) => {
+  const { batches } = deps;
   // A streamed batch's body goes to its handler unread: it is parsed line by line as it arrives.
   app.addContentTypeParser(NDJSON_TYPES, (_req, payload, done) => done(null, payload));
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -43,20 +56,17 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
         consumes: ['multipart/form-data', ...NDJSON_TYPES],
       },
     },
-    (req, reply) => uploadBatch(orch, req, reply, req.query),
+    (req, reply) => uploadBatch(deps, req, reply, req.query),
   );
 
   r.get(
     '/batches',
     { config: { access: 'read' }, schema: { querystring: BatchListQuery, tags: ['batches'] } },
     async (req) => {
-      const page = await orch.store.listBatches({
-        limit: req.query.limit,
-        ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
-      });
+      const page = await batches.list({ limit: req.query.limit, cursor: req.query.cursor });
       // A batch uploaded for one type is shown only to callers of that type.
-      const batches = page.batches.filter((b) => !b.type || allowsType(req.principal, b.type));
-      return { batches, nextCursor: page.nextCursor };
+      const shown = page.batches.filter((b) => !b.type || allowsType(req.principal, b.type));
+      return { batches: shown, nextCursor: page.nextCursor };
     },
   );
 
@@ -68,7 +78,7 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     },
     async (req) => {
       // A batch uploaded for one type is that type's; a mixed one (type null) shows counts only.
-      return { batch: await batchInScope(orch, req.principal, req.params.id) };
+      return { batch: await batchInScope(batches, req.principal, req.params.id) };
     },
   );
 
@@ -79,7 +89,7 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       schema: { params: BatchIdParams, tags: ['batches'] },
     },
     async (req, reply) => {
-      const batch = await batchInScope(orch, req.principal, req.params.id);
+      const batch = await batchInScope(batches, req.principal, req.params.id);
       // A mixed batch's rejected rows are raw rows of any type (the type a row would have been
       // routed to is not stored): only a key of every type reads them.
       if (batch.type === null && req.principal.types !== null) {
@@ -88,7 +98,7 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
           `the rejected rows of a batch uploaded without ?type= may hold any type's rows; key ${req.principal.id} is for some types only (upload with ?type= to read them)`,
         );
       }
-      const rows = await orch.store.rejectedRows(req.params.id);
+      const rows = await batches.rejectedRows(req.params.id);
       const lines = [
         'row,code,message,raw',
         ...rows.map((x) => csvLine([x.row, x.code, x.message, x.raw])),
@@ -105,9 +115,9 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     { config: { access: 'operate' }, schema: { params: BatchIdParams, tags: ['batches'] } },
     async (req) => {
       const id = req.params.id;
-      await batchInScope(orch, req.principal, id);
-      return audited(orch, req, 'batch.retry-failed', id, () =>
-        retryFailedRows(orch.service, orch.store, id, (type) => allowsType(req.principal, type)),
+      await batchInScope(batches, req.principal, id);
+      return audited(deps.audit, req, 'batch.retry-failed', id, () =>
+        batches.retryFailed(id, (type) => allowsType(req.principal, type)),
       );
     },
   );
@@ -117,10 +127,8 @@ export const batchRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
  * The batch, when `principal` may see it: one uploaded for another type is answered as an unknown
  * id (404), so a scoped key cannot tell which batch ids exist.
  */
-async function batchInScope(orch: Orchestrator, principal: Principal, id: string) {
-  const batch = await orch.store.getBatch(id);
-  if (!batch) throw new GafferError('GAFFER_BATCH_NOT_FOUND', id);
-  return requireBatchInScope(principal, batch);
+async function batchInScope(batches: Pick<BatchService, 'get'>, principal: Principal, id: string) {
+  return requireBatchInScope(principal, await batches.get(id));
 }
 
 /** Content types of a streamed batch: one submission per line (NDJSON, JSON Lines). */
@@ -131,13 +139,13 @@ const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];
  * job per row; the `POST /upload` alias takes the CSV only.
  */
 export async function uploadBatch(
-  orch: Orchestrator,
+  deps: UploadDeps,
   req: FastifyRequest,
   reply: FastifyReply,
   query: { type?: string | undefined; priority?: number | string | undefined },
 ) {
   if (NDJSON_TYPES.includes(req.headers['content-type']?.split(';')[0]?.trim() ?? '')) {
-    return uploadNdjson(orch, req, reply, query);
+    return uploadNdjson(deps, req, reply, query);
   }
   if (!req.isMultipart()) {
     throw new GafferError(
@@ -145,7 +153,7 @@ export async function uploadBatch(
       'send the CSV as multipart/form-data, field "file", or jobs as application/x-ndjson',
     );
   }
-  const limit = checkUpload(orch, req, query);
+  const limit = checkUpload(deps, req, query);
   let file;
   try {
     file = await req.file();
@@ -163,10 +171,9 @@ export async function uploadBatch(
   });
   const { file: stream, filename } = file;
   // The batch is labelled with the rows' type: the one given, else the configured default.
-  const type = csvUploadType(orch.catalog, query.type);
-  return runUpload(orch, req, reply, filename || 'upload.csv', { type }, async (batchId) => {
-    const result = await ingestCsv(orch.service, orch.store, stream, {
-      batchId,
+  const type = deps.batches.csvType(query.type);
+  return runUpload(deps, reply, filename || 'upload.csv', type, async (batchId) => {
+    const result = await deps.batches.ingestCsv(batchId, stream, {
       type: query.type,
       priority: query.priority,
       by: submitter(req.principal),
@@ -188,20 +195,19 @@ export async function uploadBatch(
  * size is bounded by `server.uploadLimitBytes`, not by the JSON body limit.
  */
 function uploadNdjson(
-  orch: Orchestrator,
+  deps: UploadDeps,
   req: FastifyRequest,
   reply: FastifyReply,
   query: { type?: string | undefined; priority?: number | string | undefined },
 ) {
-  const limit = checkUpload(orch, req, query);
+  const limit = checkUpload(deps, req, query);
   const reader = new NdjsonReader({
     type: query.type,
     priority: query.priority,
-    maxLineChars: orch.config.server.bodyLimitBytes,
+    maxLineChars: deps.limits().bodyLimitBytes,
   });
-  return runUpload(orch, req, reply, 'ndjson', query, (batchId) =>
-    ingest(orch.service, orch.store, req.body as Readable, reader, {
-      batchId,
+  return runUpload(deps, reply, 'ndjson', query.type, (batchId) =>
+    deps.batches.ingest(batchId, req.body as Readable, reader, {
       by: submitter(req.principal),
       maxBytes: limit,
     }),
@@ -210,46 +216,40 @@ function uploadNdjson(
 
 /** Refuses an upload before a byte of it is read; returns the size limit. */
 function checkUpload(
-  orch: Orchestrator,
+  deps: UploadDeps,
   req: FastifyRequest,
   query: { type?: string | undefined; priority?: number | string | undefined },
 ): number {
   // Every row's priority: a malformed one refuses the upload before a row is read.
   priorityOf(query.priority, 0);
   const declared = Number(req.headers['content-length'] ?? 0);
-  const limit = orch.config.server.uploadLimitBytes;
+  const limit = deps.limits().uploadLimitBytes;
   // Multipart framing adds well under 8 KiB; anything bigger is refused before a byte is read.
   if (declared > limit + 8 * 1024) {
     throw new GafferError('GAFFER_BODY_TOO_LARGE', `${declared} bytes > ${limit}`);
   }
-  if (query.type && !orch.catalog.type(query.type)) throw unknownType(orch.catalog, query.type);
+  const catalog = deps.catalog();
+  if (query.type && !catalog.type(query.type)) throw unknownType(catalog, query.type);
   if (query.type) requireType(req.principal, query.type);
   return limit;
 }
 
 /**
- * The batch around an upload: created first, marked done whatever happens, answered with its
- * counts and first rejected rows. A failure part way keeps the rows committed before it.
+ * The batch around an upload (`BatchService.upload`): created first, marked done whatever
+ * happens, answered with its counts and first rejected rows. A failure part way keeps the rows
+ * committed before it.
  */
 async function runUpload(
-  orch: Orchestrator,
-  req: FastifyRequest,
+  deps: UploadDeps,
   reply: FastifyReply,
   source: string,
-  query: { type?: string | undefined },
+  type: string | undefined,
   read: (batchId: string) => Promise<IngestResult>,
 ) {
-  const batchId = await createBatch(orch, source, query.type ?? null);
-  let result;
-  try {
-    result = await read(batchId);
-  } catch (err) {
-    await orch.store.updateBatch(batchId, { done: true });
-    throw uploadFailure(err, batchId, orch.config.server.uploadLimitBytes);
-  }
-  await orch.store.updateBatch(batchId, { done: true });
-  const batch = await orch.store.getBatch(batchId);
-  orch.events.emit('batch:progress', { batchId });
+  const limit = deps.limits().uploadLimitBytes;
+  const { batch, result } = await deps.batches.upload(source, type ?? null, read, (err, batchId) =>
+    uploadFailure(err, batchId, limit),
+  );
   return reply.status(201).send({ batch, rejected: result.firstRejected });
 }
 

@@ -1,25 +1,30 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { JobService } from '../../jobs/service.ts';
 import {
   DeadLetterEditBody,
   DeadLetterListQuery,
   DeadLetterReplayBody,
   JobIdParams,
 } from '../schemas.ts';
-import { audited } from '../auth/audit.ts';
+import { audited, type AuditSink } from '../auth/audit.ts';
 import { listInScope, requireJobInScope, requireType } from '../auth/scope.ts';
 
 /**
  * The dead-letter queue (jobs/dead-letters.ts): list, show, edit, replay one, replay many. A job
  * that is not dead-lettered answers 409 GAFFER_NOT_DEAD_LETTERED on show, edit and replay.
  */
-export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (
+export interface DeadLetterRoutesDeps {
+  service: Pick<JobService, 'get' | 'deadLetters'>;
+  audit: AuditSink;
+}
+
+export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesDeps> = async (
   app,
-  { orch },
+  { service, audit },
 ) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const dlq = orch.service.deadLetters;
+  const dlq = service.deadLetters;
   const tags = ['dead letters'];
 
   r.get(
@@ -41,7 +46,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     '/dead-letters/:id',
     { config: { access: 'read' }, schema: { params: JobIdParams, tags } },
     async (req) => {
-      requireJobInScope(req.principal, await orch.service.get(req.params.id));
+      requireJobInScope(req.principal, await service.get(req.params.id));
       return { job: await dlq.get(req.params.id) };
     },
   );
@@ -54,12 +59,12 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     },
     async (req) => ({
       job: await audited(
-        orch,
+        audit,
         req,
         'dead-letter.edit',
         req.params.id,
         async () => {
-          requireJobInScope(req.principal, await orch.service.get(req.params.id));
+          requireJobInScope(req.principal, await service.get(req.params.id));
           return dlq.edit(req.params.id, req.body);
         },
         () => ({ fields: Object.keys(req.body).sort() }),
@@ -71,8 +76,8 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     '/dead-letters/:id/replay',
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags } },
     async (req) => ({
-      job: await audited(orch, req, 'dead-letter.replay', req.params.id, async () => {
-        requireJobInScope(req.principal, await orch.service.get(req.params.id));
+      job: await audited(audit, req, 'dead-letter.replay', req.params.id, async () => {
+        requireJobInScope(req.principal, await service.get(req.params.id));
         return dlq.replay(req.params.id);
       }),
     }),
@@ -83,7 +88,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = asyn
     { config: { access: 'operate' }, schema: { body: DeadLetterReplayBody, tags } },
     async (req) => {
       const { replayed, skipped } = await audited(
-        orch,
+        audit,
         req,
         'dead-letter.replay-many',
         null,

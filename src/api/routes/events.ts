@@ -1,13 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Job } from '../../domain/job.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { GafferEvents } from '../../domain/events.ts';
 import { allowsType } from '../auth/access.ts';
 
 /**
  * Server-sent events for live views. Job changes are coalesced into one `jobs` event per 250 ms
  * (a sample of 20 plus a count), so a 10,000-job burst does not flood a browser.
  */
-export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+export interface EventRoutesDeps {
+  events: Pick<GafferEvents, 'on'>;
+  now: () => number;
+}
+
+export const eventRoutes: FastifyPluginAsync<EventRoutesDeps> = async (app, { events, now }) => {
   // A stream never ends by itself: when gaffer stops, each is ended (a browser's EventSource
   // reconnects), or the server's close would wait for them for ever.
   const streams = new Set<() => void>();
@@ -28,7 +33,7 @@ export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
     }
     const send = (event: string, data: unknown) =>
       reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send('hello', { at: orch.clock.now() });
+    send('hello', { at: now() });
     let changed = 0;
     let sample: { id: string; type: string; state: string; attempt: number }[] = [];
     // A type-scoped key sees changes of its own types only; workers and decisions name types,
@@ -41,17 +46,17 @@ export const eventRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (ap
       }
     };
     const offs = [
-      orch.events.on('job:queued', ({ jobs }) => jobs.forEach(jobChanged)),
-      orch.events.on('job:started', ({ job }) => jobChanged(job)),
-      orch.events.on('job:succeeded', ({ job }) => jobChanged(job)),
-      orch.events.on('job:failed', ({ job }) => jobChanged(job)),
-      orch.events.on('job:retrying', ({ job }) => jobChanged(job)),
-      orch.events.on('job:cancelled', ({ job }) => jobChanged(job)),
-      orch.events.on('worker:started', ({ worker }) => send('worker', worker)),
-      orch.events.on('worker:state', ({ worker }) => send('worker', worker)),
-      orch.events.on('worker:stopped', ({ worker }) => send('worker', worker)),
-      orch.events.on('scaler:decision', ({ decision }) => send('decision', decision)),
-      orch.events.on('batch:progress', ({ batchId }) => send('batch', { batchId })),
+      events.on('job:queued', ({ jobs }) => jobs.forEach(jobChanged)),
+      events.on('job:started', ({ job }) => jobChanged(job)),
+      events.on('job:succeeded', ({ job }) => jobChanged(job)),
+      events.on('job:failed', ({ job }) => jobChanged(job)),
+      events.on('job:retrying', ({ job }) => jobChanged(job)),
+      events.on('job:cancelled', ({ job }) => jobChanged(job)),
+      events.on('worker:started', ({ worker }) => send('worker', worker)),
+      events.on('worker:state', ({ worker }) => send('worker', worker)),
+      events.on('worker:stopped', ({ worker }) => send('worker', worker)),
+      events.on('scaler:decision', ({ decision }) => send('decision', decision)),
+      events.on('batch:progress', ({ batchId }) => send('batch', { batchId })),
     ];
     const timer = setInterval(() => {
       if (changed > 0) send('jobs', { changed, sample });

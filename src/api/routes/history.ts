@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { HistorySampler } from '../../history/index.ts';
 import { allowsType } from '../auth/access.ts';
 
 /** A duration with its unit: `500ms`, `10s`, `1.5m`, `1h`. */
@@ -28,15 +28,23 @@ export function sinceOf(given: string | undefined, now: number): number {
  * GET /v1/stats/history: the sampler's last hour (src/history) — queue depth, throughput and
  * workers by state per type, every `intervalMs`. Types the caller may not see are left out.
  */
-export const historyRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+export interface HistoryRoutesDeps {
+  history: Pick<HistorySampler, 'intervalMs' | 'since'>;
+  now: () => number;
+}
+
+export const historyRoutes: FastifyPluginAsync<HistoryRoutesDeps> = async (
+  app,
+  { history, now },
+) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     '/stats/history',
     { config: { access: 'read' }, schema: { querystring: HistoryQuery, tags: ['queues'] } },
     async (req) => ({
-      intervalMs: orch.history.intervalMs,
-      now: orch.clock.now(),
-      samples: orch.history.since(sinceOf(req.query.since, orch.clock.now())).map((s) => ({
+      intervalMs: history.intervalMs,
+      now: now(),
+      samples: history.since(sinceOf(req.query.since, now())).map((s) => ({
         at: s.at,
         types: Object.fromEntries(
           Object.entries(s.types).filter(([type]) => allowsType(req.principal, type)),

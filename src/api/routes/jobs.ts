@@ -2,39 +2,30 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Static } from 'typebox';
 import { GafferError } from '../../errors.ts';
-import type { JobView } from '../../domain/job.ts';
-import { waiting, type Waiting } from '../../jobs/waiting.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { BatchService } from '../../jobs/batches.ts';
+import type { QueueView } from '../../jobs/queue-view.ts';
+import type { JobService } from '../../jobs/service.ts';
 import { BatchBody, JobIdParams, ListQuery, LogsQuery, SubmissionBody } from '../schemas.ts';
-import { audited } from '../auth/audit.ts';
+import { audited, type AuditSink } from '../auth/audit.ts';
 import { refuseUnknownFields } from '../../jobs/submission.ts';
 import { listInScope, requireJobInScope, submitter } from '../auth/scope.ts';
-
-/** "Why am I waiting?" for a job not started yet (jobs/waiting.ts); null for any other. */
-async function waitingOf(orch: Orchestrator, job: JobView): Promise<Waiting | null> {
-  if (job.state !== 'queued' && job.state !== 'starting') return null;
-  const now = orch.clock.now();
-  const capacity = orch.config.autoscaler.capacity;
-  return waiting({
-    job,
-    now,
-    position: job.state === 'queued' ? await orch.store.queuePosition(job, now) : 0,
-    workers: orch.gateway.workers(job.type),
-    max: orch.catalog.type(job.type)?.scaling.max ?? 0,
-    room: orch.room(job.type),
-    global: capacity == null ? null : { capacity, used: orch.gateway.workers().length },
-    perMinute: orch.throughput.perMinute(job.type),
-    startingFor: orch.gateway.pendingReason(job.id),
-    runnable: orch.runnable(job.type),
-  });
-}
 
 /** A batch's own fields; its items' are the submission's (src/jobs/submission.ts). */
 const BATCH_FIELDS: ReadonlySet<string> = new Set(Object.keys(BatchBody.properties));
 
-export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+/** What the job routes need: the job service, JSON batches, "why waiting", the audit log. */
+export interface JobRoutesDeps {
+  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'logs' | 'attempts'>;
+  batches: Pick<BatchService, 'submit'>;
+  queues: Pick<QueueView, 'waiting'>;
+  audit: AuditSink;
+  /** `server.maxBatchJobs`: the largest JSON batch. */
+  maxBatchJobs: () => number;
+}
+
+export const jobRoutes: FastifyPluginAsync<JobRoutesDeps> = async (app, deps) => {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const service = orch.service;
+  const { service, audit } = deps;
 
   r.post(
     '/jobs',
@@ -50,25 +41,18 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     { config: { access: 'submit' }, schema: { body: BatchBody, tags: ['jobs'] } },
     async (req, reply) => {
       refuseUnknownFields(req.body, BATCH_FIELDS);
-      const max = orch.config.server.maxBatchJobs;
+      const max = deps.maxBatchJobs();
       if (req.body.jobs.length > max) {
         throw new GafferError('GAFFER_BATCH_TOO_LARGE', `${req.body.jobs.length} > ${max}`);
       }
-      const batchId = await createBatch(orch, 'json', req.body.type ?? null);
       const subs = req.body.jobs.map((j: Static<typeof SubmissionBody>) => ({
         ...j,
         type: j.type ?? req.body.type,
       }));
-      const { accepted, rejected } = await service.submitMany(
-        subs,
-        batchId,
-        0,
-        submitter(req.principal),
-      );
-      await orch.store.updateBatch(batchId, {
-        accepted: accepted.length,
-        rejected: rejected.length,
-        done: true,
+      const { batchId, accepted, rejected } = await deps.batches.submit(subs, {
+        source: 'json',
+        type: req.body.type ?? null,
+        by: submitter(req.principal),
       });
       return reply
         .status(201)
@@ -98,7 +82,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     { config: { access: 'read' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => {
       const job = requireJobInScope(req.principal, await service.get(req.params.id));
-      const why = await waitingOf(orch, job);
+      const why = await deps.queues.waiting(job);
       return { job: why ? { ...job, waiting: why } : job };
     },
   );
@@ -106,7 +90,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs/:id/cancel',
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => ({
-      job: await audited(orch, req, 'job.cancel', req.params.id, async () => {
+      job: await audited(audit, req, 'job.cancel', req.params.id, async () => {
         requireJobInScope(req.principal, await service.get(req.params.id));
         return service.cancel(req.params.id);
       }),
@@ -116,7 +100,7 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     '/jobs/:id/retry',
     { config: { access: 'operate' }, schema: { params: JobIdParams, tags: ['jobs'] } },
     async (req) => ({
-      job: await audited(orch, req, 'job.retry', req.params.id, async () => {
+      job: await audited(audit, req, 'job.retry', req.params.id, async () => {
         requireJobInScope(req.principal, await service.get(req.params.id));
         return service.retry(req.params.id);
       }),
@@ -142,21 +126,3 @@ export const jobRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app,
     },
   );
 };
-
-export async function createBatch(
-  orch: Orchestrator,
-  source: string,
-  type: string | null,
-): Promise<string> {
-  const id = `batch-${crypto.randomUUID().slice(0, 12)}`;
-  await orch.store.createBatch({
-    id,
-    createdAt: orch.clock.now(),
-    source,
-    type,
-    accepted: 0,
-    rejected: 0,
-    done: false,
-  });
-  return id;
-}

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { GafferError } from '../../errors.ts';
 import type { GafferMetrics } from '../../metrics/metrics.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
+import type { QueueView } from '../../jobs/queue-view.ts';
 
-export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: GafferMetrics }> = async (
-  app,
-  { orch, metrics },
-) => {
+/** What /metrics, /healthz and /readyz need: the metrics, and the queue view to ask the store. */
+export interface OpsRoutesDeps {
+  metrics: GafferMetrics;
+  queues: Pick<QueueView, 'stats'>;
+}
+
+export const opsRoutes: FastifyPluginAsync<OpsRoutesDeps> = async (app, { metrics, queues }) => {
   app.get(
     '/metrics',
     { config: { access: 'read' }, schema: { tags: ['ops'] } },
@@ -20,7 +23,7 @@ export const opsRoutes: FastifyPluginAsync<{ orch: Orchestrator; metrics: Gaffer
   }));
   app.get('/readyz', { config: { access: 'public' }, schema: { tags: ['ops'] } }, async () => {
     try {
-      await orch.store.queueStats(orch.clock.now());
+      await queues.stats();
     } catch (err) {
       throw new GafferError('GAFFER_UNAVAILABLE', 'the store does not answer', { cause: err });
     }

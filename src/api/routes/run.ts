@@ -2,8 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import Type from 'typebox';
 import { GafferError } from '../../errors.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
-import { runCommand } from '../run-command.ts';
+import { runCommand, type RunCommandDeps } from '../run-command.ts';
 import { TimeoutField } from '../schemas.ts';
 import { refuseUnknownFields } from '../../jobs/submission.ts';
 
@@ -27,16 +26,16 @@ export const RunBody = Type.Object({
 
 const RUN_FIELDS: ReadonlySet<string> = new Set(Object.keys(RunBody.properties));
 
-export const runRoutes: FastifyPluginAsync<{ orch: Orchestrator }> = async (app, { orch }) => {
+export const runRoutes: FastifyPluginAsync<RunCommandDeps> = async (app, deps) => {
   app
     .withTypeProvider<TypeBoxTypeProvider>()
     .post(
       '/run',
       { config: { access: 'submit' }, schema: { body: RunBody, tags: ['jobs'] } },
       async (req, reply) => {
-        if (!orch.config.adhoc.enabled) throw new GafferError('GAFFER_ADHOC_DISABLED');
+        if (!deps.adhoc().enabled) throw new GafferError('GAFFER_ADHOC_DISABLED');
         refuseUnknownFields(req.body, RUN_FIELDS);
-        const job = await runCommand(orch, req.principal, req.body);
+        const job = await runCommand(deps, req.principal, req.body);
         return reply.status(201).send({ job });
       },
     );

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { GafferError } from '../../errors.ts';
-import type { Orchestrator } from '../../orchestrator.ts';
-import { recordAudit, unverified } from '../auth/audit.ts';
+import type { Catalog } from '../../jobs/catalog.ts';
+import type { WorkerGateway } from '../../jobs/worker-gateway.ts';
+import { recordAudit, unverified, type AuditSink } from '../auth/audit.ts';
 import { sameSecret } from '../auth/keys.ts';
 import type { FailedAuthLimiter } from '../auth/failed-auth.ts';
 import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worker/protocol.ts';
@@ -19,10 +20,21 @@ import type { GafferMessage, WorkerConnection, WorkerMessage } from '../../worke
  * executor knows it (a Kubernetes pool pod: its pod name); the executor's `workerIdFor` translates,
  * or refuses a process it is removing (4410).
  */
-export const workerConnectRoutes: FastifyPluginAsync<{
-  orch: Orchestrator;
+export interface WorkerConnectDeps {
+  gateway: Pick<WorkerGateway, 'connectionTarget' | 'register' | 'connected' | 'exited'>;
+  catalog: () => Pick<Catalog, 'type'>;
+  /** The token networked workers present (none: every connection is refused). */
+  workerToken: string | undefined;
+  /** The worker id a connecting process is known by; null: one being removed (4410). */
+  workerIdFor: (named: string) => string | null;
+  /** A worker gone: the autoscaler looks again now. */
+  poke: () => void;
+  audit: AuditSink;
   failedAuth: FailedAuthLimiter;
-}> = async (app, { orch, failedAuth }) => {
+}
+
+export const workerConnectRoutes: FastifyPluginAsync<WorkerConnectDeps> = async (app, deps) => {
+  const { failedAuth } = deps;
   app.get(
     '/workers/connect',
     { config: { access: 'worker' }, websocket: true, schema: { hide: true } },
@@ -39,12 +51,12 @@ export const workerConnectRoutes: FastifyPluginAsync<{
         );
         return;
       }
-      const token = orch.workerToken;
+      const token = deps.workerToken;
       const given =
         bearer(req.headers.authorization) ?? (req.query as { token?: string }).token ?? '';
       if (!token || !sameSecret(given, token)) {
         failedAuth.failed(req.ip);
-        await recordAudit(orch, {
+        await recordAudit(deps.audit, {
           actor: unverified(null),
           action: 'worker.connect',
           target: null,
@@ -54,24 +66,24 @@ export const workerConnectRoutes: FastifyPluginAsync<{
         socket.close(4401, 'GAFFER_UNAUTHORIZED: a valid worker token is required');
         return;
       }
-      socket.once('message', (data) => accept(orch, socket, data.toString()));
+      socket.once('message', (data) => accept(deps, socket, data.toString()));
     },
   );
 };
 
-function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
+function accept(deps: WorkerConnectDeps, socket: WebSocket, first: string): void {
+  const { gateway } = deps;
   const hello = parse(first);
-  if (hello?.t !== 'hello' || !orch.catalog.type(hello.type)) {
+  if (hello?.t !== 'hello' || !deps.catalog().type(hello.type)) {
     socket.close(4400, `GAFFER_UNKNOWN_TYPE: the first message must be hello for a known type`);
     return;
   }
-  const { executor } = orch;
-  const workerId = executor.workerIdFor ? executor.workerIdFor(hello.workerId) : hello.workerId;
+  const workerId = deps.workerIdFor(hello.workerId);
   if (workerId === null) {
     socket.close(4410, `GAFFER_WORKER_RETIRED: ${hello.workerId} is being removed`); // src/errors.ts
     return;
   }
-  const target = orch.gateway.connectionTarget(workerId, hello.type);
+  const target = gateway.connectionTarget(workerId, hello.type);
   if (!target) {
     socket.close(4409, `GAFFER_WORKER_CONNECTED: worker ${workerId} is already connected`);
     return;
@@ -84,21 +96,21 @@ function accept(orch: Orchestrator, socket: WebSocket, first: string): void {
     onClose: (fn) => socket.on('close', fn),
   };
   if (!target.started) {
-    orch.gateway.register({
+    gateway.register({
       id,
       type: hello.type,
       mode: 'pool',
       concurrency: hello.concurrency ?? 1,
     });
   }
-  orch.gateway.connected(id, conn, hello.pid);
+  gateway.connected(id, conn, hello.pid);
   socket.on('message', (data) => {
     const msg = parse(data.toString());
     if (msg) for (const fn of listeners) fn(msg);
   });
   socket.on(
     'close',
-    () => void orch.gateway.exited(id, null, 'disconnected').finally(() => orch.loop.poke()),
+    () => void gateway.exited(id, null, 'disconnected').finally(() => deps.poke()),
   );
   for (const fn of listeners) fn(hello);
 }

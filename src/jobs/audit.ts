@@ -1,11 +1,49 @@
-import { encodeAuditCursor } from '../../store/audit-cursor.ts';
-import type { AuditFilter, AuditPage, AuditRecord, JobStore } from '../../store/job-store.ts';
-import { allowsType, type Principal } from './access.ts';
+import type { Clock } from '../domain/clock.ts';
+import { encodeAuditCursor } from '../store/audit-cursor.ts';
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditLog,
+  AuditPage,
+  AuditRecord,
+} from '../store/roles/audit-log.ts';
+import type { BatchRecords } from '../store/roles/batch-records.ts';
+import type { JobRecords } from '../store/roles/job-records.ts';
+
+/** Who reads the audit log: its key id, and the job types it is for (null: every type). */
+export interface AuditReader {
+  id: string;
+  types: ReadonlySet<string> | null;
+}
+
+type Store = AuditLog & Pick<JobRecords, 'get'> & Pick<BatchRecords, 'getBatch'>;
+
+/**
+ * The audit log: operator actions, refusals and ad-hoc runs, each stamped with gaffer's clock.
+ * Front ends record here and read through `list`, which keeps a scoped reader to its types.
+ */
+export class AuditService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(options: { store: Store; clock: Clock }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+  }
+
+  /** Appends an entry at gaffer's clock. Awaited: an action's answer follows its record. */
+  async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    await this.#store.appendAudit({ ...entry, at: this.#clock.now() });
+  }
+
+  /** The log as `reader` may read it (`listAuditInScope`). */
+  list(filter: AuditFilter, reader: AuditReader): Promise<AuditPage> {
+    return listAuditInScope(this.#store, filter, reader);
+  }
+}
 
 /** Entries read per request at most while looking for those a scoped operator may see. */
 const SCAN_LIMIT = 5000;
-
-type Store = Pick<JobStore, 'listAudit' | 'get' | 'getBatch'>;
 
 /**
  * The audit log as `principal` may read it. A key of every type reads it whole. A key scoped to
@@ -16,10 +54,10 @@ type Store = Pick<JobStore, 'listAudit' | 'get' | 'getBatch'>;
  * entries than `limit` (at most SCAN_LIMIT entries are read per request) and still have a
  * `nextCursor`; an empty page with none is the end.
  */
-export async function listAuditInScope(
+async function listAuditInScope(
   store: Store,
   filter: AuditFilter,
-  principal: Principal,
+  principal: AuditReader,
 ): Promise<AuditPage> {
   if (principal.types === null) return store.listAudit(filter);
   const visible = visibility(store, principal);
@@ -40,7 +78,7 @@ export async function listAuditInScope(
 }
 
 /** Whether a scoped principal may see an entry; targets are looked up once per request. */
-function visibility(store: Store, principal: Principal) {
+function visibility(store: Store, principal: AuditReader) {
   const typeOf = new Map<string, Promise<string | null | undefined>>();
   const lookup = async (id: string): Promise<string | null | undefined> => {
     const job = await store.get(id);
@@ -55,6 +93,6 @@ function visibility(store: Store, principal: Principal) {
     if (!typeOf.has(e.target)) typeOf.set(e.target, lookup(e.target));
     const type = await typeOf.get(e.target)!;
     if (type === undefined) return false;
-    return type === null ? own : allowsType(principal, type);
+    return type === null ? own : principal.types === null || principal.types.has(type);
   };
 }
