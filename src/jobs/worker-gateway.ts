@@ -426,6 +426,8 @@ export class WorkerGateway {
         return this.#track(this.#handBack([lease]));
       }
       await this.#service.complete(lease.job, token, outcome);
+      // Under a key limit, a job that ends frees its key: claims waiting on it are served now.
+      if (this.#service.flowLimits(lease.job.type)?.keyLimit) this.notify(lease.job.type);
     } // else stale: the job was re-leased or ended; nothing to write
   }
 

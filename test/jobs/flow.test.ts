@@ -113,4 +113,33 @@ describe('key limit', () => {
     assert.deepEqual(got, [a[0]!.id, b.id].sort());
     assert.deepEqual(await h.service.flowHold(a[1]!), { reason: 'key_limit', key: 'a' });
   });
+
+  test('a claim waiting on a key is served as soon as a job of that key ends', async (t) => {
+    const h = setup(t, {
+      jobTypes: {
+        echo: { ...ECHO, concurrency: 2, keyLimit: { key: 'payload.tenant', running: 1 } },
+      },
+    });
+    const first = await h.submit('echo', { payload: { tenant: 'a' } });
+    const second = await h.submit('echo', { payload: { tenant: 'a' } });
+    const w = await h.worker('w-1', { concurrency: 2 });
+    w.send({ t: 'claim', max: 2 });
+    const [a] = (await w.next('jobs')).jobs;
+    assert.equal(a?.id, first.id);
+    const empty = h.nextClaim();
+    w.send({ t: 'claim', max: 1 });
+    assert.deepEqual((await empty).jobs, [], 'its key is at its limit');
+    const next = w.next('jobs');
+    w.send({
+      t: 'done',
+      id: first.id,
+      token: a.token,
+      outcome: { status: 'succeeded', result: 1 },
+    });
+    assert.deepEqual(
+      (await next).jobs.map((j) => j.id),
+      [second.id],
+      'served without waiting for a sweep',
+    );
+  });
 });
