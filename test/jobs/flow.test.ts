@@ -143,3 +143,39 @@ describe('key limit', () => {
     );
   });
 });
+
+describe('broker deliveries', () => {
+  test('a delivered job the rate limit holds back goes back to the broker when the window frees', async (t) => {
+    const h = setup(t, {
+      jobTypes: { echo: { ...ECHO, concurrency: 2, rateLimit: { starts: 1, perSeconds: 5 } } },
+    });
+    const [a, b] = [await h.submit(), await h.submit()];
+    const w = await h.worker('w-1', { concurrency: 2 });
+    w.send({ t: 'claim-jobs', ids: [a.id, b.id] });
+    assert.deepEqual(
+      (await w.next('jobs')).jobs.map((j) => j.id),
+      [a.id],
+    );
+    const refused = w.next('refused');
+    h.clock.advance(4_999);
+    assert.equal(w.received.filter((m) => m.t === 'refused').length, 0, 'held, not spun on');
+    h.clock.advance(1);
+    assert.deepEqual(await refused, { t: 'refused', ids: [b.id], requeue: true });
+    assert.equal((await h.service.get(b.id)).state, 'queued');
+  });
+
+  test('a delivered job of a paused type goes back to the broker, not spent', async (t) => {
+    const h = setup(t);
+    const job = await h.submit();
+    await h.service.pause('echo');
+    const w = await h.worker('w-1');
+    const claimed = h.nextClaim();
+    w.send({ t: 'claim-jobs', ids: [job.id] });
+    assert.deepEqual((await claimed).jobs, []);
+    // The gateway acts on the claim's answer in the turn it resolves: let it run first.
+    await new Promise(setImmediate);
+    const refused = w.next('refused');
+    h.clock.advance(1000);
+    assert.deepEqual(await refused, { t: 'refused', ids: [job.id], requeue: true });
+  });
+});
