@@ -146,5 +146,22 @@ export function describeFlowControlContract(name: string, open: () => Promise<Fl
         await stores.close();
       }
     });
+
+    test('jobs queued with no key recorded get theirs from the payload at the first key-limited claim', async () => {
+      const stores = await open();
+      try {
+        const newJob = jobFactory(T0);
+        const tenants = ['a', 'a', 'a', 7, null, 'b'];
+        await stores.a.insert(tenants.map((tenant) => newJob({ payload: { tenant } })));
+        const flow: FlowLimits = { keyLimit: { key: 'payload.tenant', running: 1 } };
+        const claimed = await stores.b.claim(request({ flow }));
+        // One per key: "a", "7" (a number, as JSON), "" (null: the empty key), "b".
+        assert.deepEqual(ids(claimed).sort(), ['job-00001', 'job-00004', 'job-00005', 'job-00006']);
+        const standing = await stores.a.flowStanding('render', '7', NOW, flow);
+        assert.equal(standing.key?.running, 1);
+      } finally {
+        await stores.close();
+      }
+    });
   });
 }

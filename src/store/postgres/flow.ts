@@ -72,12 +72,13 @@ async function claimLimited(
   let keys: KeyState[] = [];
   if (limits.keyLimit) {
     await adoptKeys(pool, c, type, limits.keyLimit.key);
+    // At least one key's jobs even when the rate window is full: they carry its ETA.
     if (req.jobIds) {
       candidates = await namedCandidates(c, req);
       keys = await keyStates(c, type, now, limits, [...new Set(candidates.map((x) => x.key))]);
     } else {
       keys = await keyStates(c, type, now, limits, await queuedKeys(c, type));
-      candidates = await keyCandidates(c, req, fetchPlan(limits, keys, room));
+      candidates = await keyCandidates(c, req, fetchPlan(limits, keys, Math.max(room, 1)));
     }
   } else {
     // One past the room: a job the window holds back gives the ETA its claimer waits for.

@@ -45,12 +45,13 @@ function claimLimited(s: Statements, req: ClaimRequest, limits: FlowLimits): Cla
   let keys: KeyState[] = [];
   if (limits.keyLimit) {
     adoptKeys(s, type, limits.keyLimit.key);
+    // At least one key's jobs even when the rate window is full: they carry its ETA.
     if (req.jobIds) {
       candidates = namedCandidates(s, req);
       keys = keyStates(s, type, now, limits, unique(candidates.map((c) => c.key)));
     } else {
       keys = keyStates(s, type, now, limits, queuedKeys(s, type));
-      candidates = fetchPlan(limits, keys, room).flatMap((p) =>
+      candidates = fetchPlan(limits, keys, Math.max(room, 1)).flatMap((p) =>
         keyCandidates(s, req, p.key, p.take),
       );
     }
