@@ -47,7 +47,11 @@ test('decideStarts: pause, rate and no limits', () => {
     },
     {
       why: 'rate: room for 1 (2 starts in window, 1 outside); ETA when the oldest counted leaves',
-      in: { limits: rate, typeStarts: [now - 20_000, now - 9_000, now - 1_000], candidates: jobs(null, 3) },
+      in: {
+        limits: rate,
+        typeStarts: [now - 20_000, now - 9_000, now - 1_000],
+        candidates: jobs(null, 3),
+      },
       start: ['none-0'],
       held: {
         'none-1': { reason: 'rate_limit', until: now - 9_000 + 10_000 },
