@@ -85,6 +85,13 @@ export interface FlowDecision {
 
 const NO_KEY_STATE = { running: 0, starts: 0, lastStartedAt: null } as const;
 
+/**
+ * How long a store remembers a key's last start. A key forgotten goes first, as one never
+ * started: it would have anyway, since every key remembered started more recently. Bounds the
+ * records of a type with ever-new keys (one per upload, per customer).
+ */
+export const KEY_MEMORY_MS = 60 * 60 * 1000;
+
 export function hasLimits(limits: FlowLimits | undefined): limits is FlowLimits {
   return limits?.rateLimit !== undefined || limits?.keyLimit !== undefined;
 }

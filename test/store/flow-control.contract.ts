@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FlowLimits } from '../../src/domain/flow.ts';
+import { KEY_MEMORY_MS, type FlowLimits } from '../../src/domain/flow.ts';
 import type { Job } from '../../src/domain/job.ts';
 import type { JobStore } from '../../src/store/job-store.ts';
 import type { ClaimRequest } from '../../src/store/roles/job-records.ts';
@@ -159,6 +159,26 @@ export function describeFlowControlContract(name: string, open: () => Promise<Fl
         assert.deepEqual(ids(claimed).sort(), ['job-00001', 'job-00004', 'job-00005', 'job-00006']);
         const standing = await stores.a.flowStanding('render', '7', NOW, flow);
         assert.equal(standing.key?.running, 1);
+      } finally {
+        await stores.close();
+      }
+    });
+
+    test("a key's last start is remembered for KEY_MEMORY_MS, then forgotten", async () => {
+      const stores = await open();
+      try {
+        const newJob = jobFactory(T0);
+        await stores.a.insert([newJob({ flowKey: 'a' }), newJob({ flowKey: 'b' })]);
+        const flow: FlowLimits = { keyLimit: { key: 'payload.tenant', running: 5 } };
+        await stores.a.claim(request({ flow, limit: 1 }));
+        const a = await stores.b.flowStanding('render', 'a', NOW, flow);
+        assert.equal(a.key?.lastStartedAt, NOW);
+        const later = NOW + KEY_MEMORY_MS + 1;
+        await stores.b.claim(request({ flow, now: later, leaseExpiresAt: later + 30_000 }));
+        const forgotten = await stores.a.flowStanding('render', 'a', later, flow);
+        assert.equal(forgotten.key?.lastStartedAt, null);
+        const b = await stores.a.flowStanding('render', 'b', later, flow);
+        assert.equal(b.key?.lastStartedAt, later);
       } finally {
         await stores.close();
       }

@@ -3,6 +3,7 @@ import {
   decideStarts,
   fetchPlan,
   hasLimits,
+  KEY_MEMORY_MS,
   keyWindowSeconds,
   rateRoom,
   windowMs,
@@ -72,6 +73,10 @@ async function claimLimited(
   let keys: KeyState[] = [];
   if (limits.keyLimit) {
     await adoptKeys(pool, c, type, limits.keyLimit.key);
+    await run(c, 'DELETE FROM flow_keys WHERE type = $1 AND last_started <= $2', [
+      type,
+      now - KEY_MEMORY_MS,
+    ]);
     // At least one key's jobs even when the rate window is full: they carry its ETA.
     if (req.jobIds) {
       candidates = await namedCandidates(c, req);

@@ -2,6 +2,7 @@ import {
   decideStarts,
   fetchPlan,
   hasLimits,
+  KEY_MEMORY_MS,
   keyWindowSeconds,
   rateRoom,
   windowMs,
@@ -45,6 +46,7 @@ function claimLimited(s: Statements, req: ClaimRequest, limits: FlowLimits): Cla
   let keys: KeyState[] = [];
   if (limits.keyLimit) {
     adoptKeys(s, type, limits.keyLimit.key);
+    s.run('DELETE FROM flow_keys WHERE type = ? AND last_started <= ?', type, now - KEY_MEMORY_MS);
     // At least one key's jobs even when the rate window is full: they carry its ETA.
     if (req.jobIds) {
       candidates = namedCandidates(s, req);

@@ -213,7 +213,8 @@ export const MIGRATIONS: readonly string[] = [
   // 12: flow control (src/domain/flow.ts). A job's key under its type's key limit; the claim
   // finds the keys with queued jobs and each key's next jobs by a partial index that jobs
   // without a key never enter. Pause is state, by type. Starts are recorded per type (and key)
-  // only for limited types, pruned past the longest window; last_started keeps each key's turn.
+  // only for limited types, pruned past the longest window; last_started keeps each key's turn
+  // (forgotten after an hour without a start: such a key goes first anyway).
   `ALTER TABLE jobs ADD COLUMN flow_key TEXT;
   CREATE INDEX jobs_flow_key ON jobs (type, flow_key, priority DESC, run_at)
     WHERE state = 'queued' AND cancel_requested = 0 AND flow_key IS NOT NULL;
@@ -231,7 +232,8 @@ export const MIGRATIONS: readonly string[] = [
     key TEXT NOT NULL,
     last_started INTEGER NOT NULL,
     PRIMARY KEY (type, key)
-  ) WITHOUT ROWID;`,
+  ) WITHOUT ROWID;
+  CREATE INDEX flow_keys_age ON flow_keys (type, last_started);`,
 ];
 
 export interface OpenOptions {
