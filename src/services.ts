@@ -1,4 +1,3 @@
-import { machineCapacity } from './executors/local-process/capacity.ts';
 import { AuditService } from './jobs/audit.ts';
 import { BatchService } from './jobs/batches.ts';
 import { QueueView } from './jobs/queue-view.ts';
@@ -35,9 +34,7 @@ type Parts = Pick<
   | 'config'
   | 'room'
   | 'runnable'
-  | 'kubernetes'
   | 'executor'
-  | 'instance'
 >;
 
 /** Builds the services over the orchestrator's parts; reads its catalog and config when called. */
@@ -68,8 +65,8 @@ export function createServices(orch: Parts): Services {
           name,
           timeoutSeconds: orch.catalog.type(name)!.timeoutSeconds,
         })),
-      isLocal: (w) => !orch.kubernetes && w.id.startsWith(`${orch.instance}-`),
-      localCapacity: orch.kubernetes ? null : machineCapacity(orch.config.executor.local),
+      isLocal: (w) => orch.executor.isLocal?.(w.id) ?? false,
+      localCapacity: orch.executor.localCapacity?.() ?? null,
     },
     workerIdFor: (named) => (orch.executor.workerIdFor ? orch.executor.workerIdFor(named) : named),
   };

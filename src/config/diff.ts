@@ -6,7 +6,8 @@ import type { ResolvedConfig } from './load.ts';
  * whether the API keys changed, and the settings that differ but only take effect on a restart.
  *
  * Live (applied by `Orchestrator.reload`): `jobTypes`, `routes` (rules and cost) and `adhoc` —
- * together they are the `Catalog`, which is replaced whole — and `auth.keys` while auth stays on
+ * together they are the `Catalog`, which is replaced whole —, `schedules` (the schedule runner reads
+ * the section in force on every pass, src/schedules/runner.ts) and `auth.keys` while auth stays on
  * (keys before and after): a key is added, revoked or re-scoped without a restart, since every
  * request and session is checked against the keys in force. Turning auth on or off changes which
  * hooks and limits the API has, so that needs a restart. Everything else is read once at start
@@ -24,7 +25,10 @@ export interface ConfigDiff {
 }
 
 /** The top-level sections the catalog is built from: swapped live. */
-export const LIVE_SECTIONS = ['jobTypes', 'routes', 'adhoc'] as const;
+export const CATALOG_SECTIONS = ['jobTypes', 'routes', 'adhoc'] as const;
+
+/** The top-level sections a reload applies without a restart. */
+export const LIVE_SECTIONS = [...CATALOG_SECTIONS, 'schedules'] as const;
 
 export function diffConfig(current: ResolvedConfig, next: ResolvedConfig): ConfigDiff {
   const before = current.jobTypes;
@@ -59,7 +63,7 @@ export function keysLive(current: ResolvedConfig, next: ResolvedConfig): boolean
 
 /** Whether the diff changes anything the catalog holds besides types (rules, cost, adhoc). */
 export function catalogChanged(current: ResolvedConfig, next: ResolvedConfig): boolean {
-  return LIVE_SECTIONS.some((k) => !isDeepStrictEqual(current[k], next[k]));
+  return CATALOG_SECTIONS.some((k) => !isDeepStrictEqual(current[k], next[k]));
 }
 
 /** Leaf paths where `a` and `b` differ; a whole subtree present on one side only is one path. */

@@ -6,6 +6,8 @@ import YAML from 'yaml';
 import { fromBareTypeMap, isRecord } from './bare-type-map.ts';
 import { COST_RULE_TYPES, DEFAULT_COST_RULES } from './cost-rules.ts';
 import { API_KEYS_ENV, CONFIG_ENV } from './env.ts';
+import { escapePointer } from './pointer.ts';
+import { scheduleProblems } from './schedule-problems.ts';
 import {
   ConfigSchema,
   RESERVED_KEY_IDS,
@@ -105,9 +107,10 @@ export function parseConfig(
   const problems: ConfigProblem[] = [];
   const merged = withCodeTypes(structuredClone(fromBareTypeMap(raw ?? {})), options.inCode ?? {});
   const { data } = merged;
+  const kubernetes = kubernetesConfigured(data); // before the schema's defaults fill the section
   problems.push(...merged.problems);
   if (!validateSchema(data)) problems.push(...schemaProblems(validateSchema.errors ?? []));
-  problems.push(...semanticProblems(data, merged.added));
+  problems.push(...semanticProblems(data, merged.added, kubernetes));
   if (problems.length > 0) throw new ConfigError(source, problems);
   return resolve(data as GafferConfig);
 }
@@ -263,20 +266,27 @@ function withCodeTypes(
 }
 
 /** Checks the schema cannot express. Defensive: runs even when the schema found problems. */
-function semanticProblems(data: unknown, inCode: ReadonlySet<string>): ConfigProblem[] {
+function semanticProblems(
+  data: unknown,
+  inCode: ReadonlySet<string>,
+  kubernetes: boolean,
+): ConfigProblem[] {
   if (!isRecord(data)) return [];
   const problems: ConfigProblem[] = [];
   const types = isRecord(data['jobTypes']) ? data['jobTypes'] : {};
   const executor = isRecord(data['executor']) ? data['executor']['kind'] : undefined;
   for (const [name, type] of Object.entries(types)) {
     problems.push(...typeProblems(name, type, inCode.has(name)));
-    if (executor === 'local') problems.push(...imageOnlyProblems(name, type));
+    const own = isRecord(type) ? type['executor'] : undefined;
+    if ((own ?? executor) === 'local') problems.push(...imageOnlyProblems(name, type));
+    if (own === 'kubernetes') problems.push(...kubernetesTypeProblems(name, type, kubernetes));
   }
   // Rules and key scopes may also name the ad-hoc type, when it is enabled (src/worker/adhoc.ts).
   const named = { ...types, ...enabledAdhocType(data['adhoc']) };
   problems.push(...ruleProblems(data['routes'], named));
   problems.push(...uploadTypeProblems(data['routes'], named));
   problems.push(...authProblems(data['auth'], named));
+  problems.push(...scheduleProblems(data['schedules'], named));
   for (const name of Object.keys(enabledAdhocType(data['adhoc']))) {
     if (Object.hasOwn(types, name)) {
       problems.push({ path: '/adhoc/name', message: `is also a configured job type: ${name}` });
@@ -414,6 +424,31 @@ function imageOnlyProblems(name: string, type: unknown): ConfigProblem[] {
   ];
 }
 
+/** The Kubernetes executor runs only when `executor.kind` is kubernetes or its section is given. */
+function kubernetesConfigured(data: unknown): boolean {
+  const executor = isRecord(data) ? data['executor'] : undefined;
+  return (
+    isRecord(executor) &&
+    (executor['kind'] === 'kubernetes' || executor['kubernetes'] !== undefined)
+  );
+}
+
+/** A type that names the Kubernetes executor needs it configured, and an image to run there. */
+function kubernetesTypeProblems(name: string, type: unknown, configured: boolean) {
+  const at = `/jobTypes/${escapePointer(name)}`;
+  if (!configured) {
+    const message =
+      'is kubernetes, but the Kubernetes executor is not configured: set executor.kind: ' +
+      'kubernetes or give an executor.kubernetes section (namespace, kubeconfig)';
+    return [{ path: `${at}/executor`, message }];
+  }
+  const worker = isRecord(type) ? type['worker'] : undefined;
+  if (!isRecord(worker) || worker['image'] !== undefined) return [];
+  return [
+    { path: `${at}/worker`, message: 'runs on Kubernetes (executor: kubernetes): needs an image' },
+  ];
+}
+
 function uploadTypeProblems(routes: unknown, types: Record<string, unknown>): ConfigProblem[] {
   const name = isRecord(routes) ? routes['uploadType'] : undefined;
   if (typeof name !== 'string' || Object.hasOwn(types, name)) return [];
@@ -501,11 +536,6 @@ function authProblems(auth: unknown, types: Record<string, unknown>): ConfigProb
     });
   });
   return problems;
-}
-
-/** RFC 6901: `~` → `~0`, `/` → `~1`. */
-function escapePointer(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /** `{ [adhoc.name]: true }` when ad-hoc commands are enabled, else `{}` (schema defaults applied). */

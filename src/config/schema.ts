@@ -464,6 +464,15 @@ export const JobTypeSchema = Type.Object(
         'pool: long-lived workers pull jobs; per-job: one process (or Kubernetes Job) per job.',
     }),
     worker: Worker,
+    executor: Type.Optional(
+      Type.Union([Type.Literal('local'), Type.Literal('kubernetes')], {
+        description:
+          "Which executor runs this type's workers, each within its own capacity and admission: " +
+          'local processes (a command or a handler) or Kubernetes (an image: a Job per attempt, ' +
+          'or pool pods). Absent: `executor.kind`. Naming kubernetes needs ' +
+          '`executor.kind: kubernetes` or an `executor.kubernetes` section.',
+      }),
+    ),
     concurrency: Type.Integer({
       minimum: 1,
       maximum: 10_000,
@@ -721,9 +730,10 @@ const Retention = Type.Object(
 
 /**
  * Names gaffer gives callers without a key — every caller with auth off, a program using the
- * library — in the audit log and the scope of idempotency keys; no key may take one.
+ * library, the cron schedules' submissions — in the audit log and the scope of idempotency keys;
+ * no key may take one (a key named like the scheduler could hold a tick's idempotency key).
  */
-export const RESERVED_KEY_IDS: ReadonlySet<string> = new Set(['anonymous', 'library']);
+export const RESERVED_KEY_IDS: ReadonlySet<string> = new Set(['anonymous', 'library', 'scheduler']);
 
 export const ApiKeySchema = Type.Object(
   {
@@ -799,6 +809,132 @@ const Auth = Type.Object(
       'API authentication (docs/security.md). On when at least one key is configured (here or in ' +
       'GAFFER_API_KEYS); off otherwise, so the one-machine default on 127.0.0.1 needs no setup.',
   },
+);
+
+/**
+ * What a schedule submits on each tick: a submission as every front end takes it
+ * (src/jobs/prepare.ts `Submission`), minus the idempotency key, which the schedule sets per tick.
+ */
+const ScheduleSubmission = Type.Object(
+  {
+    type: Type.String({
+      minLength: 1,
+      description: 'The job type (a configured one, an in-code one, or the ad-hoc type).',
+    }),
+    payload: Type.Optional(
+      Type.Unknown({ description: "The job's payload; checked against the type's payloadSchema." }),
+    ),
+    priority: Type.Optional(
+      Type.Union([Type.Integer(), Type.String()], {
+        description: "A number (higher first) or low, normal, high. Absent: the type's.",
+      }),
+    ),
+    attributes: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "The job's attributes (routing, listing filters).",
+      }),
+    ),
+    maxAttempts: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: "Absent: the type's." }),
+    ),
+    timeoutSeconds: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: "Absent: the type's." }),
+    ),
+    data: Type.Optional(
+      Type.Object(
+        {
+          inputs: Type.Optional(
+            Type.Array(Type.String(), {
+              description:
+                'Objects (or `s3://bucket/prefix/` for all under it) downloaded before the job runs.',
+            }),
+          ),
+          output: Type.Optional(
+            Type.String({
+              description: "Where the job's output directory is uploaded after it succeeds.",
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Inputs and output by reference.' },
+      ),
+    ),
+    resources: Type.Optional(
+      Type.Object(
+        {
+          cpu: Type.Optional(
+            Type.Union([Cpu, Type.Number({ exclusiveMinimum: 0 })], {
+              description: 'CPUs: a Kubernetes quantity ("500m") or a number of cores.',
+            }),
+          ),
+          memory: Type.Optional(Memory),
+          gpus: Type.Optional(Type.Integer({ minimum: 0, description: 'GPUs.' })),
+        },
+        {
+          additionalProperties: false,
+          description: "This job's cpu, memory and GPUs, within its type's resources.",
+        },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The submission each tick makes, with the idempotency key `schedule:<name>:<tick>` from ' +
+      'the `scheduler` submitter, so a tick fires once across replicas.',
+  },
+);
+
+export const ScheduleSchema = Type.Object(
+  {
+    cron: Type.String({
+      minLength: 1,
+      description:
+        'When it fires: 5 fields (minute hour day month weekday) or 6 (seconds first), or a ' +
+        'nickname (@hourly, @daily…), read by croner; e.g. `0 9 * * MON-FRI`, `*/10 * * * * *`.',
+    }),
+    timezone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The IANA time zone the expression is read in, e.g. `Europe/Berlin`. Absent: UTC. ' +
+          'Across DST, a fixed time (`30 2 * * *`) in the spring gap fires right after it and ' +
+          'once in the autumn overlap; an interval skips the gap and fires on both occurrences.',
+      }),
+    ),
+    submit: ScheduleSubmission,
+    missed: Type.Union(
+      [
+        Type.Literal('skip'),
+        Type.Object(
+          {
+            catchUp: Type.Integer({
+              minimum: 1,
+              maximum: 1000,
+              description: 'How many of the most recent missed ticks fire, oldest first.',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+      ],
+      {
+        default: 'skip',
+        description:
+          'Ticks that passed while no gaffer fired them (gaffer down, no leader): `skip` fires ' +
+          'only the latest, if it is at most a minute late; `{ catchUp: N }` fires the N most ' +
+          'recent, oldest first.',
+      },
+    ),
+    overlap: Type.Union([Type.Literal('allow'), Type.Literal('skip')], {
+      default: 'allow',
+      description:
+        "skip: a tick that comes while the previous tick's job is unfinished does not fire.",
+    }),
+    paused: Type.Boolean({
+      default: false,
+      description: 'Declared paused: ticks pass without firing (an operator may resume it).',
+    }),
+  },
+  { additionalProperties: false, description: 'A cron schedule: when, and what it submits.' },
 );
 
 export const ConfigSchema = Type.Object(
@@ -1078,6 +1214,16 @@ export const ConfigSchema = Type.Object(
       default: {},
       description: 'The job types, by name. Adding a job type is config only.',
     }),
+    schedules: Type.Record(
+      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
+      ScheduleSchema,
+      {
+        default: {},
+        description:
+          'Cron schedules, by name: each submits a job per tick, once across all replicas ' +
+          '(docs/schedules.md). Reloaded live.',
+      },
+    ),
     routes: Type.Object(
       {
         cost: Cost,
@@ -1148,3 +1294,5 @@ export type RetentionConfig = Static<typeof Retention>;
 export type ApiKeyConfig = Static<typeof ApiKeySchema>;
 export type AuthConfig = GafferConfig['auth'];
 export type AdhocConfig = Static<typeof Adhoc>;
+export type ScheduleConfig = Static<typeof ScheduleSchema>;
+export type ScheduleSubmissionConfig = Static<typeof ScheduleSubmission>;

@@ -1,3 +1,4 @@
+import type { JobTypeConfig } from '../config/schema.ts';
 import type { StartBlock } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
@@ -10,14 +11,21 @@ import type { WorkerConnection, WorkerSpec } from '../worker/protocol.ts';
  * called when the worker's connection is up — by the executor for a channel it owns (IPC), by the
  * API's `/v1/workers/connect` for a worker that connects over the network, named by its worker id
  * — and the executor calls `hooks.exited` exactly once when the process is gone, whatever the
- * reason. `kill` is idempotent.
+ * reason. `kill` is idempotent. `close` ends every worker and resolves once all are gone.
+ *
+ * The optional members are capabilities: an executor that lacks one behaves as its default,
+ * stated on each (and applied by the guards below, which is how gaffer reads them).
+ * test/executors/executor.contract.ts checks the contract and the capabilities on every executor.
  */
 export interface Executor {
   readonly name: string;
   start(req: StartRequest): Promise<void>;
   /** Kills the worker's whole process tree (SIGTERM, then SIGKILL after the grace). */
   kill(workerId: string, graceMs?: number): void;
-  /** Kills every worker and waits for them to be gone. */
+  /**
+   * Kills every worker and waits for them to be gone — but workers made to outlive gaffer, which
+   * reconnect to the next gaffer process (a Kubernetes pool's pods), are left running.
+   */
   close(): Promise<void>;
   /**
    * Optional. The worker id of a network connection that names itself `connectingId`, for
@@ -29,9 +37,52 @@ export interface Executor {
   /**
    * Optional. The gateway has let the worker go (`worker:stopped`); `clean`: it held no job —
    * drained by scale-in, or idle when it went. The executor may then reclaim what the worker ran
-   * in (a Kubernetes pool removes exactly that idle pod).
+   * in (a Kubernetes pool removes exactly that idle pod). Unknown ids are ignored.
    */
   stopped?(workerId: string, clean: boolean): void;
+  /** Optional. Resolves once the executor can start workers (informers listed). Default: at once. */
+  ready?(): Promise<void>;
+  /**
+   * Optional. Whether it can run workers of the type as configured now (locally: a command or a
+   * handler; Kubernetes: an image; in process: a function given in code). A type no executor can
+   * run is not scaled. Default: true.
+   */
+  canRun?(type: string): boolean;
+  /**
+   * Optional. How many more workers of the type fit now, after every live worker it started
+   * (null: no limit). It counts what it started itself, until each has exited. Default: null.
+   */
+  room?(type: string): number | null;
+  /**
+   * Optional. How many of `wanted` more workers of the type may be started now (0…wanted), after
+   * the executor's own caps and admission. Start asks it before claiming jobs. Default: wanted.
+   */
+  admit?(type: string, wanted: number): number;
+  /**
+   * Optional. Ids of the type's workers it runs that have not connected yet under an id the
+   * gateway knows (a restarted gaffer's pool pods, a ReplicaSet's replacements): the autoscaler
+   * counts each as starting, so it does not start the pool again beside them. Default: none.
+   */
+  unboundWorkers?(type: string): string[];
+  /**
+   * Optional. Whether a type's pool workers must be replaced when its config changes from `was`
+   * to `now`, beyond what their worker spec holds (a Kubernetes pool pod is also its image and
+   * `kubernetes` section). A changed spec always replaces them. Default: false.
+   */
+  replacesWorkers?(type: string, was: JobTypeConfig, now: JobTypeConfig): boolean;
+  /**
+   * Optional. Whether the worker is a process on this machine whose CPU and memory the metrics
+   * may read (by its pid). Default: false.
+   */
+  isLocal?(workerId: string): boolean;
+  /** Optional. The share of this machine its workers may use (metrics). Default: null. */
+  localCapacity?(): MachineRoom | null;
+}
+
+/** Millicores and bytes. */
+export interface MachineRoom {
+  cpu: number;
+  memory: number;
 }
 
 export interface StartRequest {
@@ -56,3 +107,16 @@ export interface ExecutorHooks {
    */
   retire?(workerId: string): boolean;
 }
+
+/** The capability guards: each optional member, or its documented default. */
+export const capability = {
+  ready: (e: Executor): Promise<void> => e.ready?.() ?? Promise.resolve(),
+  canRun: (e: Executor, type: string): boolean => e.canRun?.(type) ?? true,
+  room: (e: Executor, type: string): number | null => e.room?.(type) ?? null,
+  admit: (e: Executor, type: string, wanted: number): number => e.admit?.(type, wanted) ?? wanted,
+  unboundWorkers: (e: Executor, type: string): string[] => e.unboundWorkers?.(type) ?? [],
+  replacesWorkers: (e: Executor, type: string, was: JobTypeConfig, now: JobTypeConfig): boolean =>
+    e.replacesWorkers?.(type, was, now) ?? false,
+  isLocal: (e: Executor, workerId: string): boolean => e.isLocal?.(workerId) ?? false,
+  localCapacity: (e: Executor): MachineRoom | null => e.localCapacity?.() ?? null,
+};

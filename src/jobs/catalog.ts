@@ -82,3 +82,20 @@ function withAdhoc(
   }
   return { ...jobTypes, [adhoc.name]: adhocJobType(adhoc) };
 }
+
+/** The catalog a config declares (its LIVE_SECTIONS, config/diff.ts). Throws on a taken adhoc name. */
+export function catalogOf(config: {
+  jobTypes: Record<string, JobTypeConfig>;
+  routes: { rules?: RouteRule[] | undefined; cost: CostConfig; uploadType?: string | undefined };
+  adhoc: AdhocConfig;
+  storage: { local: { roots: string[] } };
+}): Catalog {
+  return createCatalog({
+    jobTypes: config.jobTypes,
+    rules: config.routes.rules ?? [],
+    cost: config.routes.cost,
+    adhoc: config.adhoc,
+    dataRoots: config.storage.local.roots,
+    uploadType: config.routes.uploadType,
+  });
+}

@@ -6,6 +6,7 @@ import type { JobRecords } from './roles/job-records.ts';
 import type { JobRetention } from './roles/job-retention.ts';
 import type { RunHistory } from './roles/run-history.ts';
 import type { ScalingLog } from './roles/scaling-log.ts';
+import type { ScheduleRecords } from './roles/schedule-records.ts';
 import type { TypeControls } from './roles/type-controls.ts';
 
 /**
@@ -29,6 +30,7 @@ export interface JobStore
     BatchRecords,
     AuditLog,
     ScalingLog,
+    ScheduleRecords,
     TypeControls {
   /** Ends the connection; calls in progress finish first. */
   close(): Promise<void>;
@@ -44,3 +46,8 @@ export type { FlowStanding, PausedType } from './roles/type-controls.ts';
 export { cutEntry, logTrimMarker, type PurgeRequest } from './roles/job-retention.ts';
 export type { LogLine } from './roles/run-history.ts';
 export type { WorkerEvent } from './roles/scaling-log.ts';
+export type {
+  ScheduleDefinition,
+  ScheduleState,
+  StoredSchedule,
+} from './roles/schedule-records.ts';

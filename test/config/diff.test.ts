@@ -23,6 +23,23 @@ const rows: {
 }[] = [
   { name: 'nothing', edit: () => {}, expect: {} },
   {
+    name: 'schedules added, changed and removed apply live (no restart)',
+    before: {
+      schedules: {
+        nightly: { cron: '0 2 * * *', submit: { type: 'a' } },
+        hourly: { cron: '@hourly', submit: { type: 'b' } },
+      },
+    },
+    edit: (c) => {
+      const schedules = c['schedules'] as Record<string, Record<string, unknown>>;
+      delete schedules['hourly'];
+      schedules['nightly']!['cron'] = '0 3 * * *';
+      schedules['nightly']!['paused'] = true;
+      schedules['often'] = { cron: '*/5 * * * * *', submit: { type: 'a' }, overlap: 'skip' };
+    },
+    expect: {},
+  },
+  {
     name: 'a type added',
     edit: (c) => void Object.assign(c.jobTypes, { c: { worker: { command: ['true'] } } }),
     expect: { added: ['c'] },

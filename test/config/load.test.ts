@@ -312,6 +312,36 @@ server:
     );
   });
 
+  test("a type's own executor: kubernetes needs the Kubernetes executor configured", () => {
+    const heavy = { executor: 'kubernetes', mode: 'per-job', worker: { image: 'heavy:1' } };
+    const light = { worker: { command: ['light'] } };
+    const problems = problemsOf({ jobTypes: { heavy, light } });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/jobTypes/heavy/executor'],
+    );
+    assert.match(problems[0]!.message, /executor\.kubernetes/);
+    // With an `executor.kubernetes` section, the light type runs locally and the heavy one there.
+    const executor = { kubernetes: { namespace: 'jobs' } };
+    const config = parseConfig({ executor, jobTypes: { heavy, light } }, 't');
+    assert.equal(config.jobTypes['heavy']!.executor, 'kubernetes');
+    assert.equal(config.executor.kind, 'local');
+    // On Kubernetes by default, a type may still run locally: then it needs a command or handler.
+    const k8s = { kind: 'kubernetes' };
+    assert.doesNotThrow(() => parseConfig({ executor: k8s, jobTypes: { light } }, 't'));
+    const imageOnly = { executor: 'local', worker: { image: 'x:1' } };
+    assert.deepEqual(
+      problemsOf({ executor: k8s, jobTypes: { imageOnly } }).map((p) => p.path),
+      ['/jobTypes/imageOnly/worker'],
+    );
+    // A type naming kubernetes runs an image there.
+    const noImage = { executor: 'kubernetes', worker: { command: ['x'] } };
+    assert.deepEqual(
+      problemsOf({ executor: k8s, jobTypes: { noImage } }).map((p) => p.path),
+      ['/jobTypes/noImage/worker'],
+    );
+  });
+
   test('routes.uploadType must name a job type', () => {
     const jobTypes = { 'csv-row': { worker: { command: ['x'] } } };
     assert.equal(

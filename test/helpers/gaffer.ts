@@ -6,6 +6,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { OffsetClock } from '../../src/domain/clock.ts';
 import type { GafferEventName } from '../../src/domain/events.ts';
+import type { ExecutorFactories } from '../../src/executors/registry.ts';
 import { Orchestrator } from '../../src/orchestrator.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
@@ -27,12 +28,18 @@ export interface TestGaffer {
 /**
  * A real gaffer (store, executor, autoscaler, API) on a private data dir. `options.port`: listen
  * there (a restart on the address workers reconnect to); `options.announce: 'later'`: do not tell
- * gaffer its own URL until `announce()` (a restarted gaffer that does not know it yet).
+ * gaffer its own URL until `announce()` (a restarted gaffer that does not know it yet);
+ * `options.executorFactories`: the executors to build (a test that records their hooks).
  */
 export async function startGaffer(
   raw: Record<string, unknown>,
   dataDir?: string,
-  options: { port?: number; announce?: 'now' | 'later' } = {},
+  options: {
+    port?: number;
+    announce?: 'now' | 'later';
+    /** The executor factories to build from (default: what the config's kinds load). */
+    executorFactories?: ExecutorFactories;
+  } = {},
 ): Promise<TestGaffer> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'gaffer-test-'));
   const config = parseConfig(
@@ -40,7 +47,12 @@ export async function startGaffer(
     'test',
   );
   const clock = new OffsetClock();
-  const orch = await Orchestrator.open({ config, clock });
+  const factories = options.executorFactories;
+  const orch = await Orchestrator.open({
+    config,
+    clock,
+    ...(factories ? { executorFactories: factories } : {}),
+  });
   await orch.start();
   const app = await buildApp(orch);
   await app.ready();

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/load.ts';
 import { POOL } from '../../src/executors/kubernetes/pool-manifest.ts';
 import type { TestGaffer } from '../helpers/gaffer.ts';
+import { kubernetesOf } from '../helpers/k8s-executor.ts';
 import { startPool } from '../helpers/k8s-pool.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
@@ -92,8 +93,8 @@ describe(
     test('a busy pod finishes on the old template; new pods use the new; the old Deployment goes', async () => {
       const bound = new Map<string, string>(); // worker id → pod
       const removed = new Set<string>();
-      g.orch.kubernetes!.poolEvents.on('bound', (pod, id) => bound.set(id, pod));
-      g.orch.kubernetes!.poolEvents.on('removing', (pod) => removed.add(pod));
+      kubernetesOf(g.orch).poolEvents.on('bound', (pod, id) => bound.set(id, pod));
+      kubernetesOf(g.orch).poolEvents.on('removing', (pod) => removed.add(pod));
 
       // Job A runs on the first revision's pod, waiting at its gate.
       const a = await submit(g);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { POOL } from '../../src/executors/kubernetes/pool-manifest.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { kubernetesOf } from '../helpers/k8s-executor.ts';
 import { gatedJobs, kubeConfig, preparePool } from '../helpers/k8s-pool.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
 import { poolProbe } from '../helpers/k8s-pool-probe.ts';
@@ -81,8 +82,8 @@ describe(
       const restartedAt = g2.clock.now();
       const removed = new Set<string>();
       const draining: string[] = [];
-      g2.orch.kubernetes!.poolEvents.on('removing', (pod) => removed.add(pod));
-      g2.orch.kubernetes!.poolEvents.on('draining', (pod) => draining.push(pod));
+      kubernetesOf(g2.orch).poolEvents.on('removing', (pod) => removed.add(pod));
+      kubernetesOf(g2.orch).poolEvents.on('draining', (pod) => draining.push(pod));
       const a = await submit(g2);
       const running = await jobWhen(g2, a, (j) => j.state === 'running');
       assert.equal(running.leaseOwner, `remote-${oldPod}`, 'job A runs on the old pod');

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { RATE_WINDOW_MS } from '../../src/autoscaler/activity.ts';
 import { countByState, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { kubernetesOf } from '../helpers/k8s-executor.ts';
 import { poolDeployment, startPool } from '../helpers/k8s-pool.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
 import type { PoolKubelet } from '../helpers/pool-kubelet.ts';
@@ -54,7 +55,7 @@ describe(
       const bound = new Map<string, string>(); // pod → worker id
       const removed = new Map<string, string>(); // pod → worker id
       const stops = new Map<string, { active: number; at: number }>();
-      const kube = g.orch.kubernetes!;
+      const kube = kubernetesOf(g.orch);
       kube.poolEvents.on('bound', (pod, id) => bound.set(pod, id));
       kube.poolEvents.on('removing', (pod, id) => removed.set(pod, id));
       g.orch.events.on('worker:stopped', ({ worker }) => {
@@ -165,7 +166,7 @@ describe(
     test('removes the waiting pod on purpose, then the idle one: no unbound pod', async () => {
       const bound = new Map<string, string>();
       const removed = new Set<string>();
-      const kube = g.orch.kubernetes!;
+      const kube = kubernetesOf(g.orch);
       kube.poolEvents.on('bound', (pod, id) => bound.set(pod, id));
       kube.poolEvents.on('removing', (pod) => removed.add(pod));
       for (let i = 0; i < 3; i++) {

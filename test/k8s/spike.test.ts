@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { countByState, multipart, REPO, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { kubernetesOf } from '../helpers/k8s-executor.ts';
 import { poolDeployment, startPool } from '../helpers/k8s-pool.ts';
 import { RATE_WINDOW_MS } from '../../src/autoscaler/activity.ts';
 import { watchUntil } from '../helpers/k8s-watch.ts';
@@ -62,7 +63,7 @@ describe(
     test('2,000 jobs: past burst in one step, drained, back to one pod', async () => {
       const bound = new Map<string, string>(); // pod → worker id
       const removed = new Set<string>();
-      const kube = g.orch.kubernetes!;
+      const kube = kubernetesOf(g.orch);
       kube.poolEvents.on('bound', (pod, id) => bound.set(pod, id));
       kube.poolEvents.on('removing', (pod) => removed.add(pod));
       const connected = () =>

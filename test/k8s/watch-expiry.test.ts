@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import type { Job } from '../../src/domain/job.ts';
 import { startGaffer, until, type TestGaffer } from '../helpers/gaffer.ts';
+import { kubernetesOf } from '../helpers/k8s-executor.ts';
 import { kubeAvailable, startCluster, type KubeCluster } from '../helpers/servers/kube.ts';
 
 // The executor's watches expire as they do on a long-lived cluster, only sooner: the apiserver
@@ -66,7 +67,7 @@ test(
     assert.equal((await run()).state, 'succeeded');
     // Quiet now: the jobs watch's resourceVersion ages past the compaction until a watch ends and
     // its resumption is refused with 410 — the informer lists again.
-    const [resource] = (await once(g.orch.kubernetes!.watchEvents, 'relist')) as [string];
+    const [resource] = (await once(kubernetesOf(g.orch).watchEvents, 'relist')) as [string];
     assert.ok(['jobs', 'pods', 'nodes'].includes(resource));
     const jobs = await Promise.all([run(), run(), run()]);
     assert.deepEqual(

@@ -5,6 +5,7 @@ import { describeJobListingContract } from './roles/job-listing.contract.ts';
 import { describeJobRecordsContract } from './roles/job-records.contract.ts';
 import { describeRunHistoryContract } from './roles/run-history.contract.ts';
 import { describeScalingLogContract } from './roles/scaling-log.contract.ts';
+import { describeScheduleRecordsContract } from './roles/schedule-records.contract.ts';
 
 /**
  * The behaviour every JobStore must have, role by role (src/store/roles/; one suite each in
@@ -18,4 +19,5 @@ export function describeJobStoreContract(name: string, makeStore: () => Promise<
   describeBatchRecordsContract(name, makeStore);
   describeScalingLogContract(name, makeStore);
   describeAuditLogContract(name, makeStore);
+  describeScheduleRecordsContract(name, makeStore);
 }

@@ -96,7 +96,8 @@ export function createInProcessExecutor(options: InProcessOptions): Executor {
     await Promise.all(all.map((w) => w.exited));
   }
 
-  return { name: 'in-process', start, kill, close };
+  const canRun = (type: string) => options.handler(type) !== undefined;
+  return { name: 'in-process', start, kill, close, canRun };
 }
 
 /** Drops `isolate` from assignments: there is no process to isolate a function in (see above). */

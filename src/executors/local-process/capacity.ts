@@ -65,3 +65,47 @@ export function localRoom(input: { capacity: Room; perWorker: Room; held: Room }
   }
   return more === Infinity ? null : Math.max(0, more);
 }
+
+type Declared = { cpu?: string; memory?: string } | undefined;
+
+/**
+ * What the workers one local executor started hold, until each has exited, and the room they
+ * leave for more of a type. A worker's share is read from its type's `worker.resources` as
+ * configured now (a reload applies at once), or its job's own request (per-job, `workerShare`).
+ */
+export class LocalCapacity {
+  readonly capacity: Room;
+  readonly #resources: (type: string) => Declared;
+  readonly #workers = new Map<string, { type: string; job: Declared | null }>();
+
+  constructor(capacity: Room, resources: (type: string) => Declared) {
+    this.capacity = capacity;
+    this.#resources = resources;
+  }
+
+  started(workerId: string, type: string, job: Declared | null): void {
+    this.#workers.set(workerId, { type, job });
+  }
+
+  exited(workerId: string): void {
+    this.#workers.delete(workerId);
+  }
+
+  has(workerId: string): boolean {
+    return this.#workers.has(workerId);
+  }
+
+  room(type: string): number | null {
+    const held = { cpu: 0, memory: 0 };
+    for (const w of this.#workers.values()) {
+      const r = workerShare(this.#resources(w.type), w.job);
+      held.cpu += r.cpu;
+      held.memory += r.memory;
+    }
+    return localRoom({
+      capacity: this.capacity,
+      perWorker: perWorker(this.#resources(type)),
+      held,
+    });
+  }
+}

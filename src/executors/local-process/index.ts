@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import type { JobTypeConfig } from '../../config/schema.ts';
 import type { Executor, ExecutorHooks, StartRequest } from '../executor.ts';
+import { LocalCapacity, machineCapacity } from './capacity.ts';
 import {
   WORKER_ENV,
   type GafferMessage,
@@ -38,6 +40,13 @@ export interface LocalProcessOptions {
   env?: Record<string, string>;
   /** Start workers that connect over the network instead of an IPC channel. */
   network?: NetworkTransport;
+  /**
+   * A job type's definition as configured now: which types it can run (a command or a handler)
+   * and what one worker takes (`worker.resources`). Absent: it runs every type, unlimited.
+   */
+  jobType?(name: string): JobTypeConfig | undefined;
+  /** This machine's share for the workers (`executor.local`). Default: its CPUs and memory. */
+  local?: { cpus?: string; memory?: string };
 }
 
 const DEFAULT_ENTRY = moduleFile('worker/main');
@@ -69,7 +78,19 @@ function killAlive(): void {
 }
 
 export function createLocalProcessExecutor(options: LocalProcessOptions): Executor {
-  const { hooks } = options;
+  const jobType = options.jobType ?? (() => undefined);
+  const capacity = new LocalCapacity(
+    machineCapacity(options.local ?? {}),
+    (type) => jobType(type)?.worker.resources,
+  );
+  // The workers it started hold their share until they are gone.
+  const hooks: ExecutorHooks = {
+    ...options.hooks,
+    exited(workerId, code, signal) {
+      capacity.exited(workerId);
+      options.hooks.exited(workerId, code, signal);
+    },
+  };
   const entry = options.workerEntry ?? DEFAULT_ENTRY;
   const workers = new Map<string, Worker>();
   if (!exitHooked) {
@@ -78,6 +99,7 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
   }
 
   function start(req: StartRequest): Promise<void> {
+    capacity.started(req.workerId, req.spec.type, req.job?.resources ?? null);
     return options.network ? startNetworked(req, options.network) : startWithIpc(req);
   }
 
@@ -187,7 +209,20 @@ export function createLocalProcessExecutor(options: LocalProcessOptions): Execut
     await Promise.all(all.map(([, w]) => w.exited));
   }
 
-  return { name: 'local-process', start, kill, close };
+  return {
+    name: 'local-process',
+    start,
+    kill,
+    close,
+    canRun(type) {
+      if (!options.jobType) return true;
+      const worker = jobType(type)?.worker;
+      return Boolean(worker?.command || worker?.handler);
+    },
+    room: (type) => capacity.room(type),
+    isLocal: (workerId) => capacity.has(workerId),
+    localCapacity: () => capacity.capacity,
+  };
 }
 
 /** The worker's IPC channel as a WorkerConnection. */

@@ -7,6 +7,7 @@ import type { JobRecords } from '../roles/job-records.ts';
 import type { JobRetention } from '../roles/job-retention.ts';
 import type { RunHistory } from '../roles/run-history.ts';
 import type { ScalingLog } from '../roles/scaling-log.ts';
+import type { ScheduleRecords } from '../roles/schedule-records.ts';
 import type { TypeControls } from '../roles/type-controls.ts';
 import * as flow from './flow.ts';
 import type { LeaderLease } from '../leader-lease.ts';
@@ -19,6 +20,7 @@ import { migrate } from './migrations.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
+import * as schedules from './schedules.ts';
 import { listBatches } from './batch-list.ts';
 
 export interface PostgresStoreOptions {
@@ -100,6 +102,19 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     recordWorkerEvent: (event) => records.recordWorkerEvent(pool, event),
     workerEvents: (filter) => records.workerEvents(pool, filter),
   };
+  const scheduleRecords: ScheduleRecords = {
+    putSchedule: (name, definition, now) => schedules.putSchedule(pool, name, definition, now),
+    getSchedule: (name) => schedules.getSchedule(pool, name),
+    listSchedules: () => schedules.listSchedules(pool),
+    deleteSchedule: (name) => schedules.deleteSchedule(pool, name),
+    ensureScheduleState: (name, since, nextDue) =>
+      schedules.ensureScheduleState(pool, name, since, nextDue),
+    getScheduleState: (name) => schedules.getScheduleState(pool, name),
+    listScheduleStates: () => schedules.listScheduleStates(pool),
+    setSchedulePaused: (name, paused) => schedules.setSchedulePaused(pool, name, paused),
+    advanceSchedule: (name, expected, advance) =>
+      schedules.advanceSchedule(pool, name, expected, advance),
+  };
   const leaderLease: LeaderLease = {
     acquire: (name, holder, ttlMs, now) => acquireLease(pool, name, holder, ttlMs, now),
     release: (name, holder) => releaseLease(pool, name, holder),
@@ -118,6 +133,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...batchRecords,
     ...auditLog,
     ...scalingLog,
+    ...scheduleRecords,
     ...leaderLease,
     ...typeControls,
     // Waits for queries in progress; a second call gets the same promise (pool.end throws twice).

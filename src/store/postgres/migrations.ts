@@ -166,9 +166,24 @@ export const MIGRATIONS: readonly string[] = [
     WHERE idempotency_key IS NOT NULL;`,
   // 8: a job's own resource request (JobResources; NULL: its type's).
   `ALTER TABLE jobs ADD COLUMN resources jsonb;`,
-  // 9: PLACEHOLDER, kept free for the migration another branch adds under this number; when the
-  // branches merge, that migration replaces this line.
-  `SELECT 1;`,
+  // 9: cron schedules (src/store/postgres/schedules.ts): those declared through the API, and the
+  // state of every schedule (config or API), advanced by compare-and-set on last_tick. NULL
+  // paused: as the definition says.
+  `CREATE TABLE schedules (
+    name text COLLATE "C" PRIMARY KEY,
+    definition jsonb NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE TABLE schedule_state (
+    name text COLLATE "C" PRIMARY KEY,
+    since bigint NOT NULL,
+    paused boolean,
+    last_tick bigint,
+    last_job_id text COLLATE "C",
+    last_job_tick bigint,
+    next_due bigint
+  );`,
   // 10: flow control (src/domain/flow.ts). A job's key under its type's key limit; the claim
   // finds the keys with queued jobs and each key's next jobs by a partial index that jobs
   // without a key never enter. Pause is state, by type. Starts are recorded per type (and key)

@@ -7,6 +7,7 @@ import type { JobRecords } from '../roles/job-records.ts';
 import type { JobRetention } from '../roles/job-retention.ts';
 import type { RunHistory } from '../roles/run-history.ts';
 import type { ScalingLog } from '../roles/scaling-log.ts';
+import type { ScheduleRecords } from '../roles/schedule-records.ts';
 import type { TypeControls } from '../roles/type-controls.ts';
 import * as flow from './flow.ts';
 import * as jobs from './jobs.ts';
@@ -16,6 +17,7 @@ import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
+import * as schedules from './schedules.ts';
 import { listBatches } from './batch-list.ts';
 import { BACKSTOP_PAGES, startCheckpointer } from './checkpointer.ts';
 import { openDatabase, type OpenOptions } from './schema.ts';
@@ -108,6 +110,19 @@ export function createSqliteStore(
     pausedTypes: async () => flow.pausedTypes(s),
     flowStanding: async (type, key, now, limits) => flow.flowStanding(s, type, key, now, limits),
   };
+  const scheduleRecords: ScheduleRecords = {
+    putSchedule: async (name, definition, now) => schedules.putSchedule(s, name, definition, now),
+    getSchedule: async (name) => schedules.getSchedule(s, name),
+    listSchedules: async () => schedules.listSchedules(s),
+    deleteSchedule: async (name) => schedules.deleteSchedule(s, name),
+    ensureScheduleState: async (name, since, nextDue) =>
+      schedules.ensureScheduleState(s, name, since, nextDue),
+    getScheduleState: async (name) => schedules.getScheduleState(s, name),
+    listScheduleStates: async () => schedules.listScheduleStates(s),
+    setSchedulePaused: async (name, paused) => schedules.setSchedulePaused(s, name, paused),
+    advanceSchedule: async (name, expected, advance) =>
+      schedules.advanceSchedule(s, name, expected, advance),
+  };
   return {
     ...jobRecords,
     ...jobListing,
@@ -117,6 +132,7 @@ export function createSqliteStore(
     ...batchRecords,
     ...auditLog,
     ...scalingLog,
+    ...scheduleRecords,
     ...typeControls,
     close: async () => {
       await checkpointer?.stop();

@@ -207,9 +207,24 @@ export const MIGRATIONS: readonly string[] = [
     WHERE idempotency_key IS NOT NULL;`,
   // 10: a job's own resource request (JobResources as JSON; NULL: its type's).
   `ALTER TABLE jobs ADD COLUMN resources TEXT;`,
-  // 11: PLACEHOLDER, kept free for the migration another branch adds under this number; when the
-  // branches merge, that migration replaces this line.
-  `SELECT 1;`,
+  // 11: cron schedules (src/store/sqlite/schedules.ts): those declared through the API, and the
+  // state of every schedule (config or API), advanced by compare-and-set on last_tick. NULL
+  // paused: as the definition says.
+  `CREATE TABLE schedules (
+    name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE schedule_state (
+    name TEXT PRIMARY KEY,
+    since INTEGER NOT NULL,
+    paused INTEGER,
+    last_tick INTEGER,
+    last_job_id TEXT,
+    last_job_tick INTEGER,
+    next_due INTEGER
+  );`,
   // 12: flow control (src/domain/flow.ts). A job's key under its type's key limit; the claim
   // finds the keys with queued jobs and each key's next jobs by a partial index that jobs
   // without a key never enter. Pause is state, by type. Starts are recorded per type (and key)
