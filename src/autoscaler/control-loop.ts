@@ -6,7 +6,7 @@ import type { Logger } from '../domain/logger.ts';
 import type { QueueStats } from '../store/roles/job-listing.ts';
 import { Activity, DesiredHistory } from './activity.ts';
 import { decideAll } from './decide.ts';
-import type { Decision, Observation } from './policy.ts';
+import type { Decision, FlowObservation, Observation } from './policy.ts';
 
 /** Errors already reported as `scaler:error`, so one failure is counted once. */
 const REPORTED = new WeakSet<object>();
@@ -30,6 +30,8 @@ export interface ScalingTarget {
   capacity?(): number | null | undefined;
   /** Workers of `type` the executor has room for (CPUs, allocatable); absent or null: no limit. */
   resourceLimit?(type: string): number | null;
+  /** Each type's pause and rate limit, read every tick; absent, or a type missing: neither. */
+  flow?(): Promise<ReadonlyMap<string, FlowObservation>>;
 }
 
 /** Default shortest gap between two tick starts caused by pokes (see `ControlLoop.poke`). */
@@ -179,6 +181,7 @@ export class ControlLoop {
   async tick(): Promise<void> {
     const now = this.#clock.now();
     const stats = new Map((await this.#target.queueStats(now)).map((s) => [s.type, s]));
+    const flow = (await this.#target.flow?.()) ?? new Map<string, FlowObservation>();
     const items = this.#target.types().map((type) => {
       const s = stats.get(type.name);
       const obs: Observation = {
@@ -194,6 +197,7 @@ export class ControlLoop {
         lastFinishedAt: this.activity.lastFinishedAt(type.name),
         history: this.#history.get(type.name),
         resourceLimit: this.#target.resourceLimit?.(type.name) ?? null,
+        flow: flow.get(type.name) ?? null,
       };
       return { obs, scaling: type.scaling };
     });

@@ -5,6 +5,7 @@ import type { Decision, DecideFn, Observation } from './policy.ts';
 import {
   clampDesired,
   countWorkers,
+  flowDemand,
   queueDesired,
   rateDesired,
   retirees,
@@ -57,9 +58,17 @@ export function decideAll(
   return applyCapacity(items, decisions, capacity);
 }
 
-function decidePool(obs: Observation, scaling: ScalingConfig): Decision {
+function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
+  const flow = flowDemand({
+    flow: observed.flow,
+    ready: observed.ready,
+    inFlight: observed.inFlight,
+    runMs: observed.runP50Ms ?? null,
+    concurrency: observed.concurrency,
+  });
+  const obs = { ...observed, ready: flow.ready };
   const counts = countWorkers(obs.workers);
-  const s = settings(scaling, obs);
+  const s = fedSettings(settings(scaling, obs), flow.cap);
   const { current } = counts;
   const queue = queueDesired(obs.ready, obs.inFlight, s.target);
   const rate = rateDesired({
@@ -81,10 +90,15 @@ function decidePool(obs: Observation, scaling: ScalingConfig): Decision {
   // A scale-up window never keeps a type with ready jobs at zero workers (scale from zero).
   const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
   const out = scaleOut({ current, upTarget, ready: obs.ready, rate, s });
+  // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
+  // the limit, not on work.
+  const overFed = flow.cap !== null && current > s.max;
   const { retire, heldForZero } =
-    out.start === 0
-      ? retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down) })
-      : { retire: [], heldForZero: false };
+    out.start > 0
+      ? { retire: [], heldForZero: false }
+      : overFed
+        ? retirees({ obs: { ...obs, ready: 0 }, s, current, surplus: current - s.max })
+        : retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down) });
   const to = current + out.start - retire.length;
   const inputs: Record<string, number> = {
     ready: obs.ready,
@@ -108,6 +122,8 @@ function decidePool(obs: Observation, scaling: ScalingConfig): Decision {
   if (s.upWindowSeconds > 0) inputs.scaleUpTarget = stable.up;
   if (s.downWindowSeconds > 0) inputs.scaleDownFloor = stable.down;
   if (obs.resourceLimit != null) inputs.resourceLimit = obs.resourceLimit;
+  if (observed.flow?.paused) inputs.paused = 1;
+  if (flow.cap !== null) inputs.rateLimitWorkers = flow.cap;
   if (obs.lastFinishedAt != null) inputs.lastFinishedAt = obs.lastFinishedAt;
   const reason = poolReason({
     obs,
@@ -171,6 +187,15 @@ function poolReason(d: {
   return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${cap}${held}${upNote(d)}`;
 }
 
+/**
+ * The settings under what a rate limit can feed: max no higher than `cap` (min, an operator's
+ * floor, stays), `limited` left to the executor's room.
+ */
+function fedSettings(s: Settings, cap: number | null): Settings {
+  if (cap === null) return s;
+  return { ...s, max: Math.max(s.min, Math.min(s.max, cap)) };
+}
+
 /** "max 8", or "max 3 (executor room)" when the resource limit is what caps it. */
 function maxText(s: Settings): string {
   return `max ${s.max}${s.limited ? ' (executor room)' : ''}`;
@@ -207,9 +232,20 @@ function idleSeconds(now: number, w: WorkerInfo): number {
   return Math.floor((now - (w.idleSince ?? now)) / 1000);
 }
 
-function decidePerJob(obs: Observation, scaling: ScalingConfig): Decision {
+function decidePerJob(observed: Observation, scaling: ScalingConfig): Decision {
+  const flow = flowDemand({
+    flow: observed.flow,
+    ready: observed.ready,
+    inFlight: observed.inFlight,
+    runMs: observed.runP50Ms ?? null,
+    concurrency: 1,
+  });
+  const obs = { ...observed, ready: flow.ready };
   const counts = countWorkers(obs.workers);
-  const max = Math.max(0, Math.min(scaling.max, obs.resourceLimit ?? Infinity));
+  const max = Math.max(
+    0,
+    Math.min(scaling.max, obs.resourceLimit ?? Infinity, flow.cap ?? Infinity),
+  );
   const { current } = counts;
   const start = Math.max(0, Math.min(obs.ready, max - current));
   const to = current + start;

@@ -24,6 +24,15 @@ export interface Observation {
   history?: readonly DesiredSample[];
   /** Workers of this type the executor has room for (CPUs, allocatable pods); null: no limit. */
   resourceLimit?: number | null;
+  /** Its type's pause and rate limit (src/domain/flow.ts); absent: neither. */
+  flow?: FlowObservation | null;
+}
+
+/** What flow control lets a type start: nothing while paused, at most a rate of starts. */
+export interface FlowObservation {
+  paused: boolean;
+  /** `rateLimit.starts / rateLimit.perSeconds`; null: no rate limit. */
+  startsPerSecond: number | null;
 }
 
 /** One past decision's desired count, kept by the caller (the control loop, the simulator). */

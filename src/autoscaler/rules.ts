@@ -1,6 +1,6 @@
 import type { ScalingConfig } from '../config/schema.ts';
 import type { WorkerInfo } from '../domain/events.ts';
-import type { DesiredSample, Observation } from './policy.ts';
+import type { DesiredSample, FlowObservation, Observation } from './policy.ts';
 
 /**
  * The scaling rules of one job type, each a small pure function; `decide.ts` composes them.
@@ -193,4 +193,28 @@ export function retirees(o: { obs: Observation; s: Settings; current: number; su
     return { retire: retire.slice(0, -1), heldForZero: true };
   }
   return { retire, heldForZero: false };
+}
+
+/**
+ * Flow control's part in demand. A paused type starts nothing, so its ready jobs are no demand
+ * (`ready` 0: no worker is started for them, idle ones retire as usual). A rate-limited type can
+ * keep at most `startsPerSecond × run time` jobs busy (Little's law), so more workers than
+ * `ceil(that ÷ concurrency)` — and never fewer than its jobs in flight need — would only idle;
+ * before any run was observed a run is taken to last one second, and the cap grows once one is.
+ * Returns the ready count the rules see and the cap on workers (null: none).
+ */
+export function flowDemand(o: {
+  flow: FlowObservation | null | undefined;
+  ready: number;
+  inFlight: number;
+  runMs: number | null;
+  concurrency: number;
+}): { ready: number; cap: number | null } {
+  if (!o.flow) return { ready: o.ready, cap: null };
+  const ready = o.flow.paused ? 0 : o.ready;
+  if (o.flow.startsPerSecond === null) return { ready, cap: null };
+  const runSeconds = (o.runMs ?? 1000) / 1000;
+  const fed = Math.ceil((o.flow.startsPerSecond * runSeconds) / Math.max(1, o.concurrency));
+  const held = Math.ceil(o.inFlight / Math.max(1, o.concurrency));
+  return { ready, cap: Math.max(1, fed, held) };
 }

@@ -351,6 +351,19 @@ function rootProblems(storage: unknown, store: unknown): ConfigProblem[] {
   return problems;
 }
 
+/** A key limit limits something: running, or starts per a window (both need each other). */
+function keyLimitProblems(at: string, keyLimit: unknown): ConfigProblem[] {
+  if (!isRecord(keyLimit)) return [];
+  const has = (k: string) => keyLimit[k] !== undefined;
+  if (has('starts') !== has('perSeconds')) {
+    return [{ path: `${at}/keyLimit`, message: 'give starts and perSeconds together' }];
+  }
+  if (!has('running') && !has('starts')) {
+    return [{ path: `${at}/keyLimit`, message: 'give running, or starts with perSeconds' }];
+  }
+  return [];
+}
+
 function typeProblems(name: string, type: unknown, inCode: boolean): ConfigProblem[] {
   const at = `/jobTypes/${escapePointer(name)}`;
   // The schema's record keys are patterns, so a bad name would escape validation altogether.
@@ -373,6 +386,7 @@ function typeProblems(name: string, type: unknown, inCode: boolean): ConfigProbl
       problems.push({ path: `${at}/worker`, message: 'give a command or a handler, not both' });
     }
   }
+  problems.push(...keyLimitProblems(at, type['keyLimit']));
   const scaling = type['scaling'];
   // Only when both are valid counts: an invalid one is already reported by the schema.
   if (isRecord(scaling) && isCount(scaling['min']) && isCount(scaling['max'])) {

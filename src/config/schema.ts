@@ -401,6 +401,54 @@ const KubernetesExecutor = Type.Object(
   },
 );
 
+const RateLimit = Type.Object(
+  {
+    starts: Type.Integer({
+      minimum: 1,
+      description: 'At most this many jobs of the type start…',
+    }),
+    perSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      description: '…in any window of this many seconds.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Starts of the type per sliding window, across every worker and replica: a start counts ' +
+      'for `perSeconds` after it happened (src/domain/flow.ts; docs/flow-control.md says why a sliding window). Jobs held ' +
+      'by it wait as `rate_limit`, with the time the window frees a slot. Absent: no limit.',
+  },
+);
+
+const KeyLimit = Type.Object(
+  {
+    key: Type.String({
+      pattern: '^(payload|attributes)(\\.[^.]+)+$',
+      description:
+        "Where a job's key is: `payload.<field>` or `attributes.<field>`, nested fields " +
+        'dot-separated (e.g. `payload.tenant.id`). A string key is used as it is, a number or ' +
+        'boolean as JSON; a job without one has the empty key, limited like any other.',
+    }),
+    running: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Jobs of one key in flight at once.' }),
+    ),
+    starts: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Starts of one key per `perSeconds` window.' }),
+    ),
+    perSeconds: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: 'The window of `starts`, in seconds.' }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Per-key limits (a tenant, a domain): give `running`, or `starts` with `perSeconds`, or ' +
+      "both. Jobs of a key at its limit wait as `key_limit` while other keys' jobs start; keys " +
+      'take turns, least recently started first. Absent: no per-key limit.',
+  },
+);
+
 export const JobTypeSchema = Type.Object(
   {
     queue: Type.Optional(
@@ -441,6 +489,8 @@ export const JobTypeSchema = Type.Object(
       description: "A job's priority when its submission gives none; higher runs first.",
     }),
     retry: Retry,
+    rateLimit: Type.Optional(RateLimit),
+    keyLimit: Type.Optional(KeyLimit),
     scaling: Scaling,
     payloadSchema: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {

@@ -201,6 +201,11 @@ export interface NewJob {
   data: JobData | null;
   /** Absent or null: the type's resources. */
   resources?: JobResources | null;
+  /**
+   * Its key under the type's `keyLimit` (src/domain/flow.ts `keyOf`), computed at submit; absent
+   * or null when the type has no key limit.
+   */
+  flowKey?: string | null;
 }
 
 /** How a claimed attempt ended, as reported by a worker or decided by gaffer. */

@@ -1,3 +1,4 @@
+import { keyOf } from '../domain/flow.ts';
 import { GafferError } from '../errors.ts';
 import type { JobData, NewJob } from '../domain/job.ts';
 import { newJobId } from '../domain/ids.ts';
@@ -77,6 +78,9 @@ export function prepareJob(
     routeReason: reason,
     data,
     ...(resources ? { resources } : {}),
+    ...(config.keyLimit
+      ? { flowKey: keyOf(config.keyLimit.key, { payload: sub.payload ?? null, attributes }) }
+      : {}),
   };
 }
 

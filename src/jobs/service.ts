@@ -6,11 +6,13 @@ import { GafferError } from '../errors.ts';
 import type { AuditLog } from '../store/roles/audit-log.ts';
 import type { DeadLetterWrites } from '../store/roles/dead-letter-writes.ts';
 import type { JobFilter, JobListing, JobPage } from '../store/roles/job-listing.ts';
-import type { FinishUpdate, JobRecords } from '../store/roles/job-records.ts';
+import type { ClaimOutcome, FinishUpdate, JobRecords } from '../store/roles/job-records.ts';
+import type { PausedType, TypeControls } from '../store/roles/type-controls.ts';
+import { holdOf, keyOf, type FlowLimits, type Hold } from '../domain/flow.ts';
 import type { LogLine, RunHistory } from '../store/roles/run-history.ts';
 import type { AttemptRecord } from '../store/attempts.ts';
 import type { Logger } from '../domain/logger.ts';
-import type { Catalog } from './catalog.ts';
+import { unknownType, type Catalog } from './catalog.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { adhocPayload, isAdhocType } from '../worker/adhoc.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -25,7 +27,8 @@ export interface JobServiceOptions {
     Pick<JobListing, 'list'> &
     RunHistory &
     DeadLetterWrites &
-    Pick<AuditLog, 'appendAudit'>;
+    Pick<AuditLog, 'appendAudit'> &
+    TypeControls;
   clock: Clock;
   events: GafferEvents;
   /** The catalog in force; read on every call so a config reload takes effect at once. */
@@ -299,15 +302,28 @@ export class JobService {
 
   // ---- worker side: every write is fenced by the lease token ----
 
-  claim(
+  /** Claims under the type's pause and flow limits (src/domain/flow.ts). */
+  async claim(
     type: string,
     owner: string,
     limit: number,
     to: 'running' | 'starting',
     jobIds?: readonly string[],
-  ) {
+  ): Promise<Job[]> {
+    return (await this.claimOrHold(type, owner, limit, to, jobIds)).jobs;
+  }
+
+  /** `claim`, also saying which candidates the type's pause or limits held back, and why. */
+  claimOrHold(
+    type: string,
+    owner: string,
+    limit: number,
+    to: 'running' | 'starting',
+    jobIds?: readonly string[],
+  ): Promise<ClaimOutcome> {
     const now = this.#o.clock.now();
-    return this.#o.store.claim({
+    const flow = this.flowLimits(type);
+    const req = {
       type,
       owner,
       limit,
@@ -315,7 +331,68 @@ export class JobService {
       leaseExpiresAt: now + this.#o.leaseTtlMs,
       to,
       ...(jobIds ? { jobIds } : {}),
+      ...(flow ? { flow } : {}),
+    };
+    // A backlog claim of a type without limits holds nothing back but a pause, which the plain
+    // claim honours too: it takes the plain claim, as before flow control.
+    if (!flow && !jobIds) return this.#o.store.claim(req).then((jobs) => ({ jobs, held: [] }));
+    return this.#o.store.claimOrHold(req);
+  }
+
+  /** The type's rate and key limits from the config in force; undefined when it has none. */
+  flowLimits(type: string): FlowLimits | undefined {
+    const config = this.#o.catalog().type(type);
+    if (!config?.rateLimit && !config?.keyLimit) return undefined;
+    return { rateLimit: config.rateLimit, keyLimit: config.keyLimit };
+  }
+
+  /**
+   * Pauses a type (operator action, audited as `type.pause`): it still accepts submissions, but
+   * no claim takes its jobs until it is resumed; jobs in flight finish. Durable state.
+   */
+  async pause(type: string, by: Submitter = ANONYMOUS): Promise<void> {
+    await this.#setPaused(type, true, by);
+  }
+
+  /**
+   * Resumes a paused type (audited as `type.resume`): its next claim takes jobs again. Workers
+   * long-polling for its jobs are served at the next notify of the type (the caller's
+   * `WorkerGateway.notify`, else the reconciler's sweep).
+   */
+  async resume(type: string, by: Submitter = ANONYMOUS): Promise<void> {
+    await this.#setPaused(type, false, by);
+  }
+
+  pausedTypes(): Promise<PausedType[]> {
+    return this.#o.store.pausedTypes();
+  }
+
+  async #setPaused(type: string, paused: boolean, by: Submitter): Promise<void> {
+    const catalog = this.#o.catalog();
+    if (!catalog.type(type)) throw unknownType(catalog, type);
+    outOfScope({ type, routeReason: null }, by.allows);
+    const at = this.#o.clock.now();
+    await this.#o.store.setPaused(type, paused, by.id, at);
+    await this.#o.store.appendAudit({
+      at,
+      actor: by.id,
+      action: paused ? 'type.pause' : 'type.resume',
+      target: null,
+      outcome: 'ok',
+      details: { type, ...(by.via ? { api: by.via } : {}) },
     });
+  }
+
+  /**
+   * Why a queued job waits under its type's pause or flow limits now, or null when none holds it
+   * (then the worker-side reasons of src/jobs/waiting.ts apply).
+   */
+  async flowHold(job: Pick<Job, 'type' | 'payload' | 'attributes'>): Promise<Hold | null> {
+    const limits = this.flowLimits(job.type) ?? {};
+    const key = limits.keyLimit ? keyOf(limits.keyLimit.key, job) : null;
+    const now = this.#o.clock.now();
+    const standing = await this.#o.store.flowStanding(job.type, key, now, limits);
+    return holdOf(limits, { ...standing, now });
   }
 
   heartbeat(id: string, token: number): Promise<boolean> {
@@ -493,7 +570,10 @@ function sameSubmission(stored: Job, fresh: NewJob): void {
   }
 }
 
-function outOfScope(job: NewJob, allows: TypeScope | undefined): void {
+function outOfScope(
+  job: Pick<NewJob, 'type' | 'routeReason'>,
+  allows: TypeScope | undefined,
+): void {
   if (allows && !allows(job.type)) {
     const how = job.routeReason ? ` (routed: ${job.routeReason})` : '';
     throw new GafferError(

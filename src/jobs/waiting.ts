@@ -1,4 +1,5 @@
 import type { StartBlock, WorkerInfo } from '../domain/events.ts';
+import type { Hold } from '../domain/flow.ts';
 import type { Job } from '../domain/job.ts';
 
 /**
@@ -7,6 +8,10 @@ import type { Job } from '../domain/job.ts';
  * question.
  *
  * - `delayed`: a retry's backoff; it becomes claimable at runAt.
+ * - Its type's flow control holds it (src/domain/flow.ts, from `JobService.flowHold`): `paused` —
+ *   an operator paused the type; `rate_limit` — the type's rate window is full, the estimate is
+ *   when it frees a slot (or later, by its place in line); `key_limit` — its key (a tenant, a
+ *   domain) is at its per-key limit, while other keys' jobs start.
  * - A worker was started for it (per-job mode), as its executor reports: `capacity` — it waits
  *   for room (a pod the scheduler cannot place); `rate_limit` — its Kubernetes Job waits for the
  *   client's API rate limit; `starting` — on its way.
@@ -22,6 +27,8 @@ import type { Job } from '../domain/job.ts';
  */
 export type WaitingReason =
   | 'delayed'
+  | 'paused'
+  | 'key_limit'
   | 'capacity'
   | 'rate_limit'
   | 'starting'
@@ -57,6 +64,8 @@ export interface WaitingInput {
   startingFor?: StartBlock | null;
   /** Whether this gaffer's executor can start workers of the type at all. */
   runnable: boolean;
+  /** What its type's pause or flow limits hold it by now (null or absent: nothing). */
+  hold?: Hold | null;
 }
 
 export function waiting(input: WaitingInput): Waiting | null {
@@ -72,6 +81,7 @@ export function waiting(input: WaitingInput): Waiting | null {
     const message = `retry backoff: claimable in ${Math.ceil((job.runAt - now) / 1000)} s`;
     return { reason: 'delayed', message, position, estimatedStartAt: job.runAt };
   }
+  if (input.hold) return held(input.hold, position, eta(position));
   const live = input.workers.filter((w) => w.state !== 'draining' && w.state !== 'stopped');
   const starting = live.filter((w) => w.state === 'starting').length;
   const result = (reason: WaitingReason, message: string): Waiting => ({
@@ -112,4 +122,31 @@ function noRoom(input: WaitingInput): string | null {
     return `all ${g.capacity} workers of autoscaler.capacity are in use`;
   }
   return null;
+}
+
+/** A job its type's pause or flow limits hold back. */
+function held(hold: Hold, position: number, byThroughput: number | null): Waiting {
+  switch (hold.reason) {
+    case 'paused':
+      return {
+        reason: 'paused',
+        message: 'its type is paused: nothing of it starts until it is resumed',
+        position,
+        estimatedStartAt: null,
+      };
+    case 'rate_limit':
+      return {
+        reason: 'rate_limit',
+        message: "its type's rate limit: the window frees a slot at the estimated time",
+        position,
+        estimatedStartAt: Math.max(hold.until, byThroughput ?? hold.until),
+      };
+    case 'key_limit':
+      return {
+        reason: 'key_limit',
+        message: `its key ${JSON.stringify(hold.key)} is at its limit (keyLimit); other keys' jobs start meanwhile`,
+        position,
+        estimatedStartAt: null,
+      };
+  }
 }

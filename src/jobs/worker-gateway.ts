@@ -1,4 +1,5 @@
-import type { Clock } from '../domain/clock.ts';
+import type { Clock, Scheduler, Timer } from '../domain/clock.ts';
+import type { Hold } from '../domain/flow.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
@@ -31,12 +32,17 @@ interface Tracked {
  * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
  * worker is told to stop only once it holds nothing (invariant 5).
  */
+/** How long a broker-delivered job held by a pause or a key limit waits before going back. */
+const HOLD_RETRY_MS = 1000;
+
 export class WorkerGateway {
   readonly #service: JobService;
   /** Where every worker's start, drain and stop is recorded. */
   readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
-  readonly #clock: Clock;
+  readonly #clock: Clock & Partial<Scheduler>;
+  /** Per type: the timer that serves its waiting workers when its rate window frees a slot. */
+  readonly #wakes = new Map<string, { at: number; timer: Timer }>();
   readonly #log: Pick<Logger, 'error'>;
   readonly #workers = new Map<string, Tracked>();
   /** Bumped on every notify of a type, so a claim that raced with new jobs tries again. */
@@ -57,7 +63,8 @@ export class WorkerGateway {
     service: JobService;
     store: Pick<ScalingLog, 'recordWorkerEvent'>;
     events: GafferEvents;
-    clock: Clock;
+    /** With timers (a `TimedClock`), a rate-limited type's workers are served when it frees. */
+    clock: Clock & Partial<Scheduler>;
     log: Pick<Logger, 'error'>;
   }) {
     this.#service = options.service;
@@ -87,6 +94,8 @@ export class WorkerGateway {
    */
   close(): void {
     this.#closed = true;
+    for (const { timer } of this.#wakes.values()) timer.cancel();
+    this.#wakes.clear();
   }
 
   /** Resolves once every worker event recorded so far is written (or failed to be). */
@@ -354,7 +363,9 @@ export class WorkerGateway {
     const seq = this.#notifySeq.get(w.info.type) ?? 0;
     let jobs: Job[];
     try {
-      jobs = await this.#service.claim(w.info.type, w.info.id, w.wants, 'running');
+      const out = await this.#service.claimOrHold(w.info.type, w.info.id, w.wants, 'running');
+      jobs = out.jobs;
+      this.#wakeWhenFree(w.info.type, out.held);
     } finally {
       w.claiming = false;
     }
@@ -415,6 +426,8 @@ export class WorkerGateway {
         return this.#track(this.#handBack([lease]));
       }
       await this.#service.complete(lease.job, token, outcome);
+      // Under a key limit, a job that ends frees its key: claims waiting on it are served now.
+      if (this.#service.flowLimits(lease.job.type)?.keyLimit) this.notify(lease.job.type);
     } // else stale: the job was re-leased or ended; nothing to write
   }
 
@@ -441,8 +454,15 @@ export class WorkerGateway {
       return;
     }
     let jobs: Job[];
+    let held: { id: string; hold: Hold }[];
     try {
-      jobs = await this.#service.claim(w.info.type, w.info.id, ids.length, 'running', ids);
+      ({ jobs, held } = await this.#service.claimOrHold(
+        w.info.type,
+        w.info.id,
+        ids.length,
+        'running',
+        ids,
+      ));
     } catch (err) {
       // The store refused the claim (disk full, connection lost): hand the messages back, or the
       // worker would hold them unclaimed for ever (a live consumer keeps refreshing them).
@@ -459,12 +479,52 @@ export class WorkerGateway {
     // Not claimed: running elsewhere, ended, cancel requested, or not due yet (a retry's message
     // is published when it falls due). Either way that message is spent.
     const claimed = new Set(jobs.map((j) => j.id));
-    const spent = ids.filter((id) => !claimed.has(id));
+    const heldIds = new Set(held.map((h) => h.id));
+    const spent = ids.filter((id) => !claimed.has(id) && !heldIds.has(id));
     if (spent.length > 0) w.conn?.send({ t: 'refused', ids: spent, requeue: false });
+    this.#giveBack(w, held);
     if (jobs.length === 0) return;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
     w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
     for (const job of jobs) this.#events.emit('job:started', { job });
+  }
+
+  /**
+   * Broker mode: delivered jobs the type's pause or limits held back go back to the broker, to be
+   * delivered again — not at once, which would spin on them, but when the rate window frees a
+   * slot, or after HOLD_RETRY_MS (a pause, a key at its limit). The worker keeps the messages
+   * unacked meanwhile; without timers they go back at once.
+   */
+  #giveBack(w: Tracked, held: readonly { id: string; hold: Hold }[]): void {
+    if (held.length === 0) return;
+    const ids = held.map((h) => h.id);
+    const send = () => w.conn?.send({ t: 'refused', ids, requeue: true });
+    if (!this.#clock.after) return send();
+    const now = this.#clock.now();
+    const at = Math.min(
+      ...held.map((h) => (h.hold.reason === 'rate_limit' ? h.hold.until : now + HOLD_RETRY_MS)),
+    );
+    this.#clock.after(Math.max(0, at - now), send);
+  }
+
+  /**
+   * A rate-limited type's workers wait for no notify: they are served again when its window frees
+   * a slot (the earliest `rate_limit` hold), on gaffer's clock. Without timers, the reconciler's
+   * sweep (which notifies every type) serves them.
+   */
+  #wakeWhenFree(type: string, held: readonly { hold: Hold }[]): void {
+    if (!this.#clock.after) return;
+    const times = held.flatMap((h) => (h.hold.reason === 'rate_limit' ? [h.hold.until] : []));
+    if (times.length === 0) return;
+    const at = Math.min(...times);
+    const pending = this.#wakes.get(type);
+    if (pending && pending.at <= at) return;
+    pending?.timer.cancel();
+    const timer = this.#clock.after(Math.max(0, at - this.#clock.now()), () => {
+      this.#wakes.delete(type);
+      if (!this.#closed) this.notify(type);
+    });
+    this.#wakes.set(type, { at, timer });
   }
 
   #released(w: Tracked): void {

@@ -7,6 +7,7 @@ import type { JobRetention } from './roles/job-retention.ts';
 import type { RunHistory } from './roles/run-history.ts';
 import type { ScalingLog } from './roles/scaling-log.ts';
 import type { ScheduleRecords } from './roles/schedule-records.ts';
+import type { TypeControls } from './roles/type-controls.ts';
 
 /**
  * The job record, the single source of truth (invariant 1): one backend object per store
@@ -29,7 +30,8 @@ export interface JobStore
     BatchRecords,
     AuditLog,
     ScalingLog,
-    ScheduleRecords {
+    ScheduleRecords,
+    TypeControls {
   /** Ends the connection; calls in progress finish first. */
   close(): Promise<void>;
 }
@@ -39,7 +41,8 @@ export type { AuditEntry, AuditFilter, AuditPage, AuditRecord } from './roles/au
 export type { BatchPage, BatchRecord, BatchSummary, RejectedRow } from './roles/batch-records.ts';
 export type { DeadLetterEdit } from './roles/dead-letter-writes.ts';
 export type { JobFilter, JobPage, QueueStats } from './roles/job-listing.ts';
-export type { ClaimRequest, FinishUpdate } from './roles/job-records.ts';
+export type { ClaimOutcome, ClaimRequest, FinishUpdate } from './roles/job-records.ts';
+export type { FlowStanding, PausedType } from './roles/type-controls.ts';
 export { cutEntry, logTrimMarker, type PurgeRequest } from './roles/job-retention.ts';
 export type { LogLine } from './roles/run-history.ts';
 export type { WorkerEvent } from './roles/scaling-log.ts';

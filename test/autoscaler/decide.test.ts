@@ -209,6 +209,93 @@ describe('decide, pool mode', () => {
   });
 });
 
+describe('decide, flow control', () => {
+  const paused = { paused: true, startsPerSecond: null };
+  const rate = (startsPerSecond: number) => ({ paused: false, startsPerSecond });
+  const idle = (id: string, sec: number) => worker(id, 'idle', sec);
+  const cases: {
+    name: string;
+    obs: Partial<Observation>;
+    scaling?: Partial<ScalingConfig>;
+    start: number;
+    retire: string[];
+  }[] = [
+    {
+      name: 'paused: its backlog starts no worker',
+      obs: { ready: 500, flow: paused },
+      start: 0,
+      retire: [],
+    },
+    {
+      name: 'paused: an idle worker retires as usual, with jobs waiting',
+      obs: { ready: 500, flow: paused, workers: [idle('w-1', 31)] },
+      start: 0,
+      retire: ['w-1'],
+    },
+    {
+      name: 'paused: a busy worker is kept (its job finishes)',
+      obs: { ready: 500, inFlight: 1, flow: paused, workers: [worker('w-1', 'busy')] },
+      start: 0,
+      retire: [],
+    },
+    {
+      name: '10 starts/s × 0.2 s runs feed 2 workers: a backlog of 10,000 starts 2, not 5',
+      obs: { ready: 10_000, runP50Ms: 200, flow: rate(10) },
+      start: 2,
+      retire: [],
+    },
+    {
+      name: 'the rate cap counts concurrency: 10/s × 2 s on 4 slots → 5 workers',
+      obs: { ready: 10_000, runP50Ms: 2000, concurrency: 4, flow: rate(10) },
+      scaling: { targetPerWorker: 4 },
+      start: 5,
+      retire: [],
+    },
+    {
+      name: 'run time not observed yet: one second assumed',
+      obs: { ready: 10_000, flow: rate(2) },
+      start: 2,
+      retire: [],
+    },
+    {
+      name: 'over what the limit feeds: idle workers retire though jobs are ready',
+      obs: {
+        ready: 1000,
+        runP50Ms: 100,
+        flow: rate(10),
+        workers: [worker('w-1', 'busy'), idle('w-2', 31), idle('w-3', 40)],
+      },
+      start: 0,
+      retire: ['w-3', 'w-2'],
+    },
+    {
+      name: 'min stays a floor under the rate cap',
+      obs: { ready: 1000, runP50Ms: 100, flow: rate(1) },
+      scaling: { min: 3 },
+      start: 3,
+      retire: [],
+    },
+    {
+      name: 'a rate that feeds more than max changes nothing',
+      obs: { ready: 10_000, runP50Ms: 10_000, flow: rate(100) },
+      start: 5,
+      retire: [],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const d = decide(obs(c.obs), { ...SCALING, ...c.scaling });
+      assert.equal(d.start, c.start, d.reason);
+      assert.deepEqual(d.retire, c.retire, d.reason);
+    });
+  }
+  test('per-job: paused launches nothing; a rate caps the launches', () => {
+    const perJob = (o: Partial<Observation>) => obs({ mode: 'per-job', ...o });
+    assert.equal(decide(perJob({ ready: 30, flow: paused }), SCALING).start, 0);
+    assert.equal(decide(perJob({ ready: 30, runP50Ms: 500, flow: rate(4) }), SCALING).start, 2);
+  });
+});
+
 describe('decide, per-job mode', () => {
   const perJob = (o: Partial<Observation>) => obs({ mode: 'per-job', ...o });
   test('launches one per ready job up to max', () => {

@@ -149,6 +149,30 @@ server:
 
   const cases: [string, unknown, ConfigProblem[]][] = [
     [
+      'a key limit that limits nothing',
+      { jobTypes: { a: { worker: { command: ['x'] }, keyLimit: { key: 'payload.tenant' } } } },
+      [{ path: '/jobTypes/a/keyLimit', message: 'give running, or starts with perSeconds' }],
+    ],
+    [
+      'key starts without a window',
+      {
+        jobTypes: {
+          a: { worker: { command: ['x'] }, keyLimit: { key: 'payload.tenant', starts: 5 } },
+        },
+      },
+      [{ path: '/jobTypes/a/keyLimit', message: 'give starts and perSeconds together' }],
+    ],
+    [
+      'a key that is neither in the payload nor in the attributes',
+      { jobTypes: { a: { worker: { command: ['x'] }, keyLimit: { key: 'tenant', running: 1 } } } },
+      [
+        {
+          path: '/jobTypes/a/keyLimit/key',
+          message: 'must match pattern "^(payload|attributes)(\\.[^.]+)+$"',
+        },
+      ],
+    ],
+    [
       'a worker with nothing to run',
       { jobTypes: { a: { worker: {} } } },
       [{ path: '/jobTypes/a/worker', message: 'needs a command, a handler or an image' }],

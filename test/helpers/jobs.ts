@@ -50,6 +50,12 @@ export function jobsHarness(raw: Record<string, unknown> = {}) {
     answered.emit('claim', { request, jobs });
     return jobs;
   };
+  const claimOrHold = store.claimOrHold.bind(store);
+  store.claimOrHold = async (request) => {
+    const out = await claimOrHold(request);
+    answered.emit('claim', { request, jobs: out.jobs });
+    return out;
+  };
   const heartbeat = store.heartbeat.bind(store);
   store.heartbeat = async (id, token, expiresAt) => {
     const renewed = await heartbeat(id, token, expiresAt);

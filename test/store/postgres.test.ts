@@ -17,6 +17,7 @@ import { describeLeaderLeaseContract } from './leader-lease.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
 import { describeQueueStatsContract } from './queue-stats.contract.ts';
 import { describeStateMachineContract } from './state-machine.contract.ts';
+import { describeFlowControlContract } from './flow-control.contract.ts';
 
 const T0 = 1_700_000_000_000;
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
@@ -88,6 +89,22 @@ if (serviceAvailable(`${PG_BIN}/initdb`)) {
     const a = await createPostgresStore({ url, poolSize: 2 });
     const b = await createPostgresStore({ url, poolSize: 2 });
     return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+  });
+
+  // Two stores on one database, as two replicas; reopen closes the first and connects again.
+  describeFlowControlContract('postgres', async () => {
+    const url = await freshUrl();
+    const open = () => createPostgresStore({ url, poolSize: 4 });
+    const stores = { a: await open(), b: await open() };
+    return {
+      ...stores,
+      reopen: async () => {
+        await stores.a.close();
+        stores.a = await open();
+        return stores.a;
+      },
+      close: async () => void (await Promise.all([stores.a.close(), stores.b.close()])),
+    };
   });
 
   describe('postgres store', () => {

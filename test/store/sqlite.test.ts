@@ -11,6 +11,7 @@ import { describeJobStoreContract } from './job-store.contract.ts';
 import { describeLifecycleContract } from './lifecycle.contract.ts';
 import { describeQueueStatsContract } from './queue-stats.contract.ts';
 import { describeStateMachineContract } from './state-machine.contract.ts';
+import { describeFlowControlContract } from './flow-control.contract.ts';
 import { stderrLogger } from '../helpers/log.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-sqlite-'));
@@ -59,6 +60,22 @@ describeStateMachineContract('sqlite file', async () =>
 describeQueueStatsContract('sqlite file', async () =>
   createSqliteStore({ path: freshPath(), synchronous: 'NORMAL', log: stderrLogger() }),
 );
+
+// Two connections on one file, as two claimers; reopen closes the first and opens the file again.
+describeFlowControlContract('sqlite file', async () => {
+  const file = freshPath();
+  const open = () => createSqliteStore({ path: file, synchronous: 'NORMAL', log: stderrLogger() });
+  const stores = { a: open(), b: open() };
+  return {
+    ...stores,
+    reopen: async () => {
+      await stores.a.close();
+      stores.a = open();
+      return stores.a;
+    },
+    close: async () => void (await Promise.all([stores.a.close(), stores.b.close()])),
+  };
+});
 
 describe('sqlite store', () => {
   test('opens in WAL mode with the chosen synchronous level, a busy timeout and foreign keys', () => {

@@ -48,6 +48,23 @@ const table: [string, Partial<WaitingInput>, string][] = [
   ['busy below max, global capacity in use', { global: { capacity: 4, used: 4 } }, 'capacity'],
   ['busy below max, global capacity left', { global: { capacity: 4, used: 2 } }, 'queued'],
   ['at max and no room: the type cap comes first', { max: 2, room: 0 }, 'concurrency_cap'],
+  ['its type is paused', { hold: { reason: 'paused' } }, 'paused'],
+  [
+    'its type is paused, even with no worker',
+    { hold: { reason: 'paused' }, workers: [] },
+    'paused',
+  ],
+  [
+    'its type rate window is full',
+    { hold: { reason: 'rate_limit', until: NOW + 700 } },
+    'rate_limit',
+  ],
+  ['its key is at its limit', { hold: { reason: 'key_limit', key: 'acme' } }, 'key_limit'],
+  [
+    'a retry in backoff, its type paused: the backoff first',
+    { hold: { reason: 'paused' }, job: { state: 'queued', runAt: NOW + 5000 } },
+    'delayed',
+  ],
 ];
 for (const [name, patch, reason] of table) {
   test(`waiting: ${name} → ${reason}`, () => {
@@ -61,6 +78,20 @@ test('waiting: the estimate is (position + 1) ÷ the recent throughput; unknown 
   const delayed = waiting({ ...base, job: { state: 'queued', runAt: NOW + 5000 } });
   assert.equal(delayed?.estimatedStartAt, NOW + 5000, 'a backoff ends at its runAt');
   assert.equal(waiting({ ...base, job: { state: 'running', runAt: NOW } }), null);
+});
+
+test('waiting: a rate limit estimates when its window frees a slot, a key limit names its key', () => {
+  const rate = waiting({ ...base, hold: { reason: 'rate_limit', until: NOW + 700 } });
+  assert.equal(rate?.estimatedStartAt, NOW + 700);
+  const behind = waiting({
+    ...base,
+    perMinute: 60,
+    hold: { reason: 'rate_limit', until: NOW + 700 },
+  });
+  assert.equal(behind?.estimatedStartAt, NOW + 5000, 'later by its place in line');
+  const key = waiting({ ...base, hold: { reason: 'key_limit', key: 'acme' } });
+  assert.match(key?.message ?? '', /"acme"/);
+  assert.equal(key?.estimatedStartAt, null);
 });
 
 let g: TestGaffer | undefined;

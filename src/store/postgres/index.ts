@@ -8,6 +8,8 @@ import type { JobRetention } from '../roles/job-retention.ts';
 import type { RunHistory } from '../roles/run-history.ts';
 import type { ScalingLog } from '../roles/scaling-log.ts';
 import type { ScheduleRecords } from '../roles/schedule-records.ts';
+import type { TypeControls } from '../roles/type-controls.ts';
+import * as flow from './flow.ts';
 import type { LeaderLease } from '../leader-lease.ts';
 import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
@@ -53,7 +55,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const jobRecords: JobRecords = {
     insert: (list) => jobs.insertJobs(pool, list),
     get: (id) => jobs.getJob(pool, id),
-    claim: (req) => jobs.claimJobs(pool, req),
+    claim: async (req) => (await flow.claimOrHold(pool, req)).jobs,
+    claimOrHold: (req) => flow.claimOrHold(pool, req),
     heartbeat: (id, token, expiresAt) => jobs.heartbeat(pool, id, token, expiresAt),
     finish: (updates) => jobs.finishJobs(pool, updates),
     findExpired: (now, owners) => jobs.findExpired(pool, now, owners),
@@ -116,6 +119,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     acquire: (name, holder, ttlMs, now) => acquireLease(pool, name, holder, ttlMs, now),
     release: (name, holder) => releaseLease(pool, name, holder),
   };
+  const typeControls: TypeControls = {
+    setPaused: (type, paused, by, at) => flow.setPaused(pool, type, paused, by, at),
+    pausedTypes: () => flow.pausedTypes(pool),
+    flowStanding: (type, key, now, limits) => flow.flowStanding(pool, type, key, now, limits),
+  };
   return {
     ...jobRecords,
     ...jobListing,
@@ -127,6 +135,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...scalingLog,
     ...scheduleRecords,
     ...leaderLease,
+    ...typeControls,
     // Waits for queries in progress; a second call gets the same promise (pool.end throws twice).
     close: () => (closed ??= pool.end()),
   };

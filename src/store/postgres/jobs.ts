@@ -31,7 +31,7 @@ export function requeueSet(runAt: string): string {
     finished_at = NULL, result = NULL, error = NULL, cancel_requested = false, ${END_LEASE}`;
 }
 
-/** Rows per INSERT statement: one statement of 15 array parameters, however many rows. */
+/** Rows per INSERT statement: one statement of 17 array parameters, however many rows. */
 export const INSERT_CHUNK = 1000;
 
 /**
@@ -44,21 +44,21 @@ export const INSERT_CHUNK = 1000;
 export const ANALYZE_AFTER = 10_000;
 
 /**
- * The new jobs of one chunk as 16 parallel arrays, expanded by unnest into rows. The parameter
+ * The new jobs of one chunk as 17 parallel arrays, expanded by unnest into rows. The parameter
  * count stays fixed whatever the chunk size (a VALUES list would need 14 per row and hit the
  * 65,535 limit), and one SQL text serves every chunk.
  */
 const INSERT_SQL = `INSERT INTO jobs (id, type, queue, payload, priority, attributes, state, attempt,
     max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason, data,
-    submitted_by, resources)
+    submitted_by, resources, flow_key)
   SELECT t.id, t.type, t.queue, t.payload::jsonb, t.priority, t.attributes::jsonb, 'queued', 0,
     t.max_attempts, t.timeout_ms, t.created_at, t.run_at, t.batch_id, t.idempotency_key,
-    t.route_reason, t.data::jsonb, t.submitted_by, t.resources::jsonb
+    t.route_reason, t.data::jsonb, t.submitted_by, t.resources::jsonb, t.flow_key
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[],
     $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
-    $13::text[], $14::text[], $15::text[], $16::text[])
+    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
     AS t(id, type, queue, payload, priority, attributes, max_attempts, timeout_ms, created_at,
-      run_at, batch_id, idempotency_key, route_reason, data, submitted_by, resources)
+      run_at, batch_id, idempotency_key, route_reason, data, submitted_by, resources, flow_key)
   ON CONFLICT (idempotency_key, type, submitted_by) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id`;
 
@@ -159,7 +159,7 @@ function compareKeys(a: string | null, b: string | null): number {
 }
 
 function insertParams(chunk: readonly NewJob[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 16 }, () => new Array(chunk.length));
+  const cols: unknown[][] = Array.from({ length: 17 }, () => new Array(chunk.length));
   chunk.forEach((j, i) => {
     const values = [
       j.id,
@@ -178,6 +178,7 @@ function insertParams(chunk: readonly NewJob[]): unknown[][] {
       j.data && toJson(j.data),
       j.submittedBy ?? ANONYMOUS_SUBMITTER,
       j.resources ? toJson(j.resources) : null,
+      j.flowKey ?? null,
     ];
     values.forEach((v, c) => {
       (cols[c] as unknown[])[i] = v;
@@ -193,8 +194,14 @@ export async function getJob(q: Queryable, id: string): Promise<Job | undefined>
 
 /** The jobs a claim to `to` may take. */
 function claimable(to: ClaimRequest['to']): string {
-  return `type = $5 AND ${stateIn(statesInto(to, CLAIMABLE_STATES))} AND NOT cancel_requested
-    AND run_at <= $6`;
+  return `${claimableAt(to, '$5', '$6')} AND NOT EXISTS
+    (SELECT 1 FROM type_controls WHERE type_controls.type = $5 AND paused)`;
+}
+
+/** The jobs of the type bound to `type` a claim to `to` may take at the time bound to `now`. */
+export function claimableAt(to: ClaimRequest['to'], type: string, now: string): string {
+  return `jobs.type = ${type} AND ${stateIn(statesInto(to, CLAIMABLE_STATES), 'jobs.state')}
+    AND NOT jobs.cancel_requested AND jobs.run_at <= ${now}`;
 }
 
 /**
@@ -231,8 +238,11 @@ const CLAIM_SQL: Record<ClaimRequest['to'], { next: string; named: string }> = {
   starting: claimStatements('starting'),
 };
 
-/** One statement, so one implicit transaction; the locks are held until it commits. */
-export async function claimJobs(pool: pg.Pool, req: ClaimRequest): Promise<Job[]> {
+/**
+ * One statement, so one implicit transaction; the locks are held until it commits. A paused type
+ * (./flow.ts) has no candidates. On a client, it joins the client's transaction.
+ */
+export async function claimJobs(pool: Queryable, req: ClaimRequest): Promise<Job[]> {
   if (req.limit <= 0) return [];
   const set = [req.to, req.owner, req.leaseExpiresAt, req.now, req.type, req.now];
   const sql = CLAIM_SQL[req.to];

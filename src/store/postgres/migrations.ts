@@ -184,6 +184,30 @@ export const MIGRATIONS: readonly string[] = [
     last_job_tick bigint,
     next_due bigint
   );`,
+  // 10: flow control (src/domain/flow.ts). A job's key under its type's key limit; the claim
+  // finds the keys with queued jobs and each key's next jobs by a partial index that jobs
+  // without a key never enter. Pause is state, by type. Starts are recorded per type (and key)
+  // only for limited types, pruned past the longest window; last_started keeps each key's turn
+  // (forgotten after an hour without a start: such a key goes first anyway).
+  `ALTER TABLE jobs ADD COLUMN flow_key text COLLATE "C";
+  CREATE INDEX jobs_flow_key ON jobs (type, flow_key, priority DESC, run_at, id)
+    WHERE state = 'queued' AND NOT cancel_requested AND flow_key IS NOT NULL;
+  CREATE TABLE type_controls (
+    type text PRIMARY KEY,
+    paused boolean NOT NULL,
+    changed_by text NOT NULL,
+    changed_at bigint NOT NULL
+  );
+  CREATE TABLE flow_starts (type text NOT NULL, key text COLLATE "C", at bigint NOT NULL);
+  CREATE INDEX flow_starts_type ON flow_starts (type, at);
+  CREATE INDEX flow_starts_key ON flow_starts (type, key, at);
+  CREATE TABLE flow_keys (
+    type text NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    last_started bigint NOT NULL,
+    PRIMARY KEY (type, key)
+  );
+  CREATE INDEX flow_keys_age ON flow_keys (type, last_started);`,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import type { FlowLimits, Hold } from '../../domain/flow.ts';
 import type { Job, JobError, NewJob } from '../../domain/job.ts';
 
 /**
@@ -20,6 +21,14 @@ export interface JobRecords {
    * up to `limit`: a broker delivered them, and many are claimed in one transaction.
    */
   claim(req: ClaimRequest): Promise<Job[]>;
+  /**
+   * `claim`, also saying which claimable candidates its type's flow limits held back and why (a
+   * broker-delivered job held back is handed back to the broker). A paused type claims nothing.
+   * With `req.flow`, the type's rate and key limits decide in the claim's transaction
+   * (src/domain/flow.ts), serialised per type across every gaffer on the store, so two claimers
+   * never both take a window's last slot.
+   */
+  claimOrHold(req: ClaimRequest): Promise<ClaimOutcome>;
   /** Extends the lease; false when the token is stale or the job is not in flight. */
   heartbeat(id: string, token: number, expiresAt: number): Promise<boolean>;
   /**
@@ -54,6 +63,14 @@ export interface ClaimRequest {
   leaseExpiresAt: number;
   to: 'running' | 'starting';
   jobIds?: readonly string[];
+  /** The type's flow limits (config); absent: none, only the pause applies. */
+  flow?: FlowLimits | undefined;
+}
+
+export interface ClaimOutcome {
+  jobs: Job[];
+  /** Claimable candidates the limits held back (not necessarily all of them on a backlog claim). */
+  held: { id: string; hold: Hold }[];
 }
 
 export type FinishUpdate = {

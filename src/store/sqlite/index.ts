@@ -8,6 +8,8 @@ import type { JobRetention } from '../roles/job-retention.ts';
 import type { RunHistory } from '../roles/run-history.ts';
 import type { ScalingLog } from '../roles/scaling-log.ts';
 import type { ScheduleRecords } from '../roles/schedule-records.ts';
+import type { TypeControls } from '../roles/type-controls.ts';
+import * as flow from './flow.ts';
 import * as jobs from './jobs.ts';
 import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
@@ -56,7 +58,8 @@ export function createSqliteStore(
   const jobRecords: JobRecords = {
     insert: async (list) => insertJobs(s, list),
     get: async (id) => jobs.getJob(s, id),
-    claim: async (req) => jobs.claimJobs(s, req),
+    claim: async (req) => flow.claimOrHold(s, req).jobs,
+    claimOrHold: async (req) => flow.claimOrHold(s, req),
     heartbeat: async (id, token, expiresAt) => jobs.heartbeat(s, id, token, expiresAt),
     finish: async (updates) => jobs.finishJobs(s, updates),
     findExpired: async (now, owners) => jobs.findExpired(s, now, owners),
@@ -102,6 +105,11 @@ export function createSqliteStore(
     recordWorkerEvent: async (event) => records.recordWorkerEvent(s, event),
     workerEvents: async (filter) => records.workerEvents(s, filter),
   };
+  const typeControls: TypeControls = {
+    setPaused: async (type, paused, by, at) => flow.setPaused(s, type, paused, by, at),
+    pausedTypes: async () => flow.pausedTypes(s),
+    flowStanding: async (type, key, now, limits) => flow.flowStanding(s, type, key, now, limits),
+  };
   const scheduleRecords: ScheduleRecords = {
     putSchedule: async (name, definition, now) => schedules.putSchedule(s, name, definition, now),
     getSchedule: async (name) => schedules.getSchedule(s, name),
@@ -125,6 +133,7 @@ export function createSqliteStore(
     ...auditLog,
     ...scalingLog,
     ...scheduleRecords,
+    ...typeControls,
     close: async () => {
       await checkpointer?.stop();
       if (db.isOpen) db.close();

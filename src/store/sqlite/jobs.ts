@@ -29,7 +29,7 @@ function claimable(to: ClaimRequest['to']): string {
   return `jobs.type = ? AND ${stateIn(statesInto(to, CLAIMABLE_STATES), 'jobs.state')}
     AND jobs.cancel_requested = 0 AND jobs.run_at <= ?`;
 }
-const CLAIMABLE = { running: claimable('running'), starting: claimable('starting') };
+export const CLAIMABLE = { running: claimable('running'), starting: claimable('starting') };
 
 /** Ends the lease without dropping its token: a replayed write with that token stays refused. */
 const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
@@ -48,42 +48,45 @@ export function getJob(s: Statements, id: string): Job | undefined {
   return row && rowToJob(row);
 }
 
+/** Whether the type is paused (./flow.ts); a primary-key lookup in a small table. */
+export function isPaused(s: Statements, type: string): boolean {
+  return s.get(`SELECT 1 FROM type_controls WHERE type = ? AND paused = 1`, type) !== undefined;
+}
+
 /**
- * Claims in one transaction. All jobs of one claim share one token taken from the global counter:
- * the counter only grows, so the token is above every earlier token of each job, and a fenced
- * write compares (id, token), so sharing a value across different jobs is harmless.
+ * The claim's statements, inside the caller's transaction (./flow.ts). All jobs of one claim share
+ * one token taken from the global counter: the counter only grows, so the token is above every
+ * earlier token of each job, and a fenced write compares (id, token), so sharing a value across
+ * different jobs is harmless.
  */
-export function claimJobs(s: Statements, req: ClaimRequest): Job[] {
-  if (req.limit <= 0) return [];
-  return s.transaction(() => {
-    const token = nextLeaseToken(s);
-    const set = [req.to, token, req.owner, req.leaseExpiresAt, req.now];
-    const where = CLAIMABLE[req.to];
-    const rows =
-      req.jobIds === undefined
-        ? s.all<ClaimedRow>(
-            `UPDATE jobs SET ${CLAIM_SET} WHERE rowid IN (SELECT rowid FROM jobs WHERE ${where}
-              ORDER BY priority DESC, run_at, rowid LIMIT ?) RETURNING rowid AS seq, *`,
-            ...set,
-            req.type,
-            req.now,
-            req.limit,
-          )
-        : // CROSS JOIN keeps json_each the outer loop: one primary-key lookup per named id. Left
-          // to itself the planner walks the type's whole backlog by index and filters on the ids.
-          s.all<ClaimedRow>(
-            `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT jobs.id FROM json_each(?) AS named
-              CROSS JOIN jobs ON jobs.id = named.value WHERE ${where} LIMIT ?)
-              RETURNING rowid AS seq, *`,
-            ...set,
-            JSON.stringify(req.jobIds),
-            req.type,
-            req.now,
-            req.limit,
-          );
-    if (rows.length > 0) s.run(`UPDATE meta SET value = ? WHERE key = 'lease_token'`, token);
-    return rows.sort(byClaimOrder).map(rowToJob);
-  });
+export function claimRows(s: Statements, req: ClaimRequest): Job[] {
+  const token = nextLeaseToken(s);
+  const set = [req.to, token, req.owner, req.leaseExpiresAt, req.now];
+  const where = CLAIMABLE[req.to];
+  const rows =
+    req.jobIds === undefined
+      ? s.all<ClaimedRow>(
+          `UPDATE jobs SET ${CLAIM_SET} WHERE rowid IN (SELECT rowid FROM jobs WHERE ${where}
+            ORDER BY priority DESC, run_at, rowid LIMIT ?) RETURNING rowid AS seq, *`,
+          ...set,
+          req.type,
+          req.now,
+          req.limit,
+        )
+      : // CROSS JOIN keeps json_each the outer loop: one primary-key lookup per named id. Left
+        // to itself the planner walks the type's whole backlog by index and filters on the ids.
+        s.all<ClaimedRow>(
+          `UPDATE jobs SET ${CLAIM_SET} WHERE id IN (SELECT jobs.id FROM json_each(?) AS named
+            CROSS JOIN jobs ON jobs.id = named.value WHERE ${where} LIMIT ?)
+            RETURNING rowid AS seq, *`,
+          ...set,
+          JSON.stringify(req.jobIds),
+          req.type,
+          req.now,
+          req.limit,
+        );
+  if (rows.length > 0) s.run(`UPDATE meta SET value = ? WHERE key = 'lease_token'`, token);
+  return rows.sort(byClaimOrder).map(rowToJob);
 }
 
 /** The next token; only consumed (written back) when a claim actually took a job. */

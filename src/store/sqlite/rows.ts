@@ -38,6 +38,8 @@ export interface JobRow {
   replays: number;
   submitted_by: string;
   resources: string | null;
+  /** The job's key under its type's key limit (src/domain/flow.ts); null: none recorded. */
+  flow_key: string | null;
 }
 
 /** Every column of `jobs`, in the order INSERT statements list them. */
@@ -69,6 +71,7 @@ const JOB_COLUMNS = [
   'replays',
   'submitted_by',
   'resources',
+  'flow_key',
 ] as const satisfies readonly (keyof JobRow)[];
 
 /**
@@ -157,6 +160,7 @@ export function newJobRow(job: NewJob): JobRow {
     data: job.data && toJson(job.data),
     submitted_by: job.submittedBy ?? ANONYMOUS_SUBMITTER,
     resources: job.resources ? toJson(job.resources) : null,
+    flow_key: job.flowKey ?? null,
   };
 }
 

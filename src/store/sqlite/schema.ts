@@ -225,6 +225,30 @@ export const MIGRATIONS: readonly string[] = [
     last_job_tick INTEGER,
     next_due INTEGER
   );`,
+  // 12: flow control (src/domain/flow.ts). A job's key under its type's key limit; the claim
+  // finds the keys with queued jobs and each key's next jobs by a partial index that jobs
+  // without a key never enter. Pause is state, by type. Starts are recorded per type (and key)
+  // only for limited types, pruned past the longest window; last_started keeps each key's turn
+  // (forgotten after an hour without a start: such a key goes first anyway).
+  `ALTER TABLE jobs ADD COLUMN flow_key TEXT;
+  CREATE INDEX jobs_flow_key ON jobs (type, flow_key, priority DESC, run_at)
+    WHERE state = 'queued' AND cancel_requested = 0 AND flow_key IS NOT NULL;
+  CREATE TABLE type_controls (
+    type TEXT PRIMARY KEY,
+    paused INTEGER NOT NULL,
+    changed_by TEXT NOT NULL,
+    changed_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE flow_starts (type TEXT NOT NULL, key TEXT, at INTEGER NOT NULL);
+  CREATE INDEX flow_starts_type ON flow_starts (type, at);
+  CREATE INDEX flow_starts_key ON flow_starts (type, key, at);
+  CREATE TABLE flow_keys (
+    type TEXT NOT NULL,
+    key TEXT NOT NULL,
+    last_started INTEGER NOT NULL,
+    PRIMARY KEY (type, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX flow_keys_age ON flow_keys (type, last_started);`,
 ];
 
 export interface OpenOptions {
