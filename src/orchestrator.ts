@@ -132,7 +132,7 @@ export class Orchestrator {
       config: () => this.config,
     });
     this.#view = scalingTarget({
-      ...{ catalog, store, gateway, executor, clock },
+      ...{ catalog, store, gateway, executor, clock, service },
       start: (type, count) => launcher.start(type, count),
       capacity: () => this.config.autoscaler.capacity ?? null,
     });

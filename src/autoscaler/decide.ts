@@ -62,11 +62,12 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   const flow = flowDemand({
     flow: observed.flow,
     ready: observed.ready,
+    arrivalRate: observed.arrivalRate,
     inFlight: observed.inFlight,
     runMs: observed.runP50Ms ?? null,
     concurrency: observed.concurrency,
   });
-  const obs = { ...observed, ready: flow.ready };
+  const obs = { ...observed, ready: flow.ready, arrivalRate: flow.arrivalRate };
   const counts = countWorkers(obs.workers);
   const s = fedSettings(settings(scaling, obs), flow.cap);
   const { current } = counts;
@@ -236,11 +237,12 @@ function decidePerJob(observed: Observation, scaling: ScalingConfig): Decision {
   const flow = flowDemand({
     flow: observed.flow,
     ready: observed.ready,
+    arrivalRate: observed.arrivalRate,
     inFlight: observed.inFlight,
     runMs: observed.runP50Ms ?? null,
     concurrency: 1,
   });
-  const obs = { ...observed, ready: flow.ready };
+  const obs = { ...observed, ready: flow.ready, arrivalRate: flow.arrivalRate };
   const counts = countWorkers(obs.workers);
   const max = Math.max(
     0,

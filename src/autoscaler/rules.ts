@@ -196,25 +196,27 @@ export function retirees(o: { obs: Observation; s: Settings; current: number; su
 }
 
 /**
- * Flow control's part in demand. A paused type starts nothing, so its ready jobs are no demand
- * (`ready` 0: no worker is started for them, idle ones retire as usual). A rate-limited type can
+ * Flow control's part in demand. A paused type starts nothing, so its ready jobs and its arrivals
+ * are no demand (`ready` and `arrivalRate` 0: no worker is started for them, idle ones retire as
+ * usual). A rate-limited type can
  * keep at most `startsPerSecond × run time` jobs busy (Little's law), so more workers than
  * `ceil(that ÷ concurrency)` — and never fewer than its jobs in flight need — would only idle;
  * before any run was observed a run is taken to last one second, and the cap grows once one is.
- * Returns the ready count the rules see and the cap on workers (null: none).
+ * Returns the ready count and arrival rate the rules see and the cap on workers (null: none).
  */
 export function flowDemand(o: {
   flow: FlowObservation | null | undefined;
   ready: number;
+  arrivalRate: number | undefined;
   inFlight: number;
   runMs: number | null;
   concurrency: number;
-}): { ready: number; cap: number | null } {
-  if (!o.flow) return { ready: o.ready, cap: null };
-  const ready = o.flow.paused ? 0 : o.ready;
-  if (o.flow.startsPerSecond === null) return { ready, cap: null };
+}): { ready: number; arrivalRate: number | undefined; cap: number | null } {
+  if (!o.flow) return { ready: o.ready, arrivalRate: o.arrivalRate, cap: null };
+  const [ready, arrivalRate] = o.flow.paused ? [0, 0] : [o.ready, o.arrivalRate];
+  if (o.flow.startsPerSecond === null) return { ready, arrivalRate, cap: null };
   const runSeconds = (o.runMs ?? 1000) / 1000;
   const fed = Math.ceil((o.flow.startsPerSecond * runSeconds) / Math.max(1, o.concurrency));
   const held = Math.ceil(o.inFlight / Math.max(1, o.concurrency));
-  return { ready, cap: Math.max(1, fed, held) };
+  return { ready, arrivalRate, cap: Math.max(1, fed, held) };
 }

@@ -2,9 +2,11 @@ import type { Clock } from '../domain/clock.ts';
 import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import { capability, type Executor } from '../executors/executor.ts';
 import type { Catalog } from '../jobs/catalog.ts';
+import type { JobService } from '../jobs/service.ts';
 import type { WorkerGateway } from '../jobs/worker-gateway.ts';
 import type { JobStore } from '../store/job-store.ts';
 import type { ScalingTarget } from './control-loop.ts';
+import type { FlowObservation } from './policy.ts';
 
 /**
  * What the control loop observes and acts on, from the catalog, the gateway and the executors.
@@ -23,6 +25,8 @@ export interface ScalingTargetDeps {
   clock: Pick<Clock, 'now'>;
   /** `autoscaler.capacity` as configured now. */
   capacity(): number | null;
+  /** The types paused now (durable state, read every tick). */
+  service: Pick<JobService, 'pausedTypes'>;
 }
 
 export interface ExecutorView extends ScalingTarget {
@@ -74,6 +78,7 @@ export function scalingTarget(d: ScalingTargetDeps): ExecutorView {
     retire: (id) => void d.gateway.retire(id),
     record: (decision: ScalingDecision) => d.store.recordDecision(decision),
     capacity: () => d.capacity(),
+    flow: () => flowOf(d),
     resourceLimit(name) {
       const more = room(name);
       // Draining workers are not capacity to the policy (rules.ts countWorkers), but they hold
@@ -84,4 +89,19 @@ export function scalingTarget(d: ScalingTargetDeps): ExecutorView {
     runnable,
     room,
   };
+}
+
+/** Per type that is paused or rate-limited: what the policy caps its demand by. */
+async function flowOf(
+  d: Pick<ScalingTargetDeps, 'catalog' | 'service'>,
+): Promise<Map<string, FlowObservation>> {
+  const paused = new Set((await d.service.pausedTypes()).map((p) => p.type));
+  const flow = new Map<string, FlowObservation>();
+  for (const name of d.catalog().names()) {
+    const rate = d.catalog().type(name)?.rateLimit;
+    if (!paused.has(name) && !rate) continue;
+    const startsPerSecond = rate ? rate.starts / rate.perSeconds : null;
+    flow.set(name, { paused: paused.has(name), startsPerSecond });
+  }
+  return flow;
 }

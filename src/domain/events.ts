@@ -82,6 +82,8 @@ export interface GafferEventMap {
   'job:redelivered': { job: Job; cause: RedeliveryCause };
   'batch:progress': { batchId: string };
   'config:reloaded': { types: string[] };
+  /** An operator paused (true) or resumed (false) a type; durable, recorded before this. */
+  'type:paused': { type: string; paused: boolean };
   /** This replica took (holder = its instance) or lost (null) the autoscaler lease. */
   'leader:changed': { holder: string | null };
 }

@@ -50,6 +50,11 @@ export function wireEvents(d: {
     if ([...types].some((t) => gateway.workers(t).length === 0)) d.poke();
   });
   events.on('job:retrying', ({ job }) => d.bridge.retrying(job));
+  // A resumed type's waiting claims take its backlog now; the autoscaler sees its demand again.
+  events.on('type:paused', ({ type }) => {
+    gateway.notify(type);
+    d.poke();
+  });
   events.on('job:cancelled', ({ job }) => {
     if (job.state !== 'cancelled') gateway.stopJob(job.id, 'cancelled by a user');
   });

@@ -355,9 +355,8 @@ export class JobService {
   }
 
   /**
-   * Resumes a paused type (audited as `type.resume`): its next claim takes jobs again. Workers
-   * long-polling for its jobs are served at the next notify of the type (the caller's
-   * `WorkerGateway.notify`, else the reconciler's sweep).
+   * Resumes a paused type (audited as `type.resume`): its next claim takes jobs again; the
+   * `type:paused` event (paused false) wakes its workers' waiting claims and the autoscaler.
    */
   async resume(type: string, by: Submitter = ANONYMOUS): Promise<void> {
     await this.#setPaused(type, false, by);
@@ -381,6 +380,7 @@ export class JobService {
       outcome: 'ok',
       details: { type, ...(by.via ? { api: by.via } : {}) },
     });
+    this.#o.events.emit('type:paused', { type, paused });
   }
 
   /**

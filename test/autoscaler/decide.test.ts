@@ -227,6 +227,13 @@ describe('decide, flow control', () => {
       retire: [],
     },
     {
+      name: 'paused: jobs still arriving start no worker either (the rate term on)',
+      obs: { ready: 500, arrivalRate: 20, flow: paused },
+      scaling: { drainTargetSeconds: 30 },
+      start: 0,
+      retire: [],
+    },
+    {
       name: 'paused: an idle worker retires as usual, with jobs waiting',
       obs: { ready: 500, flow: paused, workers: [idle('w-1', 31)] },
       start: 0,

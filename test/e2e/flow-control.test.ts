@@ -56,3 +56,34 @@ for (const broker of [null, { kind: 'embedded' }]) {
     );
   });
 }
+
+test('a paused type takes submissions, starts nothing and scales to nothing; on resume its backlog runs', async () => {
+  const g = await startGaffer({
+    autoscaler: { intervalMs: 100 },
+    jobTypes: {
+      row: {
+        queue: `flow-pause-${process.pid}`,
+        worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
+        scaling: { min: 0, max: 2 },
+      },
+    },
+  });
+  gaffers.push(g);
+  await g.orch.service.pause('row');
+  for (let i = 0; i < 3; i++) {
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { type: 'row', payload: { id: String(i) } },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  }
+  await g.orch.loop.tick();
+  const decision = g.orch.loop.lastDecisions().get('row');
+  assert.equal(decision?.to, 0, `a paused backlog is no demand: ${decision?.reason}`);
+  assert.equal(g.orch.gateway.workers('row').length, 0, 'no worker started for it');
+  assert.deepEqual(await countByState(g, 'row'), { queued: 3 });
+
+  await g.orch.service.resume('row');
+  await until(g, async () => (await countByState(g, 'row'))['succeeded'] === 3, ['job:succeeded']);
+});
