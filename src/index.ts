@@ -23,7 +23,7 @@ export type {
   WaitOptions,
 } from './library/types.ts';
 export type { JobContext, JobHandler } from './worker/handler.ts';
-export { NonRetryableError } from './worker/handler.ts';
+export { NonRetryableError, RetryAfter, Snooze, snooze } from './worker/handler.ts';
 export type { Job, JobState, JobError, FailureClass, JobData } from './domain/job.ts';
 export type {
   GafferEventMap,

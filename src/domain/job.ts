@@ -108,6 +108,16 @@ export interface JobError {
    * on the next start (or on another replica). Absent: not interrupted.
    */
   interrupted?: boolean;
+  /**
+   * The handler asked for its next attempt after this many ms (`RetryAfter`, or a command's
+   * `retryAfterMs` directive), instead of the type's backoff. The attempt counts as any failure.
+   */
+  retryAfterMs?: number;
+  /**
+   * The handler snoozed the job for this many ms (`Snooze`, or a command's `snoozeMs` directive):
+   * it went back to the queue, due then, and the attempt did not count.
+   */
+  snoozedMs?: number;
 }
 
 /**
@@ -212,7 +222,9 @@ export interface NewJob {
 export type Outcome =
   | { status: 'succeeded'; result: unknown }
   | { status: 'failed'; error: JobError }
-  | { status: 'cancelled' };
+  | { status: 'cancelled' }
+  /** The handler asked to run again in `delayMs` without spending an attempt (src/jobs/delays.ts). */
+  | { status: 'snoozed'; delayMs: number };
 
 /** A job as the API shows it: the lease token is a worker's credential and never leaves gaffer. */
 export type JobView = Omit<Job, 'leaseToken'>;

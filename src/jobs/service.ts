@@ -20,6 +20,7 @@ import { prepareJob, type Submission } from './prepare.ts';
 import { DeadLetterQueue } from './dead-letters.ts';
 import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
+import { boundedFailure, delayProblem, snoozeError } from './delays.ts';
 
 export interface JobServiceOptions {
   /** The store roles the service uses (the dead-letter queue's included). */
@@ -424,7 +425,7 @@ export class JobService {
   ) {
     const update = await this.#updateFor(job, token, outcome);
     const [after] = await this.#finishes.add([update]);
-    if (after) this.#announce(after, outcome.status === 'failed' ? outcome.error : null);
+    if (after) this.#announce(after, 'error' in update ? (update.error ?? null) : null);
     return after ?? null;
   }
 
@@ -501,18 +502,23 @@ export class JobService {
     if (outcome.status === 'cancelled') return { id: job.id, token, now, to: 'cancelled' };
     // A failure after a cancel request ends the job: a retry would sit unclaimable forever.
     // Failures are rare, so the extra read is cheap.
+    const failure = failureOf(outcome);
     if ((await this.#o.store.get(job.id))?.cancelRequested) {
-      return { id: job.id, token, now, to: 'cancelled', error: outcome.error };
+      return { id: job.id, token, now, to: 'cancelled', ...(failure ? { error: failure } : {}) };
+    }
+    if (outcome.status === 'snoozed' && failure === null) {
+      const runAt = now + outcome.delayMs;
+      const error = snoozeError(outcome.delayMs);
+      return { id: job.id, token, now, to: 'queued', runAt, error, refund: true };
     }
     const type = this.#o.catalog().type(job.type) ?? {
       retry: { maxAttempts: 1, backoffMs: 0, maxBackoffMs: 0 },
       deadLetter: true,
     };
-    const next = afterFailure(job, outcome.error, type, now);
+    const given = failure!;
+    const next = afterFailure(job, given, type, now);
     // The record says when a failure was final by rule (an exit code listed as non-retryable).
-    const error = isRetryable(outcome.error, type.retry)
-      ? outcome.error
-      : { ...outcome.error, retryable: false };
+    const error = isRetryable(given, type.retry) ? given : { ...given, retryable: false };
     if (next.to === 'queued') {
       return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error };
     }
@@ -526,6 +532,16 @@ export class JobService {
     else if (job.state === 'queued' && error) events.emit('job:retrying', { job, error });
     else events.emit('job:failed', { job });
   }
+}
+
+/**
+ * The failure an outcome amounts to: a failure's error within the delay bounds, a snooze the
+ * bounds refuse as an application failure saying why, null for a snooze within them.
+ */
+function failureOf(outcome: Exclude<Outcome, { status: 'succeeded' | 'cancelled' }>) {
+  if (outcome.status === 'failed') return boundedFailure(outcome.error);
+  const problem = delayProblem(outcome.delayMs, 'snooze');
+  return problem === null ? null : ({ class: 'application', message: problem } satisfies JobError);
 }
 
 /** The caller's type scope: true for the job types it may submit. Absent: every type. */
