@@ -216,7 +216,21 @@ export interface NewJob {
    * or null when the type has no key limit.
    */
   flowKey?: string | null;
+  /**
+   * How a held idempotency key deduplicates this submission (src/domain/dedup.ts); absent: the
+   * default (the key is unique for ever). Not stored: it applies at insert only.
+   */
+  dedup?: Dedup;
 }
+
+/**
+ * How a submission under a held idempotency key is deduplicated (the decision and its contract:
+ * src/domain/dedup.ts): unique while live, for a ttl, or debounced.
+ */
+export type Dedup =
+  | { mode: 'live' }
+  | { mode: 'ttl'; ttlMs: number }
+  | { mode: 'debounce'; debounceMs: number };
 
 /** How a claimed attempt ended, as reported by a worker or decided by gaffer. */
 export type Outcome =

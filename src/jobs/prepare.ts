@@ -5,6 +5,7 @@ import { newJobId } from '../domain/ids.ts';
 import { classify, fieldOf } from '../router/classify.ts';
 import { dataRefProblem } from '../storage/roots.ts';
 import { unknownType, type Catalog } from './catalog.ts';
+import { dedupOf } from './dedup.ts';
 import {
   checkJsonValue,
   checkText,
@@ -32,6 +33,8 @@ export interface Submission {
   data?: { inputs?: string[] | undefined; output?: string | undefined } | undefined;
   /** This job's cpu, memory and GPUs, within its type's declared resources (submission.ts). */
   resources?: { cpu?: string | number; memory?: string; gpus?: number } | undefined;
+  /** How a held idempotency key deduplicates it (src/jobs/dedup.ts); absent: never again. */
+  dedup?: { mode: string; ttlSeconds?: number; debounceSeconds?: number } | undefined;
 }
 
 /**
@@ -60,6 +63,7 @@ export function prepareJob(
     config.maxTimeoutSeconds,
   );
   const resources = resourcesOf(sub.resources, config);
+  const dedup = dedupOf(sub.dedup, sub.idempotencyKey);
   const priority = sub.priority ?? namedPriorityIn(attributes, sub.payload);
   const named = priorityName(priority);
   return {
@@ -78,6 +82,7 @@ export function prepareJob(
     routeReason: reason,
     data,
     ...(resources ? { resources } : {}),
+    ...(dedup ? { dedup } : {}),
     ...(config.keyLimit
       ? { flowKey: keyOf(config.keyLimit.key, { payload: sub.payload ?? null, attributes }) }
       : {}),

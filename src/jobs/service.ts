@@ -101,7 +101,8 @@ export class JobService {
    * Resolves once the job is committed; `created` is false for an idempotency key `by` already
    * used for this type with an equal submission (the job is then the one submitted first). The
    * same key with a different submission is GAFFER_IDEMPOTENCY_CONFLICT; another submitter's or
-   * another type's key is a different key. `by.allows` (the caller's type scope) is checked once
+   * another type's key is a different key. A submission's `dedup` mode changes what a held key
+   * yields (src/domain/dedup.ts): the live job, a new job, or the holder debounced. `by.allows` (the caller's type scope) is checked once
    * routing has chosen the type: GAFFER_FORBIDDEN.
    */
   async submit(
@@ -112,7 +113,7 @@ export class JobService {
     const [job] = await this.#insert([prepared]);
     if (!job) throw new GafferError('GAFFER_INTERNAL', 'insert returned nothing');
     const created = job.id === prepared.id;
-    if (!created) sameSubmission(job, prepared);
+    if (!created && !prepared.dedup) sameSubmission(job, prepared);
     if (created) await this.#auditAdhoc([job], by);
     return { job, created };
   }
@@ -156,7 +157,8 @@ export class JobService {
         return;
       }
       try {
-        sameSubmission(job, mine);
+        // With a dedup mode the store decided what the held key yields (src/domain/dedup.ts).
+        if (!mine.dedup) sameSubmission(job, mine);
         accepted.push(job);
       } catch (err) {
         reject(indexOf[at]!, err);

@@ -20,6 +20,7 @@ export const SUBMISSION_FIELDS: ReadonlySet<string> = new Set([
   'timeoutSeconds',
   'data',
   'resources',
+  'dedup',
 ]);
 
 /**
