@@ -228,9 +228,7 @@ export interface NewJob {
  * src/domain/dedup.ts): unique while live, for a ttl, or debounced.
  */
 export type Dedup =
-  | { mode: 'live' }
-  | { mode: 'ttl'; ttlMs: number }
-  | { mode: 'debounce'; debounceMs: number };
+  { mode: 'live' } | { mode: 'ttl'; ttlMs: number } | { mode: 'debounce'; debounceMs: number };
 
 /** How a claimed attempt ended, as reported by a worker or decided by gaffer. */
 export type Outcome =

@@ -114,6 +114,7 @@ describe('messages', () => {
     timeoutSeconds: 1.5,
     data: { inputs: ['/in'], output: '/out' },
     resources: { cpu: '1', memory: '2Gi', gpus: 1 },
+    dedup: { mode: 'ttl', ttlSeconds: 60, debounceSeconds: 1 } satisfies Required<pb.DedupMode>,
   };
   const method = serviceDefinition(GAFFER_SERVICE) as unknown as Record<
     string,

@@ -42,6 +42,7 @@ export function toSubmission(
     timeoutSeconds: req.timeoutSeconds,
     data: inputs.length > 0 || output ? dropUndefined({ inputs, output }) : undefined,
     resources: resourcesOf(req.resources),
+    dedup: req.dedup ? dropUndefined({ ...req.dedup }) : undefined,
   });
   check(submissionBody, body);
   return body as Submission;

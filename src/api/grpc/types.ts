@@ -45,6 +45,15 @@ export interface SubmitJobRequest {
   timeoutSeconds?: number;
   data?: Partial<DataRefs> | null;
   resources?: Partial<Resources> | null;
+  /** Unset (null): the default dedup (the key is unique for ever). */
+  dedup?: Partial<DedupMode> | null;
+}
+
+/** A submission's dedup mode (src/jobs/dedup.ts). */
+export interface DedupMode {
+  mode: string;
+  ttlSeconds?: number;
+  debounceSeconds?: number;
 }
 
 /** A job's resource request; '' or 0: the type's own. */
