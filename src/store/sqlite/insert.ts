@@ -124,7 +124,7 @@ function writeInsert(s: Statements, plan: InsertPlan): Map<number, JobRow> {
 }
 
 /**
- * Applies `job`'s dedup mode to the row holding its key (src/jobs/dedup.ts), inside the insert's
+ * Applies `job`'s dedup mode to the row holding its key (src/domain/dedup.ts), inside the insert's
  * transaction: returns the row the submission yields (the holder, its payload replaced and its
  * start pushed back for a debounce), or null once the holder gave its key up for the new job.
  */
