@@ -63,7 +63,9 @@ export function prepareJob(
     config.maxTimeoutSeconds,
   );
   const resources = resourcesOf(sub.resources, config);
-  const dedup = dedupOf(sub.dedup, sub.idempotencyKey);
+  // The type's default applies only to a keyed submission that names no mode of its own.
+  const keyed = sub.idempotencyKey !== undefined;
+  const dedup = dedupOf(sub.dedup ?? (keyed ? config.dedup : undefined), sub.idempotencyKey);
   const priority = sub.priority ?? namedPriorityIn(attributes, sub.payload);
   const named = priorityName(priority);
   return {

@@ -211,6 +211,30 @@ describe('cancel and retry', () => {
   });
 });
 
+describe("a type's default dedup mode", () => {
+  test('applies to keyed submissions naming none; a submission may name its own', async (t) => {
+    const h = setup(t, {
+      jobTypes: { echo: { worker: { command: ['true'] }, dedup: { mode: 'live' } } },
+    });
+    const first = await h.service.submit({ type: 'echo', payload: 1, idempotencyKey: 'k' });
+    const again = await h.service.submit({ type: 'echo', payload: 2, idempotencyKey: 'k' });
+    assert.deepEqual([again.created, again.job.id], [false, first.job.id], 'live: no conflict');
+    const unkeyed = await h.service.submit({ type: 'echo', payload: 3 });
+    assert.equal(unkeyed.created, true, 'no key: no dedup');
+    const debounced = await h.service.submit({
+      type: 'echo',
+      payload: 4,
+      idempotencyKey: 'k',
+      dedup: { mode: 'debounce', debounceSeconds: 10 },
+    });
+    assert.deepEqual(
+      [debounced.job.id, debounced.job.payload, debounced.job.runAt],
+      [first.job.id, 4, T0 + 10_000],
+      "the submission's own mode wins",
+    );
+  });
+});
+
 describe('handler-chosen delays', () => {
   test('a snooze queues the job again, due after the delay, its attempt not spent', async (t) => {
     const h = setup(t, retrying(5_000));
