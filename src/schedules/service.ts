@@ -126,7 +126,10 @@ export class ScheduleService {
     const now = this.#o.clock.now();
     const stored = await this.#o.store.putSchedule(name, checked, now);
     await this.#audit(by, 'schedule.put', { schedule: name, type: checked.submit.type });
-    const view = this.#view({ ...stored, source: 'api' }, await this.#o.store.getScheduleState(name));
+    const view = this.#view(
+      { ...stored, source: 'api' },
+      await this.#o.store.getScheduleState(name),
+    );
     return { schedule: view, created: before === undefined };
   }
 
@@ -135,7 +138,10 @@ export class ScheduleService {
     if (Object.hasOwn(this.#o.configured(), name)) throw configured(name);
     const found = await this.#find(name, by);
     await this.#o.store.deleteSchedule(name);
-    await this.#audit(by, 'schedule.delete', { schedule: name, type: found.definition.submit.type });
+    await this.#audit(by, 'schedule.delete', {
+      schedule: name,
+      type: found.definition.submit.type,
+    });
   }
 
   /** Pauses `name`: its ticks pass without firing until resumed (durable, whatever declared it). */
@@ -209,7 +215,12 @@ export class ScheduleService {
           path: `/schedules/${name}${e.instancePath}`,
           message: e.message ?? 'is invalid',
         }));
-    const types = Object.fromEntries(this.#o.catalog().names().map((t) => [t, true]));
+    const types = Object.fromEntries(
+      this.#o
+        .catalog()
+        .names()
+        .map((t) => [t, true]),
+    );
     problems.push(...scheduleProblems({ [name]: copy }, types));
     if (problems.length > 0) {
       const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
