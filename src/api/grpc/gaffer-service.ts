@@ -114,7 +114,10 @@ export function gafferService(deps: GafferServiceDeps) {
       return { type: req.type ?? '', paused: false };
     },
 
-    async listSchedules(principal: Principal): Promise<pb.ListSchedulesResponse> {
+    async listSchedules(
+      principal: Principal,
+      _req: pb.ListSchedulesRequest,
+    ): Promise<pb.ListSchedulesResponse> {
       return { schedules: (await deps.schedules.list(scopeOf(principal))).map(toScheduleMessage) };
     },
 
