@@ -19,6 +19,7 @@ export type {
   ListenOptions,
   PayloadOf,
   ResultOf,
+  ScheduleInput,
   SubmitOptions,
   WaitOptions,
 } from './library/types.ts';
@@ -45,6 +46,7 @@ export type {
   RejectedRow,
 } from './store/job-store.ts';
 export type { RetryFailedReport } from './jobs/batches.ts';
+export type { ScheduleDetail, ScheduleSource, ScheduleView } from './schedules/service.ts';
 export {
   ConfigError,
   type ConfigOverrides,

@@ -163,6 +163,42 @@ export interface Job {
   resources?: Resources | null;
 }
 
+export interface TypeRequest {
+  type?: string;
+}
+
+export interface TypeStatus {
+  type: string;
+  paused: boolean;
+}
+
+export type ListSchedulesRequest = Record<string, never>;
+
+export interface ListSchedulesResponse {
+  schedules: Schedule[];
+}
+
+export interface Schedule {
+  name: string;
+  /** "config" or "api". */
+  source: string;
+  cron: string;
+  /** Empty: UTC. */
+  timezone: string;
+  type: string;
+  paused: boolean;
+  /** Unset: it never fires again. */
+  nextRunAtMs?: number;
+  /** Unset before the first tick fired. */
+  lastRunAtMs?: number;
+  lastJobId: string;
+  definitionJson: string;
+}
+
+export interface TriggerScheduleRequest {
+  name?: string;
+}
+
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
 export interface HealthCheckRequest {
