@@ -67,6 +67,8 @@ export type PoolEvents = EventEmitter<{
   removing: [pod: string, workerId: string];
   /** The worker of a pod of an older revision is drained (`pool-stale.ts`). */
   draining: [pod: string, workerId: string];
+  /** A bound pod's object is gone from the API (its worker's exit is reported as below). */
+  gone: [pod: string, workerId: string];
 }>;
 
 export interface PoolScaler {
@@ -92,6 +94,8 @@ export function createPool(options: PoolOptions): PoolScaler {
   const { namespace, hooks, log } = options;
   const workerOf = new Map<string, string>(); // pod name → worker id
   const podOf = new Map<string, string>(); // worker id → pod name
+  /** Bound workers whose connection came up: the gateway learns their exit from its close. */
+  const connected = new Set<string>();
   /** Pods already considered for binding: each pod is bound once, when first seen. */
   const seen = new Set<string>();
   const events: PoolEvents = new EventEmitter();
@@ -161,22 +165,31 @@ export function createPool(options: PoolOptions): PoolScaler {
   function onPodDeleted(pod: V1Pod): void {
     const name = pod.metadata?.name ?? '';
     const workerId = workerOf.get(name);
+    const wasConnected = workerId !== undefined && connected.has(workerId);
     const asked = removing.delete(name);
     seen.delete(name);
     stale.gone(name);
     unbind(name);
     removal.changed(deploymentOf(pod));
-    // Usually the worker is gone already (its connection closed, or gaffer removed an idle pod);
-    // a pod deleted before its worker connected would otherwise leave it `starting` for ever.
-    // Still bound and removed by gaffer, it is a pod that never found a node (removed first, as
-    // `removal.ts` says): its worker stopped as asked (exit 0), it did not crash.
-    if (workerId) hooks.exited(workerId, asked ? 0 : null, asked ? null : 'pod deleted');
+    if (!workerId) return;
+    events.emit('gone', name, workerId);
+    // A worker that connected is gone when its connection closes: that close comes after every
+    // message it sent (the results of the jobs it drained on SIGTERM), and the pod's deletion
+    // event may be handled before them — reporting the exit here would retry jobs whose results
+    // are on their way. Only a pod deleted before its worker connected is reported here (it would
+    // otherwise stay `starting` for ever). Still bound and removed by gaffer, that is a pod that
+    // never found a node (removed first, as `removal.ts` says): it stopped as asked (exit 0).
+    if (wasConnected) return;
+    hooks.exited(workerId, asked ? 0 : null, asked ? null : 'pod deleted');
   }
 
   function unbind(pod: string): void {
     const workerId = workerOf.get(pod);
     workerOf.delete(pod);
-    if (workerId) podOf.delete(workerId);
+    if (workerId) {
+      podOf.delete(workerId);
+      connected.delete(workerId);
+    }
   }
 
   /**
@@ -186,7 +199,10 @@ export function createPool(options: PoolOptions): PoolScaler {
   function workerIdFor(connectingId: string): string | null {
     if (removing.has(connectingId)) return null;
     const bound = workerOf.get(connectingId);
-    if (bound) return bound;
+    if (bound) {
+      connected.add(bound);
+      return bound;
+    }
     stale.connected(connectingId);
     return connectingId;
   }
