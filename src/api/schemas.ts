@@ -53,6 +53,15 @@ export const MaxAttemptsField = Type.Unsafe<number>({
 });
 
 /**
+ * A time (`runAt`, `expiresAt`) or a duration (`delay`, `expireIn`): a number or text, read and
+ * checked by src/jobs/submission.ts (GAFFER_DELAY_INVALID, GAFFER_EXPIRY_INVALID).
+ */
+export const TimingField = Type.Unsafe<number | string>({
+  type: ['number', 'string'],
+  maxLength: 40,
+});
+
+/**
  * A submission. Fields not listed here are refused by the submission's own checks
  * (src/jobs/submission.ts: GAFFER_UNKNOWN_FIELD, naming each), for every front end alike.
  */
@@ -65,6 +74,10 @@ export const SubmissionBody = Type.Object({
   maxAttempts: Type.Optional(MaxAttemptsField),
   timeoutSeconds: Type.Optional(TimeoutField),
   data: Type.Optional(DataBody),
+  runAt: Type.Optional(TimingField),
+  delay: Type.Optional(TimingField),
+  expiresAt: Type.Optional(TimingField),
+  expireIn: Type.Optional(TimingField),
   /** Checked, with the type's declared resources, by src/jobs/submission.ts. */
   resources: Type.Optional(
     Type.Object({
@@ -93,9 +106,14 @@ export const ListQuery = Type.Object({
 
 export const LogsQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) });
 
+/** Every row of the upload gets these (a row's own fields may not set them). */
 export const UploadQuery = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1 })),
   priority: Type.Optional(PriorityField),
+  runAt: Type.Optional(TimingField),
+  delay: Type.Optional(TimingField),
+  expiresAt: Type.Optional(TimingField),
+  expireIn: Type.Optional(TimingField),
 });
 
 export const DecisionsQuery = Type.Object({

@@ -144,8 +144,16 @@ export interface Job {
   timeoutMs: number;
   /** Store-clock ms. */
   createdAt: number;
-  /** Not claimable before this store-clock time (retry backoff). */
+  /**
+   * Not claimable before this store-clock time: a delayed submission (`runAt`/`delay`) or a
+   * retry's backoff. A queued job whose runAt is ahead is shown as `delayed` (a view, not a state).
+   */
   runAt: number;
+  /**
+   * Not started by this store-clock time: the job ends as `expired`, never run. Absent or null:
+   * it never expires.
+   */
+  expiresAt?: number | null;
   startedAt: number | null;
   finishedAt: number | null;
   /** Fencing token of the current lease; every write by a worker must carry it. */
@@ -188,6 +196,8 @@ export interface NewJob {
   timeoutMs: number;
   createdAt: number;
   runAt: number;
+  /** Absent or null: never expires. */
+  expiresAt?: number | null;
   batchId: string | null;
   idempotencyKey: string | null;
   /**

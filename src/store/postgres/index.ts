@@ -15,7 +15,7 @@ import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
 import * as lifecycle from './lifecycle.ts';
 import { acquireLease, releaseLease } from './lease.ts';
-import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs, becameDue } from './listing.ts';
 import { migrate } from './migrations.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
@@ -69,6 +69,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     list: (filter) => listJobs(pool, filter),
     queueStats: (now) => queueStats(pool, now),
     readyJobs: (type, dueBy, limit) => readyJobs(pool, type, dueBy, limit),
+    becameDue: (type, after, upTo, limit) => becameDue(pool, type, after, upTo, limit),
     queuePosition: (job, now) => queuePosition(pool, job, now),
   };
   const deadLetterWrites: DeadLetterWrites = {

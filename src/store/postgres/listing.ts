@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
+import type { DueCursor, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import {
@@ -78,6 +78,20 @@ interface StatsRow {
   state: JobState | null;
   n: number;
   oldest: number | null;
+}
+
+export async function becameDue(
+  pool: pg.Pool,
+  type: string,
+  after: DueCursor,
+  upTo: number,
+  limit: number,
+) {
+  const sql = `SELECT * FROM jobs WHERE type = $1 AND state = 'queued' AND run_at > created_at
+      AND (run_at, id) > ($2, $3) AND run_at <= $4
+    ORDER BY run_at, id LIMIT $5`;
+  const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
+  return (await rows<JobRow>(pool, sql, [type, after.runAt, after.id, upTo, capped])).map(rowToJob);
 }
 
 export async function readyJobs(pool: pg.Pool, type: string, dueBy: number, limit: number) {

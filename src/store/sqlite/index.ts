@@ -13,7 +13,7 @@ import * as flow from './flow.ts';
 import * as jobs from './jobs.ts';
 import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
-import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs, becameDue } from './listing.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
@@ -72,6 +72,7 @@ export function createSqliteStore(
     list: async (filter) => listJobs(s, filter),
     queueStats: async (now) => queueStats(s, now),
     readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
+    becameDue: async (type, after, upTo, limit) => becameDue(s, type, after, upTo, limit),
     queuePosition: async (job, now) => queuePosition(s, job, now),
   };
   const deadLetterWrites: DeadLetterWrites = {
