@@ -6,6 +6,7 @@
  * starting ──▶ any end, as running does (a per-job worker can end before its start is seen)
  * running/starting ──failure with attempts left, or lease expired──▶ queued (a retry)
  * queued ──cancel──▶ cancelled;  failed/timed_out/dead_lettered/cancelled ──retry──▶ queued
+ * queued ──not started by its expiresAt──▶ expired (never run);  expired ──retry──▶ queued
  *
  * Both stores enforce TRANSITIONS: every state a store write may start from is derived from it
  * (the named sets below, `finishFrom`), and the store contract suite drives every pair of it.
@@ -19,6 +20,7 @@ export const JOB_STATES = [
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -28,12 +30,13 @@ export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ]);
 export const IN_FLIGHT_STATES: ReadonlySet<JobState> = new Set(['starting', 'running']);
 
 /** Every allowed move: from a state (key) to each of the listed states. */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
-  queued: ['starting', 'running', 'cancelled'],
+  queued: ['starting', 'running', 'cancelled', 'expired'],
   starting: ['running', 'queued', 'succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered'],
   running: ['succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered', 'queued'],
   succeeded: [],
@@ -41,6 +44,7 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   timed_out: ['queued'],
   cancelled: ['queued'],
   dead_lettered: ['queued'],
+  expired: ['queued'],
 };
 
 export function canTransition(from: JobState, to: JobState): boolean {

@@ -21,6 +21,9 @@ import { DeadLetterQueue } from './dead-letters.ts';
 import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
 
+/** Jobs one sweep expires at most; the rest wait for the next sweep (still unclaimable). */
+export const EXPIRE_PER_SWEEP = 10_000;
+
 export interface JobServiceOptions {
   /** The store roles the service uses (the dead-letter queue's included). */
   store: JobRecords &
@@ -268,6 +271,17 @@ export class JobService {
   async attempts(id: string): Promise<AttemptRecord[]> {
     await this.get(id);
     return this.#o.store.attempts(id);
+  }
+
+  /**
+   * Queue-wait expiry on gaffer's clock: up to `limit` queued jobs past their `expiresAt` end as
+   * `expired`, never run (one store statement), each announced by `job:expired`. The reconciler's
+   * sweep calls it; a claim never takes such a job meanwhile (the store's claim checks expiry).
+   */
+  async expireDue(limit = EXPIRE_PER_SWEEP): Promise<Job[]> {
+    const jobs = await this.#o.store.expire(this.#o.clock.now(), limit);
+    for (const job of jobs) this.#o.events.emit('job:expired', { job });
+    return jobs;
   }
 
   /** Queued: cancelled at once. In flight: flagged; the gateway stops the worker's process. */

@@ -239,3 +239,66 @@ describe('the library', () => {
     }
   });
 });
+
+describe('queue-wait expiry', () => {
+  let g: TestGaffer;
+  before(async () => {
+    g = await startGaffer({
+      // No sweep on its own: the test sweeps at chosen times of gaffer's clock.
+      leases: { ttlMs: 600_000, sweepMs: 300_000 },
+      jobTypes: {
+        held: {
+          worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
+          scaling: { min: 0, max: 0 },
+        },
+      },
+    });
+  });
+  after(() => g?.close());
+  const post = (url: string, payload?: object) =>
+    g.app.inject({ method: 'POST', url, ...(payload ? { payload } : {}) });
+
+  test('a job not started by its expiry ends as expired, never run; counted; retryable', async () => {
+    const res = await post('/v1/jobs', { type: 'held', expireIn: '10s' });
+    assert.equal(res.statusCode, 201, res.body);
+    const { id, expiresAt, createdAt } = res.json().job;
+    assert.equal(expiresAt, createdAt + 10_000);
+    const kept = (await post('/v1/jobs', { type: 'held', expireIn: '1h' })).json().job.id;
+    await g.orch.sweep();
+    assert.equal((await g.orch.service.get(id)).state, 'queued', 'not yet');
+    const seen: string[] = [];
+    const off = g.orch.events.on('job:expired', ({ job }) => seen.push(job.id));
+    g.clock.advance(10_000);
+    await g.orch.sweep();
+    off();
+    assert.deepEqual(seen, [id]);
+    const job = (await g.app.inject({ url: `/v1/jobs/${id}` })).json().job;
+    assert.equal(job.state, 'expired');
+    assert.equal(job.startedAt, null);
+    assert.equal(job.attempt, 0);
+    assert.equal((await g.orch.service.get(kept)).state, 'queued');
+    const listed = (await g.app.inject({ url: '/v1/jobs?state=expired' })).json();
+    assert.deepEqual(
+      listed.jobs.map((j: { id: string }) => j.id),
+      [id],
+    );
+    const metrics = (await g.app.inject({ url: '/metrics' })).body;
+    assert.match(metrics, /gaffer_jobs_finished_total\{type="held",state="expired"\} 1/);
+    const retried = await post(`/v1/jobs/${id}/retry`);
+    assert.equal(retried.statusCode, 200, retried.body);
+    assert.equal(retried.json().job.state, 'queued');
+    assert.equal(retried.json().job.expiresAt, undefined, 'a retry runs without the expiry');
+  });
+
+  test('an expiry not after the due time, or both forms → 400 GAFFER_EXPIRY_INVALID', async () => {
+    for (const body of [
+      { delay: '1m', expireIn: '30s' },
+      { expireIn: '5s', expiresAt: '2030-01-01T00:00:00Z' },
+      { expireIn: 'never' },
+    ]) {
+      const res = await post('/v1/jobs', { type: 'held', ...body });
+      assert.equal(res.statusCode, 400, JSON.stringify(body));
+      assert.equal(res.json().error.code, 'GAFFER_EXPIRY_INVALID', JSON.stringify(body));
+    }
+  });
+});

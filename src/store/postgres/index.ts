@@ -1,4 +1,5 @@
 import type { JobStore } from '../job-store.ts';
+import { expireDue } from './expiry.ts';
 import type { AuditLog } from '../roles/audit-log.ts';
 import type { BatchRecords } from '../roles/batch-records.ts';
 import type { DeadLetterWrites } from '../roles/dead-letter-writes.ts';
@@ -60,6 +61,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     heartbeat: (id, token, expiresAt) => jobs.heartbeat(pool, id, token, expiresAt),
     finish: (updates) => jobs.finishJobs(pool, updates),
     findExpired: (now, owners) => jobs.findExpired(pool, now, owners),
+    expire: (now, limit) => expireDue(pool, now, limit),
     findOwnedByPrefix: (prefix, except) => jobs.findOwnedByPrefix(pool, prefix, except),
     cancel: (id, now) => jobs.cancelJob(pool, id, now),
     requeue: (id, now) => jobs.requeueJob(pool, id, now),

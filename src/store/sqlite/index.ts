@@ -1,4 +1,5 @@
 import type { JobStore } from '../job-store.ts';
+import { expireDue } from './expiry.ts';
 import type { AuditLog } from '../roles/audit-log.ts';
 import type { BatchRecords } from '../roles/batch-records.ts';
 import type { DeadLetterWrites } from '../roles/dead-letter-writes.ts';
@@ -63,6 +64,7 @@ export function createSqliteStore(
     heartbeat: async (id, token, expiresAt) => jobs.heartbeat(s, id, token, expiresAt),
     finish: async (updates) => jobs.finishJobs(s, updates),
     findExpired: async (now, owners) => jobs.findExpired(s, now, owners),
+    expire: async (now, limit) => expireDue(s, now, limit),
     findOwnedByPrefix: async (prefix, except) => jobs.findOwnedByPrefix(s, prefix, except),
     cancel: async (id, now) => jobs.cancelJob(s, id, now),
     requeue: async (id, now) => jobs.requeueJob(s, id, now),
