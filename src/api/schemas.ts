@@ -97,7 +97,8 @@ export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLeng
 
 export const ListQuery = Type.Object({
   type: Type.Optional(Type.String()),
-  state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))),
+  /** A stored state, or `delayed`: queued jobs not yet due (a view; src/jobs/service.ts list). */
+  state: Type.Optional(Type.Union([...JOB_STATES, 'delayed'].map((s) => Type.Literal(s)))),
   batch: Type.Optional(Type.String()),
   search: Type.Optional(Type.String({ maxLength: 200 })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),

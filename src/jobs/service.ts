@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, RedeliveryCause } from '../domain/events.ts';
-import type { Job, JobError, NewJob, Outcome } from '../domain/job.ts';
+import type { Job, JobError, JobState, NewJob, Outcome } from '../domain/job.ts';
 import { isTerminal } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
 import type { AuditLog } from '../store/roles/audit-log.ts';
@@ -22,6 +22,9 @@ import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
 
 /** Jobs one sweep expires at most; the rest wait for the next sweep (still unclaimable). */
+/** A listing's filter: a stored state, or `delayed` (queued, runAt still ahead). */
+export type ListFilter = Omit<JobFilter, 'state'> & { state?: JobState | 'delayed' };
+
 export const EXPIRE_PER_SWEEP = 10_000;
 
 export interface JobServiceOptions {
@@ -258,8 +261,13 @@ export class JobService {
     return job;
   }
 
-  list(filter: JobFilter): Promise<JobPage> {
-    return this.#o.store.list(filter);
+  /**
+   * A page of jobs. State `delayed` is a view, not a stored state: the queued jobs whose runAt is
+   * still ahead on gaffer's clock (a delayed submission, a retry's backoff).
+   */
+  list(filter: ListFilter): Promise<JobPage> {
+    if (filter.state !== 'delayed') return this.#o.store.list(filter as JobFilter);
+    return this.#o.store.list({ ...filter, state: 'queued', dueAfter: this.#o.clock.now() });
   }
 
   async logs(id: string, afterSeq?: number): Promise<LogLine[]> {

@@ -127,6 +127,20 @@ describe('every front end carries the due time', () => {
     assert.equal(view.job.runAt, view.job.createdAt + 3_600_000);
     assert.equal(view.job.waiting.reason, 'delayed');
     assert.equal(view.job.waiting.estimatedStartAt, view.job.runAt);
+    const now = await g.app.inject({ method: 'POST', url: '/v1/jobs', payload: { type: 'held' } });
+    const listed = (await g.app.inject({ url: '/v1/jobs?state=delayed' })).json().jobs as {
+      id: string;
+      state: string;
+    }[];
+    assert.ok(
+      listed.some((j) => j.id === id),
+      'state=delayed lists the delayed job',
+    );
+    assert.ok(!listed.some((j) => j.id === now.json().job.id), 'and not a due one');
+    assert.ok(
+      listed.every((j) => j.state === 'queued'),
+      'a view of queued jobs',
+    );
   });
 
   test('POST /v1/jobs: runAt and delay both, or malformed → 400 GAFFER_DELAY_INVALID', async () => {

@@ -48,6 +48,7 @@ async function listRows(pool: pg.Pool, filter: JobFilter, rowLimit: number): Pro
   if (filter.type !== undefined) add('type = $?', filter.type);
   if (filter.state !== undefined) add('state = $?', filter.state);
   if (filter.batchId !== undefined) add('batch_id = $?', filter.batchId);
+  if (filter.dueAfter !== undefined) add('run_at > $?', filter.dueAfter);
   if (filter.search) {
     const term = escapeLike(filter.search);
     // ILIKE under "C" folds ASCII case only, which is SQLite's LIKE. The payload is matched in

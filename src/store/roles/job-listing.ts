@@ -42,6 +42,11 @@ export interface JobFilter {
    */
   types?: readonly string[];
   state?: JobState;
+  /**
+   * Only jobs due after this time (runAt > dueAfter): with state `queued`, the jobs shown as
+   * `delayed` (a view of queued jobs whose runAt is ahead, not a stored state).
+   */
+  dueAfter?: number;
   batchId?: string;
   /** Matches the id prefix or the payload text. */
   search?: string;

@@ -57,6 +57,7 @@ export function listQuery(
   if (filter.type !== undefined) add(`${col('type')} = ?`, filter.type);
   if (filter.state !== undefined) add(`${col('state')} = ?`, filter.state);
   if (filter.batchId !== undefined) add(`${col('batch_id')} = ?`, filter.batchId);
+  if (filter.dueAfter !== undefined) add('run_at > ?', filter.dueAfter);
   if (filter.search) {
     // The id prefix as a range on the primary key: LIKE would not use it (case-insensitive).
     add(

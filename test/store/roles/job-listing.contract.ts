@@ -114,6 +114,16 @@ export function describeJobListingContract(name: string, makeStore: () => Promis
       });
     });
 
+    describe('list, dueAfter', () => {
+      test('only the jobs due after the time: the delayed view of queued jobs', async () => {
+        const [due, later] = await store.insert([newJob(), newJob({ runAt: NOW + 10 })]);
+        assert.ok(due && later);
+        const page = await store.list({ state: 'queued', dueAfter: NOW, limit: 10 });
+        assert.deepEqual(ids(page.jobs), [later.id]);
+        assert.deepEqual(ids((await store.list({ dueAfter: NOW + 10, limit: 10 })).jobs), []);
+      });
+    });
+
     describe('queuePosition', () => {
       test('counts the due queued jobs of its type ahead of it in claim order', async () => {
         const [old, late, high, mid, other] = await store.insert([
