@@ -13,6 +13,7 @@ import batches from './js/views/batches.js';
 import batch from './js/views/batch.js';
 import deadLetters from './js/views/dead-letters.js';
 import scaling from './js/views/scaling.js';
+import schedules from './js/views/schedules.js';
 import config from './js/views/config.js';
 
 const REDRAW_MS = 500;
@@ -30,6 +31,7 @@ function resolve(hash) {
     batches: [id ? batch : batches, 'batches'],
     'dead-letters': [deadLetters, 'dead-letters'],
     scaling: [scaling, 'scaling'],
+    schedules: [schedules, 'schedules'],
     config: [config, 'config'],
   };
   const [view, nav] = table[head] ?? [overview, 'overview'];

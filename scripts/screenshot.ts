@@ -7,9 +7,10 @@
 //                                             # OUT.png: also the overview there, as before)
 //
 // PNGs go to docs/screenshots/ (OUT_DIR to change): overview, jobs, job, batches, batch,
-// dead-letters, scaling, config, login. The private gaffer runs the dashboard tests' job types
+// dead-letters, scaling, schedules, config, login. The private gaffer runs the dashboard tests' job types
 // (test/dashboard/setup.ts) with a realistic mix: a CSV batch draining on busy workers with
-// failed and rejected rows, a job logging as it runs, dead letters, and scaling decisions.
+// failed and rejected rows, a job logging as it runs, dead letters, scaling decisions, cron
+// schedules (one firing every 10 s, one paused, one declared over the API) and a paused type.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,17 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { until, multipart, type TestGaffer } from '../test/helpers/gaffer.ts';
 import { startDashboardGaffer } from '../test/dashboard/setup.ts';
+
+/** The config's schedules: one firing every 10 s, one declared paused. */
+const SCHEDULES = {
+  'invoice-sweep': { cron: '*/10 * * * * *', submit: { type: 'ok', payload: { sweep: true } } },
+  'nightly-report': {
+    cron: '30 2 * * *',
+    timezone: 'Europe/Berlin',
+    submit: { type: 'sleep', payload: { ms: 200 } },
+    paused: true,
+  },
+};
 
 const OUT = path.resolve(process.env['OUT_DIR'] ?? 'docs/screenshots');
 mkdirSync(OUT, { recursive: true });
@@ -30,7 +42,7 @@ const legacyOut = args.positionals[1];
 let { job: jobId, batch: batchId } = args.values;
 let g: (TestGaffer & { url: string }) | null = null;
 if (!url) {
-  g = await startDashboardGaffer();
+  g = await startDashboardGaffer({ schedules: SCHEDULES });
   url = g.url;
   ({ jobId, batchId } = await giveWork(g));
 }
@@ -54,6 +66,7 @@ try {
   if (batchId) await shoot('batch', `batches/${encodeURIComponent(batchId)}`, '#batch-status');
   await shoot('dead-letters', 'dead-letters', '#dlq tbody tr');
   await shoot('scaling', 'scaling', '#decision-list li');
+  await shoot('schedules', 'schedules', '#schedules tbody tr[data-name]');
   await shoot('config', 'config', '#config-text:not(:empty)');
   await loginShot(page);
 } finally {
@@ -77,6 +90,11 @@ async function giveWork(g: TestGaffer & { url: string }) {
   for (let i = 0; i < 3; i++) await s.submit({ type: 'doomed', payload: { customer: `c${i}` } });
   await s.submit({ type: 'fail', payload: { file: 'broken.pdf' } });
   await s.submit({ type: 'held', payload: { region: 'eu-west' } });
+  await s.pause('held');
+  await g.orch.services.schedules.put('weekly-cleanup', {
+    cron: '0 4 * * SUN',
+    submit: { type: 'ok', payload: { cleanup: 'weekly' } },
+  });
   // A batch: 2,400 rows of 40 ms on two workers (~50 s), 2% failing, three rejected.
   const rows = ['n,fail,ms'];
   for (let i = 1; i <= 2400; i++) rows.push(`${i},${i % 50 === 0 ? 'yes' : 'no'},40`);

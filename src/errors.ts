@@ -89,6 +89,17 @@ export const ERRORS = {
   GAFFER_JOB_NOT_FOUND: { status: 404, message: 'No job has this id' },
   GAFFER_BATCH_NOT_FOUND: { status: 404, message: 'No batch has this id' },
   GAFFER_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  GAFFER_SCHEDULE_NOT_FOUND: { status: 404, message: 'No schedule has this name' },
+  GAFFER_SCHEDULE_INVALID: {
+    status: 422,
+    message:
+      'The schedule is not one gaffer can run (each problem is in details.problems, as a config check names it); nothing was changed',
+  },
+  GAFFER_SCHEDULE_CONFIGURED: {
+    status: 409,
+    message:
+      "The schedule is declared in gaffer's config: only a config change replaces or deletes it (pause, resume and trigger work)",
+  },
   GAFFER_NOT_CANCELLABLE: { status: 409, message: 'The job has already ended' },
   GAFFER_NOT_RETRYABLE: {
     status: 409,

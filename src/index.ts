@@ -19,11 +19,12 @@ export type {
   ListenOptions,
   PayloadOf,
   ResultOf,
+  ScheduleInput,
   SubmitOptions,
   WaitOptions,
 } from './library/types.ts';
 export type { JobContext, JobHandler } from './worker/handler.ts';
-export { NonRetryableError } from './worker/handler.ts';
+export { NonRetryableError, RetryAfter, Snooze, snooze } from './worker/handler.ts';
 export type { Job, JobState, JobError, FailureClass, JobData } from './domain/job.ts';
 export type {
   GafferEventMap,
@@ -45,6 +46,7 @@ export type {
   RejectedRow,
 } from './store/job-store.ts';
 export type { RetryFailedReport } from './jobs/batches.ts';
+export type { ScheduleDetail, ScheduleSource, ScheduleView } from './schedules/service.ts';
 export {
   ConfigError,
   type ConfigOverrides,

@@ -4,6 +4,7 @@ import { BatchService } from './jobs/batches.ts';
 import { QueueView } from './jobs/queue-view.ts';
 import type { MetricsSources } from './metrics/metrics.ts';
 import type { Orchestrator } from './orchestrator.ts';
+import { ScheduleService } from './schedules/service.ts';
 
 /**
  * The services the front ends (HTTP, gRPC, the library) call besides `JobService`, and what they
@@ -13,6 +14,8 @@ export interface Services {
   batches: BatchService;
   queues: QueueView;
   audit: AuditService;
+  /** Cron schedules: list, declare through the API, pause, resume, trigger. */
+  schedules: ScheduleService;
   /** What `/metrics` reads at scrape time. */
   metrics: MetricsSources;
   /**
@@ -53,8 +56,17 @@ export function createServices(orch: Parts): Services {
       room: (type) => orch.room(type),
       runnable: (type) => orch.runnable(type),
       clock,
+      flowHold: (job) => orch.service.flowHold(job),
+      pausedTypes: () => orch.service.pausedTypes(),
     }),
     audit: new AuditService({ store, clock }),
+    schedules: new ScheduleService({
+      store,
+      jobs: orch.service,
+      clock,
+      configured: () => orch.config.schedules,
+      catalog: () => orch.catalog,
+    }),
     metrics: {
       queueStats: (now) => store.queueStats(now),
       workers: () => gateway.workers(),

@@ -29,6 +29,8 @@ import { jobRoutes } from './routes/jobs.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queueRoutes } from './routes/queues.ts';
 import { runRoutes } from './routes/run.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { typeControlRoutes } from './routes/type-controls.ts';
 import { workerConnectRoutes } from './routes/workers-connect.ts';
 import { packageFile } from '../paths.ts';
 
@@ -169,6 +171,8 @@ export async function buildApp(
         now,
         audit,
       });
+      await v1.register(typeControlRoutes, { service });
+      await v1.register(scheduleRoutes, { schedules: services.schedules });
       await v1.register(eventRoutes, { events, now });
       await v1.register(workerConnectRoutes, {
         gateway: orch.gateway,

@@ -86,6 +86,14 @@ export const SubmissionBody = Type.Object({
       gpus: Type.Optional(Type.Integer()),
     }),
   ),
+  /** How a held idempotency key deduplicates it; checked by src/jobs/dedup.ts. */
+  dedup: Type.Optional(
+    Type.Object({
+      mode: Type.Union([Type.Literal('live'), Type.Literal('ttl'), Type.Literal('debounce')]),
+      ttlSeconds: Type.Optional(Type.Number()),
+      debounceSeconds: Type.Optional(Type.Number()),
+    }),
+  ),
 });
 
 export const BatchBody = Type.Object({

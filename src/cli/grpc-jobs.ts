@@ -167,6 +167,7 @@ export function toSubmitRequest(body: Submission): pb.SubmitJobRequest {
     ...(typeof priority === 'string' ? { priorityName: priority } : {}),
     ...(attributes ? { attributesJson: JSON.stringify(attributes) } : {}),
     ...(idempotencyKey ? { idempotencyKey } : {}),
+    ...(body.dedup ? { dedup: body.dedup } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(data ? { data: { inputs: data.inputs ?? [], output: data.output ?? '' } } : {}),

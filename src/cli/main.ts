@@ -19,6 +19,7 @@ import { registerJobs } from './commands/jobs.ts';
 import { registerLogs } from './commands/logs.ts';
 import { registerQueues } from './commands/queues.ts';
 import { registerRetry } from './commands/retry.ts';
+import { registerSchedule, registerTypePause } from './commands/schedule.ts';
 import { registerSubmit, registerSubmitBatch } from './commands/submit.ts';
 import { registerTrace } from './commands/trace.ts';
 import { registerUpload } from './commands/upload.ts';
@@ -82,6 +83,8 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   registerBatch(program);
   registerBatches(program);
   registerQueues(program);
+  registerTypePause(program);
+  registerSchedule(program);
   registerWorkers(program);
   registerWorker(program);
   registerDecisions(program);

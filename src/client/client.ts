@@ -17,12 +17,16 @@ import type {
   JobPage,
   ListJobsQuery,
   LogLine,
+  PausedType,
   QueueStatus,
   ReplayResult,
   ReplaySelection,
   RunRequest,
   RetryFailedResult,
   ScalingDecision,
+  ScheduleDefinition,
+  ScheduleDetail,
+  ScheduleView,
   Session,
   StatsHistory,
   Submission,
@@ -147,12 +151,50 @@ export function createClient(options: ClientOptions) {
       t.json<ReplayResult>('deadLetters.replayMany', { body: selection }),
   };
 
+  const named = (value: string) => ({ params: { name: value } });
+  const schedules = {
+    /** Every schedule the key may see: the config's and the API's, with next and last runs. */
+    list: async () => (await t.json<{ schedules: ScheduleView[] }>('schedules.list')).schedules,
+    /** One schedule and the jobs of its recent runs. */
+    get: (name: string) => t.json<ScheduleDetail>('schedules.get', named(name)),
+    /** Declares or replaces an API schedule (`created`: it was new). */
+    async put(
+      name: string,
+      definition: ScheduleDefinition,
+    ): Promise<{ schedule: ScheduleView; created: boolean }> {
+      const res = await t.request('schedules.put', { ...named(name), body: definition });
+      const { schedule } = (await res.json()) as { schedule: ScheduleView };
+      return { schedule, created: res.status === 201 };
+    },
+    async delete(name: string): Promise<void> {
+      await (await t.request('schedules.delete', named(name))).arrayBuffer();
+    },
+    pause: async (name: string) =>
+      (await t.json<{ schedule: ScheduleView }>('schedules.pause', named(name))).schedule,
+    resume: async (name: string) =>
+      (await t.json<{ schedule: ScheduleView }>('schedules.resume', named(name))).schedule,
+    /** Submits the schedule's job now, outside its cron; its cron state does not move. */
+    trigger: async (name: string) =>
+      (await t.json<{ job: ApiJob }>('schedules.trigger', named(name))).job,
+  };
+  const typed = (value: string) => ({ params: { type: value } });
+  const types = {
+    /** The types an operator paused, by whom and when. */
+    paused: async () => (await t.json<{ paused: PausedType[] }>('types.paused')).paused,
+    /** Pauses a type: it takes submissions and starts nothing until resumed. */
+    pause: (type: string) => t.json<{ type: string; paused: boolean }>('types.pause', typed(type)),
+    resume: (type: string) =>
+      t.json<{ type: string; paused: boolean }>('types.resume', typed(type)),
+  };
+
   const client = {
     /** The base URL, without a trailing slash. */
     url: t.url,
     jobs,
     batches,
     deadLetters,
+    schedules,
+    types,
     queues: async () => (await t.json<{ queues: QueueStatus[] }>('queues')).queues,
     workers: {
       list: async () => (await t.json<{ workers: WorkerInfo[] }>('workers.list')).workers,

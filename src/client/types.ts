@@ -17,6 +17,9 @@ import type {
 import type { ScalingDecision, WorkerInfo, WorkerState } from '../domain/events.ts';
 import type { JobError, JobState, JobView } from '../domain/job.ts';
 import type { QueueStatus } from '../jobs/queue-view.ts';
+import type { ScheduleConfig } from '../config/schema.ts';
+import type { ScheduleSource, ScheduleView } from '../schedules/service.ts';
+import type { PausedType } from '../store/roles/type-controls.ts';
 import type { Waiting } from '../jobs/waiting.ts';
 import type { RetryFailedReport } from '../jobs/batch-retry.ts';
 import type {
@@ -90,6 +93,14 @@ export interface ReplayResult {
 }
 
 export type { QueueStatus };
+export type { PausedType, ScheduleSource, ScheduleView };
+/** A cron schedule as the config's `schedules.<name>` declares it (what `PUT /v1/schedules/:name` takes). */
+export type ScheduleDefinition = ScheduleConfig;
+/** `GET /v1/schedules/:name`: the schedule, and the jobs of its recent runs (newest first). */
+export interface ScheduleDetail {
+  schedule: ScheduleView;
+  jobs: ApiJob[];
+}
 export type DesiredScale = Record<string, { current: number; desired: number }>;
 
 export interface TypeQuery {

@@ -364,6 +364,34 @@ function keyLimitProblems(at: string, keyLimit: unknown): ConfigProblem[] {
   return [];
 }
 
+/**
+ * A type's default dedup mode names its own window, and only that: `ttl` its `ttlSeconds`,
+ * `debounce` its `debounceSeconds`, `live` neither (the values' ranges are the schema's).
+ */
+function dedupProblems(at: string, dedup: unknown): ConfigProblem[] {
+  if (!isRecord(dedup) || typeof dedup['mode'] !== 'string') return [];
+  const own: Record<string, string | null> = {
+    live: null,
+    ttl: 'ttlSeconds',
+    debounce: 'debounceSeconds',
+  };
+  const window = own[dedup['mode']];
+  if (window === undefined) return []; // an unknown mode: the schema reports it
+  const problems: ConfigProblem[] = [];
+  if (window !== null && dedup[window] === undefined) {
+    problems.push({ path: `${at}/dedup`, message: `mode ${dedup['mode']} needs ${window}` });
+  }
+  for (const other of ['ttlSeconds', 'debounceSeconds']) {
+    if (other !== window && dedup[other] !== undefined) {
+      problems.push({
+        path: `${at}/dedup/${other}`,
+        message: `is not for mode ${dedup['mode']}`,
+      });
+    }
+  }
+  return problems;
+}
+
 function typeProblems(name: string, type: unknown, inCode: boolean): ConfigProblem[] {
   const at = `/jobTypes/${escapePointer(name)}`;
   // The schema's record keys are patterns, so a bad name would escape validation altogether.
@@ -387,6 +415,7 @@ function typeProblems(name: string, type: unknown, inCode: boolean): ConfigProbl
     }
   }
   problems.push(...keyLimitProblems(at, type['keyLimit']));
+  problems.push(...dedupProblems(at, type['dedup']));
   const scaling = type['scaling'];
   // Only when both are valid counts: an invalid one is already reported by the schema.
   if (isRecord(scaling) && isCount(scaling['min']) && isCount(scaling['max'])) {

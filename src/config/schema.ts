@@ -421,6 +421,33 @@ const RateLimit = Type.Object(
   },
 );
 
+const DedupDefault = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('live'), Type.Literal('ttl'), Type.Literal('debounce')], {
+      description:
+        '`live`: unique while queued or running; `ttl`: unique for `ttlSeconds` from the first ' +
+        'submission; `debounce`: a later submission replaces the payload of the job not yet ' +
+        'started and pushes its start back by `debounceSeconds`.',
+    }),
+    ttlSeconds: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 2_592_000, description: "`ttl` mode's window." }),
+    ),
+    debounceSeconds: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 2_592_000,
+        description: "`debounce` mode's window.",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The dedup mode of a submission of this type that has an idempotency key and names no ' +
+      '`dedup` of its own (docs/dedup.md). Absent: a key is unique for ever.',
+  },
+);
+
 const KeyLimit = Type.Object(
   {
     key: Type.String({
@@ -491,6 +518,7 @@ export const JobTypeSchema = Type.Object(
     retry: Retry,
     rateLimit: Type.Optional(RateLimit),
     keyLimit: Type.Optional(KeyLimit),
+    dedup: Type.Optional(DedupDefault),
     scaling: Scaling,
     payloadSchema: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {

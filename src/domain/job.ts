@@ -112,6 +112,16 @@ export interface JobError {
    * on the next start (or on another replica). Absent: not interrupted.
    */
   interrupted?: boolean;
+  /**
+   * The handler asked for its next attempt after this many ms (`RetryAfter`, or a command's
+   * `retryAfterMs` directive), instead of the type's backoff. The attempt counts as any failure.
+   */
+  retryAfterMs?: number;
+  /**
+   * The handler snoozed the job for this many ms (`Snooze`, or a command's `snoozeMs` directive):
+   * it went back to the queue, due then, and the attempt did not count.
+   */
+  snoozedMs?: number;
 }
 
 /**
@@ -220,13 +230,27 @@ export interface NewJob {
    * or null when the type has no key limit.
    */
   flowKey?: string | null;
+  /**
+   * How a held idempotency key deduplicates this submission (src/domain/dedup.ts); absent: the
+   * default (the key is unique for ever). Not stored: it applies at insert only.
+   */
+  dedup?: Dedup;
 }
+
+/**
+ * How a submission under a held idempotency key is deduplicated (the decision and its contract:
+ * src/domain/dedup.ts): unique while live, for a ttl, or debounced.
+ */
+export type Dedup =
+  { mode: 'live' } | { mode: 'ttl'; ttlMs: number } | { mode: 'debounce'; debounceMs: number };
 
 /** How a claimed attempt ended, as reported by a worker or decided by gaffer. */
 export type Outcome =
   | { status: 'succeeded'; result: unknown }
   | { status: 'failed'; error: JobError }
-  | { status: 'cancelled' };
+  | { status: 'cancelled' }
+  /** The handler asked to run again in `delayMs` without spending an attempt (src/jobs/delays.ts). */
+  | { status: 'snoozed'; delayMs: number };
 
 /** A job as the API shows it: the lease token is a worker's credential and never leaves gaffer. */
 export type JobView = Omit<Job, 'leaseToken'>;

@@ -5,6 +5,7 @@ import { newJobId } from '../domain/ids.ts';
 import { classify, fieldOf } from '../router/classify.ts';
 import { dataRefProblem } from '../storage/roots.ts';
 import { unknownType, type Catalog } from './catalog.ts';
+import { dedupOf } from './dedup.ts';
 import {
   checkJsonValue,
   checkText,
@@ -34,6 +35,8 @@ export interface Submission {
   data?: { inputs?: string[] | undefined; output?: string | undefined } | undefined;
   /** This job's cpu, memory and GPUs, within its type's declared resources (submission.ts). */
   resources?: { cpu?: string | number; memory?: string; gpus?: number } | undefined;
+  /** How a held idempotency key deduplicates it (src/jobs/dedup.ts); absent: never again. */
+  dedup?: { mode: string; ttlSeconds?: number; debounceSeconds?: number } | undefined;
   /**
    * Not before this time: an ISO 8601 time with a zone, or epoch ms. A past time: at once.
    * Not with `delay`.
@@ -102,6 +105,9 @@ export function prepareJob(
     config.maxTimeoutSeconds,
   );
   const resources = resourcesOf(sub.resources, config);
+  // The type's default applies only to a keyed submission that names no mode of its own.
+  const keyed = sub.idempotencyKey !== undefined;
+  const dedup = dedupOf(sub.dedup ?? (keyed ? config.dedup : undefined), sub.idempotencyKey);
   const priority = sub.priority ?? namedPriorityIn(attributes, sub.payload);
   const named = priorityName(priority);
   const runAt = runAtOf(sub, now);
@@ -123,6 +129,7 @@ export function prepareJob(
     routeReason: reason,
     data,
     ...(resources ? { resources } : {}),
+    ...(dedup ? { dedup } : {}),
     ...(config.keyLimit
       ? { flowKey: keyOf(config.keyLimit.key, { payload: sub.payload ?? null, attributes }) }
       : {}),

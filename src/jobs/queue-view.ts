@@ -4,6 +4,7 @@ import type { ScalingDecision, WorkerInfo } from '../domain/events.ts';
 import type { JobView } from '../domain/job.ts';
 import type { JobListing, QueueStats } from '../store/roles/job-listing.ts';
 import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
+import type { Hold } from '../domain/flow.ts';
 import type { Catalog } from './catalog.ts';
 import type { Throughput } from './throughput.ts';
 import { waiting, type Waiting } from './waiting.ts';
@@ -25,6 +26,10 @@ export interface QueueViewOptions {
   /** Whether this gaffer's executor can start workers of the type at all. */
   runnable: (type: string) => boolean;
   clock: Clock;
+  /** Why its type's pause or flow limits hold a queued job now (`JobService.flowHold`). */
+  flowHold?: (job: JobView) => Promise<Hold | null>;
+  /** The types an operator paused (`JobService.pausedTypes`). */
+  pausedTypes?: () => Promise<readonly { type: string }[]>;
 }
 
 /** One type's queue as `GET /v1/queues` shows it. */
@@ -43,6 +48,11 @@ export interface QueueStatus {
   desired: number;
   min: number;
   max: number;
+  /**
+   * An operator paused the type: it accepts jobs and starts none (docs/flow-control.md). Always
+   * set by this gaffer; optional for the typed client of an older one, which does not say.
+   */
+  paused?: boolean;
 }
 
 /**
@@ -69,6 +79,7 @@ export class QueueView {
   /** Per type: the backlog, the workers by state, and what the autoscaler wants. */
   async status(): Promise<QueueStatus[]> {
     const stats = new Map((await this.stats()).map((s) => [s.type, s]));
+    const paused = new Set(((await this.#o.pausedTypes?.()) ?? []).map((p) => p.type));
     const desired = this.desired();
     const catalog = this.#o.catalog();
     return catalog.names().map((type) => {
@@ -92,6 +103,7 @@ export class QueueView {
         desired: desired[type]?.desired ?? 0,
         min: config.scaling.min,
         max: config.scaling.max,
+        paused: paused.has(type),
       };
     });
   }
@@ -142,6 +154,7 @@ export class QueueView {
       perMinute: o.throughput.perMinute(job.type),
       startingFor: o.gateway.pendingReason(job.id),
       runnable: o.runnable(job.type),
+      hold: job.state === 'queued' ? await o.flowHold?.(job) : null,
     });
   }
 }

@@ -24,7 +24,8 @@ export type RetryPolicy = Pick<RetryConfig, 'backoffMs' | 'maxBackoffMs'> &
  *    number, which counts attempts of every class: with `application: { maxAttempts: 2 }`, an
  *    application failure on attempt 2 ends the job even if attempt 1 failed for another reason.
  *    While `attempt < limit` the job is queued again after the class's backoff (its `backoffMs`
- *    and `maxBackoffMs` override the type's), doubling per attempt with ±20% jitter.
+ *    and `maxBackoffMs` override the type's), doubling per attempt with ±20% jitter — or, when the
+ *    handler chose a delay (`error.retryAfterMs`, bounded by src/jobs/delays.ts), after that.
  * 3. The end: `dead_lettered` when the type keeps a dead-letter queue, else `timed_out` for a
  *    timeout and `failed` for the rest.
  */
@@ -38,7 +39,8 @@ export function afterFailure(
   const reason = endReason(job, error, type.retry);
   if (reason === null) {
     const policy = { ...type.retry, ...definedOf(type.retry.classes?.[error.class]) };
-    return { to: 'queued', runAt: now + backoffMs(job.attempt, policy, random) };
+    const delay = error.retryAfterMs ?? backoffMs(job.attempt, policy, random);
+    return { to: 'queued', runAt: now + delay };
   }
   if (type.deadLetter) return { to: 'dead_lettered', reason };
   return { to: error.class === 'timeout' ? 'timed_out' : 'failed', reason };

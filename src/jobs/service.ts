@@ -20,6 +20,7 @@ import { prepareJob, type Submission } from './prepare.ts';
 import { DeadLetterQueue } from './dead-letters.ts';
 import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
+import { boundedFailure, delayProblem, snoozeError } from './delays.ts';
 
 /** Jobs one sweep expires at most; the rest wait for the next sweep (still unclaimable). */
 /** A listing's filter: a stored state, or `delayed` (queued, runAt still ahead). */
@@ -106,7 +107,8 @@ export class JobService {
    * Resolves once the job is committed; `created` is false for an idempotency key `by` already
    * used for this type with an equal submission (the job is then the one submitted first). The
    * same key with a different submission is GAFFER_IDEMPOTENCY_CONFLICT; another submitter's or
-   * another type's key is a different key. `by.allows` (the caller's type scope) is checked once
+   * another type's key is a different key. A submission's `dedup` mode changes what a held key
+   * yields (src/domain/dedup.ts): the live job, a new job, or the holder debounced. `by.allows` (the caller's type scope) is checked once
    * routing has chosen the type: GAFFER_FORBIDDEN.
    */
   async submit(
@@ -117,7 +119,7 @@ export class JobService {
     const [job] = await this.#insert([prepared]);
     if (!job) throw new GafferError('GAFFER_INTERNAL', 'insert returned nothing');
     const created = job.id === prepared.id;
-    if (!created) sameSubmission(job, prepared);
+    if (!created && !prepared.dedup) sameSubmission(job, prepared);
     if (created) await this.#auditAdhoc([job], by);
     return { job, created };
   }
@@ -161,7 +163,8 @@ export class JobService {
         return;
       }
       try {
-        sameSubmission(job, mine);
+        // With a dedup mode the store decided what the held key yields (src/domain/dedup.ts).
+        if (!mine.dedup) sameSubmission(job, mine);
         accepted.push(job);
       } catch (err) {
         reject(indexOf[at]!, err);
@@ -446,7 +449,7 @@ export class JobService {
   ) {
     const update = await this.#updateFor(job, token, outcome);
     const [after] = await this.#finishes.add([update]);
-    if (after) this.#announce(after, outcome.status === 'failed' ? outcome.error : null);
+    if (after) this.#announce(after, 'error' in update ? (update.error ?? null) : null);
     return after ?? null;
   }
 
@@ -523,18 +526,23 @@ export class JobService {
     if (outcome.status === 'cancelled') return { id: job.id, token, now, to: 'cancelled' };
     // A failure after a cancel request ends the job: a retry would sit unclaimable forever.
     // Failures are rare, so the extra read is cheap.
+    const failure = failureOf(outcome);
     if ((await this.#o.store.get(job.id))?.cancelRequested) {
-      return { id: job.id, token, now, to: 'cancelled', error: outcome.error };
+      return { id: job.id, token, now, to: 'cancelled', ...(failure ? { error: failure } : {}) };
+    }
+    if (outcome.status === 'snoozed' && failure === null) {
+      const runAt = now + outcome.delayMs;
+      const error = snoozeError(outcome.delayMs);
+      return { id: job.id, token, now, to: 'queued', runAt, error, refund: true };
     }
     const type = this.#o.catalog().type(job.type) ?? {
       retry: { maxAttempts: 1, backoffMs: 0, maxBackoffMs: 0 },
       deadLetter: true,
     };
-    const next = afterFailure(job, outcome.error, type, now);
+    const given = failure!;
+    const next = afterFailure(job, given, type, now);
     // The record says when a failure was final by rule (an exit code listed as non-retryable).
-    const error = isRetryable(outcome.error, type.retry)
-      ? outcome.error
-      : { ...outcome.error, retryable: false };
+    const error = isRetryable(given, type.retry) ? given : { ...given, retryable: false };
     if (next.to === 'queued') {
       return { id: job.id, token, now, to: 'queued', runAt: next.runAt, error };
     }
@@ -548,6 +556,16 @@ export class JobService {
     else if (job.state === 'queued' && error) events.emit('job:retrying', { job, error });
     else events.emit('job:failed', { job });
   }
+}
+
+/**
+ * The failure an outcome amounts to: a failure's error within the delay bounds, a snooze the
+ * bounds refuse as an application failure saying why, null for a snooze within them.
+ */
+function failureOf(outcome: Exclude<Outcome, { status: 'succeeded' | 'cancelled' }>) {
+  if (outcome.status === 'failed') return boundedFailure(outcome.error);
+  const problem = delayProblem(outcome.delayMs, 'snooze');
+  return problem === null ? null : ({ class: 'application', message: problem } satisfies JobError);
 }
 
 /** The caller's type scope: true for the job types it may submit. Absent: every type. */

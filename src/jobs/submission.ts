@@ -24,6 +24,7 @@ export const SUBMISSION_FIELDS: ReadonlySet<string> = new Set([
   'delay',
   'expiresAt',
   'expireIn',
+  'dedup',
 ]);
 
 /**

@@ -24,10 +24,12 @@ import type {
   RejectedRow,
 } from '../store/job-store.ts';
 import type { RetryFailedReport } from '../jobs/batches.ts';
+import type { ScheduleDetail, ScheduleView } from '../schedules/service.ts';
 import type { JobHandler } from '../worker/handler.ts';
 import type {
   BatchSubmitted,
   ConfigInput,
+  ScheduleInput,
   GafferOptions,
   JobDefinition,
   JobDefinitions,
@@ -345,6 +347,62 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
   /** Per type: ready, delayed, in flight, counts by state, the oldest ready job's age. */
   queues(): Promise<QueueStats[]> {
     return this.#orch.services.queues.stats();
+  }
+
+  /**
+   * Pauses a job type (audited as `type.pause`, actor `library`): it still takes submissions, but
+   * starts none of its jobs until `resume`; jobs running finish. Durable: a restart keeps it.
+   * Rejects with GAFFER_UNKNOWN_TYPE for a type gaffer does not know.
+   */
+  pause(type: string): Promise<void> {
+    return this.#orch.service.pause(type, LIBRARY);
+  }
+
+  /** Resumes a paused type: its waiting jobs start again (audited as `type.resume`). */
+  resume(type: string): Promise<void> {
+    return this.#orch.service.resume(type, LIBRARY);
+  }
+
+  /** Every cron schedule, the config's and the API's, with its next and last run. */
+  schedules(): Promise<ScheduleView[]> {
+    return this.#orch.services.schedules.list(LIBRARY);
+  }
+
+  /** One schedule and the jobs of its recent runs; GAFFER_SCHEDULE_NOT_FOUND when unknown. */
+  schedule(name: string): Promise<ScheduleDetail> {
+    return this.#orch.services.schedules.get(name, LIBRARY);
+  }
+
+  /**
+   * Declares or replaces a schedule outside the config (stored, so every replica runs it), checked
+   * as the config's are (GAFFER_SCHEDULE_INVALID); a config schedule's name is refused
+   * (GAFFER_SCHEDULE_CONFIGURED).
+   */
+  async putSchedule(
+    name: string,
+    definition: ScheduleInput,
+  ): Promise<{ schedule: ScheduleView; created: boolean }> {
+    return this.#orch.services.schedules.put(name, definition, LIBRARY);
+  }
+
+  /** Deletes a schedule `putSchedule` declared, and its state. */
+  deleteSchedule(name: string): Promise<void> {
+    return this.#orch.services.schedules.delete(name, LIBRARY);
+  }
+
+  /** Pauses a schedule (any: the config's too): its ticks pass without firing. Durable. */
+  pauseSchedule(name: string): Promise<ScheduleView> {
+    return this.#orch.services.schedules.pause(name, LIBRARY);
+  }
+
+  /** Resumes a schedule: its next tick fires (ticks passed while paused are not caught up). */
+  resumeSchedule(name: string): Promise<ScheduleView> {
+    return this.#orch.services.schedules.resume(name, LIBRARY);
+  }
+
+  /** Submits a schedule's job now, outside its cron; the cron's last and next runs stay. */
+  triggerSchedule(name: string): Promise<Job> {
+    return this.#orch.services.schedules.trigger(name, LIBRARY);
   }
 
   /** Calls `fn` with every event of that name until the returned function is called. */

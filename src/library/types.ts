@@ -1,5 +1,5 @@
 import type { ConfigOverrides } from '../config/load.ts';
-import type { GafferConfig, JobTypeConfig } from '../config/schema.ts';
+import type { GafferConfig, JobTypeConfig, ScheduleConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
@@ -135,3 +135,10 @@ export interface ListenOptions {
   /** Log every request (pino, to stdout). */
   logger?: boolean;
 }
+
+/**
+ * A cron schedule as `putSchedule` takes it: what the config's `schedules.<name>` holds, its
+ * defaulted fields (missed: skip, overlap: allow, paused: false) optional.
+ */
+export type ScheduleInput = Omit<ScheduleConfig, 'missed' | 'overlap' | 'paused'> &
+  Partial<Pick<ScheduleConfig, 'missed' | 'overlap' | 'paused'>>;

@@ -128,7 +128,8 @@ export function countEvents(
   events.on('job:retrying', ({ job, error }) => {
     forgetStart(job);
     attemptEnded(job, now());
-    retries.inc({ type: job.type, class: error.class });
+    // A snooze is queued again like a retry, but nothing failed: no class's retry.
+    if (error.snoozedMs === undefined) retries.inc({ type: job.type, class: error.class });
   });
   events.on('job:redelivered', ({ job, cause }) => redeliveries.inc({ type: job.type, cause }));
   events.on('scaler:decision', ({ decision }) =>

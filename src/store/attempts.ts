@@ -16,7 +16,9 @@ import type { FinishUpdate } from './roles/job-records.ts';
  * - `lost`: the process running it died while holding it (`error.workerLost`);
  * - `cancelled`: it ended on a cancel request;
  * - `interrupted`: gaffer's stop cut it short (`error.interrupted`); the job went back to the
- *   queue and the attempt did not count (the next one has the same number).
+ *   queue and the attempt did not count (the next one has the same number);
+ * - `snoozed`: its handler snoozed the job (`error.snoozedMs`): back to the queue, due later, the
+ *   attempt not counted.
  */
 export const ATTEMPT_OUTCOMES = [
   'succeeded',
@@ -25,6 +27,7 @@ export const ATTEMPT_OUTCOMES = [
   'lost',
   'cancelled',
   'interrupted',
+  'snoozed',
 ] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
@@ -87,6 +90,7 @@ export function attemptOutcome(u: FinishUpdate): AttemptOutcome {
   if (u.to === 'cancelled') return 'cancelled';
   if (u.to === 'running') throw new Error('starting → running does not end an attempt');
   if (u.error.interrupted === true) return 'interrupted';
+  if (u.error.snoozedMs !== undefined) return 'snoozed';
   if (u.error.workerLost === true) return 'lost';
   return u.error.class === 'timeout' ? 'timed_out' : 'failed';
 }

@@ -14,9 +14,15 @@ import { failed, type JobControl, type JobRunner } from './runtime.ts';
  * GAFFER_RESULT_FILE (and, for a job with data references, GAFFER_INPUT_DIR and GAFFER_OUTPUT_DIR:
  * see staged-runner.ts). The payload JSON is on stdin and in the payload file. The result is the
  * result file's JSON (or text) if the command wrote it; else the last non-empty stdout line if it
- * is JSON; else all of stdout, trimmed (null if empty). Exit 0 succeeds. When the command exits, whatever it left
- * running in its process group is killed: a job's processes end with the job.
+ * is JSON; else all of stdout, trimmed (null if empty). Exit 0 succeeds. Exit 75 (EX_TEMPFAIL)
+ * with a result `{"gaffer":{"snoozeMs":N}}` snoozes the job for N ms (its attempt not spent), with
+ * `{"gaffer":{"retryAfterMs":N}}` fails the attempt and retries after N ms; exit 75 without either
+ * is an ordinary failure. When the command exits, whatever it left running in its process group is
+ * killed: a job's processes end with the job.
  */
+
+/** The exit code (sysexits' EX_TEMPFAIL) with which a command's result may choose its delay. */
+export const TEMPFAIL_EXIT = 75;
 
 /** Largest `log` message; longer lines are split. */
 export const MAX_LOG_CHUNK = 64 * 1024;
@@ -144,6 +150,8 @@ async function toOutcome(exit: Exit, resultFile: string): Promise<Outcome> {
   const cls = failureClass(exit);
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
   const stderr = exit.stderr.trim().slice(-STDERR_IN_MESSAGE);
+  const delay = exit.code === TEMPFAIL_EXIT ? delayAsked(await readResult(exit, resultFile)) : {};
+  if (delay.snoozeMs !== undefined) return { status: 'snoozed', delayMs: delay.snoozeMs };
   return {
     status: 'failed',
     error: {
@@ -151,8 +159,23 @@ async function toOutcome(exit: Exit, resultFile: string): Promise<Outcome> {
       message: `command ${how}${stderr ? `: ${stderr}` : ''}`,
       exitCode: exit.code,
       signal: exit.signal,
+      ...(delay.retryAfterMs !== undefined ? { retryAfterMs: delay.retryAfterMs } : {}),
     },
   };
+}
+
+/**
+ * The delay a command's result asks for: `{"gaffer":{"snoozeMs":N}}` or
+ * `{"gaffer":{"retryAfterMs":N}}` (gaffer checks N's bounds). Anything else asks for none.
+ */
+function delayAsked(result: unknown): { snoozeMs?: number; retryAfterMs?: number } {
+  const asked: unknown =
+    typeof result === 'object' && result !== null ? Reflect.get(result, 'gaffer') : undefined;
+  if (typeof asked !== 'object' || asked === null) return {};
+  const { snoozeMs, retryAfterMs } = asked as Record<string, unknown>;
+  if (snoozeMs !== undefined) return { snoozeMs: snoozeMs as number };
+  if (retryAfterMs !== undefined) return { retryAfterMs: retryAfterMs as number };
+  return {};
 }
 
 /**

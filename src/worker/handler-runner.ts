@@ -73,11 +73,21 @@ export function runHandler(
   return Promise.resolve(value).then(succeeded, thrown);
 }
 
-/** A handler's throw: an application failure, final when the error says `retryable: false`. */
+/**
+ * A handler's throw: a snooze when the error has a `snoozeMs` (handler.ts `Snooze`), else an
+ * application failure — final when the error says `retryable: false`, retried after its
+ * `retryAfterMs` when it has one (`RetryAfter`). gaffer checks the delays' bounds.
+ */
 function thrown(err: unknown): Outcome {
+  const field = (name: string): unknown =>
+    typeof err === 'object' && err !== null ? Reflect.get(err, name) : undefined;
+  const snoozeMs = field('snoozeMs');
+  if (snoozeMs !== undefined) return { status: 'snoozed', delayMs: snoozeMs as number };
   const outcome = failed('application', errorMessage(err));
-  const final = typeof err === 'object' && err !== null && Reflect.get(err, 'retryable') === false;
-  if (final && outcome.status === 'failed') outcome.error.retryable = false;
+  if (outcome.status !== 'failed') return outcome;
+  if (field('retryable') === false) outcome.error.retryable = false;
+  const retryAfterMs = field('retryAfterMs');
+  if (retryAfterMs !== undefined) outcome.error.retryAfterMs = retryAfterMs as number;
   return outcome;
 }
 

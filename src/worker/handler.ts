@@ -51,3 +51,39 @@ export class NonRetryableError extends Error {
     this.name = 'NonRetryableError';
   }
 }
+
+/**
+ * Throw this from a handler to fail the attempt and have the next one run `delayMs` from now
+ * instead of after the type's backoff (a rate-limited API's Retry-After, say). The attempt counts,
+ * as any failure's: when none are left the job ends. At most 7 days (src/jobs/delays.ts); a delay
+ * out of bounds is refused on the job's record and the type's backoff applies. Recognised by its
+ * `retryAfterMs` field, so a copy of this class loaded from another path works too.
+ */
+export class RetryAfter extends Error {
+  readonly retryAfterMs: number;
+  constructor(delayMs: number, message = `retry after ${delayMs} ms`, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RetryAfter';
+    this.retryAfterMs = delayMs;
+  }
+}
+
+/**
+ * Throw this from a handler (or `throw snooze(ms)`) to put the job back in the queue, due
+ * `delayMs` from now, WITHOUT spending an attempt: the resource it waits for is not ready yet, and
+ * nothing failed. At most 7 days (src/jobs/delays.ts); a delay out of bounds fails the attempt
+ * with the refusal on the job's record. Recognised by its `snoozeMs` field.
+ */
+export class Snooze extends Error {
+  readonly snoozeMs: number;
+  constructor(delayMs: number) {
+    super(`snooze for ${delayMs} ms`);
+    this.name = 'Snooze';
+    this.snoozeMs = delayMs;
+  }
+}
+
+/** `throw snooze(30_000)`: the job runs again in 30 s, its attempt not spent. */
+export function snooze(delayMs: number): Snooze {
+  return new Snooze(delayMs);
+}

@@ -170,6 +170,41 @@ describe('exit codes against a real gaffer', () => {
     assert.match(again.stderr, /already submitted/);
   });
 
+  it('submit --dedup: debounce replaces the waiting payload; a bad mode exits 2', async () => {
+    const submit = (payload: string) =>
+      cli([
+        'submit',
+        'held',
+        '--payload',
+        payload,
+        '--idempotency-key',
+        'cli-d',
+        '--dedup',
+        'debounce=30s',
+        '--url',
+        url,
+      ]);
+    const first = await submit('{"v": 1}');
+    assert.equal(first.code, 0, first.stderr);
+    const second = await submit('{"v": 2}');
+    assert.equal(second.stdout, first.stdout, 'the same job');
+    const stored = await job(first.stdout.trim());
+    assert.deepEqual(stored.payload, { v: 2 });
+    assert.ok(stored.runAt >= stored.createdAt + 30_000);
+    const bad = await cli([
+      'submit',
+      'held',
+      '--idempotency-key',
+      'x',
+      '--dedup',
+      'often',
+      '--url',
+      url,
+    ]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /live, ttl=DURATION or debounce=DURATION/);
+  });
+
   it('submit passes a priority name through unchanged: the job is as the same HTTP submission makes it', async () => {
     const cases: [string[], Record<string, unknown>][] = [
       [['--priority', 'high'], { priority: 'high' }],

@@ -173,6 +173,18 @@ server:
       ],
     ],
     [
+      'a ttl dedup without its window',
+      { jobTypes: { a: { worker: { command: ['x'] }, dedup: { mode: 'ttl' } } } },
+      [{ path: '/jobTypes/a/dedup', message: 'mode ttl needs ttlSeconds' }],
+    ],
+    [
+      "a live dedup with another mode's window",
+      {
+        jobTypes: { a: { worker: { command: ['x'] }, dedup: { mode: 'live', ttlSeconds: 5 } } },
+      },
+      [{ path: '/jobTypes/a/dedup/ttlSeconds', message: 'is not for mode live' }],
+    ],
+    [
       'a worker with nothing to run',
       { jobTypes: { a: { worker: {} } } },
       [{ path: '/jobTypes/a/worker', message: 'needs a command, a handler or an image' }],

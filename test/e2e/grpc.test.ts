@@ -119,6 +119,7 @@ describe('messages', () => {
     delay: '30s',
     expiresAt: '1763900000005',
     expireIn: '5m',
+    dedup: { mode: 'ttl', ttlSeconds: 60, debounceSeconds: 1 } satisfies Required<pb.DedupMode>,
   };
   const method = serviceDefinition(GAFFER_SERVICE) as unknown as Record<
     string,

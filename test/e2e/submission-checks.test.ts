@@ -357,6 +357,90 @@ describe('idempotency keys: scoped by job type and submitter', () => {
   });
 });
 
+describe("dedup modes, front end by front end, within the key's scope", () => {
+  test('live: HTTP, a batch item, gRPC and the library return the live job, whatever its payload', async () => {
+    const live = { mode: 'live' };
+    const first = await post('/v1/jobs', {
+      type: 'alpha',
+      payload: 1,
+      idempotencyKey: 'd-1',
+      dedup: live,
+    });
+    assert.equal(first.statusCode, 201, first.body);
+    const id = first.json().job.id as string;
+    const again = await post('/v1/jobs', {
+      type: 'alpha',
+      payload: 2,
+      idempotencyKey: 'd-1',
+      dedup: live,
+    });
+    assert.deepEqual([again.statusCode, again.json().job.id], [200, id], again.body);
+    const batch = await post('/v1/jobs/batch', {
+      type: 'alpha',
+      jobs: [{ payload: 3, idempotencyKey: 'd-1', dedup: live }],
+    });
+    assert.deepEqual(batch.json().rejected, [], batch.body);
+    const viaGrpc = await grpc.submitJob({
+      type: 'alpha',
+      payloadJson: '4',
+      idempotencyKey: 'd-1',
+      dedup: { mode: 'live' },
+    });
+    assert.deepEqual([viaGrpc.created, viaGrpc.job?.id], [false, id]);
+    const other = await post(
+      '/v1/jobs',
+      { type: 'alpha', payload: 1, idempotencyKey: 'd-1', dedup: live },
+      keys.alpha.key,
+    );
+    assert.equal(other.statusCode, 201, "another submitter's key is another key");
+    const lib = await library.submit('alpha', 1, {
+      idempotencyKey: 'd-1',
+      dedup: { mode: 'live' },
+    });
+    const libAgain = await library.submit('alpha', 2, {
+      idempotencyKey: 'd-1',
+      dedup: { mode: 'live' },
+    });
+    assert.equal(libAgain.id, lib.id);
+  });
+
+  test("debounce over HTTP: the waiting job's payload replaced, its start pushed back", async () => {
+    const debounce = { mode: 'debounce', debounceSeconds: 60 };
+    const first = await post('/v1/jobs', {
+      type: 'alpha',
+      payload: 1,
+      idempotencyKey: 'd-2',
+      dedup: debounce,
+    });
+    const again = await post('/v1/jobs', {
+      type: 'alpha',
+      payload: 2,
+      idempotencyKey: 'd-2',
+      dedup: debounce,
+    });
+    assert.equal(again.json().job.id, first.json().job.id, again.body);
+    const stored = await g.orch.service.get(first.json().job.id as string);
+    assert.equal(stored.payload, 2);
+    assert.ok(stored.runAt >= first.json().job.createdAt + 60_000, 'due a window after the last');
+  });
+
+  test('a bad dedup is a 400 on every front end', async () => {
+    const cases: [unknown, string][] = [
+      [{ mode: 'live' }, 'without an idempotency key'],
+      [{ mode: 'sometimes' }, 'an unknown mode'],
+      [{ mode: 'ttl' }, 'a ttl without its window'],
+      [{ mode: 'live', debounceSeconds: 5 }, "another mode's window"],
+    ];
+    for (const [dedup, why] of cases) {
+      const key = why.startsWith('without') ? {} : { idempotencyKey: 'd-3' };
+      const res = await post('/v1/jobs', { type: 'alpha', payload: 1, ...key, dedup });
+      assert.equal(res.statusCode, 400, `${why}: ${res.body}`);
+      const code = await libraryCode(library.submit({ type: 'alpha', ...key, dedup } as never));
+      assert.equal(code, 'GAFFER_BAD_REQUEST', why);
+    }
+  });
+});
+
 describe('every ad-hoc job created is audited as job.run, whatever the route', () => {
   const runs = async () =>
     (await g.orch.store.listAudit({ action: 'job.run', limit: 1000 })).entries;

@@ -329,3 +329,29 @@ describe('broker mode: delivered ids', () => {
     assert.equal((await h.service.get(job.id)).state, 'queued');
   });
 });
+
+describe('handler-chosen delays', () => {
+  test("a worker's snooze: the job is claimable again only after the delay, with its attempt unspent", async (t) => {
+    const h = setup(t);
+    const job = await h.submit();
+    const w = await h.worker('w-1');
+    w.send({ t: 'claim', max: 1 });
+    const [first] = (await w.next('jobs')).jobs;
+    const snoozed = h.events.once('job:retrying');
+    w.send({
+      t: 'done',
+      id: job.id,
+      token: first!.token,
+      outcome: { status: 'snoozed', delayMs: 20_000 },
+    });
+    const { job: queued } = await snoozed;
+    assert.equal(queued.runAt, h.clock.now() + 20_000);
+
+    const empty = h.nextClaim();
+    w.send({ t: 'claim', max: 1 });
+    assert.deepEqual((await empty).jobs, [], 'not due yet: the claim waits');
+    h.clock.advance(20_000 + h.config.leases.sweepMs);
+    const [second] = (await w.next('jobs')).jobs;
+    assert.deepEqual([second?.id, second?.attempt], [job.id, 1]);
+  });
+});

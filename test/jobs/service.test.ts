@@ -210,3 +210,109 @@ describe('cancel and retry', () => {
     await assert.rejects(h.service.retry(queued.id), isCode('GAFFER_NOT_RETRYABLE'));
   });
 });
+
+describe("a type's default dedup mode", () => {
+  test('applies to keyed submissions naming none; a submission may name its own', async (t) => {
+    const h = setup(t, {
+      jobTypes: { echo: { worker: { command: ['true'] }, dedup: { mode: 'live' } } },
+    });
+    const first = await h.service.submit({ type: 'echo', payload: 1, idempotencyKey: 'k' });
+    const again = await h.service.submit({ type: 'echo', payload: 2, idempotencyKey: 'k' });
+    assert.deepEqual([again.created, again.job.id], [false, first.job.id], 'live: no conflict');
+    const unkeyed = await h.service.submit({ type: 'echo', payload: 3 });
+    assert.equal(unkeyed.created, true, 'no key: no dedup');
+    const debounced = await h.service.submit({
+      type: 'echo',
+      payload: 4,
+      idempotencyKey: 'k',
+      dedup: { mode: 'debounce', debounceSeconds: 10 },
+    });
+    assert.deepEqual(
+      [debounced.job.id, debounced.job.payload, debounced.job.runAt],
+      [first.job.id, 4, T0 + 10_000],
+      "the submission's own mode wins",
+    );
+  });
+});
+
+describe('handler-chosen delays', () => {
+  test('a snooze queues the job again, due after the delay, its attempt not spent', async (t) => {
+    const h = setup(t, retrying(5_000));
+    await h.submit();
+    const [job] = await h.service.claim('echo', 'w-1', 1, 'running');
+    h.clock.advance(1_000);
+    const retrying_ = h.events.once('job:retrying');
+    const after = await h.service.complete(job!, job!.leaseToken!, {
+      status: 'snoozed',
+      delayMs: 30_000,
+    });
+    assert.deepEqual(
+      [after?.state, after?.runAt, after?.attempt, after?.error?.snoozedMs],
+      ['queued', T0 + 31_000, 0, 30_000],
+    );
+    assert.equal((await retrying_).job.id, job!.id, 'announced as due later (published then)');
+    const [history] = await h.service.attempts(job!.id);
+    assert.deepEqual([history?.outcome, history?.jobState], ['snoozed', 'queued']);
+    // Snoozed many times over, a job with 2 attempts still has both.
+    for (let i = 0; i < 3; i++) {
+      h.clock.advance(30_000);
+      const [again] = await h.service.claim('echo', 'w-1', 1, 'running');
+      assert.equal(again?.attempt, 1);
+      await h.service.complete(again!, again!.leaseToken!, { status: 'snoozed', delayMs: 30_000 });
+    }
+    h.clock.advance(30_000);
+    const [last] = await h.service.claim('echo', 'w-1', 1, 'running');
+    const failed = await h.service.complete(last!, last!.leaseToken!, {
+      status: 'failed',
+      error: BOOM,
+    });
+    assert.deepEqual([failed?.state, failed?.attempt], ['queued', 1], 'a failure then counts');
+  });
+
+  test('a snooze past the maximum fails the attempt, the refusal on the record', async (t) => {
+    const h = setup(t, retrying(5_000));
+    await h.submit();
+    const [job] = await h.service.claim('echo', 'w-1', 1, 'running');
+    const after = await h.service.complete(job!, job!.leaseToken!, {
+      status: 'snoozed',
+      delayMs: 8 * 24 * 3600 * 1000,
+    });
+    assert.equal(after?.state, 'queued');
+    assert.equal(after?.attempt, 1, 'the attempt counted');
+    assert.match(after?.error?.message ?? '', /snooze of 691200000 ms refused: at most/);
+    assert.ok(after!.runAt <= T0 + 6_000, "retried after the type's backoff");
+  });
+
+  test('a retry-after replaces the backoff and spends the attempt; out of bounds, the backoff', async (t) => {
+    const h = setup(t, retrying(5_000));
+    await h.submit();
+    const [job] = await h.service.claim('echo', 'w-1', 1, 'running');
+    const after = await h.service.complete(job!, job!.leaseToken!, {
+      status: 'failed',
+      error: { ...BOOM, retryAfterMs: 60_000 },
+    });
+    assert.deepEqual([after?.state, after?.runAt, after?.attempt], ['queued', T0 + 60_000, 1]);
+
+    await h.submit();
+    const [other] = await h.service.claim('echo', 'w-1', 1, 'running');
+    const refused = await h.service.complete(other!, other!.leaseToken!, {
+      status: 'failed',
+      error: { ...BOOM, retryAfterMs: -5 },
+    });
+    assert.equal(refused?.error?.retryAfterMs, undefined);
+    assert.match(refused?.error?.message ?? '', /^boom \(retry after of -5 ms refused/);
+    assert.ok(refused!.runAt <= T0 + 6_000, "the type's backoff");
+  });
+
+  test('a snooze after a cancel request ends the job cancelled', async (t) => {
+    const h = setup(t);
+    await h.submit();
+    const [job] = await h.service.claim('echo', 'w-1', 1, 'running');
+    await h.service.cancel(job!.id);
+    const after = await h.service.complete(job!, job!.leaseToken!, {
+      status: 'snoozed',
+      delayMs: 1_000,
+    });
+    assert.equal(after?.state, 'cancelled');
+  });
+});

@@ -24,6 +24,9 @@ import {
   type ReloadStatus,
   type RetryFailedReport,
   type ResultOf,
+  type ScheduleDetail,
+  type ScheduleInput,
+  type ScheduleView,
   type Submission,
   type Logger,
 } from 'gaffer';
@@ -105,6 +108,21 @@ export async function typedUse(): Promise<void> {
   const report: RetryFailedReport = await gaffer.retryFailed(summary.id);
   expectType<Equal<BatchSubmitted['accepted'], JobHandle[]>>(true);
   void [page, rows, report];
+  // Pause a type; cron schedules: the config's and those declared in code.
+  await gaffer.pause('csv-row');
+  await gaffer.resume('csv-row');
+  const nightly: ScheduleInput = { cron: '0 3 * * *', submit: { type: 'csv-row' } };
+  const put: { schedule: ScheduleView; created: boolean } = await gaffer.putSchedule('n', nightly);
+  const listed: ScheduleView[] = await gaffer.schedules();
+  const one: ScheduleDetail = await gaffer.schedule('n');
+  expectType<Equal<ScheduleDetail['recentJobs'], Job[]>>(true);
+  const fired: Job = await gaffer.triggerSchedule('n');
+  const paused: ScheduleView = await gaffer.pauseSchedule('n');
+  await gaffer.resumeSchedule('n');
+  await gaffer.deleteSchedule('n');
+  // @ts-expect-error a schedule submits a job: it names its type
+  await gaffer.putSchedule('x', { cron: '* * * * *', submit: {} });
+  void [put, listed, one, fired, paused];
   const drained: boolean = await gaffer.drain(1000);
   void drained;
   await gaffer.close();
@@ -132,6 +150,15 @@ expectType<
     | 'cancel'
     | 'retry'
     | 'queues'
+    | 'pause'
+    | 'resume'
+    | 'schedules'
+    | 'schedule'
+    | 'putSchedule'
+    | 'deleteSchedule'
+    | 'pauseSchedule'
+    | 'resumeSchedule'
+    | 'triggerSchedule'
     | 'on'
     | 'once'
     | 'reload'

@@ -23,9 +23,12 @@ test('the values gaffer exports, exactly', () => {
     'GafferError',
     'JobFailedError',
     'NonRetryableError',
+    'RetryAfter',
+    'Snooze',
     'StartError',
     'createGaffer',
     'defineJob',
+    'snooze',
   ]);
 });
 

@@ -12,6 +12,7 @@ import {
 } from '../../src/metrics/process.ts';
 import type { QueueStats } from '../../src/store/job-store.ts';
 import { stderrLogger } from '../helpers/log.ts';
+import { snoozeError } from '../../src/jobs/delays.ts';
 
 // Metric unit tests: each domain event (or scrape-time source) and the series it must move.
 // Sources are plain data handed to createMetrics; the registry and its text are prom-client's.
@@ -146,6 +147,13 @@ const EVENT_CASES: {
     metric: 'gaffer_job_retries_total',
     labels: { type: 'echo', class: 'timeout' },
     want: 1,
+  },
+  {
+    name: "a snooze is no failed attempt: it counts in no class's retries",
+    emit: [['job:retrying', { job: job({}), error: snoozeError(5_000) }]],
+    metric: 'gaffer_job_retries_total',
+    labels: { type: 'echo', class: 'application' },
+    want: Number.NaN,
   },
   {
     name: 'a redelivery counts by cause',

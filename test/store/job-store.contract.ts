@@ -2,6 +2,7 @@ import type { JobStore } from '../../src/store/job-store.ts';
 import { describeAuditLogContract } from './roles/audit-log.contract.ts';
 import { describeBatchRecordsContract } from './roles/batch-records.contract.ts';
 import { describeJobListingContract } from './roles/job-listing.contract.ts';
+import { describeDedupContract } from './roles/dedup.contract.ts';
 import { describeJobRecordsContract } from './roles/job-records.contract.ts';
 import { describeRunHistoryContract } from './roles/run-history.contract.ts';
 import { describeScalingLogContract } from './roles/scaling-log.contract.ts';
@@ -14,6 +15,7 @@ import { describeScheduleRecordsContract } from './roles/schedule-records.contra
  */
 export function describeJobStoreContract(name: string, makeStore: () => Promise<JobStore>): void {
   describeJobRecordsContract(name, makeStore);
+  describeDedupContract(name, makeStore);
   describeJobListingContract(name, makeStore);
   describeRunHistoryContract(name, makeStore);
   describeBatchRecordsContract(name, makeStore);

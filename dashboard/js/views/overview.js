@@ -1,8 +1,8 @@
 // Overview: queue cards, charts over the last hour (GET /v1/stats/history, a server-side sampler,
 // so they survive a reload; new points appended by polling `since`), workers, recent decisions.
-import { api } from '../api.js';
+import { api, enc, post } from '../api.js';
 import { chart } from '../charts.js';
-import { $, ago, badge, clock, duration, emptyRow, h, link } from '../dom.js';
+import { $, ago, badge, clock, duration, emptyRow, h, link, operateButton } from '../dom.js';
 import { idleTypes } from '../idle.js';
 
 const KEEP = 720; // one hour at the sampler's 5 s
@@ -17,7 +17,7 @@ const state = {
   showIdle: false,
 };
 
-export default {
+const view = {
   title: () => 'Overview',
   events: ['worker', 'decision', 'jobs'],
   mount(root) {
@@ -128,6 +128,18 @@ export default {
     renderDecisions();
   },
 };
+export default view;
+
+/** Pauses or resumes a type (POST /v1/types/:type/pause|resume), then shows the queues again. */
+async function setPaused(type, paused) {
+  try {
+    await post(`/v1/types/${enc(type)}/${paused ? 'pause' : 'resume'}`);
+  } catch (err) {
+    window.alert(err.message);
+  }
+  await view.load();
+  view.render();
+}
 
 function renderQueues() {
   const card = (q) => {
@@ -135,8 +147,13 @@ function renderQueues() {
     const total = w.starting + w.idle + w.busy + w.draining;
     return h(
       'article',
-      { class: 'card', 'data-type': q.type },
-      h('header', {}, h('h3', {}, q.type), h('span', { class: 'muted' }, `${q.mode} · ${q.queue}`)),
+      { class: 'card', 'data-type': q.type, 'data-paused': String(Boolean(q.paused)) },
+      h(
+        'header',
+        {},
+        h('h3', {}, q.type, q.paused ? h('span', { class: 'badge s-paused' }, 'paused') : ''),
+        h('span', { class: 'muted' }, `${q.mode} · ${q.queue}`),
+      ),
       h(
         'div',
         { class: 'stats' },
@@ -155,6 +172,14 @@ function renderQueues() {
         { class: 'muted' },
         link(`jobs?type=${encodeURIComponent(q.type)}`, 'jobs'),
         q.oldestReadyAt ? ` · oldest ready ${ago(q.oldestReadyAt)}` : '',
+        ' ',
+        operateButton(q.paused ? 'Resume' : 'Pause', () => setPaused(q.type, !q.paused), {
+          class: 'operate small',
+          'aria-label': `${q.paused ? 'resume' : 'pause'} ${q.type}`,
+          title: q.paused
+            ? 'start its jobs again'
+            : 'take submissions but start none of its jobs until resumed',
+        }),
       ),
     );
   };

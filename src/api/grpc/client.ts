@@ -52,6 +52,10 @@ export interface GrpcClient {
   listJobs(req?: pb.ListJobsRequest): Promise<pb.ListJobsResponse>;
   cancelJob(id: string): Promise<pb.Job>;
   runCommand(req: pb.RunCommandRequest): Promise<pb.RunCommandResponse>;
+  pauseType(type: string): Promise<pb.TypeStatus>;
+  resumeType(type: string): Promise<pb.TypeStatus>;
+  listSchedules(): Promise<pb.ListSchedulesResponse>;
+  triggerSchedule(name: string): Promise<pb.Job>;
   /** The job now, then at each state change, until a terminal state; `break` cancels the call. */
   watchJob(id: string): AsyncGenerator<pb.Job, void, undefined>;
   /** grpc.health.v1 Check ('' : the server as a whole). */
@@ -98,6 +102,10 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     listJobs: (req = {}) => unary(gaffer['ListJobs']!, req),
     cancelJob: (id) => unary(gaffer['CancelJob']!, { id }),
     runCommand: (req) => unary(gaffer['RunCommand']!, req),
+    pauseType: (type) => unary(gaffer['PauseType']!, { type }),
+    resumeType: (type) => unary(gaffer['ResumeType']!, { type }),
+    listSchedules: () => unary(gaffer['ListSchedules']!, {}),
+    triggerSchedule: (name) => unary(gaffer['TriggerSchedule']!, { name }),
     async *watchJob(id) {
       const method = gaffer['WatchJob']!;
       const stream = client.makeServerStreamRequest(

@@ -46,6 +46,7 @@ export function toSubmission(
     delay: req.delay || undefined,
     expiresAt: req.expiresAt || undefined,
     expireIn: req.expireIn || undefined,
+    dedup: req.dedup ? dropUndefined({ ...req.dedup }) : undefined,
   });
   check(submissionBody, body);
   return body as Submission;

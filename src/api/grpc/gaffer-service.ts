@@ -14,12 +14,14 @@ import {
   toSubmission,
 } from './convert.ts';
 import type { RunCommand } from '../run-command.ts';
+import type { ScheduleService, ScheduleView } from '../../schedules/service.ts';
 import type * as pb from './types.ts';
 import { watchJob } from './watch.ts';
 
 /** What the gRPC service needs of gaffer: the job and batch services (never the store), events. */
 export interface GafferServiceDeps {
-  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel'>;
+  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel' | 'pause' | 'resume'>;
+  schedules: Pick<ScheduleService, 'list' | 'trigger'>;
   /** SubmitJobs records a batch, as POST /v1/jobs/batch does. */
   batches: Pick<BatchService, 'submit'>;
   events: GafferEvents;
@@ -102,6 +104,27 @@ export function gafferService(deps: GafferServiceDeps) {
       return toJobMessage(await service.cancel(id));
     },
 
+    async pauseType(principal: Principal, req: pb.TypeRequest): Promise<pb.TypeStatus> {
+      await service.pause(req.type ?? '', scopeOf(principal));
+      return { type: req.type ?? '', paused: true };
+    },
+
+    async resumeType(principal: Principal, req: pb.TypeRequest): Promise<pb.TypeStatus> {
+      await service.resume(req.type ?? '', scopeOf(principal));
+      return { type: req.type ?? '', paused: false };
+    },
+
+    async listSchedules(
+      principal: Principal,
+      _req: pb.ListSchedulesRequest,
+    ): Promise<pb.ListSchedulesResponse> {
+      return { schedules: (await deps.schedules.list(scopeOf(principal))).map(toScheduleMessage) };
+    },
+
+    async triggerSchedule(principal: Principal, req: pb.TriggerScheduleRequest): Promise<pb.Job> {
+      return toJobMessage(await deps.schedules.trigger(req.name ?? '', scopeOf(principal)));
+    },
+
     /** Resolves once the job's terminal state was sent, or when `signal` aborts. */
     async watchJob(
       principal: Principal,
@@ -117,5 +140,20 @@ export function gafferService(deps: GafferServiceDeps) {
         (job) => void requireJobInScope(principal, job),
       );
     },
+  };
+}
+
+function toScheduleMessage(s: ScheduleView): pb.Schedule {
+  return {
+    name: s.name,
+    source: s.source,
+    cron: s.definition.cron,
+    timezone: s.definition.timezone ?? '',
+    type: s.definition.submit.type,
+    paused: s.paused,
+    ...(s.nextRunAt === null ? {} : { nextRunAtMs: s.nextRunAt }),
+    ...(s.lastRun ? { lastRunAtMs: s.lastRun.at } : {}),
+    lastJobId: s.lastRun?.jobId ?? '',
+    definitionJson: JSON.stringify(s.definition),
   };
 }

@@ -52,8 +52,8 @@ export interface GrpcServer {
 
 /** What the gRPC server needs of gaffer (an Orchestrator fits): services, never the store. */
 export interface GrpcDeps {
-  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel'>;
-  services: Pick<Services, 'batches' | 'audit'>;
+  service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel' | 'pause' | 'resume'>;
+  services: Pick<Services, 'batches' | 'audit' | 'schedules'>;
   events: GafferEvents;
   /** The config in force: keys, limits, ad-hoc settings. */
   config: Pick<ResolvedConfig, 'auth' | 'server' | 'adhoc'>;
@@ -86,6 +86,7 @@ export async function startGrpcServer(
   const methods = gafferService({
     service: orch.service,
     batches: orch.services.batches,
+    schedules: orch.services.schedules,
     events: orch.events,
     maxBatchJobs: () => orch.config.server.maxBatchJobs,
     run: (principal, run) => runCommand(runDeps, principal, run, 'grpc'),
@@ -182,6 +183,10 @@ export async function startGrpcServer(
     ListJobs: unary('read', methods.listJobs),
     CancelJob: unary('operate', methods.cancelJob, 'job.cancel'),
     RunCommand: unary('submit', methods.runCommand),
+    PauseType: unary('operate', methods.pauseType),
+    ResumeType: unary('operate', methods.resumeType),
+    ListSchedules: unary('read', methods.listSchedules),
+    TriggerSchedule: unary('operate', methods.triggerSchedule),
     WatchJob: watchJob,
   });
   server.addService(serviceDefinition(HEALTH_SERVICE), health.implementation);

@@ -52,6 +52,15 @@ export interface SubmitJobRequest {
   delay?: string;
   expiresAt?: string;
   expireIn?: string;
+  /** Unset (null): the default dedup (the key is unique for ever). */
+  dedup?: Partial<DedupMode> | null;
+}
+
+/** A submission's dedup mode (src/jobs/dedup.ts). */
+export interface DedupMode {
+  mode: string;
+  ttlSeconds?: number;
+  debounceSeconds?: number;
 }
 
 /** A job's resource request; '' or 0: the type's own. */
@@ -161,6 +170,42 @@ export interface Job {
   leaseExpiresAtMs?: number;
   /** Unset (null): the type's resources. */
   resources?: Resources | null;
+}
+
+export interface TypeRequest {
+  type?: string;
+}
+
+export interface TypeStatus {
+  type: string;
+  paused: boolean;
+}
+
+export type ListSchedulesRequest = Record<string, never>;
+
+export interface ListSchedulesResponse {
+  schedules: Schedule[];
+}
+
+export interface Schedule {
+  name: string;
+  /** "config" or "api". */
+  source: string;
+  cron: string;
+  /** Empty: UTC. */
+  timezone: string;
+  type: string;
+  paused: boolean;
+  /** Unset: it never fires again. */
+  nextRunAtMs?: number;
+  /** Unset before the first tick fired. */
+  lastRunAtMs?: number;
+  lastJobId: string;
+  definitionJson: string;
+}
+
+export interface TriggerScheduleRequest {
+  name?: string;
 }
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';

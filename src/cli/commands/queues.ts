@@ -18,7 +18,7 @@ export function registerQueues(program: Command): void {
 export function renderQueues(queues: QueueStatus[], width?: number): string {
   if (queues.length === 0) return '(no job types configured)';
   const rows = queues.map((q) => [
-    q.type,
+    q.paused ? `${q.type} (paused)` : q.type,
     q.mode,
     String(q.ready),
     String(q.delayed ?? 0),

@@ -7,6 +7,8 @@ import type { ApiJob, Submission } from '../../client/index.ts';
 import {
   collectAttr,
   contextOf,
+  InvalidArgument,
+  parseDuration,
   parseIntOption,
   parsePriority,
   printJson,
@@ -20,6 +22,7 @@ interface SubmitOptions {
   priority?: number | string;
   attr?: Record<string, unknown>;
   idempotencyKey?: string;
+  dedup?: NonNullable<Submission['dedup']>;
   maxAttempts?: number;
   timeout?: number;
   wait?: boolean;
@@ -41,6 +44,12 @@ export function registerSubmit(program: Command): void {
     .option('--priority <n>', 'higher runs first (a number, or high/normal/low)', parsePriority)
     .option('-a, --attr <key=value>', 'an attribute (repeatable; JSON values)', collectAttr)
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
+    .option(
+      '--dedup <mode>',
+      'with --idempotency-key: live (unique while queued or running), ttl=DURATION (unique that ' +
+        'long), debounce=DURATION (replace the waiting job, start pushed back)',
+      parseDedup,
+    )
     .option('--max-attempts <n>', 'attempts before the job fails', parseIntOption(1, 100))
     .option('--timeout <seconds>', 'time limit of one attempt', parseIntOption(1))
     .option(
@@ -62,6 +71,7 @@ export function registerSubmit(program: Command): void {
         ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
         ...(opts.attr ? { attributes: opts.attr } : {}),
         ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}),
+        ...(opts.dedup ? { dedup: opts.dedup } : {}),
         ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
         ...(opts.delay !== undefined ? { delay: opts.delay } : {}),
@@ -240,4 +250,15 @@ async function* jsonLines(file: string): AsyncGenerator<Submission> {
       throw new UsageError(`${file}, line ${n}: ${(err as Error).message}`);
     }
   }
+}
+
+/** `live`, `ttl=DURATION` or `debounce=DURATION` (90, 90s, 5m, 1h, 500ms) as a submission's dedup. */
+function parseDedup(value: string): NonNullable<Submission['dedup']> {
+  if (value === 'live') return { mode: 'live' };
+  const [mode, window] = value.split('=', 2);
+  if ((mode === 'ttl' || mode === 'debounce') && window) {
+    const seconds = parseDuration(window) / 1000;
+    return mode === 'ttl' ? { mode, ttlSeconds: seconds } : { mode, debounceSeconds: seconds };
+  }
+  throw new InvalidArgument('must be live, ttl=DURATION or debounce=DURATION (e.g. ttl=10m)');
 }

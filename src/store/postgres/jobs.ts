@@ -14,6 +14,7 @@ import { first, rows, run, transaction, type Queryable } from './db.ts';
 import { toJson } from '../codec.ts';
 import { stateIn, transitionIn } from '../sql-states.ts';
 import { recordAttempts } from './attempts.ts';
+import { applyDedup } from './dedup.ts';
 import { newJobToJob, rowToJob, type JobRow } from './rows.ts';
 
 /** The lease-holding states; every fenced write requires one of them. */
@@ -118,7 +119,16 @@ export async function insertJobs(pool: pg.Pool, jobs: readonly NewJob[]): Promis
       const inserted = await client.query<{ id: string }>(INSERT_SQL, insertParams(chunk));
       if (inserted.rowCount === chunk.length) continue;
       const ids = new Set(inserted.rows.map((r) => r.id));
-      const skipped = chunk.filter((job) => !ids.has(job.id));
+      const held = chunk.filter((job) => !ids.has(job.id));
+      const insertOne = async (job: NewJob) =>
+        (await client.query(INSERT_SQL, insertParams([job]))).rowCount === 1;
+      for (const job of held.filter((j) => j.dedup)) {
+        const submitter = job.submittedBy ?? ANONYMOUS_SUBMITTER;
+        const yielded = await applyDedup(client, job, insertOne, submitter);
+        if (yielded) stored.set(scopedKey(job)!, yielded);
+      }
+      const skipped = held.filter((job) => !job.dedup);
+      if (skipped.length === 0) continue;
       const existing = await rows<JobRow>(client, BY_SCOPED_KEY_SQL, [
         skipped.map((job) => job.idempotencyKey),
         skipped.map((job) => job.type),

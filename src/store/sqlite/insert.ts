@@ -1,6 +1,7 @@
 import type { Job, NewJob } from '../../domain/job.ts';
 import type { SQLInputValue } from 'node:sqlite';
-import { insertedJob } from '../codec.ts';
+import { insertedJob, toJson } from '../codec.ts';
+import { decideDedup } from '../../domain/dedup.ts';
 import {
   insertJobsSql,
   NEW_JOB_KEY_AT,
@@ -33,6 +34,8 @@ interface Step {
   params: SQLInputValue[];
   rows: number;
   keyed?: number;
+  /** A keyed job with a dedup mode: the job, whose mode decides what a held key does. */
+  dedup?: NewJob;
 }
 
 /**
@@ -73,7 +76,8 @@ function planInsert(jobs: readonly NewJob[]): InsertPlan {
     flush();
     const params: SQLInputValue[] = [];
     pushNewJobParams(params, job);
-    plan.steps.push({ sql: insertJobsSql(1), params, rows: 1, keyed: i });
+    const step: Step = { sql: insertJobsSql(1), params, rows: 1, keyed: i };
+    plan.steps.push(job.dedup ? { ...step, dedup: job } : step);
   });
   flush();
   return plan;
@@ -91,25 +95,66 @@ function writeInsert(s: Statements, plan: InsertPlan): Map<number, JobRow> {
     );
     const added = new Map(plan.unkeyed);
     const taken = new Map<number, JobRow>();
-    for (const { sql, params, rows, keyed } of plan.steps) {
-      const changes = s.run(sql, ...params);
+    for (const { sql, params, rows, keyed, dedup } of plan.steps) {
+      let changes = s.run(sql, ...params);
       if (keyed === undefined) {
         // Without a key no row can be skipped (a duplicate id throws); a miss would lose jobs.
         if (changes !== rows) throw new Error(`an insert changed ${changes} rows, not ${rows}`);
-      } else if (changes > 0) {
-        const type = params[NEW_JOB_TYPE_AT] as string;
-        added.set(type, (added.get(type) ?? 0) + 1);
-      } else {
+        continue;
+      }
+      if (changes === 0) {
         // Nothing inserted means the key conflicted, so a row with that key exists.
         const key = [NEW_JOB_KEY_AT, NEW_JOB_TYPE_AT, NEW_JOB_SUBMITTER_AT].map(
           (at) => params[at]!,
         );
-        taken.set(keyed, byKey.get(...key) as unknown as JobRow);
+        const held = byKey.get(...key) as unknown as JobRow;
+        const kept = dedup ? applyDedup(s, held, dedup) : held;
+        if (kept) taken.set(keyed, kept);
+        // The holder gave its key up: this writer holds the lock, so the insert now succeeds.
+        else if ((changes = s.run(sql, ...params)) !== 1) throw new Error('a released key is held');
+      }
+      if (changes > 0) {
+        const type = params[NEW_JOB_TYPE_AT] as string;
+        added.set(type, (added.get(type) ?? 0) + 1);
       }
     }
     for (const [type, n] of added) s.run(COUNT_QUEUED_SQL, type, n);
     return taken;
   });
+}
+
+/**
+ * Applies `job`'s dedup mode to the row holding its key (src/domain/dedup.ts), inside the insert's
+ * transaction: returns the row the submission yields (the holder, its payload replaced and its
+ * start pushed back for a debounce), or null once the holder gave its key up for the new job.
+ */
+function applyDedup(s: Statements, held: JobRow, job: NewJob): JobRow | null {
+  const decision = decideDedup({
+    existing: { state: held.state, createdAt: held.created_at, attempt: held.attempt },
+    dedup: job.dedup ?? null,
+    equal: true,
+    now: job.createdAt,
+  });
+  switch (decision.action) {
+    case 'existing':
+    case 'conflict':
+      return held;
+    case 'replace': {
+      const payload = toJson(job.payload);
+      const flowKey = job.flowKey ?? null;
+      s.run(
+        'UPDATE jobs SET payload = ?, run_at = ?, flow_key = ? WHERE id = ?',
+        payload,
+        decision.runAt,
+        flowKey,
+        held.id,
+      );
+      return { ...held, payload, run_at: decision.runAt, flow_key: flowKey };
+    }
+    case 'create':
+      s.run('UPDATE jobs SET idempotency_key = NULL WHERE id = ?', held.id);
+      return null;
+  }
 }
 
 const COUNT_QUEUED_SQL = `INSERT INTO job_counts (type, state, n) VALUES (?, 'queued', ?)
