@@ -19,7 +19,8 @@
  *   share an attempt number (each run is a new lease).
  * - `dupEffect`: side-effect rows beyond one per job — must be 0 (the handler upserts by job id).
  * - `wrongOutcome`: a normal job that did not succeed, or a poison job not dead-lettered after
- *   `maxAttempts` attempts, or run more often than that — must be 0.
+ *   `maxAttempts` attempts, or run more often than that, or a job `expired` (a terminal state:
+ *   not lost) that was not submitted with an expiry or ran all the same — must be 0.
  * - residue: non-terminal jobs in the store, messages in the broker, orphan processes — all 0.
  * - refusals: a submission refused while a fault lasts must be a 503 or 507 with a stable code
  *   (the client retries it); any other 5xx fails the run.
@@ -27,7 +28,8 @@
 
 export interface Submission {
   key: string;
-  kind: 'normal' | 'poison';
+  /** `expiring`: submitted with an expiry: it succeeds, or expires without ever running. */
+  kind: 'normal' | 'poison' | 'expiring';
   /** The job id a 2xx answered with; null when never acknowledged. */
   jobId: string | null;
 }
@@ -127,7 +129,14 @@ export interface Report {
   problems: string[];
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'dead_lettered', 'timed_out', 'cancelled']);
+const TERMINAL = new Set([
+  'succeeded',
+  'failed',
+  'dead_lettered',
+  'timed_out',
+  'cancelled',
+  'expired',
+]);
 
 export function check(input: CheckInput): Report {
   const problems: string[] = [];
@@ -251,7 +260,8 @@ function doubleTerminal(job: FinalJob, run: Runs): boolean {
  * worker killed by another poison job it also held can die before this one's handler starts.
  */
 function rightOutcome(job: FinalJob, kind: Submission['kind'], run: Runs, max: number): boolean {
-  if (kind === 'normal') return job.state === 'succeeded';
+  if (job.state === 'expired') return kind === 'expiring' && run.starts.length === 0;
+  if (kind === 'normal' || kind === 'expiring') return job.state === 'succeeded';
   const runs = run.starts.length;
   return job.state === 'dead_lettered' && job.attempt === max && runs >= 1 && runs <= max;
 }

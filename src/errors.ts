@@ -28,6 +28,16 @@ export const ERRORS = {
     status: 400,
     message: "The timeout is above the job type's ceiling (maxTimeoutSeconds)",
   },
+  GAFFER_DELAY_INVALID: {
+    status: 400,
+    message:
+      'runAt or delay is malformed, ambiguous (a time without a zone, epoch seconds), more than 366 days ahead, or both were given',
+  },
+  GAFFER_EXPIRY_INVALID: {
+    status: 400,
+    message:
+      'expiresAt or expireIn is malformed, more than 366 days ahead, not after the job is due, or both were given',
+  },
   GAFFER_ADHOC_DISABLED: {
     status: 403,
     message: 'Ad-hoc commands are off on this gaffer (set adhoc.enabled in its configuration)',

@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import sjson from 'secure-json-parse';
 import type { Static } from 'typebox';
 import type { RowReader, UploadRow } from '../jobs/ingest.ts';
+import { withTiming, type Timing } from '../jobs/prepare.ts';
 import { jsonDepth, MAX_JSON_DEPTH } from './json-body.ts';
 import { SubmissionBody } from './schemas.ts';
 
@@ -21,6 +22,8 @@ export interface NdjsonOptions {
   /** A line's type and priority when it names none. */
   type?: string | undefined;
   priority?: number | string | undefined;
+  /** A line's due time and expiry when it gives none (the upload's query). */
+  timing?: Timing;
   /** Longest accepted line, in characters. */
   maxLineChars: number;
 }
@@ -91,7 +94,10 @@ export class NdjsonReader implements RowReader {
     out.push({
       line,
       raw,
-      submission: { ...value, type: value.type ?? type, priority: value.priority ?? priority },
+      submission: withTiming(
+        { ...value, type: value.type ?? type, priority: value.priority ?? priority },
+        this.#options.timing ?? {},
+      ),
     });
   }
 

@@ -53,6 +53,15 @@ export const MaxAttemptsField = Type.Unsafe<number>({
 });
 
 /**
+ * A time (`runAt`, `expiresAt`) or a duration (`delay`, `expireIn`): a number or text, read and
+ * checked by src/jobs/submission.ts (GAFFER_DELAY_INVALID, GAFFER_EXPIRY_INVALID).
+ */
+export const TimingField = Type.Unsafe<number | string>({
+  type: ['number', 'string'],
+  maxLength: 40,
+});
+
+/**
  * A submission. Fields not listed here are refused by the submission's own checks
  * (src/jobs/submission.ts: GAFFER_UNKNOWN_FIELD, naming each), for every front end alike.
  */
@@ -65,6 +74,10 @@ export const SubmissionBody = Type.Object({
   maxAttempts: Type.Optional(MaxAttemptsField),
   timeoutSeconds: Type.Optional(TimeoutField),
   data: Type.Optional(DataBody),
+  runAt: Type.Optional(TimingField),
+  delay: Type.Optional(TimingField),
+  expiresAt: Type.Optional(TimingField),
+  expireIn: Type.Optional(TimingField),
   /** Checked, with the type's declared resources, by src/jobs/submission.ts. */
   resources: Type.Optional(
     Type.Object({
@@ -92,7 +105,8 @@ export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLeng
 
 export const ListQuery = Type.Object({
   type: Type.Optional(Type.String()),
-  state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))),
+  /** A stored state, or `delayed`: queued jobs not yet due (a view; src/jobs/service.ts list). */
+  state: Type.Optional(Type.Union([...JOB_STATES, 'delayed'].map((s) => Type.Literal(s)))),
   batch: Type.Optional(Type.String()),
   search: Type.Optional(Type.String({ maxLength: 200 })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
@@ -101,9 +115,14 @@ export const ListQuery = Type.Object({
 
 export const LogsQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })) });
 
+/** Every row of the upload gets these (a row's own fields may not set them). */
 export const UploadQuery = Type.Object({
   type: Type.Optional(Type.String({ minLength: 1 })),
   priority: Type.Optional(PriorityField),
+  runAt: Type.Optional(TimingField),
+  delay: Type.Optional(TimingField),
+  expiresAt: Type.Optional(TimingField),
+  expireIn: Type.Optional(TimingField),
 });
 
 export const DecisionsQuery = Type.Object({

@@ -93,7 +93,8 @@ export class ControlLoop {
     const now = () => this.#clock.now();
     this.#events.on('job:queued', ({ jobs }) => {
       const at = now();
-      for (const job of jobs) this.activity.arrived(job.type, at);
+      // A delayed job is no demand yet: it counts once due, as a ready job in the queue stats.
+      for (const job of jobs) if (!(job.runAt > at)) this.activity.arrived(job.type, at);
     });
     const ended = ({ job }: { job: Job }) => {
       const end = job.finishedAt ?? now();

@@ -107,6 +107,7 @@ export function fromGrpcJob(m: pb.Job): ApiJob {
     timeoutMs: m.timeoutMs,
     createdAt: m.createdAtMs,
     runAt: m.runAtMs,
+    ...(m.expiresAtMs !== undefined ? { expiresAt: m.expiresAtMs } : {}),
     startedAt: m.startedAtMs ?? null,
     finishedAt: m.finishedAtMs ?? null,
     leaseOwner: m.leaseOwner || null,
@@ -140,6 +141,16 @@ function fromGrpcError(e: pb.JobError): JobError {
   };
 }
 
+/** A submission's due time and expiry as the proto's text fields (each set one only). */
+function timingText(body: Submission): Partial<pb.SubmitJobRequest> {
+  const out: Partial<pb.SubmitJobRequest> = {};
+  for (const k of ['runAt', 'delay', 'expiresAt', 'expireIn'] as const) {
+    const v = body[k];
+    if (v !== undefined) out[k] = String(v);
+  }
+  return out;
+}
+
 function parseJson(text: string, empty: unknown): unknown {
   return text ? (JSON.parse(text) as unknown) : empty;
 }
@@ -160,6 +171,7 @@ export function toSubmitRequest(body: Submission): pb.SubmitJobRequest {
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(data ? { data: { inputs: data.inputs ?? [], output: data.output ?? '' } } : {}),
+    ...timingText(body),
     ...(resources
       ? {
           resources: {

@@ -7,6 +7,7 @@ export const TERMINAL: ReadonlySet<JobState> = new Set<JobState>([
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ]);
 
 export function isTerminal(state: string): boolean {
@@ -20,7 +21,7 @@ export interface BatchProgress {
   /** Jobs in a terminal state. */
   ended: number;
   succeeded: number;
-  /** Ended without succeeding (failed, timed out, cancelled, dead-lettered). */
+  /** Ended without succeeding (failed, timed out, cancelled, dead-lettered, expired). */
   unsuccessful: number;
   /** False while the upload is still being ingested (more jobs may come). */
   ingested: boolean;

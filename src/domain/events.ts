@@ -62,6 +62,8 @@ export interface GafferEventMap {
   'job:retrying': { job: Job; error: JobError };
   'job:failed': { job: Job };
   'job:cancelled': { job: Job };
+  /** Not started by its expiresAt: ended as `expired`, never run (the reconciler's sweep). */
+  'job:expired': { job: Job };
   'job:log': { jobId: string; stream: 'stdout' | 'stderr'; data: string };
   'worker:started': { worker: WorkerInfo };
   'worker:state': { worker: WorkerInfo };

@@ -6,6 +6,7 @@
  * starting ──▶ any end, as running does (a per-job worker can end before its start is seen)
  * running/starting ──failure with attempts left, or lease expired──▶ queued (a retry)
  * queued ──cancel──▶ cancelled;  failed/timed_out/dead_lettered/cancelled ──retry──▶ queued
+ * queued ──not started by its expiresAt──▶ expired (never run);  expired ──retry──▶ queued
  *
  * Both stores enforce TRANSITIONS: every state a store write may start from is derived from it
  * (the named sets below, `finishFrom`), and the store contract suite drives every pair of it.
@@ -19,6 +20,7 @@ export const JOB_STATES = [
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
@@ -28,12 +30,13 @@ export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ]);
 export const IN_FLIGHT_STATES: ReadonlySet<JobState> = new Set(['starting', 'running']);
 
 /** Every allowed move: from a state (key) to each of the listed states. */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
-  queued: ['starting', 'running', 'cancelled'],
+  queued: ['starting', 'running', 'cancelled', 'expired'],
   starting: ['running', 'queued', 'succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered'],
   running: ['succeeded', 'failed', 'timed_out', 'cancelled', 'dead_lettered', 'queued'],
   succeeded: [],
@@ -41,6 +44,7 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   timed_out: ['queued'],
   cancelled: ['queued'],
   dead_lettered: ['queued'],
+  expired: ['queued'],
 };
 
 export function canTransition(from: JobState, to: JobState): boolean {
@@ -154,8 +158,16 @@ export interface Job {
   timeoutMs: number;
   /** Store-clock ms. */
   createdAt: number;
-  /** Not claimable before this store-clock time (retry backoff). */
+  /**
+   * Not claimable before this store-clock time: a delayed submission (`runAt`/`delay`) or a
+   * retry's backoff. A queued job whose runAt is ahead is shown as `delayed` (a view, not a state).
+   */
   runAt: number;
+  /**
+   * Not started by this store-clock time: the job ends as `expired`, never run. Absent or null:
+   * it never expires.
+   */
+  expiresAt?: number | null;
   startedAt: number | null;
   finishedAt: number | null;
   /** Fencing token of the current lease; every write by a worker must carry it. */
@@ -198,6 +210,8 @@ export interface NewJob {
   timeoutMs: number;
   createdAt: number;
   runAt: number;
+  /** Absent or null: never expires. */
+  expiresAt?: number | null;
   batchId: string | null;
   idempotencyKey: string | null;
   /**

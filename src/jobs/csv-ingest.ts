@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Catalog } from './catalog.ts';
 import { CsvReader, type CsvRow } from './csv-rows.ts';
+import type { Timing } from './prepare.ts';
 import {
   ingest,
   type IngestOptions,
@@ -15,6 +16,8 @@ export interface CsvIngestOptions extends IngestOptions {
   /** Every row's type (else the route rules pick one per row) and priority. */
   type?: string | undefined;
   priority?: number | string | undefined;
+  /** Every row's due time and expiry (the upload's query). */
+  timing?: Timing;
   /** Longest accepted row, in characters. */
   maxRowChars?: number;
 }
@@ -45,10 +48,15 @@ export function csvUploadType(
 function csvRowReader(options: CsvIngestOptions): RowReader {
   const reader = new CsvReader({ maxRowChars: options.maxRowChars ?? 1_000_000 });
   const { type, priority } = options;
+  const timing = options.timing ?? {};
   const rows = (csv: CsvRow[]) =>
     csv.map((row): UploadRow =>
       'record' in row
-        ? { line: row.line, raw: row.raw, submission: { type, priority, payload: row.record } }
+        ? {
+            line: row.line,
+            raw: row.raw,
+            submission: { type, priority, payload: row.record, ...timing },
+          }
         : { line: row.line, raw: row.raw, code: 'GAFFER_CSV_INVALID', error: row.error },
     );
   return { push: (text) => rows(reader.push(text)), end: () => rows(reader.end()) };

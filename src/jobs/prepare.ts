@@ -9,11 +9,13 @@ import { dedupOf } from './dedup.ts';
 import {
   checkJsonValue,
   checkText,
+  expiresAtOf,
   maxAttemptsOf,
   priorityName,
   priorityOf,
   refuseUnknownFields,
   resourcesOf,
+  runAtOf,
   SUBMISSION_FIELDS,
   timeoutMsOf,
 } from './submission.ts';
@@ -35,6 +37,46 @@ export interface Submission {
   resources?: { cpu?: string | number; memory?: string; gpus?: number } | undefined;
   /** How a held idempotency key deduplicates it (src/jobs/dedup.ts); absent: never again. */
   dedup?: { mode: string; ttlSeconds?: number; debounceSeconds?: number } | undefined;
+  /**
+   * Not before this time: an ISO 8601 time with a zone, or epoch ms. A past time: at once.
+   * Not with `delay`.
+   */
+  runAt?: string | number | undefined;
+  /** Not before this long from now: seconds, or "500ms", "30s", "5m", "2h", "1d". */
+  delay?: string | number | undefined;
+  /** Not started by this time (as `runAt`): ends as `expired`, never run. Not with `expireIn`. */
+  expiresAt?: string | number | undefined;
+  /** Not started this long after submission (as `delay`): ends as `expired`, never run. */
+  expireIn?: string | number | undefined;
+}
+
+/** When a submission runs and expires: what an upload's query gives every row. */
+export type Timing = Pick<Submission, 'runAt' | 'delay' | 'expiresAt' | 'expireIn'>;
+
+/**
+ * `sub` with `defaults` (an upload's query) for each pair, due time and expiry, it gives nothing
+ * of: a line's own `delay` is not overridden by, nor in conflict with, the upload's `runAt`.
+ */
+export function withTiming(sub: Submission, defaults: Timing): Submission {
+  const out = { ...sub };
+  if (sub.runAt === undefined && sub.delay === undefined) {
+    if (defaults.runAt !== undefined) out.runAt = defaults.runAt;
+    if (defaults.delay !== undefined) out.delay = defaults.delay;
+  }
+  if (sub.expiresAt === undefined && sub.expireIn === undefined) {
+    if (defaults.expiresAt !== undefined) out.expiresAt = defaults.expiresAt;
+    if (defaults.expireIn !== undefined) out.expireIn = defaults.expireIn;
+  }
+  return out;
+}
+
+/** The timing fields of an upload's query that are set. */
+export function timingOf(query: Timing): Timing {
+  const out: Timing = {};
+  for (const k of ['runAt', 'delay', 'expiresAt', 'expireIn'] as const) {
+    if (query[k] !== undefined) out[k] = query[k];
+  }
+  return out;
 }
 
 /**
@@ -68,6 +110,8 @@ export function prepareJob(
   const dedup = dedupOf(sub.dedup ?? (keyed ? config.dedup : undefined), sub.idempotencyKey);
   const priority = sub.priority ?? namedPriorityIn(attributes, sub.payload);
   const named = priorityName(priority);
+  const runAt = runAtOf(sub, now);
+  const expiresAt = expiresAtOf(sub, now, runAt);
   return {
     id: newJobId(now),
     type,
@@ -78,7 +122,8 @@ export function prepareJob(
     maxAttempts: maxAttemptsOf(sub.maxAttempts, config.retry.maxAttempts),
     timeoutMs,
     createdAt: now,
-    runAt: now,
+    runAt,
+    ...(expiresAt !== null ? { expiresAt } : {}),
     batchId,
     idempotencyKey: sub.idempotencyKey ?? null,
     routeReason: reason,

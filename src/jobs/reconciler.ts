@@ -8,7 +8,7 @@ import type { JobService } from './service.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 interface ReconcilerOptions {
-  service: Pick<JobService, 'abandon'>;
+  service: Pick<JobService, 'abandon' | 'expireDue'>;
   /** Where expired leases and orphans are found, and retention applied. */
   store: Pick<JobRecords, 'findExpired' | 'findOwnedByPrefix'> & JobRetention;
   gateway: Pick<WorkerGateway, 'forget' | 'notify'>;
@@ -25,8 +25,9 @@ interface ReconcilerOptions {
 /**
  * Invariant 4: a dead worker, a lost wake-up or a lost message never loses a job. Every sweep
  * expires stale leases (the job is retried or ended by its retry policy), wakes waiting workers
- * for every type, so a job whose backoff has passed is picked up even if its timer was lost, and
- * in broker mode republishes due jobs the broker holds no message for. When it is due, it also
+ * for every type, so a job whose backoff or delay has passed is picked up even if its timer was
+ * lost, ends as `expired` every queued job past its expiry, and in broker mode publishes delayed
+ * jobs that fell due and republishes due jobs the broker holds no message for. When it is due, it also
  * applies the retention limits.
  */
 export class Reconciler {
@@ -74,6 +75,8 @@ export class Reconciler {
       },
       'lease_expired',
     );
+    // Queue-wait expiry: jobs not started by their expiresAt end as `expired`, never run.
+    await this.#o.service.expireDue();
     for (const type of this.#o.types()) this.#o.gateway.notify(type);
     await this.#o.republish?.();
     // Last: a slow or failing retention pass never delays recovering jobs.

@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.ts';
 import type { GafferEvents, RedeliveryCause } from '../domain/events.ts';
-import type { Job, JobError, NewJob, Outcome } from '../domain/job.ts';
+import type { Job, JobError, JobState, NewJob, Outcome } from '../domain/job.ts';
 import { isTerminal } from '../domain/job.ts';
 import { GafferError } from '../errors.ts';
 import type { AuditLog } from '../store/roles/audit-log.ts';
@@ -21,6 +21,12 @@ import { DeadLetterQueue } from './dead-letters.ts';
 import { capResult } from './retention.ts';
 import { afterFailure, isRetryable } from './retry.ts';
 import { boundedFailure, delayProblem, snoozeError } from './delays.ts';
+
+/** Jobs one sweep expires at most; the rest wait for the next sweep (still unclaimable). */
+/** A listing's filter: a stored state, or `delayed` (queued, runAt still ahead). */
+export type ListFilter = Omit<JobFilter, 'state'> & { state?: JobState | 'delayed' };
+
+export const EXPIRE_PER_SWEEP = 10_000;
 
 export interface JobServiceOptions {
   /** The store roles the service uses (the dead-letter queue's included). */
@@ -258,8 +264,13 @@ export class JobService {
     return job;
   }
 
-  list(filter: JobFilter): Promise<JobPage> {
-    return this.#o.store.list(filter);
+  /**
+   * A page of jobs. State `delayed` is a view, not a stored state: the queued jobs whose runAt is
+   * still ahead on gaffer's clock (a delayed submission, a retry's backoff).
+   */
+  list(filter: ListFilter): Promise<JobPage> {
+    if (filter.state !== 'delayed') return this.#o.store.list(filter as JobFilter);
+    return this.#o.store.list({ ...filter, state: 'queued', dueAfter: this.#o.clock.now() });
   }
 
   async logs(id: string, afterSeq?: number): Promise<LogLine[]> {
@@ -271,6 +282,17 @@ export class JobService {
   async attempts(id: string): Promise<AttemptRecord[]> {
     await this.get(id);
     return this.#o.store.attempts(id);
+  }
+
+  /**
+   * Queue-wait expiry on gaffer's clock: up to `limit` queued jobs past their `expiresAt` end as
+   * `expired`, never run (one store statement), each announced by `job:expired`. The reconciler's
+   * sweep calls it; a claim never takes such a job meanwhile (the store's claim checks expiry).
+   */
+  async expireDue(limit = EXPIRE_PER_SWEEP): Promise<Job[]> {
+    const jobs = await this.#o.store.expire(this.#o.clock.now(), limit);
+    for (const job of jobs) this.#o.events.emit('job:expired', { job });
+    return jobs;
   }
 
   /** Queued: cancelled at once. In flight: flagged; the gateway stops the worker's process. */

@@ -20,6 +20,10 @@ export const SUBMISSION_FIELDS: ReadonlySet<string> = new Set([
   'timeoutSeconds',
   'data',
   'resources',
+  'runAt',
+  'delay',
+  'expiresAt',
+  'expireIn',
   'dedup',
 ]);
 
@@ -305,4 +309,142 @@ function gpuCount(value: unknown): number {
     throw new GafferError('GAFFER_BAD_REQUEST', 'resources.gpus must be a whole number of GPUs');
   }
   return value;
+}
+
+/**
+ * Furthest ahead a job may be delayed or expire: 366 days. Anything later is refused as a likely
+ * mistake (seconds taken for milliseconds, a year typed wrong) rather than kept for ever.
+ */
+export const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
+
+/**
+ * Epoch milliseconds below this (1973-03-03) are refused: such a number is far more likely epoch
+ * seconds than a time in 1973, and gaffer does not guess which was meant.
+ */
+export const MIN_EPOCH_MS = 100_000_000_000;
+
+/** An ISO 8601 date-time with a zone ("Z" or ±hh:mm); a time without one is ambiguous. */
+const ISO_WITH_ZONE =
+  /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * A duration: seconds as a number (or its decimal text), or a number with a unit: "500ms",
+ * "30s", "5m", "2h", "1d". Hand-written rather than the `ms` package: `ms` reads a bare number as
+ * milliseconds, where every other duration of a submission (timeoutSeconds) is in seconds.
+ */
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A duration in whole ms (see DURATION), 0 to MAX_DELAY_MS; `code` names the refusal. */
+export function durationMsOf(given: unknown, field: string, code: TimingCode): number {
+  let ms: number;
+  const unit = typeof given === 'string' ? DURATION.exec(given.trim()) : null;
+  if (unit) ms = Number(unit[1]) * UNIT_MS[unit[2]!]!;
+  else {
+    let seconds: number;
+    try {
+      seconds = decimalOf(given, field);
+    } catch {
+      throw new GafferError(
+        code,
+        `${field} must be seconds (a number) or a duration such as "30s", "5m", "2h", "1d"`,
+      );
+    }
+    ms = seconds * 1000;
+  }
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DELAY_MS) {
+    throw new GafferError(
+      code,
+      `${field} must be from 0 to ${MAX_DELAY_MS / 86_400_000} days, not ${JSON.stringify(given)}`,
+    );
+  }
+  return Math.round(ms);
+}
+
+/**
+ * A point in time: an ISO 8601 date-time with a zone ("2026-12-07T14:00:00Z",
+ * "…+01:00") or epoch milliseconds (an integer, or its digits as text), no later than
+ * MAX_DELAY_MS from `now`. A time without a zone, epoch seconds (a number under MIN_EPOCH_MS) and
+ * anything else are refused with `code`.
+ */
+export function instantOf(given: unknown, field: string, now: number, code: TimingCode): number {
+  let at: number;
+  if (typeof given === 'number' || (typeof given === 'string' && /^\d{1,16}$/.test(given))) {
+    at = Number(given);
+    if (!Number.isInteger(at) || at < MIN_EPOCH_MS) {
+      throw new GafferError(
+        code,
+        `${field} ${JSON.stringify(given)}: a number is epoch milliseconds (an integer from ${MIN_EPOCH_MS}); for seconds give an ISO time`,
+      );
+    }
+  } else if (typeof given === 'string' && given.length <= 40 && ISO_WITH_ZONE.test(given)) {
+    at = Date.parse(given.replace(' ', 'T'));
+    if (!Number.isFinite(at)) {
+      throw new GafferError(code, `${field} ${JSON.stringify(given)} is not a real date-time`);
+    }
+  } else {
+    throw new GafferError(
+      code,
+      `${field} must be an ISO 8601 time with a zone (e.g. "2026-12-07T14:00:00Z") or epoch milliseconds`,
+    );
+  }
+  if (at - now > MAX_DELAY_MS) {
+    throw new GafferError(
+      code,
+      `${field} is more than ${MAX_DELAY_MS / 86_400_000} days ahead: ${new Date(at).toISOString()}`,
+    );
+  }
+  return at;
+}
+
+export type TimingCode = 'GAFFER_DELAY_INVALID' | 'GAFFER_EXPIRY_INVALID';
+
+/**
+ * When a job becomes due: `runAt` (a time) or `delay` (a duration from `now`), not both
+ * (GAFFER_DELAY_INVALID); a time in the past is now (the job runs at once). Neither: now.
+ */
+export function runAtOf(given: { runAt?: unknown; delay?: unknown }, now: number): number {
+  if (given.runAt !== undefined && given.delay !== undefined) {
+    throw new GafferError('GAFFER_DELAY_INVALID', 'give runAt or delay, not both');
+  }
+  if (given.runAt !== undefined) {
+    return Math.max(now, instantOf(given.runAt, 'runAt', now, 'GAFFER_DELAY_INVALID'));
+  }
+  if (given.delay !== undefined) {
+    return now + durationMsOf(given.delay, 'delay', 'GAFFER_DELAY_INVALID');
+  }
+  return now;
+}
+
+/**
+ * When a job not started by then ends as `expired`: `expiresAt` (a time) or `expireIn` (a duration
+ * from `now`, the submission's time, not the due time), not both; it must fall after the job's
+ * due time `runAt`, or the job could never run (GAFFER_EXPIRY_INVALID). Neither: null, never.
+ */
+export function expiresAtOf(
+  given: { expiresAt?: unknown; expireIn?: unknown },
+  now: number,
+  runAt: number,
+): number | null {
+  const code = 'GAFFER_EXPIRY_INVALID';
+  if (given.expiresAt !== undefined && given.expireIn !== undefined) {
+    throw new GafferError(code, 'give expiresAt or expireIn, not both');
+  }
+  let at: number;
+  if (given.expiresAt !== undefined) at = instantOf(given.expiresAt, 'expiresAt', now, code);
+  else if (given.expireIn !== undefined) at = now + durationMsOf(given.expireIn, 'expireIn', code);
+  else return null;
+  if (at <= runAt) {
+    throw new GafferError(
+      code,
+      `the job would expire (${new Date(at).toISOString()}) before it is due (${new Date(runAt).toISOString()})`,
+    );
+  }
+  return at;
 }

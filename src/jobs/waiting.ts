@@ -7,7 +7,8 @@ import type { Job } from '../domain/job.ts';
  * its type's line and an estimated start — pure, from what the API reads at the moment of the
  * question.
  *
- * - `delayed`: a retry's backoff; it becomes claimable at runAt.
+ * - `delayed`: submitted with a later `runAt`/`delay`, or a retry's backoff; it becomes claimable
+ *   at runAt, its ETA.
  * - Its type's flow control holds it (src/domain/flow.ts, from `JobService.flowHold`): `paused` —
  *   an operator paused the type; `rate_limit` — the type's rate window is full, the estimate is
  *   when it frees a slot (or later, by its place in line); `key_limit` — its key (a tenant, a
@@ -47,7 +48,7 @@ export interface Waiting {
 }
 
 export interface WaitingInput {
-  job: Pick<Job, 'state' | 'runAt'>;
+  job: Pick<Job, 'state' | 'runAt'> & Partial<Pick<Job, 'attempt'>>;
   now: number;
   position: number;
   /** Workers of the job's type (any state). */
@@ -78,7 +79,8 @@ export function waiting(input: WaitingInput): Waiting | null {
   const eta = (ahead: number, from = now) =>
     input.perMinute > 0 ? Math.round(from + ((ahead + 1) * 60_000) / input.perMinute) : null;
   if (job.runAt > now) {
-    const message = `retry backoff: claimable in ${Math.ceil((job.runAt - now) / 1000)} s`;
+    const why = (job.attempt ?? 0) > 0 ? 'retry backoff' : 'delayed';
+    const message = `${why}: due at ${new Date(job.runAt).toISOString()}, in ${Math.ceil((job.runAt - now) / 1000)} s`;
     return { reason: 'delayed', message, position, estimatedStartAt: job.runAt };
   }
   if (input.hold) return held(input.hold, position, eta(position));

@@ -33,6 +33,7 @@ export function jobEnd(
   const offs = [
     events.on('job:succeeded', ended),
     events.on('job:failed', ended),
+    events.on('job:expired', ended),
     events.on('job:cancelled', ({ job }) => {
       // A cancel of a running job is asked first (job:cancelled with it still running); it
       // ends once its worker stopped it.

@@ -32,7 +32,7 @@ export function countEvents(
   });
   const finished = new Counter({
     name: 'gaffer_jobs_finished_total',
-    help: 'Jobs ended, by type and state (succeeded, failed, timed_out, cancelled, dead_lettered)',
+    help: 'Jobs ended, by type and state (succeeded, failed, timed_out, cancelled, dead_lettered, expired)',
     labelNames: ['type', 'state'],
     registers,
   });
@@ -121,6 +121,7 @@ export function countEvents(
   });
   events.on('job:succeeded', ended);
   events.on('job:failed', ended);
+  events.on('job:expired', ended);
   events.on('job:cancelled', ({ job }) => {
     if (job.state === 'cancelled') ended({ job });
   });

@@ -67,5 +67,6 @@ export function insertedJob(job: NewJob): Job {
     data: job.data ?? null,
     resources: job.resources ?? null,
     replays: 0,
+    ...(job.expiresAt != null ? { expiresAt: job.expiresAt } : {}),
   };
 }

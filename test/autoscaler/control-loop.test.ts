@@ -68,6 +68,33 @@ test('the control loop builds the observation from job events and shares the cap
   assert.equal(records.length, 2);
 });
 
+test('a delayed job is no arrival: it is demand once due, as a ready job', async () => {
+  const clock = new ManualClock(1_000_000);
+  const events = new GafferEvents(stderrLogger());
+  const loop = new ControlLoop({
+    target: {
+      types: () => [
+        { name: 'a', mode: 'pool' as const, concurrency: 1, scaling: { min: 0, max: 5 } },
+      ],
+      queueStats: async () => [],
+      workers: () => [],
+      start: async () => {},
+      retire: () => {},
+      record: async () => {},
+      capacity: () => null,
+    } as unknown as ScalingTarget,
+    clock,
+    events,
+    intervalMs: 1000,
+    log: stderrLogger(),
+  });
+  const job = (runAt: number) => ({ type: 'a', runAt }) as unknown as Job;
+  events.emit('job:queued', { jobs: Array.from({ length: 60 }, () => job(clock.now() + 60_000)) });
+  assert.equal(loop.activity.rate('a', clock.now()), 0);
+  events.emit('job:queued', { jobs: [job(clock.now())] });
+  assert.ok(loop.activity.rate('a', clock.now()) > 0, 'a due job is an arrival');
+});
+
 test('a started loop ticks every intervalMs of its clock, and no more once stopped', async () => {
   const clock = new ManualClock(1_000_000);
   let ticks = 0;

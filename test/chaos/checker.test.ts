@@ -236,6 +236,33 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: true, wrongOutcome: 0 },
   ],
   [
+    'a job with an expiry expired, never run: terminal, not lost, right',
+    {
+      submissions: [{ key: 'k1', kind: 'expiring', jobId: 'j1' }, clean.submissions[1]!],
+      ledger: clean.ledger.slice(2),
+      jobs: [{ ...clean.jobs[0]!, state: 'expired', attempt: 0, nonce: null }, clean.jobs[1]!],
+      effects: new Map([['k2', 1]]),
+    },
+    { valid: true, lost: 0, wrongOutcome: 0 },
+  ],
+  [
+    'an expired job that ran: wrong outcome',
+    {
+      submissions: [{ key: 'k1', kind: 'expiring', jobId: 'j1' }, clean.submissions[1]!],
+      jobs: [{ ...clean.jobs[0]!, state: 'expired', nonce: null }, clean.jobs[1]!],
+    },
+    { valid: false, wrongOutcome: 1 },
+  ],
+  [
+    'a job without an expiry expired: wrong outcome',
+    {
+      ledger: clean.ledger.slice(2),
+      jobs: [{ ...clean.jobs[0]!, state: 'expired', attempt: 0, nonce: null }, clean.jobs[1]!],
+      effects: new Map([['k2', 1]]),
+    },
+    { valid: false, wrongOutcome: 1 },
+  ],
+  [
     'messages left in the broker: residue',
     { residue: { unfinished: 0, brokerMessages: 2, orphans: 0 } },
     { valid: false },

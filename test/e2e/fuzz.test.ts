@@ -381,14 +381,14 @@ test('POST /v1/jobs/batch accepts nothing from bad items and refuses bad batches
 });
 
 /**
- * A valid submission with fields gaffer does not know (runAt, delaySeconds, misspellings, any
+ * A valid submission with fields gaffer does not know (startAt, delaySeconds, misspellings, any
  * text): never a job that silently ignores them, never a 5xx.
  */
 const unknownFields = fc
   .tuple(
     fc.uniqueArray(
       fc.oneof(
-        fc.constantFrom('runAt', 'delaySeconds', 'priorty', 'timeout', 'Type', 'payload ', ''),
+        fc.constantFrom('startAt', 'delaySeconds', 'priorty', 'timeout', 'Type', 'payload ', ''),
         fc.string({ maxLength: 30 }),
       ),
       { minLength: 1, maxLength: 4 },

@@ -103,6 +103,7 @@ describe('messages', () => {
     leaseOwner: 'local-1-echo-1',
     leaseExpiresAtMs: 1_763_900_000_004,
     resources: { cpu: '500m', memory: '1Gi', gpus: 1 } satisfies Required<pb.Resources>,
+    expiresAtMs: 1_763_900_000_005,
   };
   const submit: Required<Omit<pb.SubmitJobRequest, 'priorityName'>> = {
     type: 'echo',
@@ -114,6 +115,10 @@ describe('messages', () => {
     timeoutSeconds: 1.5,
     data: { inputs: ['/in'], output: '/out' },
     resources: { cpu: '1', memory: '2Gi', gpus: 1 },
+    runAt: '2026-12-07T14:00:00Z',
+    delay: '30s',
+    expiresAt: '1763900000005',
+    expireIn: '5m',
     dedup: { mode: 'ttl', ttlSeconds: 60, debounceSeconds: 1 } satisfies Required<pb.DedupMode>,
   };
   const method = serviceDefinition(GAFFER_SERVICE) as unknown as Record<

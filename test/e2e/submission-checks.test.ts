@@ -112,12 +112,12 @@ async function libraryCode(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('unknown top-level fields are refused, each named, and nothing is created', () => {
-  const extra = { runAt: 1_900_000_000_000, delaySeconds: 60, priorty: 5 };
+  const extra = { startAt: 1_900_000_000_000, delaySeconds: 60, priorty: 5 };
   const named = (message: string) => {
     for (const f of Object.keys(extra)) assert.match(message, new RegExp(`"${f}"`));
   };
 
-  test('POST /v1/jobs: 400 GAFFER_UNKNOWN_FIELD naming runAt, delaySeconds and priorty', async () => {
+  test('POST /v1/jobs: 400 GAFFER_UNKNOWN_FIELD naming startAt, delaySeconds and priorty', async () => {
     const before = await count();
     const res = await post('/v1/jobs', { type: 'alpha', payload: 1, ...extra });
     assert.equal(res.statusCode, 400, res.body);

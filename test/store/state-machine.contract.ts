@@ -13,6 +13,8 @@ import { jobFactory } from './new-job.ts';
 /** Store-clock times: every job is due long before NOW. */
 const T0 = 1_700_000_000_000;
 const NOW = T0 + 1e6;
+/** Every contract job expires at EXPIRY, after NOW: claims at NOW take it, a sweep at EXPIRY ends it. */
+const EXPIRY = NOW + 1;
 const BOOM: JobError = { class: 'application', message: 'boom' };
 
 /** A job in some state, with the lease token its last claim gave it (null if never claimed). */
@@ -88,6 +90,10 @@ const MOVERS: Record<JobState, Record<string, Mover>> = {
     },
   },
   dead_lettered: { finish: finishTo('dead_lettered') },
+  expired: {
+    expire: async (store, { job }) =>
+      (await store.expire(EXPIRY, 1000)).find((j) => j.id === job.id),
+  },
 };
 
 /**
@@ -103,7 +109,7 @@ export function describeStateMachineContract(
 ): void {
   describe(`JobStore state machine contract: ${name}`, () => {
     let store: JobStore;
-    const newJob = jobFactory(T0, { prefix: 'sm' });
+    const newJob = jobFactory(T0, { prefix: 'sm', expiresAt: EXPIRY });
     before(async () => {
       store = await makeStore();
     });
@@ -114,6 +120,11 @@ export function describeStateMachineContract(
     /** A fresh job in `state`, reached through the store's operations. */
     async function into(state: JobState): Promise<Held> {
       const [inserted] = await store.insert([newJob()]);
+      if (state === 'expired') {
+        const job = (await MOVERS.expired.expire!(store, { job: inserted!, token: 0 }))!;
+        assert.equal(job?.state, 'expired', 'driving a job into expired');
+        return { job, token: 0 };
+      }
       const claimed = await claimTo(state === 'starting' ? 'starting' : 'running')(store, {
         job: inserted!,
         token: 0,

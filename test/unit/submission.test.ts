@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { GafferError } from '../../src/errors.ts';
 import {
   checkJsonValue,
+  expiresAtOf,
+  MAX_DELAY_MS,
   MAX_JSON_DEPTH,
   MAX_TIMEOUT_MS,
   maxAttemptsOf,
@@ -11,6 +13,7 @@ import {
   refuseUnknownFields,
   resourcesOf,
   type ResourceCeiling,
+  runAtOf,
   SUBMISSION_FIELDS,
   timeoutMsOf,
 } from '../../src/jobs/submission.ts';
@@ -178,17 +181,17 @@ describe('maxAttempts: an integer from 1 to 100', () => {
 });
 
 describe('unknown fields are refused, each named', () => {
-  test('runAt, delaySeconds and a misspelt priorty in one message', () => {
-    const sub = { type: 't', runAt: 1, delaySeconds: 5, priorty: 3 };
+  test('startAt, delaySeconds and a misspelt priorty in one message', () => {
+    const sub = { type: 't', startAt: 1, delaySeconds: 5, priorty: 3 };
     assert.throws(
       () => refuseUnknownFields(sub, SUBMISSION_FIELDS),
       (err: GafferError) => {
         assert.equal(err.code, 'GAFFER_UNKNOWN_FIELD');
         assert.equal(err.status, 400);
-        for (const f of ['runAt', 'delaySeconds', 'priorty']) {
+        for (const f of ['startAt', 'delaySeconds', 'priorty']) {
           assert.match(err.message, new RegExp(f));
         }
-        assert.deepEqual(err.details, { fields: ['runAt', 'delaySeconds', 'priorty'] });
+        assert.deepEqual(err.details, { fields: ['startAt', 'delaySeconds', 'priorty'] });
         return true;
       },
     );
@@ -226,6 +229,80 @@ describe('JSON values: what the HTTP parser refuses, and what a store cannot kee
     test(`${name} → ${expected}`, () => {
       assert.equal(
         outcome(() => (checkJsonValue(value, 'payload'), 'ok')),
+        expected,
+      );
+    });
+  }
+});
+
+describe('due time: runAt (a time with a zone, or epoch ms) or delay (seconds or a duration)', () => {
+  const now = Date.parse('2026-12-07T12:00:00Z');
+  const table: [{ runAt?: unknown; delay?: unknown }, number | string][] = [
+    [{}, now],
+    [{ runAt: '2026-12-07T12:00:03Z' }, now + 3000],
+    [{ runAt: '2026-12-07T13:00:03+01:00' }, now + 3000],
+    [{ runAt: '2026-12-07T12:00:03.250Z' }, now + 3250],
+    [{ runAt: now + 5000 }, now + 5000],
+    [{ runAt: String(now + 5000) }, now + 5000],
+    [{ runAt: '2020-01-01T00:00:00Z' }, now], // in the past: runs now
+    [{ runAt: now - 1 }, now],
+    [{ runAt: '2026-12-07T12:00:03' }, 'GAFFER_DELAY_INVALID'], // no zone: ambiguous
+    [{ runAt: Math.floor(now / 1000) }, 'GAFFER_DELAY_INVALID'], // epoch seconds: ambiguous
+    [{ runAt: 'tomorrow' }, 'GAFFER_DELAY_INVALID'],
+    [{ runAt: '2026-13-45T12:00:00Z' }, 'GAFFER_DELAY_INVALID'],
+    [{ runAt: '2030-01-01T00:00:00Z' }, 'GAFFER_DELAY_INVALID'], // past MAX_DELAY_MS
+    [{ runAt: NaN }, 'GAFFER_DELAY_INVALID'],
+    [{ runAt: now + 0.5 }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: 3 }, now + 3000],
+    [{ delay: '3' }, now + 3000],
+    [{ delay: 0.25 }, now + 250],
+    [{ delay: '500ms' }, now + 500],
+    [{ delay: '30s' }, now + 30_000],
+    [{ delay: '5m' }, now + 300_000],
+    [{ delay: '1.5h' }, now + 5_400_000],
+    [{ delay: '1d' }, now + 86_400_000],
+    [{ delay: 0 }, now],
+    [{ delay: MAX_DELAY_MS / 1000 }, now + MAX_DELAY_MS],
+    [{ delay: MAX_DELAY_MS / 1000 + 1 }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: '400d' }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: -1 }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: NaN }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: Infinity }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: '5 minutes' }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: '0x10' }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: true }, 'GAFFER_DELAY_INVALID'],
+    [{ delay: '5s', runAt: now + 5000 }, 'GAFFER_DELAY_INVALID'], // both
+  ];
+  for (const [given, expected] of table) {
+    test(`${JSON.stringify(given)} → ${expected}`, () => {
+      assert.equal(
+        outcome(() => runAtOf(given, now)),
+        expected,
+      );
+    });
+  }
+});
+
+describe('expiry: expiresAt (a time) or expireIn (a duration from submission), after the due time', () => {
+  const now = Date.parse('2026-12-07T12:00:00Z');
+  const table: [{ expiresAt?: unknown; expireIn?: unknown }, number, number | null | string][] = [
+    [{}, now, null],
+    [{ expireIn: '10s' }, now, now + 10_000],
+    [{ expireIn: 10 }, now, now + 10_000],
+    [{ expiresAt: '2026-12-07T12:01:00Z' }, now, now + 60_000],
+    [{ expiresAt: now + 1 }, now, now + 1],
+    [{ expiresAt: now }, now, 'GAFFER_EXPIRY_INVALID'], // could never start
+    [{ expireIn: '10s' }, now + 10_000, 'GAFFER_EXPIRY_INVALID'], // not after its due time
+    [{ expireIn: '10s' }, now + 5_000, now + 10_000],
+    [{ expiresAt: '2020-01-01T00:00:00Z' }, now, 'GAFFER_EXPIRY_INVALID'],
+    [{ expiresAt: '12:00' }, now, 'GAFFER_EXPIRY_INVALID'],
+    [{ expireIn: '2y' }, now, 'GAFFER_EXPIRY_INVALID'],
+    [{ expireIn: '5s', expiresAt: now + 5000 }, now, 'GAFFER_EXPIRY_INVALID'], // both
+  ];
+  for (const [given, runAt, expected] of table) {
+    test(`${JSON.stringify(given)}, due at now+${runAt - now} → ${expected}`, () => {
+      assert.equal(
+        outcome(() => expiresAtOf(given, now, runAt)),
         expected,
       );
     });

@@ -42,6 +42,10 @@ export function toSubmission(
     timeoutSeconds: req.timeoutSeconds,
     data: inputs.length > 0 || output ? dropUndefined({ inputs, output }) : undefined,
     resources: resourcesOf(req.resources),
+    runAt: req.runAt || undefined,
+    delay: req.delay || undefined,
+    expiresAt: req.expiresAt || undefined,
+    expireIn: req.expireIn || undefined,
     dedup: req.dedup ? dropUndefined({ ...req.dedup }) : undefined,
   });
   check(submissionBody, body);
@@ -135,6 +139,7 @@ export function toJobMessage(job: Omit<Job, 'leaseToken'>): pb.Job {
     timeoutMs: job.timeoutMs,
     createdAtMs: job.createdAt,
     runAtMs: job.runAt,
+    ...(job.expiresAt != null ? { expiresAtMs: job.expiresAt } : {}),
     ...(job.startedAt === null ? {} : { startedAtMs: job.startedAt }),
     ...(job.finishedAt === null ? {} : { finishedAtMs: job.finishedAt }),
     cancelRequested: job.cancelRequested,

@@ -20,6 +20,7 @@ export const JOB_STATE_NAMES = [
   'JOB_STATE_TIMED_OUT',
   'JOB_STATE_CANCELLED',
   'JOB_STATE_DEAD_LETTERED',
+  'JOB_STATE_EXPIRED',
 ] as const;
 export type JobStateName = (typeof JOB_STATE_NAMES)[number];
 
@@ -45,6 +46,12 @@ export interface SubmitJobRequest {
   timeoutSeconds?: number;
   data?: Partial<DataRefs> | null;
   resources?: Partial<Resources> | null;
+  /** ISO 8601 with a zone, or epoch ms as text; '': now. */
+  runAt?: string;
+  /** Seconds or a duration ("30s"); '': none. */
+  delay?: string;
+  expiresAt?: string;
+  expireIn?: string;
   /** Unset (null): the default dedup (the key is unique for ever). */
   dedup?: Partial<DedupMode> | null;
 }
@@ -147,6 +154,8 @@ export interface Job {
   timeoutMs: number;
   createdAtMs: number;
   runAtMs: number;
+  /** Absent: never expires. */
+  expiresAtMs?: number;
   startedAtMs?: number;
   finishedAtMs?: number;
   cancelRequested: boolean;

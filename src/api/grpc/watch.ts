@@ -9,6 +9,7 @@ const STATE_EVENTS = [
   'job:retrying',
   'job:failed',
   'job:cancelled',
+  'job:expired',
 ] as const satisfies readonly GafferEventName[];
 
 export interface WatchDeps {

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
+import type { Static } from 'typebox';
 import { GafferError } from '../../errors.ts';
 import { toGafferError } from '../error-handler.ts';
 import type { Readable } from 'node:stream';
@@ -8,6 +9,10 @@ import { unknownType, type Catalog } from '../../jobs/catalog.ts';
 import type { BatchService, IngestResult } from '../../jobs/batches.ts';
 import { NdjsonReader } from '../ndjson-rows.ts';
 import { UploadQuery } from '../schemas.ts';
+import { timingOf } from '../../jobs/prepare.ts';
+import { expiresAtOf, runAtOf } from '../../jobs/submission.ts';
+
+type UploadQueryValue = Static<typeof UploadQuery>;
 import { csvLine } from '../csv-cell.ts';
 import { requireBatchInScope, requireType, submitter } from '../auth/scope.ts';
 import type { Principal } from '../auth/access.ts';
@@ -142,7 +147,7 @@ export async function uploadBatch(
   deps: UploadDeps,
   req: FastifyRequest,
   reply: FastifyReply,
-  query: { type?: string | undefined; priority?: number | string | undefined },
+  query: UploadQueryValue,
 ) {
   if (NDJSON_TYPES.includes(req.headers['content-type']?.split(';')[0]?.trim() ?? '')) {
     return uploadNdjson(deps, req, reply, query);
@@ -176,6 +181,7 @@ export async function uploadBatch(
     const result = await deps.batches.ingestCsv(batchId, stream, {
       type: query.type,
       priority: query.priority,
+      timing: timingOf(query),
       by: submitter(req.principal),
     });
     if (stream.truncated) {
@@ -198,12 +204,13 @@ function uploadNdjson(
   deps: UploadDeps,
   req: FastifyRequest,
   reply: FastifyReply,
-  query: { type?: string | undefined; priority?: number | string | undefined },
+  query: UploadQueryValue,
 ) {
   const limit = checkUpload(deps, req, query);
   const reader = new NdjsonReader({
     type: query.type,
     priority: query.priority,
+    timing: timingOf(query),
     maxLineChars: deps.limits().bodyLimitBytes,
   });
   return runUpload(deps, reply, 'ndjson', query.type, (batchId) =>
@@ -215,13 +222,13 @@ function uploadNdjson(
 }
 
 /** Refuses an upload before a byte of it is read; returns the size limit. */
-function checkUpload(
-  deps: UploadDeps,
-  req: FastifyRequest,
-  query: { type?: string | undefined; priority?: number | string | undefined },
-): number {
+function checkUpload(deps: UploadDeps, req: FastifyRequest, query: UploadQueryValue): number {
   // Every row's priority: a malformed one refuses the upload before a row is read.
   priorityOf(query.priority, 0);
+  // And every row's due time and expiry (checked against this moment; each row again at its own).
+  const now = Date.now();
+  const timing = timingOf(query);
+  expiresAtOf(timing, now, runAtOf(timing, now));
   const declared = Number(req.headers['content-length'] ?? 0);
   const limit = deps.limits().uploadLimitBytes;
   // Multipart framing adds well under 8 KiB; anything bigger is refused before a byte is read.

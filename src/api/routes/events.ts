@@ -52,6 +52,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesDeps> = async (app, { ev
       events.on('job:failed', ({ job }) => jobChanged(job)),
       events.on('job:retrying', ({ job }) => jobChanged(job)),
       events.on('job:cancelled', ({ job }) => jobChanged(job)),
+      events.on('job:expired', ({ job }) => jobChanged(job)),
       events.on('worker:started', ({ worker }) => send('worker', worker)),
       events.on('worker:state', ({ worker }) => send('worker', worker)),
       events.on('worker:stopped', ({ worker }) => send('worker', worker)),

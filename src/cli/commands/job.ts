@@ -68,6 +68,9 @@ export function renderJob(job: ApiJob, now: number): string {
   if (job.runAt > job.createdAt && job.state === 'queued') {
     pairs.push(['run at', formatIso(job.runAt)]);
   }
+  if (job.expiresAt != null && job.state === 'queued') {
+    pairs.push(['expires at', formatIso(job.expiresAt)]);
+  }
   if (job.batchId) pairs.push(['batch', job.batchId]);
   if (job.idempotencyKey) pairs.push(['idempotency', job.idempotencyKey]);
   if (job.routeReason) pairs.push(['routed', job.routeReason]);

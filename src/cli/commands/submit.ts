@@ -28,6 +28,10 @@ interface SubmitOptions {
   wait?: boolean;
   input?: string[];
   output?: string;
+  delay?: string;
+  runAt?: string;
+  expireIn?: string;
+  expiresAt?: string;
 }
 
 export function registerSubmit(program: Command): void {
@@ -54,6 +58,10 @@ export function registerSubmit(program: Command): void {
       collect,
     )
     .option('--output <ref>', "where the job's output directory is uploaded (s3://… or a path)")
+    .option('--delay <duration>', 'not before this long from now: seconds, or 30s, 5m, 2h, 1d')
+    .option('--run-at <time>', 'not before this time: ISO 8601 with a zone, or epoch ms')
+    .option('--expire-in <duration>', 'not started this long from now: ends expired (as --delay)')
+    .option('--expires-at <time>', 'not started by this time: ends expired (as --run-at)')
     .option('-w, --wait', `wait until the job ends; exit 0 if it succeeded, else ${EXIT.api}`)
     .action(async (type: string | undefined, opts: SubmitOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -66,6 +74,10 @@ export function registerSubmit(program: Command): void {
         ...(opts.dedup ? { dedup: opts.dedup } : {}),
         ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
         ...(opts.timeout ? { timeoutSeconds: opts.timeout } : {}),
+        ...(opts.delay !== undefined ? { delay: opts.delay } : {}),
+        ...(opts.runAt !== undefined ? { runAt: opts.runAt } : {}),
+        ...(opts.expireIn !== undefined ? { expireIn: opts.expireIn } : {}),
+        ...(opts.expiresAt !== undefined ? { expiresAt: opts.expiresAt } : {}),
         ...(opts.input || opts.output
           ? {
               data: {

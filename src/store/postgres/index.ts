@@ -1,4 +1,5 @@
 import type { JobStore } from '../job-store.ts';
+import { expireDue } from './expiry.ts';
 import type { AuditLog } from '../roles/audit-log.ts';
 import type { BatchRecords } from '../roles/batch-records.ts';
 import type { DeadLetterWrites } from '../roles/dead-letter-writes.ts';
@@ -15,7 +16,7 @@ import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
 import * as lifecycle from './lifecycle.ts';
 import { acquireLease, releaseLease } from './lease.ts';
-import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs, becameDue } from './listing.ts';
 import { migrate } from './migrations.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
@@ -60,6 +61,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     heartbeat: (id, token, expiresAt) => jobs.heartbeat(pool, id, token, expiresAt),
     finish: (updates) => jobs.finishJobs(pool, updates),
     findExpired: (now, owners) => jobs.findExpired(pool, now, owners),
+    expire: (now, limit) => expireDue(pool, now, limit),
     findOwnedByPrefix: (prefix, except) => jobs.findOwnedByPrefix(pool, prefix, except),
     cancel: (id, now) => jobs.cancelJob(pool, id, now),
     requeue: (id, now) => jobs.requeueJob(pool, id, now),
@@ -69,6 +71,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     list: (filter) => listJobs(pool, filter),
     queueStats: (now) => queueStats(pool, now),
     readyJobs: (type, dueBy, limit) => readyJobs(pool, type, dueBy, limit),
+    becameDue: (type, after, upTo, limit) => becameDue(pool, type, after, upTo, limit),
     queuePosition: (job, now) => queuePosition(pool, job, now),
   };
   const deadLetterWrites: DeadLetterWrites = {

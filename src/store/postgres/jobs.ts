@@ -25,14 +25,16 @@ const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
 
 /**
  * An ended job back to queued as if new: attempt 0 (a fresh run with all of maxAttempts), one more
- * replay on its record, claimable at the time bound to `runAt`, with no result, error or lease.
+ * replay on its record, claimable at the time bound to `runAt`, with no result, error or lease,
+ * and no expiry (the operator asked for this run now; an expired job would expire again at once).
  */
 export function requeueSet(runAt: string): string {
   return `state = 'queued', attempt = 0, replays = replays + 1, run_at = ${runAt}, started_at = NULL,
-    finished_at = NULL, result = NULL, error = NULL, cancel_requested = false, ${END_LEASE}`;
+    finished_at = NULL, result = NULL, error = NULL, cancel_requested = false, expires_at = NULL,
+    ${END_LEASE}`;
 }
 
-/** Rows per INSERT statement: one statement of 17 array parameters, however many rows. */
+/** Rows per INSERT statement: one statement of 18 array parameters, however many rows. */
 export const INSERT_CHUNK = 1000;
 
 /**
@@ -45,21 +47,22 @@ export const INSERT_CHUNK = 1000;
 export const ANALYZE_AFTER = 10_000;
 
 /**
- * The new jobs of one chunk as 17 parallel arrays, expanded by unnest into rows. The parameter
+ * The new jobs of one chunk as 18 parallel arrays, expanded by unnest into rows. The parameter
  * count stays fixed whatever the chunk size (a VALUES list would need 14 per row and hit the
  * 65,535 limit), and one SQL text serves every chunk.
  */
 const INSERT_SQL = `INSERT INTO jobs (id, type, queue, payload, priority, attributes, state, attempt,
     max_attempts, timeout_ms, created_at, run_at, batch_id, idempotency_key, route_reason, data,
-    submitted_by, resources, flow_key)
+    submitted_by, resources, flow_key, expires_at)
   SELECT t.id, t.type, t.queue, t.payload::jsonb, t.priority, t.attributes::jsonb, 'queued', 0,
     t.max_attempts, t.timeout_ms, t.created_at, t.run_at, t.batch_id, t.idempotency_key,
-    t.route_reason, t.data::jsonb, t.submitted_by, t.resources::jsonb, t.flow_key
+    t.route_reason, t.data::jsonb, t.submitted_by, t.resources::jsonb, t.flow_key, t.expires_at
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[],
     $7::integer[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
-    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[])
     AS t(id, type, queue, payload, priority, attributes, max_attempts, timeout_ms, created_at,
-      run_at, batch_id, idempotency_key, route_reason, data, submitted_by, resources, flow_key)
+      run_at, batch_id, idempotency_key, route_reason, data, submitted_by, resources, flow_key,
+      expires_at)
   ON CONFLICT (idempotency_key, type, submitted_by) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id`;
 
@@ -169,7 +172,7 @@ function compareKeys(a: string | null, b: string | null): number {
 }
 
 function insertParams(chunk: readonly NewJob[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 17 }, () => new Array(chunk.length));
+  const cols: unknown[][] = Array.from({ length: 18 }, () => new Array(chunk.length));
   chunk.forEach((j, i) => {
     const values = [
       j.id,
@@ -189,6 +192,7 @@ function insertParams(chunk: readonly NewJob[]): unknown[][] {
       j.submittedBy ?? ANONYMOUS_SUBMITTER,
       j.resources ? toJson(j.resources) : null,
       j.flowKey ?? null,
+      j.expiresAt ?? null,
     ];
     values.forEach((v, c) => {
       (cols[c] as unknown[])[i] = v;
@@ -211,7 +215,8 @@ function claimable(to: ClaimRequest['to']): string {
 /** The jobs of the type bound to `type` a claim to `to` may take at the time bound to `now`. */
 export function claimableAt(to: ClaimRequest['to'], type: string, now: string): string {
   return `jobs.type = ${type} AND ${stateIn(statesInto(to, CLAIMABLE_STATES), 'jobs.state')}
-    AND NOT jobs.cancel_requested AND jobs.run_at <= ${now}`;
+    AND NOT jobs.cancel_requested AND jobs.run_at <= ${now}
+    AND (jobs.expires_at IS NULL OR jobs.expires_at > ${now})`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
+import type { DueCursor, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import {
@@ -48,6 +48,7 @@ async function listRows(pool: pg.Pool, filter: JobFilter, rowLimit: number): Pro
   if (filter.type !== undefined) add('type = $?', filter.type);
   if (filter.state !== undefined) add('state = $?', filter.state);
   if (filter.batchId !== undefined) add('batch_id = $?', filter.batchId);
+  if (filter.dueAfter !== undefined) add('run_at > $?', filter.dueAfter);
   if (filter.search) {
     const term = escapeLike(filter.search);
     // ILIKE under "C" folds ASCII case only, which is SQLite's LIKE. The payload is matched in
@@ -78,6 +79,20 @@ interface StatsRow {
   state: JobState | null;
   n: number;
   oldest: number | null;
+}
+
+export async function becameDue(
+  pool: pg.Pool,
+  type: string,
+  after: DueCursor,
+  upTo: number,
+  limit: number,
+) {
+  const sql = `SELECT * FROM jobs WHERE type = $1 AND state = 'queued' AND run_at > created_at
+      AND (run_at, id) > ($2, $3) AND run_at <= $4
+    ORDER BY run_at, id LIMIT $5`;
+  const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
+  return (await rows<JobRow>(pool, sql, [type, after.runAt, after.id, upTo, capped])).map(rowToJob);
 }
 
 export async function readyJobs(pool: pg.Pool, type: string, dueBy: number, limit: number) {

@@ -36,6 +36,8 @@ export interface JobRow {
   route_reason: string | null;
   data: JobData | null;
   resources: JobResources | null;
+  /** Not started by this time: the job expires (null: never). */
+  expires_at: number | null;
   replays: number;
 }
 
@@ -67,6 +69,7 @@ export function rowToJob(row: JobRow): Job {
     data: row.data,
     resources: row.resources,
     replays: row.replays,
+    ...(row.expires_at != null ? { expiresAt: Number(row.expires_at) } : {}),
   };
 }
 

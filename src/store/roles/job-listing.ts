@@ -15,10 +15,23 @@ export interface JobListing {
    */
   readyJobs(type: string, dueBy: number, limit: number): Promise<Job[]>;
   /**
+   * Queued jobs of `type` that were delayed (runAt after their createdAt: a delayed submission,
+   * a retry's backoff) and fell due in the window `after` < (runAt, id) ≤ `upTo`, by (runAt, id):
+   * broker mode publishes a delayed job from here when it is due (the last job of a page is the
+   * next page's `after`). Served by a partial index that due-on-insert jobs never enter.
+   */
+  becameDue(type: string, after: DueCursor, upTo: number, limit: number): Promise<Job[]>;
+  /**
    * How many queued jobs of the job's type are due at `now` and come before it in claim order
    * (priority, then oldest runAt, then id): its place in the line ("why am I waiting?").
    */
   queuePosition(job: Pick<Job, 'id' | 'type' | 'priority' | 'runAt'>, now: number): Promise<number>;
+}
+
+/** A place in (runAt, id) order; id '' is before every job of that runAt. */
+export interface DueCursor {
+  runAt: number;
+  id: string;
 }
 
 export interface JobFilter {
@@ -29,6 +42,11 @@ export interface JobFilter {
    */
   types?: readonly string[];
   state?: JobState;
+  /**
+   * Only jobs due after this time (runAt > dueAfter): with state `queued`, the jobs shown as
+   * `delayed` (a view of queued jobs whose runAt is ahead, not a stored state).
+   */
+  dueAfter?: number;
   batchId?: string;
   /** Matches the id prefix or the payload text. */
   search?: string;

@@ -36,6 +36,11 @@ export interface JobRecords {
    * token equals `token` and its state is in flight. Returns the jobs that changed (others were stale).
    */
   finish(updates: readonly FinishUpdate[]): Promise<Job[]>;
+  /**
+   * Queue-wait expiry: up to `limit` queued jobs whose `expiresAt` ≤ `now` end as `expired` (never
+   * run), in one statement. Returns them. A claim never takes a job past its expiry either.
+   */
+  expire(now: number, limit: number): Promise<Job[]>;
   /** In-flight jobs whose lease expired at `now`, or whose owner is in `owners`. */
   findExpired(now: number, owners?: readonly string[]): Promise<Job[]>;
   /** In-flight jobs whose owner starts with `prefix` (workers of a previous gaffer process). */

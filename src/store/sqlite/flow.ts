@@ -113,6 +113,7 @@ function namedCandidates(s: Statements, req: ClaimRequest): FlowCandidate[] {
     JSON.stringify(req.jobIds ?? []),
     req.type,
     req.now,
+    req.now, // the expiry
   );
 }
 
@@ -124,6 +125,7 @@ function backlogCandidates(s: Statements, req: ClaimRequest, n: number): FlowCan
       ORDER BY priority DESC, run_at, rowid LIMIT ?`,
     req.type,
     req.now,
+    req.now, // the expiry
     n,
   );
 }
@@ -141,6 +143,7 @@ function keyCandidates(
       AND flow_key = ? AND flow_key IS NOT NULL ORDER BY priority DESC, run_at, rowid LIMIT ?`,
     req.type,
     req.now,
+    req.now, // the expiry
     key,
     n,
   );

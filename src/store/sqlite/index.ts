@@ -1,4 +1,5 @@
 import type { JobStore } from '../job-store.ts';
+import { expireDue } from './expiry.ts';
 import type { AuditLog } from '../roles/audit-log.ts';
 import type { BatchRecords } from '../roles/batch-records.ts';
 import type { DeadLetterWrites } from '../roles/dead-letter-writes.ts';
@@ -13,7 +14,7 @@ import * as flow from './flow.ts';
 import * as jobs from './jobs.ts';
 import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
-import { listJobs, queuePosition, queueStats, readyJobs } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs, becameDue } from './listing.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
@@ -63,6 +64,7 @@ export function createSqliteStore(
     heartbeat: async (id, token, expiresAt) => jobs.heartbeat(s, id, token, expiresAt),
     finish: async (updates) => jobs.finishJobs(s, updates),
     findExpired: async (now, owners) => jobs.findExpired(s, now, owners),
+    expire: async (now, limit) => expireDue(s, now, limit),
     findOwnedByPrefix: async (prefix, except) => jobs.findOwnedByPrefix(s, prefix, except),
     cancel: async (id, now) => jobs.cancelJob(s, id, now),
     requeue: async (id, now) => jobs.requeueJob(s, id, now),
@@ -72,6 +74,7 @@ export function createSqliteStore(
     list: async (filter) => listJobs(s, filter),
     queueStats: async (now) => queueStats(s, now),
     readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
+    becameDue: async (type, after, upTo, limit) => becameDue(s, type, after, upTo, limit),
     queuePosition: async (job, now) => queuePosition(s, job, now),
   };
   const deadLetterWrites: DeadLetterWrites = {

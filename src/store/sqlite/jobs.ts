@@ -27,7 +27,8 @@ const CLAIM_SET = `state = ?, attempt = attempt + 1, lease_token = ?, lease_owne
  */
 function claimable(to: ClaimRequest['to']): string {
   return `jobs.type = ? AND ${stateIn(statesInto(to, CLAIMABLE_STATES), 'jobs.state')}
-    AND jobs.cancel_requested = 0 AND jobs.run_at <= ?`;
+    AND jobs.cancel_requested = 0 AND jobs.run_at <= ?
+    AND (jobs.expires_at IS NULL OR jobs.expires_at > ?)`;
 }
 export const CLAIMABLE = { running: claimable('running'), starting: claimable('starting') };
 
@@ -36,11 +37,13 @@ const END_LEASE = 'lease_owner = NULL, lease_expires_at = NULL';
 
 /**
  * An ended job back to queued as if new: attempt 0 (a fresh run with all of maxAttempts), one more
- * replay on its record, claimable at the time bound to `runAt`, with no result, error or lease.
+ * replay on its record, claimable at the time bound to `runAt`, with no result, error or lease,
+ * and no expiry (the operator asked for this run now; an expired job would expire again at once).
  */
 export function requeueSet(runAt: string): string {
   return `state = 'queued', attempt = 0, replays = replays + 1, run_at = ${runAt}, started_at = NULL,
-    finished_at = NULL, result = NULL, error = NULL, cancel_requested = 0, ${END_LEASE}`;
+    finished_at = NULL, result = NULL, error = NULL, cancel_requested = 0, expires_at = NULL,
+    ${END_LEASE}`;
 }
 
 export function getJob(s: Statements, id: string): Job | undefined {
@@ -71,6 +74,7 @@ export function claimRows(s: Statements, req: ClaimRequest): Job[] {
           ...set,
           req.type,
           req.now,
+          req.now, // the expiry
           req.limit,
         )
       : // CROSS JOIN keeps json_each the outer loop: one primary-key lookup per named id. Left
@@ -83,6 +87,7 @@ export function claimRows(s: Statements, req: ClaimRequest): Job[] {
           JSON.stringify(req.jobIds),
           req.type,
           req.now,
+          req.now, // the expiry
           req.limit,
         );
   if (rows.length > 0) s.run(`UPDATE meta SET value = ? WHERE key = 'lease_token'`, token);

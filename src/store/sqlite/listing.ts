@@ -1,6 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
+import type { DueCursor, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 import {
@@ -57,6 +57,7 @@ export function listQuery(
   if (filter.type !== undefined) add(`${col('type')} = ?`, filter.type);
   if (filter.state !== undefined) add(`${col('state')} = ?`, filter.state);
   if (filter.batchId !== undefined) add(`${col('batch_id')} = ?`, filter.batchId);
+  if (filter.dueAfter !== undefined) add('run_at > ?', filter.dueAfter);
   if (filter.search) {
     // The id prefix as a range on the primary key: LIKE would not use it (case-insensitive).
     add(
@@ -75,6 +76,22 @@ export function listQuery(
   const sql = `SELECT rowid AS seq, * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY rowid DESC LIMIT ?`;
   return { sql, params: [...params, rowLimit] };
+}
+
+export function becameDue(
+  s: Statements,
+  type: string,
+  after: DueCursor,
+  upTo: number,
+  limit: number,
+) {
+  // The jobs_delayed partial index (migration 7) holds exactly the candidates, by (type, run_at).
+  const sql = `SELECT * FROM jobs INDEXED BY jobs_delayed
+    WHERE type = ? AND state = 'queued' AND run_at > created_at
+      AND (run_at, id) > (?, ?) AND run_at <= ?
+    ORDER BY run_at, id LIMIT ?`;
+  const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
+  return s.all<JobRow>(sql, type, after.runAt, after.id, upTo, capped).map(rowToJob);
 }
 
 export function readyJobs(s: Statements, type: string, dueBy: number, limit: number) {

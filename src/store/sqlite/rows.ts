@@ -40,6 +40,8 @@ export interface JobRow {
   resources: string | null;
   /** The job's key under its type's key limit (src/domain/flow.ts); null: none recorded. */
   flow_key: string | null;
+  /** Not started by this time: the job expires (null: never). */
+  expires_at: number | null;
 }
 
 /** Every column of `jobs`, in the order INSERT statements list them. */
@@ -72,6 +74,7 @@ const JOB_COLUMNS = [
   'submitted_by',
   'resources',
   'flow_key',
+  'expires_at',
 ] as const satisfies readonly (keyof JobRow)[];
 
 /**
@@ -161,6 +164,7 @@ export function newJobRow(job: NewJob): JobRow {
     submitted_by: job.submittedBy ?? ANONYMOUS_SUBMITTER,
     resources: job.resources ? toJson(job.resources) : null,
     flow_key: job.flowKey ?? null,
+    expires_at: job.expiresAt ?? null,
   };
 }
 
@@ -192,5 +196,6 @@ export function rowToJob(row: JobRow): Job {
     data: fromJson(row.data) as JobData | null,
     resources: fromJson(row.resources) as JobResources | null,
     replays: row.replays,
+    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
   };
 }

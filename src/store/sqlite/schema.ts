@@ -249,6 +249,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (type, key)
   ) WITHOUT ROWID;
   CREATE INDEX flow_keys_age ON flow_keys (type, last_started);`,
+  // 13: queue-wait expiry. A job not started by expires_at ends as 'expired' (the reconciler's
+  // sweep, src/store/sqlite/expiry.ts); NULL: never. The partial index holds only queued jobs
+  // that can expire, so jobs without an expiry never enter it.
+  `ALTER TABLE jobs ADD COLUMN expires_at INTEGER;
+  CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE state = 'queued' AND expires_at IS NOT NULL;`,
 ];
 
 export interface OpenOptions {

@@ -47,6 +47,11 @@ export function describeBrokerMode(
             worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
             scaling: { min: 0, max: 0 },
           },
+          later: {
+            queue: `later-${process.pid}`,
+            worker: { handler: 'test/e2e/fixtures/handlers.ts#row' },
+            scaling: { min: 0, max: 0 },
+          },
           stuck: {
             queue: `stuck-${process.pid}`,
             worker: { handler: 'test/e2e/fixtures/handlers.ts#stuckOnce' },
@@ -104,6 +109,30 @@ export function describeBrokerMode(
         assert.equal(await g.orch.republishMissing(), 1, 'the missing one, after the grace');
         assert.equal(await g.orch.republishMissing(), 0, 'once: its message is back');
         assert.equal(await takeOne(broker, queue), job.id);
+      } finally {
+        await broker.close();
+      }
+    });
+
+    test('a delayed job is published when it falls due, not at submit', async () => {
+      const submit = async (payload: object) =>
+        (await g.app.inject({ method: 'POST', url: '/v1/jobs', payload })).json<{
+          job: { id: string };
+        }>().job.id;
+      // Messages earlier tests took away are published again first: the counts below are ours.
+      await g.orch.republishMissing();
+      const delayed = await submit({ type: 'later', delay: '60s' });
+      const now = await submit({ type: 'later' });
+      const queue = g.orch.catalog.type('later')!.queue;
+      const broker = await s.connect(g);
+      try {
+        assert.equal(await takeOne(broker, queue), now, 'the due job alone was published');
+        await g.orch.service.cancel(now); // so the republish counts below are the delayed job's
+        assert.equal(await g.orch.republishMissing(), 0, 'not due yet: nothing to publish');
+        g.clock.advance(60_000);
+        assert.equal(await g.orch.republishMissing(), 1, 'due: published by the due sweep');
+        assert.equal(await g.orch.republishMissing(), 0, 'once');
+        assert.equal(await takeOne(broker, queue), delayed);
       } finally {
         await broker.close();
       }

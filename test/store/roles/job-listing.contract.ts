@@ -91,6 +91,39 @@ export function describeJobListingContract(name: string, makeStore: () => Promis
       });
     });
 
+    describe('becameDue', () => {
+      test('delayed queued jobs of one type due in the window, by (runAt, id), paged', async () => {
+        const [a, b, c, , , other] = await store.insert([
+          newJob({ runAt: NOW + 10 }),
+          newJob({ runAt: NOW + 10 }),
+          newJob({ runAt: NOW + 20 }),
+          newJob({ runAt: NOW + 30 }),
+          newJob(), // due at insert: never delayed, never in the window
+          newJob({ type: 'ocr', queue: 'ocr', runAt: NOW + 10 }),
+        ]);
+        assert.ok(a && b && c && other);
+        const ids = async (after: { runAt: number; id: string }, upTo: number, limit = 10) =>
+          (await store.becameDue('render', after, upTo, limit)).map((j) => j.id);
+        assert.deepEqual(await ids({ runAt: 0, id: '' }, NOW + 20), [a.id, b.id, c.id]);
+        assert.deepEqual(await ids({ runAt: 0, id: '' }, NOW + 9), [], 'none due yet');
+        assert.deepEqual(await ids({ runAt: 0, id: '' }, NOW + 20, 1), [a.id]);
+        assert.deepEqual(await ids({ runAt: a.runAt, id: a.id }, NOW + 20, 1), [b.id], 'next page');
+        assert.deepEqual(await ids({ runAt: NOW + 10, id: b.id }, NOW + 25), [c.id]);
+        await claim({ limit: 10, now: NOW + 20 });
+        assert.deepEqual(await ids({ runAt: 0, id: '' }, NOW + 20), [], 'claimed: not queued');
+      });
+    });
+
+    describe('list, dueAfter', () => {
+      test('only the jobs due after the time: the delayed view of queued jobs', async () => {
+        const [due, later] = await store.insert([newJob(), newJob({ runAt: NOW + 10 })]);
+        assert.ok(due && later);
+        const page = await store.list({ state: 'queued', dueAfter: NOW, limit: 10 });
+        assert.deepEqual(ids(page.jobs), [later.id]);
+        assert.deepEqual(ids((await store.list({ dueAfter: NOW + 10, limit: 10 })).jobs), []);
+      });
+    });
+
     describe('queuePosition', () => {
       test('counts the due queued jobs of its type ahead of it in claim order', async () => {
         const [old, late, high, mid, other] = await store.insert([

@@ -143,6 +143,42 @@ export function describeJobRecordsContract(name: string, makeStore: () => Promis
       });
     });
 
+    describe('queue-wait expiry', () => {
+      test('a claim never takes a job past its expiry; expire ends exactly those, once', async () => {
+        const [past, later, never, inFlight] = await store.insert([
+          newJob({ expiresAt: NOW }),
+          newJob({ expiresAt: NOW + 1 }),
+          newJob(),
+          newJob({ priority: 9, expiresAt: NOW + 1 }),
+        ]);
+        assert.ok(past && later && never && inFlight);
+        assert.equal(past.expiresAt, NOW);
+        assert.deepEqual(await store.get(past.id), past, 'stored as inserted');
+        const [first] = await claim({ limit: 1 });
+        assert.equal(first?.id, inFlight.id);
+        // At NOW: `past` is at its expiry, so not claimable; the rest are.
+        const claimable = await claim({ jobIds: [past.id, later.id], limit: 10 });
+        assert.deepEqual(ids(claimable), [later.id]);
+        const expired = await store.expire(NOW + 1, 100);
+        assert.deepEqual(ids(expired), [past.id], 'only queued jobs due to expire');
+        assert.equal(expired[0]?.state, 'expired');
+        assert.equal(expired[0]?.finishedAt, NOW + 1);
+        assert.equal(expired[0]?.startedAt, null, 'never run');
+        assert.deepEqual(await store.expire(NOW + 1, 100), [], 'once');
+        assert.equal((await store.get(never.id))?.state, 'queued');
+        assert.equal((await store.get(inFlight.id))?.state, 'running');
+        const again = await store.requeue(past.id, NOW + 2);
+        assert.equal(again?.state, 'queued', 'an expired job may be retried');
+        assert.equal(again?.expiresAt, undefined, 'without its expiry');
+      });
+
+      test('expire takes at most `limit` jobs per call', async () => {
+        await store.insert([1, 2, 3].map(() => newJob({ expiresAt: NOW })));
+        assert.equal((await store.expire(NOW, 2)).length, 2);
+        assert.equal((await store.expire(NOW, 2)).length, 1);
+      });
+    });
+
     describe('claim', () => {
       test('writes the lease and starts the attempt', async () => {
         const [job] = await store.insert([newJob()]);
