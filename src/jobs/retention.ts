@@ -1,6 +1,6 @@
 import type { RetentionConfig } from '../config/schema.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { JobState } from '../domain/job.ts';
+import { JOB_STATES, TERMINAL_STATES, type JobState } from '../domain/job.ts';
 import type { JobRetention, PurgeRequest } from '../store/roles/job-retention.ts';
 
 /**
@@ -13,7 +13,10 @@ import type { JobRetention, PurgeRequest } from '../store/roles/job-retention.ts
 const DAY_MS = 86_400_000;
 /** Jobs deleted per statement: short transactions, so claims and completions are not held up. */
 export const PURGE_CHUNK = 1000;
-const ENDED: readonly JobState[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
+/** Every terminal state but dead-lettered, which `retention.deadLetters` governs on its own. */
+const ENDED: readonly JobState[] = JOB_STATES.filter(
+  (s) => TERMINAL_STATES.has(s) && s !== 'dead_lettered',
+);
 
 export interface RetentionReport {
   /** Jobs deleted (their logs with them). */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { capResult, PURGE_CHUNK, purgeRequest } from '../../src/jobs/retention.ts';
 
 const DAY = 86_400_000;
-const ENDED = ['succeeded', 'failed', 'timed_out', 'cancelled'];
+const ENDED = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired'];
 
 test('purgeRequest: nothing without a record limit; ages and counts as the store needs them', () => {
   const cases = [
