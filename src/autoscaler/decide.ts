@@ -58,18 +58,23 @@ export function decideAll(
   return applyCapacity(items, decisions, capacity);
 }
 
-function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
+/** The observation as flow control lets the rules see it, and the cap on workers it sets. */
+function underFlow(observed: Observation, concurrency: number) {
   const flow = flowDemand({
     flow: observed.flow,
     ready: observed.ready,
     arrivalRate: observed.arrivalRate,
     inFlight: observed.inFlight,
     runMs: observed.runP50Ms ?? null,
-    concurrency: observed.concurrency,
+    concurrency,
   });
-  const obs = { ...observed, ready: flow.ready, arrivalRate: flow.arrivalRate };
+  return { obs: { ...observed, ready: flow.ready, arrivalRate: flow.arrivalRate }, cap: flow.cap };
+}
+
+function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
+  const { obs, cap } = underFlow(observed, observed.concurrency);
   const counts = countWorkers(obs.workers);
-  const s = fedSettings(settings(scaling, obs), flow.cap);
+  const s = fedSettings(settings(scaling, obs), cap);
   const { current } = counts;
   const queue = queueDesired(obs.ready, obs.inFlight, s.target);
   const rate = rateDesired({
@@ -93,7 +98,7 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   const out = scaleOut({ current, upTarget, ready: obs.ready, rate, s });
   // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
   // the limit, not on work.
-  const overFed = flow.cap !== null && current > s.max;
+  const overFed = cap !== null && current > s.max;
   const { retire, heldForZero } =
     out.start > 0
       ? { retire: [], heldForZero: false }
@@ -124,7 +129,7 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   if (s.downWindowSeconds > 0) inputs.scaleDownFloor = stable.down;
   if (obs.resourceLimit != null) inputs.resourceLimit = obs.resourceLimit;
   if (observed.flow?.paused) inputs.paused = 1;
-  if (flow.cap !== null) inputs.rateLimitWorkers = flow.cap;
+  if (cap !== null) inputs.rateLimitWorkers = cap;
   if (obs.lastFinishedAt != null) inputs.lastFinishedAt = obs.lastFinishedAt;
   const reason = poolReason({
     obs,
@@ -234,20 +239,9 @@ function idleSeconds(now: number, w: WorkerInfo): number {
 }
 
 function decidePerJob(observed: Observation, scaling: ScalingConfig): Decision {
-  const flow = flowDemand({
-    flow: observed.flow,
-    ready: observed.ready,
-    arrivalRate: observed.arrivalRate,
-    inFlight: observed.inFlight,
-    runMs: observed.runP50Ms ?? null,
-    concurrency: 1,
-  });
-  const obs = { ...observed, ready: flow.ready, arrivalRate: flow.arrivalRate };
+  const { obs, cap: fed } = underFlow(observed, 1);
   const counts = countWorkers(obs.workers);
-  const max = Math.max(
-    0,
-    Math.min(scaling.max, obs.resourceLimit ?? Infinity, flow.cap ?? Infinity),
-  );
+  const max = Math.max(0, Math.min(scaling.max, obs.resourceLimit ?? Infinity, fed ?? Infinity));
   const { current } = counts;
   const start = Math.max(0, Math.min(obs.ready, max - current));
   const to = current + start;
