@@ -92,13 +92,19 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
   const out = scaleOut({ current, upTarget, ready: obs.ready, rate, s });
   // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
-  // the limit, not on work.
+  // the limit, not on work. And at once, not after `idleSeconds`: the limit's starts are spread
+  // over every worker, so a surplus one is idle most of the time but never for that long.
   const overFed = flow.cap !== null && current > s.max;
   const { retire, heldForZero } =
     out.start > 0
       ? { retire: [], heldForZero: false }
       : overFed
-        ? retirees({ obs: { ...obs, ready: 0 }, s, current, surplus: current - s.max })
+        ? retirees({
+            obs: { ...obs, ready: 0 },
+            s: { ...s, idleSeconds: 0 },
+            current,
+            surplus: current - s.max,
+          })
         : retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down) });
   const to = current + out.start - retire.length;
   const inputs: Record<string, number> = {
