@@ -143,6 +143,7 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
     rate,
     retire,
     heldForZero,
+    overFed,
   });
   return {
     type: obs.type,
@@ -166,6 +167,8 @@ function poolReason(d: {
   rate: number | null;
   retire: WorkerInfo[];
   heldForZero: boolean;
+  /** More workers than the rate limit feeds (`s.max` is then its cap). */
+  overFed: boolean;
 }): string {
   const { obs, s } = d;
   const arrow = `${d.current} → ${d.to}`;
@@ -185,6 +188,7 @@ function poolReason(d: {
   }
   if (d.retire.length > 0) {
     const idle = d.retire.map((w) => `worker ${w.id} idle ${idleSeconds(obs.now, w)} s`).join(', ');
+    if (d.overFed) return `${arrow}: ${idle}, over the ${s.max} the rate limit feeds`;
     return `${arrow}: ${idle} ≥ ${s.idleSeconds} s, ready 0${downNote(d)}`;
   }
   const held = d.heldForZero

@@ -307,6 +307,18 @@ describe('decide, flow control', () => {
       assert.deepEqual(d.retire, c.retire, d.reason);
     });
   }
+  test('a retirement over the rate cap says so', () => {
+    const d = decide(
+      obs({
+        ready: 1000,
+        runP50Ms: 100,
+        flow: rate(10),
+        workers: [idle('w-1', 0), idle('w-2', 0)],
+      }),
+      SCALING,
+    );
+    assert.equal(d.reason, '2 → 1: worker w-1 idle 0 s, over the 1 the rate limit feeds');
+  });
   test('per-job: paused launches nothing; a rate caps the launches', () => {
     const perJob = (o: Partial<Observation>) => obs({ mode: 'per-job', ...o });
     assert.equal(decide(perJob({ ready: 30, flow: paused }), SCALING).start, 0);
