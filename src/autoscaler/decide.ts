@@ -97,13 +97,19 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
   const out = scaleOut({ current, upTarget, ready: obs.ready, rate, s });
   // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
-  // the limit, not on work.
+  // the limit, not on work. And at once, not after `idleSeconds`: the limit's starts are spread
+  // over every worker, so a surplus one is idle most of the time but never for that long.
   const overFed = cap !== null && current > s.max;
   const { retire, heldForZero } =
     out.start > 0
       ? { retire: [], heldForZero: false }
       : overFed
-        ? retirees({ obs: { ...obs, ready: 0 }, s, current, surplus: current - s.max })
+        ? retirees({
+            obs: { ...obs, ready: 0 },
+            s: { ...s, idleSeconds: 0 },
+            current,
+            surplus: current - s.max,
+          })
         : retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down) });
   const to = current + out.start - retire.length;
   const inputs: Record<string, number> = {
@@ -142,6 +148,7 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
     rate,
     retire,
     heldForZero,
+    overFed,
   });
   return {
     type: obs.type,
@@ -165,6 +172,8 @@ function poolReason(d: {
   rate: number | null;
   retire: WorkerInfo[];
   heldForZero: boolean;
+  /** More workers than the rate limit feeds (`s.max` is then its cap). */
+  overFed: boolean;
 }): string {
   const { obs, s } = d;
   const arrow = `${d.current} → ${d.to}`;
@@ -184,6 +193,7 @@ function poolReason(d: {
   }
   if (d.retire.length > 0) {
     const idle = d.retire.map((w) => `worker ${w.id} idle ${idleSeconds(obs.now, w)} s`).join(', ');
+    if (d.overFed) return `${arrow}: ${idle}, over the ${s.max} the rate limit feeds`;
     return `${arrow}: ${idle} ≥ ${s.idleSeconds} s, ready 0${downNote(d)}`;
   }
   const held = d.heldForZero

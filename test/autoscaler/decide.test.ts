@@ -276,6 +276,17 @@ describe('decide, flow control', () => {
       retire: ['w-3', 'w-2'],
     },
     {
+      name: 'over what the limit feeds: a worker idle less than idleSeconds retires too (the limit spreads its starts over every worker, so none stays idle that long)',
+      obs: {
+        ready: 1000,
+        runP50Ms: 100,
+        flow: rate(10),
+        workers: [worker('w-1', 'busy'), idle('w-2', 0.2), idle('w-3', 0)],
+      },
+      start: 0,
+      retire: ['w-2', 'w-3'],
+    },
+    {
       name: 'min stays a floor under the rate cap',
       obs: { ready: 1000, runP50Ms: 100, flow: rate(1) },
       scaling: { min: 3 },
@@ -296,6 +307,18 @@ describe('decide, flow control', () => {
       assert.deepEqual(d.retire, c.retire, d.reason);
     });
   }
+  test('a retirement over the rate cap says so', () => {
+    const d = decide(
+      obs({
+        ready: 1000,
+        runP50Ms: 100,
+        flow: rate(10),
+        workers: [idle('w-1', 0), idle('w-2', 0)],
+      }),
+      SCALING,
+    );
+    assert.equal(d.reason, '2 → 1: worker w-1 idle 0 s, over the 1 the rate limit feeds');
+  });
   test('per-job: paused launches nothing; a rate caps the launches', () => {
     const perJob = (o: Partial<Observation>) => obs({ mode: 'per-job', ...o });
     assert.equal(decide(perJob({ ready: 30, flow: paused }), SCALING).start, 0);
