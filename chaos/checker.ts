@@ -222,7 +222,9 @@ export function check(input: CheckInput): Report {
     unexpected.map((j) => j.id),
   );
   const ackedIds = new Set(acked.map((s) => s.jobId));
-  const recovered = input.jobs.filter((j) => !ackedIds.has(j.id) && !unexpected.includes(j));
+  const recovered = input.jobs.filter(
+    (j) => !ackedIds.has(j.id) && !unexpected.includes(j) && !ticked.has(j.id),
+  );
 
   const double: string[] = [];
   const wrong: string[] = [];
