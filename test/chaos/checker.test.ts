@@ -320,6 +320,7 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     {
       valid: true,
       unexpected: 0,
+      recovered: 0,
       schedule: { fired: 5, dropped: 0, missing: 0, doubleFired: 0, offGrid: 0 },
     },
   ],
