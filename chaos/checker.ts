@@ -24,6 +24,21 @@
  * - residue: non-terminal jobs in the store, messages in the broker, orphan processes — all 0.
  * - refusals: a submission refused while a fault lasts must be a 503 or 507 with a stable code
  *   (the client retries it); any other 5xx fails the run.
+ * - `schedule` (a run with a cron schedule, `CheckInput.schedule`): its jobs are those whose
+ *   idempotency key is `schedule:<name>:<tick ISO>` (src/schedules/runner.ts `tickKey`); each must
+ *   name a tick of the schedule (on its grid, after it was first seen): `offGrid` must be 0. A tick
+ *   with two jobs is a double fire: `doubleFired` must be 0 (its job run twice is a duplicate
+ *   execution, judged as any other). A tick with no job (`missing`) between the first seen and
+ *   the last fired one is allowed only as the missed policy drops it: under `catchUp: N`, when at
+ *   least N later ticks had fallen due by the time the next tick after it was fired (its job's
+ *   creation, on the store's clock) — the catch-up fired the N latest; under `skip`, when it fell
+ *   due while gaffer was down (a `gaffer_restart` fault, from one pass before the kill to its
+ *   end). The last tick fired must be within `tailMs` of the pause that ended the run.
+ * - `rate` (a rate-limited type, `CheckInput.rateLimit`): no more than `starts` claims of the
+ *   type in any `perSeconds` window, from the store's claim times (every attempt's, retries too;
+ *   faults excuse nothing: the store enforces the limit at the claim); and no job of the type
+ *   executed (its ledger start lines) more often than the store claimed it — an execution without
+ *   a claim would escape the limit: `rateExceeded` must be 0.
  */
 
 export interface Submission {
@@ -60,6 +75,31 @@ export interface FinalJob {
   attempt: number;
   /** The stored result's nonce (a succeeded job's), else null. */
   nonce: string | null;
+  /** When the store created it (store clock ms): the schedule rule reads its jobs'. */
+  createdAt?: number;
+}
+
+/** A cron schedule the run's gaffer fired (every `everyMs`, on the grid of its multiples). */
+export interface ScheduleCheck {
+  name: string;
+  everyMs: number;
+  missed: 'skip' | { catchUp: number };
+  /** When gaffer first saw it (the store's schedule state): only later ticks are due. */
+  since: number;
+  /** When the operator's pause that ended the run was answered. */
+  pausedAt: number;
+  /** How long the runner passes take apart (its interval): the widening of an outage for skip. */
+  passMs: number;
+  /** The last fired tick may be at most this long before the pause. */
+  tailMs: number;
+}
+
+/** A rate-limited type: its claims as the store recorded them. */
+export interface RateCheck {
+  starts: number;
+  perSeconds: number;
+  /** Every claim of the type's jobs: the job and the store's clock at the claim. */
+  claims: readonly { job: string; at: number }[];
 }
 
 /** A fault the harness injected: on a process (`pids`) during [at, until]. */
@@ -104,6 +144,25 @@ export interface CheckInput {
   maxInFlight: number;
   /** Submissions refused on the way, by "status code" or "unreachable" (each was retried). */
   refused: Readonly<Record<string, number>>;
+  schedule?: ScheduleCheck;
+  rateLimit?: RateCheck;
+}
+
+export interface ScheduleReport {
+  fired: number;
+  /** Ticks with no job that the missed policy explains. */
+  dropped: number;
+  missing: number;
+  doubleFired: number;
+  offGrid: number;
+}
+
+export interface RateReport {
+  claims: number;
+  /** The most claims in any window of the limit's length. */
+  maxInWindow: number;
+  /** Windows over the limit, and jobs executed more often than claimed. */
+  rateExceeded: number;
 }
 
 export interface Report {
@@ -123,6 +182,8 @@ export interface Report {
   wrongOutcome: number;
   residue: Residue;
   refused: Readonly<Record<string, number>>;
+  schedule: ScheduleReport | null;
+  rate: RateReport | null;
   /** Every rule held. */
   valid: boolean;
   /** What broke each rule, a few examples each (empty when valid). */
@@ -151,14 +212,19 @@ export function check(input: CheckInput): Report {
     'lost',
     lost.map((s) => `${s.key} → ${s.jobId} ${byId.get(s.jobId!)?.state ?? 'missing'}`),
   );
-  const unexpected = input.jobs.filter((j) => !j.idempotencyKey || !byKey.has(j.idempotencyKey));
+  const ticked = input.schedule ? tickJobs(input.schedule, input.jobs) : new Map<string, number>();
+  const unexpected = input.jobs.filter(
+    (j) => !j.idempotencyKey || (!byKey.has(j.idempotencyKey) && !ticked.has(j.id)),
+  );
   note(
     problems,
     'unexpected',
     unexpected.map((j) => j.id),
   );
   const ackedIds = new Set(acked.map((s) => s.jobId));
-  const recovered = input.jobs.filter((j) => !ackedIds.has(j.id) && !unexpected.includes(j));
+  const recovered = input.jobs.filter(
+    (j) => !ackedIds.has(j.id) && !unexpected.includes(j) && !ticked.has(j.id),
+  );
 
   const double: string[] = [];
   const wrong: string[] = [];
@@ -204,6 +270,8 @@ export function check(input: CheckInput): Report {
   // A refusal must say why: a 5xx other than 503 (unavailable) or 507 (out of space) is a bug.
   const bare = Object.keys(input.refused).filter((k) => /^5/.test(k) && !/^50[37] GAFFER_/.test(k));
   if (bare.length > 0) problems.push(`refusals without a reason: ${bare.join(', ')}`);
+  const schedule = input.schedule ? checkSchedule(input, input.schedule, ticked, problems) : null;
+  const rate = input.rateLimit ? checkRate(input, input.rateLimit, problems) : null;
   const r = input.residue;
   if (r.unfinished + r.brokerMessages + r.orphans > 0) {
     problems.push(
@@ -226,9 +294,112 @@ export function check(input: CheckInput): Report {
     wrongOutcome: wrong.length,
     residue: r,
     refused: input.refused,
+    schedule,
+    rate,
     valid: problems.length === 0,
     problems,
   };
+}
+
+/** The schedule's jobs: job id → the tick its key names (NaN: a key of its name naming no time). */
+function tickJobs(sc: ScheduleCheck, jobs: readonly FinalJob[]): Map<string, number> {
+  const prefix = `schedule:${sc.name}:`;
+  const out = new Map<string, number>();
+  for (const j of jobs) {
+    if (j.idempotencyKey?.startsWith(prefix)) {
+      const iso = j.idempotencyKey.slice(prefix.length);
+      // Only a full ISO time: Date.parse reads "manual:…" or a bare date too loosely.
+      out.set(j.id, /^\d{4}-\d\d-\d\dT/.test(iso) ? Date.parse(iso) : NaN);
+    }
+  }
+  return out;
+}
+
+function checkSchedule(
+  input: CheckInput,
+  sc: ScheduleCheck,
+  ticked: ReadonlyMap<string, number>,
+  problems: string[],
+): ScheduleReport {
+  const created = new Map(input.jobs.map((j) => [j.id, j.createdAt ?? NaN]));
+  const byTick = new Map<number, string[]>();
+  const offGrid: string[] = [];
+  for (const [job, tick] of ticked) {
+    if (!Number.isFinite(tick) || tick % sc.everyMs !== 0 || tick <= sc.since) offGrid.push(job);
+    else byTick.set(tick, [...(byTick.get(tick) ?? []), job]);
+  }
+  note(problems, 'job(s) naming no tick of the schedule', offGrid);
+  const doubles = [...byTick].filter(([, jobs]) => jobs.length > 1);
+  note(
+    problems,
+    'cron tick(s) fired more than once',
+    doubles.map(([t, jobs]) => `${new Date(t).toISOString()} → ${jobs.join(' ')}`),
+  );
+  const fired = [...byTick.keys()].sort((a, b) => a - b);
+  const last = fired.at(-1);
+  if (last === undefined || last < sc.pausedAt - sc.tailMs) {
+    const when = last === undefined ? 'never fired' : `last fired ${new Date(last).toISOString()}`;
+    problems.push(`the schedule ${when}, more than ${sc.tailMs} ms before its pause`);
+  }
+  const missing: string[] = [];
+  let dropped = 0;
+  let next = 0; // index in `fired` of the first fired tick after t
+  const firstDue = (Math.floor(sc.since / sc.everyMs) + 1) * sc.everyMs;
+  for (let t = firstDue; last !== undefined && t < last; t += sc.everyMs) {
+    while (fired[next]! <= t) next++;
+    if (byTick.has(t)) continue;
+    const after = fired[next]!;
+    const firedAt = created.get(byTick.get(after)![0]!) ?? NaN;
+    if (dropsTick(sc, t, firedAt, input.faults)) dropped++;
+    else missing.push(new Date(t).toISOString());
+  }
+  note(problems, 'cron tick(s) missing, beyond what the missed policy explains', missing);
+  return {
+    fired: fired.length,
+    dropped,
+    missing: missing.length,
+    doubleFired: doubles.length,
+    offGrid: offGrid.length,
+  };
+}
+
+/**
+ * Whether the missed policy dropped tick `t`, the next tick after it fired at `firedAt` (its job's
+ * creation, a little after the pass that decided it read the time): `catchUp: N` drops a tick
+ * when N later ones were due at that pass; `skip` keeps only the latest due, so it drops any tick
+ * the runner passed late — explained only while gaffer was down (it passes every `passMs`).
+ */
+function dropsTick(sc: ScheduleCheck, t: number, firedAt: number, faults: readonly Fault[]) {
+  if (sc.missed !== 'skip') {
+    const laterDue = Math.floor(firedAt / sc.everyMs) - Math.floor(t / sc.everyMs);
+    return laterDue >= sc.missed.catchUp;
+  }
+  return faults.some((f) => f.kind === 'gaffer_restart' && t >= f.at - sc.passMs && t <= f.until);
+}
+
+/** At most `starts` claims in any window of `perSeconds`, and no execution without a claim. */
+function checkRate(input: CheckInput, rl: RateCheck, problems: string[]): RateReport {
+  const w = rl.perSeconds * 1000;
+  const at = rl.claims.map((c) => c.at).sort((a, b) => a - b);
+  // The store counts a claim while it is younger than the window: claims i and i + starts
+  // must be at least a window apart.
+  const over: string[] = [];
+  let maxInWindow = Math.min(at.length, 1);
+  for (let i = 0, j = 0; j < at.length; j++) {
+    while (at[j]! - at[i]! >= w) i++;
+    maxInWindow = Math.max(maxInWindow, j - i + 1);
+    if (j - i + 1 > rl.starts) over.push(`${j - i + 1} claims from ${at[i]} to ${at[j]}`);
+  }
+  note(problems, `rate-limit window(s) over ${rl.starts} per ${rl.perSeconds} s`, over);
+  const claimed = new Map<string, number>();
+  for (const c of rl.claims) claimed.set(c.job, (claimed.get(c.job) ?? 0) + 1);
+  const unclaimed: string[] = [];
+  for (const [job, run] of groupLedger(input.ledger)) {
+    const n = claimed.get(job) ?? 0;
+    if (run.starts.length > n) unclaimed.push(`${job} ran ${run.starts.length}, claimed ${n}`);
+  }
+  note(problems, 'job(s) executed more often than the store claimed them', unclaimed);
+  return { claims: at.length, maxInWindow, rateExceeded: over.length + unclaimed.length };
 }
 
 interface Runs {

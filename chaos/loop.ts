@@ -169,14 +169,20 @@ async function oneRun(n: number, t: Tally): Promise<number> {
   return count;
 }
 
-/** The duplicates a valid run had, and what explained them. */
+/** The duplicates a valid run had, and what explained them; a schedule's ticks, a rate's peak. */
 function dups(r: ScenarioReport): string {
-  if (r.dupExec === 0) return '';
+  const timed = [
+    r.schedule ? ` ticks fired ${r.schedule.fired}, dropped ${r.schedule.dropped}` : '',
+    r.rate ? ` at most ${r.rate.maxInWindow} starts per window` : '',
+  ]
+    .filter(Boolean)
+    .join(';');
+  if (r.dupExec === 0) return timed;
   const why = Object.entries(r.dupReasons)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   const sandboxed = r.sandboxed ? ` (${r.sandboxed} sandboxed, their worker hit)` : '';
-  return ` dup exec ${r.dupExec}: ${why}${sandboxed}`;
+  return `${timed}${timed ? ';' : ''} dup exec ${r.dupExec}: ${why}${sandboxed}`;
 }
 
 /**

@@ -79,6 +79,8 @@ function table(list: typeof rows): string {
     'wrong outcome',
     'residue',
     'refused (retried)',
+    'ticks fired/dropped',
+    'max starts per window',
     'valid',
   ];
   const lines = list.map(({ backend, fault, report: r }) => {
@@ -104,6 +106,8 @@ function table(list: typeof rows): string {
       r.wrongOutcome,
       residue,
       refused,
+      r.schedule ? `${r.schedule.fired}/${r.schedule.dropped}` : '—',
+      r.rate ? r.rate.maxInWindow : '—',
       r.valid ? 'yes' : 'NO',
     ];
   });

@@ -17,6 +17,7 @@ export async function finalJobs(url: string): Promise<FinalJob[]> {
         state: string;
         attempt: number;
         result: { nonce?: string } | null;
+        createdAt: string | number;
       }[];
       nextCursor: string | null;
     };
@@ -27,6 +28,7 @@ export async function finalJobs(url: string): Promise<FinalJob[]> {
         state: j.state,
         attempt: j.attempt,
         nonce: j.result?.nonce ?? null,
+        createdAt: typeof j.createdAt === 'number' ? j.createdAt : Date.parse(j.createdAt),
       });
     }
     cursor = page.nextCursor;
@@ -43,15 +45,59 @@ export function readLedger(dir: string): LedgerEntry[] {
     .map((l) => JSON.parse(l) as LedgerEntry);
 }
 
-/** Side-effect rows per submission key (chaos/handler.ts writes one file per job id). */
-export function readEffects(dir: string): Map<string, number> {
+/**
+ * Side-effect rows per submission key (chaos/handler.ts writes one file per job id). A cron
+ * schedule's jobs all carry its payload's key `tickKey`: theirs are counted per tick instead, by the
+ * idempotency key of the job (`keyOf`) — a tick run under two job ids is a duplicate effect.
+ */
+export function readEffects(
+  dir: string,
+  tickKey?: string,
+  keyOf?: ReadonlyMap<string, string | null>,
+): Map<string, number> {
   const root = path.join(dir, 'effects');
   const out = new Map<string, number>();
   if (!existsSync(root)) return out; // no job completed
   for (const key of readdirSync(root)) {
-    out.set(decodeURIComponent(key), readdirSync(path.join(root, key)).length);
+    const jobs = readdirSync(path.join(root, key));
+    if (decodeURIComponent(key) !== tickKey) {
+      out.set(decodeURIComponent(key), jobs.length);
+      continue;
+    }
+    for (const job of jobs) {
+      const tick = keyOf?.get(job) ?? job;
+      out.set(tick, (out.get(tick) ?? 0) + 1);
+    }
   }
   return out;
+}
+
+/**
+ * Every claim of the type's jobs (store clock ms), from gaffer's SQLite file once it has stopped:
+ * each ended attempt's row in `job_attempts` holds its claim time (every attempt has ended then).
+ */
+export function storeClaims(dataDir: string, type: string): { job: string; at: number }[] {
+  const db = new DatabaseSync(path.join(dataDir, 'gaffer.db'), { readOnly: true });
+  try {
+    const sql = `SELECT a.job_id AS job, a.started_at AS at FROM job_attempts a
+      JOIN jobs j ON j.id = a.job_id WHERE j.type = ? AND a.started_at IS NOT NULL`;
+    return db.prepare(sql).all(type) as { job: string; at: number }[];
+  } finally {
+    db.close();
+  }
+}
+
+/** When gaffer first saw the schedule (its state's `since`), from its SQLite file. */
+export function scheduleSince(dataDir: string, name: string): number {
+  const db = new DatabaseSync(path.join(dataDir, 'gaffer.db'), { readOnly: true });
+  try {
+    const row = db.prepare('SELECT since FROM schedule_state WHERE name = ?').get(name) as
+      { since: number } | undefined;
+    if (!row) throw new Error(`the store has no state for the schedule ${name}`);
+    return row.since;
+  } finally {
+    db.close();
+  }
 }
 
 /** A poison job kills its own worker: a fault too, for the executions that shared that worker. */

@@ -30,6 +30,12 @@ export interface Profile {
   poison: number;
   /** The drain's safety net after the last fault (the drain itself awaits events). */
   drainMs: number;
+  /**
+   * The `schedules` scenario (gaffer-kill): `jobs` submissions instead of the profile's, the type
+   * limited to `starts` per `perSeconds`, and a schedule submitting a job every second that
+   * catches up at most `catchUp` missed ticks.
+   */
+  schedules: { jobs: number; starts: number; perSeconds: number; catchUp: number };
 }
 
 export const PROFILES: Record<string, Profile> = {
@@ -50,6 +56,7 @@ export const PROFILES: Record<string, Profile> = {
     partitionMs: 5000,
     poison: 3,
     drainMs: 120_000,
+    schedules: { jobs: 40, starts: 5, perSeconds: 1, catchUp: 2 },
   },
   standard: {
     name: 'standard',
@@ -68,5 +75,6 @@ export const PROFILES: Record<string, Profile> = {
     partitionMs: 30_000,
     poison: 5,
     drainMs: 300_000,
+    schedules: { jobs: 1000, starts: 20, perSeconds: 1, catchUp: 3 },
   },
 };

@@ -19,11 +19,20 @@ import {
   poisonFaults,
   readEffects,
   readLedger,
+  scheduleSince,
+  storeClaims,
   storeUnfinished,
   endedAttempts,
 } from './observe.ts';
 import type { Backend } from './backends.ts';
-import { check, type Fault, type Report, type Submission } from './checker.ts';
+import {
+  check,
+  type Fault,
+  type RateCheck,
+  type Report,
+  type ScheduleCheck,
+  type Submission,
+} from './checker.ts';
 import { delay, LIBFAKETIME, SKEW, strike, type FaultName } from './faults.ts';
 import type { Profile } from './profile.ts';
 
@@ -57,7 +66,8 @@ export async function runScenario(
   const record: Record<string, unknown> = { backend: backend.name, fault, profile, faults };
   let verdict: ScenarioReport | null = null;
   try {
-    const submissions = plan(profile, fault === 'poison' ? profile.poison : 0);
+    const jobCount = fault === 'schedules' ? profile.schedules.jobs : profile.jobs;
+    const submissions = plan(jobCount, fault === 'poison' ? profile.poison : 0);
     // A burst: every submission at once, from many clients.
     const pacing = fault === 'burst' ? { ...profile, submitMs: 0, lanes: 64 } : profile;
     const submitting = submitAll(url, submissions, pacing);
@@ -74,6 +84,9 @@ export async function runScenario(
     });
     const refused = await submitting;
     phase('faults struck, all submitted');
+    // The schedule fires on after the last restart, then an operator's pause ends its ticks.
+    const pausedAt = fault === 'schedules' ? await pauseSchedule(url, faults, profile) : 0;
+    if (pausedAt) phase('schedule fired after the last restart, paused');
     const submitted = Date.now();
     await drained(url, profile);
     const drainMs = Date.now() - submitted;
@@ -87,11 +100,14 @@ export async function runScenario(
     await backend.between?.(); // what outlives gaffer by design goes before the orphan search
     const ledger = readLedger(dir);
     Object.assign(record, { submissions, jobs, brokerMessages });
+    const timed = fault === 'schedules' ? timeChecks(dataDir, profile, pausedAt) : {};
+    const keyOf = new Map(jobs.map((j) => [j.id, j.idempotencyKey]));
     const report = check({
+      ...timed,
       submissions,
       ledger,
       jobs,
-      effects: readEffects(dir),
+      effects: readEffects(dir, TICK_PAYLOAD.key, keyOf),
       faults: [...faults, ...poisonFaults(ledger)],
       residue: {
         // As gaffer answered before it stopped, and as its store file says after.
@@ -123,6 +139,56 @@ export async function runScenario(
     if (fault === 'disk-full') spawnSync('umount', ['-l', dataDir]);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The `schedules` scenario's cron schedule: every second, what its ticks submit. */
+const SCHEDULE = 'chaos-tick';
+const TICK_PAYLOAD = { key: `schedule:${SCHEDULE}`, ms: 20 };
+/** The schedule runner's pass interval (src/schedules/runner.ts). */
+const PASS_MS = 1000;
+/** The last tick fired may be this long before the pause (the run awaits one after the faults). */
+const TAIL_MS = 10_000;
+
+/**
+ * Awaits a tick fired after the last gaffer restart had settled (its fault's `until`), then pauses
+ * the schedule (an operator's pause: its ticks stop, and the run can drain). Resolves with the
+ * time the pause was answered.
+ */
+async function pauseSchedule(url: string, faults: Fault[], profile: Profile): Promise<number> {
+  const after = Math.max(0, ...faults.map((f) => f.until));
+  await untilEvent(
+    url,
+    async () => {
+      const res = await fetch(`${url}/v1/schedules/${SCHEDULE}`);
+      const { schedule } = (await res.json()) as { schedule: { lastRun: { at: number } | null } };
+      return (schedule.lastRun?.at ?? 0) > after;
+    },
+    profile.drainMs,
+  );
+  const res = await fetch(`${url}/v1/schedules/${SCHEDULE}/pause`, { method: 'POST' });
+  if (!res.ok) throw new Error(`pausing the schedule: ${res.status} ${await res.text()}`);
+  return Date.now();
+}
+
+/** The schedule's and the rate limit's inputs to the checker, read from the stopped store. */
+function timeChecks(
+  dataDir: string,
+  profile: Profile,
+  pausedAt: number,
+): { schedule: ScheduleCheck; rateLimit: RateCheck } {
+  const { starts, perSeconds, catchUp } = profile.schedules;
+  return {
+    schedule: {
+      name: SCHEDULE,
+      everyMs: 1000,
+      missed: { catchUp },
+      since: scheduleSince(dataDir, SCHEDULE),
+      pausedAt,
+      passMs: PASS_MS,
+      tailMs: TAIL_MS,
+    },
+    rateLimit: { starts, perSeconds, claims: storeClaims(dataDir, 'chaos') },
+  };
 }
 
 /** The checker's verdict, and how long the run's last phases took. */
@@ -175,7 +241,14 @@ function log(line: string): void {
   if (process.env['CHAOS_VERBOSE']) console.error(`chaos: ${line}`);
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'dead_lettered', 'timed_out', 'cancelled']);
+const TERMINAL = new Set([
+  'succeeded',
+  'failed',
+  'dead_lettered',
+  'timed_out',
+  'cancelled',
+  'expired',
+]);
 
 function writeConfig(
   dir: string,
@@ -212,6 +285,20 @@ function writeConfig(
       }),
     },
   });
+  if (fault === 'schedules') {
+    const { starts, perSeconds, catchUp } = profile.schedules;
+    (config['jobTypes'] as { chaos: Record<string, unknown> }).chaos['rateLimit'] = {
+      starts,
+      perSeconds,
+    };
+    config['schedules'] = {
+      [SCHEDULE]: {
+        cron: '* * * * * *', // every second
+        submit: { type: 'chaos', payload: TICK_PAYLOAD },
+        missed: { catchUp },
+      },
+    };
+  }
   const file = path.join(dir, 'gaffer.yaml');
   writeFileSync(file, JSON.stringify(config, null, 2));
   return ['--config', file, '--data-dir', path.join(dir, 'data'), '--port', String(port)];
@@ -237,12 +324,12 @@ function merge(
 }
 
 /** The submissions, poison ones spread among the normal ones. */
-function plan(profile: Profile, poison: number): Submission[] {
+function plan(jobs: number, poison: number): Submission[] {
   const out: Submission[] = [];
-  const every = poison > 0 ? Math.floor(profile.jobs / poison) : Infinity;
-  for (let i = 0; i < profile.jobs; i++) {
+  const every = poison > 0 ? Math.floor(jobs / poison) : Infinity;
+  for (let i = 0; i < jobs; i++) {
     out.push({ key: `k${i}`, kind: 'normal', jobId: null });
-    if ((i + 1) % every === 0 && out.length < profile.jobs + poison) {
+    if ((i + 1) % every === 0 && out.length < jobs + poison) {
       out.push({ key: `p${i}`, kind: 'poison', jobId: null });
     }
   }

@@ -59,6 +59,47 @@ const rerun: Partial<CheckInput> = {
   ],
 };
 
+/**
+ * A schedule firing every second since 10:00:00.5 (so 10:00:01 is its first tick), paused at
+ * 10:00:06.2: its ticks' jobs t1…t5 ran once each, created 300 ms after their ticks.
+ */
+const T0 = Date.parse('2026-01-01T10:00:00.000Z');
+const tick = (s: number, id = `t${s}`, createdAt = T0 + s * 1000 + 300) => ({
+  id,
+  idempotencyKey: `schedule:every:${new Date(T0 + s * 1000).toISOString()}`,
+  state: 'succeeded',
+  attempt: 1,
+  nonce: `n-${id}`,
+  createdAt,
+});
+const ticks = (list: ReturnType<typeof tick>[]): Partial<CheckInput> => ({
+  submissions: [],
+  jobs: list,
+  ledger: list.flatMap((j) => [start(j.id, 1, 10, 1), end(j.id, 1, 10, 2, j.nonce)]),
+  effects: new Map(),
+});
+const scheduled: Partial<CheckInput> = {
+  ...ticks([1, 2, 3, 4, 5].map((s) => tick(s))),
+  schedule: {
+    name: 'every',
+    everyMs: 1000,
+    missed: { catchUp: 2 },
+    since: T0 + 500,
+    pausedAt: T0 + 6200,
+    passMs: 1000,
+    tailMs: 3000,
+  },
+};
+/** Ticks 2 and 3 passed while gaffer was down (killed at 10:00:01.5, back at 10:00:04.5). */
+const outage = { kind: 'gaffer_restart' as const, at: T0 + 1500, until: T0 + 4500, pids: [] };
+const rated = (claims: number[]): Partial<CheckInput> => ({
+  rateLimit: {
+    starts: 2,
+    perSeconds: 1,
+    claims: claims.map((at, i) => ({ job: i % 2 ? 'j2' : 'j1', at })),
+  },
+});
+
 const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] = [
   ['a clean run', {}, { valid: true, lost: 0, dupExec: 0 }],
   [
@@ -273,6 +314,141 @@ const table: [string, Partial<CheckInput>, Partial<ReturnType<typeof check>>][] 
     { valid: true },
   ],
   ['a bare 500', { refused: { '500 GAFFER_INTERNAL': 1 } }, { valid: false }],
+  [
+    'a schedule that fired each tick once',
+    scheduled,
+    {
+      valid: true,
+      unexpected: 0,
+      recovered: 0,
+      schedule: { fired: 5, dropped: 0, missing: 0, doubleFired: 0, offGrid: 0 },
+    },
+  ],
+  [
+    'a cron tick fired twice (two jobs name it): double fire',
+    {
+      ...scheduled,
+      ...ticks([1, 2, 3, 4, 5].map((s) => tick(s)).concat(tick(3, 'again'))),
+    },
+    { valid: false, schedule: { fired: 5, dropped: 0, missing: 0, doubleFired: 1, offGrid: 0 } },
+  ],
+  [
+    'two keys naming one tick (differently written): double fire',
+    {
+      ...scheduled,
+      ...ticks([
+        ...[1, 2, 3, 4, 5].map((s) => tick(s)),
+        { ...tick(3, 'again'), idempotencyKey: 'schedule:every:2026-01-01T10:00:03Z' },
+      ]),
+    },
+    { valid: false, schedule: { fired: 5, dropped: 0, missing: 0, doubleFired: 1, offGrid: 0 } },
+  ],
+  [
+    "a tick's job run twice, no fault explains it: an unexplained duplicate",
+    {
+      ...scheduled,
+      ledger: [...scheduled.ledger!, start('t2', 2, 11, 3), end('t2', 2, 11, 4, 'other')],
+      jobs: scheduled.jobs!.map((j) => (j.id === 't2' ? { ...j, attempt: 2, nonce: 'other' } : j)),
+    },
+    { valid: false, unexplained: 1 },
+  ],
+  [
+    'a job naming a time off the schedule: off grid',
+    { ...scheduled, ...ticks([1, 2, 3, 4, 5].map((s) => tick(s)).concat(tick(4.5, 'half'))) },
+    { valid: false, schedule: { fired: 5, dropped: 0, missing: 0, doubleFired: 0, offGrid: 1 } },
+  ],
+  [
+    'a tick before the schedule was first seen: off grid',
+    { ...scheduled, ...ticks([0, 1, 2, 3, 4, 5].map((s) => tick(s))) },
+    { valid: false, schedule: { fired: 5, dropped: 0, missing: 0, doubleFired: 0, offGrid: 1 } },
+  ],
+  [
+    'a manual trigger of the schedule is not one of its ticks',
+    {
+      ...scheduled,
+      ...ticks([
+        ...[1, 2, 3, 4, 5].map((s) => tick(s)),
+        { ...tick(3, 'manual'), idempotencyKey: 'schedule:every:manual:2026-01-01T10:00:03.000Z' },
+      ]),
+    },
+    { valid: false },
+  ],
+  [
+    'a tick missing while gaffer ran on time: missing',
+    { ...scheduled, ...ticks([1, 2, 4, 5].map((s) => tick(s))) },
+    { valid: false, schedule: { fired: 4, dropped: 0, missing: 1, doubleFired: 0, offGrid: 0 } },
+  ],
+  [
+    'catch-up 2 after an outage: the older tick dropped, the 2 latest fired late',
+    {
+      ...scheduled,
+      ...ticks([tick(1), tick(3, 't3', T0 + 4600), tick(4, 't4', T0 + 4610), tick(5)]),
+      faults: [outage],
+    },
+    { valid: true, schedule: { fired: 4, dropped: 1, missing: 0, doubleFired: 0, offGrid: 0 } },
+  ],
+  [
+    'catch-up 2 firing only 1 of the ticks it owed: missing',
+    {
+      ...scheduled,
+      ...ticks([tick(1), tick(4, 't4', T0 + 4600), tick(5)]),
+      faults: [outage],
+    },
+    { valid: false, schedule: { fired: 3, dropped: 1, missing: 1, doubleFired: 0, offGrid: 0 } },
+  ],
+  [
+    'skip: the ticks that fell due while gaffer was down are dropped',
+    {
+      ...scheduled,
+      ...ticks([tick(1), tick(4, 't4', T0 + 4600), tick(5)]),
+      schedule: { ...scheduled.schedule!, missed: 'skip' },
+      faults: [outage],
+    },
+    { valid: true, schedule: { fired: 3, dropped: 2, missing: 0, doubleFired: 0, offGrid: 0 } },
+  ],
+  [
+    'skip: a tick dropped with gaffer up is missing',
+    {
+      ...scheduled,
+      ...ticks([tick(1), tick(4, 't4', T0 + 4600), tick(5)]),
+      schedule: { ...scheduled.schedule!, missed: 'skip' },
+    },
+    { valid: false, schedule: { fired: 3, dropped: 0, missing: 2, doubleFired: 0, offGrid: 0 } },
+  ],
+  [
+    'a schedule that stopped firing long before its pause',
+    { ...scheduled, ...ticks([1, 2].map((s) => tick(s))) },
+    { valid: false, schedule: { fired: 2, dropped: 0, missing: 0, doubleFired: 0, offGrid: 0 } },
+  ],
+  ['a schedule that never fired', { ...scheduled, ...ticks([]) }, { valid: false }],
+  [
+    'claims within the rate limit (2 per second)',
+    rated([100, 200, 1100, 1200]),
+    { valid: true, rate: { claims: 4, maxInWindow: 2, rateExceeded: 0 } },
+  ],
+  [
+    'claims exactly a window apart are within the limit',
+    rated([100, 200, 1100, 1200, 2100]),
+    { valid: true, rate: { claims: 5, maxInWindow: 2, rateExceeded: 0 } },
+  ],
+  [
+    'three claims within a second under a limit of 2: exceeded',
+    rated([100, 200, 1099, 5000]),
+    { valid: false, rate: { claims: 4, maxInWindow: 3, rateExceeded: 1 } },
+  ],
+  [
+    'a retry is a claim too: exceeded, whatever fault struck',
+    {
+      ...rated([100, 150, 900]),
+      faults: [{ kind: 'gaffer_restart', at: 0, until: 2000, pids: [] }],
+    },
+    { valid: false, rate: { claims: 3, maxInWindow: 3, rateExceeded: 1 } },
+  ],
+  [
+    'an execution the store never claimed escapes the limit: exceeded',
+    rated([100]),
+    { valid: false, rate: { claims: 1, maxInWindow: 1, rateExceeded: 1 } },
+  ],
 ];
 
 for (const [name, patch, expected] of table) {

@@ -8,7 +8,9 @@ import { runScenario } from '../../chaos/run.ts';
 // The short chaos profile, in CI: every fault × backend of `npm run chaos` (chaos/), with
 // 400 jobs and 3 fault events each, judged by the checker (chaos/checker.ts). Any loss,
 // unexpected job, double terminal, unexplained duplicate, duplicate effect, wrong outcome,
-// residue or refusal without a stable code fails the build. The full profile is `npm run chaos`.
+// residue or refusal without a stable code fails the build; so does, in the `schedules` scenario
+// (gaffer-kill with a cron schedule and a rate-limited type), a cron tick fired twice or missing
+// beyond its missed policy, or the rate limit exceeded. The full profile is `npm run chaos`.
 // A fault this machine cannot inject (disk-full needs root for its tmpfs, clock-skew Debian's
 // faketime) fails in CI and skips loudly elsewhere, as a missing server does.
 const profile = PROFILES['short']!;
