@@ -13,7 +13,13 @@ describe('the domain state sets the stores render', () => {
   test('each set is what the transition table says', () => {
     assert.deepEqual(CLAIMABLE_STATES, ['queued']);
     assert.deepEqual(CANCELLABLE_STATES, ['queued', 'starting', 'running']);
-    assert.deepEqual(REQUEUEABLE_STATES, ['failed', 'timed_out', 'cancelled', 'dead_lettered']);
+    assert.deepEqual(REQUEUEABLE_STATES, [
+      'failed',
+      'timed_out',
+      'cancelled',
+      'dead_lettered',
+      'expired',
+    ]);
     assert.deepEqual(finishFrom('running'), ['starting']);
     assert.deepEqual(finishFrom('succeeded'), ['starting', 'running']);
     assert.deepEqual(finishFrom('queued'), ['starting', 'running']);

@@ -111,8 +111,11 @@ describe('sandboxed handler runner (isolated assignments)', () => {
   });
 
   it('kills a sandbox whose handler ignores its abort after the kill grace', async () => {
-    const ctl = control();
-    const running = runIsolated('ignoresAbort', ctl, 50);
+    // Aborted once the handler runs: an abort before it starts cancels it instead (above).
+    const { promise: started, resolve } = Promise.withResolvers<void>();
+    const ctl = control({ log: (_stream, data) => data.includes('started') && resolve() });
+    const running = runIsolated('startsThenIgnoresAbort', ctl, 50);
+    await started;
     ctl.abort('job x stopped: timeout');
     const error = failure(await running);
     assert.equal(error.signal, 'SIGKILL');
