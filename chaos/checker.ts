@@ -190,7 +190,8 @@ export interface Report {
   problems: string[];
 }
 
-const TERMINAL = new Set([
+/** The states a job ends in, as the checker models them (its own list, not gaffer's table). */
+export const TERMINAL: ReadonlySet<string> = new Set([
   'succeeded',
   'failed',
   'dead_lettered',

@@ -27,6 +27,7 @@ import {
 import type { Backend } from './backends.ts';
 import {
   check,
+  TERMINAL,
   type Fault,
   type RateCheck,
   type Report,
@@ -240,15 +241,6 @@ function keep(
 function log(line: string): void {
   if (process.env['CHAOS_VERBOSE']) console.error(`chaos: ${line}`);
 }
-
-const TERMINAL = new Set([
-  'succeeded',
-  'failed',
-  'dead_lettered',
-  'timed_out',
-  'cancelled',
-  'expired',
-]);
 
 function writeConfig(
   dir: string,
