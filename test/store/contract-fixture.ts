@@ -38,16 +38,20 @@ export function eachTestStore(
   });
 }
 
-/** A claim with the contracts' defaults: type `render`, owner `gaffer-1/w1`, up to 100, at NOW. */
+/** A claim request with the contracts' defaults: type `render`, owner `gaffer-1/w1`, up to 100, at NOW. */
+export function claimRequest(req: Partial<ClaimRequest> = {}): ClaimRequest {
+  return {
+    type: 'render',
+    owner: 'gaffer-1/w1',
+    limit: 100,
+    now: NOW,
+    leaseExpiresAt: LEASE,
+    to: 'running',
+    ...req,
+  };
+}
+
+/** A claim on the store with the contracts' defaults (`claimRequest`). */
 export function claimWith(store: () => Pick<JobRecords, 'claim'>) {
-  return (req: Partial<ClaimRequest> = {}) =>
-    store().claim({
-      type: 'render',
-      owner: 'gaffer-1/w1',
-      limit: 100,
-      now: NOW,
-      leaseExpiresAt: LEASE,
-      to: 'running',
-      ...req,
-    });
+  return (req: Partial<ClaimRequest> = {}) => store().claim(claimRequest(req));
 }

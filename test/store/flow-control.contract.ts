@@ -3,8 +3,7 @@ import { describe, test } from 'node:test';
 import { KEY_MEMORY_MS, type FlowLimits } from '../../src/domain/flow.ts';
 import type { Job } from '../../src/domain/job.ts';
 import type { JobStore } from '../../src/store/job-store.ts';
-import type { ClaimRequest } from '../../src/store/roles/job-records.ts';
-import { ids, LEASE, NOW, T0 } from './contract-fixture.ts';
+import { claimRequest, ids, NOW, T0 } from './contract-fixture.ts';
 import { jobFactory } from './new-job.ts';
 
 export interface FlowStores {
@@ -23,15 +22,7 @@ export interface FlowStores {
  */
 export function describeFlowControlContract(name: string, open: () => Promise<FlowStores>): void {
   describe(`flow control contract: ${name}`, () => {
-    const request = (over: Partial<ClaimRequest> = {}): ClaimRequest => ({
-      type: 'render',
-      owner: 'gaffer-1/w1',
-      limit: 100,
-      now: NOW,
-      leaseExpiresAt: LEASE,
-      to: 'running',
-      ...over,
-    });
+    const request = claimRequest;
 
     test('a paused type claims nothing, survives a reopen, and claims again once resumed', async () => {
       const stores = await open();
