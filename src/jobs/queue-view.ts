@@ -27,9 +27,9 @@ export interface QueueViewOptions {
   runnable: (type: string) => boolean;
   clock: Clock;
   /** Why its type's pause or flow limits hold a queued job now (`JobService.flowHold`). */
-  flowHold?: (job: JobView) => Promise<Hold | null>;
+  flowHold: (job: JobView) => Promise<Hold | null>;
   /** The types an operator paused (`JobService.pausedTypes`). */
-  pausedTypes?: () => Promise<readonly { type: string }[]>;
+  pausedTypes: () => Promise<readonly { type: string }[]>;
 }
 
 /** One type's queue as `GET /v1/queues` shows it. */
@@ -79,7 +79,7 @@ export class QueueView {
   /** Per type: the backlog, the workers by state, and what the autoscaler wants. */
   async status(): Promise<QueueStatus[]> {
     const stats = new Map((await this.stats()).map((s) => [s.type, s]));
-    const paused = new Set(((await this.#o.pausedTypes?.()) ?? []).map((p) => p.type));
+    const paused = new Set((await this.#o.pausedTypes()).map((p) => p.type));
     const desired = this.desired();
     const catalog = this.#o.catalog();
     return catalog.names().map((type) => {
@@ -154,7 +154,7 @@ export class QueueView {
       perMinute: o.throughput.perMinute(job.type),
       startingFor: o.gateway.pendingReason(job.id),
       runnable: o.runnable(job.type),
-      hold: job.state === 'queued' ? await o.flowHold?.(job) : null,
+      hold: job.state === 'queued' ? await o.flowHold(job) : null,
     });
   }
 }

@@ -62,6 +62,8 @@ function setup(t: TestContext, options: { room?: number | null; desired?: number
     capacity: () => null,
     room: () => options.room ?? null,
     runnable: () => true,
+    flowHold: (job) => service.flowHold(job),
+    pausedTypes: () => service.pausedTypes(),
     clock,
   });
   return { view, service, gateway, store, clock };
