@@ -209,6 +209,94 @@ describe('every front end carries the due time', () => {
     assert.equal(bad.json().error.code, 'GAFFER_DELAY_INVALID');
   });
 
+  test('a CSV upload: a row’s own gaffer.delay / gaffer.runAt cell, else the query’s; a bad cell rejects that row', async () => {
+    const at = g.clock.now() + 300_000;
+    const csv = [
+      'n,gaffer.delay,gaffer.runAt',
+      '1,30s,',
+      '2,,',
+      `3,,${new Date(at).toISOString()}`,
+      '4,soon,',
+      '5,10,2030-01-01T00:00:00Z',
+      '6,5m,',
+    ].join('\n');
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/batches?type=held&delay=90',
+      ...multipart('rows.csv', csv + '\n'),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as {
+      batch: { id: string; accepted: number; rejected: number };
+      rejected: { row: number; code: string }[];
+    };
+    assert.deepEqual(
+      body.rejected.map((r) => [r.row, r.code]),
+      [
+        [5, 'GAFFER_DELAY_INVALID'],
+        [6, 'GAFFER_DELAY_INVALID'],
+      ],
+    );
+    assert.equal(body.batch.accepted, 4);
+    const jobs = (await g.orch.store.list({ batchId: body.batch.id, limit: 10 })).jobs;
+    const byN = Object.fromEntries(jobs.map((j) => [(j.payload as { n: string }).n, j] as const));
+    assert.deepEqual(
+      jobs
+        .map((j) => j.payload)
+        .sort((a, b) => Number((a as { n: string }).n) - Number((b as { n: string }).n)),
+      [{ n: '1' }, { n: '2' }, { n: '3' }, { n: '6' }],
+      'the reserved columns are not payload fields',
+    );
+    assert.equal(byN['1']!.runAt - byN['1']!.createdAt, 30_000);
+    assert.equal(byN['2']!.runAt - byN['2']!.createdAt, 90_000, 'an empty cell: the query’s');
+    assert.equal(byN['3']!.runAt, at);
+    assert.equal(byN['6']!.runAt - byN['6']!.createdAt, 300_000);
+    const stored = await g.app.inject({ url: `/v1/batches/${body.batch.id}/rejected` });
+    assert.match(stored.body, /^5,GAFFER_DELAY_INVALID,/m);
+  });
+
+  test('a CSV upload: an unknown gaffer. column rejects every row, never taken for payload', async () => {
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/batches?type=held',
+      ...multipart('rows.csv', 'n,gaffer.dealy\n1,30s\n2,1m\n'),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as {
+      batch: { accepted: number };
+      rejected: { code: string; message: string }[];
+    };
+    assert.equal(body.batch.accepted, 0);
+    assert.deepEqual(
+      body.rejected.map((r) => r.code),
+      ['GAFFER_UNKNOWN_FIELD', 'GAFFER_UNKNOWN_FIELD'],
+    );
+    assert.match(body.rejected[0]!.message, /gaffer\.dealy/);
+  });
+
+  test('NDJSON: a line with a bad delay is rejected as GAFFER_DELAY_INVALID, the others go on', async () => {
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/batches?type=held',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload:
+        '{"payload":1,"delay":"soon"}\n{"payload":2,"delay":"5s"}\n{"payload":3,"runAt":"2026-12-07T12:00:00"}\n',
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as {
+      batch: { accepted: number };
+      rejected: { row: number; code: string }[];
+    };
+    assert.equal(body.batch.accepted, 1);
+    assert.deepEqual(
+      body.rejected.map((r) => [r.row, r.code]),
+      [
+        [1, 'GAFFER_DELAY_INVALID'],
+        [3, 'GAFFER_DELAY_INVALID'],
+      ],
+    );
+  });
+
   test('gRPC SubmitJob: run_at and delay', async () => {
     const at = g.clock.now() + 600_000;
     const byTime = await client.submitJob({ type: 'held', runAt: String(at) });
