@@ -48,7 +48,11 @@ export function grpcJobsApi(options: {
         }
         const res = await client.listJobs({
           ...(query.type ? { type: query.type } : {}),
-          ...(query.state ? { state: stateName(query.state) } : {}),
+          ...(query.state === 'delayed'
+            ? { delayed: true }
+            : query.state
+              ? { state: stateName(query.state) }
+              : {}),
           ...(query.cursor ? { cursor: query.cursor } : {}),
           ...(query.limit ? { limit: query.limit } : {}),
         });
@@ -81,7 +85,7 @@ function stateOf(name: JobStateName): JobState {
 function stateName(state: string): JobStateName {
   const name = `JOB_STATE_${state.toUpperCase()}`;
   if (state === 'unspecified' || !(JOB_STATE_NAMES as readonly string[]).includes(name)) {
-    const known = JOB_STATE_NAMES.slice(1).map(stateOf).join(', ');
+    const known = [...JOB_STATE_NAMES.slice(1).map(stateOf), 'delayed'].join(', ');
     throw new UsageError(`--state must be one of ${known}`);
   }
   return name as JobStateName;

@@ -221,6 +221,7 @@ describe('messages', () => {
         state: 'JOB_STATE_QUEUED',
         cursor: 'c',
         limit: 7,
+        delayed: true,
       } satisfies Required<pb.ListJobsRequest>,
       roundTrip: request('ListJobs'),
     },

@@ -89,7 +89,7 @@ export function jobIdOf(req: pb.JobIdRequest): string {
 /** A ListJobsRequest's filter (the caller adds the type scope). */
 export function listFilterOf(req: pb.ListJobsRequest): {
   type?: string;
-  state?: JobState;
+  state?: JobState | 'delayed';
   cursor?: string;
   limit: number;
 } {
@@ -97,8 +97,15 @@ export function listFilterOf(req: pb.ListJobsRequest): {
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
     throw new GafferError('GAFFER_BAD_REQUEST', `limit must be 1 to ${LIST_LIMIT_MAX}`);
   }
-  const state =
+  const stored =
     req.state && req.state !== 'JOB_STATE_UNSPECIFIED' ? stateFromProto(req.state) : undefined;
+  if (req.delayed && stored !== undefined && stored !== 'queued') {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      `delayed lists queued jobs not yet due: not with state ${req.state}`,
+    );
+  }
+  const state = req.delayed ? 'delayed' : stored;
   return dropUndefined({
     limit,
     type: req.type || undefined,

@@ -122,6 +122,8 @@ export interface ListJobsRequest {
   cursor?: string;
   /** 1 to 1000; 0 or unset: 50. */
   limit?: number;
+  /** Only queued jobs not yet due (HTTP's `state=delayed`); `state` unset or QUEUED only. */
+  delayed?: boolean;
 }
 
 export interface ListJobsResponse {
