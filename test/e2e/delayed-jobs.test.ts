@@ -305,6 +305,25 @@ describe('every front end carries the due time', () => {
     assert.equal(await delayOf(byDelay.job.id), 600_000);
   });
 
+  test('gRPC ListJobs delayed: the queued jobs not yet due, as HTTP state=delayed', async () => {
+    const later = await client.submitJob({ type: 'held', delay: '1h' });
+    const due = await client.submitJob({ type: 'held' });
+    const ids = async (req: Parameters<GrpcClient['listJobs']>[0]) =>
+      (await client.listJobs({ type: 'held', limit: 1000, ...req })).jobs.map((j) => j.id);
+    const http = (await g.app.inject({ url: '/v1/jobs?type=held&state=delayed&limit=1000' }))
+      .json()
+      .jobs.map((j: { id: string }) => j.id) as string[];
+    const delayed = await ids({ delayed: true });
+    assert.ok(delayed.includes(later.job.id), 'the delayed job is listed');
+    assert.ok(!delayed.includes(due.job.id), 'a due one is not');
+    assert.deepEqual(delayed, http, 'the same page as HTTP state=delayed');
+    assert.deepEqual(await ids({ delayed: true, state: 'JOB_STATE_QUEUED' }), delayed);
+    await assert.rejects(client.listJobs({ delayed: true, state: 'JOB_STATE_RUNNING' }), (err) => {
+      assert.equal((err as { gafferCode?: string }).gafferCode, 'GAFFER_BAD_REQUEST');
+      return true;
+    });
+  });
+
   test('the CLI: gaffer submit --delay and --run-at', async () => {
     const url = await g.app.listen({ host: '127.0.0.1', port: 0 });
     const cli = async (...args: string[]) =>
@@ -316,6 +335,34 @@ describe('every front end carries the due time', () => {
         )
       ).stdout.trim();
     assert.equal(await delayOf(await cli('--delay', '45s')), 45_000);
+    // `gaffer jobs --state delayed` and `gaffer job ID`, over REST and over gRPC.
+    const run = async (...args: string[]) =>
+      (
+        await promisify(execFile)(process.execPath, [path.join(REPO, 'src/cli/main.ts'), ...args], {
+          env: { ...process.env, GAFFER_URL: '', GAFFER_GRPC: '', GAFFER_MODE: '' },
+        })
+      ).stdout;
+    const delayedId = await cli('--delay', '1h');
+    for (const mode of [
+      ['--url', url],
+      ['--mode', 'grpc', '--grpc', `127.0.0.1:${grpc.port}`],
+    ]) {
+      const table = await run(
+        'jobs',
+        '--state',
+        'delayed',
+        '--type',
+        'held',
+        '-n',
+        '1000',
+        ...mode,
+      );
+      assert.match(table, /^ID +TYPE +STATE +DUE +ATTEMPT/m, mode.join(' '));
+      assert.match(table, new RegExp(`^${delayedId} +held +delayed +in 59m \\d\\ds +0/`, 'm'));
+      const shown = await run('job', delayedId, ...mode);
+      assert.match(shown, /^state: +delayed, due in 59m \d\ds$/m, mode.join(' '));
+      assert.match(shown, /^run at: +\d{4}-/m);
+    }
     const at = g.clock.now() + 900_000;
     const id = await cli('--run-at', new Date(at).toISOString());
     assert.equal((await g.orch.service.get(id)).runAt, at);
