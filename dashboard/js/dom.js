@@ -34,7 +34,14 @@ export const JOB_STATES = [
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ];
+
+/** The jobs filter's states: the stored ones, and `delayed` (queued, not due yet; a view). */
+export const JOB_FILTER_STATES = [...JOB_STATES.slice(0, 1), 'delayed', ...JOB_STATES.slice(1)];
+
+/** Queued but not due yet: a delayed submission or a retry's backoff. */
+export const isDelayed = (j) => j.state === 'queued' && j.runAt > Date.now();
 
 export function duration(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
@@ -50,6 +57,17 @@ export const ago = (at) => (at ? `${duration(Date.now() - at)} ago` : '–');
 export const clock = (at) => (at ? new Date(at).toLocaleTimeString() : '–');
 export const when = (at) => (at ? new Date(at).toLocaleString() : '–');
 export const badge = (s) => h('span', { class: `badge s-${s}` }, s.replace('_', ' '));
+
+/** A job's state badge: `delayed` for a queued job not due yet, with "due in 12 s" after it. */
+export const jobStateBadge = (j) =>
+  isDelayed(j)
+    ? h(
+        'span',
+        { class: 'state-due', title: `queued, due ${new Date(j.runAt).toLocaleString()}` },
+        badge('delayed'),
+        h('span', { class: 'due muted' }, ` · due in ${duration(j.runAt - Date.now())}`),
+      )
+    : badge(j.state);
 export const emptyRow = (span, text) =>
   h('tr', {}, h('td', { colspan: span, class: 'empty' }, text));
 
