@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -335,6 +335,39 @@ describe('every front end carries the due time', () => {
         )
       ).stdout.trim();
     assert.equal(await delayOf(await cli('--delay', '45s')), 45_000);
+    // `gaffer upload --delay`: every row's due time, unless the row's own gaffer.delay cell.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-upload-delay-'));
+    try {
+      const file = path.join(dir, 'rows.csv');
+      writeFileSync(file, 'n,gaffer.delay\n1,\n2,5s\n');
+      const out = JSON.parse(
+        (
+          await promisify(execFile)(
+            process.execPath,
+            [path.join(REPO, 'src/cli/main.ts'), 'upload', file, '--type', 'held'].concat([
+              '--delay',
+              '2m',
+              '--no-progress',
+              '--json',
+              '--url',
+              url,
+            ]),
+            { env: { ...process.env, GAFFER_URL: '' } },
+          )
+        ).stdout,
+      ) as { batch: { id: string; accepted: number } };
+      assert.equal(out.batch.accepted, 2);
+      const jobs = (await g.orch.store.list({ batchId: out.batch.id, limit: 10 })).jobs;
+      assert.deepEqual(
+        jobs.map((j) => [(j.payload as { n: string }).n, j.runAt - j.createdAt]).sort(),
+        [
+          ['1', 120_000],
+          ['2', 5_000],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     // `gaffer jobs --state delayed` and `gaffer job ID`, over REST and over gRPC.
     const run = async (...args: string[]) =>
       (
