@@ -58,16 +58,22 @@ export const clock = (at) => (at ? new Date(at).toLocaleTimeString() : '–');
 export const when = (at) => (at ? new Date(at).toLocaleString() : '–');
 export const badge = (s) => h('span', { class: `badge s-${s}` }, s.replace('_', ' '));
 
-/** A job's state badge: `delayed` for a queued job not due yet, with "due in 12 s" after it. */
+/**
+ * A job's state badge: `delayed` for a queued job not due yet, with "due in 12 s" after it (its
+ * date and time when that is more than a day ahead).
+ */
 export const jobStateBadge = (j) =>
   isDelayed(j)
     ? h(
         'span',
-        { class: 'state-due', title: `queued, due ${new Date(j.runAt).toLocaleString()}` },
+        { class: 'state-due', title: `queued, due ${when(j.runAt)}` },
         badge('delayed'),
-        h('span', { class: 'due muted' }, ` · due in ${duration(j.runAt - Date.now())}`),
+        h('span', { class: 'due muted' }, ` · due ${dueText(j.runAt - Date.now(), j.runAt)}`),
       )
     : badge(j.state);
+
+const DAY_MS = 86_400_000;
+const dueText = (ms, at) => (ms > DAY_MS ? when(at) : `in ${duration(ms)}`);
 export const emptyRow = (span, text) =>
   h('tr', {}, h('td', { colspan: span, class: 'empty' }, text));
 
