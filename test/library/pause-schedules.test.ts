@@ -68,6 +68,19 @@ test('schedules from code: declare, list, trigger, pause, resume, delete', async
   await assert.rejects(gaffer.schedule('hourly'), { code: 'GAFFER_SCHEDULE_NOT_FOUND' });
 });
 
+test("a schedule's expireIn: its job expires that long after it was submitted", async (t) => {
+  const gaffer = await createGaffer({
+    config: {
+      store: { dataDir: dataDir(t), synchronous: 'NORMAL' },
+      schedules: { fresh: { cron: '0 0 1 1 *', submit: { type: 'held', expireIn: '5m' } } },
+    },
+    jobs: { held: { scaling: { max: 0 }, handler: () => null } },
+  });
+  t.after(() => gaffer.close());
+  const job = await gaffer.triggerSchedule('fresh');
+  assert.equal(job.expiresAt! - job.createdAt, 300_000);
+});
+
 test('waiting(id) says why a job waits (delayed, paused, rate_limit, key_limit); jobs({ state: "delayed" }) lists the delayed', async (t) => {
   let started!: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
