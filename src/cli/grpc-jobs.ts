@@ -93,8 +93,9 @@ function stateName(state: string): JobStateName {
 
 /**
  * A gRPC Job message as the REST API shows the job (`ApiJob`): JSON text parsed, times without
- * their `Ms`, proto3's empty strings and absent optionals as null. Only REST's `waiting` (why a
- * queued job has not started) has no gRPC counterpart.
+ * their `Ms`, proto3's empty strings and absent optionals as null. GetJob's `waiting` is left out:
+ * the CLI prints a job alike in both modes, and REST's `waiting` (an estimate made at each read)
+ * is not read twice alike.
  */
 export function fromGrpcJob(m: pb.Job): ApiJob {
   return {

@@ -318,6 +318,10 @@ describe('every front end carries the due time', () => {
     assert.ok(!delayed.includes(due.job.id), 'a due one is not');
     assert.deepEqual(delayed, http, 'the same page as HTTP state=delayed');
     assert.deepEqual(await ids({ delayed: true, state: 'JOB_STATE_QUEUED' }), delayed);
+    const got = await client.getJob(later.job.id);
+    assert.equal(got.waiting?.reason, 'delayed', 'GetJob says why it waits');
+    assert.equal(got.waiting?.estimatedStartAtMs, later.job.runAtMs);
+    assert.equal((await client.listJobs({ type: 'held' })).jobs[0]?.waiting ?? null, null);
     await assert.rejects(client.listJobs({ delayed: true, state: 'JOB_STATE_RUNNING' }), (err) => {
       assert.equal((err as { gafferCode?: string }).gafferCode, 'GAFFER_BAD_REQUEST');
       return true;

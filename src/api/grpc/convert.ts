@@ -1,5 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { JOB_STATES, type Job, type JobState } from '../../domain/job.ts';
+import type { Waiting } from '../../jobs/waiting.ts';
 import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
 import { parseJsonText } from '../json-body.ts';
@@ -127,6 +128,16 @@ export function stateFromProto(name: string): JobState {
     throw new GafferError('GAFFER_BAD_REQUEST', `unknown job state ${name}`);
   }
   return state as JobState;
+}
+
+/** Why a job waits, as the proto's Waiting message. */
+export function toWaitingMessage(w: Waiting): pb.Waiting {
+  return {
+    reason: w.reason,
+    message: w.message,
+    position: w.position,
+    ...(w.estimatedStartAt === null ? {} : { estimatedStartAtMs: w.estimatedStartAt }),
+  };
 }
 
 /** A job as the proto's Job message: the HTTP API's view (no lease token), JSON fields as text. */

@@ -172,6 +172,17 @@ export interface Job {
   leaseExpiresAtMs?: number;
   /** Unset (null): the type's resources. */
   resources?: Resources | null;
+  /** Why it has not started yet: GetJob only, while queued or starting; else unset (null). */
+  waiting?: Waiting | null;
+}
+
+export interface Waiting {
+  /** `delayed`, `paused`, `rate_limit`, `key_limit`, `no_worker`, … (src/jobs/waiting.ts). */
+  reason: string;
+  message: string;
+  position: number;
+  /** Unset when unknown. */
+  estimatedStartAtMs?: number;
 }
 
 export interface TypeRequest {
