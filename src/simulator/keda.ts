@@ -11,10 +11,14 @@ import { NO_ACTION, type Actions, type SimPolicy, type TypeView } from './policy
  *   30 s, `cooldownPeriod` 300 s (only from 1 to 0), `minReplicaCount` 0; KEDA itself scales 0 → 1
  *   at a poll that finds the trigger active (metric > `activationValue`, default 0) and 1 → 0
  *   once it has been inactive for the cooldown; in between the HPA it creates scales
- *   (https://keda.sh/docs/latest/concepts/scaling-deployments/). The HPA's `minReplicas` is
- *   max(1, minReplicaCount); at 0 replicas the HPA does nothing ("ScalingDisabled").
- * - KEDA sets the HPA's `behavior` only from `advanced.horizontalPodAutoscalerConfig`: by default
- *   it is nil, and kube-controller-manager's HPA (kubernetes/kubernetes
+ *   (https://keda.sh/docs/latest/concepts/scaling-deployments/; kedacore/keda
+ *   pkg/scaling/executor/scale_scaledobjects.go: `RequestScale`, `scaleFromZero`, `scaleToZero`,
+ *   which also moves `lastActiveTime` at every active poll). The HPA's `minReplicas` is
+ *   max(1, minReplicaCount) (controllers/keda/hpa.go, `getHPAMinReplicas`); at 0 replicas the HPA
+ *   does nothing ("ScalingDisabled").
+ * - KEDA sets the HPA's `behavior` only from `advanced.horizontalPodAutoscalerConfig`
+ *   (controllers/keda/hpa.go, `newHPAForScaledObject`): by default it is nil, and
+ *   kube-controller-manager's HPA (kubernetes/kubernetes
  *   pkg/controller/podautoscaler/horizontal.go, `normalizeDesiredReplicas`) then applies its
  *   built-in rules: sync every 15 s (`--horizontal-pod-autoscaler-sync-period`), each sync's
  *   replicas at most max(2 × current, 4) (`calculateScaleUpLimit`: +100 % or 4 pods per 15 s),
@@ -39,7 +43,9 @@ import { NO_ACTION, type Actions, type SimPolicy, type TypeView } from './policy
  *   done; one still running at its end is killed (SIGKILL) and its message redelivered.
  * - ScaledJob (https://keda.sh/docs/latest/reference/scaledjob-spec/#scalingstrategy): every
  *   `pollingInterval`, scalingStrategy `default`: create maxScale − running Jobs, maxScale =
- *   min(ceil(queue length / target), `maxReplicaCount`); `running` counts Jobs not finished —
+ *   min(ceil(queue length / target), `maxReplicaCount`) (kedacore/keda
+ *   pkg/scaling/executor/scale_jobs.go, `defaultScalingStrategy`, `NewScalingStrategy`: any
+ *   strategy but `custom`/`accurate` is `default`); `running` counts Jobs not finished —
  *   including ones that already took their message, which is why `default` under-provisions
  *   (kedacore/keda #1222). `default` is the strategy a ScaledJob gets when none is set. One
  *   message per Job (target 1); a Job starts after the start-up delay, takes one message, runs
@@ -51,6 +57,9 @@ import { NO_ACTION, type Actions, type SimPolicy, type TypeView } from './policy
  *   burst at t = 0. Neutral on average; real syncs drift a little later (slightly generous).
  * - The metric is read instantly and exactly (no metrics-server latency, no scrape error, no
  *   `fallback`): generous to KEDA.
+ * - The cooldown ends at a poll exactly `cooldownPeriod` after the last active one (KEDA checks
+ *   lastActiveTime + cooldown before now; real polls run a little late, so they pass that check
+ *   where evenly spaced ones would tie). Neutral.
  * - Victims: newest first among ready pods. The ReplicaSet's LogarithmicScaleDown buckets ages on a
  *   log scale and breaks ties randomly, and also prefers pods doubled up on a node; with one pod
  *   per node and no restarts "newest" is what it picks up to that bucketing. Neutral.
