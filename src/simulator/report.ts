@@ -45,6 +45,8 @@ export interface Verdict {
   fastest: Metrics;
   fastestExcess: number;
   cheapest: Metrics;
+  /** The cheapest setting's excess p95: what its savings cost in waits. */
+  cheapestExcess: number;
   waitOk: boolean;
   costOk: boolean;
   killOk: boolean;
@@ -78,6 +80,7 @@ export function judge(run: Run, subject = 'gaffer'): Verdict {
     fastest,
     fastestExcess,
     cheapest,
+    cheapestExcess: excessP95(cheapest, bound),
     waitOk: subjectExcess <= waitBar(fastestExcess) + 1e-9,
     costOk: s.workerSeconds <= BARS.costPerTrace * cheapest.workerSeconds,
     killOk: s.busyKilled === 0,
@@ -156,8 +159,8 @@ function criteria(
   const lines = [
     `Bars, ${subject} vs KEDA's best setting per measure and seed (fastest: lowest excess p95; cheapest: fewest worker-seconds); values are means over the seeds, a bar passes when it holds on every seed:`,
     '',
-    `| trace | ${subject} excess p95 s | KEDA fastest | its excess p95 s | bar s | wait | ${subject} worker-s | KEDA cheapest | its worker-s | ratio | cost ≤ ${BARS.costPerTrace.toFixed(1)}× | busy killed |`,
-    '|---|--:|---|--:|--:|---|--:|---|--:|--:|---|--:|',
+    `| trace | ${subject} excess p95 s | KEDA fastest | its excess p95 s | bar s | wait | ${subject} worker-s | KEDA cheapest | its worker-s | its excess p95 s | ratio | cost ≤ ${BARS.costPerTrace.toFixed(1)}× | busy killed |`,
+    '|---|--:|---|--:|--:|---|--:|---|--:|--:|--:|---|--:|',
   ];
   const failures: string[] = [];
   const groups = new Map<string, Verdict[]>();
@@ -167,20 +170,21 @@ function criteria(
     const fe = avg(vs.map((v) => v.fastestExcess));
     const sw = avg(vs.map((v) => v.subject.workerSeconds));
     const cw = avg(vs.map((v) => v.cheapest.workerSeconds));
+    const ce = avg(vs.map((v) => v.cheapestExcess));
     const killed = vs.reduce((a, v) => a + v.subject.busyKilled, 0);
     const wait = passes(vs.map((v) => v.waitOk));
     const cost = passes(vs.map((v) => v.costOk));
     lines.push(
-      `| ${trace} | ${num(se)} | ${names(vs.map((v) => v.fastest.policy))} | ${num(fe)} | ${num(avg(vs.map((v) => waitBar(v.fastestExcess))), 2)} | ${wait.text} | ${Math.round(sw)} | ${names(vs.map((v) => v.cheapest.policy))} | ${Math.round(cw)} | ${ratio(sw / cw)} | ${cost.text} | ${killed} |`,
+      `| ${trace} | ${num(se)} | ${names(vs.map((v) => v.fastest.policy))} | ${num(fe)} | ${num(avg(vs.map((v) => waitBar(v.fastestExcess))), 2)} | ${wait.text} | ${Math.round(sw)} | ${names(vs.map((v) => v.cheapest.policy))} | ${Math.round(cw)} | ${num(ce)} | ${ratio(sw / cw)} | ${cost.text} | ${killed} |`,
     );
     if (!wait.ok) {
       failures.push(
-        `${trace}: wait — excess p95 ${num(se)} s vs KEDA's fastest ${num(fe)} s (bar ${num(avg(vs.map((v) => waitBar(v.fastestExcess))), 2)} s), ${wait.text}`,
+        `${trace}: wait — excess p95 ${num(se)} s vs KEDA's fastest ${num(fe)} s (bar ${num(avg(vs.map((v) => waitBar(v.fastestExcess))), 2)} s), ${wait.count} seeds pass`,
       );
     }
     if (!cost.ok) {
       failures.push(
-        `${trace}: cost — ${Math.round(sw)} worker-s vs KEDA's cheapest ${Math.round(cw)} (${ratio(sw / cw)}×), ${cost.text}`,
+        `${trace}: cost — ${Math.round(sw)} worker-s vs KEDA's cheapest ${Math.round(cw)} (${ratio(sw / cw)}×; its excess p95 ${num(ce)} s), ${cost.count} seeds pass`,
       );
     }
   }
@@ -201,24 +205,26 @@ function criteria(
   const costAll = passes(verdicts.map((v) => v.costOk));
   lines.push(
     '',
-    `- ${mark(waitAll.ok)} excess p95 within the wait bar on every trace (${waitAll.text} trace-seeds)`,
-    `- ${mark(costAll.ok)} worker-seconds ≤ ${BARS.costPerTrace.toFixed(1)} × KEDA's cheapest on every trace (${costAll.text} trace-seeds)`,
-    `- ${mark(total.ok)} worker-seconds summed over traces: ${Math.round(sW)} vs KEDA's cheapest ${Math.round(cW)} (ratio ${ratio(sW / cW)}, must be ≤ ${BARS.costTotal.toFixed(2)}; ${total.text} seeds)`,
+    `- ${mark(waitAll.ok)} excess p95 within the wait bar on every trace (${waitAll.count} trace-seeds pass)`,
+    `- ${mark(costAll.ok)} worker-seconds ≤ ${BARS.costPerTrace.toFixed(1)} × KEDA's cheapest on every trace (${costAll.count} trace-seeds pass)`,
+    `- ${mark(total.ok)} worker-seconds summed over traces: ${Math.round(sW)} vs KEDA's cheapest ${Math.round(cW)} (ratio ${ratio(sW / cW)}, must be ≤ ${BARS.costTotal.toFixed(2)}; ${total.count} seeds pass)`,
     `- ${mark(killed === 0)} busy workers killed: ${killed} (KEDA's fastest settings: ${fastestKilled}) over ${nSeeds} seed${nSeeds === 1 ? '' : 's'}`,
   );
   if (!total.ok) {
     failures.push(
-      `total cost — ${Math.round(sW)} worker-s vs KEDA's cheapest ${Math.round(cW)} (${ratio(sW / cW)}×, bar ${BARS.costTotal.toFixed(2)}), ${total.text} seeds`,
+      `total cost — ${Math.round(sW)} worker-s vs KEDA's cheapest ${Math.round(cW)} (${ratio(sW / cW)}×, bar ${BARS.costTotal.toFixed(2)}), ${total.count} seeds pass`,
     );
   }
   if (killed > 0) failures.push(`busy kills — ${killed}`);
   return { lines, failures };
 }
 
-function passes(oks: boolean[]): { ok: boolean; text: string } {
+/** Whether every seed passed, as "PASS 5/5" / "FAIL 3/5" (seeds passing / seeds). */
+function passes(oks: boolean[]): { ok: boolean; text: string; count: string } {
   const n = oks.filter(Boolean).length;
   const ok = n === oks.length;
-  return { ok, text: `${mark(ok)} ${n}/${oks.length}` };
+  const count = `${n} of ${oks.length}`;
+  return { ok, text: `${mark(ok)} ${n}/${oks.length}`, count };
 }
 
 function mark(ok: boolean): string {
