@@ -52,6 +52,9 @@ import { NO_ACTION, type Actions, type SimPolicy, type TypeView } from './policy
  *   it and ends.
  *
  * Simplifications, and which way each leans:
+ * - The metric counts ready messages only (see above): what the default AMQP protocol reports. It
+ *   makes KEDA cheaper and slower than a count including unacknowledged messages would, and it
+ *   is why a long job can be scaled away under KEDA (kills, re-runs). Both ways, as KEDA does.
  * - Polls and syncs are evenly spaced with fixed phases (HPA at 7.5 s + 15 s·k, KEDA at 15 s +
  *   30 s·k): a burst at a random time waits on average half a period for either, as here for a
  *   burst at t = 0. Neutral on average; real syncs drift a little later (slightly generous).
