@@ -81,7 +81,7 @@ export async function benchKeyLimited(
       inFlight.set(tenantOf(job.payload), inFlight.get(tenantOf(job.payload))! - 1);
     });
     const keyOf = zipfKeys(n, keys);
-    const e2e = await endToEnd(orch, 'keyed', n, (i) => ({ tenant: `t${keyOf[i]}` }));
+    const { e2e } = await endToEnd(orch, 'keyed', n, (i) => ({ tenant: `t${keyOf[i]}` }));
     return { e2e, mostPerKey };
   });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { parseConfig } from '../src/config/load.ts';
 import type { Orchestrator } from '../src/orchestrator.ts';
-import { inLanes, perSecond } from './lib.ts';
+import { inLanes, perSecond, round } from './lib.ts';
 
 /**
  * What the harness needs of a gaffer tree: its config parser and orchestrator, loaded from the
@@ -81,7 +81,7 @@ export async function benchGaffer(
   synchronous: 'FULL' | 'NORMAL',
   broker?: { kind: 'rabbitmq' | 'redis'; url: string },
   gaffer?: GafferModules,
-): Promise<{ submit: number; e2e: number }> {
+): Promise<{ submit: number; e2e: number; cpuUs: number }> {
   // Queues on a broker outlive a run: each run gets its own.
   const held = `held-${process.pid}-${Date.now()}`;
   const types = {
@@ -105,8 +105,7 @@ export async function benchGaffer(
         );
       }
       const submit = perSecond(n, performance.now() - t0);
-      const e2e = await endToEnd(orch, 'noop', n, (i) => ({ i }));
-      return { submit, e2e };
+      return { submit, ...(await endToEnd(orch, 'noop', n, (i) => ({ i }))) };
     },
     { synchronous, ...(broker ? { broker } : {}), ...(gaffer ? { gaffer } : {}) },
   );
@@ -114,14 +113,16 @@ export async function benchGaffer(
 
 /**
  * Jobs/s end to end: `n` jobs of `type` submitted by 50 concurrent `submit()` calls, from the first
- * submit to the last job's success, once a worker is ready.
+ * submit to the last job's success, once a worker is ready; and the CPU time this process (gaffer
+ * and the submitting client) spent per job meanwhile, in µs: on a shared machine a steadier
+ * measure of gaffer's own cost than the rate, which other load slows.
  */
 export async function endToEnd(
   orch: Orchestrator,
   type: string,
   n: number,
   payload: (i: number) => Record<string, unknown>,
-): Promise<number> {
+): Promise<{ e2e: number; cpuUs: number }> {
   await workerReady(orch, type);
   let done = 0;
   const finished = new Promise<void>((resolve) => {
@@ -130,7 +131,9 @@ export async function endToEnd(
     });
   });
   const t1 = performance.now();
+  const cpu = process.cpuUsage();
   await inLanes(n, 50, (i) => orch.service.submit({ type, payload: payload(i) }));
   await finished;
-  return perSecond(n, performance.now() - t1);
+  const { user, system } = process.cpuUsage(cpu);
+  return { e2e: perSecond(n, performance.now() - t1), cpuUs: round((user + system) / n, 1) };
 }

@@ -23,9 +23,9 @@ const n = Number(opt('n') ?? 20_000);
 
 const child = opt('child');
 if (child !== undefined) {
-  // One measurement of the tree at `child`: its end-to-end jobs/s on stdout.
+  // One measurement of the tree at `child`: its end-to-end jobs/s and CPU µs per job on stdout.
   const r = await benchGaffer(n, 'NORMAL', undefined, await loadGaffer(child));
-  process.stdout.write(`${r.e2e}\n`);
+  process.stdout.write(`${JSON.stringify({ e2e: r.e2e, cpuUs: r.cpuUs })}\n`);
   process.exit(0);
 }
 
@@ -37,45 +37,52 @@ const git = (...args: string[]) => execFileSync('git', args, { cwd: here }).toSt
 const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
 const refTree = mkdtempSync(path.join(os.tmpdir(), 'gaffer-ref-'));
 
+interface Measurement {
+  e2e: number;
+  cpuUs: number;
+}
+
 /** One measurement in a fresh process, run from this tree (the no-op handler's path is its). */
-function measure(root: string): number {
+function measure(root: string): Measurement {
   const out = spawnSync(
     process.execPath,
     [...process.execArgv, import.meta.filename, `--child=${root}`, `--n=${n}`],
     { cwd: here, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
   );
-  const e2e = Number(out.stdout.trim().split('\n').at(-1));
-  if (out.status !== 0 || !Number.isFinite(e2e)) {
-    throw new Error(`measuring ${root} failed (exit ${out.status}): ${out.stdout}`);
-  }
-  return e2e;
+  if (out.status !== 0) throw new Error(`measuring ${root} failed (exit ${out.status})`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as Measurement;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (xs: number[]) => `${Math.min(...xs)}–${Math.max(...xs)}`;
+const row = (name: string, ms: Measurement[]) => {
+  const [e2e, cpu] = [ms.map((m) => m.e2e), ms.map((m) => m.cpuUs)];
+  return `| ${name} | ${median(e2e)} | ${spread(e2e)} | ${median(cpu)} | ${spread(cpu)} |`;
+};
 let verdict = 0;
 try {
   execFileSync('sh', ['-c', `git archive "${commit}" | tar -x -C "${refTree}"`], { cwd: here });
   symlinkSync(realpathSync(path.join(here, 'node_modules')), path.join(refTree, 'node_modules'));
   const trees = { now: here, ref: refTree };
-  const e2e: Record<keyof typeof trees, number[]> = { now: [], ref: [] };
-  console.log(
-    `plain jobs end to end, n=${n}: now (${git('rev-parse', '--short', 'HEAD')}) vs ref (${commit.slice(0, 7)})`,
-  );
+  const runs: Record<keyof typeof trees, Measurement[]> = { now: [], ref: [] };
+  const head = git('rev-parse', '--short', 'HEAD');
+  console.log(`plain jobs end to end, n=${n}: now (${head}) vs ref (${commit.slice(0, 7)})`);
   for (let r = 1; r <= rounds; r++) {
     const order = r % 2 === 1 ? (['now', 'ref'] as const) : (['ref', 'now'] as const);
-    for (const which of order) e2e[which].push(measure(trees[which]));
+    for (const which of order) runs[which].push(measure(trees[which]));
+    const [now, old] = [runs.now.at(-1)!, runs.ref.at(-1)!];
     console.log(
-      `round ${r}/${rounds} (load ${os.loadavg()[0]!.toFixed(2)}): now ${e2e.now.at(-1)} jobs/s, ref ${e2e.ref.at(-1)} jobs/s`,
+      `round ${r}/${rounds} (load ${os.loadavg()[0]!.toFixed(2)}): now ${now.e2e} jobs/s ${now.cpuUs} µs/job, ref ${old.e2e} jobs/s ${old.cpuUs} µs/job`,
     );
   }
-  const ratio = round(median(e2e.now) / median(e2e.ref), 3);
+  const ratio = round(median(runs.now.map((m) => m.e2e)) / median(runs.ref.map((m) => m.e2e)), 3);
+  const paired = runs.now.map((m, i) => round(m.e2e / runs.ref[i]!.e2e, 2));
   console.log(`\nmedian of ${rounds} rounds, ${os.cpus().length} cores`);
-  console.log('| tree | end to end jobs/s | min–max |');
-  console.log('| --- | --- | --- |');
-  console.log(`| now | ${median(e2e.now)} | ${spread(e2e.now)} |`);
-  console.log(`| ref ${commit.slice(0, 7)} | ${median(e2e.ref)} | ${spread(e2e.ref)} |`);
-  console.log(`now ÷ ref: ${ratio}`);
+  console.log('| tree | end to end jobs/s | min–max | CPU µs/job | min–max |');
+  console.log('| --- | --- | --- | --- | --- |');
+  console.log(row('now', runs.now));
+  console.log(row(`ref ${commit.slice(0, 7)}`, runs.ref));
+  console.log(`now ÷ ref (medians): ${ratio}; by round: ${spread(paired)}`);
   if (ratio < 1 - maxLoss) {
     console.log(`REGRESSION: now is more than ${maxLoss * 100}% slower than ${ref}`);
     verdict = 1;
