@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { parseConfig } from '../src/config/load.ts';
 import type { Orchestrator } from '../src/orchestrator.ts';
-import { inLanes, perSecond, round } from './lib.ts';
+import { inLanes, perSecond, procCpuMs, round } from './lib.ts';
 
 /**
  * What the harness needs of a gaffer tree: its config parser and orchestrator, loaded from the
@@ -81,7 +81,7 @@ export async function benchGaffer(
   synchronous: 'FULL' | 'NORMAL',
   broker?: { kind: 'rabbitmq' | 'redis'; url: string },
   gaffer?: GafferModules,
-): Promise<{ submit: number; e2e: number; cpuUs: number }> {
+): Promise<{ submit: number; e2e: number; cpuUs: number; workerCpuUs: number }> {
   // Queues on a broker outlive a run: each run gets its own.
   const held = `held-${process.pid}-${Date.now()}`;
   const types = {
@@ -113,17 +113,20 @@ export async function benchGaffer(
 
 /**
  * Jobs/s end to end: `n` jobs of `type` submitted by 50 concurrent `submit()` calls, from the first
- * submit to the last job's success, once a worker is ready; and the CPU time this process (gaffer
- * and the submitting client) spent per job meanwhile, in µs: on a shared machine a steadier
- * measure of gaffer's own cost than the rate, which other load slows.
+ * submit to the last job's success, once a worker is ready; and the CPU time spent per job
+ * meanwhile, in µs, by this process (gaffer and the submitting client) and by the type's worker
+ * processes: on a shared machine steadier measures of gaffer's cost than the rate, which other
+ * load slows.
  */
 export async function endToEnd(
   orch: Orchestrator,
   type: string,
   n: number,
   payload: (i: number) => Record<string, unknown>,
-): Promise<{ e2e: number; cpuUs: number }> {
+): Promise<{ e2e: number; cpuUs: number; workerCpuUs: number }> {
   await workerReady(orch, type);
+  const pids = orch.gateway.workers(type).flatMap((w) => (w.pid === null ? [] : [w.pid]));
+  const workerCpu = () => pids.reduce((sum, pid) => sum + procCpuMs(pid), 0);
   let done = 0;
   const finished = new Promise<void>((resolve) => {
     orch.events.on('job:succeeded', ({ job }) => {
@@ -132,8 +135,13 @@ export async function endToEnd(
   });
   const t1 = performance.now();
   const cpu = process.cpuUsage();
+  const workerCpu0 = workerCpu();
   await inLanes(n, 50, (i) => orch.service.submit({ type, payload: payload(i) }));
   await finished;
   const { user, system } = process.cpuUsage(cpu);
-  return { e2e: perSecond(n, performance.now() - t1), cpuUs: round((user + system) / n, 1) };
+  return {
+    e2e: perSecond(n, performance.now() - t1),
+    cpuUs: round((user + system) / n, 1),
+    workerCpuUs: round(((workerCpu() - workerCpu0) * 1000) / n, 1),
+  };
 }

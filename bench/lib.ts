@@ -142,6 +142,21 @@ export function procMemory(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
 }
 
+/**
+ * User and system CPU time a process has used, in ms, from /proc/<pid>/stat (Linux; fields 14 and
+ * 15, in clock ticks of 10 ms, the kernel's USER_HZ on every common Linux); 0 once it is gone.
+ */
+export function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** Samples `pid`'s VmRSS every `everyMs` until `stop()`, which returns the peak sample. */
 export function sampleRss(
   pid: number,
