@@ -57,14 +57,14 @@ function mostInWindow(at: readonly number[], ms: number): number {
  * submitted as the plain row submits them (50 concurrent `submit()`). The keys are drawn Zipf
  * (s = 1), as tenants' traffic often is: of 1,000 keys the hottest gets 13% of the jobs and the 10
  * hottest 39%, so hot keys reach their limit while the others' jobs flow past them. End to end
- * jobs/s, and the most jobs of one key in flight at once, counted from the claims (`job:started`)
- * and ends (`job:succeeded`) as gaffer announces them.
+ * jobs/s and gaffer's CPU µs per job, and the most jobs of one key in flight at once, counted from
+ * the claims (`job:started`) and ends (`job:succeeded`) as gaffer announces them.
  */
 export async function benchKeyLimited(
   n: number,
   keys: number,
   running: number,
-): Promise<{ e2e: number; mostPerKey: number }> {
+): Promise<{ e2e: number; mostPerKey: number; cpuUs: number }> {
   const type = { ...ONE_WORKER, keyLimit: { key: 'payload.tenant', running } };
   return withGaffer({ keyed: type }, async (orch) => {
     const inFlight = new Map<string, number>();
@@ -81,8 +81,8 @@ export async function benchKeyLimited(
       inFlight.set(tenantOf(job.payload), inFlight.get(tenantOf(job.payload))! - 1);
     });
     const keyOf = zipfKeys(n, keys);
-    const { e2e } = await endToEnd(orch, 'keyed', n, (i) => ({ tenant: `t${keyOf[i]}` }));
-    return { e2e, mostPerKey };
+    const { e2e, cpuUs } = await endToEnd(orch, 'keyed', n, (i) => ({ tenant: `t${keyOf[i]}` }));
+    return { e2e, mostPerKey, cpuUs };
   });
 }
 

@@ -68,8 +68,14 @@ const { benchAmqp, latencyAmqp } = (await import(
   benchAmqp: (url: string, n: number) => Promise<{ submit: number; e2e: number }>;
   latencyAmqp: (url: string, rate: number, n: number) => Promise<number[]>;
 };
-const flow: { rated: number[]; peak: number[]; keyed: number[]; plain: number[]; most: number[] } =
-  { rated: [], peak: [], keyed: [], plain: [], most: [] };
+const flow = {
+  rated: [] as number[],
+  peak: [] as number[],
+  keyed: [] as number[],
+  most: [] as number[],
+};
+// The plain row's end to end and CPU per job, and the key-limited row's CPU per job, by round.
+const cpu = { plain: [] as number[], keyed: [] as number[] };
 const brokers = process.argv.includes('--brokers');
 const redis = await startRedis('everysec');
 const rabbit = brokers ? await startRabbitMQ() : null;
@@ -77,7 +83,9 @@ try {
   for (let round = 1; round <= rounds; round++) {
     console.log(`round ${round}/${rounds} (n=${n}, load ${os.loadavg()[0]!.toFixed(2)})`);
     add(BULLMQ, await benchBullmq(redis.port, n));
-    add(PLAIN, await benchGaffer(n, 'NORMAL'));
+    const plain = await benchGaffer(n, 'NORMAL');
+    add(PLAIN, plain);
+    cpu.plain.push(plain.cpuUs);
     add('gaffer embedded (synchronous=FULL)', await benchGaffer(n, 'FULL'));
     const rated = await benchRateLimited(rateN, rateLimit);
     flow.rated.push(rated.startsPerSecond);
@@ -87,10 +95,10 @@ try {
     );
     const keyed = await benchKeyLimited(n, keys, keyRunning);
     flow.keyed.push(keyed.e2e);
-    flow.plain.push(results[PLAIN]!.e2e.at(-1)!);
     flow.most.push(keyed.mostPerKey);
+    cpu.keyed.push(keyed.cpuUs);
     console.log(
-      `  ${KEYED.padEnd(34)} end to end ${String(keyed.e2e).padStart(7)} jobs/s, at most ${keyed.mostPerKey} of a key in flight`,
+      `  ${KEYED.padEnd(34)} end to end ${String(keyed.e2e).padStart(7)} jobs/s, at most ${keyed.mostPerKey} of a key in flight, gaffer CPU ${keyed.cpuUs} µs/job (plain ${plain.cpuUs})`,
     );
     if (rabbit) {
       const redisUrl = `redis://127.0.0.1:${redis.port}`;
@@ -145,13 +153,13 @@ for (const [name, r] of Object.entries(results)) {
 }
 
 console.log(`\nflow control, median of ${rounds} rounds (embedded, synchronous=NORMAL)`);
-console.log('| row | median | min–max | against | held |');
-console.log('| --- | --- | --- | --- | --- |');
+console.log('| row | median | min–max | against | held | gaffer CPU µs/job |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 const rated = median(flow.rated);
 console.log(
-  `| ${RATED}, ${rateN} jobs queued | ${rated} starts/s | ${Math.min(...flow.rated)}–${Math.max(...flow.rated)} | ${ratio(rated, rateLimit)} × the limit | at most ${Math.max(...flow.peak)} starts in any 1 s |`,
+  `| ${RATED}, ${rateN} jobs queued | ${rated} starts/s | ${Math.min(...flow.rated)}–${Math.max(...flow.rated)} | ${ratio(rated, rateLimit)} × the limit | at most ${Math.max(...flow.peak)} starts in any 1 s | — |`,
 );
 const keyed = median(flow.keyed);
 console.log(
-  `| ${KEYED}, ${n} jobs end to end | ${keyed} jobs/s | ${Math.min(...flow.keyed)}–${Math.max(...flow.keyed)} | ${ratio(keyed, median(flow.plain))} × plain (NORMAL) | at most ${Math.max(...flow.most)} of a key in flight |`,
+  `| ${KEYED}, ${n} jobs end to end | ${keyed} jobs/s | ${Math.min(...flow.keyed)}–${Math.max(...flow.keyed)} | ${ratio(keyed, median(results[PLAIN]!.e2e))} × plain (NORMAL) | at most ${Math.max(...flow.most)} of a key in flight | ${median(cpu.keyed)} (plain ${median(cpu.plain)}) |`,
 );
