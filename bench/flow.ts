@@ -54,7 +54,7 @@ function mostInWindow(at: readonly number[], ms: number): number {
 
 /**
  * `n` jobs over `keys` keys (`payload.tenant`) of a type limited to `running` in flight per key,
- * submitted as the plain row submits them (50 concurrent `submit()`). The keys are drawn Zipf
+ * submitted as the plain row submits them (50 concurrent `submit()`). The keys are Zipf-distributed
  * (s = 1), as tenants' traffic often is: of 1,000 keys the hottest gets 13% of the jobs and the 10
  * hottest 39%, so hot keys reach their limit while the others' jobs flow past them. End to end
  * jobs/s and gaffer's CPU µs per job, and the most jobs of one key in flight at once, counted from

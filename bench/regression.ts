@@ -14,7 +14,8 @@ import { round } from './lib.ts';
  * process that loads only the tree it measures (`loadGaffer`). Rounds interleave the two, and
  * alternate which goes first. Prints each round, the medians and now ÷ ref; exits 1 when now's
  * median jobs/s is more than `max-loss` below ref's. Also the CPU time per job of gaffer's process
- * and of its worker: on a loaded machine the rate varies far more than the work each job costs.
+ * and of its worker (on a loaded machine the rate varies far more than the work each job costs),
+ * and the row's bulk submission rate (`submitMany` in chunks of 1,000), which decides nothing.
  *
  * The default ref is main just before time and flow control (delayed jobs, schedules, pause, rate
  * and key limits) entered it: the last commit of main's first-parent line without any of that work.
@@ -43,6 +44,7 @@ const commit = git('rev-parse', '--verify', `${ref}^{commit}`);
 const refTree = mkdtempSync(path.join(os.tmpdir(), 'gaffer-ref-'));
 
 interface Measurement {
+  submit: number;
   e2e: number;
   cpuUs: number;
   workerCpuUs: number;
@@ -60,14 +62,16 @@ function measure(root: string): Measurement {
 }
 
 const show = (m: Measurement) =>
-  `${m.e2e} jobs/s, CPU ${m.cpuUs} µs/job gaffer, ${m.workerCpuUs} worker`;
+  `${m.e2e} jobs/s, CPU ${m.cpuUs} µs/job gaffer, ${m.workerCpuUs} worker, submit ${m.submit}`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (xs: number[]) => `${Math.min(...xs)}–${Math.max(...xs)}`;
 const row = (name: string, ms: Measurement[]) =>
-  [ms.map((m) => m.e2e), ms.map((m) => m.cpuUs), ms.map((m) => m.workerCpuUs)].reduce(
-    (line, xs) => `${line} ${median(xs)} | ${spread(xs)} |`,
-    `| ${name} |`,
-  );
+  [
+    ms.map((m) => m.e2e),
+    ms.map((m) => m.cpuUs),
+    ms.map((m) => m.workerCpuUs),
+    ms.map((m) => m.submit),
+  ].reduce((line, xs) => `${line} ${median(xs)} | ${spread(xs)} |`, `| ${name} |`);
 let verdict = 0;
 try {
   execFileSync('sh', ['-c', `git archive "${commit}" | tar -x -C "${refTree}"`], { cwd: here });
@@ -88,9 +92,9 @@ try {
   const paired = runs.now.map((m, i) => round(m.e2e / runs.ref[i]!.e2e, 2));
   console.log(`\nmedian of ${rounds} rounds, ${os.cpus().length} cores`);
   console.log(
-    '| tree | end to end jobs/s | min–max | gaffer CPU µs/job | min–max | worker CPU µs/job | min–max |',
+    '| tree | end to end jobs/s | min–max | gaffer CPU µs/job | min–max | worker CPU µs/job | min–max | submit jobs/s | min–max |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(row('now', runs.now));
   console.log(row(`ref ${commit.slice(0, 7)}`, runs.ref));
   const cpu = (ms: Measurement[]) => median(ms.map((m) => m.cpuUs + m.workerCpuUs));
@@ -98,6 +102,8 @@ try {
   console.log(
     `now ÷ ref, CPU per job (gaffer + worker, medians): ${round(cpu(runs.now) / cpu(runs.ref), 3)}`,
   );
+  const submit = (ms: Measurement[]) => median(ms.map((m) => m.submit));
+  console.log(`now ÷ ref, bulk submit (medians): ${round(submit(runs.now) / submit(runs.ref), 3)}`);
   if (ratio < 1 - maxLoss) {
     console.log(`REGRESSION: now is more than ${maxLoss * 100}% slower than ${ref}`);
     verdict = 1;
