@@ -110,4 +110,4 @@ function zipfKeys(n: number, keys: number): number[] {
   return out;
 }
 
-export const ratio = (x: number, of: number) => round(x / of, 2);
+export const ratioOf = (x: number, of: number) => round(x / of, 2);

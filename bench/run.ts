@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { benchKeyLimited, benchRateLimited, ratio } from './flow.ts';
+import { benchKeyLimited, benchRateLimited, ratioOf } from './flow.ts';
 import { benchGaffer } from './gaffer.ts';
 import { latencyGaffer } from './latency.ts';
 import { startRabbitMQ } from '../test/helpers/servers/rabbitmq.ts';
@@ -74,7 +74,7 @@ const flow = {
   keyed: [] as number[],
   most: [] as number[],
 };
-// The plain row's end to end and CPU per job, and the key-limited row's CPU per job, by round.
+// gaffer's CPU µs per job in the plain (NORMAL) and the key-limited rows, by round.
 const cpu = { plain: [] as number[], keyed: [] as number[] };
 const brokers = process.argv.includes('--brokers');
 const redis = await startRedis('everysec');
@@ -157,9 +157,9 @@ console.log('| row | median | min–max | against | held | gaffer CPU µs/job |'
 console.log('| --- | --- | --- | --- | --- | --- |');
 const rated = median(flow.rated);
 console.log(
-  `| ${RATED}, ${rateN} jobs queued | ${rated} starts/s | ${Math.min(...flow.rated)}–${Math.max(...flow.rated)} | ${ratio(rated, rateLimit)} × the limit | at most ${Math.max(...flow.peak)} starts in any 1 s | — |`,
+  `| ${RATED}, ${rateN} jobs queued | ${rated} starts/s | ${Math.min(...flow.rated)}–${Math.max(...flow.rated)} | ${ratioOf(rated, rateLimit)} × the limit | at most ${Math.max(...flow.peak)} starts in any 1 s | — |`,
 );
 const keyed = median(flow.keyed);
 console.log(
-  `| ${KEYED}, ${n} jobs end to end | ${keyed} jobs/s | ${Math.min(...flow.keyed)}–${Math.max(...flow.keyed)} | ${ratio(keyed, median(results[PLAIN]!.e2e))} × plain (NORMAL) | at most ${Math.max(...flow.most)} of a key in flight | ${median(cpu.keyed)} (plain ${median(cpu.plain)}) |`,
+  `| ${KEYED}, ${n} jobs end to end | ${keyed} jobs/s | ${Math.min(...flow.keyed)}–${Math.max(...flow.keyed)} | ${ratioOf(keyed, median(results[PLAIN]!.e2e))} × plain (NORMAL) | at most ${Math.max(...flow.most)} of a key in flight | ${median(cpu.keyed)} (plain ${median(cpu.plain)}) |`,
 );
