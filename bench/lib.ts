@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A private redis-server on loopback; `appendfsync` states its durability. */
+/**
+ * A private redis-server on loopback; `appendfsync` states its durability. `stop()` removes its
+ * data folder once it exited.
+ */
 export async function startRedis(
   appendfsync: 'everysec' | 'always' | 'no-aof',
 ): Promise<{ port: number; stop(): Promise<void> }> {
@@ -49,7 +52,10 @@ export async function startRedis(
     port,
     stop: () =>
       new Promise((resolve) => {
-        child.on('exit', () => resolve());
+        child.on('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
