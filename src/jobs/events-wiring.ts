@@ -1,7 +1,9 @@
 import type { GafferEvents } from '../domain/events.ts';
+import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { Executor, ExecutorHooks } from '../executors/executor.ts';
 import type { BrokerBridge } from './broker-bridge.ts';
+import type { KeyParking } from './key-parking.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 /**
@@ -40,6 +42,8 @@ export function wireEvents(d: {
   gateway: Pick<WorkerGateway, 'notify' | 'workers' | 'stopJob'>;
   executor: Pick<Executor, 'stopped'>;
   bridge: Pick<BrokerBridge, 'retrying'>;
+  /** Broker mode: a job that leaves flight frees its key for a parked job. */
+  parking?: Pick<KeyParking, 'ended'>;
   /** Pokes the autoscaler, when it runs here. */
   poke(): void;
 }): void {
@@ -50,6 +54,13 @@ export function wireEvents(d: {
     if ([...types].some((t) => gateway.workers(t).length === 0)) d.poke();
   });
   events.on('job:retrying', ({ job }) => d.bridge.retrying(job));
+  const parking = d.parking;
+  if (parking) {
+    const ended = ({ job }: { job: Job }) => parking.ended(job);
+    for (const e of ['succeeded', 'failed', 'cancelled', 'retrying', 'redelivered'] as const) {
+      events.on(`job:${e}`, ended);
+    }
+  }
   // A resumed type's waiting claims take its backlog now; the autoscaler sees its demand again.
   events.on('type:paused', ({ type }) => {
     gateway.notify(type);
