@@ -35,7 +35,8 @@ export function executorHooks(
  * autoscaler at once only for a type with no worker (others wait for the next tick, so a stream
  * of submissions is not a stream of ticks); a retry falls due through the broker bridge; a
  * cancel stops the job where it runs; a worker the gateway let go is the executor's to reclaim
- * (a Kubernetes pool removes that idle pod).
+ * (a Kubernetes pool removes that idle pod); in broker mode a job that leaves flight (or a queued
+ * one that ends) publishes a job parked on its key (key-parking.ts).
  */
 export function wireEvents(d: {
   events: Pick<GafferEvents, 'on'>;
@@ -57,7 +58,14 @@ export function wireEvents(d: {
   const parking = d.parking;
   if (parking) {
     const ended = ({ job }: { job: Job }) => parking.ended(job);
-    for (const e of ['succeeded', 'failed', 'cancelled', 'retrying', 'redelivered'] as const) {
+    for (const e of [
+      'succeeded',
+      'failed',
+      'cancelled',
+      'retrying',
+      'redelivered',
+      'expired',
+    ] as const) {
       events.on(`job:${e}`, ended);
     }
   }

@@ -185,7 +185,8 @@ export function describeBrokerFlow(
       t.diagnostic(
         `the big key had ${bigLeft} of ${big.length} jobs left when the small one finished`,
       );
-      // Fair turns run the small key's 10 beside the big key's first ~10: its backlog is not ahead of them.
+      // Fair turns run the small key's 10 beside the big key's first ~10: its backlog is not
+      // ahead of them.
       assert.ok(bigLeft >= big.length / 2, 'the small key finished with the big key half to go');
       const jobs = await jobsOf('keyed');
       assert.ok(mostAtOnce(jobs, 'big') <= 2, `big: ${mostAtOnce(jobs, 'big')} at once`);
