@@ -33,7 +33,7 @@ interface Tracked {
  * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
  * worker is told to stop only once it holds nothing (invariant 5).
  */
-/** How long a broker-delivered job held by a pause or a key limit waits before going back. */
+/** How long a broker-delivered job held by a pause or a key's starts window waits to go back. */
 const HOLD_RETRY_MS = 1000;
 
 export class WorkerGateway {
@@ -510,8 +510,9 @@ export class WorkerGateway {
   /**
    * Broker mode: delivered jobs the type's pause or limits held back go back to the broker, to be
    * delivered again — not at once, which would spin on them, but when the rate window frees a
-   * slot, or after HOLD_RETRY_MS (a pause, a key at its limit). The worker keeps the messages
-   * unacked meanwhile; without timers they go back at once.
+   * slot, or after HOLD_RETRY_MS (a pause, a key limit that counts starts). The worker keeps the
+   * messages unacked meanwhile; without timers they go back at once. (A key at its running limit
+   * parks its jobs instead: see `#claimPending` and key-parking.ts.)
    */
   #giveBack(w: Tracked, held: readonly { id: string; hold: Hold }[]): void {
     if (held.length === 0) return;
