@@ -110,10 +110,16 @@ export function describeBrokerFlow(
       );
 
     test('a schedule firing every second: each tick publishes one job, which runs once', async () => {
+      // `catchUp`: a pass that runs late (a loaded machine) fires every tick it missed, not the
+      // latest only, so each second has its job.
       const put = await g.app.inject({
         method: 'PUT',
         url: '/v1/schedules/every-second',
-        payload: { cron: '* * * * * *', submit: { type: 'tick', payload: { id: 'tick' } } },
+        payload: {
+          cron: '* * * * * *',
+          submit: { type: 'tick', payload: { id: 'tick' } },
+          missed: { catchUp: 10 },
+        },
       });
       assert.equal(put.statusCode, 201, put.body);
       await until(g, async () => {
@@ -122,10 +128,11 @@ export function describeBrokerFlow(
       }, ['job:succeeded']);
       const del = await g.app.inject({ method: 'DELETE', url: '/v1/schedules/every-second' });
       assert.equal(del.statusCode, 204, del.body);
-      // A pass under way when it was deleted may still submit its tick: settle on what is there.
+      // A pass under way when it was deleted may still submit its tick: settle on what is there;
+      // one submitted after that is left out of the count (the broker check waits for it).
       const settled = async () => (await jobsOf('tick')).every((j) => j.state === 'succeeded');
       await until(g, settled, ['job:succeeded', 'job:queued']);
-      const jobs = await jobsOf('tick');
+      const jobs = (await jobsOf('tick')).filter((j) => j.state === 'succeeded');
       const ticks = jobs.map((j) => Date.parse(j.idempotencyKey!.split(':').slice(2).join(':')));
       ticks.sort((x, y) => x - y);
       assert.equal(new Set(ticks).size, ticks.length, 'one job per tick');
@@ -284,25 +291,29 @@ export function describeBrokerFlow(
     test('after downtime, catch-up 3 publishes the three latest missed ticks, each run once', async () => {
       const s = await setup();
       const clock = new OffsetClock();
-      // Ten ticks, whole seconds from 2 s ahead (a new schedule fires no past tick): the cron's
-      // seconds field lists them, so no other tick falls due during the test.
-      const t0 = Math.ceil(clock.now() / 1000) * 1000 + 2000;
-      const ticks = Array.from({ length: 10 }, (_, i) => t0 + i * 1000);
       const config = {
         broker: s.config(),
         autoscaler: { intervalMs: 100 },
         jobTypes: {
           beat: { queue: `beat-${process.pid}`, worker: { handler: `${HANDLERS}#row` } },
         },
-        schedules: {
-          beat: {
-            cron: `${ticks.map((t) => new Date(t).getUTCSeconds()).join(',')} * * * * *`,
-            submit: { type: 'beat', payload: { id: 'beat' } },
-            missed: { catchUp: 3 },
-          },
-        },
       };
       const first = await startGaffer(config, undefined, { clock });
+      // Ten ticks, whole seconds from 2 s ahead (a new schedule fires no past tick): the cron's
+      // seconds field lists them, so no other tick falls due during the test. Declared through
+      // the API, so the store keeps it across the restart.
+      const t0 = Math.ceil(clock.now() / 1000) * 1000 + 2000;
+      const ticks = Array.from({ length: 10 }, (_, i) => t0 + i * 1000);
+      const put = await first.app.inject({
+        method: 'PUT',
+        url: '/v1/schedules/beat',
+        payload: {
+          cron: `${ticks.map((t) => new Date(t).getUTCSeconds()).join(',')} * * * * *`,
+          submit: { type: 'beat', payload: { id: 'beat' } },
+          missed: { catchUp: 3 },
+        },
+      });
+      assert.equal(put.statusCode, 201, put.body);
       const dir = first.dataDir;
       const started = new Map<string, number>();
       const count = (gaffer: TestGaffer) =>
