@@ -5,12 +5,14 @@ import type { ResolvedConfig } from './config/load.ts';
 import type { ConfigReloader } from './config/watch.ts';
 import { systemClock, withTimers, type TimedClock } from './domain/clock.ts';
 import { GafferEvents } from './domain/events.ts';
+import type { Job } from './domain/job.ts';
 import { withChildren, type ParentLogger } from './domain/logger.ts';
 import { capability, type Executor } from './executors/executor.ts';
 import * as registry from './executors/registry.ts';
 import { BrokerBridge } from './jobs/broker-bridge.ts';
 import { catalogOf, type Catalog } from './jobs/catalog.ts';
 import { drainAll, wireEvents } from './jobs/events-wiring.ts';
+import { brokerParking } from './jobs/key-parking.ts';
 import { Reconciler } from './jobs/reconciler.ts';
 import { applyReload, prepareReload } from './jobs/reload.ts';
 import { JobService } from './jobs/service.ts';
@@ -88,7 +90,21 @@ export class Orchestrator {
     const catalog = () => this.#catalog;
     const poke = () => void (this.#autoscale && this.loop.poke());
     const due = (type: string) => (this.gateway.notify(type), poke());
-    const bridge = new BrokerBridge({ config, store, catalog, clock, log: log('broker'), due });
+    const parking = brokerParking({
+      config,
+      keyLimit: (type) => this.#catalog.type(type)?.keyLimit,
+      jobs: store,
+      publish: (jobs) => bridge.publish(jobs),
+      log: log('broker'),
+    });
+    const startable = parking
+      ? (type: string, jobs: readonly Job[]) =>
+          parking.startable(type, jobs, (job) => this.service.flowHold(job))
+      : undefined;
+    const bridge = new BrokerBridge({
+      ...{ config, store, catalog, clock, log: log('broker'), due },
+      ...(startable ? { startable } : {}),
+    });
     this.#bridge = bridge;
     const service = new JobService({
       ...{ store, clock, events, catalog, leaseTtlMs: config.leases.ttlMs },
@@ -96,7 +112,10 @@ export class Orchestrator {
       resultBytes: () => this.config.retention.resultBytes,
       ...(config.broker.kind === 'none' ? {} : { publish: (jobs) => bridge.publish(jobs) }),
     });
-    const gateway = new WorkerGateway({ service, store, events, clock, log: log('gateway') });
+    const gateway = new WorkerGateway({
+      ...{ service, store, events, clock, log: log('gateway') },
+      ...(parking ? { parking } : {}),
+    });
     const address = new WorkerAddress(config);
     this.service = service;
     this.gateway = gateway;
@@ -122,7 +141,7 @@ export class Orchestrator {
     const read = readHistoryState({ store, types, workers: (t) => gateway.workers(t) });
     this.history = new HistorySampler({ clock, events, read, log: log('history') });
     this.services = createServices(this);
-    wireEvents({ events, gateway, executor, bridge, poke });
+    wireEvents({ events, gateway, executor, bridge, poke, ...(parking ? { parking } : {}) });
   }
 
   /** The API listens at `address`: networked workers connect there (jobs/worker-address.ts). */
