@@ -18,7 +18,7 @@ import type { FlowObservation } from './policy.ts';
  */
 export interface ScalingTargetDeps {
   catalog(): Pick<Catalog, 'names' | 'type'>;
-  store: Pick<JobStore, 'queueStats' | 'recordDecision'>;
+  store: Pick<JobStore, 'queueStats' | 'recordDecision' | 'dueWithin'>;
   gateway: Pick<WorkerGateway, 'workers' | 'retire'>;
   executor: Pick<Executor, 'canRun' | 'room' | 'unboundWorkers'>;
   start(type: string, count: number): Promise<void>;
@@ -73,6 +73,10 @@ export function scalingTarget(d: ScalingTargetDeps): ExecutorView {
           return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
         }),
     queueStats: (now) => d.store.queueStats(now),
+    dueWithin: async (type, now, upTo) => {
+      const due = await d.store.dueWithin(type, now, upTo);
+      return due.firstAt === null ? null : { count: due.count, firstAt: due.firstAt };
+    },
     workers,
     start: (type, count) => d.start(type, count),
     retire: (id) => void d.gateway.retire(id),
