@@ -7,9 +7,11 @@
  *   due soon) ÷ jobs per worker).
  * - Burst prediction: the last `MIN_BURSTS` burst onsets, one gap apart within a tolerance, predict
  *   the next at last onset + mean gap; from one lead (plus the gaps' measured spread) before it
- *   until the spread after it, the floor is the workers the burst's median size needs. A burst that
- *   has not come by then is a miss: the prediction is dropped (the gaps stop matching until the
- *   pattern is seen again).
+ *   until it is late, the floor is the workers the burst's median size needs. Late is twice the
+ *   gaps' spread after it (at least `MIN_GAP_TOLERANCE_MS`, at most the match tolerance), so a
+ *   daily burst does not hold workers for hours on a miss. A burst that has not come by then is a
+ *   miss: the prediction is dropped (the gaps stop matching until the pattern is seen again), and
+ *   the workers it started go after the pool's usual idle time.
  * - Warm floor between bursts, with a stated cost model, in units where one worker-second costs
  *   what one second of a job's wait does. Keeping k workers through an idle gap g costs k·g.
  *   Letting them go costs what the pool keeps them idle anyway before retiring them (r, the type's
@@ -124,7 +126,10 @@ export function burstFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
   const next = predictBurst(o.bursts ?? []);
   if (!next) return null;
   const lead = leadMs(o.startupMs, o.tickMs);
-  const late = tolerance(next.periodMs);
+  const late = Math.min(
+    tolerance(next.periodMs),
+    Math.max(MIN_GAP_TOLERANCE_MS, 2 * next.spreadMs),
+  );
   if (o.now < next.at - lead - next.spreadMs || o.now > next.at + late) return null;
   const workers = bound(next.size / Math.max(1, lim.target), lim);
   if (workers <= 0) return null;

@@ -112,7 +112,8 @@ describe('predictBurst and burstFloor', () => {
     { name: 'one lead before: the burst size ÷ 2 per worker', now: T - 6_000, workers: 30 },
     { name: 'just before the lead: nothing yet', now: T - 6_001, workers: null },
     { name: 'at the predicted time', now: T, workers: 30 },
-    { name: 'past the tolerance: a miss, dropped', now: T + 60_001, workers: null },
+    { name: 'late within the tolerance', now: T + 2_000, workers: 30 },
+    { name: 'past the tolerance: a miss, dropped', now: T + 2_001, workers: null },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -123,6 +124,20 @@ describe('predictBurst and burstFloor', () => {
   test('sized by the burst, not the max', () => {
     const small = every(10 * MIN, T - 10 * MIN, 3, 9);
     assert.equal(burstFloor(at({ now: T - 1_000, bursts: small }), LIM)?.workers, 5);
+  });
+
+  test('a daily burst with a minute of spread is late after two minutes, not hours', () => {
+    const DAY = 24 * 60 * MIN;
+    const daily: Burst[] = [T - 3 * DAY, T - 2 * DAY - MIN, T - DAY].map((start) => ({
+      at: start,
+      size: 100,
+      endAt: start + 10_000,
+    }));
+    const next = predictBurst(daily)!;
+    assert.equal(Math.round(next.spreadMs), MIN);
+    assert.equal(burstFloor(at({ now: next.at - 6_000 - MIN, bursts: daily }), LIM)?.workers, 30);
+    assert.equal(burstFloor(at({ now: next.at + 2 * MIN, bursts: daily }), LIM)?.workers, 30);
+    assert.equal(burstFloor(at({ now: next.at + 2 * MIN + 1, bursts: daily }), LIM), null);
   });
 
   test('its reason names the expected time and the bursts it comes from', () => {
