@@ -12,12 +12,15 @@
  *   daily burst does not hold workers for hours on a miss. A burst that has not come by then is a
  *   miss: the prediction is dropped (the gaps stop matching until the pattern is seen again), and
  *   the workers it started go after the pool's usual idle time.
- * - Warm floor between bursts, with a stated cost model, in units where one worker-second costs
- *   what one second of a job's wait does. Keeping k workers through an idle gap g costs k·g.
- *   Letting them go costs what the pool keeps them idle anyway before retiring them (r, the type's
- *   idleSeconds, at most g), their start-up again (k·D worker-seconds, a starting worker is paid
- *   for) and the cold start's waits: the first min(size, k·target) jobs of the burst each wait D.
- *   Keep them when k·g < k·(min(g, r) + D) + min(size, k·target)·D.
+ *
+ * The cost model, in units where one worker-second costs what one second of a job's wait does: a
+ * burst met cold waits one start-up delay D more for every one of its jobs (the pool it ramps to
+ * drains it D later), size·D. Pre-warming k workers costs, beyond the start-up a cold start pays
+ * too, their idle time before the burst, at most k·(tick + spread): warm ahead only when that is
+ * less than size·D. Between bursts, keeping k workers through an idle gap g costs k·g; letting
+ * them go costs what the pool keeps them idle anyway before retiring them (r, the type's
+ * idleSeconds, at most g), their start-up again (k·D, a starting worker is paid for) and the
+ * burst's waits (size·D): keep them when k·g < k·(min(g, r) + D) + size·D.
  *
  * Every floor is at most `max` (the caller passes max capped by the executor's room and by what a
  * rate limit can feed) and never negative; no burst floor without `MIN_BURSTS` bursts observed.
@@ -133,6 +136,8 @@ export function burstFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
   if (o.now < next.at - lead - next.spreadMs || o.now > next.at + late) return null;
   const workers = bound(next.size / Math.max(1, lim.target), lim);
   if (workers <= 0) return null;
+  const idle = (workers * (Math.max(0, o.tickMs ?? 1000) + next.spreadMs)) / 1000;
+  if (!(idle < (next.size * startup(o)) / 1000)) return null;
   return {
     workers,
     reason:
@@ -167,7 +172,7 @@ export function gapFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
   const d = startup(o) / 1000;
   const g = gap / 1000;
   const keep = k * g;
-  const drop = k * (Math.min(g, lim.idleSeconds) + d) + Math.min(size, k * lim.target) * d;
+  const drop = k * (Math.min(g, lim.idleSeconds) + d) + size * d;
   if (!(keep < drop)) return null;
   return {
     workers: k,

@@ -65,8 +65,8 @@ export interface SimPolicy {
 
 /**
  * Any gaffer DecideFn, fed a real Observation each tick, exactly as the control loop builds it:
- * arrivals, run times and last end from the job events; the history of desired counts the loop
- * keeps; the trace's `capacity` as `autoscaler.capacity`, shared across types by `applyCapacity`.
+ * arrivals, run times, last end and bursts from the job events; start-up delays measured from the
+ * workers it sees; the history of desired counts the loop keeps; the trace's `capacity` as `autoscaler.capacity`, shared across types by `applyCapacity`.
  * Retire means drain; the policy's own promise (invariant 5) is that it only names idle workers,
  * and the event loop checks it.
  */

@@ -130,7 +130,7 @@ describe('predictBurst and burstFloor', () => {
     const DAY = 24 * 60 * MIN;
     const daily: Burst[] = [T - 3 * DAY, T - 2 * DAY - MIN, T - DAY].map((start) => ({
       at: start,
-      size: 100,
+      size: 1_000,
       endAt: start + 10_000,
     }));
     const next = predictBurst(daily)!;
@@ -138,6 +138,18 @@ describe('predictBurst and burstFloor', () => {
     assert.equal(burstFloor(at({ now: next.at - 6_000 - MIN, bursts: daily }), LIM)?.workers, 30);
     assert.equal(burstFloor(at({ now: next.at + 2 * MIN, bursts: daily }), LIM)?.workers, 30);
     assert.equal(burstFloor(at({ now: next.at + 2 * MIN + 1, bursts: daily }), LIM), null);
+  });
+
+  test('not when warming ahead costs more than the waits it saves', () => {
+    // 5 workers idle up to tick + spread (1 s + 20 s) = 105 worker-s vs 9 jobs × 5 s = 45 s.
+    const jittery: Burst[] = [T - 20 * MIN - 20_000, T - 10 * MIN + 20_000, T].map((start) => ({
+      at: start,
+      size: 9,
+      endAt: start + 10_000,
+    }));
+    const next = predictBurst(jittery)!;
+    assert.ok(next.spreadMs >= 20_000);
+    assert.equal(burstFloor(at({ now: next.at - 6_000, bursts: jittery }), LIM), null);
   });
 
   test('its reason names the expected time and the bursts it comes from', () => {
@@ -151,7 +163,7 @@ describe('predictBurst and burstFloor', () => {
 
 describe('gapFloor: warm between bursts when it costs less than the waits it saves', () => {
   // Bursts of 20 jobs lasting 10 s, 2 per worker: k = 10. Keep through gap g when
-  // 10·g < 10·(min(g, 30) + 5) + min(20, 20)·5 = 10·min(g, 30) + 150.
+  // 10·g < 10·(min(g, 30) + 5) + 20·5 = 10·min(g, 30) + 150.
   const burstsWithGap = (gapMs: number): Burst[] => {
     const out: Burst[] = [];
     let start = T - 3 * (10_000 + gapMs);
