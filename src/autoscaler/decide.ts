@@ -188,8 +188,9 @@ function poolReason(d: {
   const { obs, s } = d;
   const arrow = `${d.current} → ${d.to}`;
   if (d.out.start > 0) {
-    if (d.warm !== null && obs.ready === 0)
+    if (d.warm !== null && obs.ready === 0) {
       return `${arrow}: ${d.warm}, desired ${d.desired}, ${maxText(s)}`;
+    }
     if (d.rate === null) {
       const why = d.out.over
         ? `ready ${obs.ready} over threshold ${s.threshold}, burst ${s.burst}`
