@@ -36,6 +36,8 @@ export interface ScalingTarget {
   flow?(): Promise<ReadonlyMap<string, FlowObservation>>;
   /** Delayed jobs of `type` due in (now, upTo] (`JobListing.dueWithin`); absent: none known. */
   dueWithin?(type: string, now: number, upTo: number): Promise<DueSoon | null>;
+  /** Jobs of `type` fell due: serve its workers waiting for work (the gateway's notify). */
+  fellDue?(type: string): void;
 }
 
 /** Default shortest gap between two tick starts caused by pokes (see `ControlLoop.poke`). */
@@ -68,6 +70,8 @@ export class ControlLoop {
   /** Bursts of arrivals and workers' start-up delays, per type: what warming ahead needs. */
   readonly bursts = new BurstLog();
   readonly startups = new StartupDelays();
+  /** Per type, the timer that serves its waiting workers when its next delayed job falls due. */
+  readonly #dueTimers = new Map<string, { at: number; timer: Timer }>();
   #timer: Timer | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -183,6 +187,8 @@ export class ControlLoop {
     this.#deferred = null;
     this.#timer?.cancel();
     this.#timer = null;
+    for (const { timer } of this.#dueTimers.values()) timer.cancel();
+    this.#dueTimers.clear();
   }
 
   /** The latest decision per type, for `desired` in the API. */
@@ -246,9 +252,30 @@ export class ControlLoop {
     for (const type of types) {
       const upTo = now + leadMs(this.startups.p90(type), this.#intervalMs);
       const due = await query(type, now, upTo);
-      if (due && due.count > 0) out.set(type, due);
+      if (due && due.count > 0) {
+        out.set(type, due);
+        this.#wakeAt(type, due.firstAt, now);
+      }
     }
     return out;
+  }
+
+  /**
+   * Serves the type's waiting workers when its first job within the lead falls due: a worker warmed
+   * for it then takes it at once, not at the next lease sweep's notify. One timer per type, the
+   * earliest kept.
+   */
+  #wakeAt(type: string, at: number, now: number): void {
+    const fellDue = this.#target.fellDue?.bind(this.#target);
+    if (!fellDue) return;
+    const pending = this.#dueTimers.get(type);
+    if (pending && pending.at <= at) return;
+    pending?.timer.cancel();
+    const timer = this.#clock.after(Math.max(0, at - now) + 1, () => {
+      this.#dueTimers.delete(type);
+      if (!this.#stopped) fellDue(type);
+    });
+    this.#dueTimers.set(type, { at, timer });
   }
 
   async #act(d: Decision, now: number): Promise<void> {

@@ -19,7 +19,7 @@ import type { FlowObservation } from './policy.ts';
 export interface ScalingTargetDeps {
   catalog(): Pick<Catalog, 'names' | 'type'>;
   store: Pick<JobStore, 'queueStats' | 'recordDecision' | 'dueWithin'>;
-  gateway: Pick<WorkerGateway, 'workers' | 'retire'>;
+  gateway: Pick<WorkerGateway, 'workers' | 'retire' | 'notify'>;
   executor: Pick<Executor, 'canRun' | 'room' | 'unboundWorkers'>;
   start(type: string, count: number): Promise<void>;
   clock: Pick<Clock, 'now'>;
@@ -81,6 +81,7 @@ export function scalingTarget(d: ScalingTargetDeps): ExecutorView {
     start: (type, count) => d.start(type, count),
     retire: (id) => void d.gateway.retire(id),
     record: (decision: ScalingDecision) => d.store.recordDecision(decision),
+    fellDue: (type) => d.gateway.notify(type),
     capacity: () => d.capacity(),
     flow: () => flowOf(d),
     resourceLimit(name) {

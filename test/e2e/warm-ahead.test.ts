@@ -15,8 +15,6 @@ after(() => g?.close());
 test('a job due 8 s ahead finds a worker started ahead of its due time', async () => {
   g = await startGaffer({
     autoscaler: { intervalMs: 200 },
-    // Without a broker a job that falls due reaches waiting workers on the lease sweep's notify.
-    leases: { ttlMs: 10_000, sweepMs: 200 },
     jobTypes: {
       [TYPE]: {
         worker: {
