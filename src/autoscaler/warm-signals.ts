@@ -17,6 +17,9 @@ export const BASELINE_TAU_MS = 300_000;
 export const BURSTS_KEPT = 8;
 export const STARTUP_SAMPLES = 21;
 
+/** Least age the baseline is corrected for: a stream's first seconds are not its rate. */
+export const BASELINE_MIN_AGE_MS = 60_000;
+
 interface TypeBursts {
   /** [at, count], oldest first, within the window. */
   window: [number, number][];
@@ -24,6 +27,8 @@ interface TypeBursts {
   /** Baseline arrivals per ms, decayed to `baselineAt`. */
   baseline: number;
   baselineAt: number;
+  /** The type's first arrival: the baseline is corrected for how little it has seen. */
+  firstAt: number;
   lastArrivalAt: number;
   bursts: Burst[];
 }
@@ -41,7 +46,10 @@ export class BurstLog {
   arrived(type: string, at: number, count = 1): void {
     let t = this.#types.get(type);
     if (!t) {
-      t = { window: [], inWindow: 0, baseline: 0, baselineAt: at, lastArrivalAt: at, bursts: [] };
+      t = {
+        ...{ window: [], inWindow: 0, baseline: 0, baselineAt: at },
+        ...{ firstAt: at, lastArrivalAt: at, bursts: [] },
+      };
       this.#types.set(type, t);
     }
     this.#advance(t, at);
@@ -57,6 +65,12 @@ export class BurstLog {
       return;
     }
     if (t.inWindow >= threshold(t)) {
+      // Within one window of the last burst's end it is the same burst, resumed (no flicker).
+      if (open && open.endAt !== null && at - open.endAt <= BURST_WINDOW_MS) {
+        open.endAt = null;
+        open.size += count;
+        return;
+      }
       t.bursts.push({ at: t.window[0]![0], size: t.inWindow, endAt: null });
       if (t.bursts.length > BURSTS_KEPT) t.bursts.shift();
     }
@@ -87,8 +101,15 @@ export class BurstLog {
   }
 }
 
+/**
+ * The decaying count starts at 0, so it is divided by the share of its steady value it can have
+ * reached since the first arrival (at least `BASELINE_MIN_AGE_MS`): steady traffic from the start
+ * is its rate within a minute, not a rising baseline a stream keeps bursting over.
+ */
 function threshold(t: TypeBursts): number {
-  return Math.max(MIN_BURST_JOBS, BURST_FACTOR * t.baseline * BURST_WINDOW_MS);
+  const age = Math.max(BASELINE_MIN_AGE_MS, t.baselineAt - t.firstAt);
+  const rate = t.baseline / (1 - Math.exp(-age / BASELINE_TAU_MS));
+  return Math.max(MIN_BURST_JOBS, BURST_FACTOR * rate * BURST_WINDOW_MS);
 }
 
 /**

@@ -36,7 +36,10 @@ export interface Actions {
   start: number;
   /** Stop taking work, stop when done (gaffer's retire). */
   drain: string[];
-  /** Stop now, whatever the worker holds (a ReplicaSet's scale-down). */
+  /**
+   * Stop now, whatever the worker holds (a ReplicaSet's scale-down); with the policy's `graceMs`,
+   * SIGTERM first: it takes nothing new, and only what it still runs at the grace's end is killed.
+   */
   kill: string[];
 }
 
@@ -50,6 +53,8 @@ export interface SimPolicy {
   phaseMs?: number;
   /** Also tick right after jobs arrive (gaffer's control loop is poked on submit). */
   tickOnArrival: boolean;
+  /** A killed worker's termination grace, ms (default 0: killed at once). */
+  graceMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
   /** Workers are never removed (the lower bound): the run ends when the last job does. */

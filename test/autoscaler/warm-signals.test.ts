@@ -52,6 +52,24 @@ describe('BurstLog', () => {
     }
   });
 
+  test('a stream that starts steady is one burst at most, however fast it is', () => {
+    for (const perSecond of [2, 20, 200]) {
+      const log = new BurstLog();
+      feed(log, 0, perSecond * 600, 1000 / perSecond); // 10 min
+      assert.ok(log.bursts('t', 600_000).length <= 1, `${perSecond}/s`);
+    }
+  });
+
+  test('a dip shorter than the window does not split a burst in two', () => {
+    const log = new BurstLog();
+    feed(log, 0, 120, 5_000); // 10 min of 0.2 jobs/s
+    feed(log, 600_000, 100, 50); // 100 in 5 s
+    feed(log, 611_000, 100, 50); // 6 s later, 1 s after the first half left the window
+    const bursts = log.bursts('t', 700_000);
+    assert.equal(bursts.length, 1, JSON.stringify(bursts));
+    assert.ok(bursts[0]!.size >= 200, 'both halves (and the window it began in)');
+  });
+
   test(`keeps the last ${BURSTS_KEPT} bursts per type`, () => {
     const log = new BurstLog();
     for (let k = 0; k < BURSTS_KEPT + 3; k++) feed(log, k * MIN, 20, 10);

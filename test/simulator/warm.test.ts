@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decide } from '../../src/autoscaler/decide.ts';
 import type { DecideFn } from '../../src/autoscaler/policy.ts';
-import { diurnal, longTail, periodicBursts, steady } from '../../src/simulator/generators.ts';
+import {
+  dailyCurve,
+  diurnal,
+  longTail,
+  periodicBursts,
+  poissonShort,
+  steady,
+} from '../../src/simulator/generators.ts';
 import { simulate } from '../../src/simulator/loop.ts';
 import { summarize } from '../../src/simulator/metrics.ts';
 import { gafferPolicy } from '../../src/simulator/policy.ts';
@@ -50,7 +57,8 @@ describe('warming ahead in the simulator', () => {
   });
 
   it('traffic with no recurring bursts runs exactly as without the warm floors', () => {
-    for (const trace of [steady(1), diurnal(2), longTail(3)]) {
+    const traces = [steady(1), diurnal(2), longTail(3), dailyCurve(200)(4), poissonShort(50)(5)];
+    for (const trace of traces) {
       const run = (p: DecideFn) =>
         summarize(simulate(trace, gafferPolicy(p), { startupMs: 5000, seed: 1 }));
       assert.deepEqual(run(decide), run(cold), trace.name);
