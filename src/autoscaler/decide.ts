@@ -86,12 +86,12 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
     concurrency: obs.concurrency,
     drainTargetSeconds: s.drainTargetSeconds,
   });
-  // Known demand ahead (due jobs, a predicted burst) lifts desired, and scale-out goes straight to it.
-  const warm = observed.flow?.paused ? null : warmFloor(obs, s);
-  const desired = Math.max(
-    clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max),
-    warm?.workers ?? 0,
-  );
+  // Known demand ahead (due jobs, a predicted burst) lifts desired, and scale-out goes straight to
+  // it; a floor under what the rules already want changes nothing and is not mentioned.
+  const base = clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max);
+  const floor = observed.flow?.paused ? null : warmFloor(obs, s);
+  const warm = floor && floor.workers > base ? floor : null;
+  const desired = Math.max(base, warm?.workers ?? 0);
   const stable = stabilize(
     desired,
     obs.history ?? [],
@@ -101,7 +101,13 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   );
   // A scale-up window never keeps a type with ready jobs at zero workers (scale from zero).
   const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
-  const out = scaleOut({ current, upTarget, ready: obs.ready, rate: warm ? desired : rate, s });
+  const out = scaleOut({
+    current,
+    upTarget,
+    ready: obs.ready,
+    rate: warm ? Math.max(warm.workers, rate ?? 0) : rate,
+    s,
+  });
   // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
   // the limit, not on work. And at once, not after `idleSeconds`: the limit's starts are spread
   // over every worker, so a surplus one is idle most of the time but never for that long.

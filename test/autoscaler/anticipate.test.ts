@@ -298,6 +298,17 @@ describe('decide with a warm floor', () => {
     assert.match(d.reason, /^hold at 2: .*2 jobs due at 10:20:03/);
   });
 
+  test('a floor no higher than what the rules want changes nothing (burst steps stay)', () => {
+    const plain = { ...scaling, drainTargetSeconds: 0 };
+    const o = { ready: 100, startupMs: 5_000 };
+    const withDue = decide(
+      observationAt(T, { ...o, dueSoon: { count: 2, firstAt: T + 1_000 } }),
+      plain,
+    );
+    assert.deepEqual(withDue, decide(observationAt(T, o), plain));
+    assert.equal(withDue.start, 5);
+  });
+
   test('a paused type warms nothing', () => {
     const d = decide(
       observationAt(T, {
