@@ -1,5 +1,6 @@
 import type { ScalingConfig } from '../config/schema.ts';
 import type { WorkerInfo } from '../domain/events.ts';
+import { warmFloor } from './anticipate.ts';
 import { applyCapacity } from './capacity.ts';
 import type { Decision, DecideFn, Observation } from './policy.ts';
 import {
@@ -85,7 +86,12 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
     concurrency: obs.concurrency,
     drainTargetSeconds: s.drainTargetSeconds,
   });
-  const desired = clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max);
+  // Known demand ahead (due jobs, a predicted burst) lifts desired, and scale-out goes straight to
+  // it; a floor under what the rules already want changes nothing and is not mentioned.
+  const base = clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max);
+  const floor = observed.flow?.paused ? null : warmFloor(obs, s);
+  const warm = floor && floor.workers > base ? floor : null;
+  const desired = Math.max(base, warm?.workers ?? 0);
   const stable = stabilize(
     desired,
     obs.history ?? [],
@@ -95,7 +101,13 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   );
   // A scale-up window never keeps a type with ready jobs at zero workers (scale from zero).
   const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
-  const out = scaleOut({ current, upTarget, ready: obs.ready, rate, s });
+  const out = scaleOut({
+    current,
+    upTarget,
+    ready: obs.ready,
+    rate: warm ? Math.max(warm.workers, rate ?? 0) : rate,
+    s,
+  });
   // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
   // the limit, not on work. And at once, not after `idleSeconds`: the limit's starts are spread
   // over every worker, so a surplus one is idle most of the time but never for that long.
@@ -110,7 +122,7 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
             current,
             surplus: current - s.max,
           })
-        : retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down) });
+        : retirees({ obs, s, current, surplus: current - Math.max(s.min, stable.down, desired) });
   const to = current + out.start - retire.length;
   const inputs: Record<string, number> = {
     ready: obs.ready,
@@ -137,7 +149,9 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   if (observed.flow?.paused) inputs.paused = 1;
   if (cap !== null) inputs.rateLimitWorkers = cap;
   if (obs.lastFinishedAt != null) inputs.lastFinishedAt = obs.lastFinishedAt;
+  if (warm) Object.assign(inputs, warm.inputs);
   const reason = poolReason({
+    warm: warm?.reason ?? null,
     obs,
     s,
     current,
@@ -162,6 +176,8 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
 }
 
 function poolReason(d: {
+  /** Why the warm floor lifts desired (anticipate.ts); null: no floor. */
+  warm: string | null;
   obs: Observation;
   s: Settings;
   current: number;
@@ -178,6 +194,9 @@ function poolReason(d: {
   const { obs, s } = d;
   const arrow = `${d.current} → ${d.to}`;
   if (d.out.start > 0) {
+    if (d.warm !== null && obs.ready === 0) {
+      return `${arrow}: ${d.warm}, desired ${d.desired}, ${maxText(s)}`;
+    }
     if (d.rate === null) {
       const why = d.out.over
         ? `ready ${obs.ready} over threshold ${s.threshold}, burst ${s.burst}`
@@ -200,7 +219,8 @@ function poolReason(d: {
     ? `, last worker kept: last job ended ${Math.floor((obs.now - (obs.lastFinishedAt ?? obs.now)) / 1000)} s ago < ${s.zeroAfterSeconds} s`
     : '';
   const cap = s.limited && d.desired >= s.max ? `, ${maxText(s)}` : '';
-  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${cap}${held}${upNote(d)}`;
+  const warm = d.warm === null ? '' : `, ${d.warm}`;
+  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${cap}${held}${warm}${upNote(d)}`;
 }
 
 /**

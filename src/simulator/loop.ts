@@ -1,4 +1,5 @@
 import { Activity } from '../autoscaler/activity.ts';
+import { BurstLog } from '../autoscaler/warm-signals.ts';
 import { EventQueue } from './events.ts';
 import { Executor } from './executor.ts';
 import type { Actions, SimPolicy, TypeView } from './policy.ts';
@@ -62,6 +63,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
   const decide = decideAll ? null : policy.init(trace, rng);
   // What gaffer's control loop learns from job events: arrivals, run times, last end.
   const activity = new Activity();
+  const bursts = new BurstLog();
   const types = Object.keys(trace.types);
   const jobs = trace.jobs;
   const lastArrival = jobs.at(-1)?.at ?? 0;
@@ -90,6 +92,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     arrivalRate: activity.rate(type, now),
     runP50Ms: activity.runP50(type),
     lastFinishedAt: activity.lastFinishedAt(type),
+    bursts: bursts.bursts(type, now),
   });
   const apply = (view: TypeView, a: Actions, now: number) => {
     for (const id of a.drain) {
@@ -140,6 +143,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     let arrived = false;
     while (next < jobs.length && jobs[next]!.at === now) {
       activity.arrived(jobs[next]!.type, now);
+      bursts.arrived(jobs[next]!.type, now);
       ex.arrive(next++, now);
       arrived = true;
       observe();
