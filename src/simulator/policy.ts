@@ -1,7 +1,9 @@
 import { DesiredHistory } from '../autoscaler/activity.ts';
 import { applyCapacity } from '../autoscaler/capacity.ts';
+import { POKE_GAP_MS } from '../autoscaler/control-loop.ts';
 import type { DecideFn, Observation } from '../autoscaler/policy.ts';
 import type { WorkerInfo } from '../domain/events.ts';
+import type { Dispatch } from './executor.ts';
 import type { Random } from './random.ts';
 import type { Trace, TraceType } from './trace.ts';
 
@@ -44,10 +46,20 @@ export interface SimPolicy {
   intervalMs: number;
   /** First tick (default 0). */
   phaseMs?: number;
-  /** Also tick right after jobs arrive (gaffer's control loop is poked on submit). */
+  /**
+   * Also tick when poked, as gaffer's control loop is (src/jobs/events-wiring.ts): right after
+   * jobs arrive for a type with no live worker, and right after a worker stops.
+   */
   tickOnArrival: boolean;
+  /**
+   * Ticks start at least this far apart: one due sooner — periodic or poked — waits for the rest
+   * of the gap (gaffer's POKE_GAP_MS). Default 0.
+   */
+  pokeGapMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
+  /** Which ready worker a queued job goes to (executor.ts); default round robin. */
+  dispatch?: Dispatch;
   /** Workers are never removed (the lower bound): the run ends when the last job does. */
   holdsForever?: boolean;
   /** Fresh state for one run; the returned function is called per type per tick. */
@@ -68,7 +80,7 @@ export interface SimPolicy {
  */
 export function gafferPolicy(
   decide: DecideFn,
-  options: { name?: string; intervalMs?: number } = {},
+  options: { name?: string; intervalMs?: number; phaseMs?: number } = {},
 ): SimPolicy {
   const observe = (view: TypeView, history: DesiredHistory): Observation => ({
     type: view.type,
@@ -86,8 +98,12 @@ export function gafferPolicy(
   return {
     name: options.name ?? 'gaffer',
     intervalMs: options.intervalMs ?? 1000,
+    phaseMs: options.phaseMs ?? 0,
     tickOnArrival: true,
+    pokeGapMs: POKE_GAP_MS,
     oneShot: false,
+    // Without a broker, gaffer's gateway hands a new job to the first-started waiting worker.
+    dispatch: 'first-started',
     init: () => {
       const history = new DesiredHistory();
       return (view) => {
