@@ -111,7 +111,10 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
       if (view.workers.find((w) => w.id === id)?.active) busyDrained++;
       ex.drain(id, now);
     }
-    for (const id of a.kill) ex.kill(id, now);
+    for (const id of a.kill) {
+      if (policy.graceMs) ex.terminate(id, now, policy.graceMs);
+      else ex.kill(id, now);
+    }
     if (a.start > 0) ex.start(view.type, a.start, now, policy.oneShot);
     if (a.start > 0 || a.drain.length > 0 || a.kill.length > 0) scalingActions++;
   };
@@ -139,6 +142,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     while (events.peekAt() === now) {
       const { event } = events.pop()!;
       if (event.kind === 'ready') ex.ready(event.worker, now);
+      else if (event.kind === 'grace') ex.graceOver(event.worker, now);
       else {
         const finished = ex.finished;
         ex.done(event.worker, event.job, event.epoch, now);

@@ -34,7 +34,10 @@ export interface Actions {
   start: number;
   /** Stop taking work, stop when done (gaffer's retire). */
   drain: string[];
-  /** Stop now, whatever the worker holds (a ReplicaSet's scale-down). */
+  /**
+   * Stop now, whatever the worker holds (a ReplicaSet's scale-down); with the policy's `graceMs`,
+   * SIGTERM first: it takes nothing new, and only what it still runs at the grace's end is killed.
+   */
   kill: string[];
 }
 
@@ -56,6 +59,8 @@ export interface SimPolicy {
    * of the gap (gaffer's POKE_GAP_MS). Default 0.
    */
   pokeGapMs?: number;
+  /** A killed worker's termination grace, ms (default 0: killed at once). */
+  graceMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
   /** Which ready worker a queued job goes to (executor.ts); default round robin. */
