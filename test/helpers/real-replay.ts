@@ -1,4 +1,4 @@
-import { setTimeout as sleepUntil } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { toTrace } from '../../src/cli/commands/trace.ts';
 import { createClient, type ApiJob, type GafferClient } from '../../src/client/index.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
@@ -54,16 +54,15 @@ export async function replayOnGaffer(
 ): Promise<RealRun> {
   const client = createClient({ url });
   const began = performance.now();
-  await Promise.all(
+  const created = await Promise.all(
     trace.jobs.map(async (job) => {
-      await sleepUntil(Math.max(0, began + job.at - performance.now()));
-      await client.jobs.submit({ type: job.type, payload: { run: job.run } });
+      await delay(Math.max(0, began + job.at - performance.now()));
+      return (await client.jobs.submit({ type: job.type, payload: { run: job.run } })).job;
     }),
   );
-  const jobs = await jobsOf(client, Object.keys(trace.types));
-  const origin = Math.min(...jobs.map((j) => j.createdAt));
+  const origin = Math.min(...created.map((j) => j.createdAt));
   // The measurement window is real time: wait for its end (plus a moment for the last records).
-  await sleepUntil(Math.max(0, origin + horizonMs + 500 - Date.now()));
+  await delay(Math.max(0, origin + horizonMs + 500 - Date.now()));
   const config = (await client.config()) as {
     jobTypes: Record<string, { concurrency?: number; scaling?: ScalingConfig }>;
   };
