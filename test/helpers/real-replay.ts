@@ -95,7 +95,7 @@ async function jobsOf(client: GafferClient, types: string[]): Promise<ApiJob[]> 
 }
 
 /** The real run's measures from gaffer's records, in the window [origin, origin + horizonMs]. */
-export function fromRecords(
+function fromRecords(
   jobs: readonly Pick<ApiJob, 'createdAt' | 'startedAt'>[],
   events: readonly WorkerEvent[],
   origin: number,
