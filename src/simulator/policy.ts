@@ -3,7 +3,7 @@ import { applyCapacity } from '../autoscaler/capacity.ts';
 import { POKE_GAP_MS } from '../autoscaler/control-loop.ts';
 import type { DecideFn, Observation } from '../autoscaler/policy.ts';
 import type { WorkerInfo } from '../domain/events.ts';
-import type { Dispatch } from './executor.ts';
+import type { DispatchOrder } from './executor.ts';
 import type { Random } from './random.ts';
 import type { Trace, TraceType } from './trace.ts';
 
@@ -63,8 +63,11 @@ export interface SimPolicy {
   graceMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
-  /** Which ready worker a queued job goes to (executor.ts); default round robin. */
-  dispatch?: Dispatch;
+  /**
+   * Which ready worker takes a queued job: `spread` (default, a broker's round robin) or `pack`
+   * (gaffer's gateway: the first-started worker with room).
+   */
+  dispatch?: DispatchOrder;
   /** Workers are never removed (the lower bound): the run ends when the last job does. */
   holdsForever?: boolean;
   /** Fresh state for one run; the returned function is called per type per tick. */
@@ -108,7 +111,7 @@ export function gafferPolicy(
     pokeGapMs: POKE_GAP_MS,
     oneShot: false,
     // Without a broker, gaffer's gateway hands a new job to the first-started waiting worker.
-    dispatch: 'first-started',
+    dispatch: 'pack',
     init: () => {
       const history = new DesiredHistory();
       return (view) => {

@@ -137,8 +137,8 @@ describe("gaffer's ticks and dispatch, as its control loop and gateway have them
 
   it("a new job goes to gaffer's first-started waiting worker, KEDA's longest-waiting one", () => {
     for (const [dispatch, taker] of [
-      ['first-started', 0],
-      ['round-robin', 1],
+      ['pack', 0],
+      ['spread', 1],
     ] as const) {
       const ex = new Executor(
         tiny([
@@ -158,6 +158,6 @@ describe("gaffer's ticks and dispatch, as its control loop and gateway have them
       ex.arrive(1, 2000);
       assert.ok(ex.workers[taker]!.jobs.has(1), dispatch);
     }
-    assert.equal(gafferPolicy(decide).dispatch, 'first-started');
+    assert.equal(gafferPolicy(decide).dispatch, 'pack');
   });
 });
