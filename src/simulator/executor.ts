@@ -10,10 +10,12 @@ import type { Trace } from './trace.ts';
  *   without one it is *pending*, like a Pod no node can take yet, and costs nothing. Slots go to
  *   pending workers first come, first served, across types.
  * - Once placed it is *starting* for `startupMs` (process spawn ≈ 0.2 s, pod ≈ 5 s), then ready.
- * - A ready pool worker runs up to `concurrency` jobs at once. A queued job goes to the worker
- *   that has waited longest for work (RabbitMQ's round robin over consumers with room, and what
- *   gaffer's pull workers waiting in line amount to): a choice that spreads load, so it is the
- *   hard case for an idle-based scale-in.
+ * - A ready pool worker runs up to `concurrency` jobs at once. Which worker with room a queued job
+ *   goes to is the dispatch order: `spread` (a broker's round robin over consumers with room, as
+ *   RabbitMQ delivers: the worker that has waited longest for work) spreads load, so no worker is
+ *   idle long enough for an idle-based scale-in; `pack` (gaffer's gateway without a broker: it
+ *   serves its waiting workers in the order it started them, and the first claim takes the job)
+ *   hands it to the first-started worker with room, so surplus workers go idle.
  * - A *one-shot* worker (KEDA ScaledJob's Job) takes one job, runs it and exits. Ready before
  *   anything is queued, it blocks on the queue as a consumer would, until a job comes.
  * - drain (gaffer's retire): takes nothing new, stops when its jobs are done.
@@ -25,6 +27,9 @@ import type { Trace } from './trace.ts';
  *
  * Worker-seconds count from placement to stop: what a node (or a CPU) actually spends.
  */
+/** Which ready worker with room takes a queued job (see the executor model above). */
+export type DispatchOrder = 'spread' | 'pack';
+
 export type SimWorkerState = 'pending' | 'starting' | 'idle' | 'busy' | 'draining' | 'stopped';
 
 export interface SimWorker {
@@ -74,11 +79,18 @@ export class Executor {
   readonly #pending: SimWorker[] = [];
   readonly #capacity: number;
   readonly #seq = new Map<string, number>();
+  readonly #order: DispatchOrder;
 
-  constructor(trace: Trace, startupMs: number, events: EventQueue) {
+  constructor(
+    trace: Trace,
+    startupMs: number,
+    events: EventQueue,
+    order: DispatchOrder = 'spread',
+  ) {
     this.trace = trace;
     this.startupMs = startupMs;
     this.events = events;
+    this.#order = order;
     this.#capacity = trace.capacity ?? Infinity;
     for (const type of Object.keys(trace.types)) {
       this.queues.set(type, new JobQueue());
@@ -278,6 +290,8 @@ export class Executor {
     for (const w of this.live.get(type)!) {
       if (w.state !== 'idle' && w.state !== 'busy') continue;
       if (w.jobs.size >= w.concurrency || w.spent) continue;
+      // `live` is in start order: the first with room is the first-started one.
+      if (this.#order === 'pack') return w;
       if (!best || w.freeSince < best.freeSince) best = w;
     }
     return best;

@@ -2,8 +2,10 @@ import { DesiredHistory } from '../autoscaler/activity.ts';
 import type { Burst } from '../autoscaler/anticipate.ts';
 import { StartupDelays } from '../autoscaler/warm-signals.ts';
 import { applyCapacity } from '../autoscaler/capacity.ts';
+import { POKE_GAP_MS } from '../autoscaler/control-loop.ts';
 import type { DecideFn, Observation } from '../autoscaler/policy.ts';
 import type { WorkerInfo } from '../domain/events.ts';
+import type { DispatchOrder } from './executor.ts';
 import type { Random } from './random.ts';
 import type { Trace, TraceType } from './trace.ts';
 
@@ -51,12 +53,25 @@ export interface SimPolicy {
   intervalMs: number;
   /** First tick (default 0). */
   phaseMs?: number;
-  /** Also tick right after jobs arrive (gaffer's control loop is poked on submit). */
+  /**
+   * Also tick when poked, as gaffer's control loop is (src/jobs/events-wiring.ts): right after
+   * jobs arrive for a type with no live worker, and right after a worker stops.
+   */
   tickOnArrival: boolean;
+  /**
+   * Ticks start at least this far apart: one due sooner — periodic or poked — waits for the rest
+   * of the gap (gaffer's POKE_GAP_MS). Default 0.
+   */
+  pokeGapMs?: number;
   /** A killed worker's termination grace, ms (default 0: killed at once). */
   graceMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
+  /**
+   * Which ready worker takes a queued job: `spread` (default, a broker's round robin) or `pack`
+   * (gaffer's gateway: the first-started worker with room).
+   */
+  dispatch?: DispatchOrder;
   /** Workers are never removed (the lower bound): the run ends when the last job does. */
   holdsForever?: boolean;
   /** Fresh state for one run; the returned function is called per type per tick. */
@@ -77,7 +92,7 @@ export interface SimPolicy {
  */
 export function gafferPolicy(
   decide: DecideFn,
-  options: { name?: string; intervalMs?: number } = {},
+  options: { name?: string; intervalMs?: number; phaseMs?: number } = {},
 ): SimPolicy {
   const intervalMs = options.intervalMs ?? 1000;
   const observe = (
@@ -106,8 +121,12 @@ export function gafferPolicy(
   return {
     name: options.name ?? 'gaffer',
     intervalMs,
+    phaseMs: options.phaseMs ?? 0,
     tickOnArrival: true,
+    pokeGapMs: POKE_GAP_MS,
     oneShot: false,
+    // Without a broker, gaffer's gateway hands a new job to the first-started waiting worker.
+    dispatch: 'pack',
     init: () => {
       const history = new DesiredHistory();
       const startups = new StartupDelays();
