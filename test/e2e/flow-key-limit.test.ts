@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api, gafferDir, spawnGaffer, untilEvent } from '../helpers/process.ts';
+import { mostAtOnce } from '../helpers/in-flight.ts';
 
 /**
  * A per-key running limit of 2, through `gaffer up`: a tenant holding 1,000 jobs never has more
@@ -22,22 +23,6 @@ interface JobRow {
 
 async function jobs(url: string, state: string): Promise<JobRow[]> {
   return (await api<{ jobs: JobRow[] }>(url, `/v1/jobs?type=keyed&state=${state}&limit=1000`)).jobs;
-}
-
-/** The most jobs of `tenant` in flight at once, from their recorded [startedAt, finishedAt). */
-function mostAtOnce(rows: JobRow[], tenant: string): number {
-  const edges = rows
-    .filter((j) => j.payload.tenant === tenant)
-    .flatMap((j) => [
-      [j.startedAt!, 1],
-      [j.finishedAt!, -1],
-    ])
-    // An end and a start at the same millisecond: the end first (the slot was free).
-    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
-  let now = 0;
-  let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d!));
-  return most;
 }
 
 test(`a per-key limit of ${LIMIT}: a key of ${BIG} jobs never runs more than ${LIMIT}, another key's ${SMALL} finish before its 50th`, async (t) => {

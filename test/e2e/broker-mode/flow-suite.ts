@@ -7,6 +7,7 @@ import { OffsetClock } from '../../../src/domain/clock.ts';
 import type { Job } from '../../../src/domain/job.ts';
 import { startGaffer, until, type TestGaffer } from '../../helpers/gaffer.ts';
 import type { BrokerModeSetup } from './suite.ts';
+import { mostAtOnce } from '../../helpers/in-flight.ts';
 
 const HANDLERS = 'test/e2e/fixtures/handlers.ts';
 const DELAYS = 'test/e2e/fixtures/delays.ts';
@@ -392,19 +393,3 @@ async function brokerHolds(
 
 const brokerEmpty = (s: BrokerModeSetup, g: TestGaffer, type: string) =>
   brokerHolds(s, g, type, { ready: 0, unacked: 0 });
-
-/** The most jobs of `tenant` in flight at once, from their recorded [startedAt, finishedAt). */
-function mostAtOnce(jobs: readonly Job[], tenant: string): number {
-  const edges = jobs
-    .filter((j) => (j.payload as { tenant: string }).tenant === tenant)
-    .flatMap((j) => [
-      [j.startedAt!, 1],
-      [j.finishedAt!, -1],
-    ])
-    // An end and a start at the same millisecond: the end first (the slot was free).
-    .sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
-  let now = 0;
-  let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d!));
-  return most;
-}
