@@ -10,10 +10,11 @@ import type { Trace } from './trace.ts';
  *   without one it is *pending*, like a Pod no node can take yet, and costs nothing. Slots go to
  *   pending workers first come, first served, across types.
  * - Once placed it is *starting* for `startupMs` (process spawn ≈ 0.2 s, pod ≈ 5 s), then ready.
- * - A ready pool worker runs up to `concurrency` jobs at once. A queued job goes to the worker
- *   that has waited longest for work (RabbitMQ's round robin over consumers with room, and what
- *   gaffer's pull workers waiting in line amount to): a choice that spreads load, so it is the
- *   hard case for an idle-based scale-in.
+ * - A ready pool worker runs up to `concurrency` jobs at once. Which worker with room a queued job
+ *   goes to is the dispatch order: `spread` (a broker's round robin over consumers with room, as
+ *   RabbitMQ delivers: the worker that has waited longest for work) spreads load, so no worker is
+ *   idle long enough for an idle-based scale-in; `pack` (gaffer's gateway) hands it to the
+ *   busiest one — fewest free slots, then started earliest — so surplus workers go idle.
  * - A *one-shot* worker (KEDA ScaledJob's Job) takes one job, runs it and exits. Ready before
  *   anything is queued, it blocks on the queue as a consumer would, until a job comes.
  * - drain (gaffer's retire): takes nothing new, stops when its jobs are done.
@@ -45,6 +46,9 @@ export interface SimWorker {
   spent: boolean;
 }
 
+/** Which ready worker with room takes a queued job (see the executor model above). */
+export type DispatchOrder = 'spread' | 'pack';
+
 export interface ExecutorStats {
   busyKilled: number;
   jobsRerun: number;
@@ -71,9 +75,11 @@ export class Executor {
   readonly #pending: SimWorker[] = [];
   readonly #capacity: number;
   readonly #seq = new Map<string, number>();
+  readonly #order: DispatchOrder;
 
-  constructor(trace: Trace, startupMs: number, events: EventQueue) {
+  constructor(trace: Trace, startupMs: number, events: EventQueue, order: DispatchOrder = 'spread') {
     this.trace = trace;
+    this.#order = order;
     this.startupMs = startupMs;
     this.events = events;
     this.#capacity = trace.capacity ?? Infinity;
@@ -231,7 +237,16 @@ export class Executor {
     this.#place(now);
   }
 
-  /** Hands queued jobs of `type` to ready workers with room, longest-waiting worker first. */
+  /** Median age of the type's jobs in flight at `now`, ms; null when none is. */
+  inFlightAgeP50(type: string, now: number): number | null {
+    const ages: number[] = [];
+    for (const w of this.live.get(type)!) for (const job of w.jobs) ages.push(now - this.startAt[job]!);
+    if (ages.length === 0) return null;
+    ages.sort((a, b) => a - b);
+    return ages[Math.floor(ages.length / 2)]!;
+  }
+
+  /** Hands queued jobs of `type` to ready workers with room, in the dispatch order. */
   #dispatch(type: string, now: number): void {
     const queue = this.queues.get(type)!;
     while (queue.size > 0) {
@@ -258,8 +273,16 @@ export class Executor {
     for (const w of this.live.get(type)!) {
       if (w.state !== 'idle' && w.state !== 'busy') continue;
       if (w.jobs.size >= w.concurrency || w.spent) continue;
-      if (!best || w.freeSince < best.freeSince) best = w;
+      if (!best || this.#before(w, best)) best = w;
     }
     return best;
+  }
+
+  /** Whether `a` takes a job before `b`; both ready with room. */
+  #before(a: SimWorker, b: SimWorker): boolean {
+    if (this.#order === 'spread') return a.freeSince < b.freeSince;
+    const freeA = a.concurrency - a.jobs.size;
+    const freeB = b.concurrency - b.jobs.size;
+    return freeA !== freeB ? freeA < freeB : a.index < b.index;
   }
 }

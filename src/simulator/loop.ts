@@ -56,7 +56,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
   const settleMs = options.settleMs ?? 15 * 60_000;
   const sampleMs = options.sampleMs ?? 1000;
   const events = new EventQueue();
-  const ex = new Executor(trace, options.startupMs, events);
+  const ex = new Executor(trace, options.startupMs, events, policy.dispatch);
   const rng = new Random(options.seed ?? 1);
   const decideAll = policy.initAll?.(trace, rng);
   const decide = decideAll ? null : policy.init(trace, rng);
@@ -89,6 +89,8 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     workers: ex.workerInfos(type),
     arrivalRate: activity.rate(type, now),
     runP50Ms: activity.runP50(type),
+    runMeanMs: activity.runMean(type),
+    inFlightAgeP50Ms: ex.inFlightAgeP50(type, now),
     lastFinishedAt: activity.lastFinishedAt(type),
   });
   const apply = (view: TypeView, a: Actions, now: number) => {

@@ -1,7 +1,9 @@
 import { DesiredHistory } from '../autoscaler/activity.ts';
 import { applyCapacity } from '../autoscaler/capacity.ts';
-import type { DecideFn, Observation } from '../autoscaler/policy.ts';
+import type { DecideFn, Decision, Observation } from '../autoscaler/policy.ts';
+import { historyKeepMs } from '../autoscaler/rules.ts';
 import type { WorkerInfo } from '../domain/events.ts';
+import type { DispatchOrder } from './executor.ts';
 import type { Random } from './random.ts';
 import type { Trace, TraceType } from './trace.ts';
 
@@ -24,6 +26,10 @@ export interface TypeView {
   arrivalRate: number;
   /** Median of the type's last 101 run times, ms; null before the first ends. */
   runP50Ms: number | null;
+  /** Mean of the same run times, ms; null before the first ends. */
+  runMeanMs: number | null;
+  /** Median age of the type's jobs in flight, ms; null when none is. */
+  inFlightAgeP50Ms: number | null;
   /** When the type's last job ended; null before the first. */
   lastFinishedAt: number | null;
 }
@@ -48,6 +54,11 @@ export interface SimPolicy {
   tickOnArrival: boolean;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
+  /**
+   * Which ready worker takes a queued job: `spread` (default, a broker's round robin) or `pack`
+   * (gaffer's gateway: the busiest worker with room).
+   */
+  dispatch?: DispatchOrder;
   /** Workers are never removed (the lower bound): the run ends when the last job does. */
   holdsForever?: boolean;
   /** Fresh state for one run; the returned function is called per type per tick. */
@@ -80,6 +91,8 @@ export function gafferPolicy(
     concurrency: view.config.concurrency,
     arrivalRate: view.arrivalRate,
     runP50Ms: view.runP50Ms,
+    runMeanMs: view.runMeanMs,
+    inFlightAgeP50Ms: view.inFlightAgeP50Ms,
     lastFinishedAt: view.lastFinishedAt,
     history: history.get(view.type),
   });
@@ -88,11 +101,12 @@ export function gafferPolicy(
     intervalMs: options.intervalMs ?? 1000,
     tickOnArrival: true,
     oneShot: false,
+    dispatch: 'pack',
     init: () => {
       const history = new DesiredHistory();
       return (view) => {
         const d = decide(observe(view, history), view.config.scaling);
-        remember(history, view, d.inputs.desired ?? d.to);
+        remember(history, view, d);
         return { start: d.start, drain: d.retire, kill: [] };
       };
     },
@@ -101,7 +115,7 @@ export function gafferPolicy(
       return (views) => {
         const items = views.map((v) => ({ obs: observe(v, history), scaling: v.config.scaling }));
         const decisions = items.map((i) => decide(i.obs, i.scaling));
-        views.forEach((v, i) => remember(history, v, decisions[i]!.inputs.desired ?? 0));
+        views.forEach((v, i) => remember(history, v, decisions[i]!));
         return applyCapacity(items, decisions, trace.capacity).map((d) => ({
           start: d.start,
           drain: d.retire,
@@ -112,11 +126,9 @@ export function gafferPolicy(
   };
 }
 
-function remember(history: DesiredHistory, view: TypeView, desired: number): void {
-  const s = view.config.scaling;
-  const keepMs =
-    Math.max(s.scaleUpStabilizationSeconds ?? 0, s.scaleDownStabilizationSeconds ?? 0) * 1000;
-  history.push(view.type, view.now, desired, keepMs);
+function remember(history: DesiredHistory, view: TypeView, d: Decision): void {
+  const keepMs = historyKeepMs(view.config.scaling);
+  history.push(view.type, view.now, d.inputs.desired ?? d.to, keepMs, d.inputs.needed);
 }
 
 /**
