@@ -77,7 +77,12 @@ export class Executor {
   readonly #seq = new Map<string, number>();
   readonly #order: DispatchOrder;
 
-  constructor(trace: Trace, startupMs: number, events: EventQueue, order: DispatchOrder = 'spread') {
+  constructor(
+    trace: Trace,
+    startupMs: number,
+    events: EventQueue,
+    order: DispatchOrder = 'spread',
+  ) {
     this.trace = trace;
     this.#order = order;
     this.startupMs = startupMs;
@@ -240,7 +245,9 @@ export class Executor {
   /** Median age of the type's jobs in flight at `now`, ms; null when none is. */
   inFlightAgeP50(type: string, now: number): number | null {
     const ages: number[] = [];
-    for (const w of this.live.get(type)!) for (const job of w.jobs) ages.push(now - this.startAt[job]!);
+    for (const w of this.live.get(type)!) {
+      for (const job of w.jobs) ages.push(now - this.startAt[job]!);
+    }
     if (ages.length === 0) return null;
     ages.sort((a, b) => a - b);
     return ages[Math.floor(ages.length / 2)]!;
