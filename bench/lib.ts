@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A private redis-server on loopback; `appendfsync` states its durability. */
+/**
+ * A private redis-server on loopback; `appendfsync` states its durability. `stop()` removes its
+ * data folder once it exited.
+ */
 export async function startRedis(
   appendfsync: 'everysec' | 'always' | 'no-aof',
 ): Promise<{ port: number; stop(): Promise<void> }> {
@@ -49,7 +52,10 @@ export async function startRedis(
     port,
     stop: () =>
       new Promise((resolve) => {
-        child.on('exit', () => resolve());
+        child.on('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
@@ -140,6 +146,21 @@ export function procMemory(pid: number): { rss: number; hwm: number } {
   const kb = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+}
+
+/**
+ * User and system CPU time a process has used, in ms, from /proc/<pid>/stat (Linux; fields 14 and
+ * 15, in clock ticks of 10 ms, the kernel's USER_HZ on every common Linux); 0 once it is gone.
+ */
+export function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 /** Samples `pid`'s VmRSS every `everyMs` until `stop()`, which returns the peak sample. */

@@ -7,17 +7,22 @@
 //                                             # OUT.png: also the overview there, as before)
 //
 // PNGs go to docs/screenshots/ (OUT_DIR to change): overview, jobs, job, batches, batch,
-// dead-letters, scaling, schedules, config, login. The private gaffer runs the dashboard tests' job types
-// (test/dashboard/setup.ts) with a realistic mix: a CSV batch draining on busy workers with
-// failed and rejected rows, a job logging as it runs, dead letters, scaling decisions, cron
-// schedules (one firing every 10 s, one paused, one declared over the API) and a paused type.
+// dead-letters, scaling, schedules, config, login, and (private gaffer only) the waiting jobs:
+// jobs-delayed (the jobs list filtered to delayed), job-delayed, job-rate-limit, job-key-limit and
+// job-paused (a job page saying why it waits). The private gaffer runs the dashboard tests' job
+// types (test/dashboard/setup.ts) and two flow-controlled ones with a realistic mix: a CSV batch
+// draining on busy workers with failed and rejected rows, a job logging as it runs, dead letters,
+// scaling decisions, cron schedules (one firing every 10 s, one paused, one declared over the API),
+// a paused type with waiting jobs, a rate-limited type with a backlog, a key-limited type with one
+// tenant at its limit, and delayed jobs (one submitted with a delay, CSV rows with their own
+// `gaffer.delay`).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { until, multipart, type TestGaffer } from '../test/helpers/gaffer.ts';
-import { startDashboardGaffer } from '../test/dashboard/setup.ts';
+import { DASHBOARD_TYPES, startDashboardGaffer } from '../test/dashboard/setup.ts';
 
 /** The config's schedules: one firing every 10 s, one declared paused. */
 const SCHEDULES = {
@@ -27,6 +32,24 @@ const SCHEDULES = {
     timezone: 'Europe/Berlin',
     submit: { type: 'sleep', payload: { ms: 200 } },
     paused: true,
+  },
+};
+
+const H = 'test/dashboard/fixtures/handlers.ts';
+
+/** Flow-controlled types: their jobs wait for the rate window, or for their tenant's turn. */
+const FLOW_TYPES = {
+  /** 3 starts per minute: a backlog of 12 drains 3 at a time, the rest wait (`rate_limit`). */
+  'send-email': {
+    worker: { handler: `${H}#ok` },
+    rateLimit: { starts: 3, perSeconds: 60 },
+    scaling: { max: 1 },
+  },
+  /** One job per tenant at a time; each runs until stopped, so a tenant's next one waits. */
+  'tenant-sync': {
+    worker: { handler: `${H}#sleep` },
+    keyLimit: { key: 'payload.tenant', running: 1 },
+    scaling: { max: 3 },
   },
 };
 
@@ -41,10 +64,16 @@ let [url] = args.positionals;
 const legacyOut = args.positionals[1];
 let { job: jobId, batch: batchId } = args.values;
 let g: (TestGaffer & { url: string }) | null = null;
+/** A waiting job per reason, for its own job page (private gaffer only). */
+let waiting: Waiting | null = null;
 if (!url) {
-  g = await startDashboardGaffer({ schedules: SCHEDULES });
+  g = await startDashboardGaffer({
+    schedules: SCHEDULES,
+    jobTypes: { ...DASHBOARD_TYPES, ...FLOW_TYPES },
+  });
   url = g.url;
   ({ jobId, batchId } = await giveWork(g));
+  waiting = await holdSome(g);
 }
 
 const browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
@@ -68,6 +97,12 @@ try {
   await shoot('scaling', 'scaling', '#decision-list li');
   await shoot('schedules', 'schedules', '#schedules tbody tr[data-name]');
   await shoot('config', 'config', '#config-text:not(:empty)');
+  if (waiting) {
+    await shoot('jobs-delayed', 'jobs?state=delayed', '#jobs-table tbody tr[data-delayed]');
+    for (const [name, id] of Object.entries(waiting)) {
+      await shoot(`job-${name}`, `jobs/${encodeURIComponent(id)}`, '#job-why');
+    }
+  }
   await loginShot(page);
 } finally {
   await browser.close();
@@ -81,6 +116,67 @@ async function loginShot(page: Page) {
   await page.evaluate(() => document.querySelector('#login')?.removeAttribute('hidden'));
   await page.screenshot({ path: path.join(OUT, 'login.png') });
   console.log('login.png');
+}
+
+interface Waiting {
+  delayed: string;
+  'rate-limit': string;
+  'key-limit': string;
+  paused: string;
+}
+
+/**
+ * Jobs that wait, one for each reason: delayed (a due time ahead), `rate_limit` (the type's window
+ * is full), `key_limit` (its tenant is at its limit while another tenant's job runs) and `paused`.
+ * Returns the job each picture shows, once gaffer says it waits for that reason.
+ */
+async function holdSome(g: TestGaffer & { url: string }): Promise<Waiting> {
+  const s = g.orch.service;
+  const delayed = await s.submit({ type: 'ok', payload: { invoice: 'due-later' }, delay: '15m' });
+  await s.submit({ type: 'ok', payload: { invoice: 'month-end' }, runAt: nextMonthStart() });
+  const rows = ['n,gaffer.delay', '1,5m', '2,10m', '3,2h'];
+  await g.app.inject({
+    method: 'POST',
+    url: '/v1/batches?type=row',
+    ...multipart('reminders.csv', rows.join('\n') + '\n'),
+  });
+  const emails = [];
+  for (let i = 1; i <= 12; i++) {
+    emails.push(
+      (await s.submit({ type: 'send-email', payload: { to: `user${i}@example.com` } })).job,
+    );
+  }
+  await s.submit({ type: 'tenant-sync', payload: { tenant: 'acme', table: 'orders' } });
+  await s.submit({ type: 'tenant-sync', payload: { tenant: 'globex', table: 'orders' } });
+  const keyed = await s.submit({
+    type: 'tenant-sync',
+    payload: { tenant: 'acme', table: 'invoices' },
+  });
+  await s.submit({ type: 'tenant-sync', payload: { tenant: 'acme', table: 'refunds' } });
+  for (const region of ['us-east', 'ap-south']) {
+    await s.submit({ type: 'held', payload: { region } });
+  }
+  const reasonOf = async (id: string) => {
+    const res = await g.app.inject({ url: `/v1/jobs/${encodeURIComponent(id)}` });
+    return (res.json() as { job: { waiting?: { reason: string } } }).job.waiting?.reason;
+  };
+  const held = (await g.orch.store.list({ type: 'held', limit: 1 })).jobs[0]!;
+  const rateLimited = emails.at(-1)!;
+  await until(g, async () => (await reasonOf(rateLimited.id)) === 'rate_limit');
+  await until(g, async () => (await reasonOf(keyed.job.id)) === 'key_limit');
+  await until(g, async () => (await reasonOf(held.id)) === 'paused');
+  return {
+    delayed: delayed.job.id,
+    'rate-limit': rateLimited.id,
+    'key-limit': keyed.job.id,
+    paused: held.id,
+  };
+}
+
+/** The first of next month, 00:00 UTC: a due time the pictures show as a date. */
+function nextMonthStart(): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
 }
 
 /** Work with a history: finished, failed, dead-lettered, running, and a batch still draining. */

@@ -35,7 +35,8 @@ export type {
   StartBlock,
 } from './domain/events.ts';
 export type { Submission } from './jobs/prepare.ts';
-export type { RejectedSubmission } from './jobs/service.ts';
+export type { ListFilter, RejectedSubmission } from './jobs/service.ts';
+export type { Waiting, WaitingReason } from './jobs/waiting.ts';
 export type {
   BatchPage,
   BatchSummary,

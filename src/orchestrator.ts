@@ -1,35 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { openDataFolder, takeDataFolder } from './data-folder.ts';
-import { ControlLoop } from './autoscaler/control-loop.ts';
-import { scalingTarget, type ExecutorView } from './autoscaler/scaling-target.ts';
+import { openDataFolder } from './data-folder.ts';
 import type { ReloadResult } from './config/diff.ts';
 import type { ResolvedConfig } from './config/load.ts';
 import type { ConfigReloader } from './config/watch.ts';
 import { systemClock, withTimers, type TimedClock } from './domain/clock.ts';
 import { GafferEvents } from './domain/events.ts';
+import type { Job } from './domain/job.ts';
 import { withChildren, type ParentLogger } from './domain/logger.ts';
 import { capability, type Executor } from './executors/executor.ts';
 import * as registry from './executors/registry.ts';
 import { BrokerBridge } from './jobs/broker-bridge.ts';
 import { catalogOf, type Catalog } from './jobs/catalog.ts';
-import { drainAll, executorHooks, wireEvents } from './jobs/events-wiring.ts';
-import { chooseLeaderLease, Leadership } from './jobs/leadership.ts';
+import { drainAll, wireEvents } from './jobs/events-wiring.ts';
+import { brokerParking } from './jobs/key-parking.ts';
 import { Reconciler } from './jobs/reconciler.ts';
 import { applyReload, prepareReload } from './jobs/reload.ts';
 import { JobService } from './jobs/service.ts';
 import { Throughput } from './jobs/throughput.ts';
 import { WorkerGateway } from './jobs/worker-gateway.ts';
 import { WorkerAddress } from './jobs/worker-address.ts';
-import { WorkerLauncher } from './jobs/worker-launcher.ts';
-import { heartbeatMs, workerSpec } from './jobs/worker-spec.ts';
 import { HistorySampler, readHistoryState } from './history/index.ts';
-import { ScheduleRunner } from './schedules/runner.ts';
+import { assembleScaling, type Scaling } from './scaling.ts';
 import { createServices, type Services } from './services.ts';
 import { createLogger } from './log/logger.ts';
 import type { DataDirLock } from './store/data-dir-lock.ts';
 import type { JobStore } from './store/job-store.ts';
-import { openStore } from './store/open.ts';
+import { openParts } from './orchestrator-open.ts';
 import type { OrchestratorOptions, StopSummary } from './orchestrator-options.ts';
 
 export type { OrchestratorOptions, StopSummary } from './orchestrator-options.ts';
@@ -51,7 +47,7 @@ export class Orchestrator {
   readonly store: JobStore;
   readonly service: JobService;
   readonly gateway: WorkerGateway;
-  readonly loop: ControlLoop;
+  readonly loop: Scaling['loop'];
   /** Jobs finished per type over the last minute (metrics, and queued jobs' estimated start). */
   readonly throughput: Throughput;
   /** Every executor behind one, routed by job type (executors/by-type.ts). */
@@ -69,10 +65,8 @@ export class Orchestrator {
   readonly #address: WorkerAddress;
   readonly #reconciler: Reconciler;
   readonly #autoscale: boolean;
-  readonly #view: ExecutorView;
-  readonly #leadership: Leadership;
-  /** Fires the cron schedules: a leader's duty (schedules/runner.ts). */
-  readonly #schedules: ScheduleRunner;
+  /** The launcher's view, the control loop, the cron schedules and who leads (scaling.ts). */
+  readonly #scaling: Scaling;
   readonly #bridge: BrokerBridge;
   #catalog: Catalog;
   /** One gaffer per data folder: held from before the store opens until it closes. */
@@ -96,7 +90,21 @@ export class Orchestrator {
     const catalog = () => this.#catalog;
     const poke = () => void (this.#autoscale && this.loop.poke());
     const due = (type: string) => (this.gateway.notify(type), poke());
-    const bridge = new BrokerBridge({ config, store, catalog, clock, log: log('broker'), due });
+    const parking = brokerParking({
+      config,
+      keyLimit: (type) => this.#catalog.type(type)?.keyLimit,
+      jobs: store,
+      publish: (jobs) => bridge.publish(jobs),
+      log: log('broker'),
+    });
+    const startable = parking
+      ? (type: string, jobs: readonly Job[]) =>
+          parking.startable(type, jobs, (job) => this.service.flowHold(job))
+      : undefined;
+    const bridge = new BrokerBridge({
+      ...{ config, store, catalog, clock, log: log('broker'), due },
+      ...(startable ? { startable } : {}),
+    });
     this.#bridge = bridge;
     const service = new JobService({
       ...{ store, clock, events, catalog, leaseTtlMs: config.leases.ttlMs },
@@ -104,54 +112,25 @@ export class Orchestrator {
       resultBytes: () => this.config.retention.resultBytes,
       ...(config.broker.kind === 'none' ? {} : { publish: (jobs) => bridge.publish(jobs) }),
     });
-    const gateway = new WorkerGateway({ service, store, events, clock, log: log('gateway') });
+    const gateway = new WorkerGateway({
+      ...{ service, store, events, clock, log: log('gateway') },
+      ...(parking ? { parking } : {}),
+    });
     const address = new WorkerAddress(config);
     this.service = service;
     this.gateway = gateway;
     this.#address = address;
     this.throughput = new Throughput(events, clock);
     this.workerToken = address.token;
-    const jobType = (name: string) => this.#catalog.type(name);
-    const built = registry.createExecutors(
-      config,
-      {
-        ...{ config, jobType, clock, workerToken: this.workerToken },
-        log: log('executor'),
-        hooks: executorHooks(gateway, log('executor'), () => this.loop.poke()),
-        workerSpec: (name) => jobType(name) && workerSpec(this.config, name, jobType(name)!),
-        heartbeatMs: heartbeatMs(config),
-        gafferUrl: () => address.url(),
-      },
-      options.executorFactories ?? registry.LOCAL_ONLY,
-      options.handlers ?? new Map(),
-    );
-    const executor = (this.executor = built.executor);
-    this.executors = built.executors;
-    const launcher = new WorkerLauncher({
-      ...{ instance: this.instance, catalog, service, gateway, executor },
-      config: () => this.config,
-    });
-    this.#view = scalingTarget({
-      ...{ catalog, store, gateway, executor, clock, service },
-      start: (type, count) => launcher.start(type, count),
-      capacity: () => this.config.autoscaler.capacity ?? null,
-    });
-    const { intervalMs, leaderTtlMs: ttlMs } = config.autoscaler;
-    const target = this.#view;
-    this.loop = new ControlLoop({ target, clock, events, intervalMs, log: log('autoscaler') });
-    const schedules = new ScheduleRunner({
-      ...{ store, clock, jobs: service, log: log('schedules') },
-      configured: () => this.config.schedules,
-    });
-    this.#schedules = schedules;
-    this.#leadership = new Leadership({
-      ...{ ttlMs, clock, events, holder: this.instance },
-      lease: chooseLeaderLease(built.leaderLease, store),
-      duties: [
-        ...(this.#autoscale ? [this.loop] : []),
-        { start: () => schedules.lead(), stop: () => schedules.follow() },
-      ],
-    });
+    const scaling = (this.#scaling = assembleScaling({
+      ...{ config, store, service, gateway, events, clock, log, address },
+      ...{ instance: this.instance, autoscale: this.#autoscale, catalog },
+      current: () => this.config,
+      factories: options.executorFactories ?? registry.LOCAL_ONLY,
+      handlers: options.handlers ?? new Map(),
+    }));
+    const { executor } = scaling;
+    [this.executor, this.executors, this.loop] = [executor, scaling.executors, scaling.loop];
     this.#reconciler = new Reconciler({
       ...{ service, store, gateway, clock, log: log('reconciler') },
       types: () => this.#catalog.names(),
@@ -162,7 +141,7 @@ export class Orchestrator {
     const read = readHistoryState({ store, types, workers: (t) => gateway.workers(t) });
     this.history = new HistorySampler({ clock, events, read, log: log('history') });
     this.services = createServices(this);
-    wireEvents({ events, gateway, executor, bridge, poke });
+    wireEvents({ events, gateway, executor, bridge, poke, ...(parking ? { parking } : {}) });
   }
 
   /** The API listens at `address`: networked workers connect there (jobs/worker-address.ts). */
@@ -193,28 +172,13 @@ export class Orchestrator {
     return prepared.result;
   }
 
-  /**
-   * Loads the executors the config uses and opens its store, then builds on them. The embedded
-   * store's data folder lock comes first (unless given): a held folder is a `StartError`.
-   */
+  /** Builds on the executors and store the config uses, opened first (orchestrator-open.ts). */
   static async open(options: Omit<OrchestratorOptions, 'store'>): Promise<Orchestrator> {
-    const { store } = options.config;
-    const log = options.log ?? createLogger();
-    const lock = takeDataFolder(options.config, log, options.lock) ?? undefined;
+    const opened = await openParts(options);
     try {
-      const executorFactories =
-        options.executorFactories ??
-        (await registry.loadExecutors(registry.executorKinds(options.config)));
-      const opened = await openStore({ ...store, dataDir: path.resolve(store.dataDir) }, log);
-      try {
-        const more = { log, store: opened, executorFactories, ...(lock ? { lock } : {}) };
-        return new Orchestrator({ ...options, ...more });
-      } catch (err) {
-        await opened.close();
-        throw err;
-      }
+      return new Orchestrator(opened.options);
     } catch (err) {
-      lock?.release();
+      await opened.close();
       throw err;
     }
   }
@@ -231,17 +195,17 @@ export class Orchestrator {
     }
     this.#reconciler.start(this.config.leases.sweepMs);
     this.history.start();
-    await this.#leadership.start();
+    await this.#scaling.leadership.start();
   }
 
   /** Whether this replica runs the autoscaler now (false without a leader lease). */
   get leading(): boolean {
-    return this.#leadership.leading;
+    return this.#scaling.leadership.leading;
   }
 
   /** Broker mode: republishes missing messages (jobs/broker-bridge.ts); only the leader does. */
   async republishMissing(): Promise<number> {
-    if (this.#leadership.shared && this.#autoscale && !this.leading) return 0;
+    if (this.#scaling.leadership.shared && this.#autoscale && !this.leading) return 0;
     return this.#bridge.republishMissing();
   }
 
@@ -267,9 +231,9 @@ export class Orchestrator {
    */
   stopWorkers(): Promise<void> {
     this.#stopping ??= (async () => {
-      await this.#leadership.stop(); // the autoscaler and the schedules stop with it
+      await this.#scaling.leadership.stop(); // the autoscaler and the schedules stop with it
       this.loop.stop();
-      await this.#schedules.stop(); // a pass under way submits before the store closes
+      await this.#scaling.schedules.stop(); // a pass under way submits before the store closes
       this.#reconciler.stop();
       this.#bridge.stop();
       this.#address.stop();
@@ -301,10 +265,8 @@ export class Orchestrator {
     return this.#closing;
   }
 
-  /** The autoscaler's cap for the type from its executor's room (autoscaler/scaling-target.ts). */
-  resourceLimit = (type: string): number | null => this.#view.resourceLimit(type);
   /** More workers of the type its executor has room for now (null: no limit). */
-  room = (type: string): number | null => this.#view.room(type);
+  room = (type: string): number | null => this.#scaling.view.room(type);
   /** Whether an executor here can run the type as configured now (else it is not scaled). */
-  runnable = (type: string): boolean => this.#view.runnable(type);
+  runnable = (type: string): boolean => this.#scaling.view.runnable(type);
 }

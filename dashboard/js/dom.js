@@ -34,7 +34,14 @@ export const JOB_STATES = [
   'timed_out',
   'cancelled',
   'dead_lettered',
+  'expired',
 ];
+
+/** The jobs filter's states: the stored ones, and `delayed` (queued, not due yet; a view). */
+export const JOB_FILTER_STATES = [...JOB_STATES.slice(0, 1), 'delayed', ...JOB_STATES.slice(1)];
+
+/** Queued but not due yet: a delayed submission or a retry's backoff. */
+export const isDelayed = (j) => j.state === 'queued' && j.runAt > Date.now();
 
 export function duration(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
@@ -50,6 +57,23 @@ export const ago = (at) => (at ? `${duration(Date.now() - at)} ago` : '–');
 export const clock = (at) => (at ? new Date(at).toLocaleTimeString() : '–');
 export const when = (at) => (at ? new Date(at).toLocaleString() : '–');
 export const badge = (s) => h('span', { class: `badge s-${s}` }, s.replace('_', ' '));
+
+/**
+ * A job's state badge: `delayed` for a queued job not due yet, with "due in 12 s" after it (its
+ * date and time when that is more than a day ahead).
+ */
+export const jobStateBadge = (j) =>
+  isDelayed(j)
+    ? h(
+        'span',
+        { class: 'state-due', title: `queued, due ${when(j.runAt)}` },
+        badge('delayed'),
+        h('span', { class: 'due muted' }, ` · due ${dueText(j.runAt - Date.now(), j.runAt)}`),
+      )
+    : badge(j.state);
+
+const DAY_MS = 86_400_000;
+const dueText = (ms, at) => (ms > DAY_MS ? when(at) : `in ${duration(ms)}`);
 export const emptyRow = (span, text) =>
   h('tr', {}, h('td', { colspan: span, class: 'empty' }, text));
 

@@ -5,9 +5,11 @@ import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { QueueStats } from '../store/roles/job-listing.ts';
 import { Activity, DesiredHistory } from './activity.ts';
+import { leadMs, type DueSoon } from './anticipate.ts';
 import { decideAll } from './decide.ts';
 import type { Decision, FlowObservation, Observation } from './policy.ts';
 import { historyKeepMs } from './rules.ts';
+import { BurstLog, StartupDelays } from './warm-signals.ts';
 
 /** Errors already reported as `scaler:error`, so one failure is counted once. */
 const REPORTED = new WeakSet<object>();
@@ -33,6 +35,10 @@ export interface ScalingTarget {
   resourceLimit?(type: string): number | null;
   /** Each type's pause and rate limit, read every tick; absent, or a type missing: neither. */
   flow?(): Promise<ReadonlyMap<string, FlowObservation>>;
+  /** Delayed jobs of `type` due in (now, upTo] (`JobListing.dueWithin`); absent: none known. */
+  dueWithin?(type: string, now: number, upTo: number): Promise<DueSoon | null>;
+  /** Jobs of `type` fell due: serve its workers waiting for work (the gateway's notify). */
+  fellDue?(type: string): void;
 }
 
 /** Default shortest gap between two tick starts caused by pokes (see `ControlLoop.poke`). */
@@ -62,6 +68,11 @@ export class ControlLoop {
   /** Arrivals, run times and last ends per type, from the job events (the rate rule's inputs). */
   readonly activity = new Activity();
   readonly #history = new DesiredHistory();
+  /** Bursts of arrivals and workers' start-up delays, per type: what warming ahead needs. */
+  readonly bursts = new BurstLog();
+  readonly startups = new StartupDelays();
+  /** Per type, the timer that serves its waiting workers when its next delayed job falls due. */
+  readonly #dueTimers = new Map<string, { at: number; timer: Timer }>();
   #timer: Timer | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -97,7 +108,9 @@ export class ControlLoop {
       // A delayed job is no demand yet: it counts once due, as a ready job in the queue stats.
       for (const job of jobs) {
         this.activity.left(job.id);
-        if (!(job.runAt > at)) this.activity.arrived(job.type, at);
+        if (job.runAt > at) continue;
+        this.activity.arrived(job.type, at);
+        this.bursts.arrived(job.type, at);
       }
     });
     this.#events.on('job:started', ({ job }) =>
@@ -183,6 +196,8 @@ export class ControlLoop {
     this.#deferred = null;
     this.#timer?.cancel();
     this.#timer = null;
+    for (const { timer } of this.#dueTimers.values()) timer.cancel();
+    this.#dueTimers.clear();
   }
 
   /** The latest decision per type, for `desired` in the API. */
@@ -194,15 +209,22 @@ export class ControlLoop {
     const now = this.#clock.now();
     const stats = new Map((await this.#target.queueStats(now)).map((s) => [s.type, s]));
     const flow = (await this.#target.flow?.()) ?? new Map<string, FlowObservation>();
-    const items = this.#target.types().map((type) => {
+    const types = this.#target.types();
+    const due = await this.#dueSoon(
+      types.map((t) => t.name).filter((name) => (stats.get(name)?.delayed ?? 0) > 0),
+      now,
+    );
+    const items = types.map((type) => {
       const s = stats.get(type.name);
+      const workers = this.#target.workers(type.name);
+      this.startups.observe(type.name, workers, now);
       const obs: Observation = {
         type: type.name,
         mode: type.mode,
         now,
         ready: s?.ready ?? 0,
         inFlight: s?.inFlight ?? 0,
-        workers: this.#target.workers(type.name),
+        workers,
         concurrency: type.concurrency,
         arrivalRate: this.activity.rate(type.name, now),
         runP50Ms: this.activity.runP50(type.name),
@@ -212,6 +234,10 @@ export class ControlLoop {
         history: this.#history.get(type.name),
         resourceLimit: this.#target.resourceLimit?.(type.name) ?? null,
         flow: flow.get(type.name) ?? null,
+        startupMs: this.startups.p90(type.name),
+        tickMs: this.#intervalMs,
+        dueSoon: due.get(type.name) ?? null,
+        bursts: this.bursts.bursts(type.name, now),
       };
       return { obs, scaling: type.scaling };
     });
@@ -223,6 +249,40 @@ export class ControlLoop {
       this.#last.set(decision.type, decision);
       if (decision.start > 0 || decision.retire.length > 0) await this.#act(decision, now);
     }
+  }
+
+  /** Per type with delayed jobs, those falling due within its lead (start-up + one tick). */
+  async #dueSoon(types: readonly string[], now: number): Promise<Map<string, DueSoon>> {
+    const out = new Map<string, DueSoon>();
+    const query = this.#target.dueWithin?.bind(this.#target);
+    if (!query) return out;
+    for (const type of types) {
+      const upTo = now + leadMs(this.startups.p90(type), this.#intervalMs);
+      const due = await query(type, now, upTo);
+      if (due && due.count > 0) {
+        out.set(type, due);
+        this.#wakeAt(type, due.firstAt, now);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Serves the type's waiting workers when its first job within the lead falls due: a worker warmed
+   * for it then takes it at once, not at the next lease sweep's notify. One timer per type, the
+   * earliest kept.
+   */
+  #wakeAt(type: string, at: number, now: number): void {
+    const fellDue = this.#target.fellDue?.bind(this.#target);
+    if (!fellDue) return;
+    const pending = this.#dueTimers.get(type);
+    if (pending && pending.at <= at) return;
+    pending?.timer.cancel();
+    const timer = this.#clock.after(Math.max(0, at - now) + 1, () => {
+      this.#dueTimers.delete(type);
+      if (!this.#stopped) fellDue(type);
+    });
+    this.#dueTimers.set(type, { at, timer });
   }
 
   async #act(d: Decision, now: number): Promise<void> {

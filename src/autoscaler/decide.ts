@@ -1,5 +1,6 @@
 import type { ScalingConfig } from '../config/schema.ts';
 import type { WorkerInfo } from '../domain/events.ts';
+import { warmFloor } from './anticipate.ts';
 import { applyCapacity } from './capacity.ts';
 import type { Decision, DecideFn, Observation } from './policy.ts';
 import {
@@ -35,7 +36,7 @@ import {
  *   capacity, so repeated ticks never overshoot.
  * - Rate rule before any run has ended: the run time is what the jobs in flight prove (their
  *   median age), so the pool starts from the jobs in flight and grows as they age; the queue
- *   rule covers the backlog.
+ *   rule covers the backlog, and scale-out goes straight to its count.
  * - Scale in only when nothing is ready, idle workers only, longest idle first, never below
  *   max(min, stabilized desired), and the last one only `scaleToZeroSeconds` after the type's
  *   last job ended. Once a run time is known, demand is measured: needed = ceil(arrivals × mean
@@ -97,7 +98,12 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
     drainTargetSeconds: s.drainTargetSeconds,
   });
   const need = demand(obs, s);
-  const desired = clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max);
+  // Known demand ahead (due jobs, a predicted burst) lifts desired, and scale-out goes straight to
+  // it; a floor under what the rules already want changes nothing and is not mentioned.
+  const base = clampDesired(Math.max(queue, rate ?? 0), obs.ready, s.min, s.max);
+  const floor = observed.flow?.paused ? null : warmFloor(obs, s);
+  const warm = floor && floor.workers > base ? floor : null;
+  const desired = Math.max(base, warm?.workers ?? 0);
   const stable = stabilize(
     desired,
     obs.history ?? [],
@@ -107,11 +113,18 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   );
   // A scale-up window never keeps a type with ready jobs at zero workers (scale from zero).
   const upTarget = current === 0 && desired > 0 ? Math.max(stable.up, 1) : stable.up;
-  // Before any run has ended, a backlog over the threshold is the queue rule's to cover: straight
-  // to its count, as the rate rule's does once a run time is known.
-  const unproven = rate !== null && obs.runP50Ms == null && obs.ready > s.threshold;
+  // Before any run has ended the backlog is the queue rule's to cover: straight to its count (one
+  // worker per `target` jobs, what the jobs prove they need), as to the rate rule's once a run
+  // time is known.
+  const unproven = rate !== null && obs.runP50Ms == null;
   const jumpTo = unproven ? Math.max(rate, queue) : rate;
-  const out = scaleOut({ current, upTarget, ready: obs.ready, rate: jumpTo, s });
+  const out = scaleOut({
+    current,
+    upTarget,
+    ready: obs.ready,
+    rate: warm ? Math.max(warm.workers, jumpTo ?? 0) : jumpTo,
+    s,
+  });
   // Over what the rate limit can feed, idle workers retire even with jobs ready: they wait on
   // the limit, not on work. And at once, not after `idleSeconds`: the limit's starts are spread
   // over every worker, so a surplus one is idle most of the time but never for that long.
@@ -130,11 +143,11 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
             obs,
             s,
             current,
-            surplus: current - Math.max(s.min, stable.down, need.floor),
+            surplus: current - Math.max(s.min, stable.down, desired, need.floor),
             overNeed:
               need.stable === null
                 ? undefined
-                : current - Math.max(s.min, stable.down, need.stable),
+                : current - Math.max(s.min, stable.down, desired, need.stable),
           });
   const to = current + out.start - retire.length;
   const inputs: Record<string, number> = {
@@ -171,7 +184,9 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
   if (observed.flow?.paused) inputs.paused = 1;
   if (cap !== null) inputs.rateLimitWorkers = cap;
   if (obs.lastFinishedAt != null) inputs.lastFinishedAt = obs.lastFinishedAt;
+  if (warm) Object.assign(inputs, warm.inputs);
   const reason = poolReason({
+    warm: warm?.reason ?? null,
     obs,
     s,
     current,
@@ -198,6 +213,8 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
 }
 
 function poolReason(d: {
+  /** Why the warm floor lifts desired (anticipate.ts); null: no floor. */
+  warm: string | null;
   obs: Observation;
   s: Settings;
   current: number;
@@ -218,6 +235,9 @@ function poolReason(d: {
   const { obs, s } = d;
   const arrow = `${d.current} → ${d.to}`;
   if (d.out.start > 0) {
+    if (d.warm !== null && obs.ready === 0) {
+      return `${arrow}: ${d.warm}, desired ${d.desired}, ${maxText(s)}`;
+    }
     if (d.rate === null) {
       const why = d.out.over
         ? `ready ${obs.ready} over threshold ${s.threshold}, burst ${s.burst}`
@@ -226,7 +246,7 @@ function poolReason(d: {
     }
     const step = d.out.jump
       ? d.byQueue
-        ? `ready over threshold ${s.threshold}: straight to the queue count`
+        ? 'straight to the queue count'
         : 'straight to the rate count'
       : d.out.over
         ? `burst ${s.burst}`
@@ -246,7 +266,8 @@ function poolReason(d: {
     ? `, last worker kept: last job ended ${Math.floor((obs.now - (obs.lastFinishedAt ?? obs.now)) / 1000)} s ago < ${s.zeroAfterSeconds} s`
     : '';
   const cap = s.limited && d.desired >= s.max ? `, ${maxText(s)}` : '';
-  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${cap}${held}${upNote(d)}`;
+  const warm = d.warm === null ? '' : `, ${d.warm}`;
+  return `hold at ${d.current}: ready ${obs.ready}, in flight ${obs.inFlight}, desired ${d.desired}${cap}${held}${warm}${upNote(d)}`;
 }
 
 /**

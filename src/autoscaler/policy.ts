@@ -1,5 +1,6 @@
 import type { WorkerInfo } from '../domain/events.ts';
 import type { ScalingConfig } from '../config/schema.ts';
+import type { Burst, DueSoon } from './anticipate.ts';
 
 /** What the autoscaler sees of one job type at one instant. */
 export interface Observation {
@@ -33,6 +34,14 @@ export interface Observation {
   resourceLimit?: number | null;
   /** Its type's pause and rate limit (src/domain/flow.ts); absent: neither. */
   flow?: FlowObservation | null;
+  /** Measured start-up delay of this type's workers, ms (p90 of recent starts; absent: unknown). */
+  startupMs?: number | null;
+  /** The loop's tick interval, ms: how late a decision can come (absent: 1 s). */
+  tickMs?: number;
+  /** Delayed jobs falling due within the lead (`leadMs` in anticipate.ts); absent: none known. */
+  dueSoon?: DueSoon | null;
+  /** Recent bursts of arrivals, oldest first (`BurstLog`); absent: none. */
+  bursts?: readonly Burst[];
 }
 
 /** What flow control lets a type start: nothing while paused, at most a rate of starts. */

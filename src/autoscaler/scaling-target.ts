@@ -18,8 +18,8 @@ import type { FlowObservation } from './policy.ts';
  */
 export interface ScalingTargetDeps {
   catalog(): Pick<Catalog, 'names' | 'type'>;
-  store: Pick<JobStore, 'queueStats' | 'recordDecision'>;
-  gateway: Pick<WorkerGateway, 'workers' | 'retire'>;
+  store: Pick<JobStore, 'queueStats' | 'recordDecision' | 'dueWithin'>;
+  gateway: Pick<WorkerGateway, 'workers' | 'retire' | 'notify'>;
   executor: Pick<Executor, 'canRun' | 'room' | 'unboundWorkers'>;
   start(type: string, count: number): Promise<void>;
   clock: Pick<Clock, 'now'>;
@@ -73,10 +73,15 @@ export function scalingTarget(d: ScalingTargetDeps): ExecutorView {
           return { name, mode: t.mode, concurrency: t.concurrency, scaling: t.scaling };
         }),
     queueStats: (now) => d.store.queueStats(now),
+    dueWithin: async (type, now, upTo) => {
+      const due = await d.store.dueWithin(type, now, upTo);
+      return due.firstAt === null ? null : { count: due.count, firstAt: due.firstAt };
+    },
     workers,
     start: (type, count) => d.start(type, count),
     retire: (id) => void d.gateway.retire(id),
     record: (decision: ScalingDecision) => d.store.recordDecision(decision),
+    fellDue: (type) => d.gateway.notify(type),
     capacity: () => d.capacity(),
     flow: () => flowOf(d),
     resourceLimit(name) {

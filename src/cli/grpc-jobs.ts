@@ -48,7 +48,11 @@ export function grpcJobsApi(options: {
         }
         const res = await client.listJobs({
           ...(query.type ? { type: query.type } : {}),
-          ...(query.state ? { state: stateName(query.state) } : {}),
+          ...(query.state === 'delayed'
+            ? { delayed: true }
+            : query.state
+              ? { state: stateName(query.state) }
+              : {}),
           ...(query.cursor ? { cursor: query.cursor } : {}),
           ...(query.limit ? { limit: query.limit } : {}),
         });
@@ -81,7 +85,7 @@ function stateOf(name: JobStateName): JobState {
 function stateName(state: string): JobStateName {
   const name = `JOB_STATE_${state.toUpperCase()}`;
   if (state === 'unspecified' || !(JOB_STATE_NAMES as readonly string[]).includes(name)) {
-    const known = JOB_STATE_NAMES.slice(1).map(stateOf).join(', ');
+    const known = [...JOB_STATE_NAMES.slice(1).map(stateOf), 'delayed'].join(', ');
     throw new UsageError(`--state must be one of ${known}`);
   }
   return name as JobStateName;
@@ -89,8 +93,9 @@ function stateName(state: string): JobStateName {
 
 /**
  * A gRPC Job message as the REST API shows the job (`ApiJob`): JSON text parsed, times without
- * their `Ms`, proto3's empty strings and absent optionals as null. Only REST's `waiting` (why a
- * queued job has not started) has no gRPC counterpart.
+ * their `Ms`, proto3's empty strings and absent optionals as null. GetJob's `waiting` is left out:
+ * the CLI prints a job alike in both modes, and REST's `waiting` (an estimate made at each read)
+ * is not read twice alike.
  */
 export function fromGrpcJob(m: pb.Job): ApiJob {
   return {

@@ -47,6 +47,12 @@ export interface UploadOptions extends UploadParams {
   signal?: AbortSignal;
 }
 
+/** An upload's query: the type, priority, due time and expiry its rows or lines default to. */
+function uploadQuery(opts: UploadParams): UploadParams {
+  const { type, priority, runAt, delay, expiresAt, expireIn } = opts;
+  return { type, priority, runAt, delay, expiresAt, expireIn };
+}
+
 export interface FollowOptions {
   /** Only lines after this sequence number. */
   after?: number;
@@ -73,15 +79,16 @@ export function createClient(options: ClientOptions) {
     /**
      * Streams submissions as one batch (NDJSON to POST /v1/batches), sent as they are produced and
      * committed by gaffer in chunks: a million jobs in one request, in constant memory on both
-     * sides. `type` and `priority` apply to the submissions that name none.
+     * sides. `type`, `priority` and the timing (`runAt`/`delay`, `expiresAt`/`expireIn`) apply to
+     * the submissions that give none.
      */
     submitStream: (
       subs: Iterable<Submission> | AsyncIterable<Submission>,
       opts: UploadParams & { signal?: AbortSignal } = {},
     ) => {
-      const { type, priority, signal } = opts;
+      const { signal } = opts;
       return t.json<UploadResult>('jobs.submitStream', {
-        query: { type, priority },
+        query: uploadQuery(opts),
         raw: ndjsonBody(subs),
         headers: { 'content-type': 'application/x-ndjson' },
         ...(signal ? { signal } : {}),
@@ -107,7 +114,6 @@ export function createClient(options: ClientOptions) {
     async uploadCsv(source: CsvSource, opts: UploadOptions = {}): Promise<UploadResult> {
       const csv = await csvBody(source, opts.filename);
       try {
-        const { type, priority } = opts;
         let raw: BodyInit = csv.form;
         const headers: Record<string, string> = {};
         if (opts.onProgress) {
@@ -116,7 +122,7 @@ export function createClient(options: ClientOptions) {
           headers['content-type'] = encoded.contentType;
         }
         const signal = opts.signal;
-        const init = { query: { type, priority }, raw, headers, ...(signal ? { signal } : {}) };
+        const init = { query: uploadQuery(opts), raw, headers, ...(signal ? { signal } : {}) };
         return await t.json<UploadResult>('jobs.uploadCsv', init);
       } finally {
         await csv.cleanup();

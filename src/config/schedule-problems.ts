@@ -1,3 +1,4 @@
+import { durationMsOf } from '../jobs/submission.ts';
 import { cronProblem, timezoneProblem } from '../schedules/cron.ts';
 import { isRecord } from './bare-type-map.ts';
 import type { ConfigProblem } from './load.ts';
@@ -7,8 +8,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
  * What the schema cannot check of the `schedules` section: each name (record keys escape the
- * schema), its time zone and cron expression (read as the schedule runner reads them), and the job
- * type it submits (`types`: the configured, in-code and enabled ad-hoc types). Defensive: runs on
+ * schema), its time zone and cron expression (read as the schedule runner reads them), its
+ * submission's `expireIn` (read as every submission's), and the job type it submits (`types`: the configured, in-code and enabled ad-hoc types). Defensive: runs on
  * data the schema may have refused.
  */
 export function scheduleProblems(
@@ -35,6 +36,14 @@ function oneSchedule(name: string, schedule: unknown, types: Record<string, unkn
     const problem = cronProblem(cron, zoneProblem ? undefined : zone);
     if (problem) {
       problems.push({ path: `${at}/cron`, message: `is not a cron expression: ${problem}` });
+    }
+  }
+  const expireIn = isRecord(submit) ? submit['expireIn'] : undefined;
+  if (expireIn !== undefined) {
+    try {
+      durationMsOf(expireIn, 'expireIn', 'GAFFER_EXPIRY_INVALID');
+    } catch (err) {
+      problems.push({ path: `${at}/submit/expireIn`, message: (err as Error).message });
     }
   }
   const type = isRecord(submit) ? submit['type'] : undefined;

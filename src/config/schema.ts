@@ -921,6 +921,12 @@ const ScheduleSubmission = Type.Object(
         },
       ),
     ),
+    expireIn: Type.Optional(
+      Type.Union([Type.Number({ minimum: 0 }), Type.String()], {
+        description:
+          'Not started this long after its tick: the job ends as expired, never run (seconds, or "30s", "5m", "2h", "1d"). Absent: it waits as long as it takes.',
+      }),
+    ),
   },
   {
     additionalProperties: false,

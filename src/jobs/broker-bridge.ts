@@ -32,6 +32,8 @@ export interface BrokerBridgeDeps {
   clock: Pick<TimedClock, 'now' | 'after'>;
   /** A retried job is due: wake its type's waiting claims and the autoscaler. */
   due(type: string): void;
+  /** The republish check's filter of a type's candidates (jobs/republish.ts); absent: all. */
+  startable?(type: string, jobs: readonly Job[]): Promise<Job[]>;
   log: Pick<Logger, 'error'>;
 }
 
@@ -131,6 +133,7 @@ export class BrokerBridge {
       queueOf: (type: string) => this.#d.catalog().type(type)?.queue,
       brokerReady: async (queue: string) => (await broker.stats(queue)).ready,
       publish: (jobs: readonly Job[]) => this.publish(jobs),
+      ...(this.#d.startable ? { startable: this.#d.startable } : {}),
     };
     const { clock, config } = this.#d;
     return due + (await republishMissing(deps, clock.now(), config.broker.republishAfterMs));

@@ -1,7 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { Catalog } from './catalog.ts';
 import { CsvReader, type CsvRow } from './csv-rows.ts';
-import type { Timing } from './prepare.ts';
+import { withTiming, type Timing } from './prepare.ts';
+import {
+  csvReservedColumns,
+  csvReservedProblem,
+  splitCsvRecord,
+  type CsvReservedColumns,
+} from './csv-columns.ts';
 import {
   ingest,
   type IngestOptions,
@@ -24,7 +30,9 @@ export interface CsvIngestOptions extends IngestOptions {
 
 /**
  * A CSV with a header row (src/jobs/csv-rows.ts) into one job per row, its fields by header name
- * as the payload; a row that cannot be read is rejected as GAFFER_CSV_INVALID. An upload that
+ * as the payload, but for the reserved `gaffer.` columns (src/jobs/csv-columns.ts: the row's own
+ * due time and expiry, over the query's); a row that cannot be read is rejected as
+ * GAFFER_CSV_INVALID. An upload that
  * names no type takes the catalog's `uploadType` (`routes.uploadType`), else each row is routed.
  */
 export function ingestCsv(
@@ -49,14 +57,26 @@ function csvRowReader(options: CsvIngestOptions): RowReader {
   const reader = new CsvReader({ maxRowChars: options.maxRowChars ?? 1_000_000 });
   const { type, priority } = options;
   const timing = options.timing ?? {};
+  /** The header's reserved columns, read from the first row (every row has the header's names). */
+  let reserved: CsvReservedColumns | null | undefined;
+  let problem: string | null = null;
+  const submission = (row: Extract<CsvRow, { record: unknown }>): UploadRow => {
+    if (reserved === undefined) {
+      reserved = csvReservedColumns(Object.keys(row.record));
+      problem = reserved && csvReservedProblem(reserved);
+    }
+    const { line, raw } = row;
+    if (reserved === null) {
+      return { line, raw, submission: { type, priority, payload: row.record, ...timing } };
+    }
+    if (problem !== null) return { line, raw, code: 'GAFFER_UNKNOWN_FIELD', error: problem };
+    const { payload, timing: own } = splitCsvRecord(row.record, reserved);
+    return { line, raw, submission: withTiming({ type, priority, payload, ...own }, timing) };
+  };
   const rows = (csv: CsvRow[]) =>
     csv.map((row): UploadRow =>
       'record' in row
-        ? {
-            line: row.line,
-            raw: row.raw,
-            submission: { type, priority, payload: row.record, ...timing },
-          }
+        ? submission(row)
         : { line: row.line, raw: row.raw, code: 'GAFFER_CSV_INVALID', error: row.error },
     );
   return { push: (text) => rows(reader.push(text)), end: () => rows(reader.end()) };

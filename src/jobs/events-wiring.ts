@@ -1,7 +1,9 @@
 import type { GafferEvents } from '../domain/events.ts';
+import type { Job } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { Executor, ExecutorHooks } from '../executors/executor.ts';
 import type { BrokerBridge } from './broker-bridge.ts';
+import type { KeyParking } from './key-parking.ts';
 import type { WorkerGateway } from './worker-gateway.ts';
 
 /**
@@ -33,13 +35,16 @@ export function executorHooks(
  * autoscaler at once only for a type with no worker (others wait for the next tick, so a stream
  * of submissions is not a stream of ticks); a retry falls due through the broker bridge; a
  * cancel stops the job where it runs; a worker the gateway let go is the executor's to reclaim
- * (a Kubernetes pool removes that idle pod).
+ * (a Kubernetes pool removes that idle pod); in broker mode a job that leaves flight (or a queued
+ * one that ends) publishes a job parked on its key (key-parking.ts).
  */
 export function wireEvents(d: {
   events: Pick<GafferEvents, 'on'>;
   gateway: Pick<WorkerGateway, 'notify' | 'workers' | 'stopJob'>;
   executor: Pick<Executor, 'stopped'>;
   bridge: Pick<BrokerBridge, 'retrying'>;
+  /** Broker mode: a job that leaves flight frees its key for a parked job. */
+  parking?: Pick<KeyParking, 'ended'>;
   /** Pokes the autoscaler, when it runs here. */
   poke(): void;
 }): void {
@@ -50,6 +55,20 @@ export function wireEvents(d: {
     if ([...types].some((t) => gateway.workers(t).length === 0)) d.poke();
   });
   events.on('job:retrying', ({ job }) => d.bridge.retrying(job));
+  const parking = d.parking;
+  if (parking) {
+    const ended = ({ job }: { job: Job }) => parking.ended(job);
+    for (const e of [
+      'succeeded',
+      'failed',
+      'cancelled',
+      'retrying',
+      'redelivered',
+      'expired',
+    ] as const) {
+      events.on(`job:${e}`, ended);
+    }
+  }
   // A resumed type's waiting claims take its backlog now; the autoscaler sees its demand again.
   events.on('type:paused', ({ type }) => {
     gateway.notify(type);

@@ -24,10 +24,21 @@ export type Prepared =
 /** The merged config and its catalog, queues declared; or why the new config is refused. */
 export async function prepareReload(
   bridge: Pick<BrokerBridge, 'declareNew'>,
-  current: { config: ResolvedConfig; catalog: Catalog },
+  current: { config: ResolvedConfig; catalog: Catalog; executors: ReadonlyMap<string, unknown> },
   next: ResolvedConfig,
 ): Promise<Prepared> {
   const diff = diffConfig(current.config, next);
+  // Executors are built once, at start: a type naming another kind could never run.
+  const unbuilt = Object.entries(next.jobTypes).filter(
+    ([, t]) => t.executor && !current.executors.has(t.executor),
+  );
+  if (unbuilt.length > 0) {
+    const errors = unbuilt.map(([name, t]) => ({
+      path: `/jobTypes/${name}/executor`,
+      message: `is ${t.executor}, an executor this gaffer was not started with: restart to use it`,
+    }));
+    return { ok: false, result: { ok: false, errors, ...diff } };
+  }
   const config: ResolvedConfig = {
     ...current.config,
     ...Object.fromEntries(LIVE_SECTIONS.map((k) => [k, next[k]])),

@@ -8,7 +8,8 @@ import type { JobListing } from '../store/roles/job-listing.ts';
  * broker: every due queued job should have a ready message. When the broker holds fewer ready
  * messages for a type than the store holds due jobs, the difference is published again — oldest
  * first, since in a FIFO queue the messages still present are the newer ones — and only jobs due
- * for at least `graceMs`, so a job between its commit and its publish is not taken for a lost one.
+ * for at least `graceMs`, so a job between its commit and its publish is not taken for a lost one,
+ * and only those `startable` (a job parked while its key is full has no message on purpose).
  *
  * A surplus is harmless (a message for a job that is not queued is refused and spent), so the
  * estimate may err high; it never publishes more than the deficit, which bounds duplicates.
@@ -19,6 +20,11 @@ export interface RepublishDeps {
   queueOf(type: string): string | undefined;
   brokerReady(queue: string): Promise<number>;
   publish(jobs: readonly Job[]): Promise<void>;
+  /**
+   * Of a type's candidates, those that may be published: not a job whose key is full while its
+   * type parks such deliveries (jobs/key-parking.ts). Absent: all.
+   */
+  startable?(type: string, jobs: readonly Job[]): Promise<Job[]>;
 }
 
 /** Returns how many jobs were published again. */
@@ -29,7 +35,8 @@ export async function republishMissing(d: RepublishDeps, now: number, graceMs: n
     if (queue === undefined || stats.ready === 0) continue;
     const missing = stats.ready - (await d.brokerReady(queue));
     if (missing <= 0) continue;
-    const jobs = await d.store.readyJobs(stats.type, now - graceMs, missing);
+    const ready = await d.store.readyJobs(stats.type, now - graceMs, missing);
+    const jobs = d.startable ? await d.startable(stats.type, ready) : ready;
     await d.publish(jobs);
     sent += jobs.length;
   }

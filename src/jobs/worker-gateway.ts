@@ -7,6 +7,7 @@ import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts
 import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import { packingOrder } from './dispatch-order.ts';
+import type { KeyParking } from './key-parking.ts';
 import type { JobService } from './service.ts';
 
 interface Lease {
@@ -33,7 +34,7 @@ interface Tracked {
  * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
  * worker is told to stop only once it holds nothing (invariant 5).
  */
-/** How long a broker-delivered job held by a pause or a key limit waits before going back. */
+/** How long a broker-delivered job held by a pause or a key's starts window waits to go back. */
 const HOLD_RETRY_MS = 1000;
 
 export class WorkerGateway {
@@ -45,6 +46,8 @@ export class WorkerGateway {
   /** Per type: the timer that serves its waiting workers when its rate window frees a slot. */
   readonly #wakes = new Map<string, { at: number; timer: Timer }>();
   readonly #log: Pick<Logger, 'error'>;
+  /** Broker mode: where deliveries held by a full key wait (key-parking.ts). */
+  readonly #parking: Pick<KeyParking, 'parks' | 'ends' | 'park'> | null;
   readonly #workers = new Map<string, Tracked>();
   /** Bumped on every notify of a type, so a claim that raced with new jobs tries again. */
   readonly #notifySeq = new Map<string, number>();
@@ -67,12 +70,15 @@ export class WorkerGateway {
     /** With timers (a `TimedClock`), a rate-limited type's workers are served when it frees. */
     clock: Clock & Partial<Scheduler>;
     log: Pick<Logger, 'error'>;
+    /** Broker mode: parks deliveries held by a full key instead of handing them back. */
+    parking?: Pick<KeyParking, 'parks' | 'ends' | 'park'>;
   }) {
     this.#service = options.service;
     this.#workerLog = options.store;
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
+    this.#parking = options.parking ?? null;
   }
 
   /**
@@ -469,6 +475,8 @@ export class WorkerGateway {
     }
     let jobs: Job[];
     let held: { id: string; hold: Hold }[];
+    const type = w.info.type;
+    const endsSeen = this.#parking?.ends(type) ?? 0;
     try {
       ({ jobs, held } = await this.#service.claimOrHold(
         w.info.type,
@@ -495,8 +503,18 @@ export class WorkerGateway {
     const claimed = new Set(jobs.map((j) => j.id));
     const heldIds = new Set(held.map((h) => h.id));
     const spent = ids.filter((id) => !claimed.has(id) && !heldIds.has(id));
+    // Held by a full key: parked (its message spent), so the worker's slot takes the next one.
+    const parked = this.#parking?.parks(type)
+      ? held.flatMap((h) => (h.hold.reason === 'key_limit' ? [{ id: h.id, key: h.hold.key }] : []))
+      : [];
+    this.#parking?.park(type, parked, endsSeen);
+    spent.push(...parked.map((p) => p.id));
     if (spent.length > 0) w.conn?.send({ t: 'refused', ids: spent, requeue: false });
-    this.#giveBack(w, held);
+    const parkedIds = new Set(parked.map((p) => p.id));
+    this.#giveBack(
+      w,
+      held.filter((h) => !parkedIds.has(h.id)),
+    );
     if (jobs.length === 0) return;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
     w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
@@ -506,8 +524,9 @@ export class WorkerGateway {
   /**
    * Broker mode: delivered jobs the type's pause or limits held back go back to the broker, to be
    * delivered again — not at once, which would spin on them, but when the rate window frees a
-   * slot, or after HOLD_RETRY_MS (a pause, a key at its limit). The worker keeps the messages
-   * unacked meanwhile; without timers they go back at once.
+   * slot, or after HOLD_RETRY_MS (a pause, a key limit that counts starts). The worker keeps the
+   * messages unacked meanwhile; without timers they go back at once. (A key at its running limit
+   * parks its jobs instead: see `#claimPending` and key-parking.ts.)
    */
   #giveBack(w: Tracked, held: readonly { id: string; hold: Hold }[]): void {
     if (held.length === 0) return;

@@ -8,7 +8,8 @@ import { ConfigReloader, watchConfig, type ReloadStatus } from '../config/watch.
 import type { GafferEventMap, GafferEventName } from '../domain/events.ts';
 import type { Job } from '../domain/job.ts';
 import type { Submission } from '../jobs/prepare.ts';
-import type { RejectedSubmission, Submitter } from '../jobs/service.ts';
+import type { ListFilter, RejectedSubmission, Submitter } from '../jobs/service.ts';
+import type { Waiting } from '../jobs/waiting.ts';
 import { Orchestrator, type StopSummary } from '../orchestrator.ts';
 import { withChildren } from '../domain/logger.ts';
 import { loggerFromEnv } from '../log/logger.ts';
@@ -17,7 +18,6 @@ import { bindPorts, type BindRequest, type BoundPorts } from './ports.ts';
 import type {
   BatchPage,
   BatchSummary,
-  JobFilter,
   JobPage,
   LogLine,
   QueueStats,
@@ -319,9 +319,21 @@ export class Gaffer<J extends JobDefinitions = JobDefinitions> {
     return this.#orch.service.get(id);
   }
 
-  /** Jobs, newest first, filtered by type, state or batch; `nextCursor` pages on (50 a page). */
-  jobs(filter: Partial<JobFilter> = {}): Promise<JobPage> {
+  /**
+   * Jobs, newest first, filtered by type, state or batch; `nextCursor` pages on (50 a page).
+   * State `delayed`: the queued jobs not yet due (a view, as `GET /v1/jobs?state=delayed`).
+   */
+  jobs(filter: Partial<ListFilter> = {}): Promise<JobPage> {
     return this.#orch.service.list({ limit: 50, ...filter });
+  }
+
+  /**
+   * Why a job not started yet waits, as `GET /v1/jobs/:id` answers it: `delayed` (with its due
+   * time), `paused`, `rate_limit` (with an estimate), `key_limit` (naming the key), no worker yet,
+   * … (docs/http-api.md). Null once the job has started. Rejects with GAFFER_JOB_NOT_FOUND.
+   */
+  async waiting(id: string): Promise<Waiting | null> {
+    return this.#orch.services.queues.waiting(await this.job(id));
   }
 
   /** A job's log lines (stdout and stderr, and its handler's `ctx.log`), after `afterSeq`. */

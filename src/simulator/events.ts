@@ -4,7 +4,9 @@
  * depend on the heap's shape).
  */
 export type SimEvent =
-  { kind: 'ready'; worker: number } | { kind: 'done'; worker: number; job: number; epoch: number };
+  | { kind: 'ready'; worker: number }
+  | { kind: 'done'; worker: number; job: number; epoch: number }
+  | { kind: 'grace'; worker: number };
 
 interface Entry {
   at: number;

@@ -20,6 +20,9 @@ import type { Trace } from './trace.ts';
  * - drain (gaffer's retire): takes nothing new, stops when its jobs are done.
  * - kill (a ReplicaSet scaling down): stops now; its jobs go back to the head of their queue and
  *   run again from the start (the broker redelivers the unacked message).
+ * - terminate (a deleted pod's SIGTERM, then SIGKILL after the grace): takes nothing new, like
+ *   drain; whatever it still runs when the grace ends is killed as above. Jobs that end within
+ *   the grace are done and count as neither killed nor re-run.
  *
  * Worker-seconds count from placement to stop: what a node (or a CPU) actually spends.
  */
@@ -185,6 +188,23 @@ export class Executor {
     this.#stop(w, now);
     this.#dispatch(w.type, now);
     return busy;
+  }
+
+  /** SIGTERM with `graceMs` to finish: drain now, kill whatever is left at the grace's end. */
+  terminate(id: string, now: number, graceMs: number): void {
+    const w = this.#find(id);
+    if (!w || w.state === 'stopped') return;
+    if (w.state === 'pending' || w.state === 'starting' || w.jobs.size === 0) {
+      return this.#stop(w, now);
+    }
+    w.state = 'draining';
+    this.events.push(now + graceMs, { kind: 'grace', worker: w.index });
+  }
+
+  /** A terminating worker's grace is over: SIGKILL if it has not exited yet. */
+  graceOver(index: number, now: number): void {
+    const w = this.workers[index]!;
+    if (w.state !== 'stopped') this.kill(w.id, now);
   }
 
   /** A started worker's start-up delay is over. */

@@ -174,7 +174,80 @@ export function competing(seed: number): Trace {
   };
 }
 
-/** The default set, in report order. */
+/** The pool sizes the scaled traces come in: a small, a medium and a large type. */
+export const SCALED_MAX = [10, 50, 200] as const;
+
+/**
+ * Steady Poisson arrivals of short jobs for 10 min, sized to the pool: 0.3 × max jobs/s of
+ * ~1 s (log-normal σ 0.5, mean ~1.1 s), a load of about a third of max workers. Whether a
+ * policy settles at the load, or keeps a pool sized to something else.
+ */
+export function poissonShort(max: number): (seed: number) => Trace {
+  return (seed) => {
+    const rng = new Random(seed);
+    const rate = 0.3 * max;
+    return {
+      version: 1,
+      name: `poisson-short-m${max}`,
+      description: `Poisson ${rate} jobs/s for 10 min, run log-normal median 1 s (σ 0.5), max ${max}`,
+      capacity: null,
+      types: { short: poolType(max) },
+      jobs: poisson(rng, 'short', rate, 0, 10 * MINUTE, () => runMs(rng, SECOND, 0.5)),
+    };
+  };
+}
+
+/**
+ * A daily curve compressed into 2 h, sized to the pool: the rate follows
+ * peak · (0.55 − 0.45·cos(2πt/T)) (a tenth of the peak at night), the peak needing about 0.8 ×
+ * max workers of ~10 s jobs (log-normal σ 0.5, mean ~11.3 s). Non-homogeneous Poisson by thinning.
+ */
+export function dailyCurve(max: number): (seed: number) => Trace {
+  return (seed) => {
+    const rng = new Random(seed);
+    const period = 2 * HOUR;
+    const peak = (0.8 * max) / 11.3;
+    const rate = (t: number) => peak * (0.55 - 0.45 * Math.cos((2 * Math.PI * t) / period));
+    const jobs: TraceJob[] = [];
+    for (let t = rng.exponential(SECOND / peak); t < period; t += rng.exponential(SECOND / peak)) {
+      const keep = rng.next() < rate(t) / peak;
+      const run = runMs(rng, 10 * SECOND, 0.5);
+      if (keep) jobs.push({ type: 'daily', at: Math.round(t), run });
+    }
+    return {
+      version: 1,
+      name: `daily-m${max}`,
+      description: `a 2 h "day": ${(0.1 * peak).toFixed(2)} → ${peak.toFixed(2)} jobs/s, run ~10 s (σ 0.5), max ${max}`,
+      capacity: null,
+      types: { daily: poolType(max) },
+      jobs,
+    };
+  };
+}
+
+/** 500 jobs within 10 s every 10 min for 1 h, run ~5 s (σ 0.3), one per worker. */
+export function bursts500(max: number): (seed: number) => Trace {
+  return (seed) => {
+    const rng = new Random(seed);
+    const jobs: TraceJob[] = [];
+    for (let at = 0; at < HOUR; at += 10 * MINUTE) {
+      jobs.push(...burst(rng, 'burst', 500, at, 10 * SECOND, () => runMs(rng, 5 * SECOND, 0.3)));
+    }
+    return {
+      version: 1,
+      name: `bursts500-m${max}`,
+      description: `500 jobs within 10 s every 10 min for 1 h, run ~5 s, max ${max}`,
+      capacity: null,
+      types: { burst: poolType(max) },
+      jobs: sorted(jobs),
+    };
+  };
+}
+
+/** The default set, in report order: the classic six, then the scaled ones at each pool size. */
 export function defaultTraces(seed: number): Trace[] {
-  return [spike, steady, periodicBursts, diurnal, longTail, competing].map((g, i) => g(seed + i));
+  const scaled = [poissonShort, dailyCurve, bursts500].flatMap((g) => SCALED_MAX.map((m) => g(m)));
+  return [spike, steady, periodicBursts, diurnal, longTail, competing, ...scaled].map((g, i) =>
+    g(seed + i),
+  );
 }

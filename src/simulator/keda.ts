@@ -1,119 +1,279 @@
 import type { WorkerInfo } from '../domain/events.ts';
-import { NO_ACTION, type SimPolicy, type TypeView } from './policy.ts';
-import type { Random } from './random.ts';
+import { NO_ACTION, type Actions, type SimPolicy, type TypeView } from './policy.ts';
 
 /**
- * KEDA's algorithms as baselines, with KEDA's and the HPA's defaults. Each model is as simple as
- * the docs allow, and where the simplification errs it errs in KEDA's favour, so that "better
- * than KEDA" is not an artefact of a strawman.
+ * KEDA as it behaves with its and Kubernetes' defaults, as baselines. The rules are pure functions
+ * (`hpaUsageReplicas`, `hpaScaleUpLimit`, `hpaSync`, `kedaPoll`, `scaledJobCreates`) with table
+ * tests; `kedaScaledObject` and `kedaScaledJob` wire them to the simulator.
  *
- * Shared assumptions:
- * - The scaler reads a RabbitMQ-style queue length: *ready* messages only (the default
- *   `mode: QueueLength` of the AMQP scaler counts ready messages, not unacked ones —
- *   https://keda.sh/docs/latest/scalers/rabbitmq-queue/ and kedacore/keda #638, #5050).
- * - Polls are not synchronised with the traffic: a burst lands on average half an interval
- *   before the next poll, so the first poll is at interval / 2 (POLL_PHASE). A trace that starts
- *   with a spike at t = 0 would otherwise give KEDA a poll at the very instant of the spike.
- * - Target per replica = the type's `targetPerWorker`, else its concurrency (what gaffer uses),
- *   and min/max replicas = the type's scaling min/max: same traffic, same limits.
+ * Sources, per default:
+ * - KEDA ScaledObject (https://keda.sh/docs/latest/reference/scaledobject-spec/): `pollingInterval`
+ *   30 s, `cooldownPeriod` 300 s (only from 1 to 0), `minReplicaCount` 0; KEDA itself scales 0 → 1
+ *   at a poll that finds the trigger active (metric > `activationValue`, default 0) and 1 → 0
+ *   once it has been inactive for the cooldown; in between the HPA it creates scales
+ *   (https://keda.sh/docs/latest/concepts/scaling-deployments/; kedacore/keda
+ *   pkg/scaling/executor/scale_scaledobjects.go: `RequestScale`, `scaleFromZero`, `scaleToZero`,
+ *   which also moves `lastActiveTime` at every active poll). The HPA's `minReplicas` is
+ *   max(1, minReplicaCount) (controllers/keda/hpa.go, `getHPAMinReplicas`); at 0 replicas the HPA
+ *   does nothing ("ScalingDisabled").
+ * - KEDA sets the HPA's `behavior` only from `advanced.horizontalPodAutoscalerConfig`
+ *   (controllers/keda/hpa.go, `newHPAForScaledObject`): by default it is nil, and
+ *   kube-controller-manager's HPA (kubernetes/kubernetes
+ *   pkg/controller/podautoscaler/horizontal.go, `normalizeDesiredReplicas`) then applies its
+ *   built-in rules: sync every 15 s (`--horizontal-pod-autoscaler-sync-period`), each sync's
+ *   replicas at most max(2 × current, 4) (`calculateScaleUpLimit`: +100 % or 4 pods per 15 s),
+ *   no scale-up stabilization, scale-down to the highest recommendation of the last 300 s
+ *   (`--horizontal-pod-autoscaler-downscale-stabilization`), tolerance 0.1
+ *   (`--horizontal-pod-autoscaler-tolerance`). The documented default `behavior`
+ *   (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#default-behavior:
+ *   max(+4 pods, +100 %) per 15 s, 300 s down, 100 % per 15 s down) differs only below 4 replicas.
+ * - The metric is an external `AverageValue` metric: desired = ceil(queue length / target), unless
+ *   |queue length / (target × current) − 1| ≤ tolerance (replica_calculator.go,
+ *   `GetExternalMetricReplicas` → `getUsageRatioReplicaCount`). The HPA reads it through KEDA's
+ *   metrics server at its own 15 s sync, not at KEDA's polls.
+ * - Queue length = *ready* messages: the RabbitMQ scaler's `mode: QueueLength` over AMQP (the
+ *   protocol `auto` picks for an amqp:// host) reads the queue's message count from
+ *   queue.declare, which excludes unacknowledged ones
+ *   (https://keda.sh/docs/latest/scalers/rabbitmq-queue/; kedacore/keda #638, #5050).
+ * - Scale-down deletes pods as the ReplicaSet controller ranks them with no
+ *   `controller.kubernetes.io/pod-deletion-cost`: unscheduled, then not ready, then the newest
+ *   (https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#scaling-a-replicaset).
+ *   Busyness plays no part, so a busy pod can be picked. A deleted pod gets SIGTERM and
+ *   `terminationGracePeriodSeconds` (default 30 s) to finish: a job that ends within the grace is
+ *   done; one still running at its end is killed (SIGKILL) and its message redelivered.
+ * - ScaledJob (https://keda.sh/docs/latest/reference/scaledjob-spec/#scalingstrategy): every
+ *   `pollingInterval`, scalingStrategy `default`: create maxScale − running Jobs, maxScale =
+ *   min(ceil(queue length / target), `maxReplicaCount`) (kedacore/keda
+ *   pkg/scaling/executor/scale_jobs.go, `defaultScalingStrategy`, `NewScalingStrategy`: any
+ *   strategy but `custom`/`accurate` is `default`); `running` counts Jobs not finished —
+ *   including ones that already took their message, which is why `default` under-provisions
+ *   (kedacore/keda #1222). `default` is the strategy a ScaledJob gets when none is set. One
+ *   message per Job (target 1); a Job starts after the start-up delay, takes one message, runs
+ *   it and ends.
+ *
+ * Simplifications, and which way each leans:
+ * - The metric counts ready messages only (see above): what the default AMQP protocol reports. It
+ *   makes KEDA cheaper and slower than a count including unacknowledged messages would, and it
+ *   is why a long job can be scaled away under KEDA (kills, re-runs). Both ways, as KEDA does.
+ * - Polls and syncs are evenly spaced with fixed phases (HPA at 7.5 s + 15 s·k, KEDA at 15 s +
+ *   30 s·k): a burst at a random time waits on average half a period for either, as here for a
+ *   burst at t = 0. Neutral on average; real syncs drift a little later (slightly generous).
+ * - The metric is read instantly and exactly (no metrics-server latency, no scrape error, no
+ *   `fallback`): generous to KEDA.
+ * - The cooldown ends at a poll exactly `cooldownPeriod` after the last active one (KEDA checks
+ *   lastActiveTime + cooldown before now; real polls run a little late, so they pass that check
+ *   where evenly spaced ones would tie). Neutral.
+ * - Victims: newest first among ready pods. The ReplicaSet's LogarithmicScaleDown buckets ages on a
+ *   log scale and breaks ties randomly, and also prefers pods doubled up on a node; with one pod
+ *   per node and no restarts "newest" is what it picks up to that bucketing. Neutral.
+ * - A SIGTERMed pod stops taking messages at once and finishes what it holds (a well-behaved
+ *   worker); a worker that ignores SIGTERM would be killed at once. Generous to KEDA.
+ * - A terminating pod no longer counts as a replica (as the Deployment's spec.replicas), but
+ *   it costs worker-seconds and takes a capacity slot until it exits. Exact.
+ * - No pod scheduling or image pull beyond the start-up delay, no node autoscaling: the same for
+ *   every policy.
+ * - ScaledJob: Jobs never fail or retry; finished Jobs cost nothing after they end. Neutral.
+ * - KEDA's `initialCooldownPeriod`, `idleReplicaCount` and `fallback` are not modelled (defaults
+ *   0, unset, unset: they do nothing by default). Exact.
  */
 
-/** Where in its interval KEDA's first poll falls: the expected lag of a poll, not the luckiest. */
-export const POLL_PHASE = 0.5;
+/** The HPA's sync period and KEDA's polling interval, ms (defaults). */
+export const HPA_SYNC_MS = 15_000;
+export const KEDA_POLL_MS = 30_000;
+/** `terminationGracePeriodSeconds` default, ms. */
+export const GRACE_MS = 30_000;
+/** The HPA's first sync and KEDA's first poll: half a period in, the expected lag of each. */
+const HPA_PHASE_MS = HPA_SYNC_MS / 2;
+const KEDA_PHASE_MS = KEDA_POLL_MS / 2;
 
-export interface ScaledObjectOptions {
-  /** KEDA `pollingInterval` (default 30 s). */
-  pollingMs?: number;
-  /** First poll (default half the interval, see POLL_PHASE). */
-  phaseMs?: number;
-  /** HPA `behavior.scaleDown.stabilizationWindowSeconds` (default 300 s). */
-  stabilizationMs?: number;
-  /** KEDA `cooldownPeriod` (default 300 s), applied only from 1 to 0. */
-  cooldownMs?: number;
-  /** HPA tolerance on the usage ratio (kube-controller-manager default 0.1). */
+/**
+ * `getUsageRatioReplicaCount` for an AverageValue external metric: ceil(metric / target), or the
+ * current count when the usage ratio is within the tolerance of 1. At 0 replicas no tolerance.
+ */
+export function hpaUsageReplicas(
+  metric: number,
+  target: number,
+  current: number,
+  tolerance = 0.1,
+): number {
+  if (current > 0 && Math.abs(metric / (target * current) - 1) <= tolerance) return current;
+  return Math.ceil(metric / target);
+}
+
+/** `calculateScaleUpLimit`: the most replicas one sync may ask for. */
+export function hpaScaleUpLimit(current: number): number {
+  return Math.max(2 * current, 4);
+}
+
+export interface HpaRecommendation {
+  at: number;
+  replicas: number;
+}
+
+export interface HpaInput {
+  now: number;
+  metric: number;
+  /** spec.replicas: pods not terminating. */
+  current: number;
+  target: number;
+  /** minReplicas: KEDA's max(1, minReplicaCount). */
+  min: number;
+  max: number;
   tolerance?: number;
-  /** How the ReplicaSet picks pods to delete. */
-  victims?: 'newest' | 'random';
+  /** Scale-down stabilization window (default 300 s). */
+  stabilizationMs?: number;
 }
 
 /**
- * ScaledObject → Deployment + HPA (https://keda.sh/docs/latest/reference/scaledobject-spec/,
- * https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/):
- * - Every `pollingInterval` the metric is read; desired = ceil(ready / target), clamped to
- *   [max(1, min), max] (KEDA gives the HPA a floor of 1; 0 is KEDA's own business).
- * - HPA tolerance: no change while |ready / (target · replicas) − 1| ≤ 0.1.
- * - Scale-up is immediate: stabilization window 0. Generous to KEDA: the real HPA also limits
- *   scale-up to max(+100 %, +4 pods) per 15 s and KEDA first activates 0 → 1 only; neither is
- *   modelled. And the real HPA re-reads the metric every 15 s (its sync period) between
- *   KEDA's polls; here both happen every `pollingInterval`, as the simulator's KEDA model specifies.
- * - Scale-down: the HPA uses the highest recommendation of the last 300 s (stabilization).
- * - 1 → 0 (KEDA, min 0): once the trigger has been inactive (ready = 0) for `cooldownPeriod`
- *   since it was last active; 0 → N as soon as a poll sees ready > 0.
- * - Scale-down deletes pods without regard to what they run: the ReplicaSet prefers pending,
- *   then not-ready pods, then the newest
- *   (https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#scaling-a-replicaset);
- *   `victims: 'random'` picks uniformly instead (seeded). A deleted pod's jobs are lost and
- *   redelivered — no terminationGracePeriod drain is assumed, since a worker that handled
- *   SIGTERM by finishing its job is exactly what KEDA users report they do not get
- *   (kedacore/keda #2900, #6719).
+ * One HPA sync (behavior nil, the KEDA default): the usage rule, then the highest recommendation
+ * of the stabilization window (this one included), then the scale-up limit and [min, max].
+ * Returns the replicas and the recommendations to keep (this sync's raw one appended). At 0
+ * replicas the HPA is disabled: nothing changes and nothing is recorded.
+ */
+export function hpaSync(
+  recs: readonly HpaRecommendation[],
+  input: HpaInput,
+): { replicas: number; recs: HpaRecommendation[] } {
+  const { now, current } = input;
+  if (current === 0) return { replicas: 0, recs: [...recs] };
+  const windowMs = input.stabilizationMs ?? 300_000;
+  const raw = hpaUsageReplicas(input.metric, input.target, current, input.tolerance ?? 0.1);
+  const kept = recs.filter((r) => r.at > now - windowMs);
+  const stabilized = Math.max(raw, ...kept.map((r) => r.replicas));
+  const limit = Math.min(input.max, hpaScaleUpLimit(current));
+  const replicas = Math.max(input.min, Math.min(limit, stabilized));
+  return { replicas, recs: [...kept, { at: now, replicas: raw }] };
+}
+
+export interface KedaState {
+  /** The last poll that found the trigger active; -Infinity: never. */
+  lastActive: number;
+}
+
+/**
+ * One KEDA poll of a ScaledObject: active = metric > activationValue. Active at 0 replicas: to
+ * max(1, minReplicaCount). Inactive for the cooldown (minReplicaCount 0): to 0. Below
+ * minReplicaCount: to it. Otherwise null (the HPA's business).
+ */
+export function kedaPoll(
+  state: KedaState,
+  input: {
+    now: number;
+    metric: number;
+    current: number;
+    min: number;
+    activation?: number;
+    cooldownMs?: number;
+  },
+): { replicas: number | null; state: KedaState } {
+  const active = input.metric > (input.activation ?? 0);
+  const lastActive = active ? input.now : state.lastActive;
+  const cooldownMs = input.cooldownMs ?? 300_000;
+  let replicas: number | null = null;
+  if (active && input.current === 0) replicas = Math.max(1, input.min);
+  else if (input.current < input.min) replicas = input.min;
+  else if (
+    !active &&
+    input.min === 0 &&
+    input.current > 0 &&
+    input.now - lastActive >= cooldownMs
+  ) {
+    replicas = 0;
+  }
+  return { replicas, state: { lastActive } };
+}
+
+/** ScaledJob, strategy `default`: Jobs to create at a poll. */
+export function scaledJobCreates(
+  metric: number,
+  target: number,
+  running: number,
+  maxReplicaCount: number,
+): number {
+  const maxScale = Math.min(Math.ceil(metric / target), maxReplicaCount);
+  return Math.max(0, maxScale - running);
+}
+
+export interface ScaledObjectOptions {
+  /** Messages per replica: the trigger's `value` (AverageValue target; default 1). */
+  target?: number;
+  name?: string;
+  /** KEDA `cooldownPeriod` (default 300 s). */
+  cooldownMs?: number;
+  /** HPA scale-down stabilization (default 300 s). */
+  stabilizationMs?: number;
+  /** `terminationGracePeriodSeconds` (default 30 s). */
+  graceMs?: number;
+}
+
+/**
+ * A ScaledObject over a Deployment of the type's workers, `target` ready messages per replica,
+ * min/max replicas = the type's scaling min/max. Ticks every 7.5 s; the HPA acts at its syncs,
+ * KEDA at its polls (see the header for both schedules).
  */
 export function kedaScaledObject(options: ScaledObjectOptions = {}): SimPolicy {
-  const pollingMs = options.pollingMs ?? 30_000;
-  const stabilizationMs = options.stabilizationMs ?? 300_000;
-  const cooldownMs = options.cooldownMs ?? 300_000;
-  const tolerance = options.tolerance ?? 0.1;
-  const victims = options.victims ?? 'newest';
+  const target = options.target ?? 1;
   return {
-    name: 'KEDA ScaledObject',
-    intervalMs: pollingMs,
-    phaseMs: options.phaseMs ?? pollingMs * POLL_PHASE,
+    name: options.name ?? `keda-t${target}`,
+    intervalMs: HPA_PHASE_MS,
+    phaseMs: HPA_PHASE_MS,
     tickOnArrival: false,
     oneShot: false,
-    init: (_trace, rng) => {
-      const state = new Map<string, { recs: { at: number; n: number }[]; lastActive: number }>();
+    graceMs: options.graceMs ?? GRACE_MS,
+    init: () => {
+      const state = new Map<string, { recs: HpaRecommendation[]; keda: KedaState }>();
       return (view) => {
-        const s = state.get(view.type) ?? { recs: [], lastActive: -Infinity };
+        const s = state.get(view.type) ?? { recs: [], keda: { lastActive: -Infinity } };
         state.set(view.type, s);
         const { min, max } = view.config.scaling;
-        const target = view.config.scaling.targetPerWorker ?? view.config.concurrency;
-        const current = view.workers.length;
-        const active = view.ready > 0;
-        if (active) s.lastActive = view.now;
-        const next = nextReplicas();
-        if (next > current) return { start: next - current, drain: [], kill: [] };
-        if (next < current) {
-          const pick = victims === 'random' ? randomVictims : newestVictims;
-          return { start: 0, drain: [], kill: pick(view.workers, current - next, rng) };
+        const replicas = view.workers.filter((w) => w.state !== 'draining');
+        const current = replicas.length;
+        let next = current;
+        if ((view.now - KEDA_PHASE_MS) % KEDA_POLL_MS === 0) {
+          const poll = kedaPoll(s.keda, {
+            now: view.now,
+            metric: view.ready,
+            current,
+            min,
+            ...(options.cooldownMs !== undefined ? { cooldownMs: options.cooldownMs } : {}),
+          });
+          s.keda = poll.state;
+          if (poll.replicas !== null) next = poll.replicas;
         }
-        return NO_ACTION;
-
-        function nextReplicas(): number {
-          const floor = Math.max(1, min);
-          if (current === 0) {
-            if (!active && min === 0) return 0;
-            s.recs = [];
-          } else if (min === 0 && !active && view.now - s.lastActive >= cooldownMs) {
-            s.recs = [];
-            return 0;
-          }
-          let desired = Math.ceil(view.ready / target);
-          if (current > 0 && Math.abs(view.ready / (target * current) - 1) <= tolerance) {
-            desired = current;
-          }
-          desired = Math.min(max, Math.max(floor, desired));
-          s.recs = s.recs.filter((r) => view.now - r.at < stabilizationMs);
-          s.recs.push({ at: view.now, n: desired });
-          if (desired > current) return desired;
-          const down = Math.max(...s.recs.map((r) => r.n));
-          return Math.min(current, down);
+        if (next === current && (view.now - HPA_PHASE_MS) % HPA_SYNC_MS === 0) {
+          const sync = hpaSync(s.recs, {
+            now: view.now,
+            metric: view.ready,
+            current,
+            target,
+            min: Math.max(1, min),
+            max,
+            ...(options.stabilizationMs !== undefined
+              ? { stabilizationMs: options.stabilizationMs }
+              : {}),
+          });
+          s.recs = sync.recs;
+          next = sync.replicas;
         }
+        return resize(replicas, next);
       };
     },
   };
 }
 
-/** Pending first, then starting (not ready), then the newest; ties by id, last started first. */
-function newestVictims(workers: readonly WorkerInfo[], n: number): string[] {
+function resize(replicas: readonly WorkerInfo[], next: number): Actions {
+  if (next > replicas.length) return { start: next - replicas.length, drain: [], kill: [] };
+  if (next < replicas.length) {
+    return { start: 0, drain: [], kill: replicaSetVictims(replicas, replicas.length - next) };
+  }
+  return NO_ACTION;
+}
+
+/**
+ * The ReplicaSet's deletion order without pod-deletion-cost: unscheduled (waiting for room), then
+ * not ready, then the newest; ties by id, the last started first. Busy or not.
+ */
+export function replicaSetVictims(workers: readonly WorkerInfo[], n: number): string[] {
   const rank = (w: WorkerInfo) => (w.waitingFor ? 0 : w.state === 'starting' ? 1 : 2);
   return [...workers]
     .sort(
@@ -127,34 +287,30 @@ function newestVictims(workers: readonly WorkerInfo[], n: number): string[] {
     .map((w) => w.id);
 }
 
-function randomVictims(workers: readonly WorkerInfo[], n: number, rng: Random): string[] {
-  const pool = workers.map((w) => w.id);
-  const out: string[] = [];
-  while (out.length < n && pool.length > 0) out.push(pool.splice(rng.int(pool.length), 1)[0]!);
-  return out;
-}
-
 /**
- * ScaledJob, `scalingStrategy.strategy: default`
- * (https://keda.sh/docs/latest/reference/scaledjob-spec/#scalingstrategy): every
- * `pollingInterval`, create min(ready − running, max − running) Jobs, where `running` counts
- * Jobs not finished (pending, starting or running — including the ones that already took their
- * message, which is why the default strategy under-provisions, kedacore/keda #1222). One
- * message per Job; each Job takes one job, runs it and exits, so nothing is ever killed.
+ * A ScaledJob, strategy `default`, one message per Job, `maxReplicaCount` = the type's max,
+ * polled every 30 s (first poll at 15 s).
  */
-export function kedaScaledJob(options: { pollingMs?: number; phaseMs?: number } = {}): SimPolicy {
-  const pollingMs = options.pollingMs ?? 30_000;
+export function kedaScaledJob(options: { name?: string } = {}): SimPolicy {
   return {
-    name: 'KEDA ScaledJob',
-    intervalMs: pollingMs,
-    phaseMs: options.phaseMs ?? pollingMs * POLL_PHASE,
+    name: options.name ?? 'keda-scaledjob',
+    intervalMs: KEDA_POLL_MS,
+    phaseMs: KEDA_PHASE_MS,
     tickOnArrival: false,
     oneShot: true,
     init: () => (view: TypeView) => {
-      const running = view.workers.length;
-      const max = view.config.scaling.max;
-      const create = Math.min(view.ready - running, max - running);
+      const create = scaledJobCreates(view.ready, 1, view.workers.length, view.config.scaling.max);
       return create > 0 ? { start: create, drain: [], kill: [] } : NO_ACTION;
     },
   };
+}
+
+/** The KEDA settings every report compares against. */
+export function kedaSettings(): SimPolicy[] {
+  return [
+    kedaScaledObject({ target: 1 }),
+    kedaScaledObject({ target: 5 }),
+    kedaScaledObject({ target: 20 }),
+    kedaScaledJob(),
+  ];
 }

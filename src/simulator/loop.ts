@@ -1,4 +1,5 @@
 import { Activity } from '../autoscaler/activity.ts';
+import { BurstLog } from '../autoscaler/warm-signals.ts';
 import { EventQueue } from './events.ts';
 import { Executor } from './executor.ts';
 import type { Actions, SimPolicy, TypeView } from './policy.ts';
@@ -62,6 +63,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
   const decide = decideAll ? null : policy.init(trace, rng);
   // What gaffer's control loop learns from job events: arrivals, run times, last end.
   const activity = new Activity();
+  const bursts = new BurstLog();
   const types = Object.keys(trace.types);
   const jobs = trace.jobs;
   const lastArrival = jobs.at(-1)?.at ?? 0;
@@ -92,13 +94,17 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     runMeanMs: activity.runMean(type),
     inFlightAgeP50Ms: ex.inFlightAgeP50(type, now),
     lastFinishedAt: activity.lastFinishedAt(type),
+    bursts: bursts.bursts(type, now),
   });
   const apply = (view: TypeView, a: Actions, now: number) => {
     for (const id of a.drain) {
       if (view.workers.find((w) => w.id === id)?.active) busyDrained++;
       ex.drain(id, now);
     }
-    for (const id of a.kill) ex.kill(id, now);
+    for (const id of a.kill) {
+      if (policy.graceMs) ex.terminate(id, now, policy.graceMs);
+      else ex.kill(id, now);
+    }
     if (a.start > 0) ex.start(view.type, a.start, now, policy.oneShot);
     if (a.start > 0 || a.drain.length > 0 || a.kill.length > 0) scalingActions++;
   };
@@ -125,6 +131,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     while (events.peekAt() === now) {
       const { event } = events.pop()!;
       if (event.kind === 'ready') ex.ready(event.worker, now);
+      else if (event.kind === 'grace') ex.graceOver(event.worker, now);
       else {
         const finished = ex.finished;
         ex.done(event.worker, event.job, event.epoch, now);
@@ -138,6 +145,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     let arrived = false;
     while (next < jobs.length && jobs[next]!.at === now) {
       activity.arrived(jobs[next]!.type, now);
+      bursts.arrived(jobs[next]!.type, now);
       ex.arrive(next++, now);
       arrived = true;
       observe();

@@ -1,4 +1,6 @@
 import { DesiredHistory } from '../autoscaler/activity.ts';
+import type { Burst } from '../autoscaler/anticipate.ts';
+import { StartupDelays } from '../autoscaler/warm-signals.ts';
 import { applyCapacity } from '../autoscaler/capacity.ts';
 import type { DecideFn, Decision, Observation } from '../autoscaler/policy.ts';
 import { historyKeepMs } from '../autoscaler/rules.ts';
@@ -32,13 +34,18 @@ export interface TypeView {
   inFlightAgeP50Ms: number | null;
   /** When the type's last job ended; null before the first. */
   lastFinishedAt: number | null;
+  /** The type's recent bursts of arrivals (what gaffer's control loop logs); absent: none. */
+  bursts?: readonly Burst[];
 }
 
 export interface Actions {
   start: number;
   /** Stop taking work, stop when done (gaffer's retire). */
   drain: string[];
-  /** Stop now, whatever the worker holds (a ReplicaSet's scale-down). */
+  /**
+   * Stop now, whatever the worker holds (a ReplicaSet's scale-down); with the policy's `graceMs`,
+   * SIGTERM first: it takes nothing new, and only what it still runs at the grace's end is killed.
+   */
   kill: string[];
 }
 
@@ -52,6 +59,8 @@ export interface SimPolicy {
   phaseMs?: number;
   /** Also tick right after jobs arrive (gaffer's control loop is poked on submit). */
   tickOnArrival: boolean;
+  /** A killed worker's termination grace, ms (default 0: killed at once). */
+  graceMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
   oneShot: boolean;
   /**
@@ -72,8 +81,8 @@ export interface SimPolicy {
 
 /**
  * Any gaffer DecideFn, fed a real Observation each tick, exactly as the control loop builds it:
- * arrivals, run times and last end from the job events; the history of desired counts the loop
- * keeps; the trace's `capacity` as `autoscaler.capacity`, shared across types by `applyCapacity`.
+ * arrivals, run times, last end and bursts from the job events; start-up delays measured from the
+ * workers it sees; the history of desired counts the loop keeps; the trace's `capacity` as `autoscaler.capacity`, shared across types by `applyCapacity`.
  * Retire means drain; the policy's own promise (invariant 5) is that it only names idle workers,
  * and the event loop checks it.
  */
@@ -81,39 +90,55 @@ export function gafferPolicy(
   decide: DecideFn,
   options: { name?: string; intervalMs?: number } = {},
 ): SimPolicy {
-  const observe = (view: TypeView, history: DesiredHistory): Observation => ({
-    type: view.type,
-    mode: 'pool',
-    now: view.now,
-    ready: view.ready,
-    inFlight: view.inFlight,
-    workers: view.workers,
-    concurrency: view.config.concurrency,
-    arrivalRate: view.arrivalRate,
-    runP50Ms: view.runP50Ms,
-    runMeanMs: view.runMeanMs,
-    inFlightAgeP50Ms: view.inFlightAgeP50Ms,
-    lastFinishedAt: view.lastFinishedAt,
-    history: history.get(view.type),
-  });
+  const intervalMs = options.intervalMs ?? 1000;
+  const observe = (
+    view: TypeView,
+    history: DesiredHistory,
+    startups: StartupDelays,
+  ): Observation => {
+    startups.observe(view.type, view.workers, view.now);
+    return {
+      type: view.type,
+      mode: 'pool',
+      now: view.now,
+      ready: view.ready,
+      inFlight: view.inFlight,
+      workers: view.workers,
+      concurrency: view.config.concurrency,
+      arrivalRate: view.arrivalRate,
+      runP50Ms: view.runP50Ms,
+      runMeanMs: view.runMeanMs,
+      inFlightAgeP50Ms: view.inFlightAgeP50Ms,
+      lastFinishedAt: view.lastFinishedAt,
+      history: history.get(view.type),
+      startupMs: startups.p90(view.type),
+      tickMs: intervalMs,
+      bursts: view.bursts ?? [],
+    };
+  };
   return {
     name: options.name ?? 'gaffer',
-    intervalMs: options.intervalMs ?? 1000,
+    intervalMs,
     tickOnArrival: true,
     oneShot: false,
     dispatch: 'pack',
     init: () => {
       const history = new DesiredHistory();
+      const startups = new StartupDelays();
       return (view) => {
-        const d = decide(observe(view, history), view.config.scaling);
+        const d = decide(observe(view, history, startups), view.config.scaling);
         remember(history, view, d);
         return { start: d.start, drain: d.retire, kill: [] };
       };
     },
     initAll: (trace) => {
       const history = new DesiredHistory();
+      const startups = new StartupDelays();
       return (views) => {
-        const items = views.map((v) => ({ obs: observe(v, history), scaling: v.config.scaling }));
+        const items = views.map((v) => ({
+          obs: observe(v, history, startups),
+          scaling: v.config.scaling,
+        }));
         const decisions = items.map((i) => decide(i.obs, i.scaling));
         views.forEach((v, i) => remember(history, v, decisions[i]!));
         return applyCapacity(items, decisions, trace.capacity).map((d) => ({

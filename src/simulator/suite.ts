@@ -2,7 +2,7 @@ import { decide } from '../autoscaler/decide.ts';
 import type { DecideFn } from '../autoscaler/policy.ts';
 import { capacityBinds, sharedCapacityBound } from './bound.ts';
 import { simulate, type SimResult } from './loop.ts';
-import { kedaScaledJob, kedaScaledObject } from './keda.ts';
+import { kedaSettings } from './keda.ts';
 import { gafferPolicy, lowerBound, type SimPolicy } from './policy.ts';
 import type { Trace } from './trace.ts';
 
@@ -17,15 +17,12 @@ export function standardPolicies(
   policy: DecideFn = decide,
   options: { intervalMs?: number } = {},
 ): SimPolicy[] {
-  return [
-    gafferPolicy(policy, { name: 'gaffer', ...options }),
-    kedaScaledObject(),
-    kedaScaledJob(),
-  ];
+  return [gafferPolicy(policy, { name: 'gaffer', ...options }), ...kedaSettings()];
 }
 
 export interface Run {
   trace: Trace;
+  seed: number;
   startupMs: number;
   bound: SimResult;
   results: SimResult[];
@@ -37,10 +34,11 @@ export function runSuite(
   options: { delaysMs?: number[]; seed?: number; onRun?: (r: SimResult) => void } = {},
 ): Run[] {
   const runs: Run[] = [];
+  const seed = options.seed ?? 1;
   for (const startupMs of options.delaysMs ?? DELAYS_MS) {
     for (const trace of traces) {
       const sim = (p: SimPolicy) => {
-        const r = simulate(trace, p, { startupMs, seed: options.seed ?? 1 });
+        const r = simulate(trace, p, { startupMs, seed });
         options.onRun?.(r);
         return r;
       };
@@ -50,7 +48,7 @@ export function runSuite(
         ? sharedCapacityBound(trace, startupMs)
         : sim(lowerBound());
       if (capacityBinds(trace)) options.onRun?.(bound);
-      runs.push({ trace, startupMs, bound, results: policies.map(sim) });
+      runs.push({ trace, seed, startupMs, bound, results: policies.map(sim) });
     }
   }
   return runs;

@@ -11,7 +11,7 @@ export interface Series {
   samples: Sample[];
 }
 
-const COLORS = ['#1b7837', '#b2182b', '#2166ac', '#7f7f7f', '#e08214'];
+const COLORS = ['#1b7837', '#b2182b', '#2166ac', '#7f7f7f', '#e08214', '#762a83'];
 const WIDTH = 900;
 const PANEL = 220;
 const LEFT = 60;

@@ -157,3 +157,50 @@ test('jobs running prove a run time: their median age, until they end or go back
   events.emit('job:queued', { jobs: [job('j3', 0)] });
   assert.equal(loop.activity.inFlightAgeP50('a', clock.now()), null);
 });
+
+test('jobs due within the lead: workers started for them, waiting workers served when due', async () => {
+  const clock = new ManualClock(1_000_000);
+  const t0 = clock.now();
+  const started: number[] = [];
+  const served: number[] = [];
+  const asked: { now: number; upTo: number }[] = [];
+  const loop = new ControlLoop({
+    target: {
+      types: () => [
+        {
+          name: 'a',
+          mode: 'pool' as const,
+          concurrency: 1,
+          scaling: { min: 0, max: 5, threshold: 40, burst: 5, idleSeconds: 30 },
+        },
+      ],
+      queueStats: async () => [
+        { type: 'a', ready: 0, delayed: 2, inFlight: 0, byState: {}, oldestReadyAt: null },
+      ],
+      dueWithin: async (_type, now, upTo) => {
+        asked.push({ now, upTo });
+        return { count: 2, firstAt: t0 + 4_000 };
+      },
+      fellDue: () => served.push(clock.now()),
+      workers: () => [],
+      start: async (_type, count) => void started.push(count),
+      retire: () => {},
+      record: async () => {},
+    },
+    clock,
+    events: new GafferEvents(stderrLogger()),
+    intervalMs: 1000,
+    log: stderrLogger(),
+  });
+  loop.start();
+  await loop.idle();
+  assert.deepEqual(asked, [{ now: t0, upTo: t0 + 6_000 }], 'default start-up 5 s + one tick');
+  assert.deepEqual(started, [2]);
+  assert.match(loop.lastDecisions().get('a')!.reason, /^0 → 2: 2 jobs due at \d\d:\d\d:\d\d/);
+  clock.advance(3_999);
+  await loop.idle();
+  assert.deepEqual(served, [], 'not before they are due');
+  clock.advance(2);
+  assert.deepEqual(served, [t0 + 4_001], 'once, when the first falls due');
+  loop.stop();
+});

@@ -220,7 +220,7 @@ describe('decide, the full policy', () => {
     assert.equal(d.start, 50);
     assert.equal(
       d.reason,
-      '0 → 50: ready 10000, in flight 0, arrivals 0/s, run time not yet observed, drain target 30 s, ready over threshold 40: straight to the queue count, desired 50, max 50',
+      '0 → 50: ready 10000, in flight 0, arrivals 0/s, run time not yet observed, drain target 30 s, straight to the queue count, desired 50, max 50',
     );
   });
   test("the issue's example reason", () => {

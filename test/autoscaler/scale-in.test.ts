@@ -161,10 +161,10 @@ describe('decide: no over-start before a run time is known', () => {
     });
   test('the rate rule counts the run time in-flight ages prove, not the drain target', () => {
     const d = decide(early(), SCALING);
-    // rate: ceil(max(5 × 0.5, 3) + 20 × 0.5 / 30) = 4; the queue rule: 23; one at a time.
+    // rate: ceil(max(5 × 0.5, 3) + 20 × 0.5 / 30) = 4, not 5 × 30 = 150; the queue rule: 23.
     assert.equal(d.inputs.rateDesired, 4);
     assert.equal(d.inputs.provenRunMs, 500);
-    assert.equal(d.start, 1);
+    assert.equal(d.to, 23);
     assert.match(d.reason, /run time not yet observed, at least 0\.5 s \(median age in flight\)/);
   });
   test('the rate rule grows as the jobs in flight age', () => {
@@ -173,9 +173,10 @@ describe('decide: no over-start before a run time is known', () => {
     assert.equal(d.inputs.rateDesired, 114);
     assert.equal(d.start, 47);
   });
-  test('a backlog over the threshold still jumps straight to the queue count', () => {
+  test('the backlog is the queue rule’s: straight to its count, with the reason', () => {
     const d = decide(early({ ready: 41 }), SCALING);
     assert.equal(d.to, 44);
+    assert.match(d.reason, /straight to the queue count, desired 44/);
   });
 });
 

@@ -148,6 +148,28 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       await sub.cancel();
     });
 
+    test("a cancelled subscription's unacked messages are ready again as soon as its broker closes", async () => {
+      const a = await connect();
+      const b = await connect();
+      const q = await fresh(a);
+      await a.publish(q, ids(3));
+      const inboxA = collect();
+      const subA = await a.consume(q, { prefetch: 3 }, inboxA.push);
+      await inboxA.take(3); // held, never acked
+      await subA.cancel(); // as a draining worker does before its jobs are done
+      await a.close();
+      // Ready at once, not after a visibility timeout: nothing holds them any more.
+      assert.deepEqual(await settled(b, q, (s) => s.ready === 3 && s.unacked === 0), {
+        ready: 3,
+        unacked: 0,
+        consumers: 0,
+      });
+      const inboxB = collect();
+      const sub = await b.consume(q, { prefetch: 3 }, inboxB.push);
+      for (const d of await inboxB.take(3)) await d.ack();
+      await sub.cancel();
+    });
+
     test('queues are isolated', async () => {
       const b = await connect();
       const q1 = await fresh(b);

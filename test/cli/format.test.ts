@@ -150,3 +150,32 @@ describe('job renderers', () => {
     assert.equal(renderJobs([], 0), '(no jobs)');
   });
 });
+
+describe('delayed jobs in the job renderers', () => {
+  const now = 1_700_000_100_000;
+  const delayed = job({
+    id: 'job-d',
+    state: 'queued',
+    attempt: 0,
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    runAt: now + 12_000,
+  });
+  it('lists a queued job not yet due as delayed, with a DUE column', () => {
+    const lines = renderJobs([delayed, job()], now).split('\n');
+    assert.match(lines[0]!, /^ID +TYPE +STATE +DUE +ATTEMPT +PRIO +CREATED +RAN$/);
+    assert.match(lines[2]!, /^job-d +csv-row +delayed +in 12s +0\/3 /);
+    assert.match(lines[3]!, /^job-1 +csv-row +failed +- +3\/3 /);
+  });
+  it('a queued job already due is queued, and no DUE column', () => {
+    const out = renderJobs([{ ...delayed, runAt: now - 1 }], now);
+    assert.match(out, /^ID +TYPE +STATE +ATTEMPT/);
+    assert.match(out, /^job-d +csv-row +queued +0\/3/m);
+  });
+  it('shows one delayed job as delayed with its due time', () => {
+    const out = renderJob(delayed, now);
+    assert.match(out, /^state: +delayed, due in 12s$/m);
+    assert.match(out, new RegExp(`^run at: +${new Date(now + 12_000).toISOString()}$`, 'm'));
+  });
+});

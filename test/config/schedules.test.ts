@@ -83,6 +83,25 @@ describe('schedules config', () => {
     assert.equal(problems.length, 6, JSON.stringify(problems));
   });
 
+  test("a schedule's submission may carry expireIn; a malformed one is a ConfigError naming its path", () => {
+    const ok = parseConfig(
+      {
+        jobTypes,
+        schedules: { fresh: { cron: '* * * * *', submit: { type: 'report', expireIn: '5m' } } },
+      },
+      'test',
+    );
+    assert.equal(ok.schedules['fresh']?.submit.expireIn, '5m');
+    const problems = problemsOf({
+      schedules: { stale: { cron: '* * * * *', submit: { type: 'report', expireIn: 'soon' } } },
+    });
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ['/schedules/stale/submit/expireIn'],
+    );
+    assert.match(problems[0]!.message, /expireIn must be seconds/);
+  });
+
   test("no API key may be the scheduler, whose idempotency keys are the schedules' ticks", () => {
     const hash = `sha256:${'a'.repeat(64)}`;
     const problems = problemsOf({ auth: { keys: [{ id: 'scheduler', hash, role: 'operator' }] } });

@@ -218,6 +218,22 @@ describe('job page', () => {
     await g.orch.service.cancel(job.id);
   });
 
+  test('a delayed job: listed and shown as delayed with its due time', async () => {
+    const { job } = await g.orch.service.submit({ type: 'held', payload: {}, delay: '1h' });
+    await page.goto(`${g.url}/#/jobs?state=delayed`);
+    await page.waitForSelector(`#jobs-table tbody tr[data-id="${job.id}"][data-delayed="true"]`);
+    assert.equal(await page.inputValue('#f-state'), 'delayed');
+    const cell = await page.textContent(
+      `#jobs-table tbody tr[data-id="${job.id}"] td:nth-child(3)`,
+    );
+    assert.match(cell ?? '', /^delayed · due in 59 m \d\d s$/);
+    await page.goto(`${g.url}/#/jobs/${job.id}`);
+    await page.waitForFunction(() =>
+      /^delayed · due in/.test(document.querySelector('#job-state')?.textContent ?? ''),
+    );
+    assert.match((await page.textContent('#job-why')) ?? '', /^delayed: /);
+  });
+
   test('a queued job says why it is waiting', async () => {
     const { job } = await g.orch.service.submit({ type: 'held', payload: {} });
     await page.goto(`${g.url}/#/jobs/${job.id}`);

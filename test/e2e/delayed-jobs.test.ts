@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -209,12 +209,123 @@ describe('every front end carries the due time', () => {
     assert.equal(bad.json().error.code, 'GAFFER_DELAY_INVALID');
   });
 
+  test('a CSV upload: a row’s own gaffer.delay / gaffer.runAt cell, else the query’s; a bad cell rejects that row', async () => {
+    const at = g.clock.now() + 300_000;
+    const csv = [
+      'n,gaffer.delay,gaffer.runAt',
+      '1,30s,',
+      '2,,',
+      `3,,${new Date(at).toISOString()}`,
+      '4,soon,',
+      '5,10,2030-01-01T00:00:00Z',
+      '6,5m,',
+    ].join('\n');
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/batches?type=held&delay=90',
+      ...multipart('rows.csv', csv + '\n'),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as {
+      batch: { id: string; accepted: number; rejected: number };
+      rejected: { row: number; code: string }[];
+    };
+    assert.deepEqual(
+      body.rejected.map((r) => [r.row, r.code]),
+      [
+        [5, 'GAFFER_DELAY_INVALID'],
+        [6, 'GAFFER_DELAY_INVALID'],
+      ],
+    );
+    assert.equal(body.batch.accepted, 4);
+    const jobs = (await g.orch.store.list({ batchId: body.batch.id, limit: 10 })).jobs;
+    const byN = Object.fromEntries(jobs.map((j) => [(j.payload as { n: string }).n, j] as const));
+    assert.deepEqual(
+      jobs
+        .map((j) => j.payload)
+        .sort((a, b) => Number((a as { n: string }).n) - Number((b as { n: string }).n)),
+      [{ n: '1' }, { n: '2' }, { n: '3' }, { n: '6' }],
+      'the reserved columns are not payload fields',
+    );
+    assert.equal(byN['1']!.runAt - byN['1']!.createdAt, 30_000);
+    assert.equal(byN['2']!.runAt - byN['2']!.createdAt, 90_000, 'an empty cell: the query’s');
+    assert.equal(byN['3']!.runAt, at);
+    assert.equal(byN['6']!.runAt - byN['6']!.createdAt, 300_000);
+    const stored = await g.app.inject({ url: `/v1/batches/${body.batch.id}/rejected` });
+    assert.match(stored.body, /^5,GAFFER_DELAY_INVALID,/m);
+  });
+
+  test('a CSV upload: an unknown gaffer. column rejects every row, never taken for payload', async () => {
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/batches?type=held',
+      ...multipart('rows.csv', 'n,gaffer.dealy\n1,30s\n2,1m\n'),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as {
+      batch: { accepted: number };
+      rejected: { code: string; message: string }[];
+    };
+    assert.equal(body.batch.accepted, 0);
+    assert.deepEqual(
+      body.rejected.map((r) => r.code),
+      ['GAFFER_UNKNOWN_FIELD', 'GAFFER_UNKNOWN_FIELD'],
+    );
+    assert.match(body.rejected[0]!.message, /gaffer\.dealy/);
+  });
+
+  test('NDJSON: a line with a bad delay is rejected as GAFFER_DELAY_INVALID, the others go on', async () => {
+    const res = await g.app.inject({
+      method: 'POST',
+      url: '/v1/batches?type=held',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload:
+        '{"payload":1,"delay":"soon"}\n{"payload":2,"delay":"5s"}\n{"payload":3,"runAt":"2026-12-07T12:00:00"}\n',
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as {
+      batch: { accepted: number };
+      rejected: { row: number; code: string }[];
+    };
+    assert.equal(body.batch.accepted, 1);
+    assert.deepEqual(
+      body.rejected.map((r) => [r.row, r.code]),
+      [
+        [1, 'GAFFER_DELAY_INVALID'],
+        [3, 'GAFFER_DELAY_INVALID'],
+      ],
+    );
+  });
+
   test('gRPC SubmitJob: run_at and delay', async () => {
     const at = g.clock.now() + 600_000;
     const byTime = await client.submitJob({ type: 'held', runAt: String(at) });
     assert.equal(byTime.job.runAtMs, at);
     const byDelay = await client.submitJob({ type: 'held', delay: '10m' });
     assert.equal(await delayOf(byDelay.job.id), 600_000);
+  });
+
+  test('gRPC ListJobs delayed: the queued jobs not yet due, as HTTP state=delayed', async () => {
+    const later = await client.submitJob({ type: 'held', delay: '1h' });
+    const due = await client.submitJob({ type: 'held' });
+    const ids = async (req: Parameters<GrpcClient['listJobs']>[0]) =>
+      (await client.listJobs({ type: 'held', limit: 1000, ...req })).jobs.map((j) => j.id);
+    const http = (await g.app.inject({ url: '/v1/jobs?type=held&state=delayed&limit=1000' }))
+      .json()
+      .jobs.map((j: { id: string }) => j.id) as string[];
+    const delayed = await ids({ delayed: true });
+    assert.ok(delayed.includes(later.job.id), 'the delayed job is listed');
+    assert.ok(!delayed.includes(due.job.id), 'a due one is not');
+    assert.deepEqual(delayed, http, 'the same page as HTTP state=delayed');
+    assert.deepEqual(await ids({ delayed: true, state: 'JOB_STATE_QUEUED' }), delayed);
+    const got = await client.getJob(later.job.id);
+    assert.equal(got.waiting?.reason, 'delayed', 'GetJob says why it waits');
+    assert.equal(got.waiting?.estimatedStartAtMs, later.job.runAtMs);
+    assert.equal((await client.listJobs({ type: 'held' })).jobs[0]?.waiting ?? null, null);
+    await assert.rejects(client.listJobs({ delayed: true, state: 'JOB_STATE_RUNNING' }), (err) => {
+      assert.equal((err as { gafferCode?: string }).gafferCode, 'GAFFER_BAD_REQUEST');
+      return true;
+    });
   });
 
   test('the CLI: gaffer submit --delay and --run-at', async () => {
@@ -228,6 +339,67 @@ describe('every front end carries the due time', () => {
         )
       ).stdout.trim();
     assert.equal(await delayOf(await cli('--delay', '45s')), 45_000);
+    // `gaffer upload --delay`: every row's due time, unless the row's own gaffer.delay cell.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-upload-delay-'));
+    try {
+      const file = path.join(dir, 'rows.csv');
+      writeFileSync(file, 'n,gaffer.delay\n1,\n2,5s\n');
+      const out = JSON.parse(
+        (
+          await promisify(execFile)(
+            process.execPath,
+            [path.join(REPO, 'src/cli/main.ts'), 'upload', file, '--type', 'held'].concat([
+              '--delay',
+              '2m',
+              '--no-progress',
+              '--json',
+              '--url',
+              url,
+            ]),
+            { env: { ...process.env, GAFFER_URL: '' } },
+          )
+        ).stdout,
+      ) as { batch: { id: string; accepted: number } };
+      assert.equal(out.batch.accepted, 2);
+      const jobs = (await g.orch.store.list({ batchId: out.batch.id, limit: 10 })).jobs;
+      assert.deepEqual(
+        jobs.map((j) => [(j.payload as { n: string }).n, j.runAt - j.createdAt]).sort(),
+        [
+          ['1', 120_000],
+          ['2', 5_000],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // `gaffer jobs --state delayed` and `gaffer job ID`, over REST and over gRPC.
+    const run = async (...args: string[]) =>
+      (
+        await promisify(execFile)(process.execPath, [path.join(REPO, 'src/cli/main.ts'), ...args], {
+          env: { ...process.env, GAFFER_URL: '', GAFFER_GRPC: '', GAFFER_MODE: '' },
+        })
+      ).stdout;
+    const delayedId = await cli('--delay', '1h');
+    for (const mode of [
+      ['--url', url],
+      ['--mode', 'grpc', '--grpc', `127.0.0.1:${grpc.port}`],
+    ]) {
+      const table = await run(
+        'jobs',
+        '--state',
+        'delayed',
+        '--type',
+        'held',
+        '-n',
+        '1000',
+        ...mode,
+      );
+      assert.match(table, /^ID +TYPE +STATE +DUE +ATTEMPT/m, mode.join(' '));
+      assert.match(table, new RegExp(`^${delayedId} +held +delayed +in 59m \\d\\ds +0/`, 'm'));
+      const shown = await run('job', delayedId, ...mode);
+      assert.match(shown, /^state: +delayed, due in 59m \d\ds$/m, mode.join(' '));
+      assert.match(shown, /^run at: +\d{4}-/m);
+    }
     const at = g.clock.now() + 900_000;
     const id = await cli('--run-at', new Date(at).toISOString());
     assert.equal((await g.orch.service.get(id)).runAt, at);

@@ -104,6 +104,12 @@ describe('messages', () => {
     leaseExpiresAtMs: 1_763_900_000_004,
     resources: { cpu: '500m', memory: '1Gi', gpus: 1 } satisfies Required<pb.Resources>,
     expiresAtMs: 1_763_900_000_005,
+    waiting: {
+      reason: 'rate_limit',
+      message: 'the window is full',
+      position: 3,
+      estimatedStartAtMs: 1_763_900_000_006,
+    } satisfies Required<pb.Waiting>,
   };
   const submit: Required<Omit<pb.SubmitJobRequest, 'priorityName'>> = {
     type: 'echo',
@@ -180,6 +186,11 @@ describe('messages', () => {
       roundTrip: response('SubmitJobs'),
     },
     {
+      message: 'Waiting',
+      sample: job.waiting!,
+      roundTrip: (v) => response('GetJob')({ ...job, waiting: v }),
+    },
+    {
       message: 'Resources',
       sample: job.resources!,
       roundTrip: (v) => response('GetJob')({ ...job, resources: v }),
@@ -221,6 +232,7 @@ describe('messages', () => {
         state: 'JOB_STATE_QUEUED',
         cursor: 'c',
         limit: 7,
+        delayed: true,
       } satisfies Required<pb.ListJobsRequest>,
       roundTrip: request('ListJobs'),
     },
@@ -251,6 +263,7 @@ describe('messages', () => {
         JobError: 'error',
         DataRefs: 'data',
         Resources: 'resources',
+        Waiting: 'waiting',
       };
       const whole = message in part ? back[part[message]!] : back;
       assert.deepEqual(whole, Object.fromEntries(set));

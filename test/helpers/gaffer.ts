@@ -29,7 +29,8 @@ export interface TestGaffer {
  * A real gaffer (store, executor, autoscaler, API) on a private data dir. `options.port`: listen
  * there (a restart on the address workers reconnect to); `options.announce: 'later'`: do not tell
  * gaffer its own URL until `announce()` (a restarted gaffer that does not know it yet);
- * `options.executorFactories`: the executors to build (a test that records their hooks).
+ * `options.executorFactories`: the executors to build (a test that records their hooks);
+ * `options.clock`: gaffer's clock, shared across a stop and a restart.
  */
 export async function startGaffer(
   raw: Record<string, unknown>,
@@ -39,6 +40,8 @@ export async function startGaffer(
     announce?: 'now' | 'later';
     /** The executor factories to build from (default: what the config's kinds load). */
     executorFactories?: ExecutorFactories;
+    /** gaffer's clock (default: a new one): a restart that shares it sees the time it was advanced. */
+    clock?: OffsetClock;
   } = {},
 ): Promise<TestGaffer> {
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'gaffer-test-'));
@@ -46,7 +49,7 @@ export async function startGaffer(
     { ...raw, store: { dataDir: dir, synchronous: 'NORMAL', ...(raw['store'] as object) } },
     'test',
   );
-  const clock = new OffsetClock();
+  const clock = options.clock ?? new OffsetClock();
   const factories = options.executorFactories;
   const orch = await Orchestrator.open({
     config,

@@ -7,6 +7,7 @@ import { linkPair } from '../../src/executors/in-process/link.ts';
 import { createCatalog } from '../../src/jobs/catalog.ts';
 import { Reconciler } from '../../src/jobs/reconciler.ts';
 import { JobService } from '../../src/jobs/service.ts';
+import { KeyParking } from '../../src/jobs/key-parking.ts';
 import { WorkerGateway } from '../../src/jobs/worker-gateway.ts';
 import type { ClaimRequest } from '../../src/store/job-store.ts';
 import { createSqliteStore } from '../../src/store/sqlite/index.ts';
@@ -28,7 +29,11 @@ export interface StoreClaim {
  * wires them (new jobs wake the workers waiting for their type). Workers are in-memory links the
  * test speaks for (`worker`). Nothing moves in time unless the test advances the clock.
  */
-export function jobsHarness(raw: Record<string, unknown> = {}) {
+export function jobsHarness(
+  raw: Record<string, unknown> = {},
+  /** `parking`: broker mode's key parking, its publishes recorded in `republished`. */
+  options: { parking?: boolean } = {},
+) {
   const config = parseConfig(
     {
       leases: { ttlMs: 10_000, sweepMs: 1_000 },
@@ -75,10 +80,25 @@ export function jobsHarness(raw: Record<string, unknown> = {}) {
     leaseTtlMs: config.leases.ttlMs,
     log,
   });
-  const gateway = new WorkerGateway({ service, store, events, clock, log });
+  const republished: string[][] = [];
+  const parking = options.parking
+    ? new KeyParking({
+        keyLimit: (type) => catalog.type(type)?.keyLimit,
+        publish: (ids) => void republished.push([...ids]),
+      })
+    : undefined;
+  const gateway = new WorkerGateway({
+    ...{ service, store, events, clock, log },
+    ...(parking ? { parking } : {}),
+  });
   events.on('job:queued', ({ jobs }) => {
     for (const type of new Set(jobs.map((j) => j.type))) gateway.notify(type);
   });
+  if (parking) {
+    for (const e of ['succeeded', 'failed', 'cancelled', 'retrying', 'redelivered'] as const) {
+      events.on(`job:${e}`, ({ job }) => parking.ended(job));
+    }
+  }
   const reconciler = new Reconciler({
     service,
     store,
@@ -98,6 +118,8 @@ export function jobsHarness(raw: Record<string, unknown> = {}) {
     service,
     gateway,
     reconciler,
+    /** With `parking`: the job ids it published again, one array per publish. */
+    republished,
     /** Resolves with the next claim the store answers that matches. */
     nextClaim(match: (c: StoreClaim) => boolean = () => true): Promise<StoreClaim> {
       return new Promise((resolve) => {

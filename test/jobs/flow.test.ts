@@ -5,8 +5,12 @@ import { jobsHarness, type JobsHarness } from '../helpers/jobs.ts';
 // Flow control through the job service and the worker gateway, on a manual clock: the claim
 // decides in the store (SQLite in memory), the gateway serves and wakes workers.
 
-function setup(t: TestContext, raw: Record<string, unknown> = {}): JobsHarness {
-  const h = jobsHarness(raw);
+function setup(
+  t: TestContext,
+  raw: Record<string, unknown> = {},
+  options: { parking?: boolean } = {},
+): JobsHarness {
+  const h = jobsHarness(raw, options);
   t.after(() => h.close());
   return h;
 }
@@ -161,6 +165,41 @@ describe('broker deliveries', () => {
     assert.equal(w.received.filter((m) => m.t === 'refused').length, 0, 'held, not spun on');
     h.clock.advance(1);
     assert.deepEqual(await refused, { t: 'refused', ids: [b.id], requeue: true });
+    assert.equal((await h.service.get(b.id)).state, 'queued');
+  });
+
+  test("a delivered job its full key holds back is parked, its message spent; published again when the key's job ends", async (t) => {
+    const h = setup(
+      t,
+      {
+        jobTypes: {
+          echo: { ...ECHO, concurrency: 3, keyLimit: { key: 'payload.tenant', running: 1 } },
+        },
+      },
+      { parking: true },
+    );
+    const submit = (tenant: string) => h.submit('echo', { payload: { tenant } });
+    const [a, b, c] = [await submit('big'), await submit('big'), await submit('small')];
+    const w = await h.worker('w-1', { concurrency: 3 });
+    w.send({ t: 'claim-jobs', ids: [a.id, b.id, c.id] });
+    const started = await w.next('jobs');
+    assert.deepEqual(started.jobs.map((j) => j.id).sort(), [a.id, c.id].sort());
+    assert.deepEqual(
+      await w.next('refused'),
+      { t: 'refused', ids: [b.id], requeue: false },
+      "spent at once: the worker's slot takes the next message",
+    );
+    assert.deepEqual(h.republished, [], 'parked while its key is full');
+    const ended = h.events.once('job:succeeded');
+    const done = started.jobs.find((j) => j.id === a.id)!;
+    w.send({
+      t: 'done',
+      id: a.id,
+      token: done.token,
+      outcome: { status: 'succeeded', result: null },
+    });
+    await ended;
+    assert.deepEqual(h.republished, [[b.id]], 'its key has room: published again');
     assert.equal((await h.service.get(b.id)).state, 'queued');
   });
 

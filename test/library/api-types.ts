@@ -145,6 +145,7 @@ expectType<
     | 'retryFailed'
     | 'job'
     | 'jobs'
+    | 'waiting'
     | 'logs'
     | 'wait'
     | 'cancel'

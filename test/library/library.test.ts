@@ -401,6 +401,18 @@ describe('durability and the rest of gaffer', () => {
       '/jobTypes/bad/concurrency',
       '/jobTypes/bad/worker',
     ]);
+    const unbuilt = await gaffer.reload({
+      ...store(dir),
+      executor: { kind: 'local', kubernetes: { namespace: 'jobs' } },
+      jobTypes: {
+        far: { executor: 'kubernetes', worker: { image: 'busybox', command: ['true'] } },
+      },
+    });
+    assert.equal(unbuilt.ok, false, 'an executor this gaffer did not start with needs a restart');
+    assert.deepEqual(
+      unbuilt.errors?.map((e) => e.path),
+      ['/jobTypes/far/executor'],
+    );
     assert.equal((await gaffer.reload()).ok, true, 'the config in force is the source again');
     assert.deepEqual(gaffer.types.sort(), ['code', 'shell']);
     assert.equal(await (await gaffer.submit({ type: 'shell' })).result(), 'from a command');

@@ -67,3 +67,73 @@ test('schedules from code: declare, list, trigger, pause, resume, delete', async
   await gaffer.deleteSchedule('hourly');
   await assert.rejects(gaffer.schedule('hourly'), { code: 'GAFFER_SCHEDULE_NOT_FOUND' });
 });
+
+test("a schedule's expireIn: its job expires that long after it was submitted", async (t) => {
+  const gaffer = await createGaffer({
+    config: {
+      store: { dataDir: dataDir(t), synchronous: 'NORMAL' },
+      schedules: { fresh: { cron: '0 0 1 1 *', submit: { type: 'held', expireIn: '5m' } } },
+    },
+    jobs: { held: { scaling: { max: 0 }, handler: () => null } },
+  });
+  t.after(() => gaffer.close());
+  const job = await gaffer.triggerSchedule('fresh');
+  assert.equal(job.expiresAt! - job.createdAt, 300_000);
+});
+
+test('waiting(id) says why a job waits (delayed, paused, rate_limit, key_limit); jobs({ state: "delayed" }) lists the delayed', async (t) => {
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const gaffer = await createGaffer({
+    config: { store: { dataDir: dataDir(t), synchronous: 'NORMAL' } },
+    jobs: {
+      echo: { handler: (ctx) => ctx.payload },
+      mailer: { rateLimit: { starts: 1, perSeconds: 3600 }, handler: () => 'sent' },
+      tenant: {
+        keyLimit: { key: 'payload.tenant', running: 1 },
+        scaling: { max: 2 },
+        handler: async () => {
+          started();
+          await released;
+          return 'synced';
+        },
+      },
+    },
+  });
+  t.after(async () => {
+    release();
+    await gaffer.close();
+  });
+  const later = await gaffer.submit('echo', { n: 1 }, { delay: '1h' });
+  const now = await gaffer.submit('echo', { n: 2 });
+  await now.done();
+  const delayed = await gaffer.waiting(later.id);
+  assert.equal(delayed?.reason, 'delayed');
+  assert.equal(delayed?.estimatedStartAt, later.job.runAt);
+  assert.deepEqual(
+    (await gaffer.jobs({ state: 'delayed' })).jobs.map((j) => j.id),
+    [later.id],
+  );
+  assert.equal(await gaffer.waiting(now.id), null, 'an ended job waits for nothing');
+
+  await gaffer.pause('echo');
+  const paused = await gaffer.submit('echo', { n: 3 });
+  assert.equal((await gaffer.waiting(paused.id))?.reason, 'paused');
+
+  const first = await gaffer.submit('mailer', null);
+  await first.done();
+  const second = await gaffer.submit('mailer', null);
+  const rate = await gaffer.waiting(second.id);
+  assert.equal(rate?.reason, 'rate_limit');
+  assert.ok(rate.estimatedStartAt! > Date.now(), 'with the time the window frees a slot');
+
+  await gaffer.submit('tenant', { tenant: 'acme' });
+  await running;
+  const held = await gaffer.submit('tenant', { tenant: 'acme' });
+  const key = await gaffer.waiting(held.id);
+  assert.equal(key?.reason, 'key_limit');
+  assert.match(key.message, /"acme"/);
+  await assert.rejects(gaffer.waiting('nope'), { code: 'GAFFER_JOB_NOT_FOUND' });
+});

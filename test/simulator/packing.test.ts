@@ -19,7 +19,7 @@ function idleSinceAfter(order: DispatchOrder, trace = spaced()): (number | null)
     while (events.peekAt() === at) {
       const { event } = events.pop()!;
       if (event.kind === 'ready') ex.ready(event.worker, at);
-      else ex.done(event.worker, event.job, event.epoch, at);
+      else if (event.kind === 'done') ex.done(event.worker, event.job, event.epoch, at);
     }
     while (next < trace.jobs.length && trace.jobs[next]!.at === at) ex.arrive(next++, at);
   }

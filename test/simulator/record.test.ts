@@ -64,8 +64,8 @@ describe('gaffer trace: record from a running gaffer, replay in the simulator', 
 
     const sim = await run(SIMULATE, ['--trace', file, '--delays', '200']);
     assert.match(sim.stdout, /^\| rec \| gaffer \|/m);
-    assert.match(sim.stdout, /^\| rec \| KEDA ScaledObject \|/m);
-    assert.match(sim.stdout, /^\| rec \| KEDA ScaledJob \|/m);
+    assert.match(sim.stdout, /^\| rec \| keda-t1 \|/m);
+    assert.match(sim.stdout, /^\| rec \| keda-scaledjob \|/m);
     assert.match(sim.stdout, /busy workers killed: 0 /);
   });
 

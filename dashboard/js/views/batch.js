@@ -3,7 +3,7 @@
 // dead-lettered ones replayed).
 import { api, enc, post } from '../api.js';
 import { endedOf, percentOf, progress, stateCounts } from '../batch-common.js';
-import { $, badge, emptyRow, h, jobLink, link, operateButton, when } from '../dom.js';
+import { $, emptyRow, h, jobLink, jobStateBadge, link, operateButton, when } from '../dom.js';
 
 const state = { id: null, batch: null, jobs: [], error: null };
 
@@ -117,7 +117,7 @@ const view = {
         'tr',
         { 'data-id': j.id },
         h('td', {}, jobLink(j.id)),
-        h('td', {}, badge(j.state)),
+        h('td', {}, jobStateBadge(j)),
         h('td', { class: 'num' }, `${j.attempt}/${j.maxAttempts}`),
         h('td', {}, j.error ? `${j.error.class}: ${j.error.message.split('\n')[0]}` : ''),
       ),

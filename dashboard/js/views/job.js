@@ -4,7 +4,18 @@
 // Attempts: every ended attempt from GET /v1/jobs/:id/attempts (oldest first, stored with the
 // state change that ended it), then, while the job runs, its current attempt from the job record.
 import { api, enc, post } from '../api.js';
-import { $, TERMINAL, badge, duration, h, link, operateButton, when, yaml } from '../dom.js';
+import {
+  $,
+  TERMINAL,
+  badge,
+  duration,
+  h,
+  jobStateBadge,
+  link,
+  operateButton,
+  when,
+  yaml,
+} from '../dom.js';
 
 const state = { id: null, job: null, attempts: [], logs: [], lastSeq: 0, error: null };
 
@@ -98,7 +109,7 @@ const view = {
     $('#job-message').textContent = state.error ?? '';
     const j = state.job;
     if (!j) return;
-    $('#job-state').replaceChildren(badge(j.state));
+    $('#job-state').replaceChildren(jobStateBadge(j));
     const fields = [
       ['type', `${j.type} (queue ${j.queue})`],
       ['attempt', `${j.attempt} of ${j.maxAttempts}${j.replays ? `, requeued ${j.replays}×` : ''}`],

@@ -3,7 +3,18 @@
 // API's keyset cursor (next) and a stack of the cursors seen (previous). Every filter combination
 // reads an index (test/dashboard/listing-plan.test.ts), so a page costs the same at a million.
 import { api } from '../api.js';
-import { $, JOB_STATES, ago, badge, duration, emptyRow, h, jobLink, pager } from '../dom.js';
+import {
+  $,
+  JOB_FILTER_STATES,
+  ago,
+  duration,
+  emptyRow,
+  h,
+  isDelayed,
+  jobLink,
+  jobStateBadge,
+  pager,
+} from '../dom.js';
 
 const PAGE = 25;
 const state = { types: [], jobs: [], next: null, cursors: [null], filter: {} };
@@ -29,7 +40,7 @@ const view = {
       h('label', { for: 'f-type' }, 'type'),
       select('type', []),
       h('label', { for: 'f-state' }, 'state'),
-      select('state', JOB_STATES),
+      select('state', JOB_FILTER_STATES),
       h('label', { for: 'f-batch' }, 'batch'),
       h('input', { id: 'f-batch', name: 'batch', placeholder: 'batch id', size: 18 }),
       h('label', { for: 'f-search' }, 'search'),
@@ -106,10 +117,10 @@ const view = {
     const rows = state.jobs.map((j) =>
       h(
         'tr',
-        { 'data-id': j.id, 'data-state': j.state },
+        { 'data-id': j.id, 'data-state': j.state, 'data-delayed': isDelayed(j) ? 'true' : null },
         h('td', {}, jobLink(j.id)),
         h('td', {}, j.type),
-        h('td', {}, badge(j.state)),
+        h('td', {}, jobStateBadge(j)),
         h('td', { class: 'num' }, `${j.attempt}/${j.maxAttempts}`),
         h('td', { class: 'num' }, j.priority),
         h('td', { class: 'num' }, ago(j.createdAt)),

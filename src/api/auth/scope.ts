@@ -47,9 +47,9 @@ export function submitter(principal: Principal, via?: string): Submitter {
  * A job listing limited to the principal's types. A filter naming a type outside the scope is
  * refused (403); with no type named, the store lists every type in scope (JobFilter.types).
  */
-export async function listInScope(
-  list: (filter: JobFilter) => Promise<JobPage>,
-  filter: JobFilter,
+export async function listInScope<F extends Pick<JobFilter, 'type' | 'types'>>(
+  list: (filter: F) => Promise<JobPage>,
+  filter: F,
   principal: Principal,
 ): Promise<JobPage> {
   if (principal.types === null) return list(filter);

@@ -1,5 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { JOB_STATES, type Job, type JobState } from '../../domain/job.ts';
+import type { Waiting } from '../../jobs/waiting.ts';
 import { GafferError } from '../../errors.ts';
 import type { Submission } from '../../jobs/prepare.ts';
 import { parseJsonText } from '../json-body.ts';
@@ -89,7 +90,7 @@ export function jobIdOf(req: pb.JobIdRequest): string {
 /** A ListJobsRequest's filter (the caller adds the type scope). */
 export function listFilterOf(req: pb.ListJobsRequest): {
   type?: string;
-  state?: JobState;
+  state?: JobState | 'delayed';
   cursor?: string;
   limit: number;
 } {
@@ -97,8 +98,15 @@ export function listFilterOf(req: pb.ListJobsRequest): {
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
     throw new GafferError('GAFFER_BAD_REQUEST', `limit must be 1 to ${LIST_LIMIT_MAX}`);
   }
-  const state =
+  const stored =
     req.state && req.state !== 'JOB_STATE_UNSPECIFIED' ? stateFromProto(req.state) : undefined;
+  if (req.delayed && stored !== undefined && stored !== 'queued') {
+    throw new GafferError(
+      'GAFFER_BAD_REQUEST',
+      `delayed lists queued jobs not yet due: not with state ${req.state}`,
+    );
+  }
+  const state = req.delayed ? 'delayed' : stored;
   return dropUndefined({
     limit,
     type: req.type || undefined,
@@ -120,6 +128,16 @@ export function stateFromProto(name: string): JobState {
     throw new GafferError('GAFFER_BAD_REQUEST', `unknown job state ${name}`);
   }
   return state as JobState;
+}
+
+/** Why a job waits, as the proto's Waiting message. */
+export function toWaitingMessage(w: Waiting): pb.Waiting {
+  return {
+    reason: w.reason,
+    message: w.message,
+    position: w.position,
+    ...(w.estimatedStartAt === null ? {} : { estimatedStartAtMs: w.estimatedStartAt }),
+  };
 }
 
 /** A job as the proto's Job message: the HTTP API's view (no lease token), JSON fields as text. */

@@ -2,6 +2,7 @@ import type { Job } from '../../domain/job.ts';
 import type { GafferEvents } from '../../domain/events.ts';
 import { GafferError } from '../../errors.ts';
 import type { BatchItem, BatchService } from '../../jobs/batches.ts';
+import type { QueueView } from '../../jobs/queue-view.ts';
 import type { JobService, Submitter } from '../../jobs/service.ts';
 import type { Principal } from '../auth/access.ts';
 import { listInScope, requireJobInScope, submitter } from '../auth/scope.ts';
@@ -11,6 +12,7 @@ import {
   refuseUnknownNumbers,
   toJobMessage,
   toRunCommand,
+  toWaitingMessage,
   toSubmission,
 } from './convert.ts';
 import type { RunCommand } from '../run-command.ts';
@@ -27,6 +29,8 @@ export interface GafferServiceDeps {
   events: GafferEvents;
   /** `server.maxBatchJobs`: the largest SubmitJobs, as for POST /v1/jobs/batch. */
   maxBatchJobs: () => number;
+  /** Why a job not started yet waits, as GET /v1/jobs/:id answers it. */
+  queues: Pick<QueueView, 'waiting'>;
   /** One ad-hoc command (src/api/run-command.ts, as POST /v1/run). */
   run: (principal: Principal, run: RunCommand) => Promise<Job>;
 }
@@ -90,7 +94,9 @@ export function gafferService(deps: GafferServiceDeps) {
     },
 
     async getJob(principal: Principal, req: pb.GetJobRequest): Promise<pb.Job> {
-      return toJobMessage(await readable(principal, jobIdOf(req)));
+      const job = await readable(principal, jobIdOf(req));
+      const why = await deps.queues.waiting(job);
+      return { ...toJobMessage(job), ...(why ? { waiting: toWaitingMessage(why) } : {}) };
     },
 
     async listJobs(principal: Principal, req: pb.ListJobsRequest): Promise<pb.ListJobsResponse> {

@@ -53,7 +53,7 @@ export interface GrpcServer {
 /** What the gRPC server needs of gaffer (an Orchestrator fits): services, never the store. */
 export interface GrpcDeps {
   service: Pick<JobService, 'submit' | 'get' | 'list' | 'cancel' | 'pause' | 'resume'>;
-  services: Pick<Services, 'batches' | 'audit' | 'schedules'>;
+  services: Pick<Services, 'batches' | 'audit' | 'schedules' | 'queues'>;
   events: GafferEvents;
   /** The config in force: keys, limits, ad-hoc settings. */
   config: Pick<ResolvedConfig, 'auth' | 'server' | 'adhoc'>;
@@ -87,6 +87,7 @@ export async function startGrpcServer(
     service: orch.service,
     batches: orch.services.batches,
     schedules: orch.services.schedules,
+    queues: orch.services.queues,
     events: orch.events,
     maxBatchJobs: () => orch.config.server.maxBatchJobs,
     run: (principal, run) => runCommand(runDeps, principal, run, 'grpc'),

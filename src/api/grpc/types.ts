@@ -122,6 +122,8 @@ export interface ListJobsRequest {
   cursor?: string;
   /** 1 to 1000; 0 or unset: 50. */
   limit?: number;
+  /** Only queued jobs not yet due (HTTP's `state=delayed`); `state` unset or QUEUED only. */
+  delayed?: boolean;
 }
 
 export interface ListJobsResponse {
@@ -170,6 +172,17 @@ export interface Job {
   leaseExpiresAtMs?: number;
   /** Unset (null): the type's resources. */
   resources?: Resources | null;
+  /** Why it has not started yet: GetJob only, while queued or starting; else unset (null). */
+  waiting?: Waiting | null;
+}
+
+export interface Waiting {
+  /** `delayed`, `paused`, `rate_limit`, `key_limit`, `no_worker`, … (src/jobs/waiting.ts). */
+  reason: string;
+  message: string;
+  position: number;
+  /** Unset when unknown. */
+  estimatedStartAtMs?: number;
 }
 
 export interface TypeRequest {

@@ -161,14 +161,22 @@ class EmbeddedSubscription implements Subscription {
     this.#pump();
   }
 
-  /** Stops deliveries. With `release` (closing the broker), held messages go back to ready. */
+  /**
+   * Stops deliveries. With `release` (closing the broker), held messages go back to ready — also
+   * those of a subscription cancelled before (a draining worker stops its deliveries first, and
+   * closes its broker once its jobs are done): else they would wait out the visibility timeout.
+   */
   async cancel(release = false): Promise<void> {
-    if (!this.#active) return;
-    this.#active = false;
-    if (this.#timer) clearInterval(this.#timer);
-    published.off(this.#i.key, this.#wake);
-    this.#i.sql.unregister.run(this.#id);
-    if (release) this.#i.sql.releaseAll.run(this.#id);
+    if (this.#active) {
+      this.#active = false;
+      if (this.#timer) clearInterval(this.#timer);
+      published.off(this.#i.key, this.#wake);
+      this.#i.sql.unregister.run(this.#id);
+    }
+    if (release && this.#held.size > 0) {
+      this.#held.clear();
+      this.#i.sql.releaseAll.run(this.#id);
+    }
   }
 
   #heartbeat(): void {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { contextOf, modeOf, printJson, UsageError } from '../context.ts';
 import { formatDuration, formatIso, indentJson, keyValues, table } from '../format.ts';
 import { isTerminal, type ApiJob, type Attempt } from '../../client/index.ts';
+import { isDelayed } from './jobs.ts';
 
 export function registerJob(program: Command): void {
   program
@@ -54,7 +55,8 @@ export function renderJob(job: ApiJob, now: number): string {
     ['type', `${job.type} (queue ${job.queue})`],
     [
       'state',
-      job.state + (job.cancelRequested && !isTerminal(job.state) ? ' (cancel requested)' : ''),
+      (isDelayed(job, now) ? `delayed, due in ${formatDuration(job.runAt - now)}` : job.state) +
+        (job.cancelRequested && !isTerminal(job.state) ? ' (cancel requested)' : ''),
     ],
     ['attempt', `${job.attempt} of ${job.maxAttempts}`],
     ...(job.replays ? [['replays', String(job.replays)] as [string, string]] : []),
@@ -65,7 +67,7 @@ export function renderJob(job: ApiJob, now: number): string {
     ['finished', formatIso(job.finishedAt)],
     ['ran', ran],
   ];
-  if (job.runAt > job.createdAt && job.state === 'queued') {
+  if ((job.runAt > job.createdAt || isDelayed(job, now)) && job.state === 'queued') {
     pairs.push(['run at', formatIso(job.runAt)]);
   }
   if (job.expiresAt != null && job.state === 'queued') {

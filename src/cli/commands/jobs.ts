@@ -17,7 +17,10 @@ export function registerJobs(program: Command): void {
     .command('jobs')
     .description('list jobs, newest first')
     .option('-t, --type <type>', 'only this job type')
-    .option('-s, --state <state>', 'only this state (queued, running, failed, …)')
+    .option(
+      '-s, --state <state>',
+      'only this state (queued, running, failed, …; delayed: queued, not due yet)',
+    )
     .option('-b, --batch <id>', 'only jobs of this batch (upload)')
     .option('--search <text>', 'search ids and payloads')
     .option('-n, --limit <n>', 'at most this many', parseIntOption(1, 1000), 50)
@@ -38,20 +41,43 @@ export function registerJobs(program: Command): void {
     });
 }
 
-/** The jobs table: id, type, state, attempt, priority, age, run time. */
+/**
+ * The jobs table: id, type, state, attempt, priority, age, run time. A queued job not yet due on
+ * `now` shows as `delayed` (as `--state delayed` lists them), and the table then has a DUE column:
+ * how long until each such job is due.
+ */
 export function renderJobs(jobs: ApiJob[], now: number, width = 200): string {
   if (jobs.length === 0) return '(no jobs)';
+  const anyDelayed = jobs.some((j) => isDelayed(j, now));
   const rows = jobs.map((j) => [
     j.id,
     j.type,
-    j.state + (j.cancelRequested && j.state === 'running' ? ' (cancelling)' : ''),
+    isDelayed(j, now)
+      ? 'delayed'
+      : j.state + (j.cancelRequested && j.state === 'running' ? ' (cancelling)' : ''),
+    ...(anyDelayed ? [isDelayed(j, now) ? `in ${formatDuration(j.runAt - now)}` : '-'] : []),
     `${j.attempt}/${j.maxAttempts}`,
     String(j.priority),
     formatAgo(j.createdAt, now),
     j.startedAt ? formatDuration((j.finishedAt ?? now) - j.startedAt) : '-',
   ]);
-  return table(['ID', 'TYPE', 'STATE', 'ATTEMPT', 'PRIO', 'CREATED', 'RAN'], rows, {
-    align: ['left', 'left', 'left', 'right', 'right', 'right', 'right'],
+  const due = anyDelayed ? ['DUE'] : [];
+  return table(['ID', 'TYPE', 'STATE', ...due, 'ATTEMPT', 'PRIO', 'CREATED', 'RAN'], rows, {
+    align: [
+      'left',
+      'left',
+      'left',
+      ...due.map(() => 'right' as const),
+      'right',
+      'right',
+      'right',
+      'right',
+    ],
     maxWidth: width,
   });
+}
+
+/** Queued but not due yet on `now`: a delayed submission or a retry's backoff. */
+export function isDelayed(job: Pick<ApiJob, 'state' | 'runAt'>, now: number): boolean {
+  return job.state === 'queued' && job.runAt > now;
 }

@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { contextOf, printJson, UsageError } from '../context.ts';
 import { formatAgo, formatIso, keyValues, table } from '../format.ts';
 import type { ApiJob, ScheduleDefinition, ScheduleView } from '../../client/index.ts';
+import { isDelayed } from './jobs.ts';
 
 /**
  * `gaffer schedule list|show|pause|resume|trigger|put|delete`: cron schedules (docs/schedules.md),
@@ -152,7 +153,11 @@ export function renderSchedule(s: ScheduleView, jobs: ApiJob[], now: number): st
       '',
       table(
         ['JOB', 'STATE', 'CREATED'],
-        jobs.map((j) => [j.id, j.state, formatAgo(j.createdAt, now)]),
+        jobs.map((j) => [
+          j.id,
+          isDelayed(j, now) ? 'delayed' : j.state,
+          formatAgo(j.createdAt, now),
+        ]),
       ),
     );
   }

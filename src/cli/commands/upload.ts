@@ -9,6 +9,10 @@ interface UploadOptions {
   type?: string;
   priority?: number | string;
   progress?: boolean;
+  delay?: string;
+  runAt?: string;
+  expireIn?: string;
+  expiresAt?: string;
 }
 
 export function registerUpload(program: Command): void {
@@ -21,6 +25,13 @@ export function registerUpload(program: Command): void {
       "job type of every row (else gaffer's routes.uploadType, else the route rules per row)",
     )
     .option('--priority <n>', 'priority of every row', parsePriority)
+    .option(
+      '--delay <duration>',
+      "every row not before this long from now (a row's own gaffer.delay wins)",
+    )
+    .option('--run-at <time>', "every row not before this time (a row's own gaffer.runAt wins)")
+    .option('--expire-in <duration>', 'a row not started this long from now ends expired')
+    .option('--expires-at <time>', 'a row not started by this time ends expired')
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, opts: UploadOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -37,6 +48,7 @@ export function registerUpload(program: Command): void {
         result = await ctx.client.jobs.uploadCsv(file, {
           ...(opts.type ? { type: opts.type } : {}),
           ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+          ...timingOf(opts),
           onProgress: (sent) => {
             bar?.update(sent, { label: sent >= size ? 'ingesting' : 'uploading' });
           },
@@ -68,6 +80,13 @@ export function registerUpload(program: Command): void {
         `(${formatBytes(size)}) progress: gaffer batch ${batch.id}; wait: gaffer wait ${batch.id}`,
       );
     });
+}
+
+/** The timing options given, as the upload's query fields. */
+function timingOf(opts: UploadOptions): Record<string, string> {
+  const { delay, runAt, expireIn, expiresAt } = opts;
+  const given = Object.entries({ delay, runAt, expireIn, expiresAt });
+  return Object.fromEntries(given.filter(([, v]) => v !== undefined)) as Record<string, string>;
 }
 
 function progressBar(): cliProgress.SingleBar {

@@ -16,7 +16,7 @@ import { createPool } from './db.ts';
 import * as jobs from './jobs.ts';
 import * as lifecycle from './lifecycle.ts';
 import { acquireLease, releaseLease } from './lease.ts';
-import { listJobs, queuePosition, queueStats, readyJobs, becameDue } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs, becameDue, dueWithin } from './listing.ts';
 import { migrate } from './migrations.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
@@ -73,6 +73,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     readyJobs: (type, dueBy, limit) => readyJobs(pool, type, dueBy, limit),
     becameDue: (type, after, upTo, limit) => becameDue(pool, type, after, upTo, limit),
     queuePosition: (job, now) => queuePosition(pool, job, now),
+    dueWithin: (type, now, upTo) => dueWithin(pool, type, now, upTo),
   };
   const deadLetterWrites: DeadLetterWrites = {
     editDeadLettered: (id, patch) => lifecycle.editDeadLettered(pool, id, patch),

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { DueCursor, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
+import type { DueCursor, DueWithin, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rows } from './db.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import {
@@ -93,6 +93,19 @@ export async function becameDue(
     ORDER BY run_at, id LIMIT $5`;
   const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
   return (await rows<JobRow>(pool, sql, [type, after.runAt, after.id, upTo, capped])).map(rowToJob);
+}
+
+/** Served by jobs_type_state: a range of (type, state, run_at). */
+export async function dueWithin(
+  pool: pg.Pool,
+  type: string,
+  now: number,
+  upTo: number,
+): Promise<DueWithin> {
+  const sql = `SELECT count(*) AS n, min(run_at) AS first FROM jobs
+    WHERE type = $1 AND state = 'queued' AND run_at > $2 AND run_at <= $3 AND NOT cancel_requested`;
+  const [r] = await rows<{ n: number; first: number | null }>(pool, sql, [type, now, upTo]);
+  return { count: r?.n ?? 0, firstAt: r?.first ?? null };
 }
 
 export async function readyJobs(pool: pg.Pool, type: string, dueBy: number, limit: number) {

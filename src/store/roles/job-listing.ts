@@ -26,6 +26,17 @@ export interface JobListing {
    * (priority, then oldest runAt, then id): its place in the line ("why am I waiting?").
    */
   queuePosition(job: Pick<Job, 'id' | 'type' | 'priority' | 'runAt'>, now: number): Promise<number>;
+  /**
+   * Queued jobs of `type`, not asked to cancel, that are delayed at `now` and fall due by `upTo`
+   * (now < runAt ≤ upTo): how many, and the first one's runAt (null: none). The autoscaler starts
+   * workers for them one start-up delay ahead.
+   */
+  dueWithin(type: string, now: number, upTo: number): Promise<DueWithin>;
+}
+
+export interface DueWithin {
+  count: number;
+  firstAt: number | null;
 }
 
 /** A place in (runAt, id) order; id '' is before every job of that runAt. */

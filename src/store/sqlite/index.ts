@@ -14,7 +14,7 @@ import * as flow from './flow.ts';
 import * as jobs from './jobs.ts';
 import { insertJobs } from './insert.ts';
 import * as lifecycle from './lifecycle.ts';
-import { listJobs, queuePosition, queueStats, readyJobs, becameDue } from './listing.ts';
+import { listJobs, queuePosition, queueStats, readyJobs, becameDue, dueWithin } from './listing.ts';
 import * as audit from './audit.ts';
 import { attempts } from './attempts.ts';
 import * as records from './records.ts';
@@ -76,6 +76,7 @@ export function createSqliteStore(
     readyJobs: async (type, dueBy, limit) => readyJobs(s, type, dueBy, limit),
     becameDue: async (type, after, upTo, limit) => becameDue(s, type, after, upTo, limit),
     queuePosition: async (job, now) => queuePosition(s, job, now),
+    dueWithin: async (type, now, upTo) => dueWithin(s, type, now, upTo),
   };
   const deadLetterWrites: DeadLetterWrites = {
     editDeadLettered: async (id, patch) => lifecycle.editDeadLettered(s, id, patch),

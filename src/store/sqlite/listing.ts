@@ -1,6 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { IN_FLIGHT_STATES, type Job, type JobState } from '../../domain/job.ts';
-import type { DueCursor, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
+import type { DueCursor, DueWithin, JobFilter, JobPage, QueueStats } from '../roles/job-listing.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import type { Statements } from './statements.ts';
 import {
@@ -92,6 +92,15 @@ export function becameDue(
     ORDER BY run_at, id LIMIT ?`;
   const capped = Math.min(Math.max(Math.trunc(limit), 0), MAX_PAGE);
   return s.all<JobRow>(sql, type, after.runAt, after.id, upTo, capped).map(rowToJob);
+}
+
+/** Served by the jobs_delayed partial index: a range of (type, run_at). */
+export function dueWithin(s: Statements, type: string, now: number, upTo: number): DueWithin {
+  const sql = `SELECT count(*) AS n, min(run_at) AS first FROM jobs INDEXED BY jobs_delayed
+    WHERE type = ? AND state = 'queued' AND run_at > created_at AND run_at > ? AND run_at <= ?
+      AND cancel_requested = 0`;
+  const r = s.get<{ n: number; first: number | null }>(sql, type, now, upTo);
+  return { count: r?.n ?? 0, firstAt: r?.first ?? null };
 }
 
 export function readyJobs(s: Statements, type: string, dueBy: number, limit: number) {

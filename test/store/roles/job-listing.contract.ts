@@ -114,6 +114,43 @@ export function describeJobListingContract(name: string, makeStore: () => Promis
       });
     });
 
+    describe('dueWithin', () => {
+      test('counts delayed queued jobs of one type due in (now, upTo], with the first due time', async () => {
+        const [, , , , , , cancelled] = await store.insert([
+          newJob({ runAt: NOW + 10 }),
+          newJob({ runAt: NOW + 10 }),
+          newJob({ runAt: NOW + 20 }),
+          newJob({ runAt: NOW + 5_000 }), // beyond the window
+          newJob(), // due at insert: ready, not due soon
+          newJob({ type: 'ocr', queue: 'ocr', runAt: NOW + 15 }),
+          newJob({ runAt: NOW + 12 }), // asked to cancel: never runs
+        ]);
+        assert.ok(cancelled);
+        await store.cancel(cancelled.id, NOW);
+        assert.deepEqual(await store.dueWithin('render', NOW, NOW + 20), {
+          count: 3,
+          firstAt: NOW + 10,
+        });
+        assert.deepEqual(
+          await store.dueWithin('render', NOW + 10, NOW + 20),
+          {
+            count: 1,
+            firstAt: NOW + 20,
+          },
+          'due by now: ready, no longer ahead',
+        );
+        assert.deepEqual(await store.dueWithin('ocr', NOW, NOW + 20), {
+          count: 1,
+          firstAt: NOW + 15,
+        });
+        assert.deepEqual(await store.dueWithin('render', NOW, NOW + 9), {
+          count: 0,
+          firstAt: null,
+        });
+        assert.deepEqual(await store.dueWithin('none', NOW, NOW + 20), { count: 0, firstAt: null });
+      });
+    });
+
     describe('list, dueAfter', () => {
       test('only the jobs due after the time: the delayed view of queued jobs', async () => {
         const [due, later] = await store.insert([newJob(), newJob({ runAt: NOW + 10 })]);
