@@ -40,7 +40,7 @@ export function executorHooks(
  */
 export function wireEvents(d: {
   events: Pick<GafferEvents, 'on'>;
-  gateway: Pick<WorkerGateway, 'notify' | 'workers' | 'stopJob'>;
+  gateway: Pick<WorkerGateway, 'notify' | 'resumed' | 'workers' | 'stopJob'>;
   executor: Pick<Executor, 'stopped'>;
   bridge: Pick<BrokerBridge, 'retrying'>;
   /** Broker mode: a job that leaves flight frees its key for a parked job. */
@@ -70,8 +70,8 @@ export function wireEvents(d: {
     }
   }
   // A resumed type's waiting claims take its backlog now; the autoscaler sees its demand again.
-  events.on('type:paused', ({ type }) => {
-    gateway.notify(type);
+  events.on('type:paused', ({ type, paused }) => {
+    if (!paused) gateway.resumed(type);
     d.poke();
   });
   events.on('job:cancelled', ({ job }) => {

@@ -26,7 +26,18 @@ interface Tracked {
   assigned: Job | null;
   /** Broker mode: delivered job ids waiting for this turn's claim. */
   pendingIds: string[];
+  /** Broker mode: delivered jobs their type's pause holds, unacked (see `#holdWhilePaused`). */
+  pausedIds: Set<string>;
 }
+
+/** How long a broker-delivered job held by a key's starts window waits to go back. */
+const HOLD_RETRY_MS = 1000;
+/**
+ * How long a worker keeps delivered jobs of a paused type before handing them back, unless the
+ * type is resumed first: long, so a pause costs no claims, and far under RabbitMQ's default
+ * `consumer_timeout` (30 min) after which the broker would close the channel.
+ */
+const PAUSE_HOLD_MS = 60_000;
 
 /**
  * gaffer's side of every worker connection: serves claims (long-polled, woken by new jobs), keeps
@@ -34,8 +45,6 @@ interface Tracked {
  * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
  * worker is told to stop only once it holds nothing (invariant 5).
  */
-/** How long a broker-delivered job held by a pause or a key's starts window waits to go back. */
-const HOLD_RETRY_MS = 1000;
 
 export class WorkerGateway {
   readonly #service: JobService;
@@ -131,6 +140,7 @@ export class WorkerGateway {
       claiming: false,
       assigned,
       pendingIds: [],
+      pausedIds: new Set(),
     });
     if (assigned?.leaseToken != null) {
       this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
@@ -528,7 +538,10 @@ export class WorkerGateway {
    * messages unacked meanwhile; without timers they go back at once. (A key at its running limit
    * parks its jobs instead: see `#claimPending` and key-parking.ts.)
    */
-  #giveBack(w: Tracked, held: readonly { id: string; hold: Hold }[]): void {
+  #giveBack(w: Tracked, all: readonly { id: string; hold: Hold }[]): void {
+    const paused = all.filter((h) => h.hold.reason === 'paused').map((h) => h.id);
+    this.#holdWhilePaused(w, paused);
+    const held = all.filter((h) => h.hold.reason !== 'paused');
     if (held.length === 0) return;
     const ids = held.map((h) => h.id);
     const send = () => w.conn?.send({ t: 'refused', ids, requeue: true });
@@ -538,6 +551,32 @@ export class WorkerGateway {
       ...held.map((h) => (h.hold.reason === 'rate_limit' ? h.hold.until : now + HOLD_RETRY_MS)),
     );
     this.#clock.after(Math.max(0, at - now), send);
+  }
+
+  /**
+   * Broker mode: delivered jobs of a paused type stay with the worker, unacked, until the type is
+   * resumed (`resumed`: claimed again at once) or PAUSE_HOLD_MS passes (handed back, to be
+   * delivered again). A pause costs no claim meanwhile; without timers they go back at once.
+   */
+  #holdWhilePaused(w: Tracked, ids: string[]): void {
+    if (ids.length === 0) return;
+    if (!this.#clock.after) return void w.conn?.send({ t: 'refused', ids, requeue: true });
+    for (const id of ids) w.pausedIds.add(id);
+    this.#clock.after(PAUSE_HOLD_MS, () => {
+      const back = ids.filter((id) => w.pausedIds.delete(id));
+      if (back.length > 0) w.conn?.send({ t: 'refused', ids: back, requeue: true });
+    });
+  }
+
+  /** The type was resumed: its workers claim the deliveries its pause held, and wait no more. */
+  resumed(type: string): void {
+    for (const w of this.#workers.values()) {
+      if (w.info.type !== type || w.pausedIds.size === 0) continue;
+      const ids = [...w.pausedIds];
+      w.pausedIds.clear();
+      this.#claimJobs(w, ids);
+    }
+    this.notify(type);
   }
 
   /**

@@ -13,8 +13,9 @@ import type { Trace } from './trace.ts';
  * - A ready pool worker runs up to `concurrency` jobs at once. Which worker with room a queued job
  *   goes to is the dispatch order: `spread` (a broker's round robin over consumers with room, as
  *   RabbitMQ delivers: the worker that has waited longest for work) spreads load, so no worker is
- *   idle long enough for an idle-based scale-in; `pack` (gaffer's gateway) hands it to the
- *   busiest one — fewest free slots, then started earliest — so surplus workers go idle.
+ *   idle long enough for an idle-based scale-in; `pack` (gaffer's gateway without a broker: it
+ *   serves its waiting workers busiest first — fewest free slots, then in the order it started
+ *   them — and the first claim takes the job) hands it to that worker, so surplus workers go idle.
  * - A *one-shot* worker (KEDA ScaledJob's Job) takes one job, runs it and exits. Ready before
  *   anything is queued, it blocks on the queue as a consumer would, until a job comes.
  * - drain (gaffer's retire): takes nothing new, stops when its jobs are done.
@@ -26,6 +27,9 @@ import type { Trace } from './trace.ts';
  *
  * Worker-seconds count from placement to stop: what a node (or a CPU) actually spends.
  */
+/** Which ready worker with room takes a queued job (see the executor model above). */
+export type DispatchOrder = 'spread' | 'pack';
+
 export type SimWorkerState = 'pending' | 'starting' | 'idle' | 'busy' | 'draining' | 'stopped';
 
 export interface SimWorker {
@@ -48,9 +52,6 @@ export interface SimWorker {
   /** A one-shot worker has taken its job. */
   spent: boolean;
 }
-
-/** Which ready worker with room takes a queued job (see the executor model above). */
-export type DispatchOrder = 'spread' | 'pack';
 
 export interface ExecutorStats {
   busyKilled: number;

@@ -12,6 +12,10 @@ import type { Trace } from './trace.ts';
  * cost, not what its milliseconds do. At one instant the order is fixed: executor events (in the
  * order they were scheduled), then arrivals (in trace order), then the policy's tick per type (in
  * the trace's type order). With the seeded PRNG that makes a run a pure function of its inputs.
+ *
+ * Ticks come as gaffer's control loop has them: periodic, plus pokes (a policy with
+ * `tickOnArrival`) when jobs arrive for a type with no live worker or a worker stops, every tick
+ * starting at least `pokeGapMs` after the one before.
  */
 export interface SimOptions {
   /** Start-up delay of a worker, ms. */
@@ -24,6 +28,11 @@ export interface SimOptions {
   sampleMs?: number;
   /** Give up this long after the last arrival, unfinished jobs and all (default 6 h). */
   giveUpMs?: number;
+  /**
+   * End the run at this instant (ms from the trace's start), whatever still runs: worker-seconds
+   * count up to it. For comparing with a real run watched for a fixed time.
+   */
+  stopAtMs?: number;
 }
 
 export interface Sample {
@@ -68,8 +77,14 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
   const jobs = trace.jobs;
   const lastArrival = jobs.at(-1)?.at ?? 0;
   const giveUpAt = lastArrival + (options.giveUpMs ?? 6 * 3600_000);
+  const stopAt = options.stopAtMs ?? Infinity;
   let next = 0; // the next arrival
   let nextTick = policy.phaseMs ?? 0;
+  const pokeGap = policy.pokeGapMs ?? 0;
+  let lastTickAt = -Infinity;
+  /** A tick asked for inside the poke gap, due when the gap ends. */
+  let deferredAt = Infinity;
+  const stopped = () => ex.workers.length - types.reduce((n, t) => n + ex.live.get(t)!.length, 0);
   let nextSample = 0;
   let scalingActions = 0;
   let busyDrained = 0;
@@ -126,8 +141,9 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
   for (;;) {
     const arrivalAt = next < jobs.length ? jobs[next]!.at : Infinity;
     // Never Infinity: the next sample is always due.
-    const now = Math.min(events.peekAt(), arrivalAt, nextTick, nextSample);
+    const now = Math.min(events.peekAt(), arrivalAt, nextTick, nextSample, deferredAt, stopAt);
     endAt = now;
+    const stoppedBefore = stopped();
     while (events.peekAt() === now) {
       const { event } = events.pop()!;
       if (event.kind === 'ready') ex.ready(event.worker, now);
@@ -142,19 +158,29 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
       }
       observe();
     }
-    let arrived = false;
+    let poked = policy.tickOnArrival && stopped() > stoppedBefore;
     while (next < jobs.length && jobs[next]!.at === now) {
-      activity.arrived(jobs[next]!.type, now);
-      bursts.arrived(jobs[next]!.type, now);
+      const type = jobs[next]!.type;
+      poked ||= policy.tickOnArrival && ex.live.get(type)!.length === 0;
+      activity.arrived(type, now);
+      bursts.arrived(type, now);
       ex.arrive(next++, now);
-      arrived = true;
       observe();
     }
     const due = now === nextTick;
     if (due) nextTick += policy.intervalMs;
-    if (due || (arrived && policy.tickOnArrival)) {
-      tick(now);
-      observe();
+    if (due || poked || now === deferredAt) {
+      if (now - lastTickAt >= pokeGap) {
+        deferredAt = Infinity;
+        lastTickAt = now;
+        const stoppedAtTick = stopped();
+        tick(now);
+        observe();
+        // Workers its drains stopped at once poke the loop again, after the gap.
+        if (policy.tickOnArrival && stopped() > stoppedAtTick) {
+          deferredAt = now + Math.max(1, pokeGap);
+        }
+      } else deferredAt = Math.min(deferredAt, lastTickAt + pokeGap);
     }
     if (now === nextSample) {
       samples.push({ at: now, workers: maxWorkers, queued: maxQueued });
@@ -165,7 +191,7 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     const allDone = next === jobs.length && ex.finished === jobs.length;
     if (allDone && (ex.placed === 0 || policy.holdsForever)) break;
     if (allDone && now >= ex.lastFinish + settleMs) break;
-    if (now >= giveUpAt) break;
+    if (now >= giveUpAt || now >= stopAt) break;
   }
   samples.push({ at: endAt, workers: maxWorkers, queued: maxQueued });
 

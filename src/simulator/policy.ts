@@ -2,6 +2,7 @@ import { DesiredHistory } from '../autoscaler/activity.ts';
 import type { Burst } from '../autoscaler/anticipate.ts';
 import { StartupDelays } from '../autoscaler/warm-signals.ts';
 import { applyCapacity } from '../autoscaler/capacity.ts';
+import { POKE_GAP_MS } from '../autoscaler/control-loop.ts';
 import type { DecideFn, Decision, Observation } from '../autoscaler/policy.ts';
 import { historyKeepMs } from '../autoscaler/rules.ts';
 import type { WorkerInfo } from '../domain/events.ts';
@@ -57,8 +58,16 @@ export interface SimPolicy {
   intervalMs: number;
   /** First tick (default 0). */
   phaseMs?: number;
-  /** Also tick right after jobs arrive (gaffer's control loop is poked on submit). */
+  /**
+   * Also tick when poked, as gaffer's control loop is (src/jobs/events-wiring.ts): right after
+   * jobs arrive for a type with no live worker, and right after a worker stops.
+   */
   tickOnArrival: boolean;
+  /**
+   * Ticks start at least this far apart: one due sooner — periodic or poked — waits for the rest
+   * of the gap (gaffer's POKE_GAP_MS). Default 0.
+   */
+  pokeGapMs?: number;
   /** A killed worker's termination grace, ms (default 0: killed at once). */
   graceMs?: number;
   /** Workers run one job and exit (KEDA ScaledJob). */
@@ -88,7 +97,7 @@ export interface SimPolicy {
  */
 export function gafferPolicy(
   decide: DecideFn,
-  options: { name?: string; intervalMs?: number } = {},
+  options: { name?: string; intervalMs?: number; phaseMs?: number } = {},
 ): SimPolicy {
   const intervalMs = options.intervalMs ?? 1000;
   const observe = (
@@ -119,8 +128,11 @@ export function gafferPolicy(
   return {
     name: options.name ?? 'gaffer',
     intervalMs,
+    phaseMs: options.phaseMs ?? 0,
     tickOnArrival: true,
+    pokeGapMs: POKE_GAP_MS,
     oneShot: false,
+    // Without a broker, gaffer's gateway hands a new job to the busiest waiting worker.
     dispatch: 'pack',
     init: () => {
       const history = new DesiredHistory();

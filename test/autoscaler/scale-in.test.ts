@@ -130,13 +130,11 @@ describe('decide: scale in by measured demand', () => {
     const d = decide(pool([9, 9, 9, 9, 9, 9, 9, 9, 9, 1], { history }), SCALING);
     assert.deepEqual([d.retire.length, d.to, d.inputs.neededStable], [3, 9, 9]);
   });
-  test('while jobs run, the need keeps its headroom from the idle rule', () => {
+  test('a worker within the need still retires after idleSeconds idle', () => {
+    // 2 busy + 3 idle 40 s: within the need of 5, but idle past idleSeconds (desired is 2).
     const d = decide(pool([40, 40, 40]), SCALING);
-    assert.deepEqual(d.retire, []);
-  });
-  test('once nothing runs, idleness retires as before', () => {
-    const d = decide(pool([40, 40, 40], { inFlight: 0 }), SCALING);
     assert.equal(d.retire.length, 3);
+    assert.match(d.reason, /≥ 30 s, ready 0$/);
   });
   test('never below min', () => {
     const d = decide(pool([9, 9, 9, 9, 9, 9, 9, 9, 9, 9]), { ...SCALING, min: 8 });

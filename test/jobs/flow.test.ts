@@ -203,7 +203,7 @@ describe('broker deliveries', () => {
     assert.equal((await h.service.get(b.id)).state, 'queued');
   });
 
-  test('a delivered job of a paused type goes back to the broker, not spent', async (t) => {
+  test('a delivered job of a paused type stays with its worker, unacked, and starts when resumed', async (t) => {
     const h = setup(t);
     const job = await h.submit();
     await h.service.pause('echo');
@@ -213,8 +213,40 @@ describe('broker deliveries', () => {
     assert.deepEqual((await claimed).jobs, []);
     // The gateway acts on the claim's answer in the turn it resolves: let it run first.
     await new Promise(setImmediate);
+    h.clock.advance(30_000);
+    await new Promise(setImmediate);
+    assert.deepEqual(
+      w.received.map((m) => m.t),
+      [],
+      'neither spent nor handed back: a pause costs no claim',
+    );
+    await h.service.resume('echo');
+    h.gateway.resumed('echo');
+    const { jobs } = await w.next('jobs');
+    assert.deepEqual(
+      jobs.map((a) => a.id),
+      [job.id],
+    );
+  });
+
+  test('a delivered job of a paused type goes back to the broker after a minute, not spent', async (t) => {
+    const h = setup(t);
+    const job = await h.submit();
+    await h.service.pause('echo');
+    const w = await h.worker('w-1');
+    const claimed = h.nextClaim();
+    w.send({ t: 'claim-jobs', ids: [job.id] });
+    assert.deepEqual((await claimed).jobs, []);
+    await new Promise(setImmediate);
     const refused = w.next('refused');
-    h.clock.advance(1000);
+    h.clock.advance(60_000);
     assert.deepEqual(await refused, { t: 'refused', ids: [job.id], requeue: true });
+    h.gateway.resumed('echo');
+    await new Promise(setImmediate);
+    assert.deepEqual(
+      w.received.map((m) => m.t),
+      ['refused'],
+      'handed back once: the resume does not claim it again',
+    );
   });
 });

@@ -4,6 +4,8 @@ import { decide } from '../../src/autoscaler/decide.ts';
 import type { DecideFn } from '../../src/autoscaler/policy.ts';
 import { competing, defaultTraces, periodicBursts } from '../../src/simulator/generators.ts';
 import { kedaScaledJob, kedaScaledObject } from '../../src/simulator/keda.ts';
+import { EventQueue } from '../../src/simulator/events.ts';
+import { Executor } from '../../src/simulator/executor.ts';
 import { simulate } from '../../src/simulator/loop.ts';
 import { summarize } from '../../src/simulator/metrics.ts';
 import { allotment, gafferPolicy, lowerBound } from '../../src/simulator/policy.ts';
@@ -107,4 +109,55 @@ describe("gaffer's policy in the simulator", () => {
       }
     });
   }
+});
+
+describe("gaffer's ticks and dispatch, as its control loop and gateway have them", () => {
+  it('ticks periodically and when poked (jobs for a type with no worker, a worker stopped), 100 ms apart at least', () => {
+    const at: number[] = [];
+    // Starts a worker when there is none and work is ready; retires idle workers from 1 s on.
+    const policy: DecideFn = (obs) => {
+      at.push(obs.now);
+      const start = obs.workers.length === 0 && obs.ready > 0 ? 1 : 0;
+      const retire = obs.now >= 1000 ? obs.workers.filter((w) => w.state === 'idle') : [];
+      const from = obs.workers.length;
+      const to = from + start - retire.length;
+      const ids = retire.map((w) => w.id);
+      return { type: obs.type, from, to, start, retire: ids, reason: '', inputs: {} };
+    };
+    const trace = tiny([
+      [0, 0.1],
+      [0.02, 0.1],
+      [3, 0.1], // keeps the run going past the pool's end (it stops at 2.1 s)
+    ]);
+    simulate(trace, gafferPolicy(policy, { phaseMs: 50 }), { startupMs: 200, stopAtMs: 2100 });
+    // 0: poked, no worker; 50: periodic, deferred to the gap's end; 20 ms: a worker is starting, so
+    // no poke; 1050: periodic, retires the idle worker; 1150: poked by its stop, after the gap.
+    assert.deepEqual(at, [0, 100, 1050, 1150, 2050]);
+  });
+
+  it("a new job goes to gaffer's first-started waiting worker, KEDA's longest-waiting one", () => {
+    for (const [dispatch, taker] of [
+      ['pack', 0],
+      ['spread', 1],
+    ] as const) {
+      const ex = new Executor(
+        tiny([
+          [0, 1],
+          [2, 1],
+        ]),
+        0,
+        new EventQueue(),
+        dispatch,
+      );
+      ex.start('t', 2, 0, false);
+      ex.ready(0, 0);
+      ex.ready(1, 0);
+      ex.arrive(0, 0);
+      assert.ok(ex.workers[0]!.jobs.has(0), dispatch);
+      ex.done(0, 0, 0, 1000);
+      ex.arrive(1, 2000);
+      assert.ok(ex.workers[taker]!.jobs.has(1), dispatch);
+    }
+    assert.equal(gafferPolicy(decide).dispatch, 'pack');
+  });
 });
