@@ -1,3 +1,5 @@
+import type { DesiredSample } from './policy.ts';
+
 /**
  * What the rate rule and scale-to-zero need beyond a queue count, kept per type by whoever runs
  * the policy (the control loop from gaffer's job events, the simulator from its own): arrivals
@@ -19,6 +21,8 @@ interface TypeActivity {
 export class Activity {
   readonly windowMs: number;
   readonly #types = new Map<string, TypeActivity>();
+  /** Jobs running now: id → type and start, for the ages that prove a run time before any ends. */
+  readonly #running = new Map<string, { type: string; at: number }>();
 
   constructor(windowMs = RATE_WINDOW_MS) {
     this.windowMs = windowMs;
@@ -71,24 +75,50 @@ export class Activity {
     return sorted[Math.floor(sorted.length / 2)]!;
   }
 
+  /** Mean of the recent run times, ms; null before the first. */
+  runMean(type: string): number | null {
+    const runs = this.#types.get(type)?.runs;
+    if (!runs || runs.length === 0) return null;
+    return runs.reduce((a, b) => a + b, 0) / runs.length;
+  }
+
+  /** A job started running at `at`. */
+  started(type: string, jobId: string, at: number): void {
+    this.#running.set(jobId, { type, at });
+  }
+
+  /** A job is no longer running (ended, or back in the queue). */
+  left(jobId: string): void {
+    this.#running.delete(jobId);
+  }
+
+  /** Median age at `now` of the type's jobs running, ms (upper median); null when none is. */
+  inFlightAgeP50(type: string, now: number): number | null {
+    const ages: number[] = [];
+    for (const r of this.#running.values()) if (r.type === type) ages.push(Math.max(0, now - r.at));
+    if (ages.length === 0) return null;
+    ages.sort((x, y) => x - y);
+    return ages[Math.floor(ages.length / 2)]!;
+  }
+
   lastFinishedAt(type: string): number | null {
     return this.#types.get(type)?.lastFinishedAt ?? null;
   }
 }
 
-/** Keeps each type's recent desired counts for the stabilization windows. */
+/** Keeps each type's recent desired (and needed) counts for the stabilization windows. */
 export class DesiredHistory {
-  readonly #byType = new Map<string, { at: number; desired: number }[]>();
+  readonly #byType = new Map<string, DesiredSample[]>();
 
-  get(type: string): readonly { at: number; desired: number }[] {
+  get(type: string): readonly DesiredSample[] {
     return this.#byType.get(type) ?? [];
   }
 
-  /** Appends one, drops those older than `keepMs` before `at`. */
-  push(type: string, at: number, desired: number, keepMs: number): void {
+  /** Appends one, drops those older than `keepMs` before `at`. `needed` absent: not measured. */
+  push(type: string, at: number, desired: number, keepMs: number, needed?: number): void {
     let h = this.#byType.get(type);
     if (!h) this.#byType.set(type, (h = []));
-    h.push({ at, desired });
+    h.push(needed === undefined ? { at, desired } : { at, desired, needed });
     let drop = 0;
     while (drop < h.length - 1 && h[drop]!.at <= at - keepMs) drop++;
     if (drop > 0) h.splice(0, drop);

@@ -8,6 +8,7 @@ import { Activity, DesiredHistory } from './activity.ts';
 import { leadMs, type DueSoon } from './anticipate.ts';
 import { decideAll } from './decide.ts';
 import type { Decision, FlowObservation, Observation } from './policy.ts';
+import { historyKeepMs } from './rules.ts';
 import { BurstLog, StartupDelays } from './warm-signals.ts';
 
 /** Errors already reported as `scaler:error`, so one failure is counted once. */
@@ -106,12 +107,20 @@ export class ControlLoop {
       const at = now();
       // A delayed job is no demand yet: it counts once due, as a ready job in the queue stats.
       for (const job of jobs) {
+        this.activity.left(job.id);
         if (job.runAt > at) continue;
         this.activity.arrived(job.type, at);
         this.bursts.arrived(job.type, at);
       }
     });
+    this.#events.on('job:started', ({ job }) =>
+      this.activity.started(job.type, job.id, job.startedAt ?? now()),
+    );
+    // Back in the queue, not running: its age proves nothing any more.
+    this.#events.on('job:expired', ({ job }) => this.activity.left(job.id));
+    this.#events.on('job:redelivered', ({ job }) => this.activity.left(job.id));
     const ended = ({ job }: { job: Job }) => {
+      this.activity.left(job.id);
       const end = job.finishedAt ?? now();
       const run = job.startedAt === null ? null : end - job.startedAt;
       this.activity.finished(job.type, end, run);
@@ -219,6 +228,8 @@ export class ControlLoop {
         concurrency: type.concurrency,
         arrivalRate: this.activity.rate(type.name, now),
         runP50Ms: this.activity.runP50(type.name),
+        runMeanMs: this.activity.runMean(type.name),
+        inFlightAgeP50Ms: this.activity.inFlightAgeP50(type.name, now),
         lastFinishedAt: this.activity.lastFinishedAt(type.name),
         history: this.#history.get(type.name),
         resourceLimit: this.#target.resourceLimit?.(type.name) ?? null,
@@ -232,13 +243,9 @@ export class ControlLoop {
     });
     const decisions = decideAll(items, this.#target.capacity?.());
     for (const [i, decision] of decisions.entries()) {
-      const { scaling } = items[i]!;
-      const keepMs =
-        Math.max(
-          scaling.scaleUpStabilizationSeconds ?? 0,
-          scaling.scaleDownStabilizationSeconds ?? 0,
-        ) * 1000;
-      this.#history.push(decision.type, now, decision.inputs.desired ?? decision.to, keepMs);
+      const keepMs = historyKeepMs(items[i]!.scaling);
+      const desired = decision.inputs.desired ?? decision.to;
+      this.#history.push(decision.type, now, desired, keepMs, decision.inputs.needed);
       this.#last.set(decision.type, decision);
       if (decision.start > 0 || decision.retire.length > 0) await this.#act(decision, now);
     }

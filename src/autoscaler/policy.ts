@@ -19,6 +19,13 @@ export interface Observation {
   arrivalRate?: number;
   /** Median run time of this type's recent runs, ms (absent or null: none observed yet). */
   runP50Ms?: number | null;
+  /** Mean run time of the same runs, ms (absent or null: none observed yet). */
+  runMeanMs?: number | null;
+  /**
+   * Median age of this type's jobs running now, ms (absent or null: none running). Each proves
+   * its run lasts at least its age: before any run has ended, a lower bound on the run time.
+   */
+  inFlightAgeP50Ms?: number | null;
   /** When this type's last job ended (absent or null: unknown, no scale-to-zero hold). */
   lastFinishedAt?: number | null;
   /** Recent desired counts, oldest first: what the stabilization windows look back on. */
@@ -48,6 +55,8 @@ export interface FlowObservation {
 export interface DesiredSample {
   at: number;
   desired: number;
+  /** Workers the measured demand needed then (absent: not measured). */
+  needed?: number;
 }
 
 /**

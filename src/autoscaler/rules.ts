@@ -10,6 +10,18 @@ import type { DesiredSample, FlowObservation, Observation } from './policy.ts';
 /** Rate term's drain target when `drainTargetSeconds` is absent (the simulator's spike needs ≤ ~60). */
 export const DEFAULT_DRAIN_TARGET_SECONDS = 30;
 
+/** Spare job slots over the measured demand a, in units of √a, when `headroom` is absent. */
+export const DEFAULT_HEADROOM = 2;
+
+/** Scale-in looks back this far for the highest measured need when `demandWindowSeconds` is absent. */
+export const DEFAULT_DEMAND_WINDOW_SECONDS = 60;
+
+/**
+ * A worker over the measured need retires once idle this long (or `idleSeconds`, if shorter):
+ * long enough that one that has just finished a job is not retired before the next arrives.
+ */
+export const RETIRE_GRACE_SECONDS = 5;
+
 /** A type's scaling settings with every optional field resolved to its documented default. */
 export interface Settings {
   min: number;
@@ -26,6 +38,12 @@ export interface Settings {
   upWindowSeconds: number;
   downWindowSeconds: number;
   zeroAfterSeconds: number;
+  /** Spare job slots over the measured demand a, in units of √a. */
+  headroom: number;
+  /** Scale-in keeps the highest need of this window. */
+  demandWindowSeconds: number;
+  /** Idle time after which a worker over the measured need retires. */
+  graceSeconds: number;
 }
 
 /**
@@ -47,7 +65,23 @@ export function settings(scaling: ScalingConfig, obs: Observation): Settings {
     upWindowSeconds: scaling.scaleUpStabilizationSeconds ?? 0,
     downWindowSeconds: scaling.scaleDownStabilizationSeconds ?? 0,
     zeroAfterSeconds: scaling.scaleToZeroSeconds ?? scaling.idleSeconds,
+    headroom: scaling.headroom ?? DEFAULT_HEADROOM,
+    demandWindowSeconds: scaling.demandWindowSeconds ?? DEFAULT_DEMAND_WINDOW_SECONDS,
+    graceSeconds: Math.min(scaling.idleSeconds, RETIRE_GRACE_SECONDS),
   };
+}
+
+/** How long the caller keeps past decisions: the longest window that looks back on them. */
+export function historyKeepMs(
+  scaling: Pick<
+    ScalingConfig,
+    'scaleUpStabilizationSeconds' | 'scaleDownStabilizationSeconds' | 'demandWindowSeconds'
+  >,
+): number {
+  const demand = scaling.demandWindowSeconds ?? DEFAULT_DEMAND_WINDOW_SECONDS;
+  const up = scaling.scaleUpStabilizationSeconds ?? 0;
+  const down = scaling.scaleDownStabilizationSeconds ?? 0;
+  return Math.max(up, down, demand) * 1000;
 }
 
 export interface Counts {
@@ -88,6 +122,8 @@ export interface RateInputs {
   arrivalRate: number;
   /** Observed median run time, ms; null: none observed yet. */
   runMs: number | null;
+  /** Before any run is observed, the run time the jobs in flight prove (their median age), ms. */
+  provenRunMs?: number | null;
   concurrency: number;
   drainTargetSeconds: number;
 }
@@ -99,13 +135,14 @@ export interface RateInputs {
  *
  * λ·S is Little's law, the jobs in service at arrival rate λ and run time S (at least the jobs in
  * flight now); ready·S/T is the extra service that empties the ready backlog within T. Before any
- * run of the type has been observed S is taken to be T — a job may take the whole target — which
- * makes the backlog term one worker per `concurrency` ready jobs. Returns null when off (T = 0).
+ * run of the type has been observed, S is only what is proven: the median age of the jobs in
+ * flight (each has run at least that long), else 0 — so the rule starts from the jobs in flight
+ * and grows as they age, and the backlog is the queue rule's. Returns null when off (T = 0).
  */
 export function rateDesired(r: RateInputs): number | null {
   if (r.drainTargetSeconds <= 0) return null;
   const targetMs = r.drainTargetSeconds * 1000;
-  const runMs = r.runMs ?? targetMs;
+  const runMs = r.runMs ?? r.provenRunMs ?? 0;
   const inService = Math.max((r.arrivalRate * runMs) / 1000, r.inFlight);
   return Math.ceil((inService + (r.ready * runMs) / targetMs) / Math.max(1, r.concurrency));
 }
@@ -165,34 +202,92 @@ export function scaleOut(o: {
 }
 
 /**
- * Scale-in: only when nothing is ready; only idle workers with no lease, idle at least
- * `idleSeconds`, longest idle first; at most `surplus`. A busy, starting or draining worker is
- * never named (invariant 5). The last worker (min 0) goes only once the type's last job ended
- * `zeroAfterSeconds` ago.
+ * Need rule: the workers the measured demand keeps busy, with headroom for its fluctuation —
+ *
+ *   a = λ · S                         (Little's law: jobs in service at arrival rate λ, mean run S)
+ *   needed = ceil((a + headroom · √a) ÷ concurrency)
+ *
+ * The headroom grows as √a, not in proportion to a: square-root staffing (Halfin–Whitt), the
+ * textbook rule for Poisson arrivals. The jobs in service fluctuate by about √a, so a small pool
+ * needs a large fraction spare and a large one a small fraction; with headroom 2 about 3 % of
+ * arrivals find every slot busy. Null while no run time has been observed (demand not measured).
  */
-export function retirees(o: { obs: Observation; s: Settings; current: number; surplus: number }): {
-  retire: WorkerInfo[];
-  heldForZero: boolean;
-} {
+export function neededWorkers(o: {
+  arrivalRate: number;
+  runMs: number | null;
+  concurrency: number;
+  headroom: number;
+}): number | null {
+  if (o.runMs === null) return null;
+  const a = (o.arrivalRate * o.runMs) / 1000;
+  const slots = a + o.headroom * Math.sqrt(a);
+  // Rounded first so float noise (4.000000000000001) does not add a worker.
+  return Math.ceil(Math.round((slots / Math.max(1, o.concurrency)) * 1e6) / 1e6);
+}
+
+/**
+ * The need scale-in keeps: the highest of `needed` and the needs of the last `windowSeconds`
+ * (as the HPA's scale-down window keeps its highest recommendation). Null when not measured now.
+ */
+export function stableNeed(
+  needed: number | null,
+  history: readonly DesiredSample[],
+  now: number,
+  windowSeconds: number,
+): number | null {
+  if (needed === null) return null;
+  let most = needed;
+  for (const h of history) {
+    const age = now - h.at;
+    if (h.needed !== undefined && age >= 0 && age < windowSeconds * 1000) {
+      most = Math.max(most, h.needed);
+    }
+  }
+  return most;
+}
+
+/**
+ * Scale-in: only when nothing is ready; only idle workers with no lease, longest idle first. Up to
+ * `surplus` of those idle at least `idleSeconds`; and, when demand is measured, up to
+ * `overNeed` (the workers over the stabilized need) of those idle at least the short grace — a
+ * worker the demand does not need goes without waiting to be idle `idleSeconds`. Either count
+ * may be 0 or less (nothing by that rule). A busy,
+ * starting or draining worker is never named (invariant 5). The last worker (min 0) goes only
+ * once the type's last job ended `zeroAfterSeconds` ago.
+ */
+export function retirees(o: {
+  obs: Observation;
+  s: Settings;
+  current: number;
+  surplus: number;
+  /** Workers over max(min, stabilized desired, stabilized need); absent: demand not measured. */
+  overNeed?: number;
+}): { retire: WorkerInfo[]; heldForZero: boolean } {
   const { obs, s } = o;
-  if (obs.ready !== 0 || o.surplus <= 0) return { retire: [], heldForZero: false };
-  const windowMs = s.idleSeconds * 1000;
-  const retire = obs.workers
-    .filter(
-      (w) =>
-        w.state === 'idle' &&
-        w.active === 0 &&
-        w.idleSince !== null &&
-        obs.now - w.idleSince >= windowMs,
-    )
-    .sort((a, b) => (a.idleSince ?? 0) - (b.idleSince ?? 0) || a.id.localeCompare(b.id))
-    .slice(0, o.surplus);
+  const none = { retire: [], heldForZero: false };
+  const overNeed = o.overNeed ?? 0;
+  if (obs.ready !== 0 || (o.surplus <= 0 && overNeed <= 0)) return none;
+  const idle = obs.workers
+    .filter((w) => w.state === 'idle' && w.active === 0 && w.idleSince !== null)
+    .sort((a, b) => (a.idleSince ?? 0) - (b.idleSince ?? 0) || a.id.localeCompare(b.id));
+  const idleFor = (w: WorkerInfo) => obs.now - (w.idleSince ?? obs.now);
+  // Longest idle first, so each rule's victims are a prefix of `idle`: take the longer prefix.
+  const byIdle = prefix(idle, (w) => idleFor(w) >= s.idleSeconds * 1000, o.surplus);
+  const byNeed = prefix(idle, (w) => idleFor(w) >= s.graceSeconds * 1000, overNeed);
+  const retire = idle.slice(0, Math.max(byIdle, byNeed));
   const last = obs.lastFinishedAt;
   const toZero = retire.length > 0 && o.current - retire.length === 0;
   if (toZero && last != null && obs.now - last < s.zeroAfterSeconds * 1000) {
     return { retire: retire.slice(0, -1), heldForZero: true };
   }
   return { retire, heldForZero: false };
+}
+
+/** How many of the first `limit` items satisfy `ok` without a break. */
+function prefix<T>(items: readonly T[], ok: (t: T) => boolean, limit: number): number {
+  let n = 0;
+  while (n < Math.min(limit, items.length) && ok(items[n]!)) n++;
+  return n;
 }
 
 /**

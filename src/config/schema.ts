@@ -135,6 +135,24 @@ const Scaling = Type.Object(
         description: 'Scale in no lower than the highest desired count of this window. Absent: 0.',
       }),
     ),
+    headroom: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'Scale-in keeps the workers the measured demand needs: with a = arrivals/s × mean run ' +
+          'time, ceil((a + headroom × √a) ÷ concurrency) (square-root staffing: 2 leaves about ' +
+          '3 % of arrivals finding every slot busy). Idle workers over that retire after a short ' +
+          'grace (5 s, or idleSeconds if shorter) instead of after idleSeconds. Absent: 2.',
+      }),
+    ),
+    demandWindowSeconds: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'Scale-in by demand keeps the highest need of this window (a short lull does not ' +
+          'retire workers). Absent: 60.',
+      }),
+    ),
     scaleToZeroSeconds: Type.Optional(
       Type.Number({
         minimum: 0,

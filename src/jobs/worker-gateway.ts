@@ -6,6 +6,7 @@ import type { Logger } from '../domain/logger.ts';
 import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
 import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
+import { packingOrder } from './dispatch-order.ts';
 import type { KeyParking } from './key-parking.ts';
 import type { JobService } from './service.ts';
 
@@ -276,17 +277,27 @@ export class WorkerGateway {
     return null;
   }
 
-  /** New jobs of this type may be claimable: serve the workers waiting for some. */
+  /**
+   * New jobs of this type may be claimable: serve the workers waiting for some, one claim at a
+   * time in packing order (`packingOrder`: the busiest first), so the jobs go to the workers
+   * already in use and surplus ones stay idle for the autoscaler to retire. Stops at the first
+   * claim that finds nothing: the workers after it would find nothing either, and wait on.
+   */
   notify(type: string): void {
     this.#notifySeq.set(type, (this.#notifySeq.get(type) ?? 0) + 1);
-    for (const w of this.#workers.values()) {
+    const waiting = [...this.#workers.values()].filter((w) => w.info.type === type && w.wants > 0);
+    if (waiting.length > 0) void this.#serveInOrder(packingOrder(waiting, (w) => w.info));
+  }
+
+  async #serveInOrder(workers: readonly Tracked[]): Promise<void> {
+    for (const w of workers) {
       // A failed claim (the store refused: disk full, connection lost) is logged; the worker
       // still wants jobs and is served again at the next notify (every lease sweep notifies).
-      if (w.info.type === type && w.wants > 0) {
-        this.#serve(w).catch((err: unknown) =>
-          this.#log.error({ err, worker: w.info.id }, 'serving a worker failed'),
-        );
-      }
+      const claimed = await this.#serve(w).catch((err: unknown) => {
+        this.#log.error({ err, worker: w.info.id }, 'serving a worker failed');
+        return null;
+      });
+      if (claimed === 0) return;
     }
   }
 
@@ -326,7 +337,8 @@ export class WorkerGateway {
         return this.#hello(w);
       case 'claim':
         w.wants = msg.max;
-        return this.#serve(w);
+        await this.#serve(w);
+        return;
       case 'claim-jobs':
         return this.#claimJobs(w, msg.ids);
       case 'heartbeat':
@@ -364,7 +376,8 @@ export class WorkerGateway {
     }
   }
 
-  async #serve(w: Tracked): Promise<void> {
+  /** Claims for a waiting worker: the jobs it was given, null when it was not served. */
+  async #serve(w: Tracked): Promise<number | null> {
     if (
       this.#stopping ||
       w.claiming ||
@@ -373,7 +386,7 @@ export class WorkerGateway {
       w.info.state === 'draining' ||
       w.info.mode === 'per-job'
     ) {
-      return;
+      return null;
     }
     w.claiming = true;
     const seq = this.#notifySeq.get(w.info.type) ?? 0;
@@ -391,18 +404,19 @@ export class WorkerGateway {
         class: 'infrastructure',
         message: 'worker gone before delivery',
       });
-      return;
+      return null;
     }
     if (jobs.length === 0) {
       this.#maybeStop(w);
       if ((this.#notifySeq.get(w.info.type) ?? 0) !== seq) return this.#serve(w);
-      return;
+      return 0;
     }
     // One claim, at most one answer: the worker asks again for whatever slots are still free.
     w.wants = 0;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
     w.conn.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
     for (const job of jobs) this.#events.emit('job:started', { job });
+    return jobs.length;
   }
 
   #hold(w: Tracked, job: Job, token: number): void {

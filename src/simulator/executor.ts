@@ -14,8 +14,8 @@ import type { Trace } from './trace.ts';
  *   goes to is the dispatch order: `spread` (a broker's round robin over consumers with room, as
  *   RabbitMQ delivers: the worker that has waited longest for work) spreads load, so no worker is
  *   idle long enough for an idle-based scale-in; `pack` (gaffer's gateway without a broker: it
- *   serves its waiting workers in the order it started them, and the first claim takes the job)
- *   hands it to the first-started worker with room, so surplus workers go idle.
+ *   serves its waiting workers busiest first — fewest free slots, then in the order it started
+ *   them — and the first claim takes the job) hands it to that worker, so surplus workers go idle.
  * - A *one-shot* worker (KEDA ScaledJob's Job) takes one job, runs it and exits. Ready before
  *   anything is queued, it blocks on the queue as a consumer would, until a job comes.
  * - drain (gaffer's retire): takes nothing new, stops when its jobs are done.
@@ -88,9 +88,9 @@ export class Executor {
     order: DispatchOrder = 'spread',
   ) {
     this.trace = trace;
+    this.#order = order;
     this.startupMs = startupMs;
     this.events = events;
-    this.#order = order;
     this.#capacity = trace.capacity ?? Infinity;
     for (const type of Object.keys(trace.types)) {
       this.queues.set(type, new JobQueue());
@@ -263,7 +263,18 @@ export class Executor {
     this.#place(now);
   }
 
-  /** Hands queued jobs of `type` to ready workers with room, longest-waiting worker first. */
+  /** Median age of the type's jobs in flight at `now`, ms; null when none is. */
+  inFlightAgeP50(type: string, now: number): number | null {
+    const ages: number[] = [];
+    for (const w of this.live.get(type)!) {
+      for (const job of w.jobs) ages.push(now - this.startAt[job]!);
+    }
+    if (ages.length === 0) return null;
+    ages.sort((a, b) => a - b);
+    return ages[Math.floor(ages.length / 2)]!;
+  }
+
+  /** Hands queued jobs of `type` to ready workers with room, in the dispatch order. */
   #dispatch(type: string, now: number): void {
     const queue = this.queues.get(type)!;
     while (queue.size > 0) {
@@ -290,10 +301,16 @@ export class Executor {
     for (const w of this.live.get(type)!) {
       if (w.state !== 'idle' && w.state !== 'busy') continue;
       if (w.jobs.size >= w.concurrency || w.spent) continue;
-      // `live` is in start order: the first with room is the first-started one.
-      if (this.#order === 'pack') return w;
-      if (!best || w.freeSince < best.freeSince) best = w;
+      if (!best || this.#before(w, best)) best = w;
     }
     return best;
+  }
+
+  /** Whether `a` takes a job before `b`; both ready with room. */
+  #before(a: SimWorker, b: SimWorker): boolean {
+    if (this.#order === 'spread') return a.freeSince < b.freeSince;
+    const freeA = a.concurrency - a.jobs.size;
+    const freeB = b.concurrency - b.jobs.size;
+    return freeA !== freeB ? freeA < freeB : a.index < b.index;
   }
 }

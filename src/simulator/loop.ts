@@ -106,6 +106,8 @@ export function simulate(trace: Trace, policy: SimPolicy, options: SimOptions): 
     workers: ex.workerInfos(type),
     arrivalRate: activity.rate(type, now),
     runP50Ms: activity.runP50(type),
+    runMeanMs: activity.runMean(type),
+    inFlightAgeP50Ms: ex.inFlightAgeP50(type, now),
     lastFinishedAt: activity.lastFinishedAt(type),
     bursts: bursts.bursts(type, now),
   });

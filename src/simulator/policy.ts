@@ -3,7 +3,8 @@ import type { Burst } from '../autoscaler/anticipate.ts';
 import { StartupDelays } from '../autoscaler/warm-signals.ts';
 import { applyCapacity } from '../autoscaler/capacity.ts';
 import { POKE_GAP_MS } from '../autoscaler/control-loop.ts';
-import type { DecideFn, Observation } from '../autoscaler/policy.ts';
+import type { DecideFn, Decision, Observation } from '../autoscaler/policy.ts';
+import { historyKeepMs } from '../autoscaler/rules.ts';
 import type { WorkerInfo } from '../domain/events.ts';
 import type { DispatchOrder } from './executor.ts';
 import type { Random } from './random.ts';
@@ -28,6 +29,10 @@ export interface TypeView {
   arrivalRate: number;
   /** Median of the type's last 101 run times, ms; null before the first ends. */
   runP50Ms: number | null;
+  /** Mean of the same run times, ms; null before the first ends. */
+  runMeanMs: number | null;
+  /** Median age of the type's jobs in flight, ms; null when none is. */
+  inFlightAgeP50Ms: number | null;
   /** When the type's last job ended; null before the first. */
   lastFinishedAt: number | null;
   /** The type's recent bursts of arrivals (what gaffer's control loop logs); absent: none. */
@@ -69,7 +74,7 @@ export interface SimPolicy {
   oneShot: boolean;
   /**
    * Which ready worker takes a queued job: `spread` (default, a broker's round robin) or `pack`
-   * (gaffer's gateway: the first-started worker with room).
+   * (gaffer's gateway: the busiest worker with room).
    */
   dispatch?: DispatchOrder;
   /** Workers are never removed (the lower bound): the run ends when the last job does. */
@@ -111,6 +116,8 @@ export function gafferPolicy(
       concurrency: view.config.concurrency,
       arrivalRate: view.arrivalRate,
       runP50Ms: view.runP50Ms,
+      runMeanMs: view.runMeanMs,
+      inFlightAgeP50Ms: view.inFlightAgeP50Ms,
       lastFinishedAt: view.lastFinishedAt,
       history: history.get(view.type),
       startupMs: startups.p90(view.type),
@@ -125,14 +132,14 @@ export function gafferPolicy(
     tickOnArrival: true,
     pokeGapMs: POKE_GAP_MS,
     oneShot: false,
-    // Without a broker, gaffer's gateway hands a new job to the first-started waiting worker.
+    // Without a broker, gaffer's gateway hands a new job to the busiest waiting worker.
     dispatch: 'pack',
     init: () => {
       const history = new DesiredHistory();
       const startups = new StartupDelays();
       return (view) => {
         const d = decide(observe(view, history, startups), view.config.scaling);
-        remember(history, view, d.inputs.desired ?? d.to);
+        remember(history, view, d);
         return { start: d.start, drain: d.retire, kill: [] };
       };
     },
@@ -145,7 +152,7 @@ export function gafferPolicy(
           scaling: v.config.scaling,
         }));
         const decisions = items.map((i) => decide(i.obs, i.scaling));
-        views.forEach((v, i) => remember(history, v, decisions[i]!.inputs.desired ?? 0));
+        views.forEach((v, i) => remember(history, v, decisions[i]!));
         return applyCapacity(items, decisions, trace.capacity).map((d) => ({
           start: d.start,
           drain: d.retire,
@@ -156,11 +163,9 @@ export function gafferPolicy(
   };
 }
 
-function remember(history: DesiredHistory, view: TypeView, desired: number): void {
-  const s = view.config.scaling;
-  const keepMs =
-    Math.max(s.scaleUpStabilizationSeconds ?? 0, s.scaleDownStabilizationSeconds ?? 0) * 1000;
-  history.push(view.type, view.now, desired, keepMs);
+function remember(history: DesiredHistory, view: TypeView, d: Decision): void {
+  const keepMs = historyKeepMs(view.config.scaling);
+  history.push(view.type, view.now, d.inputs.desired ?? d.to, keepMs, d.inputs.needed);
 }
 
 /**

@@ -129,6 +129,35 @@ test('a started loop ticks every intervalMs of its clock, and no more once stopp
   assert.equal(ticks, 3);
 });
 
+test('jobs running prove a run time: their median age, until they end or go back to the queue', () => {
+  const clock = new ManualClock(1_000_000);
+  const events = new GafferEvents(stderrLogger());
+  const loop = new ControlLoop({
+    target: {} as ScalingTarget,
+    clock,
+    events,
+    intervalMs: 1000,
+    log: stderrLogger(),
+  });
+  const job = (id: string, startedAt: number) =>
+    ({ id, type: 'a', runAt: 0, startedAt, finishedAt: clock.now() }) as unknown as Job;
+  assert.equal(loop.activity.inFlightAgeP50('a', clock.now()), null);
+  for (const [id, age] of [
+    ['j1', 1000],
+    ['j2', 4000],
+    ['j3', 9000],
+  ] as const) {
+    events.emit('job:started', { job: job(id, clock.now() - age) });
+  }
+  assert.equal(loop.activity.inFlightAgeP50('a', clock.now()), 4000);
+  events.emit('job:succeeded', { job: job('j2', clock.now() - 4000) });
+  events.emit('job:expired', { job: job('j1', clock.now() - 1000) });
+  assert.equal(loop.activity.inFlightAgeP50('a', clock.now()), 9000);
+  assert.equal(loop.activity.runMean('a'), 4000);
+  events.emit('job:queued', { jobs: [job('j3', 0)] });
+  assert.equal(loop.activity.inFlightAgeP50('a', clock.now()), null);
+});
+
 test('jobs due within the lead: workers started for them, waiting workers served when due', async () => {
   const clock = new ManualClock(1_000_000);
   const t0 = clock.now();

@@ -62,7 +62,14 @@ describe('queueDesired and clampDesired', () => {
 });
 
 describe('rateDesired', () => {
-  const base = { ready: 0, inFlight: 0, arrivalRate: 0, runMs: 10_000, concurrency: 1 };
+  const base = {
+    ready: 0,
+    inFlight: 0,
+    arrivalRate: 0,
+    runMs: 10_000,
+    provenRunMs: null as number | null,
+    concurrency: 1,
+  };
   const cases: { name: string; r: Partial<typeof base>; drain: number; want: number | null }[] = [
     { name: 'off at drain target 0', r: { ready: 100 }, drain: 0, want: null },
     { name: 'nothing to do', r: {}, drain: 60, want: 0 },
@@ -92,10 +99,16 @@ describe('rateDesired', () => {
       want: 167,
     },
     {
-      name: 'run time not observed yet: S = T, one worker per concurrency ready jobs',
+      name: 'run time not observed, nothing in flight: nothing proven, the backlog is the queue rule’s',
       r: { ready: 10_000, runMs: null as unknown as number, concurrency: 4 },
       drain: 30,
-      want: 2500,
+      want: 0,
+    },
+    {
+      name: 'run time not observed: arrivals × the run time in-flight ages prove (5/s × 4 s)',
+      r: { arrivalRate: 5, inFlight: 3, runMs: null as unknown as number, provenRunMs: 4000 },
+      drain: 30,
+      want: 20,
     },
   ];
   for (const c of cases) {
@@ -207,7 +220,7 @@ describe('decide, the full policy', () => {
     assert.equal(d.start, 50);
     assert.equal(
       d.reason,
-      '0 → 50: ready 10000, in flight 0, arrivals 0/s, run time not yet observed, drain target 30 s, straight to the rate count, desired 50, max 50',
+      '0 → 50: ready 10000, in flight 0, arrivals 0/s, run time not yet observed, drain target 30 s, straight to the queue count, desired 50, max 50',
     );
   });
   test("the issue's example reason", () => {

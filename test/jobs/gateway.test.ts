@@ -355,3 +355,49 @@ describe('handler-chosen delays', () => {
     assert.deepEqual([second?.id, second?.attempt], [job.id, 1]);
   });
 });
+
+describe('dispatch order: jobs are packed onto the busiest waiting worker', () => {
+  test('a new job goes to the waiting worker with the fewest free slots', async (t) => {
+    const h = setup(t);
+    const idle = await h.worker('w-idle', { concurrency: 2 });
+    const busy = await h.worker('w-busy', { concurrency: 2 });
+    await h.submit();
+    busy.send({ t: 'claim', max: 2 });
+    await busy.next('jobs'); // holds 1 of 2
+    const nothing = h.nextClaim();
+    idle.send({ t: 'claim', max: 2 });
+    assert.deepEqual((await nothing).jobs, []);
+    busy.send({ t: 'claim', max: 1 });
+    await h.nextClaim(); // finds nothing, waits too
+
+    const started = h.events.once('job:started');
+    const job = await h.submit();
+    const { job: leased } = await started;
+    assert.deepEqual([leased.id, leased.leaseOwner], [job.id, 'w-busy']);
+    assert.deepEqual(
+      idle.received.filter((m) => m.t === 'jobs'),
+      [],
+      'the idle worker is left idle',
+    );
+  });
+
+  test('among idle workers, the one started earliest first', async (t) => {
+    const h = setup(t);
+    const first = await h.worker('w-1');
+    h.clock.advance(1000);
+    const later = [await h.worker('w-2'), await h.worker('w-3')];
+    for (const w of [...later, first]) {
+      const empty = h.nextClaim();
+      w.send({ t: 'claim', max: 1 });
+      await empty;
+    }
+    const claims: string[] = [];
+    h.events.on('job:started', ({ job }) => claims.push(job.leaseOwner ?? ''));
+    const job = await h.submit();
+    const { jobs } = await first.next('jobs');
+    assert.equal(jobs[0]?.id, job.id);
+    assert.deepEqual(claims, ['w-1']);
+    const second = await h.submit();
+    assert.equal((await later[0]!.next('jobs')).jobs[0]?.id, second.id, 'then the next earliest');
+  });
+});
