@@ -114,3 +114,14 @@ export function capacityBinds(trace: Trace): boolean {
   const total = Object.values(trace.types).reduce((a, t) => a + t.scaling.max, 0);
   return trace.capacity != null && trace.capacity < total;
 }
+
+/**
+ * The fewest worker-seconds any policy can run the trace in: every job's run time, divided by the
+ * jobs one worker of its type runs at once (Σ run ÷ concurrency). No start-up, no idle and no
+ * queueing counted, so it is below what any policy, KEDA's included, can reach.
+ */
+export function costFloor(trace: Pick<Trace, 'types' | 'jobs'>): number {
+  let ms = 0;
+  for (const job of trace.jobs) ms += job.run / trace.types[job.type]!.concurrency;
+  return ms / 1000;
+}

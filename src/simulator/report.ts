@@ -1,3 +1,4 @@
+import { costFloor } from './bound.ts';
 import { excessP95, summarize, type Metrics } from './metrics.ts';
 import type { Run } from './suite.ts';
 
@@ -47,6 +48,8 @@ export interface Verdict {
   cheapest: Metrics;
   /** The cheapest setting's excess p95: what its savings cost in waits. */
   cheapestExcess: number;
+  /** The fewest worker-seconds any policy can run the trace in (`costFloor`). */
+  floor: number;
   waitOk: boolean;
   costOk: boolean;
   killOk: boolean;
@@ -81,6 +84,7 @@ export function judge(run: Run, subject = 'gaffer'): Verdict {
     fastestExcess,
     cheapest,
     cheapestExcess: excessP95(cheapest, bound),
+    floor: costFloor(run.trace),
     waitOk: subjectExcess <= waitBar(fastestExcess) + 1e-9,
     costOk: s.workerSeconds <= BARS.costPerTrace * cheapest.workerSeconds,
     killOk: s.busyKilled === 0,
@@ -159,8 +163,8 @@ function criteria(
   const lines = [
     `Bars, ${subject} vs KEDA's best setting per measure and seed (fastest: lowest excess p95; cheapest: fewest worker-seconds); values are means over the seeds, a bar passes when it holds on every seed:`,
     '',
-    `| trace | ${subject} excess p95 s | KEDA fastest | its excess p95 s | bar s | wait | ${subject} worker-s | KEDA cheapest | its worker-s | its excess p95 s | ratio | cost ≤ ${BARS.costPerTrace.toFixed(1)}× | busy killed |`,
-    '|---|--:|---|--:|--:|---|--:|---|--:|--:|--:|---|--:|',
+    `| trace | ${subject} excess p95 s | KEDA fastest | its excess p95 s | bar s | wait | ${subject} worker-s | KEDA cheapest | its worker-s | its excess p95 s | floor worker-s | ratio | cost ≤ ${BARS.costPerTrace.toFixed(1)}× | busy killed |`,
+    '|---|--:|---|--:|--:|---|--:|---|--:|--:|--:|--:|---|--:|',
   ];
   const failures: string[] = [];
   const groups = new Map<string, Verdict[]>();
@@ -175,7 +179,7 @@ function criteria(
     const wait = passes(vs.map((v) => v.waitOk));
     const cost = passes(vs.map((v) => v.costOk));
     lines.push(
-      `| ${trace} | ${num(se)} | ${names(vs.map((v) => v.fastest.policy))} | ${num(fe)} | ${num(avg(vs.map((v) => waitBar(v.fastestExcess))), 2)} | ${wait.text} | ${Math.round(sw)} | ${names(vs.map((v) => v.cheapest.policy))} | ${Math.round(cw)} | ${num(ce)} | ${ratio(sw / cw)} | ${cost.text} | ${killed} |`,
+      `| ${trace} | ${num(se)} | ${names(vs.map((v) => v.fastest.policy))} | ${num(fe)} | ${num(avg(vs.map((v) => waitBar(v.fastestExcess))), 2)} | ${wait.text} | ${Math.round(sw)} | ${names(vs.map((v) => v.cheapest.policy))} | ${Math.round(cw)} | ${num(ce)} | ${Math.round(avg(vs.map((v) => v.floor)))} | ${ratio(sw / cw)} | ${cost.text} | ${killed} |`,
     );
     if (!wait.ok) {
       failures.push(
@@ -194,11 +198,18 @@ function criteria(
     const vs = verdicts.filter((v) => v.seed === seed);
     const s = vs.reduce((a, v) => a + v.subject.workerSeconds, 0);
     const c = vs.reduce((a, v) => a + v.cheapest.workerSeconds, 0);
-    return { s, c, ok: s <= BARS.costTotal * c };
+    const f = vs.reduce((a, v) => a + v.floor, 0);
+    return { s, c, f, ok: s <= BARS.costTotal * c };
   });
   const total = passes(totals.map((t) => t.ok));
   const sW = avg(totals.map((t) => t.s));
   const cW = avg(totals.map((t) => t.c));
+  const fW = avg(totals.map((t) => t.f));
+  const belowFloor = unique(
+    verdicts
+      .filter((v) => BARS.costPerTrace * v.cheapest.workerSeconds < v.floor)
+      .map((v) => v.trace),
+  );
   const killed = verdicts.reduce((a, v) => a + v.subject.busyKilled, 0);
   const fastestKilled = verdicts.reduce((a, v) => a + v.fastest.busyKilled, 0);
   const waitAll = passes(verdicts.map((v) => v.waitOk));
@@ -209,6 +220,7 @@ function criteria(
     `- ${mark(costAll.ok)} worker-seconds ≤ ${BARS.costPerTrace.toFixed(1)} × KEDA's cheapest on every trace (${costAll.count} trace-seeds pass)`,
     `- ${mark(total.ok)} worker-seconds summed over traces: ${Math.round(sW)} vs KEDA's cheapest ${Math.round(cW)} (ratio ${ratio(sW / cW)}, must be ≤ ${BARS.costTotal.toFixed(2)}; ${total.count} seeds pass)`,
     `- ${mark(killed === 0)} busy workers killed: ${killed} (KEDA's fastest settings: ${fastestKilled}) over ${nSeeds} seed${nSeeds === 1 ? '' : 's'}`,
+    `- cost floor (no policy runs a trace in fewer worker-seconds than Σ run ÷ concurrency): ${Math.round(fW)} summed over traces, so ${subject}'s total is ${ratio(sW / fW)}× it and KEDA's cheapest ${ratio(cW / fW)}×; the total bar (${Math.round(BARS.costTotal * cW)} worker-s) is ${BARS.costTotal * cW < fW ? 'below' : 'above'} the floor${belowFloor.length > 0 ? `; a per-trace bar below it: ${belowFloor.join(', ')}` : ''}`,
   );
   if (!total.ok) {
     failures.push(

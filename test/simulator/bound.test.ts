@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { decide } from '../../src/autoscaler/decide.ts';
-import { capacityBinds, sharedCapacityBound } from '../../src/simulator/bound.ts';
+import { capacityBinds, costFloor, sharedCapacityBound } from '../../src/simulator/bound.ts';
 import { competing, defaultScaling, periodicBursts } from '../../src/simulator/generators.ts';
 import { kedaScaledObject } from '../../src/simulator/keda.ts';
 import { simulate } from '../../src/simulator/loop.ts';
 import { summarize } from '../../src/simulator/metrics.ts';
 import { gafferPolicy, lowerBound } from '../../src/simulator/policy.ts';
 import type { Trace } from '../../src/simulator/trace.ts';
-import { waitsOf } from './helpers.ts';
+import { tiny, waitsOf } from './helpers.ts';
 
 function two(
   capacity: number,
@@ -76,4 +76,42 @@ describe('lower bound under a shared global capacity', () => {
       assert.ok(m.p95 >= bound.p95 - 1e-9, `${policy.name} p95 ${m.p95} < bound ${bound.p95}`);
     }
   });
+});
+
+test('costFloor: Σ run ÷ concurrency, per type, in seconds', () => {
+  const cases: [string, Parameters<typeof costFloor>[0], number][] = [
+    ['no jobs', tiny([]), 0],
+    [
+      'one worker a job',
+      tiny([
+        [0, 1],
+        [5, 3],
+      ]),
+      4,
+    ],
+    [
+      'two jobs a worker',
+      tiny(
+        [
+          [0, 1],
+          [5, 3],
+        ],
+        {},
+        2,
+      ),
+      2,
+    ],
+    [
+      'types of different concurrency',
+      {
+        types: { a: { ...tiny([]).types['t']!, concurrency: 4 }, b: tiny([]).types['t']! },
+        jobs: [
+          { type: 'a', at: 0, run: 8000 },
+          { type: 'b', at: 0, run: 8000 },
+        ],
+      },
+      10,
+    ],
+  ];
+  for (const [name, trace, floor] of cases) assert.equal(costFloor(trace), floor, name);
 });

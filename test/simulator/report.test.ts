@@ -79,6 +79,7 @@ describe('the bars', () => {
     assert.equal(v.waitOk, true, '0.2 s ≤ 0.5 s');
     assert.equal(v.costOk, false, '50 > 30');
     assert.equal(v.cheapestExcess, 40);
+    assert.equal(v.floor, 1, 'the trace is one job of 1 s: no policy runs it in less');
   });
 
   it('a setting that left jobs unfinished is not eligible as best, unless none finished', () => {
