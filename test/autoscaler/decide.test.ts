@@ -5,7 +5,7 @@ import { decide } from '../../src/autoscaler/decide.ts';
 import type { Observation } from '../../src/autoscaler/policy.ts';
 import type { ScalingConfig } from '../../src/config/schema.ts';
 import type { WorkerState } from '../../src/domain/events.ts';
-import { observationAt, workerAt } from './workers.ts';
+import { arbWorkerAt, observationAt, workerAt } from './workers.ts';
 
 const NOW = 1_000_000;
 const SCALING: ScalingConfig = {
@@ -344,18 +344,7 @@ describe('decide, per-job mode', () => {
 });
 
 describe('decide, properties', () => {
-  const STATES: WorkerState[] = ['starting', 'idle', 'busy', 'draining', 'stopped'];
-  const arbWorker = fc.record({
-    id: fc.uuid(),
-    type: fc.constant('t'),
-    mode: fc.constant<'pool'>('pool'),
-    state: fc.constantFrom(...STATES),
-    active: fc.integer({ min: 0, max: 3 }),
-    concurrency: fc.constant(1),
-    startedAt: fc.constant(0),
-    idleSince: fc.option(fc.integer({ min: NOW - 120_000, max: NOW }), { nil: null }),
-    pid: fc.constant(null),
-  });
+  const arbWorker = arbWorkerAt(NOW);
   const arbScaling = fc
     .record({
       min: fc.integer({ min: 0, max: 6 }),

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Observation } from '../../src/autoscaler/policy.ts';
 import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
 
@@ -33,4 +34,21 @@ export function observationAt(now: number, partial: Partial<Observation> = {}): 
     concurrency: 1,
     ...partial,
   };
+}
+
+const STATES: WorkerState[] = ['starting', 'idle', 'busy', 'draining', 'stopped'];
+
+/** Any pool worker of type `t` (fast-check): any state, up to 3 jobs, idle up to 2 min before `now`. */
+export function arbWorkerAt(now: number): fc.Arbitrary<WorkerInfo> {
+  return fc.record({
+    id: fc.uuid(),
+    type: fc.constant('t'),
+    mode: fc.constant<'pool'>('pool'),
+    state: fc.constantFrom(...STATES),
+    active: fc.integer({ min: 0, max: 3 }),
+    concurrency: fc.constant(1),
+    startedAt: fc.constant(0),
+    idleSince: fc.option(fc.integer({ min: now - 120_000, max: now }), { nil: null }),
+    pid: fc.constant(null),
+  });
 }
