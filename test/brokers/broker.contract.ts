@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
+import { honoursConsumerPriority } from '../../src/brokers/broker.ts';
 import type { Broker, Delivery, QueueStats } from '../../src/brokers/broker.ts';
 
 /**
@@ -168,6 +169,37 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       const sub = await b.consume(q, { prefetch: 3 }, inboxB.push);
       for (const d of await inboxB.take(3)) await d.ack();
       await sub.cancel();
+    });
+
+    test('consumer priorities: the higher subscription gets every message it has room for, the lower the overflow', async (t) => {
+      const b = await connect();
+      if (!honoursConsumerPriority(b)) {
+        t.skip(`${b.name} does not honour consumer priorities`);
+        return;
+      }
+      const q = await fresh(b);
+      const got: { to: 'high' | 'low'; d: Delivery }[] = [];
+      const inbox = collect();
+      const to = (name: 'high' | 'low') => (d: Delivery) => {
+        got.push({ to: name, d });
+        inbox.push(d);
+      };
+      // The lower one subscribes first, so a broker serving in subscription order would pick it.
+      const low = await b.consume(q, { prefetch: 3, priority: 1 }, to('low'));
+      const high = await b.consume(q, { prefetch: 3, priority: 2 }, to('high'));
+      await b.publish(q, ids(4));
+      await inbox.take(4);
+      // Sorted: the two subscriptions' deliveries may arrive interleaved in any order.
+      const where = () => got.map((g) => `${g.d.message.jobId}:${g.to}`).sort();
+      assert.deepEqual(where(), ['job-0:high', 'job-1:high', 'job-2:high', 'job-3:low']);
+      // Both have room now: the next message still goes to the higher one.
+      await got[0]!.d.ack();
+      await b.publish(q, ids(1, 4));
+      await inbox.take(1);
+      assert.equal(where()[4], 'job-4:high');
+      for (const g of got) await g.d.ack();
+      await low.cancel();
+      await high.cancel();
     });
 
     test('queues are isolated', async () => {
