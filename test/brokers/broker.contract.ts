@@ -185,8 +185,9 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
         inbox.push(d);
       };
       // The lower one subscribes first, so a broker serving in subscription order would pick it.
-      const low = await b.consume(q, { prefetch: 3, priority: 1 }, to('low'));
-      const high = await b.consume(q, { prefetch: 3, priority: 2 }, to('high'));
+      // Priorities as workers use them (minus the start time in ms): beyond 32 bits.
+      const low = await b.consume(q, { prefetch: 3, priority: -1765130000001 }, to('low'));
+      const high = await b.consume(q, { prefetch: 3, priority: -1765130000000 }, to('high'));
       await b.publish(q, ids(4));
       await inbox.take(4);
       // Sorted: the two subscriptions' deliveries may arrive interleaved in any order.
