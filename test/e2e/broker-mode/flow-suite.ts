@@ -14,7 +14,7 @@ const DELAYS = 'test/e2e/fixtures/delays.ts';
 
 /**
  * Time and flow control in broker mode, the same on every broker: schedules, catch-up, rate and
- * key limits, pause, snooze, retry-after and debounce, each through a real gaffer, real worker
+ * key limits, pause, expiry, snooze, retry-after and debounce, each through a real gaffer, real worker
  * processes and a real broker. Every test checks that each job started once (more only where a
  * snooze or a retry runs it again), that none is lost, and that the broker holds nothing after.
  */
@@ -68,6 +68,11 @@ export function describeBrokerFlow(
             worker: { handler: `${DELAYS}#retryAfterOnce` },
             retry: { maxAttempts: 2, backoffMs: 600_000 },
             concurrency: 4,
+            scaling: { min: 0, max: 1 },
+          },
+          expiring: {
+            queue: queue('expiring'),
+            worker: { handler: `${HANDLERS}#row` },
             scaling: { min: 0, max: 1 },
           },
           debounced: {
@@ -260,6 +265,34 @@ export function describeBrokerFlow(
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    test('a job expired in the queue never runs: its message is spent when delivered', async () => {
+      // Paused: nothing starts them before they expire; their messages wait in the broker.
+      await g.orch.service.pause('expiring');
+      const ids = await submit(
+        'expiring',
+        [1, 2, 3].map((n) => ({ payload: { id: String(n) }, expireIn: '1s' })),
+      );
+      await until(
+        g,
+        async () =>
+          (await Promise.all(ids.map((id) => g.orch.store.get(id)))).every(
+            (j) => j?.state === 'expired',
+          ),
+        ['job:expired'],
+      );
+      await g.orch.service.resume('expiring');
+      // A job that may run brings a worker, which is delivered the expired ones' messages first.
+      const fresh = await submit('expiring', [{ payload: { id: 'fresh' } }]);
+      await allSucceeded(fresh);
+      startedOnce(fresh);
+      assert.deepEqual(
+        ids.filter((id) => starts.has(id)),
+        [],
+        'no expired job started',
+      );
+      await brokerEmpty(s, g, 'expiring');
     });
 
     // Last: it moves gaffer's clock.
