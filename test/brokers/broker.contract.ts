@@ -186,18 +186,18 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       };
       // The lower one subscribes first, so a broker serving in subscription order would pick it.
       // Priorities as workers use them (minus the start time in ms): beyond 32 bits.
-      const low = await b.consume(q, { prefetch: 3, priority: -1765130000001 }, to('low'));
-      const high = await b.consume(q, { prefetch: 3, priority: -1765130000000 }, to('high'));
-      await b.publish(q, ids(4));
-      await inbox.take(4);
+      const low = await b.consume(q, { prefetch: 5, priority: -1765130000001 }, to('low'));
+      const high = await b.consume(q, { prefetch: 5, priority: -1765130000000 }, to('high'));
       // Sorted: the two subscriptions' deliveries may arrive interleaved in any order.
       const where = () => got.map((g) => `${g.d.message.jobId}:${g.to}`).sort();
-      assert.deepEqual(where(), ['job-0:high', 'job-1:high', 'job-2:high', 'job-3:low']);
-      // Both have room now: the next message still goes to the higher one.
-      await got[0]!.d.ack();
-      await b.publish(q, ids(1, 4));
-      await inbox.take(1);
-      assert.equal(where()[4], 'job-4:high');
+      // Room in both: all to the higher one.
+      await b.publish(q, ids(3));
+      await inbox.take(3);
+      assert.deepEqual(where(), ['job-0:high', 'job-1:high', 'job-2:high']);
+      // It fills up to its prefetch; only what it has no room for goes to the lower one.
+      await b.publish(q, ids(4, 3));
+      await inbox.take(4);
+      assert.deepEqual(where().slice(3), ['job-3:high', 'job-4:high', 'job-5:low', 'job-6:low']);
       for (const g of got) await g.d.ack();
       await low.cancel();
       await high.cancel();
