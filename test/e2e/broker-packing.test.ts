@@ -97,7 +97,7 @@ describe(
 
         // The trickle: one job at a time, 1.5 s apart on gaffer's clock (under the 5 s grace).
         const trickle: string[] = [];
-        const others = () => new Set(trickle.map((id) => owner.get(id)));
+        const owners = () => new Set(trickle.map((id) => owner.get(id)));
         for (let i = 0; i < 40; i++) {
           const id = await submit({});
           trickle.push(id);
@@ -109,7 +109,7 @@ describe(
           g.clock.advance(1500);
           g.orch.loop.poke();
         }
-        const ran = [...others()];
+        const ran = [...owners()];
         assert.equal(ran.length, 1, `every trickle job ran on one worker, not ${ran.join(', ')}`);
         const [packed] = ran;
         const surplus = workers.filter((w) => w !== packed).sort();
