@@ -11,6 +11,7 @@
  *   `BrokerUnavailableError`, and the caller answers 503 (invariant 3).
  * - `consume` delivers at most `prefetch` unacked messages to this subscription at once; the
  *   prefetch follows the worker's free slots (`setPrefetch`), so no worker hoards work.
+ * - `consume`'s `priority` is a hint only brokers with `ConsumerPriorities` honour.
  * - A message neither acked nor nacked when its consumer's connection dies is delivered again.
  * - `ack`/`nack` are idempotent per delivery; after `close` they are no-ops.
  * - `stats.ready` counts messages waiting (the republish check reads it: a due job with no ready
@@ -39,6 +40,12 @@ export interface BrokerMessage {
 
 export interface ConsumeOptions {
   prefetch: number;
+  /**
+   * An integer; higher first. A broker that honours it (`ConsumerPriorities`) delivers to the
+   * highest-priority subscription of the queue that has prefetch room, and to lower ones only
+   * while the higher are full or gone: that packs work onto the fewest consumers. Others ignore it.
+   */
+  priority?: number;
 }
 
 export interface Delivery {
@@ -77,4 +84,17 @@ export interface DeadLettering {
 
 export function hasDeadLettering(b: Broker): b is Broker & DeadLettering {
   return typeof (b as Partial<DeadLettering>).deadLetterQueue === 'function';
+}
+
+/**
+ * Optional: the broker honours `ConsumeOptions.priority` (RabbitMQ's consumer priorities). Redis
+ * Streams cannot — a consumer group serves whichever consumer reads first — and the embedded
+ * broker does not: its consumers poll the file, so the first to poll takes the message.
+ */
+export interface ConsumerPriorities {
+  readonly consumerPriorities: true;
+}
+
+export function honoursConsumerPriority(b: Broker): b is Broker & ConsumerPriorities {
+  return (b as Partial<ConsumerPriorities>).consumerPriorities === true;
 }

@@ -1,6 +1,7 @@
 import { createBroker } from '../brokers/registry.ts';
 import { BrokerFeed } from './broker-feed.ts';
 import { createCommandRunner } from './command-runner.ts';
+import { consumerPriority } from './consumer-priority.ts';
 import { createHandlerRunner } from './handler-runner.ts';
 import type { WorkerSpec } from './protocol.ts';
 import type { JobRunner, WorkerLink } from './runtime.ts';
@@ -26,7 +27,7 @@ export async function createRunner(spec: WorkerSpec): Promise<JobRunner> {
 
 /**
  * Broker mode: deliveries come from the broker; claims, heartbeats and outcomes still go to gaffer
- * over `link`. Null without a broker: the worker long-polls gaffer on `link` itself.
+ * over `link`. Earlier-started workers subscribe with a higher priority (`consumerPriority`). Null without a broker: the worker long-polls gaffer on `link` itself.
  */
 export async function createFeed(spec: WorkerSpec, link: WorkerLink): Promise<BrokerFeed | null> {
   if (!spec.broker) return null;
@@ -35,5 +36,6 @@ export async function createFeed(spec: WorkerSpec, link: WorkerLink): Promise<Br
     broker: await createBroker(spec.broker),
     queue: spec.broker.queue,
     prefetch: spec.concurrency,
+    priority: consumerPriority(Date.now()),
   });
 }

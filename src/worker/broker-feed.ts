@@ -24,17 +24,26 @@ export class BrokerFeed {
   readonly #broker: Broker;
   readonly #queue: string;
   readonly #prefetch: number;
+  readonly #priority: number | undefined;
   readonly #held = new Map<string, Delivery>();
   readonly #listeners: ((msg: GafferMessage) => void)[] = [];
   /** Delivered ids not yet sent: a broker hands over a batch synchronously, sent as one claim. */
   #unclaimed: string[] = [];
   #sub: Subscription | null = null;
 
-  constructor(options: { link: WorkerLink; broker: Broker; queue: string; prefetch: number }) {
+  constructor(options: {
+    link: WorkerLink;
+    broker: Broker;
+    queue: string;
+    prefetch: number;
+    /** The consumer priority (`consumerPriority`), for a broker that honours it. */
+    priority?: number;
+  }) {
     this.#outer = options.link;
     this.#broker = options.broker;
     this.#queue = options.queue;
     this.#prefetch = options.prefetch;
+    this.#priority = options.priority;
     this.#outer.onMessage((msg) => this.#fromGaffer(msg));
   }
 
@@ -52,7 +61,11 @@ export class BrokerFeed {
 
   async start(): Promise<void> {
     await this.#broker.declare(this.#queue);
-    this.#sub = await this.#broker.consume(this.#queue, { prefetch: this.#prefetch }, (d) => {
+    const options =
+      this.#priority === undefined
+        ? { prefetch: this.#prefetch }
+        : { prefetch: this.#prefetch, priority: this.#priority };
+    this.#sub = await this.#broker.consume(this.#queue, options, (d) => {
       const id = d.message.jobId;
       // A second message for a job this worker already holds is a duplicate: spent.
       if (this.#held.has(id)) return void d.ack();

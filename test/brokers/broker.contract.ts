@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
+import { honoursConsumerPriority } from '../../src/brokers/broker.ts';
 import type { Broker, Delivery, QueueStats } from '../../src/brokers/broker.ts';
 
 /**
@@ -168,6 +169,38 @@ export function describeBrokerContract(name: string, makeBroker: () => Promise<B
       const sub = await b.consume(q, { prefetch: 3 }, inboxB.push);
       for (const d of await inboxB.take(3)) await d.ack();
       await sub.cancel();
+    });
+
+    test('consumer priorities: the higher subscription gets every message it has room for, the lower the overflow', async (t) => {
+      const b = await connect();
+      if (!honoursConsumerPriority(b)) {
+        t.skip(`${b.name} does not honour consumer priorities`);
+        return;
+      }
+      const q = await fresh(b);
+      const got: { to: 'high' | 'low'; d: Delivery }[] = [];
+      const inbox = collect();
+      const to = (name: 'high' | 'low') => (d: Delivery) => {
+        got.push({ to: name, d });
+        inbox.push(d);
+      };
+      // The lower one subscribes first, so a broker serving in subscription order would pick it.
+      // Priorities as workers use them (minus the start time in ms): beyond 32 bits.
+      const low = await b.consume(q, { prefetch: 5, priority: -1765130000001 }, to('low'));
+      const high = await b.consume(q, { prefetch: 5, priority: -1765130000000 }, to('high'));
+      // Sorted: the two subscriptions' deliveries may arrive interleaved in any order.
+      const where = () => got.map((g) => `${g.d.message.jobId}:${g.to}`).sort();
+      // Room in both: all to the higher one.
+      await b.publish(q, ids(3));
+      await inbox.take(3);
+      assert.deepEqual(where(), ['job-0:high', 'job-1:high', 'job-2:high']);
+      // It fills up to its prefetch; only what it has no room for goes to the lower one.
+      await b.publish(q, ids(4, 3));
+      await inbox.take(4);
+      assert.deepEqual(where().slice(3), ['job-3:high', 'job-4:high', 'job-5:low', 'job-6:low']);
+      for (const g of got) await g.d.ack();
+      await low.cancel();
+      await high.cancel();
     });
 
     test('queues are isolated', async () => {

@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { BrokerMessage, Delivery, Subscription } from '../broker.ts';
+import type { BrokerMessage, ConsumeOptions, Delivery, Subscription } from '../broker.ts';
 import type { ReconnectingConnection } from './connection.ts';
 
 /** One basic.consume on the subscription's channel, with the prefetch it was started with. */
@@ -20,8 +20,12 @@ interface Generation {
  * still hold, so deliveries in flight never exceed the target. When the cancelled generations
  * have drained and the current one runs below the target, it is swapped again to top it up.
  *
+ * Every generation consumes with the subscription's priority (`x-priority`): RabbitMQ delivers to
+ * the highest-priority consumer of the queue with prefetch room, so a generation swap keeps its
+ * place in that order.
+ *
  * After a reconnection (or an unexpected channel close) the subscription opens a new channel and
- * consumes again with its current target prefetch; deliveries from the lost channel become
+ * consumes again with its current target prefetch and its priority; deliveries from the lost channel become
  * no-ops to ack or nack (the broker redelivers them).
  */
 export class RabbitSubscription implements Subscription {
@@ -39,17 +43,20 @@ export class RabbitSubscription implements Subscription {
   readonly #queue: string;
   readonly #onDelivery: (d: Delivery) => void;
   readonly #retryMs: number;
+  /** Every generation consumes with it (`x-priority`); undefined: RabbitMQ's default, 0. */
+  readonly #priority: number | undefined;
 
   constructor(
     conn: ReconnectingConnection,
     queue: string,
-    prefetch: number,
+    options: ConsumeOptions,
     onDelivery: (d: Delivery) => void,
     retryMs: number,
   ) {
     this.#conn = conn;
     this.#queue = queue;
-    this.#target = prefetch;
+    this.#target = options.prefetch;
+    this.#priority = options.priority;
     this.#onDelivery = onDelivery;
     this.#retryMs = retryMs;
     this.#offUp = conn.onUp(() => this.#enqueue(() => this.#restart()));
@@ -141,7 +148,11 @@ export class RabbitSubscription implements Subscription {
     const gen: Generation = { tag: null, prefetch, outstanding: 0, active: true };
     const epoch = this.#epoch;
     await ch.prefetch(prefetch, false);
-    const { consumerTag } = await ch.consume(this.#queue, (msg) => this.#deliver(gen, epoch, msg));
+    const { consumerTag } = await ch.consume(
+      this.#queue,
+      (msg) => this.#deliver(gen, epoch, msg),
+      this.#priority === undefined ? {} : { priority: this.#priority },
+    );
     gen.tag = consumerTag;
     this.#active = gen;
   }

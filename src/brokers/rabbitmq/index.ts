@@ -2,6 +2,7 @@ import type {
   Broker,
   BrokerMessage,
   ConsumeOptions,
+  ConsumerPriorities,
   DeadLettering,
   Delivery,
   QueueStats,
@@ -48,8 +49,10 @@ export async function createRabbitMQBroker(options: RabbitMQOptions): Promise<Br
   return new RabbitMQBroker(conn, options);
 }
 
-class RabbitMQBroker implements Broker, DeadLettering {
+/** Consumer priorities: the `x-priority` consumer argument (RabbitMQ's "Consumer Priorities"). */
+class RabbitMQBroker implements Broker, DeadLettering, ConsumerPriorities {
   readonly name: string;
+  readonly consumerPriorities = true as const;
   readonly #conn: ReconnectingConnection;
   readonly #publisher: Publisher;
   readonly #subs = new Set<RabbitSubscription>();
@@ -94,13 +97,7 @@ class RabbitMQBroker implements Broker, DeadLettering {
     onDelivery: (d: Delivery) => void,
   ): Promise<Subscription> {
     this.#live();
-    const sub = new RabbitSubscription(
-      this.#conn,
-      queue,
-      options.prefetch,
-      onDelivery,
-      this.#retryMs,
-    );
+    const sub = new RabbitSubscription(this.#conn, queue, options, onDelivery, this.#retryMs);
     await sub.start();
     this.#subs.add(sub);
     return sub;
