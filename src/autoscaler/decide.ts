@@ -39,8 +39,9 @@ import {
  *   rule covers the backlog, and scale-out goes straight to its count.
  * - Scale in only when nothing is ready, idle workers only, longest idle first, never below
  *   max(min, stabilized desired), and the last one only `scaleToZeroSeconds` after the type's
- *   last job ended. Once a run time is known, demand is measured: needed = ceil(arrivals × mean
- *   run ÷ concurrency × (1 + headroom)), stabilized to the highest of `demandWindowSeconds`;
+ *   last job ended. Once a run time is known, demand is measured: with a = arrivals × mean run,
+ *   needed = ceil((a + headroom · √a) ÷ concurrency) (`neededWorkers`), stabilized to the highest
+ *   of `demandWindowSeconds`;
  *   workers over it retire after a short grace (`RETIRE_GRACE_SECONDS`). Any worker over the
  *   stabilized desired count still retires after `idleSeconds` idle, as without demand. A busy,
  *   starting or draining worker is never named (invariant 5). Gaffer's gateway packs jobs onto
