@@ -7,6 +7,7 @@ import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts
 import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
 import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
 import { packingOrder } from './dispatch-order.ts';
+import { settleDeliveries } from './delivery-settle.ts';
 import type { KeyParking } from './key-parking.ts';
 import type { JobService } from './service.ts';
 
@@ -508,23 +509,16 @@ export class WorkerGateway {
       });
       return;
     }
-    // Not claimed: running elsewhere, ended, cancel requested, or not due yet (a retry's message
-    // is published when it falls due). Either way that message is spent.
-    const claimed = new Set(jobs.map((j) => j.id));
-    const heldIds = new Set(held.map((h) => h.id));
-    const spent = ids.filter((id) => !claimed.has(id) && !heldIds.has(id));
-    // Held by a full key: parked (its message spent), so the worker's slot takes the next one.
-    const parked = this.#parking?.parks(type)
-      ? held.flatMap((h) => (h.hold.reason === 'key_limit' ? [{ id: h.id, key: h.hold.key }] : []))
-      : [];
+    const { spent, parked, paused, handBack } = settleDeliveries({
+      ...{ ids, held, now: this.#clock.now(), retryMs: HOLD_RETRY_MS },
+      claimed: jobs.map((j) => j.id),
+      parks: this.#parking?.parks(type) ?? false,
+    });
+    // Parked: its message spent, so the worker's slot takes the next one (key-parking.ts).
     this.#parking?.park(type, parked, endsSeen);
-    spent.push(...parked.map((p) => p.id));
     if (spent.length > 0) w.conn?.send({ t: 'refused', ids: spent, requeue: false });
-    const parkedIds = new Set(parked.map((p) => p.id));
-    this.#giveBack(
-      w,
-      held.filter((h) => !parkedIds.has(h.id)),
-    );
+    this.#holdWhilePaused(w, paused);
+    this.#giveBack(w, handBack);
     if (jobs.length === 0) return;
     for (const job of jobs) this.#hold(w, job, job.leaseToken!);
     w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
@@ -532,25 +526,16 @@ export class WorkerGateway {
   }
 
   /**
-   * Broker mode: delivered jobs the type's pause or limits held back go back to the broker, to be
-   * delivered again — not at once, which would spin on them, but when the rate window frees a
-   * slot, or after HOLD_RETRY_MS (a pause, a key limit that counts starts). The worker keeps the
-   * messages unacked meanwhile; without timers they go back at once. (A key at its running limit
-   * parks its jobs instead: see `#claimPending` and key-parking.ts.)
+   * Broker mode: delivered jobs a rate window (or a key's starts window) held back go back to the
+   * broker, to be delivered again when it frees a slot (delivery-settle.ts), not at once, which
+   * would spin on them. The worker keeps the messages unacked meanwhile; without timers they go
+   * back at once.
    */
-  #giveBack(w: Tracked, all: readonly { id: string; hold: Hold }[]): void {
-    const paused = all.filter((h) => h.hold.reason === 'paused').map((h) => h.id);
-    this.#holdWhilePaused(w, paused);
-    const held = all.filter((h) => h.hold.reason !== 'paused');
-    if (held.length === 0) return;
-    const ids = held.map((h) => h.id);
-    const send = () => w.conn?.send({ t: 'refused', ids, requeue: true });
+  #giveBack(w: Tracked, back: { ids: string[]; at: number } | null): void {
+    if (!back) return;
+    const send = () => w.conn?.send({ t: 'refused', ids: back.ids, requeue: true });
     if (!this.#clock.after) return send();
-    const now = this.#clock.now();
-    const at = Math.min(
-      ...held.map((h) => (h.hold.reason === 'rate_limit' ? h.hold.until : now + HOLD_RETRY_MS)),
-    );
-    this.#clock.after(Math.max(0, at - now), send);
+    this.#clock.after(Math.max(0, back.at - this.#clock.now()), send);
   }
 
   /**
