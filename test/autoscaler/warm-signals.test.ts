@@ -7,7 +7,8 @@ import {
   MIN_BURST_JOBS,
   StartupDelays,
 } from '../../src/autoscaler/warm-signals.ts';
-import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
+import type { WorkerState } from '../../src/domain/events.ts';
+import { poolWorker } from './workers.ts';
 
 const MIN = 60_000;
 
@@ -82,17 +83,7 @@ describe('BurstLog', () => {
 
 describe('StartupDelays', () => {
   const w = (id: string, state: WorkerState, startedAt: number, idleSince: number | null) =>
-    ({
-      id,
-      type: 't',
-      mode: 'pool',
-      state,
-      active: state === 'busy' ? 1 : 0,
-      concurrency: 1,
-      startedAt,
-      idleSince,
-      pid: null,
-    }) satisfies WorkerInfo;
+    poolWorker(id, state, { startedAt, idleSince });
 
   test('from start to ready, for workers seen starting; p90 of the recent ones', () => {
     const d = new StartupDelays();

@@ -2,12 +2,11 @@ import fc from 'fast-check';
 import type { Observation } from '../../src/autoscaler/policy.ts';
 import type { WorkerInfo, WorkerState } from '../../src/domain/events.ts';
 
-/** A worker of type `t` as the policy sees it; `idleForSec` before `now` when idle. */
-export function workerAt(
-  now: number,
+/** A pool worker of type `t`: one job when busy, started at 0, unless `more` says otherwise. */
+export function poolWorker(
   id: string,
   state: WorkerState,
-  idleForSec: number | null = null,
+  more: Partial<WorkerInfo> = {},
 ): WorkerInfo {
   return {
     id,
@@ -17,9 +16,22 @@ export function workerAt(
     active: state === 'busy' ? 1 : 0,
     concurrency: 1,
     startedAt: 0,
-    idleSince: idleForSec === null ? null : now - idleForSec * 1000,
+    idleSince: null,
     pid: null,
+    ...more,
   };
+}
+
+/** A worker of type `t` as the policy sees it; `idleForSec` before `now` when idle. */
+export function workerAt(
+  now: number,
+  id: string,
+  state: WorkerState,
+  idleForSec: number | null = null,
+): WorkerInfo {
+  return poolWorker(id, state, {
+    idleSince: idleForSec === null ? null : now - idleForSec * 1000,
+  });
 }
 
 /** A pool type `t`'s observation at `now`: nothing ready, no workers, unless `partial` says. */

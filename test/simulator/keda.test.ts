@@ -15,6 +15,7 @@ import {
 import { simulate } from '../../src/simulator/loop.ts';
 import type { WorkerInfo } from '../../src/domain/events.ts';
 import { tiny, waitsOf, workersAt } from './helpers.ts';
+import { poolWorker } from '../autoscaler/workers.ts';
 
 // Schedules (keda.ts): HPA syncs at 7.5 s, 22.5 s, 37.5 s, …; KEDA polls at 15 s, 45 s, 75 s, …
 // A worker is ready 0.2 s after it starts.
@@ -223,18 +224,10 @@ describe('KEDA activation and cooldown (pure)', () => {
 
 describe('ReplicaSet victims and ScaledJob (pure)', () => {
   const w = (id: string, startedAt: number, state: WorkerInfo['state'], waiting = false) =>
-    ({
-      id,
-      type: 't',
-      mode: 'pool',
-      state,
-      active: state === 'busy' ? 1 : 0,
-      concurrency: 1,
+    poolWorker(id, state, {
       startedAt,
-      idleSince: null,
-      pid: null,
       waitingFor: waiting ? { reason: 'capacity', message: '' } : null,
-    }) as WorkerInfo;
+    });
 
   it('unscheduled, then not ready, then the newest — busy or not', () => {
     const pool = [
