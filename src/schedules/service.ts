@@ -111,7 +111,8 @@ export class ScheduleService {
 
   /**
    * Creates or replaces the API schedule `name`, checked as the config's are (schema, name, cron,
-   * zone, a known type). Its state (last run, an operator's pause) is kept across a replace.
+   * zone, a known type). Its state (last run, an operator's pause) is kept across a replace; a new
+   * schedule's starts now, so every tick after this call fires however late the runner's next pass.
    */
   async put(
     name: string,
@@ -125,6 +126,7 @@ export class ScheduleService {
     this.#scope(checked, by);
     const now = this.#o.clock.now();
     const stored = await this.#o.store.putSchedule(name, checked, now);
+    await this.#o.store.ensureScheduleState(name, now, nextRun(checked, now));
     await this.#audit(by, 'schedule.put', { schedule: name, type: checked.submit.type });
     const view = this.#view(
       { ...stored, source: 'api' },

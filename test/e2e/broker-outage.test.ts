@@ -52,7 +52,7 @@ function describeOutage(name: string, start: () => Promise<Server>, enabled: boo
     test(`stopped for ${OUTAGE_MS / 1000} s mid-run: 503 + Retry-After while down, then all ${JOBS} jobs end once`, async () => {
       let accepted = 0;
       let refused = 0;
-      let outage: Promise<void> | null = null;
+      let outage: { down: Promise<void>; over: Promise<void> } | null = null;
       const submit = async (i: number) => {
         for (;;) {
           const res = await g.app.inject({
@@ -74,10 +74,13 @@ function describeOutage(name: string, start: () => Promise<Server>, enabled: boo
         while (next < JOBS) {
           await submit(next++);
           if (++accepted === JOBS / 2) outage = runOutage(server);
+          // The second half is submitted once the server is down, so it meets the outage
+          // whatever the server's shutdown takes.
+          if (outage) await outage.down;
         }
       };
       await Promise.all(Array.from({ length: LANES }, lane));
-      await outage;
+      await outage!.over;
 
       assert.ok(refused > 0, 'submissions during the outage were refused');
       await until(g, async () => (await countByState(g, 'work'))['succeeded'] === JOBS, [
@@ -93,10 +96,14 @@ function describeOutage(name: string, start: () => Promise<Server>, enabled: boo
   });
 }
 
-async function runOutage(server: Server): Promise<void> {
-  await server.shutdown();
-  await new Promise((r) => setTimeout(r, OUTAGE_MS));
-  await server.restart();
+/** Stops the server (`down` settles once it is down) and starts it again OUTAGE_MS later. */
+function runOutage(server: Server): { down: Promise<void>; over: Promise<void> } {
+  const down = server.shutdown();
+  const over = down.then(async () => {
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    await server.restart();
+  });
+  return { down, over };
 }
 
 describeOutage(

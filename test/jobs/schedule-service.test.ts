@@ -95,6 +95,16 @@ describe('schedule service', () => {
     assert.deepEqual(await fired(), [sec(2)], 'the cron goes on as before');
   });
 
+  test('an API schedule fires every tick after it was put, however late the runner first passes', async () => {
+    await service.put('api', {
+      cron: '* * * * * *',
+      submit: { type: 'echo' },
+      missed: { catchUp: 5 },
+    });
+    h.clock.advance(3000);
+    assert.deepEqual(await fired(), [sec(1), sec(2), sec(3)]);
+  });
+
   test('an API schedule: replaced keeping its pause, refused over a config name, deleted', async () => {
     schedules = { cfg: everySecond };
     const put = await service.put('api', { cron: '0 * * * *', submit: { type: 'echo' } });
