@@ -5,8 +5,10 @@
  * - Due-time pre-warm: delayed jobs that fall due within the lead (the measured start-up delay
  *   plus one tick) need workers then, so the floor covers them now: ceil((ready + in flight +
  *   due soon) ÷ jobs per worker).
- * - Burst prediction: the last `MIN_BURSTS` burst onsets, one gap apart within a tolerance, predict
- *   the next at last onset + mean gap; from one lead (plus the gaps' measured spread) before it
+ * - Burst prediction: the next burst at last onset + mean gap. Two bursts predict a third one gap
+ *   on; from `PATTERN_BURSTS` on, the last that many onsets must be one gap apart within a
+ *   tolerance (irregular bursts predict nothing). A miss on one gap's evidence costs the floor's
+ *   workers one lead and the late window, once: a third burst that does not match ends it. From one lead (plus the gaps' measured spread) before it
  *   until it is late, the floor is the workers the burst's median size needs. Late is twice the
  *   gaps' spread after it (at least `MIN_GAP_TOLERANCE_MS`, at most the match tolerance), so a
  *   daily burst does not hold workers for hours on a miss. A burst that has not come by then is a
@@ -22,14 +24,18 @@
  * idleSeconds, at most g), their start-up again (k·D, a starting worker is paid for) and the
  * burst's waits (size·D): keep them when k·g < k·(min(g, r) + D) + size·D.
  *
+ * Keeping workers through a gap costs the whole gap on a miss, so it needs `PATTERN_BURSTS`.
+ *
  * Every floor is at most `max` (the caller passes max capped by the executor's room and by what a
  * rate limit can feed) and never negative; no burst floor without `MIN_BURSTS` bursts observed.
  */
 
 /** Start-up delay assumed before any worker start was measured, ms. */
 export const DEFAULT_STARTUP_MS = 5_000;
-/** Bursts needed (the first and its recurrences) before any burst floor: two matching gaps. */
-export const MIN_BURSTS = 3;
+/** Bursts needed before a burst is predicted: the first and one recurrence, one gap. */
+export const MIN_BURSTS = 2;
+/** Bursts a pattern is judged on once known, and the floor between bursts needs: two gaps. */
+export const PATTERN_BURSTS = 3;
 /** Least tolerance on a gap between bursts, ms; 10% of the gap when that is more. */
 export const MIN_GAP_TOLERANCE_MS = 2_000;
 
@@ -109,19 +115,28 @@ export function dueFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
   };
 }
 
-/** The next burst as the last `MIN_BURSTS` onsets predict it; null without a matching pattern. */
+/**
+ * The next burst as the last `PATTERN_BURSTS` onsets (or the only two) predict it; null without a
+ * matching pattern.
+ */
 export function predictBurst(
   bursts: readonly Burst[],
-): { at: number; periodMs: number; spreadMs: number; size: number } | null {
+): { at: number; periodMs: number; spreadMs: number; size: number; from: number } | null {
   if (bursts.length < MIN_BURSTS) return null;
-  const last = bursts.slice(-MIN_BURSTS);
+  const last = bursts.slice(-PATTERN_BURSTS);
   const gaps = last.slice(1).map((b, i) => b.at - last[i]!.at);
   const period = gaps.reduce((a, b) => a + b, 0) / gaps.length;
   if (!(period > 0)) return null;
   const spread = Math.max(...gaps.map((g) => Math.abs(g - period)));
   if (spread > tolerance(period)) return null;
   const size = median(last.map((b) => b.size));
-  return { at: last.at(-1)!.at + period, periodMs: period, spreadMs: spread, size };
+  return {
+    at: last.at(-1)!.at + period,
+    periodMs: period,
+    spreadMs: spread,
+    size,
+    from: last.length,
+  };
 }
 
 /** From one lead (and the gaps' spread) before the predicted burst until it is a miss. */
@@ -142,7 +157,7 @@ export function burstFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
     workers,
     reason:
       `burst of ~${Math.round(next.size)} expected at ${clockTime(next.at)} from the last ` +
-      `${MIN_BURSTS} bursts every ${secs(next.periodMs)} s, start-up ~${secs(startup(o))} s`,
+      `${next.from} bursts every ${secs(next.periodMs)} s, start-up ~${secs(startup(o))} s`,
     inputs: {
       burstExpectedAt: Math.round(next.at),
       burstPeriodMs: Math.round(next.periodMs),
@@ -159,8 +174,8 @@ export function burstFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
  * (the median gap plus its tolerance after the last end).
  */
 export function gapFloor(o: WarmInput, lim: WarmLimits): WarmFloor | null {
-  const bursts = (o.bursts ?? []).slice(-MIN_BURSTS);
-  if (bursts.length < MIN_BURSTS) return null;
+  const bursts = (o.bursts ?? []).slice(-PATTERN_BURSTS);
+  if (bursts.length < PATTERN_BURSTS) return null;
   const last = bursts.at(-1)!;
   if (last.endAt === null) return null;
   const gaps = bursts.slice(1).map((b, i) => b.at - (bursts[i]!.endAt ?? b.at));

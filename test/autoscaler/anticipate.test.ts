@@ -8,6 +8,7 @@ import {
   gapFloor,
   leadMs,
   MIN_BURSTS,
+  PATTERN_BURSTS,
   predictBurst,
   warmFloor,
   type Burst,
@@ -94,7 +95,21 @@ describe('predictBurst and burstFloor', () => {
 
   test('the next burst one mean gap after the last, with the median size', () => {
     const p = predictBurst(every(10 * MIN, T - 10 * MIN));
-    assert.deepEqual(p, { at: T, periodMs: 10 * MIN, spreadMs: 0, size: 100 });
+    assert.deepEqual(p, { at: T, periodMs: 10 * MIN, spreadMs: 0, size: 100, from: 3 });
+  });
+
+  test('two bursts predict a third one gap on; a third that does not match ends it', () => {
+    const two = every(10 * MIN, T - 10 * MIN, 2);
+    assert.deepEqual(predictBurst(two), {
+      at: T,
+      periodMs: 10 * MIN,
+      spreadMs: 0,
+      size: 100,
+      from: 2,
+    });
+    assert.match(burstFloor(at({ now: T, bursts: two }), LIM)!.reason, /from the last 2 bursts/);
+    const off = [...two, { at: T - 3 * MIN, size: 100, endAt: T - 3 * MIN + 10_000 }];
+    assert.equal(predictBurst(off), null);
   });
 
   test('gaps that do not match: no prediction', () => {
@@ -186,6 +201,12 @@ describe('gapFloor: warm between bursts when it costs less than the waits it sav
       assert.equal(gapFloor(at({ now, bursts }), LIM)?.workers ?? null, c.workers);
     });
   }
+
+  test(`not on the evidence of fewer than ${PATTERN_BURSTS} bursts: a miss costs the whole gap`, () => {
+    const bursts = burstsWithGap(20_000).slice(-(PATTERN_BURSTS - 1));
+    const now = bursts.at(-1)!.endAt! + 1_000;
+    assert.equal(gapFloor(at({ now, bursts }), LIM), null);
+  });
 
   test('dropped once the next burst is overdue', () => {
     const bursts = burstsWithGap(20_000);
