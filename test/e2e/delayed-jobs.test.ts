@@ -369,6 +369,55 @@ describe('every front end carries the due time', () => {
           ['2', 5_000],
         ],
       );
+      // `gaffer submit-batch --delay --expire-in`: each job's, unless it sets its own; JSON and
+      // NDJSON alike.
+      const batch = path.join(dir, 'jobs.json');
+      writeFileSync(
+        batch,
+        JSON.stringify([{ payload: { n: '3' } }, { payload: { n: '4' }, delay: '5s' }]),
+      );
+      const lines = path.join(dir, 'jobs.ndjson');
+      writeFileSync(lines, '{"payload":{"n":"5"}}\n{"payload":{"n":"6"},"expireIn":"2h"}\n');
+      for (const f of [batch, lines]) {
+        const res = JSON.parse(
+          (
+            await promisify(execFile)(
+              process.execPath,
+              [path.join(REPO, 'src/cli/main.ts'), 'submit-batch', f, '--type', 'held'].concat([
+                '--delay',
+                '2m',
+                '--expire-in',
+                '1h',
+                '--json',
+                '--url',
+                url,
+              ]),
+              { env: { ...process.env, GAFFER_URL: '' } },
+            )
+          ).stdout,
+        ) as { batchId?: string; batch?: { id: string } };
+        const batchId = res.batchId ?? res.batch!.id;
+        const got = (await g.orch.store.list({ batchId, limit: 10 })).jobs;
+        assert.deepEqual(
+          got
+            .map((j) => [
+              (j.payload as { n: string }).n,
+              j.runAt - j.createdAt,
+              j.expiresAt! - j.createdAt,
+            ])
+            .sort(),
+          f === batch
+            ? [
+                ['3', 120_000, 3_600_000],
+                ['4', 5_000, 3_600_000],
+              ]
+            : [
+                ['5', 120_000, 3_600_000],
+                ['6', 120_000, 7_200_000],
+              ],
+          f,
+        );
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

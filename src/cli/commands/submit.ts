@@ -196,12 +196,20 @@ export function registerSubmitBatch(program: Command): void {
     .argument('<file>', 'the JSON or NDJSON file (- for stdin)')
     .option('-t, --type <type>', 'job type of every job that names none')
     .option('--ndjson', 'the file has a job per line (implied by .ndjson and .jsonl)')
-    .action(async (file: string, opts: { type?: string; ndjson?: boolean }, cmd: Command) => {
+    .option('--delay <duration>', "each job's not-before, from its acceptance, unless it sets one")
+    .option('--run-at <time>', 'not before this time, for every job that sets no due time')
+    .option('--expire-in <duration>', "each job's expiry, from its acceptance, unless it sets one")
+    .option('--expires-at <time>', 'not started by this time, for every job that sets no expiry')
+    .action(async (file: string, opts: BatchOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
+      const timed = withTimes(opts);
       if (opts.ndjson || /\.(ndjson|jsonl)$/i.test(file)) {
         if (file !== '-') await access(file).catch((err: Error) => usage(file, err));
         const type = opts.type;
-        const result = await ctx.client.jobs.submitStream(jsonLines(file), type ? { type } : {});
+        const result = await ctx.client.jobs.submitStream(
+          mapJobs(jsonLines(file), timed),
+          type ? { type } : {},
+        );
         if (ctx.json) return printJson(ctx, result);
         ctx.out(`batch     ${result.batch.id}`);
         ctx.out(`accepted  ${result.batch.accepted}`);
@@ -220,7 +228,7 @@ export function registerSubmitBatch(program: Command): void {
       }
       const type = opts.type ?? body.type;
       const result = await ctx.client.jobs.submitBatch({
-        jobs: body.jobs,
+        jobs: body.jobs.map(timed),
         ...(type ? { type } : {}),
       });
       if (ctx.json) return printJson(ctx, result);
@@ -232,6 +240,47 @@ export function registerSubmitBatch(program: Command): void {
       }
       ctx.err(`progress: gaffer wait ${result.batchId}`);
     });
+}
+
+interface BatchOptions {
+  type?: string;
+  ndjson?: boolean;
+  delay?: string;
+  runAt?: string;
+  expireIn?: string;
+  expiresAt?: string;
+}
+
+/**
+ * The batch's time options on one job: a due time (`delay` or `runAt`) for a job that sets
+ * neither, an expiry (`expireIn` or `expiresAt`) likewise. gaffer checks them as a job's own.
+ */
+function withTimes(opts: BatchOptions): (job: Submission) => Submission {
+  const due = opts.delay ?? opts.runAt;
+  const expiry = opts.expireIn ?? opts.expiresAt;
+  if (opts.delay !== undefined && opts.runAt !== undefined) {
+    throw new UsageError('--delay and --run-at: give one');
+  }
+  if (opts.expireIn !== undefined && opts.expiresAt !== undefined) {
+    throw new UsageError('--expire-in and --expires-at: give one');
+  }
+  return (job) => {
+    if (job === null || typeof job !== 'object' || Array.isArray(job)) return job;
+    const out = { ...job };
+    if (due !== undefined && out.delay === undefined && out.runAt === undefined) {
+      if (opts.delay !== undefined) out.delay = opts.delay;
+      else out.runAt = opts.runAt!;
+    }
+    if (expiry !== undefined && out.expireIn === undefined && out.expiresAt === undefined) {
+      if (opts.expireIn !== undefined) out.expireIn = opts.expireIn;
+      else out.expiresAt = opts.expiresAt!;
+    }
+    return out;
+  };
+}
+
+async function* mapJobs<T>(jobs: AsyncIterable<T>, f: (job: T) => T): AsyncGenerator<T> {
+  for await (const job of jobs) yield f(job);
 }
 
 /**
