@@ -1,5 +1,4 @@
-import { percentile } from './metrics.ts';
-import type { SimResult } from './loop.ts';
+import { summarize } from './metrics.ts';
 import type { Run } from './suite.ts';
 
 /**
@@ -28,35 +27,31 @@ export interface ResultLine {
 }
 
 export function resultLines(run: Run): ResultLine[] {
-  const bound = p95(run.bound);
+  const bound = summarize(run.bound).p95;
   return run.results.map((r) => {
-    const sorted = Float64Array.from(r.waits).sort();
-    const own = percentile(sorted, 95);
+    const m = summarize(r);
     return {
-      trace: run.trace.name,
-      policy: r.policy,
+      trace: m.trace,
+      policy: m.policy,
       seed: run.seed,
       startupMs: run.startupMs,
-      jobs: r.waits.length,
-      waitP50Ms: finite(percentile(sorted, 50)),
-      waitP95Ms: finite(own),
-      waitP99Ms: finite(percentile(sorted, 99)),
-      lowerBoundP95Ms: finite(bound),
-      excessP95Ms: finite(own - bound),
-      workerSeconds: r.workerSeconds,
-      peakWorkers: r.peakWorkers,
-      scalingActions: r.scalingActions,
-      busyKilled: r.busyKilled,
-      jobsRerun: r.jobsRerun,
-      unfinished: r.unfinished,
+      jobs: m.jobs,
+      waitP50Ms: ms(m.p50),
+      waitP95Ms: ms(m.p95),
+      waitP99Ms: ms(m.p99),
+      lowerBoundP95Ms: ms(bound),
+      excessP95Ms: ms(m.p95 - bound),
+      workerSeconds: m.workerSeconds,
+      peakWorkers: m.peakWorkers,
+      scalingActions: m.scalingActions,
+      busyKilled: m.busyKilled,
+      jobsRerun: m.jobsRerun,
+      unfinished: m.unfinished,
     };
   });
 }
 
-function p95(r: SimResult): number {
-  return percentile(Float64Array.from(r.waits).sort(), 95);
-}
-
-function finite(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
+/** Seconds (as `summarize` gives them) back to ms, to the µs (the round trip adds float noise); null when infinite (jobs never ran). */
+function ms(seconds: number): number | null {
+  return Number.isFinite(seconds) ? Math.round(seconds * 1000 * 1e3) / 1e3 : null;
 }
