@@ -9,6 +9,7 @@ import {
   flowDemand,
   neededWorkers,
   queueDesired,
+  spareShare,
   rateDesired,
   retirees,
   scaleOut,
@@ -177,6 +178,8 @@ function decidePool(observed: Observation, scaling: ScalingConfig): Decision {
     inputs.neededStable = need.stable;
     inputs.headroom = s.headroom;
     inputs.runMeanMs = Math.round(need.runMs!);
+    const r = reaction(obs);
+    if (r !== null) inputs.reactionMs = r;
   }
   if (rate !== null && obs.runP50Ms == null && obs.inFlightAgeP50Ms != null) {
     inputs.provenRunMs = obs.inFlightAgeP50Ms;
@@ -286,17 +289,30 @@ function demand(obs: Observation, s: Settings) {
     runMs,
     concurrency: obs.concurrency,
     headroom: s.headroom,
+    reactionMs: reaction(obs),
   });
   const stable = stableNeed(now, obs.history ?? [], obs.now, s.demandWindowSeconds);
   return { now, stable, runMs };
 }
 
-/** "arrivals 5/s × mean run 1 s = 5 in service + headroom 2 × √5, ÷ concurrency 1, highest of the last 60 s". */
+/** How long a worker started now takes to be of use: its measured start-up plus one tick. */
+function reaction(obs: Observation): number | null {
+  return obs.startupMs == null ? null : obs.startupMs + (obs.tickMs ?? 1000);
+}
+
+/**
+ * "arrivals 5/s × mean run 1 s = 5 in service + headroom 2 × √5, ÷ concurrency 1, highest of the
+ * last 60 s"; with a reaction shorter than the run, "… + headroom 2 × √(5 × 0.33) (start-up + tick
+ * 0.2 s) …".
+ */
 function needText(obs: Observation, s: Settings): string {
   const run = obs.runMeanMs ?? obs.runP50Ms ?? 0;
   const kind = obs.runMeanMs != null ? 'mean' : 'p50';
   const a = round2(((obs.arrivalRate ?? 0) * run) / 1000);
-  return `arrivals ${round2(obs.arrivalRate ?? 0)}/s × ${kind} run ${secs(run)} s = ${a} in service + headroom ${s.headroom} × √${a}, ÷ concurrency ${obs.concurrency}, highest of the last ${s.demandWindowSeconds} s`;
+  const r = reaction(obs);
+  const share = spareShare(r, run);
+  const spares = share < 1 ? `√(${a} × ${round2(share)}) (start-up + tick ${secs(r!)} s)` : `√${a}`;
+  return `arrivals ${round2(obs.arrivalRate ?? 0)}/s × ${kind} run ${secs(run)} s = ${a} in service + headroom ${s.headroom} × ${spares}, ÷ concurrency ${obs.concurrency}, highest of the last ${s.demandWindowSeconds} s`;
 }
 
 /**

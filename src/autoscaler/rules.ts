@@ -205,24 +205,37 @@ export function scaleOut(o: {
  * Need rule: the workers the measured demand keeps busy, with headroom for its fluctuation —
  *
  *   a = λ · S                         (Little's law: jobs in service at arrival rate λ, mean run S)
- *   needed = ceil((a + headroom · √a) ÷ concurrency)
+ *   share = min(1, 2 · (1 − e^(−R/S)))  (R: the reaction time, start-up + one tick; 1 if unknown)
+ *   needed = ceil((a + headroom · √(a · share)) ÷ concurrency)
  *
  * The headroom grows as √a, not in proportion to a: square-root staffing (Halfin–Whitt), the
  * textbook rule for Poisson arrivals. The jobs in service fluctuate by about √a, so a small pool
  * needs a large fraction spare and a large one a small fraction; with headroom 2 about 3 % of
- * arrivals find every slot busy. Null while no run time has been observed (demand not measured).
+ * arrivals find every slot busy. Spares only have to cover what the count can grow by before a
+ * worker started for it is up: over a horizon R its change has variance 2a(1 − e^(−R/S)) (an
+ * M/M/∞ queue), so workers that start in a fraction of a run need few spares — a job that finds
+ * every slot busy waits about R — and slow ones the full √a. Null while no run time has been
+ * observed (demand not measured).
  */
 export function neededWorkers(o: {
   arrivalRate: number;
   runMs: number | null;
   concurrency: number;
   headroom: number;
+  /** Start-up delay plus one tick, ms; null or absent: unknown, the full headroom. */
+  reactionMs?: number | null;
 }): number | null {
   if (o.runMs === null) return null;
   const a = (o.arrivalRate * o.runMs) / 1000;
-  const slots = a + o.headroom * Math.sqrt(a);
+  const slots = a + o.headroom * Math.sqrt(a * spareShare(o.reactionMs ?? null, o.runMs));
   // Rounded first so float noise (4.000000000000001) does not add a worker.
   return Math.ceil(Math.round((slots / Math.max(1, o.concurrency)) * 1e6) / 1e6);
+}
+
+/** The share of √a the spares cover for a reaction time R and a mean run S (`neededWorkers`). */
+export function spareShare(reactionMs: number | null, runMs: number): number {
+  if (reactionMs === null || !(runMs > 0)) return 1;
+  return Math.min(1, 2 * (1 - Math.exp(-Math.max(0, reactionMs) / runMs)));
 }
 
 /**

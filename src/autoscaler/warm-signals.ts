@@ -113,28 +113,41 @@ function threshold(t: TypeBursts): number {
 }
 
 /**
- * Workers' measured start-up delays per type: from a worker's start (its `startedAt`) to the first
- * time it is seen ready (idle since, or seen busy). The last `STARTUP_SAMPLES` per type, reported as
- * their p90 so the lead errs early.
+ * Workers' measured start-up delays per type: from a worker's start (its `startedAt`) to when it
+ * said it was ready (`readyAt`), exact however long ago; for a worker that does not say, to the
+ * first time it is seen ready after being seen starting (idle since, or seen busy). Each worker
+ * counts once. The last `STARTUP_SAMPLES` per type, reported as their p90 so the lead errs early.
  */
 export class StartupDelays {
   readonly #samples = new Map<string, number[]>();
-  /** Per type, workers seen starting and not yet seen ready. */
+  /** Per type, workers seen starting and not yet measured. */
   readonly #starting = new Map<string, Set<string>>();
+  /** Per type, listed workers already measured. */
+  readonly #measured = new Map<string, Set<string>>();
 
   /** Records start-ups among one type's workers (call with every view of its pool). */
   observe(type: string, workers: readonly WorkerInfo[], now: number): void {
     const before = this.#starting.get(type) ?? new Set<string>();
+    const done = this.#measured.get(type) ?? new Set<string>();
     const starting = new Set<string>();
+    const measured = new Set<string>();
     for (const w of workers) {
-      if (w.state === 'starting') starting.add(w.id);
-      else if (before.has(w.id) && (w.state === 'idle' || w.state === 'busy')) {
-        const readyAt = w.idleSince !== null && w.idleSince >= w.startedAt ? w.idleSince : now;
-        this.add(type, readyAt - w.startedAt);
+      if (w.state === 'starting') {
+        starting.add(w.id);
+        continue;
       }
+      if (done.has(w.id)) {
+        measured.add(w.id);
+        continue;
+      }
+      const readyAt = w.readyAt ?? (before.has(w.id) ? seenReadyAt(w, now) : null);
+      if (readyAt === null) continue;
+      this.add(type, readyAt - w.startedAt);
+      measured.add(w.id);
     }
     // Only workers still listed are kept: one stopped while starting is forgotten.
     this.#starting.set(type, starting);
+    this.#measured.set(type, measured);
   }
 
   /** One measured start-up delay of `type`, ms. */
@@ -153,4 +166,10 @@ export class StartupDelays {
     const sorted = [...s].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]!;
   }
+}
+
+/** A worker seen starting, now seen again: when it became ready, or now as an upper bound. */
+function seenReadyAt(w: WorkerInfo, now: number): number | null {
+  if (w.state !== 'idle' && w.state !== 'busy') return null;
+  return w.idleSince !== null && w.idleSince >= w.startedAt ? w.idleSince : now;
 }

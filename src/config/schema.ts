@@ -141,7 +141,9 @@ const Scaling = Type.Object(
         description:
           'Scale-in keeps the workers the measured demand needs: with a = arrivals/s × mean run ' +
           'time, ceil((a + headroom × √a) ÷ concurrency) (square-root staffing: 2 leaves about ' +
-          '3 % of arrivals finding every slot busy). Idle workers over that retire after a short ' +
+          '3 % of arrivals finding every slot busy); workers that start in a fraction of a run ' +
+          'need fewer spares, √a shrinks to √(a × min(1, 2(1 − e^(−R/S)))) with R the measured ' +
+          'start-up plus one tick and S the mean run. Idle workers over that retire after a short ' +
           'grace (5 s, or idleSeconds if shorter) instead of after idleSeconds. Absent: 2.',
       }),
     ),

@@ -17,6 +17,8 @@ export interface WorkerInfo {
   startedAt: number;
   /** Store-clock ms when it last became idle (null while busy or never idle). */
   idleSince: number | null;
+  /** Store-clock ms when it first said it was ready (null or absent: not yet, or not known). */
+  readyAt?: number | null;
   pid: number | null;
   /** What a starting worker waits for, as its executor reports it (a pod Pending for capacity). */
   waitingFor?: StartBlock | null;

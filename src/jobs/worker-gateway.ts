@@ -131,6 +131,7 @@ export class WorkerGateway {
       active: 0,
       startedAt: this.#clock.now(),
       idleSince: null,
+      readyAt: null,
       pid: null,
     };
     this.#workers.set(worker.id, {
@@ -360,6 +361,7 @@ export class WorkerGateway {
   }
 
   #hello(w: Tracked): void {
+    w.info.readyAt ??= this.#clock.now();
     if (w.assigned && w.assigned.leaseToken != null) {
       // Stopping: the job is not started; it is handed back when this worker is gone.
       if (this.#stopping) return;

@@ -123,6 +123,7 @@ export class Executor {
       concurrency: w.concurrency,
       startedAt: w.requestedAt,
       idleSince: w.idleSince,
+      readyAt: w.readyAt,
       pid: null,
       waitingFor:
         w.state === 'pending' ? { reason: 'capacity', message: 'no room for the worker' } : null,

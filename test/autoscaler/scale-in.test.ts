@@ -38,6 +38,41 @@ describe('neededWorkers: ceil((a + headroom·√a) ÷ concurrency), a = λ·S', 
       assert.equal(neededWorkers({ arrivalRate, runMs, concurrency, headroom }), want),
     );
   }
+
+  // λ 2/s × S 8 s = 16 in service, headroom 2: the spares follow the reaction time R.
+  const reacting: [string, number | null, number][] = [
+    ['R unknown: the full headroom, 16 + 2·4', null, 24],
+    ['R 1.2 s of 8 s: share 2(1 − e^(−0.15)) = 0.28, 16 + 2·√4.47', 1_200, 21],
+    ['R 0: no spares, the jobs in service', 0, 16],
+    ['R long (20 s): share capped at 1, as unknown', 20_000, 24],
+  ];
+  for (const [name, reactionMs, want] of reacting) {
+    test(name, () =>
+      assert.equal(
+        neededWorkers({ arrivalRate: 2, runMs: 8_000, concurrency: 1, headroom: 2, reactionMs }),
+        want,
+      ),
+    );
+  }
+
+  test('property: a reaction time never needs more than none known, nor fewer than a', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 100, noNaN: true }),
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.double({ min: 0, max: 4, noNaN: true }),
+        fc.integer({ min: 0, max: 600_000 }),
+        (arrivalRate, runMs, concurrency, headroom, reactionMs) => {
+          const base = { arrivalRate, runMs, concurrency, headroom };
+          const full = neededWorkers(base)!;
+          const fast = neededWorkers({ ...base, reactionMs })!;
+          const bare = neededWorkers({ ...base, headroom: 0 })!;
+          assert.ok(fast <= full && fast >= bare, `${bare} ≤ ${fast} ≤ ${full}`);
+        },
+      ),
+    );
+  });
 });
 
 describe('stableNeed: the highest need of the window', () => {
@@ -124,6 +159,19 @@ describe('decide: scale in by measured demand', () => {
         'arrivals 2/s × mean run 1 s = 2 in service + headroom 2 × √2, ÷ concurrency 1, ' +
         'highest of the last 60 s, ready 0',
     );
+  });
+  test('workers that start fast need fewer spares, and the reason says why', () => {
+    // Start-up 0.2 s + tick 1 s over a 1 s run: share min(1, 2(1 − e^(−1.2))) = 1.4 → 1: as before.
+    // Start-up 0.1 s, tick 0.1 s: share 2(1 − e^(−0.2)) = 0.36, 2 + 2·√0.73 = 3.7 → 4.
+    const d = decide(
+      pool([9, 9, 9, 9, 9, 9, 9, 9, 9, 1], { startupMs: 100, tickMs: 100 }),
+      SCALING,
+    );
+    assert.deepEqual([d.inputs.needed, d.inputs.reactionMs, d.to], [4, 200, 4]);
+    assert.match(d.reason, /headroom 2 × √\(2 × 0\.36\) \(start-up \+ tick 0\.2 s\)/);
+    const slow = decide(pool([9, 9, 9, 9, 9, 9, 9, 9, 9, 1], { startupMs: 200 }), SCALING);
+    assert.equal(slow.inputs.needed, 5);
+    assert.match(slow.reason, /headroom 2 × √2,/);
   });
   test('the window keeps a recent higher need', () => {
     const history = [{ at: NOW - 30_000, desired: 2, needed: 9 }];

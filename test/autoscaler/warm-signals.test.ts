@@ -97,6 +97,18 @@ describe('StartupDelays', () => {
     assert.equal(d.p90('other'), null);
   });
 
+  test('a worker that says when it was ready is measured exactly, once, seen starting or not', () => {
+    const d = new StartupDelays();
+    const ready = (id: string, state: WorkerState, startedAt: number, readyAt: number) =>
+      poolWorker(id, state, { startedAt, idleSince: null, readyAt });
+    for (let view = 0; view < 10; view++) {
+      d.observe('t', [ready('a', 'busy', 0, 300)], 5_000 + view);
+    }
+    assert.equal(d.p90('t'), 300, 'never seen starting, measured to when it said it was ready');
+    d.observe('t', [ready('a', 'busy', 0, 300), ready('b', 'idle', 1_000, 2_000)], 6_000);
+    assert.equal(d.p90('t'), 1_000, 'a counted once (ten samples of a would keep the p90 at 300)');
+  });
+
   test('a worker stopped while starting is forgotten, not measured', () => {
     const d = new StartupDelays();
     d.observe('t', [w('a', 'starting', 0, null)], 0);
