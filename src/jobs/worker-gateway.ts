@@ -1,13 +1,14 @@
-import type { Clock, Scheduler, Timer } from '../domain/clock.ts';
-import type { Hold } from '../domain/flow.ts';
+import type { Clock, Scheduler } from '../domain/clock.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
 import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
-import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
+import type { WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
+import { toAssignment } from './assignment.ts';
 import { DeliveryClaims } from './delivery-claims.ts';
 import { packingOrder } from './dispatch-order.ts';
+import { RateWakes } from './rate-wakes.ts';
 import type { KeyParking } from './key-parking.ts';
 import type { JobService } from './service.ts';
 
@@ -33,15 +34,14 @@ interface Tracked {
  * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
  * worker is told to stop only once it holds nothing (invariant 5).
  */
-
 export class WorkerGateway {
   readonly #service: JobService;
   /** Where every worker's start, drain and stop is recorded. */
   readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock & Partial<Scheduler>;
-  /** Per type: the timer that serves its waiting workers when its rate window frees a slot. */
-  readonly #wakes = new Map<string, { at: number; timer: Timer }>();
+  /** Serves a rate-limited type's waiting workers when its window frees a slot. */
+  readonly #wakes: RateWakes;
   readonly #log: Pick<Logger, 'error'>;
   /** Broker mode: the claims of the job ids workers were delivered (delivery-claims.ts). */
   readonly #deliveries: DeliveryClaims<Tracked>;
@@ -75,6 +75,7 @@ export class WorkerGateway {
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
+    this.#wakes = new RateWakes({ clock: options.clock, wake: (type) => this.notify(type) });
     this.#deliveries = new DeliveryClaims<Tracked>({
       ...{ service: options.service, clock: options.clock, log: options.log },
       parking: options.parking ?? null,
@@ -107,8 +108,7 @@ export class WorkerGateway {
    */
   close(): void {
     this.#closed = true;
-    for (const { timer } of this.#wakes.values()) timer.cancel();
-    this.#wakes.clear();
+    this.#wakes.close();
   }
 
   /** Resolves once every worker event recorded so far is written (or failed to be). */
@@ -389,7 +389,7 @@ export class WorkerGateway {
     try {
       const out = await this.#service.claimOrHold(w.info.type, w.info.id, w.wants, 'running');
       jobs = out.jobs;
-      this.#wakeWhenFree(w.info.type, out.held);
+      this.#wakes.held(w.info.type, out.held);
     } finally {
       w.claiming = false;
     }
@@ -469,26 +469,6 @@ export class WorkerGateway {
     this.notify(type);
   }
 
-  /**
-   * A rate-limited type's workers wait for no notify: they are served again when its window frees
-   * a slot (the earliest `rate_limit` hold), on gaffer's clock. Without timers, the reconciler's
-   * sweep (which notifies every type) serves them.
-   */
-  #wakeWhenFree(type: string, held: readonly { hold: Hold }[]): void {
-    if (!this.#clock.after) return;
-    const times = held.flatMap((h) => (h.hold.reason === 'rate_limit' ? [h.hold.until] : []));
-    if (times.length === 0) return;
-    const at = Math.min(...times);
-    const pending = this.#wakes.get(type);
-    if (pending && pending.at <= at) return;
-    pending?.timer.cancel();
-    const timer = this.#clock.after(Math.max(0, at - this.#clock.now()), () => {
-      this.#wakes.delete(type);
-      if (!this.#closed) this.notify(type);
-    });
-    this.#wakes.set(type, { at, timer });
-  }
-
   #released(w: Tracked): void {
     w.info.active = w.leases.size;
     if (w.leases.size === 0 && w.info.state === 'busy' && this.#move(w, 'idle')) {
@@ -533,25 +513,4 @@ export class WorkerGateway {
       .finally(() => this.#recording.delete(write));
     this.#recording.add(write);
   }
-}
-
-/**
- * What a worker is told about a job it now holds. With `pooled`, a suspect (its last attempt ended
- * with its process dying) is marked `isolate`, so it cannot take the pool worker's other jobs down
- * with it if it crashes again.
- */
-function toAssignment(job: Job, token: number, pooled: boolean): Assignment {
-  const assignment: Assignment = {
-    id: job.id,
-    token,
-    type: job.type,
-    payload: job.payload,
-    attributes: job.attributes,
-    attempt: job.attempt,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    ...(job.data ? { data: job.data } : {}),
-  };
-  if (pooled && job.error?.workerLost === true) assignment.isolate = true;
-  return assignment;
 }
