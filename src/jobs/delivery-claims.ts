@@ -120,6 +120,7 @@ export class DeliveryClaims<W extends DeliveringWorker> {
     try {
       ({ jobs, held } = await service.claimOrHold(type, w.info.id, ids.length, 'running', ids));
     } catch (err) {
+      // The store refused (disk full, connection lost): a live consumer would keep them for ever.
       refuse(ids);
       throw err;
     }
