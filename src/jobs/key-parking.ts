@@ -21,7 +21,7 @@ import type { JobRecords } from '../store/roles/job-records.ts';
  * parked backlog costs no claims while it waits.
  *
  * A key limit that counts starts (`keyLimit.starts`) frees its slots on a clock, not on an end:
- * its held deliveries are handed back after a delay as before (the gateway's `#giveBack`).
+ * its held deliveries are handed back after a delay (delivery-claims.ts).
  */
 export interface KeyParkingDeps {
   /** The type's key limit in force. */

@@ -1,13 +1,14 @@
-import type { Clock, Scheduler, Timer } from '../domain/clock.ts';
-import type { Hold } from '../domain/flow.ts';
+import type { Clock, Scheduler } from '../domain/clock.ts';
 import type { GafferEvents, StartBlock, WorkerInfo } from '../domain/events.ts';
 import type { Job, JobError } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import { canWorkerTransition, type WorkerState } from '../domain/worker-state.ts';
 import type { ScalingLog, WorkerEvent } from '../store/roles/scaling-log.ts';
-import type { Assignment, WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
+import type { WorkerConnection, WorkerMessage } from '../worker/protocol.ts';
+import { toAssignment } from './assignment.ts';
+import { DeliveryClaims } from './delivery-claims.ts';
 import { packingOrder } from './dispatch-order.ts';
-import { settleDeliveries } from './delivery-settle.ts';
+import { RateWakes } from './rate-wakes.ts';
 import type { KeyParking } from './key-parking.ts';
 import type { JobService } from './service.ts';
 
@@ -25,20 +26,7 @@ interface Tracked {
   claiming: boolean;
   /** Per-job mode: the job claimed for this worker before it was started. */
   assigned: Job | null;
-  /** Broker mode: delivered job ids waiting for this turn's claim. */
-  pendingIds: string[];
-  /** Broker mode: delivered jobs their type's pause holds, unacked (see `#holdWhilePaused`). */
-  pausedIds: Set<string>;
 }
-
-/** How long a broker-delivered job held by a key's starts window waits to go back. */
-const HOLD_RETRY_MS = 1000;
-/**
- * How long a worker keeps delivered jobs of a paused type before handing them back, unless the
- * type is resumed first: long, so a pause costs no claims, and far under RabbitMQ's default
- * `consumer_timeout` (30 min) after which the broker would close the channel.
- */
-const PAUSE_HOLD_MS = 60_000;
 
 /**
  * gaffer's side of every worker connection: serves claims (long-polled, woken by new jobs), keeps
@@ -46,18 +34,17 @@ const PAUSE_HOLD_MS = 60_000;
  * and drains workers for scale-in. It knows, at every instant, whether a worker is busy — so a
  * worker is told to stop only once it holds nothing (invariant 5).
  */
-
 export class WorkerGateway {
   readonly #service: JobService;
   /** Where every worker's start, drain and stop is recorded. */
   readonly #workerLog: Pick<ScalingLog, 'recordWorkerEvent'>;
   readonly #events: GafferEvents;
   readonly #clock: Clock & Partial<Scheduler>;
-  /** Per type: the timer that serves its waiting workers when its rate window frees a slot. */
-  readonly #wakes = new Map<string, { at: number; timer: Timer }>();
+  /** Serves a rate-limited type's waiting workers when its window frees a slot. */
+  readonly #wakes: RateWakes;
   readonly #log: Pick<Logger, 'error'>;
-  /** Broker mode: where deliveries held by a full key wait (key-parking.ts). */
-  readonly #parking: Pick<KeyParking, 'parks' | 'ends' | 'park'> | null;
+  /** Broker mode: the claims of the job ids workers were delivered (delivery-claims.ts). */
+  readonly #deliveries: DeliveryClaims<Tracked>;
   readonly #workers = new Map<string, Tracked>();
   /** Bumped on every notify of a type, so a claim that raced with new jobs tries again. */
   readonly #notifySeq = new Map<string, number>();
@@ -88,7 +75,17 @@ export class WorkerGateway {
     this.#events = options.events;
     this.#clock = options.clock;
     this.#log = options.log;
-    this.#parking = options.parking ?? null;
+    this.#wakes = new RateWakes({ clock: options.clock, wake: (type) => this.notify(type) });
+    this.#deliveries = new DeliveryClaims<Tracked>({
+      ...{ service: options.service, clock: options.clock, log: options.log },
+      parking: options.parking ?? null,
+      host: {
+        stopping: () => this.#stopping,
+        tracked: (w) => this.#workers.has(w.info.id),
+        send: (w, msg) => w.conn?.send(msg),
+        assign: (w, jobs) => this.#assign(w, jobs),
+      },
+    });
   }
 
   /**
@@ -111,8 +108,7 @@ export class WorkerGateway {
    */
   close(): void {
     this.#closed = true;
-    for (const { timer } of this.#wakes.values()) timer.cancel();
-    this.#wakes.clear();
+    this.#wakes.close();
   }
 
   /** Resolves once every worker event recorded so far is written (or failed to be). */
@@ -141,8 +137,6 @@ export class WorkerGateway {
       wants: 0,
       claiming: false,
       assigned,
-      pendingIds: [],
-      pausedIds: new Set(),
     });
     if (assigned?.leaseToken != null) {
       this.#hold(this.#workers.get(worker.id)!, assigned, assigned.leaseToken);
@@ -342,7 +336,7 @@ export class WorkerGateway {
         await this.#serve(w);
         return;
       case 'claim-jobs':
-        return this.#claimJobs(w, msg.ids);
+        return this.#deliveries.delivered(w, msg.ids);
       case 'heartbeat':
         return this.#heartbeat(w, msg.leases);
       case 'started':
@@ -397,7 +391,7 @@ export class WorkerGateway {
     try {
       const out = await this.#service.claimOrHold(w.info.type, w.info.id, w.wants, 'running');
       jobs = out.jobs;
-      this.#wakeWhenFree(w.info.type, out.held);
+      this.#wakes.held(w.info.type, out.held);
     } finally {
       w.claiming = false;
     }
@@ -416,10 +410,15 @@ export class WorkerGateway {
     }
     // One claim, at most one answer: the worker asks again for whatever slots are still free.
     w.wants = 0;
-    for (const job of jobs) this.#hold(w, job, job.leaseToken!);
-    w.conn.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
-    for (const job of jobs) this.#events.emit('job:started', { job });
+    this.#assign(w, jobs);
     return jobs.length;
+  }
+
+  /** Jobs claimed for a pool worker: held as its leases, and sent to it to run. */
+  #assign(w: Tracked, jobs: Job[]): void {
+    for (const job of jobs) this.#hold(w, job, job.leaseToken!);
+    w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
+    for (const job of jobs) this.#events.emit('job:started', { job });
   }
 
   #hold(w: Tracked, job: Job, token: number): void {
@@ -464,126 +463,12 @@ export class WorkerGateway {
     } // else stale: the job was re-leased or ended; nothing to write
   }
 
-  /**
-   * Broker mode: lease delivered jobs to this worker if they are claimable now. The ids a worker
-   * sends in one turn of the event loop are claimed in one transaction.
-   */
-  #claimJobs(w: Tracked, ids: readonly string[]): void {
-    const first = w.pendingIds.length === 0;
-    w.pendingIds.push(...ids);
-    if (first && ids.length > 0) {
-      setImmediate(() =>
-        this.#claimPending(w).catch((err: unknown) =>
-          this.#log.error({ err, worker: w.info.id }, 'claiming delivered jobs failed'),
-        ),
-      );
-    }
-  }
-
-  async #claimPending(w: Tracked): Promise<void> {
-    const ids = w.pendingIds.splice(0);
-    if (w.info.state === 'draining' || this.#stopping) {
-      w.conn?.send({ t: 'refused', ids, requeue: true });
-      return;
-    }
-    let jobs: Job[];
-    let held: { id: string; hold: Hold }[];
-    const type = w.info.type;
-    const endsSeen = this.#parking?.ends(type) ?? 0;
-    try {
-      ({ jobs, held } = await this.#service.claimOrHold(
-        w.info.type,
-        w.info.id,
-        ids.length,
-        'running',
-        ids,
-      ));
-    } catch (err) {
-      // The store refused the claim (disk full, connection lost): hand the messages back, or the
-      // worker would hold them unclaimed for ever (a live consumer keeps refreshing them).
-      w.conn?.send({ t: 'refused', ids, requeue: true });
-      throw err;
-    }
-    if (!this.#workers.has(w.info.id)) {
-      await this.#service.abandon(jobs, {
-        class: 'infrastructure',
-        message: 'worker gone before delivery',
-      });
-      return;
-    }
-    const { spent, parked, paused, handBack } = settleDeliveries({
-      ...{ ids, held, now: this.#clock.now(), retryMs: HOLD_RETRY_MS },
-      claimed: jobs.map((j) => j.id),
-      parks: this.#parking?.parks(type) ?? false,
-    });
-    // Parked: its message spent, so the worker's slot takes the next one (key-parking.ts).
-    this.#parking?.park(type, parked, endsSeen);
-    if (spent.length > 0) w.conn?.send({ t: 'refused', ids: spent, requeue: false });
-    this.#holdWhilePaused(w, paused);
-    this.#giveBack(w, handBack);
-    if (jobs.length === 0) return;
-    for (const job of jobs) this.#hold(w, job, job.leaseToken!);
-    w.conn?.send({ t: 'jobs', jobs: jobs.map((j) => toAssignment(j, j.leaseToken!, true)) });
-    for (const job of jobs) this.#events.emit('job:started', { job });
-  }
-
-  /**
-   * Broker mode: delivered jobs a rate window (or a key's starts window) held back go back to the
-   * broker, to be delivered again when it frees a slot (delivery-settle.ts), not at once, which
-   * would spin on them. The worker keeps the messages unacked meanwhile; without timers they go
-   * back at once.
-   */
-  #giveBack(w: Tracked, back: { ids: string[]; at: number } | null): void {
-    if (!back) return;
-    const send = () => w.conn?.send({ t: 'refused', ids: back.ids, requeue: true });
-    if (!this.#clock.after) return send();
-    this.#clock.after(Math.max(0, back.at - this.#clock.now()), send);
-  }
-
-  /**
-   * Broker mode: delivered jobs of a paused type stay with the worker, unacked, until the type is
-   * resumed (`resumed`: claimed again at once) or PAUSE_HOLD_MS passes (handed back, to be
-   * delivered again). A pause costs no claim meanwhile; without timers they go back at once.
-   */
-  #holdWhilePaused(w: Tracked, ids: string[]): void {
-    if (ids.length === 0) return;
-    if (!this.#clock.after) return void w.conn?.send({ t: 'refused', ids, requeue: true });
-    for (const id of ids) w.pausedIds.add(id);
-    this.#clock.after(PAUSE_HOLD_MS, () => {
-      const back = ids.filter((id) => w.pausedIds.delete(id));
-      if (back.length > 0) w.conn?.send({ t: 'refused', ids: back, requeue: true });
-    });
-  }
-
   /** The type was resumed: its workers claim the deliveries its pause held, and wait no more. */
   resumed(type: string): void {
     for (const w of this.#workers.values()) {
-      if (w.info.type !== type || w.pausedIds.size === 0) continue;
-      const ids = [...w.pausedIds];
-      w.pausedIds.clear();
-      this.#claimJobs(w, ids);
+      if (w.info.type === type) this.#deliveries.resumed(w);
     }
     this.notify(type);
-  }
-
-  /**
-   * A rate-limited type's workers wait for no notify: they are served again when its window frees
-   * a slot (the earliest `rate_limit` hold), on gaffer's clock. Without timers, the reconciler's
-   * sweep (which notifies every type) serves them.
-   */
-  #wakeWhenFree(type: string, held: readonly { hold: Hold }[]): void {
-    if (!this.#clock.after) return;
-    const times = held.flatMap((h) => (h.hold.reason === 'rate_limit' ? [h.hold.until] : []));
-    if (times.length === 0) return;
-    const at = Math.min(...times);
-    const pending = this.#wakes.get(type);
-    if (pending && pending.at <= at) return;
-    pending?.timer.cancel();
-    const timer = this.#clock.after(Math.max(0, at - this.#clock.now()), () => {
-      this.#wakes.delete(type);
-      if (!this.#closed) this.notify(type);
-    });
-    this.#wakes.set(type, { at, timer });
   }
 
   #released(w: Tracked): void {
@@ -630,25 +515,4 @@ export class WorkerGateway {
       .finally(() => this.#recording.delete(write));
     this.#recording.add(write);
   }
-}
-
-/**
- * What a worker is told about a job it now holds. With `pooled`, a suspect (its last attempt ended
- * with its process dying) is marked `isolate`, so it cannot take the pool worker's other jobs down
- * with it if it crashes again.
- */
-function toAssignment(job: Job, token: number, pooled: boolean): Assignment {
-  const assignment: Assignment = {
-    id: job.id,
-    token,
-    type: job.type,
-    payload: job.payload,
-    attributes: job.attributes,
-    attempt: job.attempt,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    ...(job.data ? { data: job.data } : {}),
-  };
-  if (pooled && job.error?.workerLost === true) assignment.isolate = true;
-  return assignment;
 }
