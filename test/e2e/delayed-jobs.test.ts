@@ -338,28 +338,25 @@ describe('every front end carries the due time', () => {
           { env: { ...process.env, GAFFER_URL: '' } },
         )
       ).stdout.trim();
+    const cliJson = async <T>(...args: string[]): Promise<T> =>
+      JSON.parse(
+        (
+          await promisify(execFile)(
+            process.execPath,
+            [path.join(REPO, 'src/cli/main.ts'), ...args, '--json', '--url', url],
+            { env: { ...process.env, GAFFER_URL: '' } },
+          )
+        ).stdout,
+      ) as T;
     assert.equal(await delayOf(await cli('--delay', '45s')), 45_000);
     // `gaffer upload --delay`: every row's due time, unless the row's own gaffer.delay cell.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gaffer-upload-delay-'));
     try {
       const file = path.join(dir, 'rows.csv');
       writeFileSync(file, 'n,gaffer.delay\n1,\n2,5s\n');
-      const out = JSON.parse(
-        (
-          await promisify(execFile)(
-            process.execPath,
-            [path.join(REPO, 'src/cli/main.ts'), 'upload', file, '--type', 'held'].concat([
-              '--delay',
-              '2m',
-              '--no-progress',
-              '--json',
-              '--url',
-              url,
-            ]),
-            { env: { ...process.env, GAFFER_URL: '' } },
-          )
-        ).stdout,
-      ) as { batch: { id: string; accepted: number } };
+      const out = await cliJson<{ batch: { id: string; accepted: number } }>(
+        ...['upload', file, '--type', 'held', '--delay', '2m', '--no-progress'],
+      );
       assert.equal(out.batch.accepted, 2);
       const jobs = (await g.orch.store.list({ batchId: out.batch.id, limit: 10 })).jobs;
       assert.deepEqual(
@@ -379,23 +376,9 @@ describe('every front end carries the due time', () => {
       const lines = path.join(dir, 'jobs.ndjson');
       writeFileSync(lines, '{"payload":{"n":"5"}}\n{"payload":{"n":"6"},"expireIn":"2h"}\n');
       for (const f of [batch, lines]) {
-        const res = JSON.parse(
-          (
-            await promisify(execFile)(
-              process.execPath,
-              [path.join(REPO, 'src/cli/main.ts'), 'submit-batch', f, '--type', 'held'].concat([
-                '--delay',
-                '2m',
-                '--expire-in',
-                '1h',
-                '--json',
-                '--url',
-                url,
-              ]),
-              { env: { ...process.env, GAFFER_URL: '' } },
-            )
-          ).stdout,
-        ) as { batchId?: string; batch?: { id: string } };
+        const res = await cliJson<{ batchId?: string; batch?: { id: string } }>(
+          ...['submit-batch', f, '--type', 'held', '--delay', '2m', '--expire-in', '1h'],
+        );
         const batchId = res.batchId ?? res.batch!.id;
         const got = (await g.orch.store.list({ batchId, limit: 10 })).jobs;
         assert.deepEqual(
