@@ -8,8 +8,9 @@
  * - Burst prediction: the next burst at last onset + mean gap. Two bursts predict a third one gap
  *   on; from `PATTERN_BURSTS` on, the last that many onsets must be one gap apart within a
  *   tolerance (irregular bursts predict nothing). A miss on one gap's evidence costs the floor's
- *   workers one lead and the late window, once: a third burst that does not match ends it. From one lead (plus the gaps' measured spread) before it
- *   until it is late, the floor is the workers the burst's median size needs. Late is twice the
+ *   workers one lead and the late window, once: a third burst that does not match ends it. From
+ *   one lead (plus the gaps' measured spread) before it until it is late, the floor is the
+ *   workers the burst's median size needs. Late is twice the
  *   gaps' spread after it (at least `MIN_GAP_TOLERANCE_MS`, at most the match tolerance), so a
  *   daily burst does not hold workers for hours on a miss. A burst that has not come by then is a
  *   miss: the prediction is dropped (the gaps stop matching until the pattern is seen again), and
