@@ -210,6 +210,15 @@ function criteria(
       .filter((v) => BARS.costPerTrace * v.cheapest.workerSeconds < v.floor)
       .map((v) => v.trace),
   );
+  // Cost beside the setting the waits are judged against: what KEDA pays for its best waits.
+  const fastestW = avg(
+    seeds.map((seed) =>
+      verdicts.filter((v) => v.seed === seed).reduce((a, v) => a + v.fastest.workerSeconds, 0),
+    ),
+  );
+  const cheaperThanFastest = verdicts.filter(
+    (v) => v.subject.workerSeconds <= v.fastest.workerSeconds,
+  ).length;
   const killed = verdicts.reduce((a, v) => a + v.subject.busyKilled, 0);
   const fastestKilled = verdicts.reduce((a, v) => a + v.fastest.busyKilled, 0);
   const waitAll = passes(verdicts.map((v) => v.waitOk));
@@ -221,6 +230,7 @@ function criteria(
     `- ${mark(total.ok)} worker-seconds summed over traces: ${Math.round(sW)} vs KEDA's cheapest ${Math.round(cW)} (ratio ${ratio(sW / cW)}, must be ≤ ${BARS.costTotal.toFixed(2)}; ${total.count} seeds pass)`,
     `- ${mark(killed === 0)} busy workers killed: ${killed} (KEDA's fastest settings: ${fastestKilled}) over ${nSeeds} seed${nSeeds === 1 ? '' : 's'}`,
     `- cost floor (no policy runs a trace in fewer worker-seconds than Σ run ÷ concurrency): ${Math.round(fW)} summed over traces, so ${subject}'s total is ${ratio(sW / fW)}× it and KEDA's cheapest ${ratio(cW / fW)}×; the total bar (${Math.round(BARS.costTotal * cW)} worker-s) is ${BARS.costTotal * cW < fW ? 'below' : 'above'} the floor${belowFloor.length > 0 ? `; a per-trace bar below it: ${belowFloor.join(', ')}` : ''}`,
+    `- beside KEDA's fastest setting per trace (not a bar): ${subject}'s worker-seconds are ${ratio(sW / fastestW)}× its ${Math.round(fastestW)} summed over traces, and no more than it on ${cheaperThanFastest} of ${verdicts.length} trace-seeds`,
   );
   if (!total.ok) {
     failures.push(
