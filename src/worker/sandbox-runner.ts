@@ -19,6 +19,8 @@ import { moduleFile } from '../paths.ts';
  *   working directory, in a process group of its own. It loads the same handler (`loadHandler`)
  *   and runs the job with the same JobContext: `ctx.log` lines become the job's log, stdout is the
  *   worker's, stderr too (its tail also goes into a crash's message).
+ * - An abort before the child is ready cancels the job: the handler is never sent, the child is
+ *   killed, the outcome is `cancelled` (the worker reports the stop's own outcome).
  * - An abort (timeout, cancel, shutdown) is passed on as the child's `ctx.signal`; a child that
  *   has not exited `killGraceMs` later is SIGKILLed with its whole group. Unlike an in-process
  *   handler that ignores its abort, this never makes the worker exit. Whatever the child left in
@@ -117,8 +119,13 @@ class Sandbox {
     switch (msg.t) {
       case 'ready':
         this.#ready = true;
+        // Stopped before its sandbox was up: the handler is never sent, so it cannot race the
+        // abort (two messages, and a handler that loads before the second is read would run).
+        if (this.#abortReason !== null) {
+          this.#outcome ??= { status: 'cancelled' };
+          return this.#killGroup();
+        }
         this.#send(this.#runMessage());
-        if (this.#abortReason !== null) this.#send({ t: 'abort', reason: this.#abortReason });
         return;
       case 'log':
         return this.#control.log(msg.stream, msg.data);
