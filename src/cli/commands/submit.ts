@@ -256,8 +256,6 @@ interface BatchOptions {
  * neither, an expiry (`expireIn` or `expiresAt`) likewise. gaffer checks them as a job's own.
  */
 function withTimes(opts: BatchOptions): (job: Submission) => Submission {
-  const due = opts.delay ?? opts.runAt;
-  const expiry = opts.expireIn ?? opts.expiresAt;
   if (opts.delay !== undefined && opts.runAt !== undefined) {
     throw new UsageError('--delay and --run-at: give one');
   }
@@ -267,13 +265,13 @@ function withTimes(opts: BatchOptions): (job: Submission) => Submission {
   return (job) => {
     if (job === null || typeof job !== 'object' || Array.isArray(job)) return job;
     const out = { ...job };
-    if (due !== undefined && out.delay === undefined && out.runAt === undefined) {
+    if (out.delay === undefined && out.runAt === undefined) {
       if (opts.delay !== undefined) out.delay = opts.delay;
-      else out.runAt = opts.runAt!;
+      else if (opts.runAt !== undefined) out.runAt = opts.runAt;
     }
-    if (expiry !== undefined && out.expireIn === undefined && out.expiresAt === undefined) {
+    if (out.expireIn === undefined && out.expiresAt === undefined) {
       if (opts.expireIn !== undefined) out.expireIn = opts.expireIn;
-      else out.expiresAt = opts.expiresAt!;
+      else if (opts.expiresAt !== undefined) out.expiresAt = opts.expiresAt;
     }
     return out;
   };
